@@ -1,0 +1,1 @@
+"""UI pieces shared by the dashboard's pages."""

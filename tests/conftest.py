@@ -1,0 +1,32 @@
+"""Shared test setup: a private cache per test session, and the real data's location."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL_DATA = Path(os.environ.get("PNEUMOLAB_REAL_DATA", ROOT.parent / "shared" / "data" / "chest_xray"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_cache(tmp_path_factory):
+    """Keep every test's cache out of the user's ~/.cache/pneumolab."""
+    cache = tmp_path_factory.mktemp("pneumolab-cache")
+    previous = os.environ.get("PNEUMOLAB_CACHE")
+    os.environ["PNEUMOLAB_CACHE"] = str(cache)
+    yield cache
+    if previous is None:
+        os.environ.pop("PNEUMOLAB_CACHE", None)
+    else:
+        os.environ["PNEUMOLAB_CACHE"] = previous
+
+
+@pytest.fixture
+def real_data() -> Path:
+    """The real training images; skipped only where the folder is absent (CI always has it)."""
+    if not (REAL_DATA / "train").is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"real data missing at {REAL_DATA} (CI must have it)")
+        pytest.skip(f"real data not found at {REAL_DATA}")
+    return REAL_DATA
