@@ -24,6 +24,10 @@ PAGES = {
     ],
     "Demonstration": [
         st.Page("views/explorer.py", title="Dataset explorer", icon=":material/photo_library:"),
+        st.Page("views/augmentation.py", title="Augmentation", icon=":material/tune:"),
+        st.Page("views/training.py", title="Training", icon=":material/model_training:"),
+        st.Page("views/evaluation.py", title="Evaluation", icon=":material/analytics:"),
+        st.Page("views/predictions.py", title="Predictions", icon=":material/visibility:"),
     ],
 }
 

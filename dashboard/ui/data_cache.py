@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pipeline.data import SplitArrays, load_all, open_source
-from pipeline.data.summary import SUMMARY_SIZE, summarize
+from pipeline.data import Scan, SplitArrays, load_all, open_source
+from pipeline.data.summary import SUMMARY_SIZE, summarize_loaded
 
 
 @st.cache_data(show_spinner=False, ttl=10)
 def source_fingerprint(spec: str) -> str:
     """The source's fingerprint, rechecked every few seconds (files added or changed)."""
-    return open_source(spec).scan().fingerprint
+    return open_source(spec).fingerprint()
 
 
-@st.cache_data(show_spinner="Reading the data source...", max_entries=8)
+@st.cache_resource(show_spinner="Loading images...", max_entries=4)
+def _loaded(spec: str, fingerprint: str, size: int) -> tuple[Scan, SplitArrays]:
+    return load_all(spec, size)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
 def _summary(spec: str, fingerprint: str, size: int) -> dict:
-    return summarize(spec, size)
+    scan, arrays = _loaded(spec, fingerprint, size)
+    return summarize_loaded(scan, arrays, size)
 
 
 def cached_summary(spec: str, size: int = SUMMARY_SIZE) -> dict:
@@ -24,11 +30,11 @@ def cached_summary(spec: str, size: int = SUMMARY_SIZE) -> dict:
     return _summary(spec, source_fingerprint(spec), size)
 
 
-@st.cache_resource(show_spinner="Loading images...", max_entries=4)
-def _arrays(spec: str, fingerprint: str, size: int) -> SplitArrays:
-    return load_all(spec, size)[1]
-
-
 def cached_arrays(spec: str, size: int = SUMMARY_SIZE) -> SplitArrays:
     """All splits' pixels, shared read-only by every session (st.cache_resource: no copy)."""
-    return _arrays(spec, source_fingerprint(spec), size)
+    return _loaded(spec, source_fingerprint(spec), size)[1]
+
+
+def cached_scan(spec: str) -> Scan:
+    """The source's scan (records, skipped files, notes), shared like the arrays."""
+    return _loaded(spec, source_fingerprint(spec), SUMMARY_SIZE)[0]

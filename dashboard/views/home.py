@@ -22,12 +22,23 @@ except (SourceError, OSError, ValueError) as error:
 
 totals = summary["totals"]
 left, middle, right = st.columns(3)
-left.metric("Active source", summary["kind"], help=source)
+left.metric("Active source", summary["kind"])
 middle.metric("Images", f"{summary['images']:,}")
 right.metric("NORMAL : PNEUMONIA", f"{totals['NORMAL']:,} : {totals['PNEUMONIA']:,}")
+st.caption(f"Source: `{source}`")
 if summary["skipped"]:
-    st.caption(f"{len(summary['skipped'])} files skipped: see the Dataset explorer for the list.")
+    count = len(summary["skipped"])
+    st.caption(f"{count} {'file' if count == 1 else 'files'} skipped: the Dataset explorer lists them with the reason.")
 
-st.subheader("Pages")
-st.page_link("views/explorer.py", label="Dataset explorer: counts, samples, histograms, patients",
-             icon=":material/photo_library:")
+st.subheader("Pages, in the talk's order")
+PAGES = (
+    ("views/explorer.py", "Dataset explorer: counts, samples, histograms, patients", ":material/photo_library:"),
+    ("views/augmentation.py", "Augmentation: ImageDataGenerator and torchvision side by side", ":material/tune:"),
+    ("views/training.py", "Training: the talk's CNN in both frameworks, cached runs", ":material/model_training:"),
+    ("views/evaluation.py", "Evaluation: the classification report, ROC, calibration, Keras vs PyTorch",
+     ":material/analytics:"),
+    ("views/predictions.py", "Predictions: per-image probabilities and Grad-CAM from both frameworks",
+     ":material/visibility:"),
+)
+for page, label, icon in PAGES:
+    st.page_link(page, label=label, icon=icon)

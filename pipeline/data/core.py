@@ -82,6 +82,10 @@ class Source(ABC):
     def decode(self, records: list[Record], size: int) -> Decoded:
         """Grayscale uint8 pixels of ``records`` resized to ``size`` x ``size``."""
 
+    def fingerprint(self) -> str:
+        """Changes when the source's files change; sources override it with something cheaper."""
+        return self.scan().fingerprint
+
     def describe(self) -> str:
         """One line for people: what this source is."""
         return self.spec

@@ -118,6 +118,11 @@ class FolderSource(Source):
             return self._layout()
         raise SourceError(f"No recognisable layout in {self.root}. {EXPECTED_LAYOUT}")
 
+    def fingerprint(self) -> str:
+        """File names, sizes and times only: no scan, no decode."""
+        self._layout()
+        return _fingerprint(self.root)
+
     def scan(self) -> Scan:
         layout = self._layout()
         records, skipped, notes = [], [], []

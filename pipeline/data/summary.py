@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import CLASS_NAMES, SPLITS, load_all
+from . import CLASS_NAMES, SPLITS, SplitArrays, load_all
+from .core import Scan
 from .folder import display_path
 
 SUMMARY_SIZE = 128  # the size the explorer shows; decoding finds the broken files
@@ -16,6 +17,11 @@ def summarize(spec: str, size: int = SUMMARY_SIZE) -> dict:
     Counts are of images whose pixels decoded; the rest are in ``skipped`` with a reason.
     """
     scan, arrays = load_all(spec, size)
+    return summarize_loaded(scan, arrays, size)
+
+
+def summarize_loaded(scan: Scan, arrays: SplitArrays, size: int) -> dict:
+    """``summarize`` for a scan and its arrays already in memory."""
     splits = {s: {c: int(np.sum((arrays.splits == s) & (arrays.labels == i))) for i, c in enumerate(CLASS_NAMES)}
               for s in SPLITS}
     patient_sets = {s: set(arrays.patients[arrays.splits == s].tolist()) for s in SPLITS}
