@@ -59,3 +59,25 @@ def test_home_and_explorer_import_no_framework():
     assert report["exceptions"] == {"home": [], "explorer": []}
     assert report["title"] == "Dataset explorer"  # the explorer really ran, not just Home
     assert report["loaded"] == []
+
+
+def test_default_source_from_environment(monkeypatch, real_data):
+    monkeypatch.setenv("PNEUMOLAB_DATA", str(real_data))
+    app = AppTest.from_file(HOME, default_timeout=300).run()
+    assert not app.exception, [e.value for e in app.exception]
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Images"] == "5,216"
+    assert metrics["NORMAL : PNEUMONIA"] == "1,341 : 3,875"
+
+
+def test_default_source_from_secrets(tmp_path):
+    from tests.imagetree import kaggle_tree
+
+    root = kaggle_tree(tmp_path / "hospital", per_class=(5, 15), broken=False)
+    app = AppTest.from_file(HOME, default_timeout=120)
+    app.secrets["PNEUMOLAB_DATA"] = str(root)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Active source"] == "folder"
+    assert metrics["NORMAL : PNEUMONIA"] == "5 : 15"
