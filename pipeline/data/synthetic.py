@@ -97,6 +97,10 @@ class SyntheticSource(Source):
     def cache_path(self) -> Path:
         return cache_root() / "synthetic" / f"{self.params.fingerprint()}.npz"
 
+    def fingerprint(self) -> str:
+        """The generator's version and parameters: known without generating anything."""
+        return self.params.fingerprint()
+
     def scan(self) -> Scan:
         data = self._load()
         records = []

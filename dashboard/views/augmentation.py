@@ -1,0 +1,374 @@
+"""Augmentation studio: one spec, previewed through ImageDataGenerator and torchvision side by side.
+
+The sidebar's parameter widgets are generated from ``pipeline.augment.spec.FIELDS`` (the same
+declaration that validates a spec), so the page, the JSON files and the training page can never
+disagree about a parameter's name or range. The spec lives in session state as an
+``AugmentSpec``: widgets are refilled from it whenever Streamlit dropped them (after visiting
+another page) or a preset or an uploaded file replaced it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard.ui.data_cache import cached_arrays, source_fingerprint
+from dashboard.ui.source_picker import active_source
+from pipeline.augment.balance import batch_mix, keras_class_weights
+from pipeline.augment.codegen import balance_code, keras_code, torch_code
+from pipeline.augment.differences import differences
+from pipeline.augment.draws import COLUMNS
+from pipeline.augment.preview import MAX_SAMPLES, Preview, encode_png, make_preview, to_pixels
+from pipeline.augment.spec import (FIELDS, PRESETS, AugmentSpec, SpecError, load_for_training,
+                                   save_for_training, training_spec_path)
+from pipeline.augment.stats import DatasetStats, agreement, fit_stats, iter_chunks, precomputed_stats
+from pipeline.data import CLASS_NAMES, SourceError
+from pipeline.data.images import IMAGE_EXTENSIONS, ImageError, read_grayscale
+
+PREVIEW_SIZES = (128, 150, 224)
+SPEC_KEY = "aug_spec"  # the current AugmentSpec (not a widget: survives page changes)
+MESSAGE_KEY = "aug_message"  # (kind, text) left by a callback for the next run to show
+DIFFERENCE_GAIN = 8  # the difference view multiplies grey-level differences by this to make them visible
+
+
+# ---- the spec <-> the sidebar widgets ----
+
+def widget_key(name: str) -> str:
+    return f"aug_field_{name}"
+
+
+def load_into_widgets(spec: AugmentSpec) -> None:
+    """Set every parameter widget to ``spec`` (only from callbacks or before the widgets exist)."""
+    for field in FIELDS:
+        value = getattr(spec, field.name)
+        if field.kind == "range":
+            st.session_state[widget_key(field.name) + "_on"] = value is not None
+            value = value or (1 - field.step * 4, 1 + field.step * 4)  # a sensible range to start from
+        st.session_state[widget_key(field.name)] = value
+    st.session_state[SPEC_KEY] = spec
+
+
+def initial_spec() -> AugmentSpec:
+    """The spec saved for training, else the talk's settings."""
+    try:
+        return load_for_training() or PRESETS["talk"]
+    except (SpecError, OSError):
+        return PRESETS["talk"]
+
+
+def apply_preset() -> None:
+    load_into_widgets(PRESETS[st.session_state["aug_preset"]])
+
+
+def apply_uploaded_spec() -> None:
+    upload = st.session_state.get("aug_spec_upload")
+    if upload is None:
+        return
+    try:
+        spec = AugmentSpec.from_json(upload.getvalue())
+    except SpecError as error:
+        st.session_state[MESSAGE_KEY] = ("error", f"`{upload.name}` was not applied. {error}")
+        return
+    load_into_widgets(spec)
+    st.session_state[MESSAGE_KEY] = ("success", f"Applied `{upload.name}` (spec {spec.stable_hash()}).")
+
+
+def parameter_widget(field) -> object:
+    """One sidebar widget for ``field``, chosen by its kind; returns the spec value."""
+    key, sidebar = widget_key(field.name), st.sidebar
+    if field.kind == "bool":
+        return sidebar.checkbox(field.label, key=key, help=field.help)
+    if field.kind == "choice":
+        return sidebar.selectbox(field.label, field.choices, key=key, help=field.help)
+    if field.kind == "int":
+        return sidebar.slider(field.label, int(field.low), int(field.high), step=int(field.step), key=key,
+                              help=field.help)
+    if field.kind == "range":
+        on = sidebar.checkbox(field.label, key=key + "_on", help=field.help)
+        pair = sidebar.slider(f"{field.label}: min, max", float(field.low), float(field.high), step=field.step,
+                              key=key, disabled=not on, label_visibility="collapsed")
+        return tuple(pair) if on else None
+    if field.step is None:  # rescale: any positive multiplier, typed
+        return sidebar.number_input(field.label, float(field.low), float(field.high), key=key, format="%.8f",
+                                    help=field.help)
+    return sidebar.slider(field.label, float(field.low), float(field.high), step=float(field.step), key=key,
+                          help=field.help)
+
+
+def spec_from_sidebar() -> AugmentSpec | None:
+    if SPEC_KEY not in st.session_state:
+        load_into_widgets(initial_spec())
+    keys = [widget_key(f.name) for f in FIELDS] + [widget_key(f.name) + "_on" for f in FIELDS if f.kind == "range"]
+    if any(key not in st.session_state for key in keys):
+        load_into_widgets(st.session_state[SPEC_KEY])  # Streamlit drops widget state on other pages
+    if "aug_preset" not in st.session_state:
+        st.session_state["aug_preset"] = next((n for n, p in PRESETS.items() if p == st.session_state[SPEC_KEY]),
+                                              "talk")
+    sidebar = st.sidebar
+    sidebar.header("Augmentation")
+    sidebar.selectbox("Preset", list(PRESETS), key="aug_preset", on_change=apply_preset,
+                      help="none: identity · talk: the talk's ImageDataGenerator (rotation 30, zoom 0.2, shifts "
+                           "0.1, horizontal flip) · light: small moves, brightness ±10 %, no flip · strong: larger "
+                           "moves, shear 10, brightness ±30 %, flip")
+    values = {field.name: parameter_widget(field) for field in FIELDS}
+    try:
+        spec = AugmentSpec(**values)
+    except SpecError as error:
+        sidebar.error(str(error))
+        return None
+    st.session_state[SPEC_KEY] = spec
+    preset = st.session_state["aug_preset"]
+    if PRESETS[preset] == spec:
+        sidebar.caption(f"Spec `{spec.stable_hash()}`")
+    else:
+        sidebar.caption(f"Spec `{spec.stable_hash()}`, changed from preset *{preset}*")
+        sidebar.button(f"Back to preset {preset}", key="aug_reset", on_click=apply_preset)
+    return spec
+
+
+# ---- cached computations ----
+
+@st.cache_data(show_spinner="Computing the training split's mean and std...", max_entries=16)
+def split_statistics(source: str, fingerprint: str, size: int, rescale: float, method: str) -> DatasetStats:
+    arrays = cached_arrays(source, size)
+    train = arrays.images[arrays.splits == "train"]
+    compute = {"fit": fit_stats, "precomputed": precomputed_stats}[method]
+    return compute(iter_chunks(train), rescale)
+
+
+@st.cache_data(show_spinner="Augmenting (the first time loads Keras and PyTorch: about 15 s)...", max_entries=32)
+def render(spec: AugmentSpec, image: np.ndarray, count: int, seed: int, stats: DatasetStats | None,
+           difference: bool) -> dict:
+    """The preview and its pictures, PNG-encoded once (st.image re-encodes arrays at 3x the cost).
+
+    A plain dict: st.cache_data pickles what it returns, and classes defined in a page cannot be.
+    The difference view's replays and pictures are made only when it is shown.
+    """
+    preview = make_preview(spec, image, count, seed, stats, replay=difference)
+    pixels = {name: [to_pixels(x, spec, stats) for x in getattr(preview, name)] for name in ("keras", "torch", "replay")}
+    gaps = [np.abs(a.astype(np.int16) - b) for a, b in zip(pixels["torch"], pixels["replay"])]
+    return {
+        "preview": preview,
+        **{name: [encode_png(x) for x in pixels[name]] for name in ("keras", "torch", "replay")},
+        "gaps": [encode_png(np.clip(g * DIFFERENCE_GAIN, 0, 255).astype(np.uint8)) for g in gaps],
+        "gap_captions": [f"|diff| #{i}: mean {g.mean():.1f}, max {g.max()}" for i, g in enumerate(gaps)],
+    }
+
+
+# ---- sections ----
+
+def choose_image(arrays, size: int) -> tuple[np.ndarray, str] | None:
+    """The image to augment and a caption for it, or None (with a message) when there is none."""
+    train = np.flatnonzero(arrays.splits == "train")
+    how = st.radio("Image", ["By class", "Random", "Upload"], horizontal=True, key="aug_pick",
+                   label_visibility="collapsed")
+    if how == "Upload":
+        upload = st.file_uploader("An X-ray image", type=sorted(e.lstrip(".") for e in IMAGE_EXTENSIONS),
+                                  key="aug_image_upload")
+        if upload is None:
+            st.info("Upload an image to augment it (it is converted as training images are: grayscale, square).")
+            return None
+        try:
+            image, _ = read_grayscale(upload.getvalue(), size)
+        except ImageError as error:
+            st.error(f"`{upload.name}` cannot be used: {error}. Upload a PNG or JPEG X-ray.")
+            return None
+        return image, f"uploaded: {upload.name}"
+    if how == "Random":
+        draw = st.session_state.get("aug_random_draw", 0)
+        st.button("Another random image", icon=":material/casino:", key="aug_random",
+                  on_click=lambda: st.session_state.update(aug_random_draw=draw + 1))
+        index = int(np.random.default_rng(draw).choice(train)) if len(train) else None
+    else:
+        left, right = st.columns(2)
+        label = CLASS_NAMES.index(left.selectbox("Class", CLASS_NAMES, key="aug_class"))
+        of_class = train[arrays.labels[train] == label]
+        if not len(of_class):
+            st.warning(f"The training split has no {CLASS_NAMES[label]} image.")
+            return None
+        if st.session_state.get("aug_number", 0) >= len(of_class):  # another class or source has fewer images
+            st.session_state["aug_number"] = len(of_class) - 1
+        number = right.number_input(f"Image (0-{len(of_class) - 1})", 0, len(of_class) - 1, key="aug_number")
+        index = int(of_class[number])
+    if index is None:
+        st.warning("The training split of this source is empty.")
+        return None
+    return arrays.images[index], f"{arrays.origins[index]} ({CLASS_NAMES[arrays.labels[index]]})"
+
+
+def show_samples(rendered: dict) -> None:
+    preview = rendered["preview"]
+    keras_side, torch_side = st.columns(2)
+    captions = [f"#{i}" for i in range(len(rendered["keras"]))]
+    width = 110 if len(captions) > 4 else 160
+    keras_side.markdown("**Keras** `ImageDataGenerator`")
+    keras_side.image(rendered["keras"], caption=captions, width=width)
+    torch_side.markdown("**PyTorch** `torchvision.transforms.v2`")
+    torch_side.image(rendered["torch"], caption=captions, width=width)
+    st.caption(f"Both from seed {st.session_state['aug_seed']} (each library draws its own numbers). "
+               f"Computed in {preview.seconds['keras'] * 1000:.0f} ms (Keras) and "
+               f"{preview.seconds['torch'] * 1000:.0f} ms (torchvision).")
+
+
+def show_drawn(preview: Preview) -> None:
+    rows = [{"sample": i, "framework": name, **draw.to_dict()}
+            for i, pair in enumerate(zip(preview.keras_draws, preview.torch_draws))
+            for name, draw in zip(("Keras", "torchvision"), pair)]
+    st.dataframe(pd.DataFrame(rows).rename(columns=COLUMNS), hide_index=True, width="stretch")
+    st.caption("One convention for both: angles counter-clockwise, shifts in pixels (right, down), shear "
+               "moving the top to the right, scale > 1 = zoomed in. Keras draws its x and y zoom separately.")
+
+
+def show_difference(rendered: dict) -> None:
+    st.markdown("Each torchvision sample next to **Keras applying the same drawn parameters**: what is left "
+                f"is the libraries, not the dice. Differences are multiplied by {DIFFERENCE_GAIN}.")
+    if not st.toggle("Show the difference view", key="aug_difference"):
+        return
+    shown = range(min(len(rendered["torch"]), 8))
+    st.image([rendered["torch"][i] for i in shown], caption=[f"torchvision #{i}" for i in shown], width=110)
+    st.image([rendered["replay"][i] for i in shown], caption=[f"Keras, same draw #{i}" for i in shown], width=110)
+    st.image([rendered["gaps"][i] for i in shown], caption=[rendered["gap_captions"][i] for i in shown], width=110)
+
+
+STATUS_BADGES = {"same": ":green-badge[same]", "close": ":blue-badge[close]", "differs": ":orange-badge[differs]",
+                 "not expressible": ":red-badge[not expressible]"}
+
+
+def show_differences(spec: AugmentSpec) -> None:
+    st.markdown("\n".join(f"- **{d.parameter}** {STATUS_BADGES[d.status]} {d.text}" for d in differences(spec)))
+
+
+def show_normalisation(preview: Preview, spec: AugmentSpec, source: str, size: int) -> None:
+    st.markdown("**Keras fits the statistics, PyTorch makes you compute them.** Both over the training split, "
+                "streamed in chunks, after rescale:")
+    if st.button("Compute mean and std both ways", key="aug_compute_stats"):
+        st.session_state["aug_stats_wanted"] = True
+    if st.session_state.get("aug_stats_wanted"):
+        fingerprint = source_fingerprint(source)
+        fitted = split_statistics(source, fingerprint, size, spec.rescale, "fit")
+        computed = split_statistics(source, fingerprint, size, spec.rescale, "precomputed")
+        st.dataframe(pd.DataFrame([
+            {"way": "Keras: ImageDataGenerator.fit (per chunk, pooled)", "mean": fitted.mean, "std": fitted.std,
+             "images": fitted.images, "seconds": round(fitted.seconds, 2)},
+            {"way": "PyTorch: sums computed beforehand -> Normalize", "mean": computed.mean, "std": computed.std,
+             "images": computed.images, "seconds": round(computed.seconds, 2)},
+        ]), hide_index=True, width="stretch")
+        st.caption(f"They agree to a relative {agreement(fitted, computed):.1e}.")
+    outputs = [{"framework": name, "min": float(np.min(xs)), "max": float(np.max(xs)), "mean": float(np.mean(xs)),
+                "std": float(np.std(xs))} for name, xs in (("Keras", preview.keras), ("torchvision", preview.torch))]
+    st.markdown(f"What the model is fed now (normalisation **{spec.normalization}**, rescale {spec.rescale:.6g}), "
+                "over the samples above:")
+    st.dataframe(pd.DataFrame(outputs), hide_index=True, width="stretch")
+
+
+def show_balance(arrays) -> None:
+    labels = arrays.labels[arrays.splits == "train"]
+    if not len(labels):
+        st.warning("The training split is empty.")
+        return
+    batch = st.select_slider("Batch size", [8, 16, 32, 64, 128], value=32, key="aug_batch")
+    table = pd.DataFrame(batch_mix(labels, batch))
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "share": st.column_config.NumberColumn(format="percent"),
+        "share of the loss, class weights": st.column_config.NumberColumn(format="percent"),
+        "per batch, plain": st.column_config.NumberColumn(format="%.1f"),
+        "per batch, WeightedRandomSampler": st.column_config.NumberColumn(format="%.1f"),
+        "Keras class weight": st.column_config.NumberColumn(format="%.3f"),
+    })
+    st.caption("Keras keeps the batches and weighs each class's loss; PyTorch's WeightedRandomSampler redraws "
+               "the batches (with replacement) so both classes come about equally often.")
+    st.code(balance_code(keras_class_weights(labels)), language="python")
+
+
+def show_code(spec: AugmentSpec, stats) -> None:
+    keras_side, torch_side = st.columns(2)
+    keras_side.markdown("**Keras**")
+    keras_side.code(keras_code(spec, stats), language="python")
+    torch_side.markdown("**PyTorch**")
+    torch_side.code(torch_code(spec, stats), language="python")
+
+
+def show_spec_files(spec: AugmentSpec) -> None:
+    """Use for training, download, upload: the spec's way out of and into this page."""
+    use, download, upload = st.columns([1, 1, 2])
+    if use.button("Use for training", icon=":material/check:", key="aug_use", type="primary"):
+        save_for_training(spec)
+        st.session_state[MESSAGE_KEY] = ("success", f"Saved spec `{spec.stable_hash()}` for the training page "
+                                                     f"({training_spec_path()}).")
+    download.download_button("Download spec (JSON)", spec.to_json(), file_name=f"augment-{spec.stable_hash()}.json",
+                             mime="application/json", icon=":material/download:", on_click="ignore")
+    upload.file_uploader("Upload a spec (JSON)", type=["json"], key="aug_spec_upload", on_change=apply_uploaded_spec)
+    message = st.session_state.pop(MESSAGE_KEY, None)
+    if message:
+        getattr(st, message[0])(message[1])
+    try:
+        saved = load_for_training()
+    except (SpecError, OSError) as error:
+        st.caption(f"The saved training spec cannot be read ({error}); saving replaces it.")
+        return
+    if saved is None:
+        st.caption("No spec saved for training yet: the training page will say so.")
+    elif saved == spec:
+        st.caption(f"The training page uses this spec (`{saved.stable_hash()}`).")
+    else:
+        st.caption(f"The training page uses another spec (`{saved.stable_hash()}`).")
+
+
+# ---- the page ----
+
+st.title("Augmentation studio")
+st.caption("One spec, two pipelines: Keras' ImageDataGenerator and torchvision's transforms.v2, on the same image.")
+spec = spec_from_sidebar()
+if spec is None:
+    st.warning("Fix the parameter named in the sidebar to see a preview.")
+    st.stop()
+show_spec_files(spec)
+
+source = active_source()
+size = st.sidebar.selectbox("Preview size (px)", PREVIEW_SIZES, index=len(PREVIEW_SIZES) - 1, key="aug_size")
+try:
+    arrays = cached_arrays(source, size)
+except (SourceError, OSError, ValueError) as error:
+    st.error(f"The data source `{source}` cannot be read: {error}")
+    st.stop()
+
+picked, controls = st.columns([1, 2])
+with controls:
+    chosen = choose_image(arrays, size)
+    count_column, seed_column, redraw_column = st.columns([2, 1, 1])
+    st.session_state.setdefault("aug_count", 8)
+    st.session_state.setdefault("aug_seed", 0)
+    count = count_column.slider("Samples per framework", 1, MAX_SAMPLES, key="aug_count")
+    seed_column.number_input("Seed", 0, 2**31 - 1, key="aug_seed")
+    redraw_column.button("Re-draw", icon=":material/refresh:", key="aug_redraw",
+                         on_click=lambda: st.session_state.update(aug_seed=st.session_state["aug_seed"] + 1))
+if chosen is None:
+    st.stop()
+image, caption = chosen
+picked.image(image, caption=caption, width=200)
+
+stats = None
+if spec.normalization == "per_dataset":
+    stats = split_statistics(source, source_fingerprint(source), size, spec.rescale, "precomputed")
+try:
+    rendered = render(spec, image, count, st.session_state["aug_seed"], stats,
+                      difference=st.session_state.get("aug_difference", False))
+except (ValueError, RuntimeError) as error:
+    st.error(f"The preview failed: {error}")
+    st.stop()
+
+show_samples(rendered)
+tabs = st.tabs(["Drawn parameters", "Difference view", "What differs", "Normalisation", "Class balance", "Code"])
+with tabs[0]:
+    show_drawn(rendered["preview"])
+with tabs[1]:
+    show_difference(rendered)
+with tabs[2]:
+    show_differences(spec)
+with tabs[3]:
+    show_normalisation(rendered["preview"], spec, source, size)
+with tabs[4]:
+    show_balance(arrays)
+with tabs[5]:
+    show_code(spec, stats)

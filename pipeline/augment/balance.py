@@ -1,0 +1,56 @@
+"""Class balance two ways: class weights in Keras, ``WeightedRandomSampler`` in PyTorch.
+
+The training split is about 1 NORMAL : 3 PNEUMONIA. Keras' ``model.fit(class_weight=...)``
+keeps the batches as they come and weighs each class's loss up or down; torch's
+``WeightedRandomSampler`` changes which images are drawn, so batches come out about 50 : 50.
+``batch_mix`` gives the talk slide's numbers: the expected class mix per batch with and
+without each.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.data import CLASS_NAMES
+
+
+def class_counts(labels: np.ndarray, classes: int = len(CLASS_NAMES)) -> np.ndarray:
+    return np.bincount(np.asarray(labels, dtype=np.int64), minlength=classes)
+
+
+def keras_class_weights(labels: np.ndarray) -> dict[int, float]:
+    """``class_weight`` for ``model.fit``: N / (classes x n_c), as sklearn's "balanced"."""
+    counts = class_counts(labels)
+    present = counts > 0
+    weights = np.zeros(len(counts))
+    weights[present] = counts.sum() / (present.sum() * counts[present])
+    return {label: float(w) for label, w in enumerate(weights)}
+
+
+def sampler_weights(labels: np.ndarray) -> np.ndarray:
+    """Per-image weights for ``WeightedRandomSampler``: 1 / (size of the image's class)."""
+    counts = class_counts(labels)
+    return 1.0 / counts[np.asarray(labels, dtype=np.int64)]
+
+
+def batch_mix(labels: np.ndarray, batch_size: int = 32) -> list[dict]:
+    """One row per class: its share of the data and what a batch of ``batch_size`` holds."""
+    counts = class_counts(labels)
+    total = counts.sum()
+    if total == 0:
+        raise ValueError("no labels: the split is empty")
+    present = int((counts > 0).sum())
+    weights = keras_class_weights(labels)
+    rows = []
+    for label, name in enumerate(CLASS_NAMES):
+        share = counts[label] / total
+        rows.append({
+            "class": name,
+            "images": int(counts[label]),
+            "share": float(share),
+            "per batch, plain": float(batch_size * share),
+            "per batch, WeightedRandomSampler": float(batch_size / present) if counts[label] else 0.0,
+            "Keras class weight": weights[label],
+            "share of the loss, class weights": float(share * weights[label]),
+        })
+    return rows

@@ -1,0 +1,260 @@
+"""One augmentation spec for both frameworks: fields, ranges, presets, JSON and a stable hash.
+
+The spec says *what* augmentation means (rotate up to 30 degrees, shift up to 10 % of the
+width, ...) in library-neutral terms; ``keras_builder`` and ``torch_builder`` translate it.
+``FIELDS`` is the single declarative description of every parameter: validation reads its
+ranges, and the Streamlit page generates its widgets from it (as albumentations-demo does).
+
+    spec = AugmentSpec.preset("talk")
+    text = spec.to_json()                       # canonical, sorted keys
+    assert AugmentSpec.from_json(text) == spec  # SpecError(field, message) on bad input
+    spec.stable_hash()                          # 12 hex digits, same spec -> same hash
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+
+from pipeline.settings import atomic_write_bytes, cache_root
+
+MAX_JSON_BYTES = 64_000  # a spec is a few hundred bytes; anything far larger is not one
+
+
+class SpecError(ValueError):
+    """A spec that cannot be used; ``field`` names the parameter (or "json" for the text)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Field:
+    """One parameter: its type, its allowed range and how a person should read it."""
+
+    name: str
+    label: str
+    kind: str  # "float", "int", "bool", "choice" or "range" (a (min, max) pair, or None = off)
+    help: str
+    low: float | None = None
+    high: float | None = None
+    step: float | None = None
+    choices: tuple[str, ...] = ()
+
+
+FIELDS = (
+    Field("rotation", "Rotation (degrees)", "float", "angle drawn uniformly from [-r, r]", 0, 180, 1),
+    Field("width_shift", "Width shift (fraction)", "float",
+          "horizontal shift drawn from [-f, f] x image width", 0, 0.9, 0.01),
+    Field("height_shift", "Height shift (fraction)", "float",
+          "vertical shift drawn from [-f, f] x image height", 0, 0.9, 0.01),
+    Field("shear", "Shear (degrees)", "float", "shear angle drawn from [-s, s]", 0, 45, 1),
+    Field("zoom", "Zoom (fraction)", "float",
+          "zoom up to z in or out: Keras draws a zoom-out factor in [1-z, 1+z]", 0, 0.9, 0.01),
+    Field("brightness", "Brightness range (factor)", "range",
+          "brightness factor drawn from [min, max]; 1 = unchanged; off = no brightness change",
+          0.1, 3.0, 0.05),
+    Field("horizontal_flip", "Horizontal flip", "bool", "mirror left-right with probability 0.5"),
+    Field("vertical_flip", "Vertical flip", "bool", "mirror top-bottom with probability 0.5"),
+    Field("fill_mode", "Fill mode", "choice", "what fills pixels moved in from outside the image",
+          choices=("nearest", "constant", "reflect", "wrap")),
+    Field("fill_constant", "Fill constant (0-255)", "int", "grey level used by fill mode 'constant'", 0, 255, 1),
+    Field("interpolation", "Interpolation", "choice", "how pixels between grid points are read",
+          choices=("bilinear", "nearest")),
+    Field("rescale", "Rescale (multiplier)", "float",
+          "pixel values 0-255 are multiplied by this after augmenting; 1/255 gives 0-1", 1e-6, 1.0),
+    Field("normalization", "Normalisation", "choice",
+          "none; per_sample: each image to mean 0, std 1; per_dataset: training split's mean and std",
+          choices=("none", "per_sample", "per_dataset")),
+)
+FIELD_BY_NAME = {f.name: f for f in FIELDS}
+
+
+@dataclass(frozen=True)
+class AugmentSpec:
+    """Library-neutral augmentation settings. Defaults are the identity (preset ``none``)."""
+
+    rotation: float = 0.0
+    width_shift: float = 0.0
+    height_shift: float = 0.0
+    shear: float = 0.0
+    zoom: float = 0.0
+    brightness: tuple[float, float] | None = None
+    horizontal_flip: bool = False
+    vertical_flip: bool = False
+    fill_mode: str = "nearest"  # ImageDataGenerator's default
+    fill_constant: int = 0
+    interpolation: str = "bilinear"  # ImageDataGenerator's default (torchvision's is nearest)
+    rescale: float = 1 / 255
+    normalization: str = "none"
+
+    def __post_init__(self):
+        # Normalise types here (30 -> 30.0, [a, b] -> (a, b)) so equal specs hash equally.
+        for field in FIELDS:
+            value = _checked(field, getattr(self, field.name))
+            object.__setattr__(self, field.name, value)
+
+    def to_dict(self) -> dict:
+        values = dataclasses.asdict(self)
+        if self.brightness is not None:
+            values["brightness"] = list(self.brightness)
+        return values
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=True)
+
+    def stable_hash(self) -> str:
+        """First 12 hex digits of the SHA-256 of the canonical (compact, sorted) JSON."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+    def replace(self, **changes) -> "AugmentSpec":
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_dict(cls, values) -> "AugmentSpec":
+        """A spec from a mapping; missing fields take the identity defaults."""
+        if not isinstance(values, dict):
+            raise SpecError("json", f"expected an object of parameters, got {_type_name(values)}")
+        unknown = sorted(set(values) - set(FIELD_BY_NAME))
+        if unknown:
+            raise SpecError(str(unknown[0])[:40], f"unknown parameter; known: {', '.join(FIELD_BY_NAME)}")
+        return cls(**values)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> "AugmentSpec":
+        """Parse a spec written by ``to_json`` (or by hand). Raises SpecError naming the field."""
+        return cls.from_dict(_parse_json(text))
+
+    @classmethod
+    def preset(cls, name: str) -> "AugmentSpec":
+        if name not in PRESETS:
+            raise SpecError("preset", f"unknown preset '{str(name)[:40]}'; choose one of {', '.join(PRESETS)}")
+        return PRESETS[name]
+
+
+# ---- the spec the training page uses ----
+
+def training_spec_path():
+    return cache_root() / "settings" / "augment_spec.json"
+
+
+def save_for_training(spec: AugmentSpec) -> None:
+    """Store ``spec`` as the one the training page uses (atomic: never half a file)."""
+    atomic_write_bytes(training_spec_path(), spec.to_json().encode())
+
+
+def load_for_training() -> AugmentSpec | None:
+    """The spec saved with ``save_for_training``, or None if none was saved yet.
+
+    None (not a default preset) so that callers can say "no spec chosen; using X" instead of
+    silently training with something nobody picked. A damaged file raises SpecError.
+    """
+    path = training_spec_path()
+    if not path.exists():
+        return None
+    return AugmentSpec.from_json(path.read_bytes())
+
+
+# ---- validation ----
+
+def _parse_json(text: str | bytes):
+    if isinstance(text, bytes):
+        if len(text) > MAX_JSON_BYTES:
+            raise SpecError("json", f"file too large ({len(text):,} bytes; a spec is under {MAX_JSON_BYTES:,})")
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise SpecError("json", "not UTF-8 text; upload the .json file a spec download gave you") from None
+    if not isinstance(text, str):
+        raise SpecError("json", f"expected JSON text, got {_type_name(text)}")
+    if len(text) > MAX_JSON_BYTES:
+        raise SpecError("json", f"text too large ({len(text):,} characters; a spec is under {MAX_JSON_BYTES:,})")
+    try:
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as error:
+        raise SpecError("json", f"not valid JSON ({error.msg} at line {error.lineno} column {error.colno})") from None
+    except RecursionError:
+        raise SpecError("json", "nested too deeply to be a spec") from None
+
+
+def _reject_constant(name: str):
+    raise SpecError("json", f"{name} is not a number a spec can hold")
+
+
+def _no_duplicates(pairs: list) -> dict:
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise SpecError(str(key)[:40], "given twice")
+        seen[key] = value
+    return seen
+
+
+def _checked(field: Field, value):
+    """``value`` converted to the field's type, or SpecError saying what is wrong."""
+    if field.kind == "bool":
+        if not isinstance(value, bool):
+            raise SpecError(field.name, f"expected true or false, got {_show(value)}")
+        return value
+    if field.kind == "choice":
+        if value not in field.choices:
+            raise SpecError(field.name, f"expected one of {', '.join(field.choices)}, got {_show(value)}")
+        return value
+    if field.kind == "range":
+        if value is None:
+            return None
+        if not isinstance(value, (list, tuple)) or len(value) != 2:
+            raise SpecError(field.name, f"expected [min, max] or null, got {_show(value)}")
+        low, high = (_number(field, v) for v in value)
+        if low > high:
+            raise SpecError(field.name, f"min {low:g} is greater than max {high:g}")
+        return (low, high)
+    number = _number(field, value)
+    if field.kind == "int":
+        if number != int(number):
+            raise SpecError(field.name, f"expected a whole number, got {_show(value)}")
+        return int(number)
+    return number
+
+
+def _number(field: Field, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SpecError(field.name, f"expected a number, got {_show(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise SpecError(field.name, "number too large") from None
+    if not math.isfinite(number):
+        raise SpecError(field.name, f"expected a finite number, got {number}")
+    if not field.low <= number <= field.high:
+        raise SpecError(field.name, f"{number:g} is outside the allowed range [{field.low:g}, {field.high:g}]")
+    return number
+
+
+def _type_name(value) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false"}.get(type(value), type(value).__name__)
+
+
+def _show(value) -> str:
+    text = json.dumps(value) if isinstance(value, (str, bool, type(None))) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# ---- presets (after the validation they go through) ----
+
+PRESETS = {
+    "none": AugmentSpec(),
+    # The talk's ImageDataGenerator: rotation_range=30, zoom_range=0.2, width/height_shift_range=0.1,
+    # horizontal_flip=True, everything else at the library's defaults.
+    "talk": AugmentSpec(rotation=30, zoom=0.2, width_shift=0.1, height_shift=0.1, horizontal_flip=True),
+    # Small changes that keep anatomy plausible: no flip (the heart stays on the left).
+    "light": AugmentSpec(rotation=10, width_shift=0.05, height_shift=0.05, zoom=0.1, brightness=(0.9, 1.1)),
+    "strong": AugmentSpec(rotation=30, width_shift=0.15, height_shift=0.15, shear=10, zoom=0.25,
+                          brightness=(0.7, 1.3), horizontal_flip=True),
+}

@@ -1,0 +1,174 @@
+"""The PyTorch side: a ``torchvision.transforms.v2`` pipeline built from an ``AugmentSpec``.
+
+Input: a uint8 tensor (1, H, W) with grey levels 0-255. Output: float32 (1, H, W) in the same
+range and normalisation as the Keras generator gives for the same spec. Order, as
+ImageDataGenerator applies them: affine, flips, brightness (all on 0-255), then rescale and
+normalisation.
+
+Mapping choices (FIELD_NOTES table; ``differences`` says what still differs):
+- interpolation is passed explicitly: ``RandomAffine`` defaults to nearest, Keras to bilinear;
+- Keras' zoom range [1-z, 1+z] zooms *out* for factors > 1; torchvision's ``scale`` zooms in,
+  so the same range of sizes is ``scale=(1/(1+z), 1/(1-z))``;
+- ``RandomAffine`` fills with a constant only: any other fill mode becomes constant 0.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import numpy as np
+
+from .draws import Draw
+from .spec import AugmentSpec
+from .stats import DatasetStats, check_stats
+
+EPSILON = 1e-6  # what ImageDataGenerator adds to the std before dividing
+
+
+def import_torchvision_v2():
+    """``(torch, v2)``; refuses (instead of crashing the process) after TensorFlow was loaded."""
+    from pipeline.frameworks import import_torch
+
+    torch = import_torch()
+    from torchvision.transforms import v2
+
+    return torch, v2
+
+
+def standardize_per_sample(x):
+    """What Keras' samplewise_center + samplewise_std_normalization do: mean 0, std 1 per image."""
+    return (x - x.mean()) / (x.std(correction=0) + EPSILON)
+
+
+def build_torch_transform(spec: AugmentSpec, stats: DatasetStats | None = None):
+    """A ``v2.Compose`` doing what ``spec`` says; uint8 (1, H, W) in, float32 (1, H, W) out."""
+    check_stats(spec, stats)
+    torch, v2 = import_torchvision_v2()
+    steps = []
+    affine = affine_arguments(spec)
+    if affine:
+        interpolation = {"nearest": v2.InterpolationMode.NEAREST, "bilinear": v2.InterpolationMode.BILINEAR}
+        steps.append(v2.RandomAffine(**affine, interpolation=interpolation[spec.interpolation], fill=fill_value(spec)))
+    if spec.horizontal_flip:
+        steps.append(v2.RandomHorizontalFlip())
+    if spec.vertical_flip:
+        steps.append(v2.RandomVerticalFlip())
+    if spec.brightness:
+        steps.append(v2.ColorJitter(brightness=spec.brightness))
+    steps.append(v2.ToDtype(torch.float32, scale=spec.rescale == 1 / 255))  # scale=True divides by 255
+    if spec.rescale not in (1.0, 1 / 255):
+        steps.append(v2.Normalize(mean=[0.0], std=[1.0 / spec.rescale]))  # x / (1/r) == x * r
+    if spec.normalization == "per_sample":
+        steps.append(v2.Lambda(standardize_per_sample))
+    elif spec.normalization == "per_dataset":
+        steps.append(v2.Normalize(mean=[stats.mean], std=[stats.std + EPSILON]))
+    return v2.Compose(steps)
+
+
+def affine_arguments(spec: AugmentSpec) -> dict:
+    """``RandomAffine`` arguments for the spec's geometry; empty when there is none."""
+    if not any((spec.rotation, spec.width_shift, spec.height_shift, spec.shear, spec.zoom)):
+        return {}
+    return {
+        "degrees": spec.rotation,
+        "translate": (spec.width_shift, spec.height_shift) if spec.width_shift or spec.height_shift else None,
+        "scale": (1 / (1 + spec.zoom), 1 / (1 - spec.zoom)) if spec.zoom else None,
+        "shear": (-spec.shear, spec.shear) if spec.shear else None,
+    }
+
+
+def fill_value(spec: AugmentSpec) -> int:
+    """The constant ``RandomAffine`` fills with: the spec's constant, or 0 for modes it lacks."""
+    return spec.fill_constant if spec.fill_mode == "constant" else 0
+
+
+def augment_many(transform, image: np.ndarray, count: int, seed: int) -> list[tuple[np.ndarray, Draw]]:
+    """``count`` augmented versions of one (H, W) uint8 image, each with what was drawn.
+
+    Draws come from torch's global generator seeded with ``seed`` (inside ``fork_rng``, so the
+    caller's generator is untouched); the result equals calling ``transform`` itself.
+    """
+    torch, _ = import_torchvision_v2()
+    x = torch.from_numpy(np.array(image, dtype=np.uint8))[None]
+    with torch.random.fork_rng(devices=[]), one_thread(torch):
+        torch.manual_seed(seed)
+        results = [_traced(transform, x) for _ in range(count)]
+    return [(out[0].numpy(), draw) for out, draw in results]
+
+
+def apply_draw(transform, image: np.ndarray, draw: Draw) -> np.ndarray:
+    """``transform`` with its random steps replaced by ``draw``: (H, W) uint8 in, float32 out."""
+    torch, v2 = import_torchvision_v2()
+    if draw.scale_x != draw.scale_y:
+        raise ValueError("torchvision's affine has one scale for both axes; this draw has two")
+    x = torch.from_numpy(np.array(image, dtype=np.uint8))[None]
+    with one_thread(torch):
+        x = _replayed(v2, transform, x, draw)
+    return x[0].numpy()
+
+
+@contextmanager
+def one_thread(torch):
+    """Run one small image on one thread: with two busy cores, torch's intra-op threads made a
+    224 px affine take 25-130 ms instead of 0.5 ms (measured here). The setting is per process,
+    so it is restored at once; DataLoader workers already use one thread each.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _replayed(v2, transform, x, draw: Draw):
+    """``transform``'s steps in order, the random ones fed ``draw`` instead of dice."""
+    for step in transform.transforms:
+        if isinstance(step, v2.RandomAffine):
+            params = {"angle": -draw.angle, "translate": [draw.shift_x, draw.shift_y],
+                      "scale": draw.scale_x, "shear": [draw.shear, 0.0]}
+            x = step.transform(x, params)
+        elif isinstance(step, v2.RandomHorizontalFlip):
+            x = step.transform(x, {}) if draw.flip_h else x
+        elif isinstance(step, v2.RandomVerticalFlip):
+            x = step.transform(x, {}) if draw.flip_v else x
+        elif isinstance(step, v2.ColorJitter):
+            x = v2.functional.adjust_brightness(x, draw.brightness) if draw.brightness is not None else x
+        else:
+            x = step(x)
+    return x
+
+
+def _traced(transform, x):
+    """Run ``transform`` step by step as ``Transform.forward`` would, keeping the drawn params."""
+    torch, v2 = import_torchvision_v2()
+    drawn = {}
+    for step in transform.transforms:
+        name = type(step).__name__
+        if isinstance(step, (v2.RandomHorizontalFlip, v2.RandomVerticalFlip)):
+            # _RandomApplyTransform.forward: one torch.rand(1) decides, then the (empty) params
+            drawn[name] = bool(torch.rand(1) < step.p)
+            if drawn[name]:
+                x = step.transform(x, step.make_params([x]))
+            continue
+        drawn[name] = step.make_params([x])
+        x = step.transform(x, drawn[name])
+    return x, _to_draw(drawn)
+
+
+def _to_draw(drawn: dict) -> Draw:
+    """torchvision's parameters in the common convention: its affine angle turns clockwise."""
+    affine = drawn.get("RandomAffine", {})
+    tx, ty = affine.get("translate", (0, 0))
+    jitter = drawn.get("ColorJitter", {})
+    return Draw(
+        angle=-float(affine.get("angle", 0.0)),
+        shift_x=float(tx),
+        shift_y=float(ty),
+        shear=float(affine.get("shear", (0.0, 0.0))[0]),
+        scale_x=float(affine.get("scale", 1.0)),
+        scale_y=float(affine.get("scale", 1.0)),
+        flip_h=drawn.get("RandomHorizontalFlip", False),
+        flip_v=drawn.get("RandomVerticalFlip", False),
+        brightness=jitter.get("brightness_factor"),
+    )
