@@ -1,6 +1,7 @@
 """Where PneumoLab keeps what it computes: one cache root, never inside a data folder."""
 
 import os
+import threading
 from pathlib import Path
 
 
@@ -18,7 +19,7 @@ def cache_root() -> Path:
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that a reader sees the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # unique per thread
     try:
         with open(tmp, "wb") as handle:
             handle.write(data)

@@ -185,3 +185,14 @@ def test_cli_export_csv(tmp_path):
     lines = out.read_text().splitlines()
     assert lines[0] == "filename,label,split,patient"
     assert len(lines) == 1 + 12  # header + the decodable images
+
+
+def test_canonical_source_spells_one_folder_one_way(tmp_path, monkeypatch):
+    from pipeline.data import canonical_source
+
+    monkeypatch.chdir(tmp_path)
+    assert canonical_source("synthetic") == "synthetic"
+    assert canonical_source("medmnist:128") == "medmnist:128"
+    assert canonical_source("data/xr") == str(tmp_path / "data" / "xr")
+    assert canonical_source("./data/../data/xr") == canonical_source(str(tmp_path / "data" / "xr"))
+    assert canonical_source("medmnist:f.npz") == f"medmnist:{tmp_path / 'f.npz'}"

@@ -11,7 +11,7 @@ import os
 
 import streamlit as st
 
-from pipeline.data import DEFAULT_SOURCE, SourceError, open_source
+from pipeline.data import DEFAULT_SOURCE, SourceError, canonical_source, open_source
 
 SESSION_KEY = "source"
 CHOICES = {
@@ -36,7 +36,7 @@ def default_source() -> str:
 def active_source() -> str:
     """The source string this session works on."""
     if SESSION_KEY not in st.session_state:
-        st.session_state[SESSION_KEY] = default_source()
+        st.session_state[SESSION_KEY] = canonical_source(default_source())
     return st.session_state[SESSION_KEY]
 
 
@@ -84,6 +84,7 @@ def source_sidebar() -> str:
     kinds = list(CHOICES.values())
     label = st.sidebar.selectbox("Source", list(CHOICES), index=kinds.index(_kind_of(current)), key="source_kind")
     candidate = _candidate(CHOICES[label], current)
+    candidate = canonical_source(candidate) if candidate else None
     if candidate and candidate != current:
         with st.sidebar:
             with st.spinner("Checking the source..."):

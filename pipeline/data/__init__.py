@@ -21,8 +21,22 @@ DEFAULT_SOURCE = "synthetic"
 
 __all__ = [
     "CLASS_NAMES", "SPLITS", "DEFAULT_SOURCE", "Record", "Scan", "Skipped", "Source", "SourceError",
-    "SplitArrays", "open_source", "load_split", "load_all", "export_csv", "display_path",
+    "SplitArrays", "canonical_source", "open_source", "load_split", "load_all", "export_csv", "display_path",
 ]
+
+
+def canonical_source(spec: str) -> str:
+    """The same source always spelled the same way: file paths made absolute.
+
+    Run ids and caches hash the source string, so ``../data`` and ``/home/me/data`` must agree.
+    """
+    spec = (spec or "").strip()
+    if spec == "synthetic" or (spec.startswith("medmnist:") and spec.removeprefix("medmnist:").isdigit()):
+        return spec
+    for prefix in ("medmnist:", "csv:"):
+        if spec.startswith(prefix):
+            return prefix + str(Path(spec.removeprefix(prefix)).expanduser().resolve())
+    return str(Path(spec).expanduser().resolve()) if spec else spec
 
 
 def open_source(spec: str) -> Source:

@@ -1,0 +1,411 @@
+"""Training: the talk's CNN in Keras and in PyTorch, trained in a process of its own, followed live.
+
+This page only asks and reads. ``pipeline.training.queue.trigger`` returns a finished run from
+the store, follows one in progress, or queues a new one for a worker process; a fragment
+reads the run store every second for progress. Neither framework is imported here, so the
+Streamlit process stays small while a training runs, and a reload loses nothing.
+"""
+
+import difflib
+import json
+import platform
+import sys
+import time
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from dashboard.ui.data_cache import source_fingerprint
+from dashboard.ui.source_picker import active_source
+from pipeline.augment import PRESETS as AUGMENT_PRESETS
+from pipeline.augment import SpecError, load_for_training
+from pipeline.data import SourceError, open_source
+from pipeline.runs import ACTIVE, STATES, Run, RunError, all_runs
+from pipeline.training.config import (CLASS_BALANCING, DEVICES, FRAMEWORKS, LR_SCHEDULES, OPTIMIZERS, PRESETS,
+                                      ConfigError, TrainConfig)
+from pipeline.training.devices import cpu_name, nvidia_gpus
+from pipeline.training.queue import cancel, refresh, trigger
+
+LABELS = {"keras": "Keras", "torch": "PyTorch"}
+COLORS = {"keras": "#1f77b4", "torch": "#ee4c2c"}
+FOLLOWED = "training_followed"  # session key: {framework: run id} of the runs this session shows live
+FROM_AUGMENT_PAGE = "chosen on the Augmentation page"
+# Training images per second of the talk-sized CNN at 150 px on a quiet 2-core CPU, as measured
+# by `python benchmarks/train_speed.py` (with augmentation), for estimates until this machine has
+# finished runs of its own to go by.
+DEFAULT_IMAGES_PER_S = {"keras": 125.0, "torch": 100.0}
+STARTUP_S = 20.0  # loading a framework and the cached arrays
+
+
+def main() -> None:
+    st.title("Training")
+    st.caption("The talk's CNN, trained in a separate process (one training at a time on this machine). "
+               "Leave or reload the page at any time: the training goes on and this page picks it up again.")
+    source = active_source()
+    frameworks, configs = settings(source)
+    devices_and_estimate(frameworks, configs, source)
+    start_button(frameworks, configs)
+    live_runs()
+    history()
+
+
+# ---- settings ----
+
+def settings(source: str) -> tuple[list[str], dict]:
+    """The frameworks to train and each one's config (or the ConfigError that stops it)."""
+    st.subheader("Settings")
+    left, right = st.columns([1, 2])
+    frameworks = left.multiselect("Frameworks", FRAMEWORKS, default=list(FRAMEWORKS), format_func=LABELS.get,
+                                  key="train_frameworks", help="Both: one click trains Keras, then PyTorch.")
+    preset = right.radio("Preset", ["quick", "full", "custom"], horizontal=True, key="train_preset",
+                         captions=["demo, minutes on a CPU", "the talk's settings", "set every value"])
+    augment = augmentation_choice()
+    changes = custom_settings() if preset == "custom" else {}
+    base = "full" if preset == "custom" else preset
+    configs = {}
+    for framework in frameworks:
+        try:
+            overrides = {"framework": framework, "source": source, **changes}
+            if augment is not None:
+                overrides["augment"] = augment
+            configs[framework] = check_device(TrainConfig.from_preset(base, **overrides).validate())
+        except ConfigError as error:
+            configs[framework] = error
+    return frameworks, configs
+
+
+def check_device(config: TrainConfig) -> TrainConfig:
+    """Refuse ``device="gpu"`` here, before queueing, on a machine without one."""
+    if config.device == "gpu" and not gpu_names() and not (config.framework == "torch" and apple_gpu()):
+        raise ConfigError("device", "this machine has no GPU that "
+                                    f"{LABELS[config.framework]} can use; choose auto or cpu")
+    return config
+
+
+def augmentation_choice():
+    """The augmentation spec: the Augmentation page's choice, a named preset, or the preset's own."""
+    try:
+        saved = load_for_training()
+    except SpecError as error:
+        st.warning(f"The augmentation saved on the Augmentation page cannot be read ({error}); "
+                   "using the training preset's own augmentation instead.")
+        saved = None
+    options = ([FROM_AUGMENT_PAGE] if saved is not None else []) + ["preset's own"] + list(AUGMENT_PRESETS)
+    choice = st.selectbox("Augmentation", options, key="train_augment",
+                          help="Save a spec on the Augmentation page to train with it here.")
+    if saved is None:
+        st.caption("No augmentation saved on the Augmentation page yet: the preset's own is used.")
+    if choice == FROM_AUGMENT_PAGE:
+        return saved
+    return None if choice == "preset's own" else AUGMENT_PRESETS[choice]
+
+
+def custom_settings() -> dict:
+    """Widgets for every scalar setting, starting from ``full``. Ranges are checked by
+    ``TrainConfig.validate`` (one source of truth), so an impossible value gets its message."""
+    full = PRESETS["full"]
+    columns = st.columns(4)
+    return {
+        "img_size": columns[0].number_input("Image size (px)", value=full.img_size, step=8, key="train_img_size"),
+        "epochs": columns[1].number_input("Epochs", value=full.epochs, step=1, key="train_epochs"),
+        "batch_size": columns[2].number_input("Batch size", value=full.batch_size, step=8, key="train_batch_size"),
+        "width": columns[3].number_input("Width (x filters)", value=full.width, step=0.25, key="train_width"),
+        "optimizer": columns[0].selectbox("Optimiser", OPTIMIZERS, index=OPTIMIZERS.index(full.optimizer),
+                                          key="train_optimizer"),
+        "learning_rate": columns[1].number_input("Learning rate", value=full.learning_rate, format="%.5f",
+                                                 step=1e-4, key="train_learning_rate"),
+        "lr_schedule": columns[2].selectbox("Schedule", LR_SCHEDULES, index=LR_SCHEDULES.index(full.lr_schedule),
+                                            key="train_lr_schedule"),
+        "weight_decay": columns[3].number_input("Weight decay", value=full.weight_decay, format="%.5f",
+                                                step=1e-4, key="train_weight_decay"),
+        "early_stopping_patience": columns[0].number_input(
+            "Early stopping patience", value=full.early_stopping_patience, step=1, key="train_patience",
+            help="Epochs without a better validation AUC before stopping; 0 = off. Test data is never used."),
+        "class_balancing": columns[1].selectbox("Class balancing", CLASS_BALANCING,
+                                                index=CLASS_BALANCING.index(full.class_balancing),
+                                                key="train_class_balancing"),
+        "seed": columns[2].number_input("Seed", value=full.seed, step=1, key="train_seed"),
+        "device": columns[3].selectbox("Device", DEVICES, index=DEVICES.index(full.device), key="train_device"),
+        "mixed_precision": columns[0].checkbox("Mixed precision (GPU only)", value=full.mixed_precision,
+                                               key="train_mixed_precision"),
+    }
+
+
+# ---- device and estimate ----
+
+@st.cache_data(show_spinner=False)
+def gpu_names() -> list[str]:
+    """CUDA GPUs from nvidia-smi: asking a framework would load it into this process."""
+    return nvidia_gpus()
+
+
+def apple_gpu() -> bool:
+    """Apple silicon, where torch trains on MPS (TensorFlow here has no MPS backend)."""
+    return sys.platform == "darwin" and platform.machine() == "arm64"
+
+
+def device_line() -> str:
+    gpus = gpu_names()
+    if gpus:
+        more = f" (and {len(gpus) - 1} more)" if len(gpus) > 1 else ""
+        return f"Device: **{gpus[0]}**{more}, CUDA, for both frameworks"
+    if apple_gpu():
+        return f"Device: **Apple GPU (MPS)** for PyTorch, **CPU** for Keras - {cpu_name()}"
+    return f"Device: **CPU** - {cpu_name()}"
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def training_images(source: str, fingerprint: str) -> int:
+    return len(open_source(source).scan().split("train"))
+
+
+def devices_and_estimate(frameworks: list[str], configs: dict, source: str) -> None:
+    st.caption(device_line())
+    if gpu_names() or not configs:
+        return
+    try:
+        images = training_images(source, source_fingerprint(source))
+    except (SourceError, OSError, ValueError):
+        return  # the start button reports the source's problem
+    estimates = {f: estimate_seconds(c, images) for f, c in configs.items() if isinstance(c, TrainConfig)}
+    if estimates:
+        parts = [f"{LABELS[f]} about {_duration(s)}" for f, s in estimates.items()]
+        st.info(f"Estimated duration on this CPU ({images:,} training images): " + ", ".join(parts)
+                + (f"; {_duration(sum(estimates.values()))} in all." if len(estimates) > 1 else "."),
+                icon=":material/timer:")
+
+
+def estimate_seconds(config: TrainConfig, images: int) -> float:
+    """Seconds for ``config`` on this CPU, at the speed of the most similar finished CPU run
+    of the framework (same width, nearest image size, scaled by pixels), else at the speed
+    measured for the talk-sized CNN. Early stopping can only make it shorter."""
+    speed = DEFAULT_IMAGES_PER_S[config.framework] * (150 / config.img_size) ** 2 / config.width ** 2
+    similar = []
+    for run in all_runs():
+        result, past = run.result(), run.config()
+        if (result and past.get("framework") == config.framework and past.get("width") == config.width
+                and result["device"]["type"] == "cpu" and result["timings"].get("images_per_s")):
+            similar.append((abs(past["img_size"] - config.img_size), past["img_size"],
+                            result["timings"]["images_per_s"]))
+    if similar:
+        _, size, measured = min(similar)
+        speed = measured * (size / config.img_size) ** 2
+    per_epoch = images / speed * 1.15  # + validation, about a third of an epoch's images, forward only
+    return STARTUP_S + config.epochs * per_epoch
+
+
+# ---- start ----
+
+def start_button(frameworks: list[str], configs: dict) -> None:
+    problems = [(f, c) for f, c in configs.items() if isinstance(c, ConfigError)]
+    for framework, error in problems:
+        st.error(f"{LABELS[framework]}: the setting **{error.field}** cannot be used: {error.message}",
+                 icon=":material/error:")
+    label = "Train " + " and ".join(LABELS[f] for f in frameworks) if frameworks else "Train"
+    if not st.button(label, type="primary", icon=":material/play_arrow:", disabled=not frameworks,
+                     key="train_start"):
+        return
+    if problems:
+        return
+    followed = st.session_state.setdefault(FOLLOWED, {})
+    for framework in frameworks:
+        try:
+            outcome = trigger(configs[framework])
+        except ConfigError as error:
+            st.error(f"{LABELS[framework]}: the setting **{error.field}** cannot be used: {error.message}")
+            continue
+        except (SourceError, OSError) as error:
+            st.error(f"The data source cannot be read: {error}")
+            return
+        followed[framework] = outcome.run.id
+        if outcome.how == "cached":
+            st.toast(f"{LABELS[framework]}: this exact training finished before; showing its results.")
+        elif outcome.how == "attached":
+            st.toast(f"{LABELS[framework]}: this training is already under way; following it.")
+
+
+# ---- live progress ----
+
+def followed_runs() -> list[Run]:
+    """This session's runs, plus any queued or running one (started elsewhere, or before a reload)."""
+    ids = dict.fromkeys(st.session_state.get(FOLLOWED, {}).values())
+    for run in all_runs():
+        if run.state in ACTIVE:
+            ids.setdefault(run.id)
+    return [Run(run_id) for run_id in ids]
+
+
+@st.fragment(run_every="1s")
+def live_runs() -> None:
+    refresh()  # a dead worker's run becomes failed; a waiting run gets a worker
+    runs = followed_runs()
+    if not runs:
+        return
+    st.subheader("Progress")
+    active = False
+    for run in runs:
+        active |= run_status(run)
+    st.plotly_chart(curves(runs), key="train_curves")
+    # when the last run ends, redraw the whole page once (history, buttons) and stop polling for it
+    if st.session_state.get("train_was_active") and not active:
+        st.session_state["train_was_active"] = False
+        st.rerun()
+    st.session_state["train_was_active"] = active
+
+
+def run_status(run: Run) -> bool:
+    """One line per run: framework, state, epoch, step, ETA, device; True while it is active."""
+    status, config, progress = run.status(), run.config(), run.progress()
+    framework = LABELS.get(config.get("framework"), "?")
+    state = status["status"]
+    columns = st.columns([5, 1])
+    with columns[0]:
+        if state == "running":
+            done, eta = fraction_and_eta(progress)
+            eta_text = f", about {_duration(eta)} left" if eta is not None else ""
+            where = position_text(progress)
+            stopping = " (cancelling...)" if status.get("cancel_requested") else ""
+            st.progress(done, text=f"**{framework}** `{run.id}`: {where}{eta_text}{stopping}")
+        elif state == "queued":
+            st.progress(0.0, text=f"**{framework}** `{run.id}`: queued, waiting for the training before it")
+        elif state == "finished":
+            result = run.result()
+            val = result["val"]
+            st.success(f"**{framework}** `{run.id}`: finished on {result['device']['name']} - validation "
+                       f"AUC {val['auc']:.3f}, accuracy {val['accuracy']:.3f} "
+                       f"({result['timings']['seconds_per_epoch']:.1f} s/epoch, "
+                       f"{result['timings']['images_per_s']:.0f} images/s)", icon=":material/check_circle:")
+        elif state == "cancelled":
+            st.warning(f"**{framework}** `{run.id}`: cancelled.", icon=":material/cancel:")
+        else:
+            st.error(f"**{framework}** `{run.id}`: {state}. {status.get('error', '')}", icon=":material/error:")
+    if state in ACTIVE:
+        if columns[1].button("Cancel", key=f"cancel_{run.id}", icon=":material/stop:"):
+            cancel(run.id)
+            st.rerun(scope="fragment")
+    return state in ACTIVE
+
+
+def position_text(progress: dict) -> str:
+    position = progress.get("position")
+    if position is None:
+        return "loading the framework and the data"
+    if progress["epochs"] and progress["epochs"][-1]["epoch"] >= position["epoch"]:
+        return f"epoch {position['epoch']}/{position['epochs']} done"
+    return f"epoch {position['epoch']}/{position['epochs']}, step {position['step']}/{position['steps']}"
+
+
+def fraction_and_eta(progress: dict) -> tuple[float, float | None]:
+    """Share of all steps done, and the seconds left at the pace of the steps so far."""
+    position = progress.get("position")
+    if position is None:
+        return 0.0, None
+    done = ((position["epoch"] - 1) * position["steps"] + position["step"]) / (position["epochs"] * position["steps"])
+    elapsed = time.time() - progress["steps"][0]["time"]
+    eta = elapsed * (1 - done) / done if elapsed > 0 else None
+    return min(done, 1.0), eta
+
+
+def curves(runs: list[Run]) -> go.Figure:
+    """Loss and accuracy per epoch, train (dashed) and validation (solid), both frameworks."""
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"))
+    for run in runs:
+        epochs = run.progress().get("epochs", [])
+        framework = run.config().get("framework", "?")
+        x = [row["epoch"] for row in epochs]
+        for column, metric in ((1, "loss"), (2, "accuracy")):
+            for split, dash in (("train", "dash"), ("val", "solid")):
+                figure.add_trace(go.Scatter(
+                    x=x, y=[row.get(f"{split}_{metric}") for row in epochs], mode="lines+markers",
+                    name=f"{LABELS.get(framework, framework)} {split} ({run.id[:6]})",
+                    legendgroup=f"{run.id}-{split}", showlegend=column == 1,
+                    line={"color": COLORS.get(framework), "dash": dash}), row=1, col=column)
+    figure.update_xaxes(title_text="epoch", dtick=1)
+    figure.update_layout(height=360, margin={"t": 40, "b": 20}, legend={"orientation": "h", "y": -0.25})
+    return figure
+
+
+# ---- history ----
+
+def history() -> None:
+    st.subheader("Run history")
+    rows = [run.summary() for run in all_runs()]
+    if not rows:
+        st.caption("No runs yet.")
+        return
+    table = pd.DataFrame([{
+        "run": r["run_id"], "status": r["status"], "framework": LABELS.get(r["framework"], r["framework"]),
+        "source": r["source"], "img_size": r["img_size"], "epochs": r["epochs"], "seed": r["seed"],
+        "val AUC": r["val"].get("auc"), "val accuracy": r["val"].get("accuracy"), "device": r["device"],
+        "created": pd.to_datetime(r["created"], unit="s") if r["created"] else None,
+    } for r in rows])
+    left, middle, right = st.columns(3)
+    frameworks = left.multiselect("Framework", sorted(table["framework"].dropna().unique()), key="history_framework")
+    states = middle.multiselect("Status", STATES, key="history_status")
+    text = right.text_input("Search (run id or source)", key="history_search")
+    shown = table
+    if frameworks:
+        shown = shown[shown["framework"].isin(frameworks)]
+    if states:
+        shown = shown[shown["status"].isin(states)]
+    if text:
+        shown = shown[shown["run"].str.contains(text, regex=False) | shown["source"].str.contains(text, regex=False)]
+    st.dataframe(shown, hide_index=True, column_config={"val AUC": st.column_config.NumberColumn(format="%.3f"),
+                                "val accuracy": st.column_config.NumberColumn(format="%.3f")})
+    compare(list(shown["run"]))
+    delete(list(shown["run"]))
+
+
+def compare(run_ids: list[str]) -> None:
+    """The settings that differ between two runs, and a unified diff of their configs."""
+    if len(run_ids) < 2:
+        return
+    with st.expander("Compare two runs' configs", icon=":material/difference:"):
+        left, right = st.columns(2)
+        first = left.selectbox("Run A", run_ids, index=0, key="compare_a")
+        second = right.selectbox("Run B", run_ids, index=1, key="compare_b")
+        a, b = _flat(Run(first).config()), _flat(Run(second).config())
+        differing = [{"setting": k, "A": a.get(k), "B": b.get(k)} for k in sorted(a | b) if a.get(k) != b.get(k)]
+        if not differing:
+            st.caption("Same settings (they differ in data or model code, or they are the same run).")
+            return
+        st.dataframe(pd.DataFrame(differing).astype(str), hide_index=True)
+        diff = difflib.unified_diff(_lines(first), _lines(second), f"run {first}", f"run {second}", lineterm="")
+        st.code("\n".join(diff), language="diff")
+
+
+def delete(run_ids: list[str]) -> None:
+    with st.expander("Delete a run", icon=":material/delete:"):
+        chosen = st.selectbox("Run", run_ids, key="delete_run")
+        if st.button("Delete", key="delete_button", disabled=not chosen):
+            try:
+                Run(chosen).delete()
+            except RunError as error:
+                st.error(str(error))
+                return
+            st.session_state[FOLLOWED] = {f: r for f, r in st.session_state.get(FOLLOWED, {}).items() if r != chosen}
+            st.rerun()
+
+
+def _flat(config: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            flat |= _flat(value, f"{prefix}{key}.")
+        else:
+            flat[prefix + key] = value
+    return flat
+
+
+def _lines(run_id: str) -> list[str]:
+    return json.dumps(Run(run_id).config(), indent=2, sort_keys=True).splitlines()
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+main()

@@ -1,0 +1,236 @@
+"""The run store: one folder per training run, outside the tracked files.
+
+    <cache>/runs/<run_id>/
+        config.json     the TrainConfig, as TrainConfig.to_json() writes it
+        data.json       source, data fingerprint, model code version
+        status.json     queued | running | finished | failed | cancelled, pid, times, error
+        progress.json   per-step and per-epoch history, rewritten while training
+        result.json     final validation metrics, timings, device, weights file name
+        weights/        model.keras or model.pt (moved in from a temporary folder)
+        worker.log      what the training process printed
+
+Every file is replaced atomically, and ``finished`` is the last thing a run writes: a
+reader that sees ``finished`` finds the result and the weights complete, and a run killed
+half-way never looks finished. The run id is a hash of the config, the data fingerprint and
+the model code version, so the same question always lands in the same folder.
+
+    python -m pipeline.runs list [--json]
+    python -m pipeline.runs show RUN_ID [--json]
+    python -m pipeline.runs delete RUN_ID
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import hashlib
+import json
+import shutil
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from pipeline.settings import atomic_write_bytes, cache_root
+
+STATES = ("queued", "running", "finished", "failed", "cancelled")
+ACTIVE = ("queued", "running")
+WEIGHTS_DIR = "weights"
+
+
+class RunError(ValueError):
+    """A run that does not exist or cannot be changed now; the message says why."""
+
+
+def runs_root() -> Path:
+    root = cache_root() / "runs"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def make_run_id(config_hash: str, fingerprint: str, code_version: str) -> str:
+    """Same config, same data, same model code: same id (and so the same cached run)."""
+    key = json.dumps([config_hash, fingerprint, code_version]).encode()
+    return hashlib.sha256(key).hexdigest()[:16]
+
+
+@contextmanager
+def store_lock():
+    """Exclusive lock over status changes of every run (held for milliseconds).
+
+    ``flock`` works across threads (each call opens its own file description) and processes,
+    and the kernel drops it when a holder dies, so a crash never leaves the store locked.
+    """
+    with open(runs_root() / ".store.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def write_json(path: Path, data: dict) -> None:
+    atomic_write_bytes(path, json.dumps(data, indent=2, sort_keys=True).encode())
+
+
+def read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+
+
+class Run:
+    """One run's folder; every read goes to disk, so it always shows the latest state."""
+
+    def __init__(self, run_id: str):
+        if not run_id or not all(c in "0123456789abcdef" for c in run_id):
+            raise RunError(f"'{run_id}' is not a run id (16 hex digits, see `python -m pipeline.runs list`)")
+        self.id = run_id
+        self.path = runs_root() / run_id
+
+    def exists(self) -> bool:
+        return (self.path / "status.json").exists()
+
+    def status(self) -> dict:
+        """The status record; ``{"status": "missing"}`` for a run that was never created."""
+        return read_json(self.path / "status.json") or {"run_id": self.id, "status": "missing"}
+
+    @property
+    def state(self) -> str:
+        return self.status()["status"]
+
+    def config(self) -> dict:
+        return read_json(self.path / "config.json") or {}
+
+    def data(self) -> dict:
+        return read_json(self.path / "data.json") or {}
+
+    def progress(self) -> dict:
+        return read_json(self.path / "progress.json") or {"steps": [], "epochs": []}
+
+    def result(self) -> dict | None:
+        """Final metrics, timings and device; only once the run has finished."""
+        return read_json(self.path / "result.json") if self.state == "finished" else None
+
+    def weights(self) -> Path | None:
+        result = self.result()
+        return self.path / WEIGHTS_DIR / result["weights"] if result and result.get("weights") else None
+
+    def set_status(self, state: str, **fields) -> dict:
+        """Write a new status record, keeping earlier fields (times, attempt) unless replaced."""
+        assert state in STATES, state
+        record = {**self.status(), **fields, "run_id": self.id, "status": state, "updated": time.time()}
+        write_json(self.path / "status.json", record)
+        return record
+
+    def summary(self) -> dict:
+        """One row for listings: status, framework, source, key settings and validation metrics."""
+        status, config, result = self.status(), self.config(), self.result() or {}
+        return {
+            "run_id": self.id,
+            "status": status["status"],
+            "framework": config.get("framework"),
+            "source": config.get("source"),
+            "epochs": config.get("epochs"),
+            "img_size": config.get("img_size"),
+            "seed": config.get("seed"),
+            "created": status.get("created"),
+            "ended": status.get("ended"),
+            "device": (result.get("device") or {}).get("name") or status.get("device"),
+            "val": result.get("val") or {},
+            "error": status.get("error"),
+        }
+
+    def delete(self) -> None:
+        """Remove the run's folder; refused while it is queued or running."""
+        with store_lock():
+            if self.state in ACTIVE:
+                raise RunError(f"run {self.id} is {self.state}; cancel it before deleting it")
+            if not self.path.exists():
+                raise RunError(f"no run {self.id}")
+            shutil.rmtree(self.path)
+
+
+def all_runs() -> list[Run]:
+    """Every run in the store, newest first."""
+    runs = [Run(p.name) for p in runs_root().iterdir() if p.is_dir() and not p.name.startswith(".")]
+    runs = [r for r in runs if r.exists()]
+    return sorted(runs, key=lambda r: r.status().get("created", 0), reverse=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.runs", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="every run, newest first")
+    listing.add_argument("--json", action="store_true", help="print one JSON list")
+    show = commands.add_parser("show", help="one run's status, config, data, history and result")
+    show.add_argument("run_id")
+    show.add_argument("--json", action="store_true", help="print one JSON object")
+    delete = commands.add_parser("delete", help="remove a run that is not queued or running")
+    delete.add_argument("run_id")
+    args = parser.parse_args(argv)
+
+    from pipeline.training.queue import refresh
+
+    refresh()  # a dead worker's run reads as failed, not as running forever
+    try:
+        if args.command == "list":
+            rows = [run.summary() for run in all_runs()]
+            print(json.dumps(rows, indent=2) if args.json else _table(rows))
+        elif args.command == "show":
+            run = _existing(args.run_id)
+            details = {"status": run.status(), "config": run.config(), "data": run.data(),
+                       "progress": run.progress(), "result": run.result()}
+            print(json.dumps(details, indent=2) if args.json else _details(details))
+        else:
+            _existing(args.run_id).delete()
+            print(f"deleted run {args.run_id}")
+    except RunError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _existing(run_id: str) -> Run:
+    run = Run(run_id)
+    if not run.exists():
+        raise RunError(f"no run {run_id} in {runs_root()} (see `python -m pipeline.runs list`)")
+    return run
+
+
+def _table(rows: list[dict]) -> str:
+    if not rows:
+        return f"no runs in {runs_root()}"
+    lines = [f"{'run id':16s}  {'status':9s}  {'framework':9s}  {'epochs':>6s}  {'size':>4s}  "
+             f"{'val auc':>7s}  {'val acc':>7s}  source"]
+    for row in rows:
+        val = row["val"]
+        lines.append(f"{row['run_id']:16s}  {row['status']:9s}  {row['framework'] or '?':9s}  "
+                     f"{row['epochs'] or '?':>6}  {row['img_size'] or '?':>4}  "
+                     f"{_number(val.get('auc')):>7s}  {_number(val.get('accuracy')):>7s}  {row['source']}")
+    return "\n".join(lines)
+
+
+def _details(details: dict) -> str:
+    status, result = details["status"], details["result"] or {}
+    lines = [f"run {status['run_id']}: {status['status']}"]
+    if status.get("error"):
+        lines.append(f"error: {status['error']}")
+    lines.append("config: " + json.dumps(details["config"], sort_keys=True))
+    lines.append("data: " + json.dumps(details["data"], sort_keys=True))
+    for epoch in details["progress"].get("epochs", []):
+        lines.append("  " + "  ".join(f"{k} {_number(v)}" for k, v in epoch.items() if k != "time"))
+    for key in ("val", "timings", "device"):
+        if result.get(key):
+            lines.append(f"{key}: " + json.dumps(result[key], sort_keys=True))
+    return "\n".join(lines)
+
+
+def _number(value) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else ("-" if value is None else str(value))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""One training config for both frameworks: fields, presets, validation, JSON and a stable hash.
+
+    config = TrainConfig.from_preset("quick", framework="torch", source="synthetic", epochs=1)
+    config.validate()                                   # ConfigError(field, message) if impossible
+    assert TrainConfig.from_json(config.to_json()) == config
+    config.stable_hash()                                # 16 hex digits, part of the run id
+
+Everything that changes what a training produces is a field here, so that the run id (a hash
+of the config, the data and the model code) names one result. Settings that only change
+speed and not the numbers the run reports are not fields.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+
+from pipeline.augment.spec import AugmentSpec, SpecError
+
+FRAMEWORKS = ("keras", "torch")
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+LR_SCHEDULES = ("constant", "cosine", "plateau")
+CLASS_BALANCING = ("none", "class_weight", "sampler")
+DEVICES = ("auto", "cpu", "gpu")
+MIN_IMG_SIZE, MAX_IMG_SIZE = 32, 512  # the CNN pools five times; 512 is already ~12x the talk's cost
+MAX_JSON_BYTES = 64_000
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; ``field`` names it, the message says what is allowed."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train the talk's CNN once. Defaults are the ``full`` preset on the synthetic data."""
+
+    framework: str = "torch"
+    source: str = "synthetic"  # anything pipeline.data.open_source takes
+    img_size: int = 150
+    width: float = 1.0  # multiplies every layer's width (models/__init__.py)
+    epochs: int = 12
+    batch_size: int = 32  # global: split across replicas when training on several devices
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.0  # decoupled (AdamW); the frameworks' other optimisers disagree on it
+    lr_schedule: str = "cosine"  # per step for cosine; plateau halves it after 2 flat val-loss epochs
+    early_stopping_patience: int = 4  # epochs without a better val AUC; 0 = off. Never looks at test
+    augment: AugmentSpec = field(default_factory=lambda: AugmentSpec.preset("talk"))
+    class_balancing: str = "class_weight"
+    seed: int = 0
+    device: str = "auto"
+    mixed_precision: bool = True  # used on a GPU only; CPU training stays in float32
+    replicas: int = 1  # devices to train on at once (torch DDP under torchrun, Keras MirroredStrategy)
+
+    def __post_init__(self):
+        # Accept a preset name or a mapping for the augmentation, so JSON and CLIs stay simple.
+        augment = self.augment
+        try:
+            if isinstance(augment, str):
+                augment = AugmentSpec.preset(augment)
+            elif isinstance(augment, dict):
+                augment = AugmentSpec.from_dict(augment)
+        except SpecError as error:
+            raise ConfigError(f"augment.{error.field}", error.message) from None
+        object.__setattr__(self, "augment", augment)
+
+    # ---- presets ----
+
+    @classmethod
+    def from_preset(cls, name: str, **overrides) -> "TrainConfig":
+        """A preset with some fields replaced; ConfigError for an unknown preset or field."""
+        if name not in PRESETS:
+            raise ConfigError("preset", f"unknown preset {_show(name)}; choose one of {', '.join(PRESETS)}")
+        return PRESETS[name].replace(**overrides)
+
+    def replace(self, **changes) -> "TrainConfig":
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise ConfigError(unknown[0], f"unknown setting; known: {', '.join(f.name for f in dataclasses.fields(self))}")
+        return dataclasses.replace(self, **changes)
+
+    # ---- JSON and hash ----
+
+    def to_dict(self) -> dict:
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        values["augment"] = self.augment.to_dict()
+        return values
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=True)
+
+    def stable_hash(self) -> str:
+        """First 16 hex digits of the SHA-256 of the canonical (compact, sorted) JSON."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    @classmethod
+    def from_dict(cls, values) -> "TrainConfig":
+        """A validated config; missing fields take the defaults, unknown ones are refused."""
+        if not isinstance(values, dict):
+            raise ConfigError("json", f"expected an object of settings, got {type(values).__name__}")
+        config = cls().replace(**values)
+        config.validate()
+        return config
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> "TrainConfig":
+        if len(text) > MAX_JSON_BYTES:
+            raise ConfigError("json", f"too large ({len(text):,} bytes; a config is about 1 kB)")
+        try:
+            values = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise ConfigError("json", f"not valid JSON ({error})") from None
+        return cls.from_dict(values)
+
+    # ---- validation ----
+
+    def validate(self) -> "TrainConfig":
+        """Raise ConfigError naming the first impossible setting; returns self when all are fine."""
+        _choice("framework", self.framework, FRAMEWORKS)
+        if not isinstance(self.source, str) or not self.source.strip():
+            raise ConfigError("source", "empty; give 'synthetic', a folder path or 'medmnist:128'")
+        _integer("img_size", self.img_size, MIN_IMG_SIZE, MAX_IMG_SIZE)
+        _number("width", self.width, 0.0625, 4.0)
+        _integer("epochs", self.epochs, 1, 1000)
+        _integer("batch_size", self.batch_size, 2, 4096)  # BatchNorm needs two images per batch
+        _choice("optimizer", self.optimizer, OPTIMIZERS)
+        _number("learning_rate", self.learning_rate, 1e-7, 1.0)
+        _number("weight_decay", self.weight_decay, 0.0, 0.5)
+        if self.weight_decay and self.optimizer != "adamw":
+            raise ConfigError("weight_decay", f"only with optimizer adamw (decoupled decay, the same in both "
+                                              f"frameworks); {self.optimizer} takes 0")
+        _choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        _integer("early_stopping_patience", self.early_stopping_patience, 0, 1000)
+        if not isinstance(self.augment, AugmentSpec):
+            raise ConfigError("augment", "expected an augmentation spec, a preset name or an object of parameters")
+        _choice("class_balancing", self.class_balancing, CLASS_BALANCING)
+        _integer("seed", self.seed, 0, 2**32 - 1)
+        _choice("device", self.device, DEVICES)
+        if not isinstance(self.mixed_precision, bool):
+            raise ConfigError("mixed_precision", f"expected true or false, got {_show(self.mixed_precision)}")
+        _integer("replicas", self.replicas, 1, 64)
+        if self.batch_size % self.replicas:
+            raise ConfigError("batch_size", f"{self.batch_size} does not split evenly across {self.replicas} replicas")
+        if self.batch_size // self.replicas < 2:
+            raise ConfigError("batch_size", f"{self.batch_size} leaves fewer than 2 images per replica (BatchNorm needs 2)")
+        return self
+
+
+def _choice(name: str, value, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ConfigError(name, f"expected one of {', '.join(allowed)}, got {_show(value)}")
+
+
+def _integer(name: str, value, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(name, f"expected a whole number, got {_show(value)}")
+    if not low <= value <= high:
+        raise ConfigError(name, f"{value} is outside the allowed range [{low}, {high}]")
+
+
+def _number(name: str, value, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(name, f"expected a number, got {_show(value)}")
+    if not math.isfinite(value):
+        raise ConfigError(name, f"expected a finite number, got {value}")
+    if not low <= value <= high:
+        raise ConfigError(name, f"{value:g} is outside the allowed range [{low:g}, {high:g}]")
+
+
+def _show(value) -> str:
+    text = json.dumps(value) if isinstance(value, (str, bool, type(None))) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+PRESETS = {
+    # A demo on CPU: the real 5,216 training images in well under 3 minutes per framework.
+    "quick": TrainConfig(img_size=64, epochs=3, batch_size=32, lr_schedule="cosine",
+                         early_stopping_patience=0, augment=AugmentSpec.preset("light")),
+    # The talk's settings: 150 px grayscale, the talk's ImageDataGenerator, 12 epochs, batch 32.
+    "full": TrainConfig(),
+}

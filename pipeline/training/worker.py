@@ -1,0 +1,125 @@
+"""The training process: take a slot, train the oldest queued run, record it, exit.
+
+    python -m pipeline.training.worker
+
+Started by ``pipeline.training.queue`` (never by hand, though that is harmless: with no
+free slot or no queued run it exits at once). One run per process, so the memory of a
+framework goes back to the system when its training ends; before exiting, the worker starts
+the next one if more runs wait.
+
+What a run leaves behind, in the order written: progress.json (all along), weights/ (renamed
+from a temporary folder), result.json, and last the ``finished`` status. A worker killed at
+any point leaves a run that ``queue.refresh()`` marks failed, never one that looks finished.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+import time
+import traceback
+
+from pipeline.runs import WEIGHTS_DIR, Run, store_lock, write_json
+from pipeline.training.queue import CANCEL_MARKER, claim_slot, queued_runs, start_worker_if_slot_free
+
+PROGRESS_WRITE_INTERVAL_S = 1.0  # step events come faster than anyone can read them
+WORK_DIR = ".weights.partial"
+
+
+def main() -> int:
+    claimed = claim_slot()
+    if claimed is None:
+        return 0  # every slot is busy; whoever holds one starts the next worker when done
+    slot_index, slot = claimed
+    with store_lock():
+        waiting = queued_runs()
+        if not waiting:
+            slot.close()
+            return 0
+        run = waiting[0]
+        run.set_status("running", pid=os.getpid(), slot=slot_index, started=time.time())
+    _send_output_to(run.path / "worker.log")
+    final = train_run(run)
+    with store_lock():
+        (run.path / CANCEL_MARKER).unlink(missing_ok=True)
+        run.set_status(**final, ended=time.time())  # "finished" is the run's last write
+        slot.close()
+        start_worker_if_slot_free()
+    return 0
+
+
+def train_run(run: Run) -> dict:
+    """Train ``run`` with its framework's engine; returns its final status fields. Never raises."""
+    from pipeline.training import Cancelled, engine
+    from pipeline.training.config import ConfigError, TrainConfig
+
+    progress = ProgressLog(run)
+    work = run.path / WORK_DIR
+    shutil.rmtree(work, ignore_errors=True)
+    cancel_marker = run.path / CANCEL_MARKER
+    # a polite kill (system shutdown, `kill PID`) cancels cleanly at the next step
+    signal.signal(signal.SIGTERM, lambda *_: cancel_marker.touch())
+    started = time.time()
+    try:
+        config = TrainConfig.from_json((run.path / "config.json").read_text())
+        outcome = engine(config.framework).train(config, work, progress.report, cancel_marker.exists)
+    except Cancelled:
+        final = {"state": "cancelled"}
+    except ConfigError as error:
+        final = {"state": "failed", "error": str(error)}
+    except Exception as error:  # any failure is reported on the run, with the trace in the log
+        traceback.print_exc()
+        final = {"state": "failed", "error": f"{type(error).__name__}: {error}"}
+    else:
+        progress.write()
+        # the engine wrote into a temporary folder; one rename puts the complete weights in place
+        shutil.rmtree(run.path / WEIGHTS_DIR, ignore_errors=True)
+        os.replace(work, run.path / WEIGHTS_DIR)
+        write_json(run.path / "result.json", {**outcome, "wall_s": round(time.time() - started, 3)})
+        return {"state": "finished"}
+    progress.write()
+    shutil.rmtree(work, ignore_errors=True)  # partial weights never land in place
+    return final
+
+
+class ProgressLog:
+    """Step and epoch events from an engine, kept in progress.json while the run trains."""
+
+    def __init__(self, run: Run):
+        self.path = run.path / "progress.json"
+        self.history = {"started": time.time(), "steps": [], "epochs": []}
+        self.last_write = 0.0
+
+    def report(self, event: dict) -> None:
+        kind = event.get("event")
+        record = {k: v for k, v in event.items() if k != "event"} | {"time": time.time()}
+        if kind == "step":
+            self.history["steps"].append(record)
+            self.history["position"] = record  # epoch, epochs, step, steps: where training is now
+        elif kind == "epoch":
+            self.history["epochs"].append(record)
+        else:
+            self.history.setdefault("notes", []).append(record)
+        if kind != "step" or time.time() - self.last_write >= PROGRESS_WRITE_INTERVAL_S:
+            self.write()
+
+    def write(self) -> None:
+        self.history["updated"] = time.time()
+        write_json(self.path, self.history)
+        self.last_write = time.time()
+
+
+def _send_output_to(path) -> None:
+    """Point this process's stdout and stderr (and its children's) at the run's log file."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
