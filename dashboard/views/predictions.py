@@ -1,0 +1,326 @@
+"""Predictions: one X-ray, both frameworks' verdicts, and where each model looked.
+
+Pick a test image (by class, outcome and confidence, or from the gallery of mistakes) or
+upload one. For the chosen run of each framework: the probability of PNEUMONIA, the label at
+the run's threshold and a class-activation map (Grad-CAM by default) side by side, the
+agreement of the two maps, and each map's faithfulness (ROAD). On synthetic data the lesion is
+outlined and the pointing game scores each framework's maps over the whole test split.
+
+Models load once per process (st.cache_resource), the torch stack before TensorFlow; maps
+and scores are cached per run, method, layer and image, so moving a slider costs nothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard.ui.data_cache import source_fingerprint
+from dashboard.ui.source_picker import active_source
+from pipeline.data import CLASS_NAMES, SourceError, load_split, open_source
+from pipeline.data.images import ImageError, read_grayscale
+from pipeline.explain import CONV_LAYERS, DEFAULT_METHOD, MIN_MAP_SIDE, PNEUMONIA, default_layer, map_side
+from pipeline.explain.overlay import overlay
+from pipeline.explain.scores import TOP_FRACTION, agreement
+from pipeline.runs import Run, all_runs
+
+FRAMEWORKS = {"keras": "Keras", "torch": "PyTorch"}
+MAX_UPLOAD_MB = 10  # as .streamlit/config.toml's maxUploadSize (MiB, as Streamlit counts): X-rays are far smaller
+DISPLAY_SIZE = 320  # small training sizes are enlarged so the maps can be read
+GALLERY_SIZE = 12
+GALLERY_COLUMNS = 6
+POINTING_BATCH = 32
+
+
+# ---- models and maps, cached at the Streamlit boundary ----
+
+@st.cache_resource(show_spinner="Loading the frameworks...")
+def framework_stack(frameworks: tuple[str, ...]) -> dict:
+    """The saliency methods of ``frameworks``, imported once; the torch stack always first, since
+    it loads torchvision, which crashes the process once TensorFlow is in (FIELD_NOTES)."""
+    from pipeline.explain import methods
+
+    return {framework: methods(framework) for framework in ("torch", "keras")
+            if framework == "torch" or framework in frameworks}
+
+
+@st.cache_resource(show_spinner="Loading the model...", max_entries=6)
+def loaded_model(run_id: str, stamp: float):
+    """A run's model, shared by every session; ``stamp`` reloads a run that was retrained."""
+    from pipeline.inference import load_run_model
+
+    return load_run_model(run_id)
+
+
+@st.cache_resource(max_entries=24)
+def explainer(run_id: str, stamp: float, method: str, layer: str, target: int):
+    from pipeline.explain import make_explainer
+
+    return make_explainer(loaded_model(run_id, stamp), method, layer, target)
+
+
+@st.cache_resource(show_spinner="Reading the test split...", max_entries=4)
+def test_split(spec: str, fingerprint: str, size: int):
+    return load_split(spec, "test", size)
+
+
+@st.cache_data(show_spinner="Predicting the test split...", max_entries=8)
+def test_probabilities(run_id: str, stamp: float, spec: str, fingerprint: str) -> np.ndarray:
+    from pipeline.inference import predict_proba
+
+    loaded = loaded_model(run_id, stamp)
+    return predict_proba(loaded, test_split(spec, fingerprint, loaded.img_size).images)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def probability(run_id: str, stamp: float, pixels: np.ndarray) -> float:
+    from pipeline.inference import predict_proba
+
+    return float(predict_proba(loaded_model(run_id, stamp), pixels[None])[0])
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def heatmap(run_id: str, stamp: float, method: str, layer: str, target: int, pixels: np.ndarray) -> np.ndarray:
+    return explainer(run_id, stamp, method, layer, target)(pixels)
+
+
+@st.cache_data(show_spinner="Measuring faithfulness (ROAD)...", max_entries=64)
+def faithfulness_of(run_id: str, stamp: float, method: str, layer: str, target: int,
+                    pixels: np.ndarray) -> float:
+    from pipeline.explain import faithfulness
+
+    maps = heatmap(run_id, stamp, method, layer, target, pixels)
+    return float(faithfulness(explainer(run_id, stamp, method, layer, target), pixels[None], maps[None])[0])
+
+
+@st.cache_data(show_spinner="Playing the pointing game over the test split...", max_entries=16)
+def pointing(run_id: str, stamp: float, layer: str, spec: str, fingerprint: str) -> dict:
+    """Grad-CAM's pointing game for one run over the PNEUMONIA test images (those with a lesion)."""
+    from pipeline.explain import pointing_game
+
+    split = test_split(spec, fingerprint, loaded_model(run_id, stamp).img_size)
+    explain = explainer(run_id, stamp, DEFAULT_METHOD, layer, PNEUMONIA)
+    maps = np.concatenate([explain(split.images[start:start + POINTING_BATCH])
+                           for start in range(0, len(split), POINTING_BATCH)])
+    game = pointing_game(maps, split.masks, grid=map_side(split.images.shape[-1], layer))
+    return {"layer": layer, "hit rate": game.hit_rate, "chance (random point)": game.chance,
+            "best fixed point": game.fixed_point, "best on this layer's grid": game.reachable,
+            "images": game.images}
+
+
+# ---- choosing runs and an image ----
+
+def choose_runs() -> dict[str, str]:
+    """The finished run picked for each framework (newest on the active source by default)."""
+    finished = [run.summary() for run in all_runs() if run.state == "finished"]
+    if not finished:
+        st.info("No finished training run yet. Train one on the Training page, or run "
+                "`python -m pipeline.train --framework torch --preset quick`.")
+        st.stop()
+    chosen = {}
+    for column, (framework, name) in zip(st.columns(len(FRAMEWORKS)), FRAMEWORKS.items()):
+        rows = {row["run_id"]: row for row in finished if row["framework"] == framework}
+        if not rows:
+            column.caption(f"No finished {name} run.")
+            continue
+        ids = list(rows)
+        on_source = [i for i, run_id in enumerate(ids) if rows[run_id]["source"] == active_source()]
+        chosen[framework] = column.selectbox(
+            f"{name} run", ids, index=on_source[0] if on_source else 0, key=f"predictions_run_{framework}",
+            format_func=lambda run_id, rows=rows: describe_run(rows[run_id]))
+    return chosen
+
+
+def describe_run(row: dict) -> str:
+    auc = row["val"].get("auc")
+    auc_text = f", val AUC {auc:.3f}" if isinstance(auc, float) else ""
+    return f"{row['run_id'][:8]} · {row['source']} · {row['img_size']} px · {row['epochs']} epochs{auc_text}"
+
+
+def load_models(chosen: dict[str, str]) -> dict:
+    """Loaded models by framework; a run that cannot be loaded gets a message, not a traceback."""
+    from pipeline.inference import ModelLoadError
+
+    loaded = {}
+    for framework, run_id in chosen.items():
+        try:
+            loaded[framework] = loaded_model(run_id, updated(run_id))
+        except ModelLoadError as error:
+            st.error(f"{FRAMEWORKS[framework]} run {run_id} cannot be used: {error}")
+    if not loaded:
+        st.stop()
+    return loaded
+
+
+def updated(run_id: str) -> float:
+    """When the run last changed: part of every cache key, so a retrained run is reloaded."""
+    return Run(run_id).status().get("updated", 0.0)
+
+
+def pick_test_image(models: dict, spec: str, fingerprint: str) -> dict:
+    """Per framework: the chosen test image at its run's size, with its mask; and its truth."""
+    splits = {fw: test_split(spec, fingerprint, m.img_size) for fw, m in models.items()}
+    by = st.radio("Filter by the predictions of", list(models), format_func=FRAMEWORKS.get,
+                  horizontal=True, key="predictions_filter_by")
+    reference = splits[by]
+    if len(reference) == 0:
+        st.warning(f"The test split of {spec} is empty: upload an image instead.")
+        st.stop()
+    scores = test_probabilities(models[by].run_id, updated(models[by].run_id), spec, fingerprint)
+    predicted = (scores >= models[by].threshold).astype(int)
+
+    class_column, outcome_column, band_column = st.columns(3)
+    wanted_class = class_column.selectbox("Class", ("all", *CLASS_NAMES), key="predictions_class")
+    outcome = outcome_column.selectbox("Outcome", ("all", "correct", "wrong"), key="predictions_outcome")
+    low, high = band_column.slider("P(PNEUMONIA) between", 0.0, 1.0, (0.0, 1.0), 0.05, key="predictions_band")
+    keep = (scores >= low) & (scores <= high)
+    if wanted_class != "all":
+        keep &= reference.labels == CLASS_NAMES.index(wanted_class)
+    if outcome != "all":
+        keep &= (predicted == reference.labels) == (outcome == "correct")
+    matching = np.flatnonzero(keep)
+
+    gallery(reference, scores, predicted, FRAMEWORKS[by])
+    if len(matching) == 0:
+        st.warning("No test image matches these filters: widen the band or change the class or outcome.")
+        st.stop()
+    index = st.selectbox(f"Test image ({len(matching)} match)", matching.tolist(), key="predictions_image",
+                         format_func=lambda i: f"#{i} · {CLASS_NAMES[reference.labels[i]]} · "
+                                               f"P(PNEUMONIA) {scores[i]:.2f} by {FRAMEWORKS[by]}")
+    origin = reference.origins[index]
+    images = {}
+    for framework, split in splits.items():
+        position = int(np.flatnonzero(split.origins == origin)[0])
+        images[framework] = {"pixels": split.images[position],
+                             "mask": split.masks[position] if split.masks is not None else None}
+    return {"images": images, "truth": CLASS_NAMES[reference.labels[index]], "name": f"test image #{index}"}
+
+
+def gallery(split, scores: np.ndarray, predicted: np.ndarray, name: str) -> None:
+    wrong = np.flatnonzero(predicted != split.labels)
+    with st.expander(f"Gallery: the {len(wrong)} test images {name} gets wrong"):
+        if len(wrong) == 0:
+            st.write("None.")
+            return
+        shown = wrong[np.argsort(-np.abs(scores[wrong] - 0.5))][:GALLERY_SIZE]  # most confident first
+        for start in range(0, len(shown), GALLERY_COLUMNS):
+            for column, i in zip(st.columns(GALLERY_COLUMNS), shown[start:start + GALLERY_COLUMNS]):
+                column.image(split.images[i], width="stretch",
+                             caption=f"#{i} {CLASS_NAMES[split.labels[i]]}, P {scores[i]:.2f}")
+        st.caption("Most confident mistakes first; pick one by its number in the list below "
+                   "(Outcome: wrong).")
+
+
+def upload_image(models: dict) -> dict:
+    upload = st.file_uploader(f"Chest X-ray (PNG or JPEG, up to {MAX_UPLOAD_MB} MB)", type=["png", "jpg", "jpeg"],
+                              key="predictions_upload")
+    if upload is None:
+        st.info("Upload an image: it is converted exactly as training images are (grayscale, "
+                "EXIF orientation applied, the run's size).")
+        st.stop()
+    data = upload.getvalue()
+    if len(data) > MAX_UPLOAD_MB * 2**20:
+        st.error(f"{upload.name} is {len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_MB} MB.")
+        st.stop()
+    images = {}
+    for framework, loaded in models.items():
+        try:
+            pixels, _ = read_grayscale(data, loaded.img_size)
+        except ImageError as error:
+            st.error(f"{upload.name} cannot be used: {error}. Upload a PNG or JPEG chest X-ray.")
+            st.stop()
+        images[framework] = {"pixels": pixels, "mask": None}
+    return {"images": images, "truth": None, "name": upload.name}
+
+
+# ---- the page ----
+
+st.title("Predictions and Grad-CAM")
+st.caption("Both frameworks' verdict on one X-ray, and where each model looked.")
+
+spec = active_source()
+try:
+    fingerprint = source_fingerprint(spec)
+except (SourceError, OSError, ValueError) as error:
+    st.error(f"The data source `{spec}` cannot be read: {error}")
+    st.stop()
+
+chosen = choose_runs()
+available = framework_stack(tuple(sorted(chosen)))
+models = load_models(chosen)
+
+mode = st.radio("Image", ("From the test split", "Upload"), horizontal=True, key="predictions_mode")
+if mode == "Upload":
+    picked = upload_image(models)
+else:
+    try:
+        picked = pick_test_image(models, spec, fingerprint)
+    except (SourceError, OSError, ValueError) as error:
+        st.error(f"The test split of `{spec}` cannot be read at this run's size: {error}")
+        st.stop()
+
+method_keys = list(dict.fromkeys(key for fw in ("torch", "keras") if fw in models for key in available[fw]))
+method_column, layer_column, target_column, opacity_column = st.columns(4)
+method = method_column.selectbox("Method", method_keys, index=method_keys.index(DEFAULT_METHOD),
+                                 key="predictions_method",
+                                 format_func=lambda key: next(m[key].label for m in available.values() if key in m))
+layer_choice = layer_column.selectbox(
+    "Target layer", ("auto", *CONV_LAYERS), key="predictions_layer",
+    format_func=lambda name: "auto: " + ", ".join(f"{FRAMEWORKS[fw]} {default_layer(m.img_size)}"
+                                                  for fw, m in models.items()) if name == "auto" else name,
+    help=f"auto: the last conv layer whose map has at least {MIN_MAP_SIDE} x {MIN_MAP_SIDE} cells (conv5 from "
+         "96 px up, conv4 at 64 px). A coarser map cannot point at a lesion; earlier layers give finer, "
+         "less class-specific maps.")
+layers = {fw: default_layer(m.img_size) if layer_choice == "auto" else layer_choice for fw, m in models.items()}
+target_name = target_column.selectbox("Evidence for", ("PNEUMONIA", "NORMAL"), key="predictions_target")
+target = CLASS_NAMES.index(target_name)
+opacity = opacity_column.slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="predictions_opacity")
+has_mask = any(image["mask"] is not None and image["mask"].any() for image in picked["images"].values())
+outline = has_mask and st.toggle("Outline the lesion (synthetic ground truth)", value=True,
+                                 key="predictions_outline")
+measure_road = st.toggle("Faithfulness (ROAD: a few seconds per new map)", value=True, key="predictions_road")
+
+if picked["truth"]:
+    st.markdown(f"**{picked['name']}**, true class **{picked['truth']}**")
+maps = {}
+for column, (framework, loaded) in zip(st.columns(len(models)), models.items()):
+    used = method if method in available[framework] else DEFAULT_METHOD
+    image = picked["images"][framework]
+    stamp, layer = updated(loaded.run_id), layers[framework]
+    p = probability(loaded.run_id, stamp, image["pixels"])
+    maps[framework] = heatmap(loaded.run_id, stamp, used, layer, target, image["pixels"])
+    with column:
+        st.subheader(FRAMEWORKS[framework])
+        label = "PNEUMONIA" if p >= loaded.threshold else "NORMAL"
+        st.metric("P(PNEUMONIA)", f"{p:.3f}")
+        st.markdown(f"Label **{label}** at threshold {loaded.threshold:.3f} ({loaded.threshold_origin})")
+        st.image(overlay(image["pixels"], maps[framework], opacity, image["mask"] if outline else None,
+                         size=max(DISPLAY_SIZE, loaded.img_size)),
+                 caption=f"{available[framework][used].label}, {layer}, evidence for {target_name}", width="stretch")
+        if used != method:
+            st.caption(f"{available['torch'][method].label} has no Keras version here: Grad-CAM shown.")
+        if measure_road:
+            score = faithfulness_of(loaded.run_id, stamp, used, layer, target, image["pixels"])
+            st.metric("Faithfulness (ROAD)", f"{score:+.3f}",
+                      help="Logit kept when the least relevant pixels are removed minus logit kept when "
+                           "the most relevant are removed, halved, averaged over 20-80% removed. "
+                           "Higher is more faithful; about 0 is no better than a random map.")
+
+if len(maps) == 2:
+    score = agreement(maps["keras"], maps["torch"])
+    st.metric(f"Agreement: IoU of the two maps' top {TOP_FRACTION:.0%} regions",
+              "no hot region in a map" if np.isnan(score) else f"{score:.2f}",
+              help="1: both models single out the same pixels; 0: disjoint regions.")
+
+if open_source(spec).kind == "synthetic":  # the one source whose lesions are known
+    st.subheader("Pointing game over the test split")
+    st.caption("Does the hottest pixel of Grad-CAM (evidence for PNEUMONIA) fall inside the synthetic lesion? "
+               "Over every PNEUMONIA test image. Chance is where a random point lands; the best fixed point is a "
+               "map that only knows where lesions usually are; a map from a layer's g x g grid can only peak at "
+               "g x g places, which bounds its hit rate.")
+    rows = {FRAMEWORKS[fw]: pointing(loaded.run_id, updated(loaded.run_id), layers[fw], spec, fingerprint)
+            for fw, loaded in models.items()}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    percent = ("hit rate", "chance (random point)", "best fixed point", "best on this layer's grid")
+    st.dataframe(table.style.format(dict.fromkeys(percent, "{:.1%}")), width="stretch")

@@ -1,0 +1,127 @@
+"""Score a finished run on a split and print its evaluation.
+
+    python -m pipeline.evaluate --run RUN_ID --source synthetic --split test --json
+    python -m pipeline.evaluate --run RUN_ID --compare OTHER_RUN_ID --html report.html
+
+The source defaults to the run's own training source, the threshold to the one chosen on
+the run's validation split. ``--json`` prints one object (accuracy, auc, confusion_matrix
+as [[TN, FP], [FN, TP]], per_class, threshold, bootstrap intervals, ...); the ROC, PR and
+calibration curves are left out unless ``--curves`` is given.
+
+Exit status: 0 done, 2 a run that cannot be used (unknown id, unfinished, weights missing
+or damaged) or data that cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from pipeline.data import SPLITS, SourceError
+from pipeline.runs import RunError
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from pipeline.evaluate.compare import compare
+    from pipeline.evaluate.export import CURVES, comparison_csv, to_csv, to_html, to_json
+    from pipeline.evaluate.report import evaluate
+    from pipeline.evaluate.scoring import score_run
+    from pipeline.inference import ModelLoadError
+
+    try:
+        scored = score_run(args.run, args.source, args.split)
+        other = score_run(args.compare, scored.source, args.split) if args.compare else None
+    except (ModelLoadError, RunError, SourceError, ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for warning in scored.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    evaluation = evaluate(scored, args.threshold, with_bootstrap=not args.no_bootstrap)
+    comparison = compare(scored, other) if other is not None else None
+    if args.json_out:
+        _write(args.json_out, to_json({**evaluation, "comparison": comparison}))
+    if args.csv:
+        _write(args.csv, to_csv(evaluation) + ("\n" + comparison_csv(comparison) if comparison else ""))
+    if args.html:
+        _write(args.html, to_html(evaluation, comparison))
+    if args.json:
+        shown = evaluation if args.curves else {k: v for k, v in evaluation.items() if k not in CURVES}
+        print(json.dumps({**shown, "comparison": comparison} if comparison else shown, indent=2))
+    else:
+        print(_text(evaluation, comparison))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.evaluate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", required=True, help="run id (see `python -m pipeline.runs list`)")
+    parser.add_argument("--source", help="data source to score (default: the run's training source)")
+    parser.add_argument("--split", default="test", choices=SPLITS)
+    parser.add_argument("--threshold", type=_probability,
+                        help="call PNEUMONIA from this probability (default: the run's validation threshold)")
+    parser.add_argument("--compare", metavar="RUN_ID", help="a second run, scored on the same images")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--curves", action="store_true", help="include ROC, PR and calibration curves in --json")
+    parser.add_argument("--no-bootstrap", action="store_true", help="skip the bootstrap intervals")
+    parser.add_argument("--json-out", type=Path, metavar="FILE", help="write everything as JSON")
+    parser.add_argument("--csv", type=Path, metavar="FILE", help="write the metrics as CSV")
+    parser.add_argument("--html", type=Path, metavar="FILE", help="write a one-page HTML report")
+    return parser
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"threshold must lie between 0 and 1, got {value:g}")
+    return value
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def _text(evaluation: dict, comparison: dict | None) -> str:
+    (tn, fp), (fn, tp) = evaluation["confusion_matrix"]
+    lines = [
+        f"run {evaluation['run_id']} ({evaluation['framework']}) on {evaluation['source']}, "
+        f"{evaluation['split']} split, {evaluation['n']} images",
+        f"threshold {evaluation['threshold']:.4f} ({evaluation['threshold_origin']})",
+        "",
+        evaluation["report_text"],
+        f"confusion matrix [[TN, FP], [FN, TP]]: [[{tn}, {fp}], [{fn}, {tp}]]",
+        f"AUC {_f(evaluation['auc'])}  AP {_f(evaluation['average_precision'])}  "
+        f"sensitivity {_f(evaluation['sensitivity'])}  specificity {_f(evaluation['specificity'])}  "
+        f"Brier {_f(evaluation['brier'])}",
+    ]
+    for name, interval in (evaluation.get("bootstrap") or {}).items():
+        if name != "settings":
+            lines.append(f"  {name:12s} {_f(interval['estimate'])}  95% [{_f(interval['low'])}, {_f(interval['high'])}]")
+    if comparison:
+        lines += ["", f"{comparison['label_a']} - {comparison['label_b']}:"]
+        for row in comparison["rows"]:
+            if isinstance(row.get("a"), str) or isinstance(row.get("b"), str):  # the device names
+                lines.append(f"  {row['quantity']:28s} {row.get('a')} | {row.get('b')}")
+                continue
+            mark = {True: "  outside the 95% interval", False: "", None: ""}[row.get("outside")]
+            lines.append(f"  {row['quantity']:28s} {_f(row.get('a')):>10s} {_f(row.get('b')):>10s} "
+                         f"{_f(row.get('difference')):>10s}{mark}")
+        lines += [f"  {note}" for note in comparison.get("notes", [])]
+    return "\n".join(lines)
+
+
+def _f(value) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

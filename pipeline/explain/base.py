@@ -1,0 +1,85 @@
+"""The one base class every saliency method derives from, and the normalisation they share.
+
+A method turns uint8 images (N, H, W), as the data layer and uploads give them, into heatmaps
+(N, H, W) of float32 in [0, 1]: how much each pixel raised the model's score for
+``target_class``. The score is always the logit of PNEUMONIA (negated for NORMAL), in both
+frameworks, so that methods built on its gradients (Grad-CAM++) see the same quantity.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import numpy as np
+
+from models import LAST_CONV_LAYER
+
+PNEUMONIA = 1
+
+
+def import_grad_cam():
+    """``pytorch_grad_cam``, loaded before TensorFlow; a clear error instead of a crash after it.
+
+    The package imports torchvision, which loads torch._dynamo and triton: loading triton once
+    TensorFlow is in the process ends in a segmentation fault (seen here with the pinned
+    versions), even when torch itself came first.
+    """
+    if "tensorflow" in sys.modules and "torch._dynamo" not in sys.modules:
+        raise RuntimeError(
+            "TensorFlow is loaded and torchvision is not; importing pytorch-grad-cam now would "
+            "crash this process. Import pipeline.explain's methods (or torchvision) before Keras."
+        )
+    import pytorch_grad_cam
+
+    return pytorch_grad_cam
+
+
+class Explainer:
+    """One saliency method bound to one model, one layer and one class.
+
+    Subclasses implement ``maps``; ``to_input`` turns uint8 images into the model's input
+    exactly as training did. A lock makes one explainer safe to share between Streamlit
+    sessions (``st.cache_resource``): methods keep per-call state (hooks, tapes).
+    """
+
+    framework = ""
+    label = ""
+
+    def __init__(self, model, to_input, layer: str = LAST_CONV_LAYER, target_class: int = PNEUMONIA):
+        self.model = model
+        self.to_input = to_input
+        self.layer = layer
+        self.target_class = target_class
+        self._lock = threading.Lock()
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        """Heatmaps (N, H, W) in [0, 1] for uint8 images (N, H, W) or one image (H, W)."""
+        images = np.asarray(images)
+        batch = images[None] if images.ndim == 2 else images
+        with self._lock:
+            heatmaps = self.maps(batch)
+        return heatmaps[0] if images.ndim == 2 else heatmaps
+
+    def maps(self, images: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def scorer(self):
+        """A ``torch.nn.Module`` from images in [0, 1], (N, 1, H, W), to the logit (N, 1).
+
+        The faithfulness metric (``scores.faithfulness``) perturbs images and watches the
+        target's score change through it, the same way for both frameworks.
+        """
+        raise NotImplementedError
+
+
+def normalise(cams: np.ndarray, size: int) -> np.ndarray:
+    """Raw class-activation maps (N, h, w) -> (N, size, size) in [0, 1].
+
+    Exactly what pytorch-grad-cam does with a single target layer (``BaseCAM``): clip
+    negatives, scale to [0, 1], resize bilinearly, scale again. The torch methods get it from
+    the library; the Keras methods call this, so maps of both frameworks compare like for like.
+    """
+    from pytorch_grad_cam.utils.image import scale_cam_image
+
+    return scale_cam_image(scale_cam_image(np.maximum(cams, 0), (size, size)))
