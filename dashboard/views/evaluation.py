@@ -21,6 +21,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from dashboard.ui.data_cache import source_fingerprint
+from dashboard.ui.models import loaded_model
 from dashboard.ui.source_picker import active_source
 from pipeline.data import CLASS_NAMES, SPLITS, SourceError
 from pipeline.evaluate.bootstrap import STATISTICS, bootstrap_intervals
@@ -36,14 +37,6 @@ THRESHOLD_STEP = 0.001
 
 
 # ---- models and predictions, cached at the Streamlit boundary ----
-
-@st.cache_resource(show_spinner="Loading the model...", max_entries=6)
-def loaded_model(run_id: str, stamp: float):
-    """A run's model, shared by every session; ``stamp`` reloads a run that was trained again."""
-    from pipeline.inference import load_run_model
-
-    return load_run_model(run_id)
-
 
 @st.cache_data(show_spinner="Predicting every image of the split...", max_entries=16)
 def scored_split(run_id: str, stamp: float, source: str, fingerprint: str, split: str):

@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.ui.data_cache import source_fingerprint
+from dashboard.ui.models import loaded_model
 from dashboard.ui.source_picker import active_source
 from pipeline.data import CLASS_NAMES, SourceError, load_split, open_source
 from pipeline.data.images import ImageError, read_grayscale
@@ -43,14 +44,6 @@ def framework_stack(frameworks: tuple[str, ...]) -> dict:
 
     return {framework: methods(framework) for framework in ("torch", "keras")
             if framework == "torch" or framework in frameworks}
-
-
-@st.cache_resource(show_spinner="Loading the model...", max_entries=6)
-def loaded_model(run_id: str, stamp: float):
-    """A run's model, shared by every session; ``stamp`` reloads a run that was retrained."""
-    from pipeline.inference import load_run_model
-
-    return load_run_model(run_id)
 
 
 @st.cache_resource(max_entries=24)

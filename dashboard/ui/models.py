@@ -1,0 +1,16 @@
+"""Trained models for pages, loaded once per process and shared by every page and session."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+
+@st.cache_resource(show_spinner="Loading the model...", max_entries=6)
+def loaded_model(run_id: str, stamp: float):
+    """A run's model (``pipeline.inference.load_run_model``: safe loading, torch before TensorFlow).
+
+    ``stamp`` changes when the run is trained again, so a new model replaces the cached one.
+    """
+    from pipeline.inference import load_run_model
+
+    return load_run_model(run_id)
