@@ -30,3 +30,17 @@ def real_data() -> Path:
             pytest.fail(f"real data missing at {REAL_DATA} (CI must have it)")
         pytest.skip(f"real data not found at {REAL_DATA}")
     return REAL_DATA
+
+
+@pytest.fixture
+def no_run_left_behind():
+    """A failing test must not leave a worker training into the next test (training tests use it)."""
+    yield
+    from pipeline.runs import ACTIVE, all_runs
+    from pipeline.training.queue import cancel, wait
+
+    for run in all_runs():
+        if run.state in ACTIVE:
+            cancel(run.id)
+    for run in all_runs():
+        wait(run, poll_s=0.3)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.data import open_source
-from pipeline.runs import ACTIVE, Run, RunError, all_runs, make_run_id
+from pipeline.runs import Run, RunError, make_run_id
 from pipeline.training.config import TrainConfig
 from pipeline.training.queue import cancel, claim_slot, refresh, trigger, wait
 
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(source="synthetic", epochs=1, img_size=32, width=0.25, batch_size=32, augment="none",
             early_stopping_patience=0)
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_run_left_behind")]
 
 
 def tiny(framework: str, seed: int, **changes) -> TrainConfig:
@@ -53,17 +53,6 @@ def pid_gone(pid: int) -> bool:
     except ProcessLookupError:
         return True
     return False
-
-
-@pytest.fixture(autouse=True)
-def no_run_left_behind():
-    """A failing test must not leave a worker training into the next test."""
-    yield
-    for run in all_runs():
-        if run.state in ACTIVE:
-            cancel(run.id)
-    for run in all_runs():
-        wait(run, poll_s=0.3)
 
 
 @pytest.fixture(scope="module")

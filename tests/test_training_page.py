@@ -12,30 +12,20 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipeline.runs import ACTIVE, Run, all_runs
+from pipeline.runs import Run, all_runs
 from pipeline.training.config import TrainConfig
-from pipeline.training.queue import cancel, trigger, wait
+from pipeline.training.queue import trigger, wait
 
 ROOT = Path(__file__).resolve().parents[1]
 HOME = str(ROOT / "dashboard" / "Home.py")
 PAGE = "views/training.py"
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_run_left_behind")]
 
 
 @pytest.fixture(autouse=True)
 def demo_source(monkeypatch):
     monkeypatch.delenv("PNEUMOLAB_DATA", raising=False)
-
-
-@pytest.fixture(autouse=True)
-def no_run_left_behind():
-    yield
-    for run in all_runs():
-        if run.state in ACTIVE:
-            cancel(run.id)
-    for run in all_runs():
-        wait(run, poll_s=0.3)
 
 
 def open_page() -> AppTest:
