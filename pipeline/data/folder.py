@@ -134,8 +134,6 @@ class FolderSource(Source):
             for dirpath, dirnames, filenames in os.walk(split_dir):
                 dirnames.sort()
                 here = Path(dirpath)
-                if split_dir == self.root and here != self.root and here.relative_to(self.root).parts[0].lower() in SPLITS:
-                    continue
                 for name in sorted(filenames):
                     path = here / name
                     label = self._label_of(path, split_dir)
