@@ -12,9 +12,10 @@ Inference runs on the CPU in both frameworks (torch's model is loaded there, Ker
 placed there), so inference times compare like with like, on any machine.
 
 Weights load without running code from the file: torch with ``weights_only=True``, Keras
-with ``safe_mode=True``. Only the run's framework is imported, torch always before
-TensorFlow (with torchvision, which Grad-CAM and the augmentation builders load later: it
-crashes the process if it comes after TensorFlow).
+with ``safe_mode=True``; and only once the file matches the sha256 its training recorded, so
+a truncated or damaged file is refused with what to do, never half-loaded. Only the run's
+framework is imported, torch always before TensorFlow (with torchvision, which Grad-CAM and
+the augmentation builders load later: it crashes the process if it comes after TensorFlow).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import numpy as np
 from PIL import Image
 
 from pipeline.runs import Run, RunError
+from pipeline.settings import sha256_of
 
 BATCH_SIZE = 128
 DEFAULT_THRESHOLD = 0.5
@@ -62,11 +64,14 @@ def load_run_model(run_id: str) -> LoadedModel:
         config = TrainConfig.from_json((run.path / "config.json").read_text())
     except (OSError, ConfigError) as error:
         raise ModelLoadError(f"run {run_id}: its config cannot be read ({error}); {_retrain(run_id)}") from None
-    result = run.result() or {}
+    result = run.result()
+    if result is None:
+        raise ModelLoadError(f"run {run_id}: its result.json is missing or damaged; {_retrain(run_id)}")
     weights = run.weights()
     if weights is None or not weights.is_file():
         raise ModelLoadError(f"run {run_id}: the weights file is missing"
                              f"{f' ({weights})' if weights else ''}; {_retrain(run_id)}")
+    _check_weights(run_id, weights, result.get("weights_sha256"))
     loaded = LoadedModel(
         run_id=run_id, framework=config.framework, model=_load_weights(config, weights, run_id),
         img_size=config.img_size, threshold=DEFAULT_THRESHOLD, threshold_origin="", config=config.to_dict(),
@@ -147,6 +152,21 @@ def _finished_run(run_id: str) -> Run:
         detail = f": {run.status().get('error')}" if run.status().get("error") else ""
         raise ModelLoadError(f"run {run_id} is {state}{detail}; only finished runs have a model to evaluate")
     return run
+
+
+def _check_weights(run_id: str, path: Path, recorded: str | None) -> None:
+    """Refuse a weights file that is not the one its training wrote (truncated, bits flipped,
+    replaced). Runs trained before checksums were recorded have none: the loaders' checks remain."""
+    if recorded is None:
+        return
+    try:
+        actual = sha256_of(path)
+    except OSError as error:
+        raise ModelLoadError(f"run {run_id}: the weights file {path} cannot be read "
+                             f"({error.strerror or error}); {_retrain(run_id)}") from None
+    if actual != recorded:
+        raise ModelLoadError(f"run {run_id}: the weights file {path.name} is damaged or unreadable: it does not "
+                             f"match the sha256 recorded when it was trained; {_retrain(run_id)}")
 
 
 def _load_weights(config, path: Path, run_id: str):

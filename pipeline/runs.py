@@ -5,7 +5,7 @@
         data.json       source, data fingerprint, model code version
         status.json     queued | running | finished | failed | cancelled, pid, times, error
         progress.json   per-step and per-epoch history, rewritten while training
-        result.json     final validation metrics, timings, device, weights file name
+        result.json     final validation metrics, timings, device, weights file name and sha256
         weights/        model.keras or model.pt (moved in from a temporary folder)
         worker.log      what the training process printed
 
@@ -13,6 +13,10 @@ Every file is replaced atomically, and ``finished`` is the last thing a run writ
 reader that sees ``finished`` finds the result and the weights complete, and a run killed
 half-way never looks finished. The run id is a hash of the config, the data fingerprint and
 the model code version, so the same question always lands in the same folder.
+
+Faults: a JSON file damaged on disk reads as missing (a damaged status as ``damaged``, which a
+new trigger retrains), and a store the disk will not write raises ``StoreError`` saying which
+path and what to do; listing a read-only store still works.
 
     python -m pipeline.runs list [--json]
     python -m pipeline.runs show RUN_ID [--json]
@@ -31,7 +35,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipeline.settings import atomic_write_bytes, cache_root
+from pipeline.settings import atomic_write_bytes, cache_root, storage_advice
 
 STATES = ("queued", "running", "finished", "failed", "cancelled")
 ACTIVE = ("queued", "running")
@@ -42,9 +46,21 @@ class RunError(ValueError):
     """A run that does not exist or cannot be changed now; the message says why."""
 
 
+class StoreError(OSError):
+    """The run store cannot be written (disk full, read-only, no permission); the message says
+    which path and what to do."""
+
+
+def store_error(error: OSError, path=None) -> StoreError:
+    return StoreError(storage_advice(error, error.filename or path or "the run store"))
+
+
 def runs_root() -> Path:
-    root = cache_root() / "runs"
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root = cache_root() / "runs"
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise store_error(error) from error
     return root
 
 
@@ -61,7 +77,12 @@ def store_lock():
     ``flock`` works across threads (each call opens its own file description) and processes,
     and the kernel drops it when a holder dies, so a crash never leaves the store locked.
     """
-    with open(runs_root() / ".store.lock", "a") as handle:
+    path = runs_root() / ".store.lock"
+    try:
+        handle = open(path, "a")
+    except OSError as error:  # a read-only or full disk: no status can change
+        raise store_error(error, path) from error
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -74,9 +95,11 @@ def write_json(path: Path, data: dict) -> None:
 
 
 def read_json(path: Path) -> dict | None:
+    """The object in ``path``; None when it is missing, or damaged on disk (not JSON, not UTF-8):
+    one bad file must not break every listing of the store."""
     try:
         return json.loads(path.read_text())
-    except FileNotFoundError:
+    except (FileNotFoundError, ValueError):
         return None
 
 
@@ -93,8 +116,13 @@ class Run:
         return (self.path / "status.json").exists()
 
     def status(self) -> dict:
-        """The status record; ``{"status": "missing"}`` for a run that was never created."""
-        return read_json(self.path / "status.json") or {"run_id": self.id, "status": "missing"}
+        """The status record; ``{"status": "missing"}`` for a run that was never created,
+        ``damaged`` for one whose status file the disk garbled (a new trigger trains it again)."""
+        record = read_json(self.path / "status.json")
+        if record is None and self.exists():
+            return {"run_id": self.id, "status": "damaged",
+                    "error": f"{self.path / 'status.json'} is damaged; start the training again to retrain the run"}
+        return record or {"run_id": self.id, "status": "missing"}
 
     @property
     def state(self) -> str:
@@ -174,8 +202,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from pipeline.training.queue import refresh
 
-    refresh()  # a dead worker's run reads as failed, not as running forever
     try:
+        refresh()  # a dead worker's run reads as failed, not as running forever
         if args.command == "list":
             rows = [run.summary() for run in all_runs()]
             print(json.dumps(rows, indent=2) if args.json else _table(rows))
@@ -187,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             _existing(args.run_id).delete()
             print(f"deleted run {args.run_id}")
-    except RunError as error:
+    except (RunError, StoreError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

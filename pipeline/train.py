@@ -26,7 +26,7 @@ from pathlib import Path
 from pipeline.augment import PRESETS as AUGMENT_PRESETS
 from pipeline.augment import AugmentSpec, SpecError
 from pipeline.data import DEFAULT_SOURCE, SourceError, canonical_source
-from pipeline.runs import Run
+from pipeline.runs import Run, StoreError
 from pipeline.training.config import ConfigError, TrainConfig
 from pipeline.training.queue import cancel, trigger, wait
 
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = build_config(args)
         outcome = trigger(config)
-    except ConfigError as error:
+    except (ConfigError, StoreError) as error:  # StoreError before OSError: the store's disk, not the data
         print(f"error: {error}", file=sys.stderr)
         return 2
     except (SourceError, OSError) as error:

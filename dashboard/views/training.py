@@ -22,7 +22,7 @@ from dashboard.ui.source_picker import active_source
 from pipeline.augment import PRESETS as AUGMENT_PRESETS
 from pipeline.augment import SpecError, load_for_training
 from pipeline.data import SourceError, open_source
-from pipeline.runs import ACTIVE, STATES, Run, RunError, all_runs
+from pipeline.runs import ACTIVE, STATES, Run, RunError, StoreError, all_runs
 from pipeline.training.config import (CLASS_BALANCING, DEVICES, FRAMEWORKS, LR_SCHEDULES, OPTIMIZERS, PRESETS,
                                       ConfigError, TrainConfig)
 from pipeline.training.devices import cpu_name, nvidia_gpus
@@ -216,6 +216,9 @@ def start_button(frameworks: list[str], configs: dict) -> None:
         except ConfigError as error:
             st.error(f"{LABELS[framework]}: the setting **{error.field}** cannot be used: {error.message}")
             continue
+        except StoreError as error:  # before OSError, which it is: the disk refused, not the data
+            st.error(f"Training cannot start: {error}")
+            return
         except (SourceError, OSError) as error:
             st.error(f"The data source cannot be read: {error}")
             return

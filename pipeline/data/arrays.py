@@ -2,7 +2,9 @@
 
 Decoding and resizing 5,216 JPEGs takes seconds; reading the cached array takes a fraction
 of one. The cache key holds the source's fingerprint, so adding, removing or modifying a
-file makes a new entry instead of serving stale pixels.
+file makes a new entry instead of serving stale pixels. Each entry's sha256 is checked before
+it is read (``pipeline.settings``): a damaged one is decoded again, and a cache the disk will
+not take returns the decoded arrays anyway, with a warning.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.settings import atomic_write_bytes, cache_root
+from pipeline.settings import cache_entry_intact, cache_root, write_cache_entry
 
 from .core import Scan, Skipped, Source
 
@@ -52,11 +54,11 @@ def load_arrays(source: Source, scan: Scan, size: int) -> SplitArrays:
     if not 8 <= size <= 1024:
         raise ValueError(f"image size {size} is out of range; use 8 to 1024 pixels")
     path = cache_path(scan, size)
-    if path.exists():
+    if cache_entry_intact(path):
         try:
             return _read(path)
         except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-            path.unlink(missing_ok=True)  # a damaged entry is rebuilt, never served
+            pass  # intact bytes of a layout this code cannot read: decoded again and replaced
     arrays = _decode(source, scan, size)
     _write(path, arrays)
     return arrays
@@ -92,10 +94,7 @@ def _write(path, arrays: SplitArrays) -> None:
         failed_reasons=np.array([f.reason for f in arrays.failed], dtype=str),
         **extra,
     )
-    try:
-        atomic_write_bytes(path, buffer.getvalue())
-    except OSError:
-        pass  # a full or read-only cache costs speed next time, never the data in hand
+    write_cache_entry(path, buffer.getvalue())  # a full or read-only cache warns; the arrays stay in hand
 
 
 def _read(path) -> SplitArrays:

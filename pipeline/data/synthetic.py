@@ -31,7 +31,7 @@ from PIL import Image
 from threadpoolctl import threadpool_limits
 
 from pipeline.data.core import SPLITS, Decoded, Record, Scan, Skipped, Source
-from pipeline.settings import atomic_write_bytes, cache_root
+from pipeline.settings import cache_entry_intact, cache_root, write_cache_entry
 
 GENERATOR_VERSION = "synthetic-1"  # change whenever the pixels a given seed produces change
 NATIVE_SIZE = 128
@@ -147,7 +147,7 @@ class SyntheticSource(Source):
         """The dataset from the cache, generated and cached on first use."""
         if self._data is None:
             path = self.cache_path()
-            self._data = _read_cache(path) if path.exists() else None
+            self._data = _read_cache(path) if cache_entry_intact(path) else None
             if self._data is None:
                 self._data = generate(self.params)
                 _write_cache(path, self._data)
@@ -198,7 +198,7 @@ def _write_cache(path: Path, data: Generated) -> None:
         arrays[name] = np.packbits(arrays[name], axis=-1)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)  # the images are noise-rich: zlib would spend a second to save 10%
-    atomic_write_bytes(path, buffer.getvalue())
+    write_cache_entry(path, buffer.getvalue())  # a full or read-only cache warns; the data stays in hand
 
 
 # ---------------------------------------------------------------- the layout: who is where

@@ -27,7 +27,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.runs import ACTIVE, Run, make_run_id, runs_root, store_lock, write_json
+from pipeline.runs import ACTIVE, Run, StoreError, make_run_id, runs_root, store_error, store_lock, write_json
+from pipeline.settings import is_storage_error
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CANCEL_MARKER = "cancel"
@@ -44,14 +45,15 @@ def trigger(config) -> Outcome:
     """The run for ``config`` on its data: finished, in progress or newly queued.
 
     Raises ``ConfigError`` (naming the field) for impossible settings and ``SourceError``
-    for a data source that cannot be read, before anything is written.
+    for a data source that cannot be read, before anything is written; ``StoreError`` when
+    the run store cannot be written (full or read-only disk), leaving no half-made run.
     """
     from models import MODEL_CODE_VERSION
     from pipeline.data import open_source
 
     config.validate()
     scan = open_source(config.source).scan()
-    run = Run(make_run_id(config.stable_hash(), scan.fingerprint, MODEL_CODE_VERSION))
+    run = Run(run_id_for(config, scan.fingerprint))
     with store_lock():
         _reap_dead_workers()
         state = run.state
@@ -59,9 +61,20 @@ def trigger(config) -> Outcome:
             return Outcome(run, "cached")
         if state in ACTIVE:
             return Outcome(run, "attached")
-        _enqueue(run, config, scan, MODEL_CODE_VERSION)
+        try:
+            _enqueue(run, config, scan, MODEL_CODE_VERSION)
+        except OSError as error:
+            shutil.rmtree(run.path, ignore_errors=True)  # no status.json: the folder is no run
+            raise store_error(error, run.path) from error
         start_worker_if_slot_free()
     return Outcome(run, "queued")
+
+
+def run_id_for(config, fingerprint: str) -> str:
+    """The id of ``config``'s run on data with this fingerprint: what makes a training happen once."""
+    from models import MODEL_CODE_VERSION
+
+    return make_run_id(config.stable_hash(), fingerprint, MODEL_CODE_VERSION)
 
 
 def cancel(run_id: str) -> str:
@@ -82,10 +95,15 @@ def refresh() -> None:
     """Mark runs whose worker died as failed, and start a worker if runs wait for a free slot.
 
     Cheap (a few file operations); pages call it on every poll, the CLIs before they read.
+    A store the disk will not write cannot change, so there is nothing to do and readers go on.
     """
-    with store_lock():
-        _reap_dead_workers()
-        start_worker_if_slot_free()
+    try:
+        with store_lock():
+            _reap_dead_workers()
+            start_worker_if_slot_free()
+    except OSError as error:
+        if not (isinstance(error, StoreError) or is_storage_error(error)):
+            raise
 
 
 def wait(run: Run, poll_s: float = 0.5, on_poll=None) -> dict:

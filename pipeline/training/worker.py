@@ -8,12 +8,13 @@ framework goes back to the system when its training ends; before exiting, the wo
 the next one if more runs wait.
 
 What a run leaves behind, in the order written: progress.json (all along), weights/ (renamed
-from a temporary folder), result.json, and last the ``finished`` status. A worker killed at
+from a temporary folder), result.json (with the weights' sha256), and last the ``finished`` status. A worker killed at
 any point leaves a run that ``queue.refresh()`` marks failed, never one that looks finished.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -22,6 +23,7 @@ import time
 import traceback
 
 from pipeline.runs import WEIGHTS_DIR, Run, store_lock, write_json
+from pipeline.settings import is_storage_error, sha256_of, storage_advice
 from pipeline.training.queue import CANCEL_MARKER, claim_slot, queued_runs, start_worker_if_slot_free
 
 PROGRESS_WRITE_INTERVAL_S = 1.0  # step events come faster than anyone can read them
@@ -65,23 +67,37 @@ def train_run(run: Run) -> dict:
     try:
         config = TrainConfig.from_json((run.path / "config.json").read_text())
         outcome = engine(config.framework).train(config, work, progress.report, cancel_marker.exists)
+        progress.write()
+        _put_weights_in_place(run, work, outcome, started)
+        return {"state": "finished"}
     except Cancelled:
         final = {"state": "cancelled"}
     except ConfigError as error:
         final = {"state": "failed", "error": str(error)}
     except Exception as error:  # any failure is reported on the run, with the trace in the log
         traceback.print_exc()
-        final = {"state": "failed", "error": f"{type(error).__name__}: {error}"}
-    else:
+        final = {"state": "failed", "error": _failure(error)}
+    with contextlib.suppress(OSError):  # a full disk must not stop the run being marked failed
         progress.write()
-        # the engine wrote into a temporary folder; one rename puts the complete weights in place
-        shutil.rmtree(run.path / WEIGHTS_DIR, ignore_errors=True)
-        os.replace(work, run.path / WEIGHTS_DIR)
-        write_json(run.path / "result.json", {**outcome, "wall_s": round(time.time() - started, 3)})
-        return {"state": "finished"}
-    progress.write()
     shutil.rmtree(work, ignore_errors=True)  # partial weights never land in place
     return final
+
+
+def _put_weights_in_place(run: Run, work, outcome: dict, started: float) -> None:
+    """One rename puts the complete weights in place, then result.json records their sha256:
+    every later load checks the file against it, so a damaged file is refused, never used."""
+    checksum = sha256_of(work / outcome["weights"])
+    shutil.rmtree(run.path / WEIGHTS_DIR, ignore_errors=True)
+    os.replace(work, run.path / WEIGHTS_DIR)
+    write_json(run.path / "result.json", {**outcome, "weights_sha256": checksum,
+                                          "wall_s": round(time.time() - started, 3)})
+
+
+def _failure(error: Exception) -> str:
+    """The run's error: for a disk that refused a write, which file and what to do."""
+    if is_storage_error(error):
+        return f"{storage_advice(error, error.filename or 'the run store')}; then start the training again"
+    return f"{type(error).__name__}: {error}"
 
 
 class ProgressLog:

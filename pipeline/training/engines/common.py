@@ -9,9 +9,11 @@ step, early stopping, the validation metrics, the progress events and the result
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -25,6 +27,8 @@ STEP_REPORT_INTERVAL_S = 0.5
 PLATEAU_PATIENCE, PLATEAU_FACTOR = 2, 0.5  # halve the rate after 2 epochs without a lower val loss
 EVAL_BATCH = 128
 EPSILON = 1e-6  # ImageDataGenerator's, added to the std before dividing
+# tests only: seconds to pause half-way through writing the weights, so a kill can land there
+SAVE_PAUSE_VARIABLE = "PNEUMOLAB_FAULT_PAUSE_IN_SAVE_S"
 
 
 # ---- data ----
@@ -196,6 +200,30 @@ def binary_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict:
         "specificity": float(1.0 - fpr[best]),
         "images": int(len(labels)),
     }
+
+
+# ---- weights ----
+
+def save_weights(path: Path, data: bytes) -> None:
+    """Write a model's serialised weights and flush them to the disk.
+
+    The file lands in the worker's temporary folder, which is moved in place only after this
+    returns; the worker then records the file's sha256 for every later load to check.
+    ``$PNEUMOLAB_FAULT_PAUSE_IN_SAVE_S`` stops half-way for that long (tests kill it there).
+    """
+    pause = float(os.environ.get(SAVE_PAUSE_VARIABLE) or 0)
+    half = len(data) // 2 if pause else len(data)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as handle:
+            handle.write(data[:half])
+            handle.flush()
+            time.sleep(pause)
+            handle.write(data[half:])
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as error:  # a failed write names no file: name the one being written
+        raise OSError(error.errno, error.strerror, str(path)) from error
 
 
 # ---- progress ----

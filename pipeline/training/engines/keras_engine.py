@@ -60,8 +60,11 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
 
         model.set_weights(loop.best_weights)  # early stopping keeps the best validation epoch
         val = common.binary_metrics(data.val_labels, predict(model, val_x))
+        scratch = workdir / f"unsaved-{WEIGHTS_FILE}"  # Model.save takes a .keras path, not a buffer
         workdir.mkdir(parents=True, exist_ok=True)
-        model.save(workdir / WEIGHTS_FILE)
+        model.save(scratch)
+        common.save_weights(workdir / WEIGHTS_FILE, scratch.read_bytes())
+        scratch.unlink()
         return common.result(loop.history, val, device.as_dict(), model.count_params(), WEIGHTS_FILE,
                              loop.stopping.best_epoch, started, loop.first_step,
                              {"replicas": strategy.num_replicas_in_sync, "mixed_precision": precision})

@@ -10,6 +10,7 @@ cores). Under ``torchrun`` the same loop trains with DistributedDataParallel.
 from __future__ import annotations
 
 import copy
+import io
 import time
 from pathlib import Path
 
@@ -72,8 +73,9 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
         model.load_state_dict(best_state)  # early stopping keeps the best validation epoch
         val = loop.validate(val_x, data.val_labels)
         if world.is_main:
-            workdir.mkdir(parents=True, exist_ok=True)
-            torch.save(_cpu_state(model), workdir / WEIGHTS_FILE)
+            buffer = io.BytesIO()
+            torch.save(_cpu_state(model), buffer)
+            common.save_weights(workdir / WEIGHTS_FILE, buffer.getvalue())
         return common.result(history, val, device.as_dict(), parameters, WEIGHTS_FILE, stopping.best_epoch,
                              started, first_step, {"replicas": world.size, "mixed_precision": loop.precision.name})
     finally:
