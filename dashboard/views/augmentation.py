@@ -24,7 +24,8 @@ from pipeline.augment.spec import (FIELDS, PRESETS, AugmentSpec, SpecError, load
                                    save_for_training, training_spec_path)
 from pipeline.augment.stats import DatasetStats, agreement, fit_stats, iter_chunks, precomputed_stats
 from pipeline.data import CLASS_NAMES, SourceError
-from pipeline.data.images import IMAGE_EXTENSIONS, ImageError, read_grayscale
+from pipeline.data.images import (IMAGE_EXTENSIONS, ImageError, code_span, escape_markdown, printable_name,
+                                  read_upload)
 
 PREVIEW_SIZES = (128, 150, 224)
 SPEC_KEY = "aug_spec"  # the current AugmentSpec (not a widget: survives page changes)
@@ -68,10 +69,11 @@ def apply_uploaded_spec() -> None:
     try:
         spec = AugmentSpec.from_json(upload.getvalue())
     except SpecError as error:
-        st.session_state[MESSAGE_KEY] = ("error", f"`{upload.name}` was not applied. {error}")
+        st.session_state[MESSAGE_KEY] = ("error", f"{code_span(printable_name(upload.name))} was not applied. {error}")
         return
     load_into_widgets(spec)
-    st.session_state[MESSAGE_KEY] = ("success", f"Applied `{upload.name}` (spec {spec.stable_hash()}).")
+    st.session_state[MESSAGE_KEY] = ("success", f"Applied {code_span(printable_name(upload.name))} "
+                                                f"(spec {spec.stable_hash()}).")
 
 
 def parameter_widget(field) -> object:
@@ -169,12 +171,15 @@ def choose_image(arrays, size: int) -> tuple[np.ndarray, str] | None:
         if upload is None:
             st.info("Upload an image to augment it (it is converted as training images are: grayscale, square).")
             return None
+        name = printable_name(upload.name)
         try:
-            image, _ = read_grayscale(upload.getvalue(), size)
+            converted = read_upload(upload.getvalue(), size)
         except ImageError as error:
-            st.error(f"`{upload.name}` cannot be used: {error}. Upload a PNG or JPEG X-ray.")
+            st.error(f"{code_span(name)} cannot be used: {error}. Upload a PNG or JPEG X-ray.")
             return None
-        return image, f"uploaded: {upload.name}"
+        if converted.notes:
+            st.caption(f"{code_span(name)}: " + "; ".join(converted.notes))
+        return converted.pixels, f"uploaded: {escape_markdown(name)}"  # image captions are Markdown
     if how == "Random":
         draw = st.session_state.get("aug_random_draw", 0)
         st.button("Another random image", icon=":material/casino:", key="aug_random",
@@ -330,7 +335,7 @@ size = st.sidebar.selectbox("Preview size (px)", PREVIEW_SIZES, index=len(PREVIE
 try:
     arrays = cached_arrays(source, size)
 except (SourceError, OSError, ValueError) as error:
-    st.error(f"The data source `{source}` cannot be read: {error}")
+    st.error(f"The data source {code_span(source)} cannot be read: {error}")
     st.stop()
 
 picked, controls = st.columns([1, 2])

@@ -238,7 +238,8 @@ def _number(field: Field, value) -> float:
 
 
 def _type_name(value) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "true/false"}.get(type(value), type(value).__name__)
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false", int: "a number",
+            float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
 
 
 def _show(value) -> str:

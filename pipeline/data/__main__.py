@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(report, indent=2) if args.json else _human(report))
         else:
             scan, arrays = load_all(args.source, SUMMARY_SIZE)
+            if len(arrays) == 0:
+                raise SourceError(f"nothing to export: none of the {len(scan.records)} images in "
+                                  f"{args.source} could be read (see `summary` for why)")
             export_csv(scan, args.out, arrays.failed)
             print(f"wrote {len(arrays)} rows to {args.out} ({len(arrays.failed)} undecodable images left out)")
     except (SourceError, ValueError) as error:

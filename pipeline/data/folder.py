@@ -150,11 +150,14 @@ class FolderSource(Source):
                 for name in dirnames:
                     if Path(name).suffix.lower() in IMAGE_EXTENSIONS:
                         skipped.append(Skipped(display_path(here / name), "a folder named like an image"))
-        for split in layout:
+        present = {r.split for r in records}
+        notes += [f"{split}: no images in its folders, so it is treated as missing" for split in layout
+                  if split not in present]
+        records = _carve(records, present, notes)
+        for split in sorted(present | set(layout), key=SPLITS.index):
             for label, class_name in enumerate(CLASS_NAMES):
                 if not any(r.split == split and r.label == label for r in records):
                     notes.append(f"{split}: class {class_name} has no images")
-        records = _carve(records, set(layout), notes)
         if not records:
             raise SourceError(f"No usable images in {self.root} ({len(skipped)} files skipped). {EXPECTED_LAYOUT}")
         return Scan(self.spec, self.kind, records, skipped, _fingerprint(self.root), True, notes)
@@ -192,9 +195,10 @@ class CsvSource(Source):
         if not self.csv_path.is_file():
             raise SourceError(f"{self.csv_path} does not exist. {EXPECTED_LAYOUT}")
         try:
-            text = self.csv_path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as error:
-            raise SourceError(f"Cannot read {self.csv_path} as UTF-8 text ({error}).") from None
+            # Names that are not valid UTF-8 come back as the file system's own bytes (export_csv writes them so).
+            text = self.csv_path.read_bytes().decode("utf-8-sig", "surrogateescape")
+        except OSError as error:
+            raise SourceError(f"Cannot read {self.csv_path} ({error.strerror or error}).") from None
         rows = list(csv.DictReader(io.StringIO(text)))
         columns = {c.strip().lower() for c in (rows[0].keys() if rows else [])}
         if not {"filename", "label"} <= columns:
@@ -216,7 +220,7 @@ class CsvSource(Source):
             elif (reason := _non_image_reason(path)) is not None:
                 problem = f"row {number}: {reason}"
             if problem:
-                skipped.append(Skipped(row["filename"] or f"(row {number})", problem))
+                skipped.append(Skipped(display_path(row["filename"]) or f"(row {number})", display_path(problem)))
                 continue
             present.add(split)
             records.append(Record(str(path), label, row.get("patient") or patient_id(path.name), split))
@@ -224,10 +228,10 @@ class CsvSource(Source):
         records = _carve(records, present, notes)
         if not records:
             raise SourceError(f"{self.csv_path} names no usable images ({len(skipped)} rows skipped).")
-        digest = hashlib.sha256(text.encode())
+        digest = hashlib.sha256(text.encode("utf-8", "surrogateescape"))
         for record in records:
             stat = Path(record.origin).stat()
-            digest.update(f"{record.origin}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+            digest.update(os.fsencode(record.origin) + f"|{stat.st_size}|{stat.st_mtime_ns}".encode())
         return Scan(self.spec, self.kind, records, skipped, digest.hexdigest()[:16], True, notes)
 
     def decode(self, records: list[Record], size: int) -> Decoded:
@@ -264,7 +268,8 @@ def export_csv(scan: Scan, out: Path | None = None, failed: list[Skipped] = ()) 
 
     File names are relative to ``out``'s folder when given (so the CSV is itself a source),
     else absolute. Images in ``failed`` (they did not decode) are left out. Returns the CSV
-    text and writes it to ``out`` if given.
+    text and writes it to ``out`` if given; a name that is not valid UTF-8 is written as the
+    file system's own bytes, so that the CSV still names that file.
     """
     unusable = {f.path for f in failed}
     buffer = io.StringIO()
@@ -280,5 +285,5 @@ def export_csv(scan: Scan, out: Path | None = None, failed: list[Skipped] = ()) 
     if out:
         from pipeline.settings import atomic_write_bytes
 
-        atomic_write_bytes(Path(out), text.encode("utf-8"))
+        atomic_write_bytes(Path(out), text.encode("utf-8", "surrogateescape"))
     return text

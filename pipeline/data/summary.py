@@ -9,6 +9,7 @@ from .core import Scan
 from .folder import display_path
 
 SUMMARY_SIZE = 128  # the size the explorer shows; decoding finds the broken files
+NOTHING_DECODED = "no image could be read: every file is listed under skipped with the reason"
 
 
 def summarize(spec: str, size: int = SUMMARY_SIZE) -> dict:
@@ -42,7 +43,7 @@ def summarize_loaded(scan: Scan, arrays: SplitArrays, size: int) -> dict:
         "patients_known": scan.patients_known,
         "patient_overlap": len(overlap),
         "skipped": skipped,
-        "notes": scan.notes,
+        "notes": scan.notes + ([NOTHING_DECODED] if len(arrays) == 0 else []),
         "image_size": {"width": _stats(widths), "height": _stats(heights)},
         "cached_size": size,
     }

@@ -3,8 +3,9 @@
     python -m pipeline.explain --run RUN_ID --image chest.png --out overlay.png
     python -m pipeline.explain --run RUN_ID --image chest.jpeg --out o.png --method gradcam++ --layer conv4
 
-The image is converted exactly as training images are (grayscale, the run's size). Exit
-status: 0 written, 2 a bad image, run or option (with a message saying which).
+The image is converted exactly as training images are (grayscale, the run's size), with the
+upload rules of the dashboard (10 MB at most; the conversions made are listed under "notes").
+Exit status: 0 written, 2 a bad image, run or option (with a message saying which).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"P(PNEUMONIA) = {result['probability']:.4f}: {result['label']} at threshold "
               f"{result['threshold']:.3f} ({result['framework']} run {result['run_id']}); "
               f"{result['method']} ({result['layer']}) overlay written to {result['out']}")
+        for note in result["notes"]:
+            print(f"note: {note}")
     return 0
 
 
@@ -43,15 +46,16 @@ class UserError(Exception):
 
 
 def explain_file(args: argparse.Namespace) -> dict:
-    from pipeline.data.images import ImageError, read_grayscale
+    from pipeline.data.images import ImageError, printable_name, read_upload
     from pipeline.explain import make_explainer, methods
     from pipeline.inference import ModelLoadError, load_run_model, predict_proba
     from pipeline.runs import RunError
 
+    image_name = printable_name(args.image, limit=400)  # argv may hold any bytes; output stays printable
     try:
         data = Path(args.image).read_bytes()
     except OSError as error:
-        raise UserError(f"cannot read {args.image}: {error.strerror or error}") from None
+        raise UserError(f"cannot read {image_name}: {error.strerror or error}") from None
     try:
         loaded = load_run_model(args.run)
     except (RunError, ModelLoadError) as error:
@@ -60,9 +64,10 @@ def explain_file(args: argparse.Namespace) -> dict:
     if args.method not in offered:
         raise UserError(f"{loaded.framework} runs offer --method {', '.join(offered)}; got '{args.method}'")
     try:
-        pixels, _ = read_grayscale(data, loaded.img_size)
+        converted = read_upload(data, loaded.img_size)
     except ImageError as error:
-        raise UserError(f"{args.image}: {error}") from None
+        raise UserError(f"{image_name}: {error}") from None
+    pixels = converted.pixels
 
     probability = float(predict_proba(loaded, pixels[None])[0])
     explainer = make_explainer(loaded, args.method, args.layer, CLASSES[args.target])
@@ -71,7 +76,7 @@ def explain_file(args: argparse.Namespace) -> dict:
     try:
         atomic_write_bytes(Path(args.out), png_bytes(picture))
     except OSError as error:
-        raise UserError(f"cannot write {args.out}: {error.strerror or error}") from None
+        raise UserError(f"cannot write {printable_name(args.out, limit=400)}: {error.strerror or error}") from None
     return {
         "run_id": loaded.run_id,
         "framework": loaded.framework,
@@ -81,7 +86,9 @@ def explain_file(args: argparse.Namespace) -> dict:
         "method": args.method,
         "layer": explainer.layer,
         "target": args.target,
-        "out": str(args.out),
+        "image": image_name,
+        "notes": list(converted.notes),
+        "out": printable_name(args.out, limit=400),
     }
 
 

@@ -18,6 +18,7 @@ import json
 import math
 from dataclasses import dataclass, field
 
+from pipeline.augment.spec import PRESETS as AUGMENT_PRESETS
 from pipeline.augment.spec import AugmentSpec, SpecError
 
 FRAMEWORKS = ("keras", "torch")
@@ -84,7 +85,8 @@ class TrainConfig:
     def replace(self, **changes) -> "TrainConfig":
         unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
         if unknown:
-            raise ConfigError(unknown[0], f"unknown setting; known: {', '.join(f.name for f in dataclasses.fields(self))}")
+            raise ConfigError(str(unknown[0])[:40], f"unknown setting; known: "
+                                                    f"{', '.join(f.name for f in dataclasses.fields(self))}")
         return dataclasses.replace(self, **changes)
 
     # ---- JSON and hash ----
@@ -106,19 +108,30 @@ class TrainConfig:
     def from_dict(cls, values) -> "TrainConfig":
         """A validated config; missing fields take the defaults, unknown ones are refused."""
         if not isinstance(values, dict):
-            raise ConfigError("json", f"expected an object of settings, got {type(values).__name__}")
+            raise ConfigError("json", f"expected an object of settings, got {_type_name(values)}")
         config = cls().replace(**values)
         config.validate()
         return config
 
     @classmethod
     def from_json(cls, text: str | bytes) -> "TrainConfig":
+        """Parse a config written by ``to_json`` (or by hand). Raises ConfigError naming the field."""
         if len(text) > MAX_JSON_BYTES:
-            raise ConfigError("json", f"too large ({len(text):,} bytes; a config is about 1 kB)")
+            raise ConfigError("json", f"too large ({len(text):,} bytes; a config is about 1 kB, "
+                                      f"the limit is {MAX_JSON_BYTES:,})")
+        if isinstance(text, bytes):
+            try:
+                text = text.decode("utf-8-sig")
+            except UnicodeDecodeError as error:
+                raise ConfigError("json", f"not UTF-8 text (byte {error.object[error.start]:#04x} at position "
+                                          f"{error.start}); save the file as UTF-8") from None
         try:
-            values = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ConfigError("json", f"not valid JSON ({error})") from None
+            values = json.loads(text, object_pairs_hook=_no_duplicates)
+        except json.JSONDecodeError as error:
+            where = f"line {error.lineno} column {error.colno}"
+            raise ConfigError("json", f"not valid JSON ({error.msg} at {where})") from None
+        except RecursionError:
+            raise ConfigError("json", "nested too deeply to be a config") from None
         return cls.from_dict(values)
 
     # ---- validation ----
@@ -127,7 +140,8 @@ class TrainConfig:
         """Raise ConfigError naming the first impossible setting; returns self when all are fine."""
         _choice("framework", self.framework, FRAMEWORKS)
         if not isinstance(self.source, str) or not self.source.strip():
-            raise ConfigError("source", "empty; give 'synthetic', a folder path or 'medmnist:128'")
+            got = "empty" if isinstance(self.source, str) else f"expected text, got {_show(self.source)}"
+            raise ConfigError("source", f"{got}; give 'synthetic', a folder path or 'medmnist:128'")
         _integer("img_size", self.img_size, MIN_IMG_SIZE, MAX_IMG_SIZE)
         _number("width", self.width, 0.0625, 4.0)
         _integer("epochs", self.epochs, 1, 1000)
@@ -141,7 +155,8 @@ class TrainConfig:
         _choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         _integer("early_stopping_patience", self.early_stopping_patience, 0, 1000)
         if not isinstance(self.augment, AugmentSpec):
-            raise ConfigError("augment", "expected an augmentation spec, a preset name or an object of parameters")
+            raise ConfigError("augment", f"expected a preset name ({', '.join(AUGMENT_PRESETS)}) or an object of "
+                                         f"parameters, got {_show(self.augment)}")
         _choice("class_balancing", self.class_balancing, CLASS_BALANCING)
         _integer("seed", self.seed, 0, 2**32 - 1)
         _choice("device", self.device, DEVICES)
@@ -164,7 +179,7 @@ def _integer(name: str, value, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(name, f"expected a whole number, got {_show(value)}")
     if not low <= value <= high:
-        raise ConfigError(name, f"{value} is outside the allowed range [{low}, {high}]")
+        raise ConfigError(name, f"{_show(value)} is outside the allowed range [{low}, {high}]")
 
 
 def _number(name: str, value, low: float, high: float) -> None:
@@ -174,6 +189,21 @@ def _number(name: str, value, low: float, high: float) -> None:
         raise ConfigError(name, f"expected a finite number, got {value}")
     if not low <= value <= high:
         raise ConfigError(name, f"{value:g} is outside the allowed range [{low:g}, {high:g}]")
+
+
+def _no_duplicates(pairs: list) -> dict:
+    """A JSON object whose keys are unique: a key given twice would silently keep only its last value."""
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ConfigError(str(key)[:40], "given twice")
+        seen[key] = value
+    return seen
+
+
+def _type_name(value) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false", int: "a number",
+            float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
 
 
 def _show(value) -> str:
