@@ -1,8 +1,9 @@
 """PneumoLab: Keras and PyTorch side by side on pediatric chest X-rays.
 
-Run with ``streamlit run dashboard/Home.py``. This entry file only sets up navigation and
-the data-source sidebar; each page lives in ``dashboard/views/`` and calls into ``pipeline/``.
-It imports neither TensorFlow nor PyTorch: they cost 13 s and 1.5 GB, and Home needs neither.
+Run with ``streamlit run dashboard/Home.py``. This entry file only sets up navigation, the
+data-source sidebar and presenter mode (``?present=1``); each page lives in ``dashboard/views/``
+and calls into ``pipeline/``. It imports neither TensorFlow nor PyTorch: they cost 13 s and
+1.5 GB, and Home needs neither.
 """
 
 import sys
@@ -14,23 +15,22 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on the pat
 
 import streamlit as st  # noqa: E402
 
+from dashboard.ui.pages import HOME, TALK  # noqa: E402
+from dashboard.ui.presenter import (configure_page, presenter_mode, presenter_sidebar,  # noqa: E402
+                                    presenter_style, talk_controls)
 from dashboard.ui.source_picker import source_sidebar  # noqa: E402
 
-st.set_page_config(page_title="PneumoLab", page_icon=":material/pulmonology:", layout="wide")
+presenting = presenter_mode()  # from the URL or the session, before the page is configured
+configure_page(presenting)
 
-PAGES = {
-    "PneumoLab": [
-        st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
-    ],
-    "Demonstration": [
-        st.Page("views/explorer.py", title="Dataset explorer", icon=":material/photo_library:"),
-        st.Page("views/augmentation.py", title="Augmentation", icon=":material/tune:"),
-        st.Page("views/training.py", title="Training", icon=":material/model_training:"),
-        st.Page("views/evaluation.py", title="Evaluation", icon=":material/analytics:"),
-        st.Page("views/predictions.py", title="Predictions", icon=":material/visibility:"),
-    ],
-}
+home = st.Page(HOME.path, title=HOME.title, icon=HOME.icon, default=True)
+talk = [st.Page(page.path, title=page.title, icon=page.icon) for page in TALK]
 
-navigation = st.navigation(PAGES)
+navigation = st.navigation({"PneumoLab": [home], "Talk": talk})
 source_sidebar()
+presenter_sidebar(presenting)
+if presenting:
+    presenter_style()
+    current = dict(zip([home, *talk], [HOME, *TALK]))[navigation]  # st.navigation returns one of the pages given
+    talk_controls(current.path)
 navigation.run()

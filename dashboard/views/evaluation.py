@@ -7,7 +7,8 @@ the run's training curves, Keras against PyTorch on the same images, and downloa
 
 Every number comes from ``pipeline.evaluate``, the same functions as
 ``python -m pipeline.evaluate``, so the page and the command line agree. Models load once per
-process (st.cache_resource); predictions are cached per run, source and split (st.cache_data).
+process (st.cache_resource); predictions are cached per run, source and split (st.cache_data,
+in ``dashboard.ui.scoring``, shared with the warm-up).
 """
 
 from __future__ import annotations
@@ -21,48 +22,22 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from dashboard.ui.data_cache import source_fingerprint
-from dashboard.ui.models import loaded_model
-from dashboard.ui.source_picker import active_source
+from dashboard.ui.scoring import comparison, intervals, scored_split, updated
+from dashboard.ui.source_picker import active_source, is_local, local_paths_allowed
 from pipeline.data import CLASS_NAMES, SPLITS, SourceError
-from pipeline.evaluate.bootstrap import STATISTICS, bootstrap_intervals
-from pipeline.evaluate.compare import compare
+from pipeline.evaluate.bootstrap import STATISTICS
 from pipeline.evaluate.export import comparison_csv, to_csv, to_html, to_json
 from pipeline.evaluate.metrics import predict_labels, report_table
 from pipeline.evaluate.report import evaluate
 from pipeline.runs import Run, all_runs
+from pipeline.data.images import code_span
 
 FRAMEWORK_NAMES = {"keras": "Keras", "torch": "PyTorch"}
 COLOURS = {"keras": "#d1495b", "torch": "#3b75af", "validation": "#2a9d8f", "chosen": "#e9c46a"}
 THRESHOLD_STEP = 0.001
 
 
-# ---- models and predictions, cached at the Streamlit boundary ----
-
-@st.cache_data(show_spinner="Predicting every image of the split...", max_entries=16)
-def scored_split(run_id: str, stamp: float, source: str, fingerprint: str, split: str):
-    """The run's probabilities on one split (``pipeline.evaluate.scoring.Scored``)."""
-    from pipeline.evaluate.scoring import score_run
-
-    return score_run(run_id, source, split, loaded=loaded_model(run_id, stamp))
-
-
-@st.cache_data(show_spinner="Bootstrapping 95% intervals...", max_entries=64)
-def intervals(run_id: str, stamp: float, source: str, fingerprint: str, split: str, threshold: float) -> dict:
-    scored = scored_split(run_id, stamp, source, fingerprint, split)
-    return bootstrap_intervals(scored.labels, scored.probabilities, threshold, groups=scored.patients)
-
-
-@st.cache_data(show_spinner="Comparing the two runs (paired bootstrap)...", max_entries=16)
-def comparison(run_a: str, stamp_a: float, run_b: str, stamp_b: float, source: str, fingerprint: str,
-               split: str) -> dict:
-    return compare(scored_split(run_a, stamp_a, source, fingerprint, split),
-                   scored_split(run_b, stamp_b, source, fingerprint, split))
-
-
-def updated(run_id: str) -> float:
-    """When the run last changed: part of every cache key, so a retrained run is reloaded."""
-    return Run(run_id).status().get("updated", 0.0)
-
+# ---- scoring (cached in dashboard.ui.scoring, which the warm-up fills too) ----
 
 def score_or_stop(run_id: str, source: str, split: str):
     """The scored split, or a message (and the page stops) when the run or the data cannot be used."""
@@ -73,7 +48,7 @@ def score_or_stop(run_id: str, source: str, split: str):
     except ModelLoadError as error:
         st.error(f"This run cannot be evaluated: {error}")
     except (SourceError, OSError, ValueError) as error:
-        st.error(f"The {split} split of `{source}` cannot be scored: {error}")
+        st.error(f"The {split} split of {code_span(source)} cannot be scored: {error}")
     st.stop()
 
 
@@ -99,14 +74,16 @@ def choose_run(runs: dict[str, dict]) -> str:
 
 def choose_data(run: dict) -> tuple[str, str]:
     """Source (the active one by default, or the run's own) and split (test by default)."""
-    sources = list(dict.fromkeys([active_source(), run["source"]]))
+    sources = [active_source()]
+    if local_paths_allowed() or not is_local(run["source"]):  # a shared deployment never opens a server path
+        sources = list(dict.fromkeys(sources + [run["source"]]))
     left, right = st.columns([3, 1])
     source = left.selectbox("Scored on", sources, key="evaluation_source",
                             format_func=lambda s: f"{s} (active source)" if s == active_source()
                             else f"{s} (the run's training source)")
     split = right.selectbox("Split", SPLITS, index=SPLITS.index("test"), key="evaluation_split")
     if source != run["source"]:
-        st.caption(f"A run trained on `{run['source']}`, scored on another source: its threshold still "
+        st.caption(f"A run trained on {code_span(run['source'])}, scored on another source: its threshold still "
                    "comes from its own validation split.")
     return source, split
 

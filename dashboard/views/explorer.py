@@ -21,6 +21,7 @@ from dashboard.ui.data_cache import cached_arrays, cached_scan, cached_summary
 from pipeline.data.stats import class_statistics
 from dashboard.ui.source_picker import active_source
 from pipeline.data import CLASS_NAMES, SPLITS, SourceError, export_csv
+from pipeline.data.images import code_span
 
 CLASS_COLOURS = {"NORMAL": "#3b75af", "PNEUMONIA": "#d1495b"}
 SAMPLES_PER_CLASS = 8
@@ -221,9 +222,9 @@ try:
     summary = cached_summary(spec)
     arrays = cached_arrays(spec)
 except (SourceError, OSError, ValueError) as error:
-    st.error(f"The data source `{spec}` cannot be read: {error}")
+    st.error(f"The data source {code_span(spec)} cannot be read: {error}")
     st.stop()
-st.caption(f"Source `{spec}` ({summary['kind']}), fingerprint `{summary['fingerprint']}`.")
+st.caption(f"Source {code_span(spec)} ({summary['kind']}), fingerprint `{summary['fingerprint']}`.")
 
 show_counts(summary)
 show_samples(arrays, summary)

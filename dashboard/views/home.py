@@ -3,8 +3,12 @@
 import streamlit as st
 
 from dashboard.ui.data_cache import cached_summary
+from dashboard.ui.pages import TALK
+from dashboard.ui.presenter import start_talk
 from dashboard.ui.source_picker import active_source
+from dashboard.ui.warmup import warmup_action
 from pipeline.data import SourceError
+from pipeline.data.images import code_span
 
 st.title("PneumoLab")
 st.markdown(
@@ -17,7 +21,7 @@ source = active_source()
 try:
     summary = cached_summary(source)
 except (SourceError, OSError, ValueError) as error:
-    st.error(f"The data source `{source}` cannot be read: {error}")
+    st.error(f"The data source {code_span(source)} cannot be read: {error}")
     st.stop()
 
 totals = summary["totals"]
@@ -25,20 +29,20 @@ left, middle, right = st.columns(3)
 left.metric("Active source", summary["kind"])
 middle.metric("Images", f"{summary['images']:,}")
 right.metric("NORMAL : PNEUMONIA", f"{totals['NORMAL']:,} : {totals['PNEUMONIA']:,}")
-st.caption(f"Source: `{source}`")
+st.caption(f"Source: {code_span(source)}")
 if summary["skipped"]:
     count = len(summary["skipped"])
     st.caption(f"{count} {'file' if count == 1 else 'files'} skipped: the Dataset explorer lists them with the reason.")
 
+st.subheader("Giving the talk")
+present, warm = st.columns(2)
+if present.button("Present the talk", key="home_present", icon=":material/slideshow:", type="primary",
+                  help="Presenter mode from page 1: larger type, sidebar collapsed, previous / next buttons. "
+                       "The address then ends in ?present=1: a reload or a shared link stays in the mode."):
+    start_talk()
+with warm:
+    warmup_action(key="warmup_home")
+
 st.subheader("Pages, in the talk's order")
-PAGES = (
-    ("views/explorer.py", "Dataset explorer: counts, samples, histograms, patients", ":material/photo_library:"),
-    ("views/augmentation.py", "Augmentation: ImageDataGenerator and torchvision side by side", ":material/tune:"),
-    ("views/training.py", "Training: the talk's CNN in both frameworks, cached runs", ":material/model_training:"),
-    ("views/evaluation.py", "Evaluation: the classification report, ROC, calibration, Keras vs PyTorch",
-     ":material/analytics:"),
-    ("views/predictions.py", "Predictions: per-image probabilities and Grad-CAM from both frameworks",
-     ":material/visibility:"),
-)
-for page, label, icon in PAGES:
-    st.page_link(page, label=label, icon=icon)
+for page in TALK:
+    st.page_link(page.path, label=f"{page.title}: {page.blurb}", icon=page.icon)

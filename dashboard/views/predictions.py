@@ -7,7 +7,8 @@ agreement of the two maps, and each map's faithfulness (ROAD). On synthetic data
 outlined and the pointing game scores each framework's maps over the whole test split.
 
 Models load once per process (st.cache_resource), the torch stack before TensorFlow; maps
-and scores are cached per run, method, layer and image, so moving a slider costs nothing.
+and scores are cached per run, method, layer and image (in ``dashboard.ui.scoring``, shared with
+the warm-up), so moving a slider costs nothing.
 """
 
 from __future__ import annotations
@@ -18,88 +19,20 @@ import streamlit as st
 
 from dashboard.ui.data_cache import source_fingerprint
 from dashboard.ui.models import loaded_model
+from dashboard.ui.scoring import (faithfulness_of, framework_stack, heatmap, pointing, probability, test_probabilities,
+                                  test_split, updated)
 from dashboard.ui.source_picker import active_source
-from pipeline.data import CLASS_NAMES, SourceError, load_split, open_source
-from pipeline.data.images import ImageError, read_grayscale
-from pipeline.explain import CONV_LAYERS, DEFAULT_METHOD, MIN_MAP_SIDE, PNEUMONIA, default_layer, map_side
+from pipeline.data import CLASS_NAMES, SourceError, open_source
+from pipeline.data.images import IMAGE_EXTENSIONS, MAX_UPLOAD_MB, ImageError, code_span, printable_name, read_upload
+from pipeline.explain import CONV_LAYERS, DEFAULT_METHOD, MIN_MAP_SIDE, default_layer
 from pipeline.explain.overlay import overlay
 from pipeline.explain.scores import TOP_FRACTION, agreement
-from pipeline.runs import Run, all_runs
+from pipeline.runs import all_runs
 
 FRAMEWORKS = {"keras": "Keras", "torch": "PyTorch"}
-MAX_UPLOAD_MB = 10  # as .streamlit/config.toml's maxUploadSize (MiB, as Streamlit counts): X-rays are far smaller
 DISPLAY_SIZE = 320  # small training sizes are enlarged so the maps can be read
 GALLERY_SIZE = 12
 GALLERY_COLUMNS = 6
-POINTING_BATCH = 32
-
-
-# ---- models and maps, cached at the Streamlit boundary ----
-
-@st.cache_resource(show_spinner="Loading the frameworks...")
-def framework_stack(frameworks: tuple[str, ...]) -> dict:
-    """The saliency methods of ``frameworks``, imported once; the torch stack always first, since
-    it loads torchvision, which crashes the process once TensorFlow is in (FIELD_NOTES)."""
-    from pipeline.explain import methods
-
-    return {framework: methods(framework) for framework in ("torch", "keras")
-            if framework == "torch" or framework in frameworks}
-
-
-@st.cache_resource(max_entries=24)
-def explainer(run_id: str, stamp: float, method: str, layer: str, target: int):
-    from pipeline.explain import make_explainer
-
-    return make_explainer(loaded_model(run_id, stamp), method, layer, target)
-
-
-@st.cache_resource(show_spinner="Reading the test split...", max_entries=4)
-def test_split(spec: str, fingerprint: str, size: int):
-    return load_split(spec, "test", size)
-
-
-@st.cache_data(show_spinner="Predicting the test split...", max_entries=8)
-def test_probabilities(run_id: str, stamp: float, spec: str, fingerprint: str) -> np.ndarray:
-    from pipeline.inference import predict_proba
-
-    loaded = loaded_model(run_id, stamp)
-    return predict_proba(loaded, test_split(spec, fingerprint, loaded.img_size).images)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def probability(run_id: str, stamp: float, pixels: np.ndarray) -> float:
-    from pipeline.inference import predict_proba
-
-    return float(predict_proba(loaded_model(run_id, stamp), pixels[None])[0])
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def heatmap(run_id: str, stamp: float, method: str, layer: str, target: int, pixels: np.ndarray) -> np.ndarray:
-    return explainer(run_id, stamp, method, layer, target)(pixels)
-
-
-@st.cache_data(show_spinner="Measuring faithfulness (ROAD)...", max_entries=64)
-def faithfulness_of(run_id: str, stamp: float, method: str, layer: str, target: int,
-                    pixels: np.ndarray) -> float:
-    from pipeline.explain import faithfulness
-
-    maps = heatmap(run_id, stamp, method, layer, target, pixels)
-    return float(faithfulness(explainer(run_id, stamp, method, layer, target), pixels[None], maps[None])[0])
-
-
-@st.cache_data(show_spinner="Playing the pointing game over the test split...", max_entries=16)
-def pointing(run_id: str, stamp: float, layer: str, spec: str, fingerprint: str) -> dict:
-    """Grad-CAM's pointing game for one run over the PNEUMONIA test images (those with a lesion)."""
-    from pipeline.explain import pointing_game
-
-    split = test_split(spec, fingerprint, loaded_model(run_id, stamp).img_size)
-    explain = explainer(run_id, stamp, DEFAULT_METHOD, layer, PNEUMONIA)
-    maps = np.concatenate([explain(split.images[start:start + POINTING_BATCH])
-                           for start in range(0, len(split), POINTING_BATCH)])
-    game = pointing_game(maps, split.masks, grid=map_side(split.images.shape[-1], layer))
-    return {"layer": layer, "hit rate": game.hit_rate, "chance (random point)": game.chance,
-            "best fixed point": game.fixed_point, "best on this layer's grid": game.reachable,
-            "images": game.images}
 
 
 # ---- choosing runs and an image ----
@@ -144,11 +77,6 @@ def load_models(chosen: dict[str, str]) -> dict:
     if not loaded:
         st.stop()
     return loaded
-
-
-def updated(run_id: str) -> float:
-    """When the run last changed: part of every cache key, so a retrained run is reloaded."""
-    return Run(run_id).status().get("updated", 0.0)
 
 
 def pick_test_image(models: dict, spec: str, fingerprint: str) -> dict:
@@ -206,24 +134,22 @@ def gallery(split, scores: np.ndarray, predicted: np.ndarray, name: str) -> None
 
 
 def upload_image(models: dict) -> dict:
-    upload = st.file_uploader(f"Chest X-ray (PNG or JPEG, up to {MAX_UPLOAD_MB} MB)", type=["png", "jpg", "jpeg"],
-                              key="predictions_upload")
+    upload = st.file_uploader(f"Chest X-ray (PNG, JPEG or another image; up to {MAX_UPLOAD_MB} MB)",
+                              type=sorted(e.lstrip(".") for e in IMAGE_EXTENSIONS), key="predictions_upload")
     if upload is None:
         st.info("Upload an image: it is converted exactly as training images are (grayscale, "
                 "EXIF orientation applied, the run's size).")
         st.stop()
-    data = upload.getvalue()
-    if len(data) > MAX_UPLOAD_MB * 2**20:
-        st.error(f"{upload.name} is {len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_MB} MB.")
-        st.stop()
-    images = {}
+    name = code_span(printable_name(upload.name))  # a file name is shown as text, whatever it holds
+    images, notes = {}, ()
     for framework, loaded in models.items():
         try:
-            pixels, _ = read_grayscale(data, loaded.img_size)
+            converted = read_upload(upload.getvalue(), loaded.img_size)
         except ImageError as error:
-            st.error(f"{upload.name} cannot be used: {error}. Upload a PNG or JPEG chest X-ray.")
+            st.error(f"{name} cannot be used: {error}. Upload a PNG or JPEG chest X-ray.")
             st.stop()
-        images[framework] = {"pixels": pixels, "mask": None}
+        images[framework], notes = {"pixels": converted.pixels, "mask": None}, converted.notes
+    st.caption(f"{name}: " + "; ".join(notes) if notes else name)
     return {"images": images, "truth": None, "name": upload.name}
 
 
@@ -236,7 +162,7 @@ spec = active_source()
 try:
     fingerprint = source_fingerprint(spec)
 except (SourceError, OSError, ValueError) as error:
-    st.error(f"The data source `{spec}` cannot be read: {error}")
+    st.error(f"The data source {code_span(spec)} cannot be read: {error}")
     st.stop()
 
 chosen = choose_runs()
@@ -250,7 +176,7 @@ else:
     try:
         picked = pick_test_image(models, spec, fingerprint)
     except (SourceError, OSError, ValueError) as error:
-        st.error(f"The test split of `{spec}` cannot be read at this run's size: {error}")
+        st.error(f"The test split of {code_span(spec)} cannot be read at this run's size: {error}")
         st.stop()
 
 method_keys = list(dict.fromkeys(key for fw in ("torch", "keras") if fw in models for key in available[fw]))

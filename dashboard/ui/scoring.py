@@ -1,0 +1,117 @@
+"""The Evaluation and Predictions pages' cached work, shared with the warm-up action.
+
+Streamlit keys a cached function by where it is defined: a copy in each page would be a second
+cache that the warm-up could never fill. Defined once here, a scored split or a Grad-CAM that
+the warm-up computes before the talk is the one the page finds. Every key holds the run's
+``stamp`` (when it last changed), so a retrained run is scored again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from dashboard.ui.models import loaded_model
+from pipeline.data import load_split
+from pipeline.evaluate.bootstrap import bootstrap_intervals
+from pipeline.evaluate.compare import compare
+from pipeline.explain import DEFAULT_METHOD, PNEUMONIA, map_side
+from pipeline.runs import Run
+
+POINTING_BATCH = 32
+
+
+def updated(run_id: str) -> float:
+    """When the run last changed: part of every cache key, so a retrained run is reloaded."""
+    return Run(run_id).status().get("updated", 0.0)
+
+
+# ---- Evaluation ----
+
+@st.cache_data(show_spinner="Predicting every image of the split...", max_entries=16)
+def scored_split(run_id: str, stamp: float, source: str, fingerprint: str, split: str):
+    """The run's probabilities on one split (``pipeline.evaluate.scoring.Scored``)."""
+    from pipeline.evaluate.scoring import score_run
+
+    return score_run(run_id, source, split, loaded=loaded_model(run_id, stamp))
+
+
+@st.cache_data(show_spinner="Bootstrapping 95% intervals...", max_entries=64)
+def intervals(run_id: str, stamp: float, source: str, fingerprint: str, split: str, threshold: float) -> dict:
+    scored = scored_split(run_id, stamp, source, fingerprint, split)
+    return bootstrap_intervals(scored.labels, scored.probabilities, threshold, groups=scored.patients)
+
+
+@st.cache_data(show_spinner="Comparing the two runs (paired bootstrap)...", max_entries=16)
+def comparison(run_a: str, stamp_a: float, run_b: str, stamp_b: float, source: str, fingerprint: str,
+               split: str) -> dict:
+    return compare(scored_split(run_a, stamp_a, source, fingerprint, split),
+                   scored_split(run_b, stamp_b, source, fingerprint, split))
+
+
+# ---- Predictions ----
+
+@st.cache_resource(show_spinner="Loading the frameworks...")
+def framework_stack(frameworks: tuple[str, ...]) -> dict:
+    """The saliency methods of ``frameworks``, imported once; the torch stack always first, since
+    it loads torchvision, which crashes the process once TensorFlow is in (FIELD_NOTES)."""
+    from pipeline.explain import methods
+
+    return {framework: methods(framework) for framework in ("torch", "keras")
+            if framework == "torch" or framework in frameworks}
+
+
+@st.cache_resource(max_entries=24)
+def explainer(run_id: str, stamp: float, method: str, layer: str, target: int):
+    from pipeline.explain import make_explainer
+
+    return make_explainer(loaded_model(run_id, stamp), method, layer, target)
+
+
+@st.cache_resource(show_spinner="Reading the test split...", max_entries=4)
+def test_split(spec: str, fingerprint: str, size: int):
+    return load_split(spec, "test", size)
+
+
+@st.cache_data(show_spinner="Predicting the test split...", max_entries=8)
+def test_probabilities(run_id: str, stamp: float, spec: str, fingerprint: str) -> np.ndarray:
+    from pipeline.inference import predict_proba
+
+    loaded = loaded_model(run_id, stamp)
+    return predict_proba(loaded, test_split(spec, fingerprint, loaded.img_size).images)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def probability(run_id: str, stamp: float, pixels: np.ndarray) -> float:
+    from pipeline.inference import predict_proba
+
+    return float(predict_proba(loaded_model(run_id, stamp), pixels[None])[0])
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def heatmap(run_id: str, stamp: float, method: str, layer: str, target: int, pixels: np.ndarray) -> np.ndarray:
+    return explainer(run_id, stamp, method, layer, target)(pixels)
+
+
+@st.cache_data(show_spinner="Measuring faithfulness (ROAD)...", max_entries=64)
+def faithfulness_of(run_id: str, stamp: float, method: str, layer: str, target: int,
+                    pixels: np.ndarray) -> float:
+    from pipeline.explain import faithfulness
+
+    maps = heatmap(run_id, stamp, method, layer, target, pixels)
+    return float(faithfulness(explainer(run_id, stamp, method, layer, target), pixels[None], maps[None])[0])
+
+
+@st.cache_data(show_spinner="Playing the pointing game over the test split...", max_entries=16)
+def pointing(run_id: str, stamp: float, layer: str, spec: str, fingerprint: str) -> dict:
+    """Grad-CAM's pointing game for one run over the PNEUMONIA test images (those with a lesion)."""
+    from pipeline.explain import pointing_game
+
+    split = test_split(spec, fingerprint, loaded_model(run_id, stamp).img_size)
+    explain = explainer(run_id, stamp, DEFAULT_METHOD, layer, PNEUMONIA)
+    maps = np.concatenate([explain(split.images[start:start + POINTING_BATCH])
+                           for start in range(0, len(split), POINTING_BATCH)])
+    game = pointing_game(maps, split.masks, grid=map_side(split.images.shape[-1], layer))
+    return {"layer": layer, "hit rate": game.hit_rate, "chance (random point)": game.chance,
+            "best fixed point": game.fixed_point, "best on this layer's grid": game.reachable,
+            "images": game.images}

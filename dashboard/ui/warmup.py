@@ -1,0 +1,320 @@
+"""Warm-up before the talk: pay every first-time cost once, so no page makes the audience wait.
+
+One button (Home, and the presenter sidebar) runs, for the active source: the frameworks'
+import (torch first), the source's images, the latest finished model of each framework, the
+Evaluation page's scored test split, bootstrap intervals and Keras-vs-PyTorch comparison, the
+Predictions page's test split, probabilities and first image's Grad-CAM and ROAD (and its
+pointing game on synthetic data), and one epoch of the Insights page's mini demo.
+
+Streamlit's caches belong to the process, so one warm-up serves every later session: it calls
+the very cached functions the pages call (``dashboard.ui.data_cache``, ``.models``,
+``.scoring``) with the keys the pages' default view uses.
+
+Nothing may hang: each step runs in a worker thread and is waited for at most its limit. A step
+that overruns is reported and left to finish in the background (the page that needs it then
+waits for that same computation, never starts a second one). Errors are reported, not raised.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import streamlit as st
+
+from dashboard.ui.source_picker import active_source
+
+FRAMEWORKS = {"keras": "Keras", "torch": "PyTorch"}  # the pages' order: Keras left, PyTorch right
+WORKER_NAME = "pneumolab-warmup"
+
+
+class Skipped(Exception):
+    """A step that has nothing to do; the message says why and what to do about it."""
+
+
+@dataclass
+class Step:
+    name: str
+    action: Callable[[], str]  # returns what it did, in a few words; raises Skipped
+    limit_s: float
+
+
+@dataclass
+class Outcome:
+    name: str
+    state: str  # "done", "skipped", "failed" or "timed out"
+    seconds: float
+    detail: str
+
+
+@dataclass
+class Plan:
+    """What the steps share: the source, and what earlier steps found or loaded."""
+
+    source: str
+    fingerprint: str | None = None
+    runs: dict[str, str] = field(default_factory=dict)  # framework -> run id
+    models: dict[str, object] = field(default_factory=dict)  # framework -> LoadedModel
+
+
+# ---- running steps, each bounded ----
+
+def run_bounded(step: Step) -> Outcome:
+    """Run one step in a worker thread; wait ``step.limit_s`` at most."""
+    box: dict = {}
+
+    def work():
+        try:
+            box["detail"] = step.action()
+        except Skipped as reason:
+            box["skipped"] = str(reason)
+        except Exception as error:  # any library's failure: reported in the list, never raised
+            box["error"] = f"{type(error).__name__}: {_first_line(error)}"
+
+    started = time.perf_counter()
+    worker = threading.Thread(target=work, name=WORKER_NAME, daemon=True)
+    worker.start()
+    worker.join(step.limit_s)
+    seconds = time.perf_counter() - started
+    if worker.is_alive():
+        return Outcome(step.name, "timed out", seconds,
+                       f"still running after {step.limit_s:.0f} s: left to finish in the background")
+    if "skipped" in box:
+        return Outcome(step.name, "skipped", seconds, box["skipped"])
+    if "error" in box:
+        return Outcome(step.name, "failed", seconds, box["error"])
+    return Outcome(step.name, "done", seconds, box.get("detail", ""))
+
+
+class _NoSessionInWorker(logging.Filter):
+    """The worker has no session on purpose (it may outlive the run that started it), so the
+    cached functions' spinners have nowhere to go; Streamlit logs that once per spinner."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.threadName == WORKER_NAME and "ScriptRunContext" in str(record.msg))
+
+
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_NoSessionInWorker())
+
+
+# ---- the steps ----
+
+def plan_steps(plan: Plan) -> list[Step]:
+    steps = [Step("Frameworks: torch, then TensorFlow and Keras", import_frameworks, 180),
+             Step(f"Images of `{plan.source}`", lambda: load_images(plan), 600),
+             Step("Latest finished run of each framework on this source", lambda: find_runs(plan), 30)]
+    for framework, name in FRAMEWORKS.items():
+        steps.append(Step(f"{name} model", lambda fw=framework: load_model(plan, fw), 180))
+    for framework, name in FRAMEWORKS.items():
+        steps.append(Step(f"Evaluation: {name} on the test split", lambda fw=framework: score(plan, fw), 600))
+    steps.append(Step("Evaluation: Keras vs PyTorch", lambda: compare_runs(plan), 300))
+    for framework, name in FRAMEWORKS.items():
+        steps.append(Step(f"Predictions: {name} verdict and Grad-CAM", lambda fw=framework: explain(plan, fw), 600))
+    steps.append(Step("Insights: the mini demo", run_mini_demo, 300))
+    return steps
+
+
+def import_frameworks() -> str:
+    from pipeline.frameworks import import_keras, import_torch
+
+    torch = import_torch()  # torch and torchvision first: the other order crashes the process
+    keras = import_keras()
+    return f"torch {torch.__version__}, Keras {keras.__version__}"
+
+
+def load_images(plan: Plan) -> str:
+    from dashboard.ui.data_cache import cached_arrays, cached_summary, source_fingerprint
+
+    plan.fingerprint = source_fingerprint(plan.source)
+    summary = cached_summary(plan.source)
+    cached_arrays(plan.source)
+    return f"{summary['images']:,} images"
+
+
+def find_runs(plan: Plan) -> str:
+    plan.runs = latest_runs(plan.source)
+    if not plan.runs:
+        raise Skipped("no finished run for this source yet: train one on the Training page")
+    return ", ".join(f"{FRAMEWORKS[framework]} {run_id[:8]}" for framework, run_id in plan.runs.items())
+
+
+def latest_runs(source: str) -> dict[str, str]:
+    """The newest finished run of each framework trained on ``source``: what the pages show first."""
+    from pipeline.runs import all_runs
+
+    latest = {}
+    for run in all_runs():  # newest first
+        config = run.config()
+        if run.state == "finished" and config.get("source") == source:
+            latest.setdefault(config.get("framework"), run.id)
+    return {framework: latest[framework] for framework in FRAMEWORKS if framework in latest}
+
+
+def load_model(plan: Plan, framework: str) -> str:
+    from dashboard.ui.models import loaded_model
+    from dashboard.ui.scoring import updated
+
+    if framework not in plan.runs:
+        raise Skipped(f"no finished {FRAMEWORKS[framework]} run for this source: train one on the Training page")
+    run_id = plan.runs[framework]
+    loaded = loaded_model(run_id, updated(run_id))
+    plan.models[framework] = loaded
+    return f"run {run_id[:8]}, {loaded.img_size} px"
+
+
+def score(plan: Plan, framework: str) -> str:
+    """The Evaluation page's first view of this run: the test split scored, intervals at its threshold."""
+    from dashboard.ui.scoring import intervals, scored_split, updated
+
+    loaded = _need_model(plan, framework)
+    stamp = updated(loaded.run_id)
+    scored = scored_split(loaded.run_id, stamp, plan.source, plan.fingerprint, "test")
+    intervals(loaded.run_id, stamp, plan.source, plan.fingerprint, "test", scored.threshold)
+    return f"{scored.n:,} test images scored, 95% intervals at threshold {scored.threshold:.3f}"
+
+
+def compare_runs(plan: Plan) -> str:
+    """The page compares its default run (the newest) with the other framework's newest."""
+    from dashboard.ui.scoring import comparison, updated
+
+    _need_images(plan)
+    if len(plan.models) < 2:
+        raise Skipped("needs a loaded model of each framework")
+    newest, other = _newest_first(plan.runs.values())
+    comparison(newest, updated(newest), other, updated(other), plan.source, plan.fingerprint, "test")
+    return f"{newest[:8]} vs {other[:8]}"
+
+
+def explain(plan: Plan, framework: str) -> str:
+    """The Predictions page's first view: test image #0 (of the first framework's split), both verdicts,
+    Grad-CAM for PNEUMONIA at the default layer, its ROAD score; and the pointing game on synthetic data."""
+    import numpy as np
+
+    from dashboard.ui.scoring import (faithfulness_of, framework_stack, heatmap, pointing, probability,
+                                      test_probabilities, test_split, updated)
+    from pipeline.data import open_source
+    from pipeline.explain import DEFAULT_METHOD, PNEUMONIA, default_layer
+
+    loaded = _need_model(plan, framework)
+    framework_stack(tuple(sorted(plan.models)))
+    stamp, layer = updated(loaded.run_id), default_layer(loaded.img_size)
+    split = test_split(plan.source, plan.fingerprint, loaded.img_size)
+    if len(split) == 0:
+        raise Skipped("the test split of this source is empty")
+    test_probabilities(loaded.run_id, stamp, plan.source, plan.fingerprint)
+    first = next(iter(plan.models.values()))  # the page filters by the first framework's predictions
+    origin = test_split(plan.source, plan.fingerprint, first.img_size).origins[0]
+    pixels = split.images[int(np.flatnonzero(split.origins == origin)[0])]
+    probability(loaded.run_id, stamp, pixels)
+    heatmap(loaded.run_id, stamp, DEFAULT_METHOD, layer, PNEUMONIA, pixels)
+    faithfulness_of(loaded.run_id, stamp, DEFAULT_METHOD, layer, PNEUMONIA, pixels)
+    done = f"Grad-CAM at {layer} and its ROAD score for test image #0"
+    if open_source(plan.source).kind == "synthetic":
+        pointing(loaded.run_id, stamp, layer, plan.source, plan.fingerprint)
+        done += ", pointing game"
+    return done
+
+
+def run_mini_demo() -> str:
+    """The Insights page's mini demo, once, for one epoch: Keras's first fit and the digits are paid for.
+
+    Its result is not kept: the demo is there to train live in front of the audience, which
+    then takes seconds instead of the first fit's start-up.
+    """
+    try:
+        from pipeline.talk import mini_demo as demo
+    except ImportError as error:
+        raise Skipped(f"the mini demo cannot be imported ({error})") from None
+    result = demo.run_demo(epochs=1, seed=demo.DEFAULT_SEED)
+    return f"one epoch on {result.dataset} ({result.workflow_seconds:.1f} s); the page still trains it live"
+
+
+def _need_images(plan: Plan) -> None:
+    if plan.fingerprint is None:
+        raise Skipped("the source's images did not load (see above)")
+
+
+def _need_model(plan: Plan, framework: str):
+    _need_images(plan)
+    if framework not in plan.runs:
+        raise Skipped(f"no finished {FRAMEWORKS[framework]} run for this source")
+    if framework not in plan.models:
+        raise Skipped(f"the {FRAMEWORKS[framework]} model did not load (see above)")
+    return plan.models[framework]
+
+
+def _newest_first(run_ids) -> list[str]:
+    from pipeline.runs import Run
+
+    return sorted(run_ids, key=lambda run_id: Run(run_id).status().get("created", 0), reverse=True)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return text[:200]
+
+
+# ---- the action ----
+
+@st.cache_resource
+def last_warmup() -> dict:
+    """The process's latest warm-up (its caches serve every session, so its report does too)."""
+    return {}
+
+
+ICONS = {"done": ":material/check_circle:", "skipped": ":material/skip_next:", "failed": ":material/error:",
+         "timed out": ":material/hourglass_top:"}
+
+
+def warm_up(source: str, report: Callable[[int, int, Outcome], None] = lambda *_: None) -> list[Outcome]:
+    """Run every step for ``source``; ``report(i, n, outcome)`` after each. Never raises."""
+    plan = Plan(source)
+    steps = plan_steps(plan)
+    outcomes = []
+    for index, step in enumerate(steps):
+        outcomes.append(run_bounded(step))
+        report(index + 1, len(steps), outcomes[-1])
+    last_warmup().update(source=source, ended=time.time(), outcomes=outcomes)
+    return outcomes
+
+
+def warmup_action(key: str) -> None:
+    """The button; while it runs, a progress bar and each step's result and duration."""
+    source = active_source()
+    clicked = st.button("Warm up for the talk", key=key, icon=":material/local_fire_department:",
+                        help="Loads the frameworks, the images, the latest model of each framework and what "
+                             "the Evaluation and Predictions pages compute first, for every later visitor.")
+    if not clicked:
+        _last_summary(source)
+        return
+    with st.status(f"Warming up for `{source}`...", expanded=True) as status:
+        bar = st.progress(0.0, text="Starting...")
+
+        def report(done: int, total: int, outcome: Outcome) -> None:
+            st.markdown(f"{ICONS[outcome.state]} **{outcome.name}** ({outcome.seconds:.1f} s): "
+                        f"{outcome.state}{': ' + outcome.detail if outcome.detail else ''}")
+            bar.progress(done / total, text=f"{done} / {total} steps")
+
+        outcomes = warm_up(source, report)
+        status.update(label=_summary(outcomes), state="error" if _count(outcomes, "failed") else "complete",
+                      expanded=True)
+
+
+def _last_summary(source: str) -> None:
+    last = last_warmup()
+    if last.get("source") == source:
+        minutes = (time.time() - last["ended"]) / 60
+        st.caption(f"Last warm-up {minutes:.0f} min ago: {_summary(last['outcomes'])}")
+
+
+def _summary(outcomes: list[Outcome]) -> str:
+    seconds = sum(outcome.seconds for outcome in outcomes)
+    counts = ", ".join(f"{_count(outcomes, state)} {state}" for state in ICONS if _count(outcomes, state))
+    return f"Warm-up: {counts} in {seconds:.0f} s"
+
+
+def _count(outcomes: list[Outcome], state: str) -> int:
+    return sum(outcome.state == state for outcome in outcomes)
