@@ -22,6 +22,13 @@ def private_cache(tmp_path_factory):
         os.environ["PNEUMOLAB_CACHE"] = previous
 
 
+@pytest.fixture(autouse=True)
+def demo_source(monkeypatch):
+    """Pages open on the synthetic demo, with local paths allowed, whatever the caller's environment."""
+    monkeypatch.delenv("PNEUMOLAB_DATA", raising=False)
+    monkeypatch.delenv("PNEUMOLAB_ALLOW_LOCAL_PATHS", raising=False)
+
+
 @pytest.fixture
 def real_data() -> Path:
     """The real training images; skipped only where the folder is absent (CI always has it)."""

@@ -14,23 +14,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from test_runs import pid_gone, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = dict(source="synthetic", epochs=1, img_size=32, width=0.25, batch_size=32, augment="none",
-            early_stopping_patience=0)
 TINY_CLI = ["--source", "synthetic", "--preset", "quick", "--epochs", "1", "--img-size", "32", "--width", "0.25",
             "--augment", "none", "--early-stopping-patience", "0"]
 
-
-def tiny(framework: str, seed: int, **changes):
-    from pipeline.training.config import TrainConfig
-
-    return TrainConfig.from_preset("quick", framework=framework, seed=seed, **{**TINY, **changes})
 
 
 def environment(**changes) -> dict:
@@ -89,22 +82,6 @@ def read_only(path: Path):
             folder.chmod(0o755)
 
 
-def wait_until(condition, timeout: float = 180.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
-def pid_gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
 
 
 def kill(pid: int) -> None:

@@ -22,8 +22,7 @@ TIMEOUT_S = 300  # the first run generates the demo data and loads Keras and PyT
 
 
 @pytest.fixture(autouse=True)
-def demo_source(monkeypatch):
-    monkeypatch.delenv("PNEUMOLAB_DATA", raising=False)
+def no_saved_spec():
     training_spec_path().unlink(missing_ok=True)
 
 

@@ -34,12 +34,6 @@ TINY = dict(source="synthetic", epochs=1, img_size=32, width=0.25, batch_size=32
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}  # the workers inherit it: torch on one thread
 
 
-@pytest.fixture(autouse=True)
-def demo_source(monkeypatch):
-    monkeypatch.delenv("PNEUMOLAB_DATA", raising=False)
-    monkeypatch.delenv("PNEUMOLAB_ALLOW_LOCAL_PATHS", raising=False)
-
-
 def session(page: str | None = None) -> AppTest:
     """A new browser session on Home, or on ``page``."""
     app = AppTest.from_file(HOME, default_timeout=TIMEOUT_S).run()

@@ -19,11 +19,6 @@ HOME = str(ROOT / "dashboard" / "Home.py")
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(autouse=True)
-def demo_source(monkeypatch):
-    monkeypatch.delenv("PNEUMOLAB_DATA", raising=False)
-
-
 @pytest.fixture(scope="module")
 def runs() -> dict[str, str]:
     return {"torch": tiny_run("torch"), "keras": tiny_run("keras")}

@@ -14,11 +14,6 @@ HOME = str(ROOT / "dashboard" / "Home.py")
 TIMEOUT_S = 300  # the real folder is decoded once per test session (private cache)
 
 
-@pytest.fixture(autouse=True)
-def demo_source(monkeypatch):
-    monkeypatch.delenv("PNEUMOLAB_DATA", raising=False)
-
-
 def open_explorer(app: AppTest | None = None) -> AppTest:
     app = app or AppTest.from_file(HOME, default_timeout=TIMEOUT_S).run()
     app.switch_page("views/explorer.py").run()

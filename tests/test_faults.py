@@ -19,7 +19,8 @@ import warnings
 import numpy as np
 import pytest
 from faults_helpers import (ROOT, TINY_CLI, assert_store_consistent, cli, environment, file_size_limit, flip_byte,
-                            kill, python, read_only, small_disk, tiny, truncate, wait_until)
+                            kill, python, read_only, small_disk, truncate)
+from test_runs import tiny, wait_until
 
 from pipeline.inference import ModelLoadError, load_run_model, predict_proba
 from pipeline.runs import ACTIVE, Run, all_runs

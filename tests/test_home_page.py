@@ -16,12 +16,6 @@ ROOT = Path(__file__).resolve().parents[1]
 HOME = str(ROOT / "dashboard" / "Home.py")
 
 
-@pytest.fixture(autouse=True)
-def demo_source(monkeypatch):
-    """Home opens on the synthetic demo unless PNEUMOLAB_DATA says otherwise: make sure it does not."""
-    monkeypatch.delenv("PNEUMOLAB_DATA", raising=False)
-
-
 def test_home_shows_title_and_the_sources_counts():
     expected = summarize("synthetic")
     app = AppTest.from_file(HOME, default_timeout=120).run()

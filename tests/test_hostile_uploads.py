@@ -130,12 +130,7 @@ def test_captions_escape_markdown_and_html():
 
 # ---- the Augmentation page ----
 
-@pytest.fixture
-def demo_source(monkeypatch):
-    monkeypatch.delenv("PNEUMOLAB_DATA", raising=False)
-
-
-def test_augmentation_page_takes_every_kind_of_upload(demo_source):
+def test_augmentation_page_takes_every_kind_of_upload():
     app = AppTest.from_file(HOME, default_timeout=300).run()
     app.switch_page("views/augmentation.py").run()
     app.radio(key="aug_pick").set_value("Upload").run()
@@ -171,7 +166,7 @@ def run_id():
     return outcome.run.id
 
 
-def test_predictions_page_takes_every_kind_of_upload(demo_source, run_id):
+def test_predictions_page_takes_every_kind_of_upload(run_id):
     app = AppTest.from_file(HOME, default_timeout=120).run()
     app.switch_page("views/predictions.py").run()
     app.selectbox(key="predictions_run_torch").set_value(run_id).run()

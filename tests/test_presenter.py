@@ -12,11 +12,6 @@ ROOT = Path(__file__).resolve().parents[1]
 HOME = str(ROOT / "dashboard" / "Home.py")
 
 
-@pytest.fixture(autouse=True)
-def demo_source(monkeypatch):
-    monkeypatch.delenv("PNEUMOLAB_DATA", raising=False)
-
-
 def open_home(present: str | None = None) -> AppTest:
     app = AppTest.from_file(HOME, default_timeout=180)
     if present is not None:

@@ -43,11 +43,6 @@ def one_torch_thread():
         os.environ["OMP_NUM_THREADS"] = previous
 
 
-@pytest.fixture(autouse=True)
-def demo_source(monkeypatch):
-    monkeypatch.delenv("PNEUMOLAB_DATA", raising=False)
-
-
 def base(framework: str = "torch") -> TrainConfig:
     return TrainConfig.from_preset("quick", framework=framework, **TINY)
 

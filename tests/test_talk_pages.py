@@ -21,9 +21,8 @@ TIMEOUT_S = 180  # the Insights demo imports Keras (~10 s alone, more on a busy 
 
 
 @pytest.fixture(autouse=True)
-def demo_source(monkeypatch, tmp_path):
-    """The synthetic demo as the source, and no MNIST in Keras's cache: the digits are used."""
-    monkeypatch.delenv("PNEUMOLAB_DATA", raising=False)
+def no_mnist_on_disk(monkeypatch, tmp_path):
+    """No MNIST in Keras's cache: the digits are used."""
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
 
 

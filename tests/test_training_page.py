@@ -23,11 +23,6 @@ PAGE = "views/training.py"
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_run_left_behind")]
 
 
-@pytest.fixture(autouse=True)
-def demo_source(monkeypatch):
-    monkeypatch.delenv("PNEUMOLAB_DATA", raising=False)
-
-
 def open_page() -> AppTest:
     app = AppTest.from_file(HOME, default_timeout=120).run()
     app.switch_page(PAGE).run()

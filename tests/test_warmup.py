@@ -19,11 +19,6 @@ HOME = str(ROOT / "dashboard" / "Home.py")
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(autouse=True)
-def demo_source(monkeypatch):
-    monkeypatch.delenv("PNEUMOLAB_DATA", raising=False)
-
-
 @pytest.fixture
 def calls(monkeypatch) -> Counter:
     """How often the model loader, the split scorer, the predictor and the explainer factory run."""
