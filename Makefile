@@ -1,4 +1,5 @@
-# PneumoLab: `make run` starts the dashboard, `make test` runs the whole suite.
+# PneumoLab: `make run` starts the dashboard, `make test` runs the whole suite (browser tests included),
+# `make screenshots` runs the browser tests and renews the README's docs/screenshots/.
 # The virtual environment is (re)built when it is missing or a requirements file changed.
 
 PYTHON ?= python3
@@ -6,13 +7,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test clean-venv
+.PHONY: run test screenshots clean-venv
 
 run: $(VENV)/.installed-run
 	$(BIN)/streamlit run dashboard/Home.py --server.port $(PORT)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+screenshots: $(VENV)/.installed-dev
+	PNEUMOLAB_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
