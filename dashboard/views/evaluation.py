@@ -240,7 +240,8 @@ def show_comparison(scored, runs: dict[str, dict], source: str, split: str) -> d
         return None
     other_framework = [r for r in others if runs[r]["framework"] != scored.framework]
     preferred = [r for r in other_framework if runs[r]["source"] == scored.trained_on] or other_framework or others
-    other = st.selectbox("Compare with", others, index=others.index(preferred[0]), key="evaluation_compare",
+    other = st.selectbox("Compare with", others, index=others.index(preferred[0]),
+                         key=f"evaluation_compare_{scored.run_id}",  # each run starts on its own default
                          format_func=lambda run_id: describe_run(runs[run_id]))
     other_scored = score_or_stop(other, source, split)
     try:
