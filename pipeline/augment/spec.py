@@ -19,10 +19,8 @@ import json
 import math
 from dataclasses import dataclass
 
+from pipeline.json_input import parse_settings, show_value, type_name
 from pipeline.settings import atomic_write_bytes, cache_root
-
-MAX_JSON_BYTES = 64_000  # a spec is a few hundred bytes; anything far larger is not one
-
 
 class SpecError(ValueError):
     """A spec that cannot be used; ``field`` names the parameter (or "json" for the text)."""
@@ -120,7 +118,7 @@ class AugmentSpec:
     def from_dict(cls, values) -> "AugmentSpec":
         """A spec from a mapping; missing fields take the identity defaults."""
         if not isinstance(values, dict):
-            raise SpecError("json", f"expected an object of parameters, got {_type_name(values)}")
+            raise SpecError("json", f"expected an object of parameters, got {type_name(values)}")
         unknown = sorted(set(values) - set(FIELD_BY_NAME))
         if unknown:
             raise SpecError(str(unknown[0])[:40], f"unknown parameter; known: {', '.join(FIELD_BY_NAME)}")
@@ -129,7 +127,7 @@ class AugmentSpec:
     @classmethod
     def from_json(cls, text: str | bytes) -> "AugmentSpec":
         """Parse a spec written by ``to_json`` (or by hand). Raises SpecError naming the field."""
-        return cls.from_dict(_parse_json(text))
+        return cls.from_dict(parse_settings(text, SpecError, "spec", allow_nan=False))
 
     @classmethod
     def preset(cls, name: str) -> "AugmentSpec":
@@ -163,54 +161,21 @@ def load_for_training() -> AugmentSpec | None:
 
 # ---- validation ----
 
-def _parse_json(text: str | bytes):
-    if isinstance(text, bytes):
-        if len(text) > MAX_JSON_BYTES:
-            raise SpecError("json", f"file too large ({len(text):,} bytes; a spec is under {MAX_JSON_BYTES:,})")
-        try:
-            text = text.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise SpecError("json", "not UTF-8 text; upload the .json file a spec download gave you") from None
-    if not isinstance(text, str):
-        raise SpecError("json", f"expected JSON text, got {_type_name(text)}")
-    if len(text) > MAX_JSON_BYTES:
-        raise SpecError("json", f"text too large ({len(text):,} characters; a spec is under {MAX_JSON_BYTES:,})")
-    try:
-        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
-    except json.JSONDecodeError as error:
-        raise SpecError("json", f"not valid JSON ({error.msg} at line {error.lineno} column {error.colno})") from None
-    except RecursionError:
-        raise SpecError("json", "nested too deeply to be a spec") from None
-
-
-def _reject_constant(name: str):
-    raise SpecError("json", f"{name} is not a number a spec can hold")
-
-
-def _no_duplicates(pairs: list) -> dict:
-    seen = {}
-    for key, value in pairs:
-        if key in seen:
-            raise SpecError(str(key)[:40], "given twice")
-        seen[key] = value
-    return seen
-
-
 def _checked(field: Field, value):
     """``value`` converted to the field's type, or SpecError saying what is wrong."""
     if field.kind == "bool":
         if not isinstance(value, bool):
-            raise SpecError(field.name, f"expected true or false, got {_show(value)}")
+            raise SpecError(field.name, f"expected true or false, got {show_value(value)}")
         return value
     if field.kind == "choice":
         if value not in field.choices:
-            raise SpecError(field.name, f"expected one of {', '.join(field.choices)}, got {_show(value)}")
+            raise SpecError(field.name, f"expected one of {', '.join(field.choices)}, got {show_value(value)}")
         return value
     if field.kind == "range":
         if value is None:
             return None
         if not isinstance(value, (list, tuple)) or len(value) != 2:
-            raise SpecError(field.name, f"expected [min, max] or null, got {_show(value)}")
+            raise SpecError(field.name, f"expected [min, max] or null, got {show_value(value)}")
         low, high = (_number(field, v) for v in value)
         if low > high:
             raise SpecError(field.name, f"min {low:g} is greater than max {high:g}")
@@ -218,14 +183,14 @@ def _checked(field: Field, value):
     number = _number(field, value)
     if field.kind == "int":
         if number != int(number):
-            raise SpecError(field.name, f"expected a whole number, got {_show(value)}")
+            raise SpecError(field.name, f"expected a whole number, got {show_value(value)}")
         return int(number)
     return number
 
 
 def _number(field: Field, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SpecError(field.name, f"expected a number, got {_show(value)}")
+        raise SpecError(field.name, f"expected a number, got {show_value(value)}")
     try:
         number = float(value)
     except OverflowError:
@@ -235,16 +200,6 @@ def _number(field: Field, value) -> float:
     if not field.low <= number <= field.high:
         raise SpecError(field.name, f"{number:g} is outside the allowed range [{field.low:g}, {field.high:g}]")
     return number
-
-
-def _type_name(value) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "true/false", int: "a number",
-            float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
-
-
-def _show(value) -> str:
-    text = json.dumps(value) if isinstance(value, (str, bool, type(None))) else repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 # ---- presets (after the validation they go through) ----

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from pipeline.augment.spec import PRESETS as AUGMENT_PRESETS
 from pipeline.augment.spec import AugmentSpec, SpecError
+from pipeline.json_input import parse_settings, show_value, type_name
 
 FRAMEWORKS = ("keras", "torch")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
@@ -27,7 +28,6 @@ LR_SCHEDULES = ("constant", "cosine", "plateau")
 CLASS_BALANCING = ("none", "class_weight", "sampler")
 DEVICES = ("auto", "cpu", "gpu")
 MIN_IMG_SIZE, MAX_IMG_SIZE = 32, 512  # the CNN pools five times; 512 is already ~12x the talk's cost
-MAX_JSON_BYTES = 64_000
 
 
 class ConfigError(ValueError):
@@ -79,7 +79,7 @@ class TrainConfig:
     def from_preset(cls, name: str, **overrides) -> "TrainConfig":
         """A preset with some fields replaced; ConfigError for an unknown preset or field."""
         if name not in PRESETS:
-            raise ConfigError("preset", f"unknown preset {_show(name)}; choose one of {', '.join(PRESETS)}")
+            raise ConfigError("preset", f"unknown preset {show_value(name)}; choose one of {', '.join(PRESETS)}")
         return PRESETS[name].replace(**overrides)
 
     def replace(self, **changes) -> "TrainConfig":
@@ -108,7 +108,7 @@ class TrainConfig:
     def from_dict(cls, values) -> "TrainConfig":
         """A validated config; missing fields take the defaults, unknown ones are refused."""
         if not isinstance(values, dict):
-            raise ConfigError("json", f"expected an object of settings, got {_type_name(values)}")
+            raise ConfigError("json", f"expected an object of settings, got {type_name(values)}")
         config = cls().replace(**values)
         config.validate()
         return config
@@ -116,22 +116,7 @@ class TrainConfig:
     @classmethod
     def from_json(cls, text: str | bytes) -> "TrainConfig":
         """Parse a config written by ``to_json`` (or by hand). Raises ConfigError naming the field."""
-        if len(text) > MAX_JSON_BYTES:
-            raise ConfigError("json", f"too large ({len(text):,} bytes; a config is about 1 kB, "
-                                      f"the limit is {MAX_JSON_BYTES:,})")
-        if isinstance(text, bytes):
-            try:
-                text = text.decode("utf-8-sig")
-            except UnicodeDecodeError as error:
-                raise ConfigError("json", f"not UTF-8 text (byte {error.object[error.start]:#04x} at position "
-                                          f"{error.start}); save the file as UTF-8") from None
-        try:
-            values = json.loads(text, object_pairs_hook=_no_duplicates)
-        except json.JSONDecodeError as error:
-            where = f"line {error.lineno} column {error.colno}"
-            raise ConfigError("json", f"not valid JSON ({error.msg} at {where})") from None
-        except RecursionError:
-            raise ConfigError("json", "nested too deeply to be a config") from None
+        values = parse_settings(text, ConfigError, "config")  # NaN reaches the checks that name the field
         return cls.from_dict(values)
 
     # ---- validation ----
@@ -140,7 +125,7 @@ class TrainConfig:
         """Raise ConfigError naming the first impossible setting; returns self when all are fine."""
         _choice("framework", self.framework, FRAMEWORKS)
         if not isinstance(self.source, str) or not self.source.strip():
-            got = "empty" if isinstance(self.source, str) else f"expected text, got {_show(self.source)}"
+            got = "empty" if isinstance(self.source, str) else f"expected text, got {show_value(self.source)}"
             raise ConfigError("source", f"{got}; give 'synthetic', a folder path or 'medmnist:128'")
         _integer("img_size", self.img_size, MIN_IMG_SIZE, MAX_IMG_SIZE)
         _number("width", self.width, 0.0625, 4.0)
@@ -156,12 +141,12 @@ class TrainConfig:
         _integer("early_stopping_patience", self.early_stopping_patience, 0, 1000)
         if not isinstance(self.augment, AugmentSpec):
             raise ConfigError("augment", f"expected a preset name ({', '.join(AUGMENT_PRESETS)}) or an object of "
-                                         f"parameters, got {_show(self.augment)}")
+                                         f"parameters, got {show_value(self.augment)}")
         _choice("class_balancing", self.class_balancing, CLASS_BALANCING)
         _integer("seed", self.seed, 0, 2**32 - 1)
         _choice("device", self.device, DEVICES)
         if not isinstance(self.mixed_precision, bool):
-            raise ConfigError("mixed_precision", f"expected true or false, got {_show(self.mixed_precision)}")
+            raise ConfigError("mixed_precision", f"expected true or false, got {show_value(self.mixed_precision)}")
         _integer("replicas", self.replicas, 1, 64)
         if self.batch_size % self.replicas:
             raise ConfigError("batch_size", f"{self.batch_size} does not split evenly across {self.replicas} replicas")
@@ -172,43 +157,23 @@ class TrainConfig:
 
 def _choice(name: str, value, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
-        raise ConfigError(name, f"expected one of {', '.join(allowed)}, got {_show(value)}")
+        raise ConfigError(name, f"expected one of {', '.join(allowed)}, got {show_value(value)}")
 
 
 def _integer(name: str, value, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(name, f"expected a whole number, got {_show(value)}")
+        raise ConfigError(name, f"expected a whole number, got {show_value(value)}")
     if not low <= value <= high:
-        raise ConfigError(name, f"{_show(value)} is outside the allowed range [{low}, {high}]")
+        raise ConfigError(name, f"{show_value(value)} is outside the allowed range [{low}, {high}]")
 
 
 def _number(name: str, value, low: float, high: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(name, f"expected a number, got {_show(value)}")
+        raise ConfigError(name, f"expected a number, got {show_value(value)}")
     if not math.isfinite(value):
         raise ConfigError(name, f"expected a finite number, got {value}")
     if not low <= value <= high:
         raise ConfigError(name, f"{value:g} is outside the allowed range [{low:g}, {high:g}]")
-
-
-def _no_duplicates(pairs: list) -> dict:
-    """A JSON object whose keys are unique: a key given twice would silently keep only its last value."""
-    seen = {}
-    for key, value in pairs:
-        if key in seen:
-            raise ConfigError(str(key)[:40], "given twice")
-        seen[key] = value
-    return seen
-
-
-def _type_name(value) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "true/false", int: "a number",
-            float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
-
-
-def _show(value) -> str:
-    text = json.dumps(value) if isinstance(value, (str, bool, type(None))) else repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 PRESETS = {
