@@ -95,14 +95,20 @@ def page_figures(source: str, renders: int) -> None:
         app.run()  # nothing changed: every cache hits
     cached = app.session_state["bench_runs"][-5:]
     print(f"2. page script run after Re-draw  {summary(runs)}  (first render {first:.1f} s,")
-    print("   frameworks already loaded by 1.; on a fresh server the first render also loads them, ~15 s)")
-    print(f"   its CPU time (script thread)    {summary(cpu)}  (~ the wall time on an idle machine)")
+    print(
+        "   frameworks already loaded by 1.; on a fresh server the first render also loads them, ~15 s)"
+    )
+    print(
+        f"   its CPU time (script thread)    {summary(cpu)}  (~ the wall time on an idle machine)"
+    )
     print(f"   page script run, nothing new    {summary(cached)}")
     print(f"3. AppTest round trip of Re-draw  {summary(round_trips)}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--source", default="synthetic")
     parser.add_argument("--renders", type=int, default=15)
     args = parser.parse_args()

@@ -32,15 +32,22 @@ WARM_UP = 3
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--run", action="append", default=[], help="a finished run to measure (repeatable)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--run", action="append", default=[], help="a finished run to measure (repeatable)"
+    )
     parser.add_argument("--img-size", type=int, default=150)
     parser.add_argument("--width", type=float, default=1.0)
     parser.add_argument("--method", default="gradcam")
     parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--torch-threads", type=int,
-                        help="torch.set_num_threads; on a busy 2-core machine 1 thread answers one image "
-                             "faster than 2 (their spin-waits lose the cores)")
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        help="torch.set_num_threads; on a busy 2-core machine 1 thread answers one image "
+        "faster than 2 (their spin-waits lose the cores)",
+    )
     args = parser.parse_args()
 
     import pipeline.explain.torch_cams  # the torch stack before TensorFlow
@@ -54,7 +61,9 @@ def main() -> None:
         os.environ["PNEUMOLAB_CACHE"] = tempfile.mkdtemp(prefix="pneumolab-bench-")
         from inference_speed import untrained_run  # benchmarks/ is this script's folder
 
-        args.run = [untrained_run(framework, args.img_size, args.width) for framework in ("torch", "keras")]
+        args.run = [
+            untrained_run(framework, args.img_size, args.width) for framework in ("torch", "keras")
+        ]
     models = [load_run_model(run_id) for run_id in args.run]
     explainers = [make_explainer(loaded, args.method) for loaded in models]
     images = {loaded.run_id: test_image(loaded.img_size) for loaded in models}
@@ -72,8 +81,12 @@ def main() -> None:
         if repeat >= WARM_UP:
             rounds.append(timings)
 
-    print(f"{args.method}, one image, median of {args.repeats} rounds (torch threads: {torch_threads()})")
-    print(f"{'framework':9s} {'size':>4s} {'predict ms':>10s} {'map ms':>7s} {'total ms':>8s} {'ROAD s':>7s}")
+    print(
+        f"{args.method}, one image, median of {args.repeats} rounds (torch threads: {torch_threads()})"
+    )
+    print(
+        f"{'framework':9s} {'size':>4s} {'predict ms':>10s} {'map ms':>7s} {'total ms':>8s} {'ROAD s':>7s}"
+    )
     for loaded, explainer in zip(models, explainers):
         predict_ms = 1000 * statistics.median(r[loaded.framework][0] for r in rounds)
         map_ms = 1000 * statistics.median(r[loaded.framework][1] for r in rounds)
@@ -82,12 +95,16 @@ def main() -> None:
         started = time.perf_counter()
         faithfulness(explainer, image, explainer(image))
         road_s = time.perf_counter() - started
-        print(f"{loaded.framework:9s} {loaded.img_size:4d} {predict_ms:10.1f} {map_ms:7.1f} {total_ms:8.1f} {road_s:7.2f}")
+        print(
+            f"{loaded.framework:9s} {loaded.img_size:4d} {predict_ms:10.1f} {map_ms:7.1f} {total_ms:8.1f} {road_s:7.2f}"
+        )
     both = statistics.median(sum(sum(t) for t in r.values()) for r in rounds)
     slowest = max(sum(sum(t) for t in r.values()) for r in rounds)
     verdict = "within" if both < BUDGET_S else "OVER"
-    print(f"both frameworks: {1000 * both:.0f} ms median, {1000 * slowest:.0f} ms slowest round; "
-          f"{verdict} the {BUDGET_S:.0f} s budget")
+    print(
+        f"both frameworks: {1000 * both:.0f} ms median, {1000 * slowest:.0f} ms slowest round; "
+        f"{verdict} the {BUDGET_S:.0f} s budget"
+    )
 
 
 def test_image(size: int):

@@ -59,10 +59,16 @@ def measure(reruns: int) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--source", default=str(DEFAULT_SOURCE), help="data source string (default: the real data)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--source", default=str(DEFAULT_SOURCE), help="data source string (default: the real data)"
+    )
     parser.add_argument("--reruns", type=int, default=10)
-    parser.add_argument("--processes", type=int, default=3, help="fresh processes for first renders")
+    parser.add_argument(
+        "--processes", type=int, default=3, help="fresh processes for first renders"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -74,23 +80,34 @@ def main() -> int:
     env = {**os.environ, "PNEUMOLAB_DATA": args.source}
     runs = []
     for _ in range(args.processes):
-        child = subprocess.run([sys.executable, __file__, "--child", "--reruns", str(args.reruns)], env=env,
-                               capture_output=True, text=True, timeout=2 * TIMEOUT_S)
+        child = subprocess.run(
+            [sys.executable, __file__, "--child", "--reruns", str(args.reruns)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=2 * TIMEOUT_S,
+        )
         if child.returncode:
             print(child.stderr[-2000:], file=sys.stderr)
             return 1
         runs.append(json.loads(child.stdout.strip().splitlines()[-1]))
     print(f"images shown: {runs[0]['images_shown']}")
-    for key, label in [("import_s", "import streamlit.testing"), ("home_first_s", "Home, first render"),
-                       ("explorer_first_s", "explorer, first render (budget 5 s)"),
-                       ("rerender_median_s", "explorer re-render, median (budget 0.5 s)"),
-                       ("rerender_max_s", "explorer re-render, max"), ("redraw_s", "click 'Draw other samples'")]:
+    for key, label in [
+        ("import_s", "import streamlit.testing"),
+        ("home_first_s", "Home, first render"),
+        ("explorer_first_s", "explorer, first render (budget 5 s)"),
+        ("rerender_median_s", "explorer re-render, median (budget 0.5 s)"),
+        ("rerender_max_s", "explorer re-render, max"),
+        ("redraw_s", "click 'Draw other samples'"),
+    ]:
         values = [run[key] for run in runs]
         print(f"{label:45s} " + "  ".join(f"{v:6.3f}" for v in values) + " s")
     worst_first = max(run["explorer_first_s"] for run in runs)
     worst_rerender = max(run["rerender_median_s"] for run in runs)
     verdict = "within" if worst_first < 5 and worst_rerender < 0.5 else "OVER"
-    print(f"{verdict} budget: first render {worst_first:.2f} s (< 5), re-render {worst_rerender:.3f} s (< 0.5)")
+    print(
+        f"{verdict} budget: first render {worst_first:.2f} s (< 5), re-render {worst_rerender:.3f} s (< 0.5)"
+    )
     return 0
 
 

@@ -29,9 +29,13 @@ CPU_WARMUP_STEPS = 3
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--frameworks", default="torch,keras")
-    parser.add_argument("--source", default=str(REAL_DATA) if (REAL_DATA / "train").is_dir() else "synthetic")
+    parser.add_argument(
+        "--source", default=str(REAL_DATA) if (REAL_DATA / "train").is_dir() else "synthetic"
+    )
     parser.add_argument("--size", type=int, default=150)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--epochs", type=int, default=3)
@@ -46,12 +50,27 @@ def main() -> int:
 
     gpus = nvidia_gpus()
     if not gpus:
-        print(json.dumps({"gpu": None, "message": "No NVIDIA GPU found (nvidia-smi lists none): nothing to "
-                                                  "measure here. Run this on a machine with one."}))
+        print(
+            json.dumps(
+                {
+                    "gpu": None,
+                    "message": "No NVIDIA GPU found (nvidia-smi lists none): nothing to "
+                    "measure here. Run this on a machine with one.",
+                }
+            )
+        )
         return 0
-    figures = {"gpus": gpus, "source": args.source, "size": args.size, "batch_size": args.batch_size}
+    figures = {
+        "gpus": gpus,
+        "source": args.source,
+        "size": args.size,
+        "batch_size": args.batch_size,
+    }
     for framework in args.frameworks.split(","):
-        figures[framework] = {"gpu": run_child(args, f"{framework}:gpu"), "cpu": run_child(args, f"{framework}:cpu")}
+        figures[framework] = {
+            "gpu": run_child(args, f"{framework}:gpu"),
+            "cpu": run_child(args, f"{framework}:cpu"),
+        }
         gpu, cpu = figures[framework]["gpu"], figures[framework]["cpu"]
         if "images_per_s" in gpu and "images_per_s" in cpu:
             figures[framework]["gpu_speedup"] = round(gpu["images_per_s"] / cpu["images_per_s"], 1)
@@ -60,8 +79,22 @@ def main() -> int:
 
 
 def run_child(args, what: str) -> dict:
-    command = [sys.executable, __file__, "--child", what, "--source", args.source, "--size", str(args.size),
-               "--batch-size", str(args.batch_size), "--epochs", str(args.epochs), "--cpu-steps", str(args.cpu_steps)]
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        what,
+        "--source",
+        args.source,
+        "--size",
+        str(args.size),
+        "--batch-size",
+        str(args.batch_size),
+        "--epochs",
+        str(args.epochs),
+        "--cpu-steps",
+        str(args.cpu_steps),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=dict(os.environ))
     if done.returncode != 0:
         lines = done.stderr.strip().splitlines()
@@ -74,9 +107,16 @@ def child(args) -> dict:
     from pipeline.training.config import TrainConfig
 
     framework, where = args.child.split(":")
-    config = TrainConfig(framework=framework, source=args.source, img_size=args.size, batch_size=args.batch_size,
-                         epochs=args.epochs if where == "gpu" else 1, device=where, mixed_precision=True,
-                         early_stopping_patience=0)
+    config = TrainConfig(
+        framework=framework,
+        source=args.source,
+        img_size=args.size,
+        batch_size=args.batch_size,
+        epochs=args.epochs if where == "gpu" else 1,
+        device=where,
+        mixed_precision=True,
+        early_stopping_patience=0,
+    )
     with tempfile.TemporaryDirectory() as workdir:
         if where == "gpu":
             outcome = train(config, Path(workdir), lambda event: None, lambda: False)
@@ -108,11 +148,15 @@ def _cpu_rate(config, workdir: Path, args, train, Cancelled) -> dict:
         train(config, workdir, lambda event: None, should_stop)
     except Cancelled:
         pass
-    intervals = [b - a for a, b in zip(starts, starts[1:])][-args.cpu_steps:]
+    intervals = [b - a for a, b in zip(starts, starts[1:])][-args.cpu_steps :]
     rate = args.batch_size * len(intervals) / sum(intervals)
     images = (len(load_split(args.source, "train", args.size)) // args.batch_size) * args.batch_size
-    return {"device": cpu_name(), "images_per_s": round(rate, 1), "seconds_per_epoch": round(images / rate, 1),
-            "measured_steps": len(intervals)}
+    return {
+        "device": cpu_name(),
+        "images_per_s": round(rate, 1),
+        "seconds_per_epoch": round(images / rate, 1),
+        "measured_steps": len(intervals),
+    }
 
 
 if __name__ == "__main__":

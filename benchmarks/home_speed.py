@@ -42,14 +42,22 @@ def measure() -> dict:
     problems = [e.value for e in app.exception] + [e.value for e in app.error]
     if problems:
         raise SystemExit(f"Home did not render: {problems}")
-    return {"import_s": imported, "first_s": first, "second_s": second,
-            "metrics": {m.label: m.value for m in app.metric},
-            "frameworks": sorted(m for m in ("torch", "tensorflow", "keras") if m in sys.modules)}
+    return {
+        "import_s": imported,
+        "first_s": first,
+        "second_s": second,
+        "metrics": {m.label: m.value for m in app.metric},
+        "frameworks": sorted(m for m in ("torch", "tensorflow", "keras") if m in sys.modules),
+    }
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--source", default="synthetic", help="data source string (default: the demo data)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--source", default="synthetic", help="data source string (default: the demo data)"
+    )
     parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -62,19 +70,29 @@ def main() -> int:
     env = {**os.environ, "PNEUMOLAB_DATA": args.source}
     runs = []
     for _ in range(args.processes):
-        child = subprocess.run([sys.executable, __file__, "--child"], env=env, capture_output=True, text=True,
-                               timeout=300)
+        child = subprocess.run(
+            [sys.executable, __file__, "--child"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if child.returncode:
             print(child.stderr[-2000:], file=sys.stderr)
             return 1
         runs.append(json.loads(child.stdout.strip().splitlines()[-1]))
     print(f"metrics shown: {runs[0]['metrics']}")
     print(f"frameworks imported: {runs[0]['frameworks'] or 'none'}")
-    for key, label in [("import_s", "import streamlit.testing"), ("first_s", f"Home, first run (budget {BUDGET_S:g} s)"),
-                       ("second_s", "Home, second run")]:
+    for key, label in [
+        ("import_s", "import streamlit.testing"),
+        ("first_s", f"Home, first run (budget {BUDGET_S:g} s)"),
+        ("second_s", "Home, second run"),
+    ]:
         print(f"{label:35s} " + "  ".join(f"{run[key]:6.3f}" for run in runs) + " s")
     worst = max(run["first_s"] for run in runs)
-    print(f"{'within' if worst < BUDGET_S else 'OVER'} budget: first run {worst:.2f} s (< {BUDGET_S:g})")
+    print(
+        f"{'within' if worst < BUDGET_S else 'OVER'} budget: first run {worst:.2f} s (< {BUDGET_S:g})"
+    )
     return 0
 
 

@@ -33,8 +33,12 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--run", action="append", default=[], help="a finished run to measure (repeatable)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--run", action="append", default=[], help="a finished run to measure (repeatable)"
+    )
     parser.add_argument("--img-size", type=int, default=150)
     parser.add_argument("--width", type=float, default=1.0)
     parser.add_argument("--source", default="synthetic", help="images to predict (its test split)")
@@ -42,14 +46,20 @@ def main() -> None:
 
     if not args.run:
         os.environ["PNEUMOLAB_CACHE"] = tempfile.mkdtemp(prefix="pneumolab-bench-")
-    run_ids = args.run or [untrained_run(framework, args.img_size, args.width) for framework in ("torch", "keras")]
+    run_ids = args.run or [
+        untrained_run(framework, args.img_size, args.width) for framework in ("torch", "keras")
+    ]
     rows = [measure(run_id, args.source) for run_id in sorted(run_ids, key=_torch_first)]
-    print(f"{'framework':9s} {'size':>4s} {'params':>9s} {'load s':>7s} "
-          f"{'batch ms/img':>12s} {'single ms (min)':>16s} {'keras predict() single ms':>26s}")
+    print(
+        f"{'framework':9s} {'size':>4s} {'params':>9s} {'load s':>7s} "
+        f"{'batch ms/img':>12s} {'single ms (min)':>16s} {'keras predict() single ms':>26s}"
+    )
     for row in rows:
-        print(f"{row['framework']:9s} {row['img_size']:4d} {row['parameters']:9,d} "
-              f"{row['load_s']:7.2f} {row['batch_ms']:12.2f} {row['single_ms']:8.2f} ({row['single_min_ms']:5.2f}) "
-              f"{row.get('predict_single_ms', float('nan')):26.2f}")
+        print(
+            f"{row['framework']:9s} {row['img_size']:4d} {row['parameters']:9,d} "
+            f"{row['load_s']:7.2f} {row['batch_ms']:12.2f} {row['single_ms']:8.2f} ({row['single_min_ms']:5.2f}) "
+            f"{row.get('predict_single_ms', float('nan')):26.2f}"
+        )
     print()
     evaluation_costs()
 
@@ -59,7 +69,9 @@ def untrained_run(framework: str, img_size: int, width: float) -> str:
     from pipeline.runs import Run, write_json
     from pipeline.training.config import TrainConfig
 
-    config = TrainConfig.from_preset("full", framework=framework, img_size=img_size, width=width, augment="none")
+    config = TrainConfig.from_preset(
+        "full", framework=framework, img_size=img_size, width=width, augment="none"
+    )
     run = Run(config.stable_hash())
     (run.path / "weights").mkdir(parents=True, exist_ok=True)
     (run.path / "config.json").write_text(config.to_json())
@@ -91,18 +103,30 @@ def measure(run_id: str, source: str) -> dict:
     load_s = time.perf_counter() - started
     images = load_split(source, "test", loaded.img_size).images
     predict_proba(loaded, images[:8])  # warm-up: first calls build kernels and graphs
-    batch = min(_seconds(lambda: predict_proba(loaded, images)) for _ in range(3)) / len(images) * 1000
+    batch = (
+        min(_seconds(lambda: predict_proba(loaded, images)) for _ in range(3)) / len(images) * 1000
+    )
     singles = [_seconds(lambda: predict_proba(loaded, images[:1])) * 1000 for _ in range(30)]
-    row = {"framework": framework, "img_size": loaded.img_size, "parameters": parameter_count(loaded),
-           "load_s": load_s, "batch_ms": batch,
-           "single_ms": statistics.median(singles), "single_min_ms": min(singles)}
+    row = {
+        "framework": framework,
+        "img_size": loaded.img_size,
+        "parameters": parameter_count(loaded),
+        "load_s": load_s,
+        "batch_ms": batch,
+        "single_ms": statistics.median(singles),
+        "single_min_ms": min(singles),
+    }
     if framework == "keras":
         from pipeline.inference import model_input
 
         x = model_input(loaded, images[:1])
         loaded.model.predict(x, verbose=0)
-        row["predict_single_ms"] = statistics.median(
-            _seconds(lambda: loaded.model.predict(x, verbose=0)) for _ in range(30)) * 1000
+        row["predict_single_ms"] = (
+            statistics.median(
+                _seconds(lambda: loaded.model.predict(x, verbose=0)) for _ in range(30)
+            )
+            * 1000
+        )
     return row
 
 
@@ -116,11 +140,17 @@ def evaluation_costs(n: int = 624) -> None:
     b = np.clip(a + rng.normal(0, 0.1, n), 0, 1)
     patients = np.arange(n) // 2
     print(f"evaluation of {n} predictions:")
-    print(f"  metrics + curves            {_seconds(lambda: classification_metrics(labels, a, 0.5)) * 1000:8.1f} ms")
-    print(f"  bootstrap, {RESAMPLES} resamples   "
-          f"{_seconds(lambda: bootstrap_intervals(labels, a, 0.5, groups=patients)) * 1000:8.1f} ms")
-    print(f"  paired bootstrap (2 models) "
-          f"{_seconds(lambda: paired_differences(labels, a, b, 0.5, 0.5, groups=patients)) * 1000:8.1f} ms")
+    print(
+        f"  metrics + curves            {_seconds(lambda: classification_metrics(labels, a, 0.5)) * 1000:8.1f} ms"
+    )
+    print(
+        f"  bootstrap, {RESAMPLES} resamples   "
+        f"{_seconds(lambda: bootstrap_intervals(labels, a, 0.5, groups=patients)) * 1000:8.1f} ms"
+    )
+    print(
+        f"  paired bootstrap (2 models) "
+        f"{_seconds(lambda: paired_differences(labels, a, b, 0.5, 0.5, groups=patients)) * 1000:8.1f} ms"
+    )
 
 
 def _seconds(call) -> float:

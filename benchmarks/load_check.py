@@ -34,7 +34,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline.settings import cache_root  # noqa: E402
-from tests.e2e.streamlit_app import chromium_problem, launch_chromium, peak_rss_mb, rss_mb, running_app  # noqa: E402
+from tests.e2e.streamlit_app import (
+    chromium_problem,
+    launch_chromium,
+    peak_rss_mb,
+    rss_mb,
+    running_app,
+)  # noqa: E402
 
 PAGES = {  # name: (URL path, sidebar link, page title)
     "explorer": ("/explorer", "Dataset explorer", "Dataset explorer"),
@@ -64,11 +70,21 @@ STATE = """() => {
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sessions", type=int, default=10, help="browser sessions at once (default 10)")
-    parser.add_argument("--rounds", type=int, default=2, help="explorer -> predictions per session (default 2)")
-    parser.add_argument("--cache", type=Path, help="PNEUMOLAB_CACHE for the server and the runs "
-                                                   "(default: the app's own cache, so the runs are kept)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sessions", type=int, default=10, help="browser sessions at once (default 10)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="explorer -> predictions per session (default 2)"
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        help="PNEUMOLAB_CACHE for the server and the runs "
+        "(default: the app's own cache, so the runs are kept)",
+    )
     args = parser.parse_args()
     if problem := chromium_problem():
         print(f"error: {problem}", file=sys.stderr)
@@ -79,39 +95,67 @@ def main() -> int:
 
     from playwright.sync_api import sync_playwright
 
-    with running_app({"PNEUMOLAB_DATA": "synthetic", "PNEUMOLAB_ALLOW_LOCAL_PATHS": "1"}, cache) as url, \
-            sync_playwright() as playwright:
+    with (
+        running_app(
+            {"PNEUMOLAB_DATA": "synthetic", "PNEUMOLAB_ALLOW_LOCAL_PATHS": "1"}, cache
+        ) as url,
+        sync_playwright() as playwright,
+    ):
         browser = launch_chromium(playwright)
         progress("cold visit: one session opens both pages")
         first = browser.new_page()
         cold = {name: step([first], url, name, load=True)[0] for name in PAGES}
         first.close()
 
-        people = [browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-                  for _ in range(args.sessions)]
+        people = [
+            browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            for _ in range(args.sessions)
+        ]
         views = {name: [] for name in PAGES}
         server_cpu = {name: 0.0 for name in PAGES}
         for round_ in range(args.rounds):
             for name in PAGES:
-                load = round_ == 0 and name == "explorer"  # they arrive by URL, then use the sidebar
-                progress(f"round {round_ + 1}: {args.sessions} sessions {'open' if load else 'go to'} the {name} page")
+                load = (
+                    round_ == 0 and name == "explorer"
+                )  # they arrive by URL, then use the sidebar
+                progress(
+                    f"round {round_ + 1}: {args.sessions} sessions {'open' if load else 'go to'} the {name} page"
+                )
                 before = cpu_seconds(url.pid)
                 views[name] += step(people, url, name, load)
                 server_cpu[name] += cpu_seconds(url.pid) - before
         browser.close()
-        figures = {"peak_rss_mb": peak_rss_mb(url.pid), "end_rss_mb": rss_mb(url.pid),
-                   "server_cpu_per_view": {name: server_cpu[name] / len(views[name]) for name in PAGES}}
+        figures = {
+            "peak_rss_mb": peak_rss_mb(url.pid),
+            "end_rss_mb": rss_mb(url.pid),
+            "server_cpu_per_view": {name: server_cpu[name] / len(views[name]) for name in PAGES},
+        }
     report(args, runs, cold, views, figures)
     return 1 if any(view["problem"] for view in [*cold.values(), *sum(views.values(), [])]) else 0
 
 
 def quick_run(framework: str) -> str:
     """The finished quick run of ``framework`` on the demo data: cached, or trained now (minutes)."""
-    command = [sys.executable, "-m", "pipeline.train", "--framework", framework, "--source", "synthetic",
-               "--preset", "quick", "--json"]
+    command = [
+        sys.executable,
+        "-m",
+        "pipeline.train",
+        "--framework",
+        framework,
+        "--source",
+        "synthetic",
+        "--preset",
+        "quick",
+        "--json",
+    ]
     progress(f"{framework}: finding or training the quick run on synthetic")
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = subprocess.run(
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     if done.returncode != 0:
         raise SystemExit(f"training the quick {framework} run failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout)["run_id"]
@@ -126,7 +170,9 @@ def step(pages: list, url: str, name: str, load: bool) -> list[dict]:
         if load:
             page.goto(url + path, wait_until="commit")  # returns once answered: all N load at once
         else:
-            page.locator('[data-testid="stSidebarNavLink"]', has_text=link).first.click(no_wait_after=True)
+            page.locator('[data-testid="stSidebarNavLink"]', has_text=link).first.click(
+                no_wait_after=True
+            )
     idle_since, done = {}, {}
     deadline = time.monotonic() + PAGE_TIMEOUT_S
     while len(done) < len(pages) and time.monotonic() < deadline:
@@ -139,8 +185,10 @@ def step(pages: list, url: str, name: str, load: bool) -> list[dict]:
             elif now - idle_since.setdefault(index, now) >= SETTLE_S:
                 done[index] = idle_since[index] - started[index]
         time.sleep(POLL_S)
-    return [{"seconds": done.get(i, math.inf), "problem": page_problem(page, rendered=i in done)}
-            for i, page in enumerate(pages)]
+    return [
+        {"seconds": done.get(i, math.inf), "problem": page_problem(page, rendered=i in done)}
+        for i, page in enumerate(pages)
+    ]
 
 
 def page_problem(page, rendered: bool) -> str:
@@ -153,8 +201,11 @@ def page_problem(page, rendered: bool) -> str:
 
 
 def progress(text: str) -> None:
-    print(f"# {time.strftime('%H:%M:%S')} {text} (load average {os.getloadavg()[0]:.1f})", file=sys.stderr,
-          flush=True)
+    print(
+        f"# {time.strftime('%H:%M:%S')} {text} (load average {os.getloadavg()[0]:.1f})",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def cpu_seconds(pid: int) -> float:
@@ -170,9 +221,11 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def report(args, runs: dict, cold: dict, views: dict, figures: dict) -> None:
-    print(f"# {args.sessions} sessions at once, {args.rounds} rounds, demo data (synthetic); runs torch "
-          f"{runs['torch']}, keras {runs['keras']}; {os.cpu_count()} CPUs, load average at the end "
-          f"{os.getloadavg()[0]:.1f}")
+    print(
+        f"# {args.sessions} sessions at once, {args.rounds} rounds, demo data (synthetic); runs torch "
+        f"{runs['torch']}, keras {runs['keras']}; {os.cpu_count()} CPUs, load average at the end "
+        f"{os.getloadavg()[0]:.1f}"
+    )
     print(f"sessions {args.sessions}")
     for name in PAGES:
         seconds = [view["seconds"] for view in views[name]]

@@ -30,16 +30,26 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dashboard.ui.pages import HOME, TALK  # noqa: E402
-from tests.e2e.streamlit_app import (exception_texts, launch_chromium, peak_rss_mb, rss_mb,  # noqa: E402
-                                     running_app, wait_for_page)
+from tests.e2e.streamlit_app import (
+    exception_texts,
+    launch_chromium,
+    peak_rss_mb,
+    rss_mb,  # noqa: E402
+    running_app,
+    wait_for_page,
+)
 
 FRAMEWORKS = ("torch", "keras")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--source", default="synthetic", help="the data source the app opens on")
-    parser.add_argument("--cache", type=Path, help="cache directory to use and keep (default: a fresh one)")
+    parser.add_argument(
+        "--cache", type=Path, help="cache directory to use and keep (default: a fresh one)"
+    )
     parser.add_argument("--target-mb", type=float, default=2500)
     args = parser.parse_args()
 
@@ -56,10 +66,25 @@ def main() -> int:
 def ensure_quick_run(framework: str, source: str, cache: Path) -> None:
     """A finished quick run of ``framework``: returned at once when the cache has it, else trained."""
     started = time.monotonic()
-    command = [sys.executable, "-m", "pipeline.train", "--framework", framework, "--source", source,
-               "--preset", "quick", "--json"]
-    done = subprocess.run(command, cwd=ROOT, env={**os.environ, "PNEUMOLAB_CACHE": str(cache)},
-                          capture_output=True, text=True)
+    command = [
+        sys.executable,
+        "-m",
+        "pipeline.train",
+        "--framework",
+        framework,
+        "--source",
+        source,
+        "--preset",
+        "quick",
+        "--json",
+    ]
+    done = subprocess.run(
+        command,
+        cwd=ROOT,
+        env={**os.environ, "PNEUMOLAB_CACHE": str(cache)},
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         sys.exit(f"{' '.join(command[1:])} failed:\n{done.stderr[-2000:]}{done.stdout[-2000:]}")
     print(f"quick {framework} run ready in {time.monotonic() - started:.0f} s", flush=True)
@@ -81,34 +106,46 @@ def walk_pages(source: str, cache: Path) -> float:
                 wait_for_page(page)
                 seconds = time.monotonic() - started
                 problems = exception_texts(page)
-                print(f"page {info.title!r}: {seconds:5.1f} s, rss {rss_mb(url.pid):6.0f} MB, "
-                      f"peak {peak_rss_mb(url.pid):6.0f} MB" + (f", EXCEPTION {problems[0][:200]!r}" if problems else ""),
-                      flush=True)
+                print(
+                    f"page {info.title!r}: {seconds:5.1f} s, rss {rss_mb(url.pid):6.0f} MB, "
+                    f"peak {peak_rss_mb(url.pid):6.0f} MB"
+                    + (f", EXCEPTION {problems[0][:200]!r}" if problems else ""),
+                    flush=True,
+                )
                 if info.path in BOTH_FRAMEWORKS_SHOWN:
                     BOTH_FRAMEWORKS_SHOWN[info.path](page)
         finally:
             browser.close()
             sampler.stop()
         peak = max(peak_rss_mb(url.pid), sampler.highest)
-        print(f"largest sampled rss {sampler.highest:.0f} MB, high-water mark {peak_rss_mb(url.pid):.0f} MB")
+        print(
+            f"largest sampled rss {sampler.highest:.0f} MB, high-water mark {peak_rss_mb(url.pid):.0f} MB"
+        )
         return peak
 
 
 def evaluation_compares(page) -> None:
     """Evaluation scored one run and the other framework's run it is compared with."""
     if page.get_by_role("combobox", name="Compare with").count() != 1:
-        sys.exit("the Evaluation page compared no second run: the figure would not cover both models")
+        sys.exit(
+            "the Evaluation page compared no second run: the figure would not cover both models"
+        )
 
 
 def predictions_show_both(page) -> None:
     maps = page.get_by_test_id("stImage").filter(has_text="Grad-CAM").count()
     if maps != 2:
-        sys.exit(f"the Predictions page showed {maps} Grad-CAM maps, not one per framework: "
-                 "the figure would not cover both models")
+        sys.exit(
+            f"the Predictions page showed {maps} Grad-CAM maps, not one per framework: "
+            "the figure would not cover both models"
+        )
 
 
 # pages whose default view loads both frameworks' models, and how to see that it did
-BOTH_FRAMEWORKS_SHOWN = {"views/evaluation.py": evaluation_compares, "views/predictions.py": predictions_show_both}
+BOTH_FRAMEWORKS_SHOWN = {
+    "views/evaluation.py": evaluation_compares,
+    "views/predictions.py": predictions_show_both,
+}
 
 
 class RssSampler:

@@ -37,26 +37,41 @@ WARMUP_STEPS = 3
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--frameworks", default="torch,keras")
     parser.add_argument("--size", type=int, default=150)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--steps", type=int, default=20, help="measured steps per figure (after warm-up)")
+    parser.add_argument(
+        "--steps", type=int, default=20, help="measured steps per figure (after warm-up)"
+    )
     parser.add_argument("--source", default=DEFAULT_SOURCE)
-    parser.add_argument("--augment", default="talk", help="augmentation preset of the pipeline figure")
+    parser.add_argument(
+        "--augment", default="talk", help="augmentation preset of the pipeline figure"
+    )
     parser.add_argument("--ablations", action="store_true")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--child", help=argparse.SUPPRESS)  # "framework:figure[:variant]", run in a subprocess
+    parser.add_argument(
+        "--child", help=argparse.SUPPRESS
+    )  # "framework:figure[:variant]", run in a subprocess
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args)))
         return 0
 
-    figures = {"size": args.size, "batch_size": args.batch_size, "steps": args.steps, "cpu_cores": os.cpu_count(),
-               "load_before": os.getloadavg()[0]}
+    figures = {
+        "size": args.size,
+        "batch_size": args.batch_size,
+        "steps": args.steps,
+        "cpu_cores": os.cpu_count(),
+        "load_before": os.getloadavg()[0],
+    }
     for framework in args.frameworks.split(","):
-        row = {"in_memory": run_child(args, f"{framework}:in_memory"),
-               "pipeline": run_child(args, f"{framework}:pipeline")}
+        row = {
+            "in_memory": run_child(args, f"{framework}:in_memory"),
+            "pipeline": run_child(args, f"{framework}:pipeline"),
+        }
         row["ratio"] = round(row["pipeline"]["images_per_s"] / row["in_memory"]["images_per_s"], 3)
         if args.ablations:
             for variant in ABLATIONS[framework]:
@@ -68,8 +83,10 @@ def main() -> int:
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
-        print(f"load average (1 min): {figures['load_before']:.1f} before, {figures['load_after']:.1f} after, "
-              f"on {figures['cpu_cores']} cores")
+        print(
+            f"load average (1 min): {figures['load_before']:.1f} before, {figures['load_after']:.1f} after, "
+            f"on {figures['cpu_cores']} cores"
+        )
     return 0
 
 
@@ -83,11 +100,29 @@ def run_child(args, what: str) -> dict:
     env = dict(os.environ)
     if what.endswith(":spinning_threads"):
         env["OMP_WAIT_POLICY"] = "ACTIVE"
-    command = [sys.executable, __file__, "--child", what, "--size", str(args.size), "--batch-size",
-               str(args.batch_size), "--steps", str(args.steps), "--source", args.source, "--augment", args.augment]
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        what,
+        "--size",
+        str(args.size),
+        "--batch-size",
+        str(args.batch_size),
+        "--steps",
+        str(args.steps),
+        "--source",
+        args.source,
+        "--augment",
+        args.augment,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
     if done.returncode != 0:
-        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
+        return {
+            "error": done.stderr.strip().splitlines()[-1]
+            if done.stderr.strip()
+            else f"exit {done.returncode}"
+        }
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -98,13 +133,16 @@ def _line(framework: str, row: dict) -> str:
             if "error" in figure:
                 parts.append(f"{name}: failed ({figure['error']})")
             else:
-                parts.append(f"{name}: {figure['images_per_s']} images/s ({figure['images_per_cpu_s']} per CPU-s)")
+                parts.append(
+                    f"{name}: {figure['images_per_s']} images/s ({figure['images_per_cpu_s']} per CPU-s)"
+                )
         else:
             parts.append(f"{name}: {figure}")
     return " | ".join(parts)
 
 
 # ---- in the child process ----
+
 
 def child(args) -> dict:
     framework, figure, *variant = args.child.split(":")
@@ -124,12 +162,16 @@ def _timed(step_times: list[tuple[float, float]], batch_size: int, steps: int) -
     """images/s over the last ``steps`` intervals between step starts, in wall-clock time and
     per CPU-second of this process (all its threads): the second is what other processes on
     the same cores take away least from."""
-    measured = step_times[-(steps + 1):]
+    measured = step_times[-(steps + 1) :]
     seconds = measured[-1][0] - measured[0][0]
     cpu_seconds = measured[-1][1] - measured[0][1]
     images = batch_size * (len(measured) - 1)
-    return {"images_per_s": round(images / seconds, 1), "images_per_cpu_s": round(images / cpu_seconds, 1),
-            "seconds_per_step": round(seconds / (len(measured) - 1), 4), "load": round(os.getloadavg()[0], 1)}
+    return {
+        "images_per_s": round(images / seconds, 1),
+        "images_per_cpu_s": round(images / cpu_seconds, 1),
+        "seconds_per_step": round(seconds / (len(measured) - 1), 4),
+        "load": round(os.getloadavg()[0], 1),
+    }
 
 
 def torch_in_memory(args, variant: str) -> dict:
@@ -138,13 +180,17 @@ def torch_in_memory(args, variant: str) -> dict:
     torch = import_torch()
     from models.torch_cnn import PneumoniaCNN
 
-    model = _talk_order_torch(args.size) if variant == "talk_block_order" else PneumoniaCNN(args.size)
+    model = (
+        _talk_order_torch(args.size) if variant == "talk_block_order" else PneumoniaCNN(args.size)
+    )
     layout = torch.contiguous_format if variant == "channels_first" else torch.channels_last
     model = model.to(memory_format=layout).train()
     forward = torch.compile(model) if variant == "torch_compile" else model
     optimizer = torch.optim.Adam(model.parameters(), 1e-3, eps=1e-7)
     generator = torch.Generator().manual_seed(0)
-    x = torch.rand(args.batch_size, 1, args.size, args.size, generator=generator).contiguous(memory_format=layout)
+    x = torch.rand(args.batch_size, 1, args.size, args.size, generator=generator).contiguous(
+        memory_format=layout
+    )
     y = torch.randint(0, 2, (args.batch_size,), generator=generator).float()
     starts = []
     for _ in range(WARMUP_STEPS + args.steps + 1):
@@ -173,8 +219,14 @@ def _talk_order_torch(size: int):
             layers[f"bn{block}"] = nn.BatchNorm2d(filters, eps=1e-3)
         layers[f"pool{block}"] = nn.MaxPool2d(2)
         channels = filters
-    layers["head"] = nn.Sequential(nn.Dropout(0.2), nn.Flatten(), nn.Linear(channels * feature_size(size) ** 2, 128),
-                                   nn.ReLU(), nn.Dropout(0.2), nn.Linear(128, 1))
+    layers["head"] = nn.Sequential(
+        nn.Dropout(0.2),
+        nn.Flatten(),
+        nn.Linear(channels * feature_size(size) ** 2, 128),
+        nn.ReLU(),
+        nn.Dropout(0.2),
+        nn.Linear(128, 1),
+    )
     return nn.Sequential(layers)
 
 
@@ -186,10 +238,20 @@ def keras_in_memory(args, variant: str) -> dict:
     keras = import_keras()
     from models.keras_cnn import build_keras_cnn
 
-    model = _talk_order_keras(keras, args.size) if variant == "talk_block_order" else build_keras_cnn(args.size)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=keras.losses.BinaryCrossentropy(),
-                  metrics=[keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(num_thresholds=1000)],
-                  jit_compile=variant == "xla")
+    model = (
+        _talk_order_keras(keras, args.size)
+        if variant == "talk_block_order"
+        else build_keras_cnn(args.size)
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss=keras.losses.BinaryCrossentropy(),
+        metrics=[
+            keras.metrics.BinaryAccuracy(name="accuracy"),
+            keras.metrics.AUC(num_thresholds=1000),
+        ],
+        jit_compile=variant == "xla",
+    )
     import tensorflow as tf
 
     rng = np.random.default_rng(0)
@@ -199,7 +261,9 @@ def keras_in_memory(args, variant: str) -> dict:
     # Batches as tensors already (a NumPy array given to fit is sliced and converted per step).
     batches = tf.data.Dataset.from_tensor_slices((x, y)).batch(args.batch_size).prefetch(2)
     starts = []
-    timer = keras.callbacks.LambdaCallback(on_train_batch_begin=lambda batch, logs: starts.append(_now()))
+    timer = keras.callbacks.LambdaCallback(
+        on_train_batch_begin=lambda batch, logs: starts.append(_now())
+    )
     model.fit(batches, epochs=1, verbose=0, callbacks=[timer])
     return _timed(starts, args.batch_size, args.steps)
 
@@ -214,8 +278,13 @@ def _talk_order_keras(keras, size: int):
         if block in BATCH_NORM_BLOCKS:
             model.add(layers.BatchNormalization(momentum=0.9, epsilon=1e-3))
         model.add(layers.MaxPool2D(2))
-    for layer in (layers.Dropout(0.2), layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dropout(0.2),
-                  layers.Dense(1, activation="sigmoid")):
+    for layer in (
+        layers.Dropout(0.2),
+        layers.Flatten(),
+        layers.Dense(128, activation="relu"),
+        layers.Dropout(0.2),
+        layers.Dense(1, activation="sigmoid"),
+    ):
         model.add(layer)
     return model
 
@@ -227,8 +296,15 @@ def pipeline_figure(framework: str, args) -> dict:
     from pipeline.training import Cancelled, train
     from pipeline.training.config import TrainConfig
 
-    config = TrainConfig(framework=framework, source=args.source, img_size=args.size, epochs=1,
-                         batch_size=args.batch_size, augment=args.augment, early_stopping_patience=0)
+    config = TrainConfig(
+        framework=framework,
+        source=args.source,
+        img_size=args.size,
+        epochs=1,
+        batch_size=args.batch_size,
+        augment=args.augment,
+        early_stopping_patience=0,
+    )
     starts = []
 
     def should_stop() -> bool:

@@ -33,23 +33,44 @@ sys.path.insert(0, str(ROOT))
 
 TARGET_BYTES = 2 * 1024**3
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--source", default="synthetic")
     parser.add_argument("--preset", default="quick", choices=("quick", "full"))
-    parser.add_argument("--epochs", type=int, help="custom settings: this many epochs (else the preset's)")
-    parser.add_argument("--img-size", type=int, help="custom settings: this image size (else the preset's)")
-    parser.add_argument("--mode", choices=("browser", "apptest"),
-                        default="browser" if Path(CHROMIUM).exists() else "apptest")
-    parser.add_argument("--timeout", type=float, default=1800, help="give up after this many seconds")
+    parser.add_argument(
+        "--epochs", type=int, help="custom settings: this many epochs (else the preset's)"
+    )
+    parser.add_argument(
+        "--img-size", type=int, help="custom settings: this image size (else the preset's)"
+    )
+    parser.add_argument(
+        "--mode",
+        choices=("browser", "apptest"),
+        default="browser" if Path(CHROMIUM).exists() else "apptest",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=1800, help="give up after this many seconds"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="pneumolab-bench-") as cache:
-        env = {**os.environ, "PNEUMOLAB_CACHE": cache, "PNEUMOLAB_DATA": args.source, "PYTHONPATH": str(ROOT)}
+        env = {
+            **os.environ,
+            "PNEUMOLAB_CACHE": cache,
+            "PNEUMOLAB_DATA": args.source,
+            "PYTHONPATH": str(ROOT),
+        }
         os.environ.update(env)  # this process reads the same run store
         if args.mode == "browser":
             figures = in_browser(args, env)
@@ -61,13 +82,30 @@ def main() -> int:
 
 # ---- the two ways to drive the page ----
 
+
 def in_browser(args, env: dict) -> dict:
     from playwright.sync_api import sync_playwright
 
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard/Home.py", "--server.headless",
-                               "true", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "dashboard/Home.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(lambda: healthy(port), 60, "the Streamlit server")
         sampler = Sampler(server.pid)
@@ -129,8 +167,13 @@ print("done", flush=True)
 
 def in_apptest(args, env: dict) -> dict:
     code = APPTEST_CHILD.format(epochs=args.epochs, img_size=args.img_size, preset=args.preset)
-    child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, env=env,
-                             stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert child.stdout.readline().strip() == "ready", "the page did not load"
     sampler = Sampler(child.pid)
     sampler.sample()
@@ -143,6 +186,7 @@ def in_apptest(args, env: dict) -> dict:
 
 
 # ---- measuring ----
+
 
 class Sampler:
     """Resident memory of the Streamlit process and of the training workers, every half second."""
@@ -179,9 +223,14 @@ class Sampler:
         raise TimeoutError(f"the trainings did not end within {timeout:.0f} s: {self.runs}")
 
     def figures(self, seconds: float) -> dict:
-        return {"streamlit_before": self.before, "streamlit_peak": self.streamlit_peak,
-                "streamlit_end": self.streamlit_now, "worker_peaks": list(self.worker_peaks.values()),
-                "seconds": seconds, "runs": {i: s["status"] for i, s in self.runs.items()}}
+        return {
+            "streamlit_before": self.before,
+            "streamlit_peak": self.streamlit_peak,
+            "streamlit_end": self.streamlit_now,
+            "worker_peaks": list(self.worker_peaks.values()),
+            "seconds": seconds,
+            "runs": {i: s["status"] for i, s in self.runs.items()},
+        }
 
 
 def proc_memory(pid: int) -> dict[str, int]:
@@ -218,13 +267,20 @@ def wait_for(condition, timeout: float, what: str) -> None:
 
 def report(args, figures: dict) -> None:
     mb = 1024**2
-    settings = f"preset {args.preset}" + (f", epochs {args.epochs}" if args.epochs else "") + \
-        (f", img_size {args.img_size}" if args.img_size else "")
-    print(f"mode: {args.mode}; source: {args.source}; {settings}; both frameworks, one after the other")
+    settings = (
+        f"preset {args.preset}"
+        + (f", epochs {args.epochs}" if args.epochs else "")
+        + (f", img_size {args.img_size}" if args.img_size else "")
+    )
+    print(
+        f"mode: {args.mode}; source: {args.source}; {settings}; both frameworks, one after the other"
+    )
     print(f"runs: {json.dumps(figures['runs'])} in {figures['seconds']:.0f} s")
     print(f"Streamlit process RSS before starting: {figures['streamlit_before'] / mb:,.0f} MB")
-    print(f"Streamlit process peak RSS (VmHWM) while training: {figures['streamlit_peak'] / mb:,.0f} MB "
-          f"({'under' if figures['streamlit_peak'] < TARGET_BYTES else 'OVER'} the 2 GB target)")
+    print(
+        f"Streamlit process peak RSS (VmHWM) while training: {figures['streamlit_peak'] / mb:,.0f} MB "
+        f"({'under' if figures['streamlit_peak'] < TARGET_BYTES else 'OVER'} the 2 GB target)"
+    )
     print(f"Streamlit process RSS at the end: {figures['streamlit_end'] / mb:,.0f} MB")
     for peak in figures["worker_peaks"]:
         print(f"training worker peak RSS (VmHWM, sampled): {peak / mb:,.0f} MB")

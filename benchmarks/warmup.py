@@ -45,7 +45,9 @@ def ensure_quick_runs(source: str) -> dict[str, str]:
         status = wait(outcome.run)
         if status["status"] != "finished":
             raise SystemExit(f"the quick {framework} run did not finish: {status.get('error')}")
-        print(f"{framework} quick run {outcome.run.id}: ready in {time.perf_counter() - started:.1f} s")
+        print(
+            f"{framework} quick run {outcome.run.id}: ready in {time.perf_counter() - started:.1f} s"
+        )
         runs[framework] = outcome.run.id
     return runs
 
@@ -81,15 +83,22 @@ def walk(source: str, warm_first: bool) -> dict:
 
 
 def measure_in_child(source: str, warm_first: bool) -> dict:
-    child = subprocess.run([sys.executable, __file__, "--source", source, "--child", "warm" if warm_first else "cold"],
-                           cwd=ROOT, capture_output=True, text=True, timeout=2 * TIMEOUT_S)
+    child = subprocess.run(
+        [sys.executable, __file__, "--source", source, "--child", "warm" if warm_first else "cold"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=2 * TIMEOUT_S,
+    )
     if child.returncode != 0:
         raise SystemExit(child.stderr[-3000:])
     return json.loads(child.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--source", default="synthetic")
     parser.add_argument("--child", choices=("cold", "warm"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -110,7 +119,9 @@ def main() -> None:
     print(f"\n{'page (first render)':36s} {'cold':>8s} {'after warm-up':>14s}")
     for title, seconds in cold["pages"].items():
         print(f"{title:36s} {seconds:7.2f}s {warm['pages'][title]:13.2f}s")
-    print(f"{'whole talk':36s} {sum(cold['pages'].values()):7.2f}s {sum(warm['pages'].values()):13.2f}s")
+    print(
+        f"{'whole talk':36s} {sum(cold['pages'].values()):7.2f}s {sum(warm['pages'].values()):13.2f}s"
+    )
     for error in cold["errors"] + warm["errors"]:
         print(f"page error: {error}")
 

@@ -16,8 +16,13 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on the pat
 import streamlit as st  # noqa: E402
 
 from dashboard.ui.pages import HOME, TALK  # noqa: E402
-from dashboard.ui.presenter import (configure_page, presenter_mode, presenter_sidebar,  # noqa: E402
-                                    presenter_style, talk_controls)
+from dashboard.ui.presenter import (
+    configure_page,
+    presenter_mode,
+    presenter_sidebar,  # noqa: E402
+    presenter_style,
+    talk_controls,
+)
 from dashboard.ui.source_picker import source_sidebar  # noqa: E402
 
 presenting = presenter_mode()  # from the URL or the session, before the page is configured
@@ -31,6 +36,8 @@ source_sidebar()
 presenter_sidebar(presenting)
 if presenting:
     presenter_style()
-    current = dict(zip([home, *talk], [HOME, *TALK]))[navigation]  # st.navigation returns one of the pages given
+    current = dict(zip([home, *talk], [HOME, *TALK]))[
+        navigation
+    ]  # st.navigation returns one of the pages given
     talk_controls(current.path)
 navigation.run()

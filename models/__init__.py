@@ -69,7 +69,9 @@ def feature_size(img_size: int) -> int:
 def check_input(img_size: int, channels: int, width: float) -> None:
     """Raise ValueError for sizes the network cannot take."""
     if img_size < MIN_IMG_SIZE:
-        raise ValueError(f"img_size must be at least {MIN_IMG_SIZE} px (five 2x2 poolings), got {img_size}")
+        raise ValueError(
+            f"img_size must be at least {MIN_IMG_SIZE} px (five 2x2 poolings), got {img_size}"
+        )
     if channels not in (1, 3):
         raise ValueError(f"channels must be 1 (grayscale) or 3 (RGB), got {channels}")
     if not width > 0:

@@ -81,4 +81,6 @@ def layer_summary(model: "keras.Model") -> list[LayerInfo]:
 
 def load(path) -> "keras.Model":
     """A model saved with ``model.save(".../model.keras")``, without its optimiser state."""
-    return keras.models.load_model(path, compile=False, safe_mode=True)  # never run code from the file
+    return keras.models.load_model(
+        path, compile=False, safe_mode=True
+    )  # never run code from the file

@@ -80,7 +80,9 @@ def layer_summary(model: PneumoniaCNN) -> list[LayerInfo]:
             kind=_kind(module),
             output_shape=shapes[name],
             trainable=sum(p.numel() for p in module.parameters()),
-            non_trainable=sum(b.numel() for n, b in module.named_buffers() if n != "num_batches_tracked"),
+            non_trainable=sum(
+                b.numel() for n, b in module.named_buffers() if n != "num_batches_tracked"
+            ),
         )
         for name, module in model.named_children()
     ]

@@ -52,7 +52,9 @@ class LoadedModel:
     spec: object  # the run's AugmentSpec: rescale and normalisation
     stats: object  # DatasetStats of the training split for per-dataset normalisation, else None
     weights_path: Path
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # one forward pass at a time
+    lock: threading.Lock = field(
+        default_factory=threading.Lock, repr=False
+    )  # one forward pass at a time
 
 
 def load_run_model(run_id: str) -> LoadedModel:
@@ -63,31 +65,49 @@ def load_run_model(run_id: str) -> LoadedModel:
     try:
         config = TrainConfig.from_json((run.path / "config.json").read_text())
     except (OSError, ConfigError) as error:
-        raise ModelLoadError(f"run {run_id}: its config cannot be read ({error}); {_retrain(run_id)}") from None
+        raise ModelLoadError(
+            f"run {run_id}: its config cannot be read ({error}); {_retrain(run_id)}"
+        ) from None
     result = run.result()
     if result is None:
-        raise ModelLoadError(f"run {run_id}: its result.json is missing or damaged; {_retrain(run_id)}")
+        raise ModelLoadError(
+            f"run {run_id}: its result.json is missing or damaged; {_retrain(run_id)}"
+        )
     weights = run.weights()
     if weights is None or not weights.is_file():
-        raise ModelLoadError(f"run {run_id}: the weights file is missing"
-                             f"{f' ({weights})' if weights else ''}; {_retrain(run_id)}")
+        raise ModelLoadError(
+            f"run {run_id}: the weights file is missing"
+            f"{f' ({weights})' if weights else ''}; {_retrain(run_id)}"
+        )
     _check_weights(run_id, weights, result.get("weights_sha256"))
     loaded = LoadedModel(
-        run_id=run_id, framework=config.framework, model=_load_weights(config, weights, run_id),
-        img_size=config.img_size, threshold=DEFAULT_THRESHOLD, threshold_origin="", config=config.to_dict(),
-        spec=config.augment, stats=_normalisation_stats(config), weights_path=weights,
+        run_id=run_id,
+        framework=config.framework,
+        model=_load_weights(config, weights, run_id),
+        img_size=config.img_size,
+        threshold=DEFAULT_THRESHOLD,
+        threshold_origin="",
+        config=config.to_dict(),
+        spec=config.augment,
+        stats=_normalisation_stats(config),
+        weights_path=weights,
     )
     loaded.threshold, loaded.threshold_origin = _threshold(loaded, result)
     return loaded
 
 
-def predict_proba(loaded: LoadedModel, images: np.ndarray, batch_size: int = BATCH_SIZE) -> np.ndarray:
+def predict_proba(
+    loaded: LoadedModel, images: np.ndarray, batch_size: int = BATCH_SIZE
+) -> np.ndarray:
     """Probability of PNEUMONIA for uint8 images (N, S, S) or one image (S, S): (N,) float64."""
     images = np.asarray(images)
     batch = images[None] if images.ndim == 2 else images
     if batch.ndim != 3:
         raise ValueError(f"expected grayscale images (N, H, W), got shape {images.shape}")
-    outputs = [_forward(loaded, batch[start:start + batch_size]) for start in range(0, len(batch), batch_size)]
+    outputs = [
+        _forward(loaded, batch[start : start + batch_size])
+        for start in range(0, len(batch), batch_size)
+    ]
     return np.concatenate(outputs) if outputs else np.zeros(0)
 
 
@@ -108,15 +128,23 @@ def resize_to(images: np.ndarray, size: int) -> np.ndarray:
     """``images`` (N, H, W) at size x size, bilinear as the data layer resizes; unchanged if already so."""
     if images.shape[1:] == (size, size):
         return images
-    resized = [np.asarray(Image.fromarray(_as_uint8(image)).resize((size, size), Image.Resampling.BILINEAR))
-               for image in images]
+    resized = [
+        np.asarray(
+            Image.fromarray(_as_uint8(image)).resize((size, size), Image.Resampling.BILINEAR)
+        )
+        for image in images
+    ]
     return np.stack(resized) if resized else np.zeros((0, size, size), np.uint8)
 
 
 def parameter_count(loaded: LoadedModel) -> int:
     """Weights including BatchNorm statistics, counted the same way for both frameworks."""
     if loaded.framework == "torch":  # parameters plus BatchNorm running statistics, as Keras counts
-        buffers = (b for name, b in loaded.model.named_buffers() if not name.endswith("num_batches_tracked"))
+        buffers = (
+            b
+            for name, b in loaded.model.named_buffers()
+            if not name.endswith("num_batches_tracked")
+        )
         return sum(p.numel() for p in loaded.model.parameters()) + sum(b.numel() for b in buffers)
     return int(loaded.model.count_params())
 
@@ -140,6 +168,7 @@ def _as_uint8(image: np.ndarray) -> np.ndarray:
 
 # ---- loading ----
 
+
 def _finished_run(run_id: str) -> Run:
     try:
         run = Run(run_id)
@@ -147,10 +176,14 @@ def _finished_run(run_id: str) -> Run:
         raise ModelLoadError(str(error)) from None
     state = run.state
     if state == "missing":
-        raise ModelLoadError(f"no run {run_id} in the run store (see `python -m pipeline.runs list`)")
+        raise ModelLoadError(
+            f"no run {run_id} in the run store (see `python -m pipeline.runs list`)"
+        )
     if state != "finished":
         detail = f": {run.status().get('error')}" if run.status().get("error") else ""
-        raise ModelLoadError(f"run {run_id} is {state}{detail}; only finished runs have a model to evaluate")
+        raise ModelLoadError(
+            f"run {run_id} is {state}{detail}; only finished runs have a model to evaluate"
+        )
     return run
 
 
@@ -162,11 +195,15 @@ def _check_weights(run_id: str, path: Path, recorded: str | None) -> None:
     try:
         actual = sha256_of(path)
     except OSError as error:
-        raise ModelLoadError(f"run {run_id}: the weights file {path} cannot be read "
-                             f"({error.strerror or error}); {_retrain(run_id)}") from None
+        raise ModelLoadError(
+            f"run {run_id}: the weights file {path} cannot be read "
+            f"({error.strerror or error}); {_retrain(run_id)}"
+        ) from None
     if actual != recorded:
-        raise ModelLoadError(f"run {run_id}: the weights file {path.name} is damaged or unreadable: it does not "
-                             f"match the sha256 recorded when it was trained; {_retrain(run_id)}")
+        raise ModelLoadError(
+            f"run {run_id}: the weights file {path.name} is damaged or unreadable: it does not "
+            f"match the sha256 recorded when it was trained; {_retrain(run_id)}"
+        )
 
 
 def _load_weights(config, path: Path, run_id: str):
@@ -183,8 +220,10 @@ def _load_weights(config, path: Path, run_id: str):
         with _keras_cpu():
             return keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # every library reports a damaged file its own way
-        raise ModelLoadError(f"run {run_id}: the weights file {path.name} is damaged or unreadable "
-                             f"({type(error).__name__}: {_short(error)}); {_retrain(run_id)}") from None
+        raise ModelLoadError(
+            f"run {run_id}: the weights file {path.name} is damaged or unreadable "
+            f"({type(error).__name__}: {_short(error)}); {_retrain(run_id)}"
+        ) from None
 
 
 def _import_keras():
@@ -217,8 +256,14 @@ def _threshold(loaded: LoadedModel, result: dict) -> tuple[float, str]:
         val = load_split(loaded.config["source"], "val", loaded.img_size)
         threshold = youden_threshold(val.labels, predict_proba(loaded, val.images))
     except (OSError, ValueError) as error:  # the source is gone or its validation split unusable
-        return DEFAULT_THRESHOLD, f"0.5 (no validation threshold recorded, none computable: {_short(error)})"
-    return threshold, "chosen now on the run's validation split by Youden's J (the run recorded none)"
+        return (
+            DEFAULT_THRESHOLD,
+            f"0.5 (no validation threshold recorded, none computable: {_short(error)})",
+        )
+    return (
+        threshold,
+        "chosen now on the run's validation split by Youden's J (the run recorded none)",
+    )
 
 
 def _normalisation_stats(config):
@@ -235,8 +280,10 @@ def _normalisation_stats(config):
 
 
 def _retrain(run_id: str) -> str:
-    return (f"delete the run (`python -m pipeline.runs delete {run_id}`) and train it again "
-            f"with the same settings")
+    return (
+        f"delete the run (`python -m pipeline.runs delete {run_id}`) and train it again "
+        f"with the same settings"
+    )
 
 
 def _short(error: Exception) -> str:

@@ -13,7 +13,9 @@ import json
 MAX_JSON_BYTES = 64_000  # a spec is a few hundred bytes, a config about 1 kB: far larger is neither
 
 
-def parse_settings(text: str | bytes, error: type[ValueError], noun: str, *, allow_nan: bool = True):
+def parse_settings(
+    text: str | bytes, error: type[ValueError], noun: str, *, allow_nan: bool = True
+):
     """The JSON value in ``text``; ``error("json", message)`` when it cannot be one.
 
     ``allow_nan=False`` refuses NaN and Infinity while parsing, for callers whose own checks would
@@ -21,18 +23,29 @@ def parse_settings(text: str | bytes, error: type[ValueError], noun: str, *, all
     """
     if isinstance(text, bytes):
         if len(text) > MAX_JSON_BYTES:
-            raise error("json", f"file too large ({len(text):,} bytes; a {noun} is under {MAX_JSON_BYTES:,})")
+            raise error(
+                "json",
+                f"file too large ({len(text):,} bytes; a {noun} is under {MAX_JSON_BYTES:,})",
+            )
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError as problem:
-            raise error("json", f"not UTF-8 text (byte {problem.object[problem.start]:#04x} at position "
-                                f"{problem.start}); save the file as UTF-8") from None
+            raise error(
+                "json",
+                f"not UTF-8 text (byte {problem.object[problem.start]:#04x} at position "
+                f"{problem.start}); save the file as UTF-8",
+            ) from None
     if not isinstance(text, str):
         raise error("json", f"expected JSON text, got {type_name(text)}")
     if len(text) > MAX_JSON_BYTES:
-        raise error("json", f"text too large ({len(text):,} characters; a {noun} is under {MAX_JSON_BYTES:,})")
+        raise error(
+            "json",
+            f"text too large ({len(text):,} characters; a {noun} is under {MAX_JSON_BYTES:,})",
+        )
 
-    def no_duplicates(pairs: list) -> dict:  # json.loads would silently keep a repeated key's last value
+    def no_duplicates(
+        pairs: list,
+    ) -> dict:  # json.loads would silently keep a repeated key's last value
         seen = {}
         for key, value in pairs:
             if key in seen:
@@ -44,8 +57,11 @@ def parse_settings(text: str | bytes, error: type[ValueError], noun: str, *, all
         raise error("json", f"{name} is not a number a {noun} can hold")
 
     try:
-        return json.loads(text, object_pairs_hook=no_duplicates,
-                          parse_constant=None if allow_nan else refuse_constant)
+        return json.loads(
+            text,
+            object_pairs_hook=no_duplicates,
+            parse_constant=None if allow_nan else refuse_constant,
+        )
     except json.JSONDecodeError as problem:
         where = f"line {problem.lineno} column {problem.colno}"
         raise error("json", f"not valid JSON ({problem.msg} at {where})") from None
@@ -55,8 +71,15 @@ def parse_settings(text: str | bytes, error: type[ValueError], noun: str, *, all
 
 def type_name(value) -> str:
     """What a JSON value is, in words: "an object", "a list", "null"..."""
-    return {dict: "an object", list: "a list", str: "a string", bool: "true/false", int: "a number",
-            float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
+    return {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
 
 
 def show_value(value) -> str:

@@ -108,7 +108,9 @@ class Run:
 
     def __init__(self, run_id: str):
         if not run_id or not all(c in "0123456789abcdef" for c in run_id):
-            raise RunError(f"'{run_id}' is not a run id (16 hex digits, see `python -m pipeline.runs list`)")
+            raise RunError(
+                f"'{run_id}' is not a run id (16 hex digits, see `python -m pipeline.runs list`)"
+            )
         self.id = run_id
         self.path = runs_root() / run_id
 
@@ -120,8 +122,11 @@ class Run:
         ``damaged`` for one whose status file the disk garbled (a new trigger trains it again)."""
         record = read_json(self.path / "status.json")
         if record is None and self.exists():
-            return {"run_id": self.id, "status": "damaged",
-                    "error": f"{self.path / 'status.json'} is damaged; start the training again to retrain the run"}
+            return {
+                "run_id": self.id,
+                "status": "damaged",
+                "error": f"{self.path / 'status.json'} is damaged; start the training again to retrain the run",
+            }
         return record or {"run_id": self.id, "status": "missing"}
 
     @property
@@ -143,12 +148,22 @@ class Run:
 
     def weights(self) -> Path | None:
         result = self.result()
-        return self.path / WEIGHTS_DIR / result["weights"] if result and result.get("weights") else None
+        return (
+            self.path / WEIGHTS_DIR / result["weights"]
+            if result and result.get("weights")
+            else None
+        )
 
     def set_status(self, state: str, **fields) -> dict:
         """Write a new status record, keeping earlier fields (times, attempt) unless replaced."""
         assert state in STATES, state
-        record = {**self.status(), **fields, "run_id": self.id, "status": state, "updated": time.time()}
+        record = {
+            **self.status(),
+            **fields,
+            "run_id": self.id,
+            "status": state,
+            "updated": time.time(),
+        }
         write_json(self.path / "status.json", record)
         return record
 
@@ -188,8 +203,11 @@ def all_runs() -> list[Run]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.runs", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.runs",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="every run, newest first")
     listing.add_argument("--json", action="store_true", help="print one JSON list")
@@ -209,8 +227,13 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(rows, indent=2) if args.json else _table(rows))
         elif args.command == "show":
             run = _existing(args.run_id)
-            details = {"status": run.status(), "config": run.config(), "data": run.data(),
-                       "progress": run.progress(), "result": run.result()}
+            details = {
+                "status": run.status(),
+                "config": run.config(),
+                "data": run.data(),
+                "progress": run.progress(),
+                "result": run.result(),
+            }
             print(json.dumps(details, indent=2) if args.json else _details(details))
         else:
             _existing(args.run_id).delete()
@@ -231,13 +254,17 @@ def _existing(run_id: str) -> Run:
 def _table(rows: list[dict]) -> str:
     if not rows:
         return f"no runs in {runs_root()}"
-    lines = [f"{'run id':16s}  {'status':9s}  {'framework':9s}  {'epochs':>6s}  {'size':>4s}  "
-             f"{'val auc':>7s}  {'val acc':>7s}  source"]
+    lines = [
+        f"{'run id':16s}  {'status':9s}  {'framework':9s}  {'epochs':>6s}  {'size':>4s}  "
+        f"{'val auc':>7s}  {'val acc':>7s}  source"
+    ]
     for row in rows:
         val = row["val"]
-        lines.append(f"{row['run_id']:16s}  {row['status']:9s}  {row['framework'] or '?':9s}  "
-                     f"{row['epochs'] or '?':>6}  {row['img_size'] or '?':>4}  "
-                     f"{_number(val.get('auc')):>7s}  {_number(val.get('accuracy')):>7s}  {row['source']}")
+        lines.append(
+            f"{row['run_id']:16s}  {row['status']:9s}  {row['framework'] or '?':9s}  "
+            f"{row['epochs'] or '?':>6}  {row['img_size'] or '?':>4}  "
+            f"{_number(val.get('auc')):>7s}  {_number(val.get('accuracy')):>7s}  {row['source']}"
+        )
     return "\n".join(lines)
 
 

@@ -38,7 +38,9 @@ def cache_root() -> Path:
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that a reader sees the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # unique per thread
+    tmp = path.with_name(
+        f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
+    )  # unique per thread
     try:
         with open(tmp, "wb") as handle:
             handle.write(data)
@@ -46,7 +48,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException as error:
-        with contextlib.suppress(OSError):  # on a read-only disk even this fails; keep the first error
+        with contextlib.suppress(
+            OSError
+        ):  # on a read-only disk even this fails; keep the first error
             tmp.unlink()
         if isinstance(error, OSError):  # a failed write names no file: name the one being written
             raise OSError(error.errno, error.strerror, str(path)) from error
@@ -59,8 +63,10 @@ def is_storage_error(error: BaseException) -> bool:
 
 def storage_advice(error: OSError, path) -> str:
     """What failed, where, and what to do about a write the disk refused."""
-    return (f"could not write {path} ({error.strerror or error}): free space on that disk, "
-            f"or set {CACHE_VARIABLE} to a writable directory with room")
+    return (
+        f"could not write {path} ({error.strerror or error}): free space on that disk, "
+        f"or set {CACHE_VARIABLE} to a writable directory with room"
+    )
 
 
 def sha256_of(path: Path) -> str:
@@ -84,8 +90,11 @@ def write_cache_entry(path: Path, data: bytes) -> bool:
         atomic_write_bytes(checksum_path(path), hashlib.sha256(data).hexdigest().encode())
         return True
     except OSError as error:
-        warnings.warn(f"{storage_advice(error, path)}; it will be computed again next time",
-                      CacheWriteWarning, stacklevel=2)
+        warnings.warn(
+            f"{storage_advice(error, path)}; it will be computed again next time",
+            CacheWriteWarning,
+            stacklevel=2,
+        )
         return False
 
 
@@ -93,7 +102,7 @@ def _remove_abandoned_temporaries(path: Path) -> None:
     """Temporary files of writers killed mid-write (SIGKILL, out of memory) are never read, but
     can be as large as the entry: they are removed once the process that wrote them is gone."""
     for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        pid = tmp.name[len(path.name) + 2:].split(".", 1)[0]
+        pid = tmp.name[len(path.name) + 2 :].split(".", 1)[0]
         if pid.isdigit() and not _process_exists(int(pid)):
             with contextlib.suppress(OSError):
                 tmp.unlink()

@@ -30,7 +30,12 @@ from pipeline.runs import Run, StoreError
 from pipeline.training.config import ConfigError, TrainConfig
 from pipeline.training.queue import cancel, trigger, wait
 
-OPTION_TYPES = (int, float, str, bool)  # settings a command line can carry; the rest come from the preset
+OPTION_TYPES = (
+    int,
+    float,
+    str,
+    bool,
+)  # settings a command line can carry; the rest come from the preset
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = build_config(args)
         outcome = trigger(config)
-    except (ConfigError, StoreError) as error:  # StoreError before OSError: the store's disk, not the data
+    except (
+        ConfigError,
+        StoreError,
+    ) as error:  # StoreError before OSError: the store's disk, not the data
         print(f"error: {error}", file=sys.stderr)
         return 2
     except (SourceError, OSError) as error:
@@ -61,10 +69,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def build_config(args: argparse.Namespace) -> TrainConfig:
     """The preset, then every option given on the command line; validated."""
-    overrides = {name: getattr(args, name) for name in _option_fields() if getattr(args, name) is not None}
+    overrides = {
+        name: getattr(args, name) for name in _option_fields() if getattr(args, name) is not None
+    }
     if args.augment is not None:
         overrides["augment"] = _augmentation(args.augment)
-    config = TrainConfig.from_preset(args.preset, framework=args.framework, source=canonical_source(args.source), **overrides)
+    config = TrainConfig.from_preset(
+        args.preset, framework=args.framework, source=canonical_source(args.source), **overrides
+    )
     return config.validate()
 
 
@@ -75,20 +87,31 @@ def _augmentation(value: str):
     try:
         return AugmentSpec.from_json(Path(value).read_bytes())
     except OSError as error:
-        raise ConfigError("augment", f"neither a preset ({', '.join(AUGMENT_PRESETS)}) nor a readable "
-                                     f"spec file: {error.strerror or error}") from None
+        raise ConfigError(
+            "augment",
+            f"neither a preset ({', '.join(AUGMENT_PRESETS)}) nor a readable "
+            f"spec file: {error.strerror or error}",
+        ) from None
     except SpecError as error:
         raise ConfigError(f"augment.{error.field}", error.message) from None
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.train", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.train",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--framework", required=True, choices=("keras", "torch"))
-    parser.add_argument("--source", default=DEFAULT_SOURCE, help="data source (default: %(default)s)")
+    parser.add_argument(
+        "--source", default=DEFAULT_SOURCE, help="data source (default: %(default)s)"
+    )
     parser.add_argument("--preset", default="quick", choices=("quick", "full"))
-    parser.add_argument("--augment", metavar="PRESET|FILE.json",
-                        help="augmentation: a preset name or a spec saved from the Augmentation page")
+    parser.add_argument(
+        "--augment",
+        metavar="PRESET|FILE.json",
+        help="augmentation: a preset name or a spec saved from the Augmentation page",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object at the end")
     for name, kind in _option_fields().items():
         flag = "--" + name.replace("_", "-")
@@ -103,14 +126,19 @@ def _option_fields() -> dict[str, type]:
     """TrainConfig's scalar settings (one source of truth: the dataclass), by name."""
     hints = typing.get_type_hints(TrainConfig)
     fixed = {"framework", "source", "augment"}
-    return {f.name: hints[f.name] for f in dataclasses.fields(TrainConfig)
-            if f.name not in fixed and hints[f.name] in OPTION_TYPES}
+    return {
+        f.name: hints[f.name]
+        for f in dataclasses.fields(TrainConfig)
+        if f.name not in fixed and hints[f.name] in OPTION_TYPES
+    }
 
 
 def _how(how: str) -> str:
-    return {"cached": "finished before, returned from the run store",
-            "attached": "already queued or running, following it",
-            "queued": "queued for training"}[how]
+    return {
+        "cached": "finished before, returned from the run store",
+        "attached": "already queued or running, following it",
+        "queued": "queued for training",
+    }[how]
 
 
 def _show_bar(args) -> bool:
@@ -132,15 +160,22 @@ class _ProgressBar:
         if position is None:
             return  # still loading the framework and the data
         if self.bar is None:
-            self.bar = tqdm(total=position["epochs"] * position["steps"], unit="step",
-                            desc=self.run.config().get("framework"))
+            self.bar = tqdm(
+                total=position["epochs"] * position["steps"],
+                unit="step",
+                desc=self.run.config().get("framework"),
+            )
         done = (position["epoch"] - 1) * position["steps"] + position["step"]
         self.bar.update(max(0, done - self.bar.n))
         if progress["epochs"]:
             last = progress["epochs"][-1]
-            self.bar.set_postfix({k: f"{last[k]:.3f}" for k in ("train_loss", "val_loss", "val_auc")}, refresh=False)
+            self.bar.set_postfix(
+                {k: f"{last[k]:.3f}" for k in ("train_loss", "val_loss", "val_auc")}, refresh=False
+            )
         if status["status"] == "finished":
-            self.bar.update(self.bar.total - self.bar.n)  # step events are sampled; the last may be missing
+            self.bar.update(
+                self.bar.total - self.bar.n
+            )  # step events are sampled; the last may be missing
         if status["status"] not in ("queued", "running"):
             self.bar.close()
 
@@ -148,18 +183,34 @@ class _ProgressBar:
 def _print_result(run: Run, status: dict, how: str, as_json: bool) -> None:
     result = run.result() or {}
     if as_json:
-        print(json.dumps({"run_id": run.id, "status": status["status"], "cached": how == "cached",
-                          "error": status.get("error"), "run_dir": str(run.path),
-                          "val": result.get("val"), "timings": result.get("timings"),
-                          "device": result.get("device"), "weights": str(run.weights() or "") or None},
-                         indent=2))
+        print(
+            json.dumps(
+                {
+                    "run_id": run.id,
+                    "status": status["status"],
+                    "cached": how == "cached",
+                    "error": status.get("error"),
+                    "run_dir": str(run.path),
+                    "val": result.get("val"),
+                    "timings": result.get("timings"),
+                    "device": result.get("device"),
+                    "weights": str(run.weights() or "") or None,
+                },
+                indent=2,
+            )
+        )
         return
     if status["status"] != "finished":
-        print(f"run {run.id}: {status['status']}" + (f": {status['error']}" if status.get("error") else ""))
+        print(
+            f"run {run.id}: {status['status']}"
+            + (f": {status['error']}" if status.get("error") else "")
+        )
         return
     val = result.get("val") or {}
-    print(f"run {run.id}: finished; validation " + ", ".join(f"{k} {v:.4f}" for k, v in val.items()
-                                                             if isinstance(v, float)))
+    print(
+        f"run {run.id}: finished; validation "
+        + ", ".join(f"{k} {v:.4f}" for k, v in val.items() if isinstance(v, float))
+    )
 
 
 if __name__ == "__main__":

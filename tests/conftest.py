@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL_DATA = Path(os.environ.get("PNEUMOLAB_REAL_DATA", ROOT.parent / "shared" / "data" / "chest_xray"))
+REAL_DATA = Path(
+    os.environ.get("PNEUMOLAB_REAL_DATA", ROOT.parent / "shared" / "data" / "chest_xray")
+)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -21,9 +21,22 @@ import pytest
 from test_runs import pid_gone, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY_CLI = ["--source", "synthetic", "--preset", "quick", "--epochs", "1", "--img-size", "32", "--width", "0.25",
-            "--augment", "none", "--early-stopping-patience", "0"]
-
+TINY_CLI = [
+    "--source",
+    "synthetic",
+    "--preset",
+    "quick",
+    "--epochs",
+    "1",
+    "--img-size",
+    "32",
+    "--width",
+    "0.25",
+    "--augment",
+    "none",
+    "--early-stopping-patience",
+    "0",
+]
 
 
 def environment(**changes) -> dict:
@@ -33,13 +46,27 @@ def environment(**changes) -> dict:
 
 def python(code: str, *, prefix: list[str] = (), env: dict | None = None, timeout: float = 300):
     """Run ``code`` in a fresh Python behind ``prefix`` (prlimit, unshare); returns the process."""
-    return subprocess.run([*prefix, sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, env=env or environment())
+    return subprocess.run(
+        [*prefix, sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env or environment(),
+    )
 
 
-def cli(module: str, *args: str, prefix: list[str] = (), env: dict | None = None, timeout: float = 600):
-    return subprocess.run([*prefix, sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout, env=env or environment())
+def cli(
+    module: str, *args: str, prefix: list[str] = (), env: dict | None = None, timeout: float = 600
+):
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env or environment(),
+    )
 
 
 def file_size_limit(size: int) -> list[str]:
@@ -57,7 +84,7 @@ def _namespace(mount: str, path: Path) -> list[str] | None:
 
 def small_disk(path: Path, size: str) -> list[str]:
     """A prefix whose command sees a tmpfs of ``size`` at ``path`` (gone when the command ends)."""
-    prefix = _namespace('mount -t tmpfs -o size=' + size + ' tmpfs "$0"', path)
+    prefix = _namespace("mount -t tmpfs -o size=" + size + ' tmpfs "$0"', path)
     if prefix is None:
         pytest.skip("no mount namespace here to mount a small filesystem in")
     return prefix
@@ -80,8 +107,6 @@ def read_only(path: Path):
     finally:
         for folder in folders:
             folder.chmod(0o755)
-
-
 
 
 def kill(pid: int) -> None:
@@ -112,4 +137,4 @@ def flip_byte(path: Path, position: float = 0.5) -> None:
 
 def truncate(path: Path, keep: float = 0.5) -> None:
     data = path.read_bytes()
-    path.write_bytes(data[:int(len(data) * keep)])
+    path.write_bytes(data[: int(len(data) * keep)])

@@ -24,6 +24,7 @@ BOMB_SIDE = 30_000
 
 # ---- the picture every image case carries ----
 
+
 def upright(seed: int = 0, width: int = 40, height: int = 64) -> Image.Image:
     """A grayscale X-ray stand-in: bright top, dark bottom, a bright stripe on the left."""
     rng = np.random.default_rng(seed)
@@ -48,6 +49,7 @@ def plain_jpeg(seed: int = 0) -> bytes:
 
 
 # ---- images that are valid but odd: converted to grayscale at the right size ----
+
 
 def png_16bit(seed: int = 0) -> bytes:
     wide = np.asarray(upright(seed)).astype(np.uint16) * 257  # the same picture over 0-65535
@@ -83,6 +85,7 @@ def one_pixel() -> bytes:
 
 
 # ---- files that are not usable images: skipped or refused with a reason ----
+
 
 def truncated_jpeg(seed: int = 0) -> bytes:
     whole = plain_jpeg(seed)
@@ -125,12 +128,19 @@ def bomb_png(side: int = BOMB_SIDE) -> bytes:
 
     The IHDR is written by hand so the file stays tiny: no encoder has to make the pixels.
     """
+
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
 
     header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)  # 8-bit grayscale
-    pixels = zlib.compress(b"\x00" * (side + 1))  # one scanline; a reader must refuse before needing more
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    pixels = zlib.compress(
+        b"\x00" * (side + 1)
+    )  # one scanline; a reader must refuse before needing more
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
 
 
 def big_pixel_count_png(pixels: int) -> bytes:
@@ -141,6 +151,7 @@ def big_pixel_count_png(pixels: int) -> bytes:
 
 # ---- folders ----
 
+
 def write(path: Path | bytes, data: bytes) -> None:
     """Write ``data`` to ``path``; bytes paths carry names that are not valid UTF-8."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -148,7 +159,9 @@ def write(path: Path | bytes, data: bytes) -> None:
         handle.write(data)
 
 
-def non_utf8_name(folder: Path, stem: bytes = b"IM-0900-0001-\xff\xfe", suffix: bytes = b".jpeg") -> bytes:
+def non_utf8_name(
+    folder: Path, stem: bytes = b"IM-0900-0001-\xff\xfe", suffix: bytes = b".jpeg"
+) -> bytes:
     """A path in ``folder`` whose name is not valid UTF-8 (as copied from an old Windows share)."""
     return os.fsencode(folder) + b"/" + stem + suffix
 
@@ -171,8 +184,13 @@ def good_images(folder: Path, prefix: str, count: int, seed: int = 0) -> None:
 
 
 # Expected outcome of hostile_tree: what each file becomes.
-CONVERTED_IN_TREE = {"png16.png": png_16bit, "rgba.png": rgba_png, "cmyk.jpeg": cmyk_jpeg,
-                     "exif.jpeg": exif_rotated_jpeg, "animated.gif": animated_gif}
+CONVERTED_IN_TREE = {
+    "png16.png": png_16bit,
+    "rgba.png": rgba_png,
+    "cmyk.jpeg": cmyk_jpeg,
+    "exif.jpeg": exif_rotated_jpeg,
+    "animated.gif": animated_gif,
+}
 BROKEN_IN_TREE = {  # file name -> (builder, words the reason must hold)
     "truncated.jpeg": (truncated_jpeg, "unreadable image"),
     "truncated.png": (truncated_png, "unreadable image"),
@@ -203,20 +221,28 @@ def hostile_tree(root: Path) -> dict:
     for name, (make, _) in BROKEN_IN_TREE.items():
         write(normal / name, make())
     write(non_utf8_name(normal), plain_jpeg(7))  # a good image under a bytes name: counts
-    write(non_utf8_name(normal, b"broken-\xff", b".png"), truncated_png())  # a broken one: listed, JSON stays valid
+    write(
+        non_utf8_name(normal, b"broken-\xff", b".png"), truncated_png()
+    )  # a broken one: listed, JSON stays valid
     directory_named_like_image(pneumonia)
     empty_split(root, "val")
     good_images(root / "test" / "NORMAL", "IM-03", 3, seed=200)
     good_images(root / "test" / "pneumonia", "person3_virus_", 3, seed=300)
     return {
-        "usable": {"train": {"NORMAL": 6 + 1, "PNEUMONIA": 8 + len(CONVERTED_IN_TREE)},
-                   "test": {"NORMAL": 3, "PNEUMONIA": 3}},
-        "skipped": {**{name: words for name, (_, words) in BROKEN_IN_TREE.items()},
-                    "broken-\\xff.png": "unreadable image", "x.jpeg": "a folder named like an image"},
+        "usable": {
+            "train": {"NORMAL": 6 + 1, "PNEUMONIA": 8 + len(CONVERTED_IN_TREE)},
+            "test": {"NORMAL": 3, "PNEUMONIA": 3},
+        },
+        "skipped": {
+            **{name: words for name, (_, words) in BROKEN_IN_TREE.items()},
+            "broken-\\xff.png": "unreadable image",
+            "x.jpeg": "a folder named like an image",
+        },
     }
 
 
 # ---- config and spec files ----
+
 
 def json_bytes(value) -> bytes:
     return json.dumps(value).encode()

@@ -38,11 +38,23 @@ def kaggle_tree(root: Path, splits=("train",), per_class=(6, 18), broken=True) -
         normal, pneumonia = per_class
         for i in range(normal):
             # two images per NORMAL patient, as IM-xxxx-0001 / IM-xxxx-0002
-            write_image(root / split / "NORMAL" / f"IM-{SPLIT_DIGIT[split]}{i // 2:03d}-{i % 2 + 1:04d}.jpeg", seed)
+            write_image(
+                root
+                / split
+                / "NORMAL"
+                / f"IM-{SPLIT_DIGIT[split]}{i // 2:03d}-{i % 2 + 1:04d}.jpeg",
+                seed,
+            )
             seed += 1
         for i in range(pneumonia):
             kind = "bacteria" if i % 2 else "virus"
-            write_image(root / split / "PNEUMONIA" / f"person{SPLIT_DIGIT[split]}{i // 3:03d}_{kind}_{i}.jpeg", seed)
+            write_image(
+                root
+                / split
+                / "PNEUMONIA"
+                / f"person{SPLIT_DIGIT[split]}{i // 3:03d}_{kind}_{i}.jpeg",
+                seed,
+            )
             seed += 1
     if broken:
         train = root / splits[0]

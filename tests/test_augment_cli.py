@@ -12,8 +12,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline.augment", "preview", *args], capture_output=True,
-                          text=True, cwd=ROOT, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.augment", "preview", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
 
 
 def pngs(folder: Path) -> list[np.ndarray]:
@@ -23,15 +28,31 @@ def pngs(folder: Path) -> list[np.ndarray]:
 def test_preset_none_writes_the_source_image_in_both(tmp_path, real_data):
     out = tmp_path / "none"
     (out / "keras").mkdir(parents=True)
-    Image.fromarray(np.zeros((8, 8), np.uint8)).save(out / "keras" / "009.png")  # from an earlier, larger --n
-    result = run("--preset", "none", "--source", str(real_data), "--n", "3", "--seed", "1", "--size", "64",
-                 "--out", str(out))
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(
+        out / "keras" / "009.png"
+    )  # from an earlier, larger --n
+    result = run(
+        "--preset",
+        "none",
+        "--source",
+        str(real_data),
+        "--n",
+        "3",
+        "--seed",
+        "1",
+        "--size",
+        "64",
+        "--out",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     source = np.asarray(Image.open(out / "source.png"))
     assert source.shape == (64, 64) and source.dtype == np.uint8
     for framework in ("keras", "torch"):
         images = pngs(out / framework)
-        assert len(images) == 3 and all(np.array_equal(image, source) for image in images), framework
+        assert len(images) == 3 and all(np.array_equal(image, source) for image in images), (
+            framework
+        )
     params = json.loads((out / "params.json").read_text())
     assert params["spec"]["rotation"] == 0 and params["image"]["index"] == 0
     assert all(s["keras"]["angle"] == 0 and s["torch"]["scale_x"] == 1 for s in params["samples"])
@@ -39,14 +60,32 @@ def test_preset_none_writes_the_source_image_in_both(tmp_path, real_data):
 
 def test_spec_file_writes_n_augmented_images_and_their_draws(tmp_path, real_data):
     spec = tmp_path / "spec.json"
-    spec.write_text('{"rotation": 25, "zoom": 0.15, "horizontal_flip": true, "fill_mode": "constant"}')
+    spec.write_text(
+        '{"rotation": 25, "zoom": 0.15, "horizontal_flip": true, "fill_mode": "constant"}'
+    )
     out = tmp_path / "talk"
-    result = run("--spec", str(spec), "--source", str(real_data), "--index", "5", "--n", "5", "--seed", "7",
-                 "--size", "64", "--out", str(out))
+    result = run(
+        "--spec",
+        str(spec),
+        "--source",
+        str(real_data),
+        "--index",
+        "5",
+        "--n",
+        "5",
+        "--seed",
+        "7",
+        "--size",
+        "64",
+        "--out",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     params = json.loads((out / "params.json").read_text())
     assert params["image"]["index"] == 5 and params["seed"] == 7 and len(params["samples"]) == 5
-    assert {abs(s[f]["angle"]) <= 25 for s in params["samples"] for f in ("keras", "torch")} == {True}
+    assert {abs(s[f]["angle"]) <= 25 for s in params["samples"] for f in ("keras", "torch")} == {
+        True
+    }
     source = np.asarray(Image.open(out / "source.png"))
     for framework in ("keras", "torch"):
         images = pngs(out / framework)

@@ -11,21 +11,43 @@ from pipeline.augment.preview import builders
 from pipeline.augment.spec import PRESETS, AugmentSpec
 from pipeline.augment.stats import DatasetStats
 
-pytestmark = pytest.mark.filterwarnings("ignore:Please import `affine_transform`:DeprecationWarning")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Please import `affine_transform`:DeprecationWarning"
+)
 
 STATS = DatasetStats(mean=0.4821, std=0.2374, images=100, rescale=1 / 255)
 SPECS = [
     *PRESETS.values(),
-    AugmentSpec(width_shift=0.05, height_shift=0.2, fill_mode="constant", fill_constant=128, interpolation="nearest"),
+    AugmentSpec(
+        width_shift=0.05,
+        height_shift=0.2,
+        fill_mode="constant",
+        fill_constant=128,
+        interpolation="nearest",
+    ),
     AugmentSpec(rotation=15, shear=8, vertical_flip=True, normalization="per_sample"),
     AugmentSpec(zoom=0.3, brightness=(0.5, 1.5), normalization="per_dataset"),
     AugmentSpec(rotation=5, rescale=1.0),
     AugmentSpec(rotation=5, rescale=0.5, fill_mode="wrap"),
 ]
-IDG_ATTRIBUTES = ("rotation_range", "width_shift_range", "height_shift_range", "shear_range", "zoom_range",
-                  "brightness_range", "horizontal_flip", "vertical_flip", "fill_mode", "cval", "interpolation_order",
-                  "rescale", "samplewise_center", "samplewise_std_normalization", "featurewise_center",
-                  "featurewise_std_normalization")
+IDG_ATTRIBUTES = (
+    "rotation_range",
+    "width_shift_range",
+    "height_shift_range",
+    "shear_range",
+    "zoom_range",
+    "brightness_range",
+    "horizontal_flip",
+    "vertical_flip",
+    "fill_mode",
+    "cval",
+    "interpolation_order",
+    "rescale",
+    "samplewise_center",
+    "samplewise_std_normalization",
+    "featurewise_center",
+    "featurewise_std_normalization",
+)
 
 
 def stats_for(spec):
@@ -44,10 +66,13 @@ def test_generated_keras_code_builds_the_same_generator(spec, image):
     generated, built = namespace["datagen"], builders(spec, stats_for(spec))[0]
     for name in IDG_ATTRIBUTES:
         assert getattr(generated, name) == getattr(built, name) or (
-            not getattr(generated, name) and not getattr(built, name)), name
+            not getattr(generated, name) and not getattr(built, name)
+        ), name
     params = keras_builder.draw_params(built, image.shape, 3, seed=1)
     for p in params:
-        np.testing.assert_array_equal(keras_builder.augment(generated, image, p), keras_builder.augment(built, image, p))
+        np.testing.assert_array_equal(
+            keras_builder.augment(generated, image, p), keras_builder.augment(built, image, p)
+        )
     assert namespace["train_batches"][0][0].shape == (1, 48, 48, 1)
 
 
@@ -67,7 +92,11 @@ def test_generated_torch_code_gives_the_same_tensors(spec, image):
 
 def test_code_mentions_only_what_differs_from_the_defaults():
     code = keras_code(AugmentSpec.preset("talk"))
-    assert "rotation_range=30.0" in code and "zoom_range=0.2" in code and "horizontal_flip=True" in code
+    assert (
+        "rotation_range=30.0" in code
+        and "zoom_range=0.2" in code
+        and "horizontal_flip=True" in code
+    )
     assert "fill_mode" not in code and "vertical_flip" not in code and "rescale=1 / 255" in code
     assert "scale=(1 / 1.2, 1 / 0.8)" in torch_code(AugmentSpec.preset("talk"))
     assert "swapped on purpose" in keras_code(AugmentSpec(width_shift=0.1, height_shift=0.2))

@@ -13,13 +13,24 @@ from pipeline.augment import keras_builder, torch_builder
 from pipeline.augment.preview import builders
 from pipeline.augment.spec import AugmentSpec
 
-pytestmark = pytest.mark.filterwarnings("ignore:Please import `affine_transform`:DeprecationWarning")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Please import `affine_transform`:DeprecationWarning"
+)
 
 SIZE = 64
 DRAWS = 3000
 ALPHA = 1e-4
-SPEC = AugmentSpec(rotation=30, width_shift=0.1, height_shift=0.25, shear=12, zoom=0.2,
-                   brightness=(0.6, 1.3), horizontal_flip=True, vertical_flip=True, fill_mode="constant")
+SPEC = AugmentSpec(
+    rotation=30,
+    width_shift=0.1,
+    height_shift=0.25,
+    shear=12,
+    zoom=0.2,
+    brightness=(0.6, 1.3),
+    horizontal_flip=True,
+    vertical_flip=True,
+    fill_mode="constant",
+)
 
 
 def uniform(low, high):
@@ -51,7 +62,9 @@ def assert_follows(values, cdf):
 
 def test_keras_draws_follow_the_spec(keras_draws):
     assert_follows(column(keras_draws, "angle"), uniform(-30, 30))
-    assert_follows(column(keras_draws, "shift_x"), uniform(-0.1 * SIZE, 0.1 * SIZE))  # width shift is horizontal
+    assert_follows(
+        column(keras_draws, "shift_x"), uniform(-0.1 * SIZE, 0.1 * SIZE)
+    )  # width shift is horizontal
     assert_follows(column(keras_draws, "shift_y"), uniform(-0.25 * SIZE, 0.25 * SIZE))
     assert_follows(column(keras_draws, "shear"), uniform(-12, 12))
     zoom_x, zoom_y = 1 / column(keras_draws, "scale_x"), 1 / column(keras_draws, "scale_y")
@@ -94,7 +107,9 @@ def test_flips_are_fair_coins(framework, keras_draws, torch_draws):
 def test_the_checks_reject_a_wrong_range(keras_draws, torch_draws):
     """The same checks fail for a distribution the spec did not ask for: they can fail."""
     assert stats.kstest(column(keras_draws, "angle"), uniform(-25, 25)).pvalue < 1e-9
-    assert stats.kstest(column(torch_draws, "scale_x"), uniform(0.8, 1.2)).pvalue < 1e-9  # Keras' range, not torch's
+    assert (
+        stats.kstest(column(torch_draws, "scale_x"), uniform(0.8, 1.2)).pvalue < 1e-9
+    )  # Keras' range, not torch's
     with pytest.raises(AssertionError):
         assert_whole_pixel_shifts(column(torch_draws, "shift_x"), 0.12 * SIZE)
 
@@ -103,9 +118,14 @@ def test_off_parameters_draw_nothing():
     spec = AugmentSpec(rotation=20)
     generator, transform = builders(spec)
     image = np.zeros((SIZE, SIZE), np.uint8)
-    keras = [keras_builder.to_draw(p) for p in keras_builder.draw_params(generator, (SIZE, SIZE), 50, seed=0)]
+    keras = [
+        keras_builder.to_draw(p)
+        for p in keras_builder.draw_params(generator, (SIZE, SIZE), 50, seed=0)
+    ]
     torch = [d for _, d in torch_builder.augment_many(transform, image, 50, seed=0)]
     for draws in (keras, torch):
-        assert all(d.shift_x == d.shift_y == d.shear == 0 and d.scale_x == d.scale_y == 1 for d in draws)
+        assert all(
+            d.shift_x == d.shift_y == d.shear == 0 and d.scale_x == d.scale_y == 1 for d in draws
+        )
         assert not any(d.flip_h or d.flip_v or d.brightness for d in draws)
         assert len({d.angle for d in draws}) == 50

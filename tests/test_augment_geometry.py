@@ -16,11 +16,16 @@ from pipeline.augment.spec import FIELDS, AugmentSpec
 from pipeline.augment.stats import DatasetStats
 from pipeline.data.images import read_grayscale
 
-pytestmark = pytest.mark.filterwarnings("ignore:Please import `affine_transform`:DeprecationWarning")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Please import `affine_transform`:DeprecationWarning"
+)
 
 SIZE = 96
 CENTRE = (SIZE - 1) / 2
-MARKER = (CENTRE + 12, CENTRE - 16)  # (x, y) of a small bright square, right of and above the centre
+MARKER = (
+    CENTRE + 12,
+    CENTRE - 16,
+)  # (x, y) of a small bright square, right of and above the centre
 
 
 @pytest.fixture
@@ -34,7 +39,7 @@ def pattern():
     """Black, with a 4 x 4 white square centred on MARKER."""
     image = np.zeros((SIZE, SIZE), np.uint8)
     x, y = (round(v - 1.5) for v in MARKER)
-    image[y:y + 4, x:x + 4] = 255
+    image[y : y + 4, x : x + 4] = 255
     return image
 
 
@@ -70,7 +75,10 @@ def test_flips_are_exact_mirrors_in_both(xray):
     for framework in ("keras", "torch"):
         outputs, draws = getattr(preview, framework), getattr(preview, f"{framework}_draws")
         reference = getattr(identity, framework)[0]
-        assert {d.flip_h for d in draws} == {True, False} and {d.flip_v for d in draws} == {True, False}
+        assert {d.flip_h for d in draws} == {True, False} and {d.flip_v for d in draws} == {
+            True,
+            False,
+        }
         for output, draw in zip(outputs, draws):
             expected = reference[:, ::-1] if draw.flip_h else reference
             expected = expected[::-1] if draw.flip_v else expected
@@ -83,8 +91,10 @@ def test_a_known_rotation_lands_where_expected_in_both(pattern, angle):
     theta = math.radians(angle)
     dx, dy = MARKER[0] - CENTRE, MARKER[1] - CENTRE
     # counter-clockwise on screen, where y points down
-    expected = (CENTRE + dx * math.cos(theta) + dy * math.sin(theta),
-                CENTRE - dx * math.sin(theta) + dy * math.cos(theta))
+    expected = (
+        CENTRE + dx * math.cos(theta) + dy * math.sin(theta),
+        CENTRE - dx * math.sin(theta) + dy * math.cos(theta),
+    )
     for apply in (keras_apply, torch_apply):
         landed = centre_of_mass(to_pixels(apply(spec, pattern, Draw(angle=angle)), spec))
         assert math.dist(landed, expected) < 1.0, (apply.__name__, landed, expected)
@@ -125,7 +135,9 @@ def test_drawn_parameters_say_where_the_image_went(pattern):
     spec = AugmentSpec.preset("talk").replace(fill_mode="constant")
     preview = make_preview(spec, pattern, 16, seed=11)
     for framework in ("keras", "torch"):
-        for output, draw in zip(getattr(preview, framework), getattr(preview, f"{framework}_draws")):
+        for output, draw in zip(
+            getattr(preview, framework), getattr(preview, f"{framework}_draws")
+        ):
             landed = centre_of_mass(to_pixels(output, spec))
             assert math.dist(landed, predicted_position(draw, framework)) < 1.0, (framework, draw)
 
@@ -148,28 +160,44 @@ def test_keras_replaying_torch_draws_matches_without_shear(xray):
     preview = make_preview(spec, xray, 8, seed=2)
     for torch_output, keras_output in zip(preview.torch, preview.replay):
         gap = np.abs(to_pixels(torch_output, spec).astype(int) - to_pixels(keras_output, spec))
-        assert gap.mean() < 1.0 and np.percentile(gap, 99) <= 2 and (gap > 2).mean() < 0.015, gap.mean()
+        assert gap.mean() < 1.0 and np.percentile(gap, 99) <= 2 and (gap > 2).mean() < 0.015, (
+            gap.mean()
+        )
 
 
 def test_shear_is_the_difference_that_remains(xray):
     spec = AugmentSpec(shear=20, fill_mode="constant")
     preview = make_preview(spec, xray, 8, seed=4)
-    gaps = [np.abs(to_pixels(t, spec).astype(int) - to_pixels(k, spec)).mean()
-            for t, k, d in zip(preview.torch, preview.replay, preview.torch_draws) if abs(d.shear) > 10]
+    gaps = [
+        np.abs(to_pixels(t, spec).astype(int) - to_pixels(k, spec)).mean()
+        for t, k, d in zip(preview.torch, preview.replay, preview.torch_draws)
+        if abs(d.shear) > 10
+    ]
     assert gaps and min(gaps) > 2  # Keras' shear matrix also stretches: not the same picture
     assert next(d for d in differences(spec) if d.parameter == "shear").status == "differs"
 
 
-@pytest.mark.parametrize("changes", [
-    {"normalization": "per_sample"},
-    {"normalization": "per_dataset"},
-    {"rescale": 1.0},
-    {"rescale": 0.5, "normalization": "per_dataset"},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"normalization": "per_sample"},
+        {"normalization": "per_dataset"},
+        {"rescale": 1.0},
+        {"rescale": 0.5, "normalization": "per_dataset"},
+    ],
+)
 def test_rescale_and_normalisation_agree_between_frameworks(xray, changes):
     spec = AugmentSpec(**changes)
-    stats = DatasetStats(mean=0.47 / spec.rescale * (1 / 255), std=0.23 / spec.rescale * (1 / 255), images=1,
-                         rescale=spec.rescale) if spec.normalization == "per_dataset" else None
+    stats = (
+        DatasetStats(
+            mean=0.47 / spec.rescale * (1 / 255),
+            std=0.23 / spec.rescale * (1 / 255),
+            images=1,
+            rescale=spec.rescale,
+        )
+        if spec.normalization == "per_dataset"
+        else None
+    )
     preview = make_preview(spec, xray, 1, seed=0, stats=stats)
     keras_output, torch_output = preview.keras[0], preview.torch[0]
     np.testing.assert_allclose(keras_output, torch_output, rtol=1e-5, atol=1e-5)
@@ -206,9 +234,22 @@ def test_same_seed_same_samples_and_more_samples_keep_the_first(xray):
 
 
 def test_every_parameter_has_one_line_on_what_differs():
-    for spec in (AugmentSpec.preset("strong"), AugmentSpec(normalization="per_sample", fill_mode="reflect")):
+    for spec in (
+        AugmentSpec.preset("strong"),
+        AugmentSpec(normalization="per_sample", fill_mode="reflect"),
+    ):
         lines = differences(spec)
-        assert sorted(d.parameter for d in lines) == sorted(f.name for f in FIELDS if f.name != "fill_constant")
-    statuses = {d.parameter: d.status for d in differences(AugmentSpec(fill_mode="reflect", normalization="per_sample"))}
-    assert statuses["fill_mode"] == "not expressible" and statuses["normalization"] == "not expressible"
-    assert {d.parameter: d.status for d in differences(AugmentSpec(fill_mode="constant"))}["fill_mode"] == "close"
+        assert sorted(d.parameter for d in lines) == sorted(
+            f.name for f in FIELDS if f.name != "fill_constant"
+        )
+    statuses = {
+        d.parameter: d.status
+        for d in differences(AugmentSpec(fill_mode="reflect", normalization="per_sample"))
+    }
+    assert (
+        statuses["fill_mode"] == "not expressible"
+        and statuses["normalization"] == "not expressible"
+    )
+    assert {d.parameter: d.status for d in differences(AugmentSpec(fill_mode="constant"))}[
+        "fill_mode"
+    ] == "close"

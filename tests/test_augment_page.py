@@ -14,7 +14,9 @@ from streamlit.testing.v1 import AppTest
 
 from pipeline.augment.spec import PRESETS, AugmentSpec, load_for_training, training_spec_path
 
-pytestmark = pytest.mark.filterwarnings("ignore:Please import `affine_transform`:DeprecationWarning")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Please import `affine_transform`:DeprecationWarning"
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 HOME = str(ROOT / "dashboard" / "Home.py")
@@ -61,10 +63,14 @@ def test_page_opens_on_the_talk_preset_with_eight_samples_per_framework():
     table = drawn_table(app)
     assert len(table) == 16 and set(table["framework"]) == {"Keras", "torchvision"}
     differs = next(m.value for m in app.main.markdown if m.value.startswith("- **rotation**"))
-    assert len(differs.splitlines()) == 12  # one line per parameter (fill_constant goes with fill_mode)
+    assert (
+        len(differs.splitlines()) == 12
+    )  # one line per parameter (fill_constant goes with fill_mode)
     assert "- **fill_mode** :red-badge[not expressible]" in differs  # talk: nearest fill
     codes = [c.value for c in app.main.code]
-    assert any("rotation_range=30.0" in c for c in codes) and any("v2.RandomAffine(" in c for c in codes)
+    assert any("rotation_range=30.0" in c for c in codes) and any(
+        "v2.RandomAffine(" in c for c in codes
+    )
 
 
 def test_preset_change_sets_every_widget():
@@ -107,7 +113,9 @@ def test_redraw_draws_new_parameters_and_the_same_seed_repeats():
 def test_spec_upload_applies_a_good_file_and_names_the_field_of_a_bad_one():
     app = open_page()
     good = AugmentSpec(rotation=12, vertical_flip=True, fill_mode="constant", fill_constant=40)
-    app.file_uploader(key="aug_spec_upload").set_value(("mine.json", good.to_json().encode(), "application/json"))
+    app.file_uploader(key="aug_spec_upload").set_value(
+        ("mine.json", good.to_json().encode(), "application/json")
+    )
     app.run()
     assert_clean(app)
     assert app.sidebar.slider(key="aug_field_rotation").value == 12
@@ -115,10 +123,15 @@ def test_spec_upload_applies_a_good_file_and_names_the_field_of_a_bad_one():
     assert spec_caption(app).startswith(f"Spec `{good.stable_hash()}`")
     assert any("Applied `mine.json`" in s.value for s in app.success)
 
-    for content, field in ((b'{"zoom": -0.5}', "zoom"), (b'{"rotation": 30', "json"),
-                           (json.dumps({"rotation": 10, "evil": "x" * 10_000}).encode(), "evil"),
-                           (b"[" * 50_000, "json")):
-        app.file_uploader(key="aug_spec_upload").set_value(("bad.json", content, "application/json"))
+    for content, field in (
+        (b'{"zoom": -0.5}', "zoom"),
+        (b'{"rotation": 30', "json"),
+        (json.dumps({"rotation": 10, "evil": "x" * 10_000}).encode(), "evil"),
+        (b"[" * 50_000, "json"),
+    ):
+        app.file_uploader(key="aug_spec_upload").set_value(
+            ("bad.json", content, "application/json")
+        )
         app.run()
         assert_clean(app)
         errors = [e.value for e in app.error]
@@ -157,13 +170,19 @@ def test_picking_by_class_keeps_the_number_in_range():
 def test_image_upload_good_and_bad():
     app = open_page()
     app.radio(key="aug_pick").set_value("Upload").run()
-    app.file_uploader(key="aug_image_upload").set_value(("notes.png", b"not an image at all", "image/png"))
+    app.file_uploader(key="aug_image_upload").set_value(
+        ("notes.png", b"not an image at all", "image/png")
+    )
     app.run()
     assert_clean(app)
     assert any("`notes.png` cannot be used" in e.value for e in app.error)
     buffer = io.BytesIO()
-    Image.fromarray(np.random.default_rng(0).integers(0, 255, (300, 200), dtype=np.uint8)).save(buffer, "PNG")
-    app.file_uploader(key="aug_image_upload").set_value(("xray.png", buffer.getvalue(), "image/png"))
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (300, 200), dtype=np.uint8)).save(
+        buffer, "PNG"
+    )
+    app.file_uploader(key="aug_image_upload").set_value(
+        ("xray.png", buffer.getvalue(), "image/png")
+    )
     app.run()
     assert_clean(app)
     assert not app.error and sample_captions(app)[0] == ["uploaded: xray.png"]
@@ -179,5 +198,9 @@ def test_per_dataset_normalisation_and_both_ways_of_computing_it():
     ways = next(t.value for t in app.main.dataframe if "way" in t.value.columns)
     assert len(ways) == 2 and abs(ways["mean"][0] - ways["mean"][1]) < 1e-5
     assert any("agree to a relative" in c.value for c in app.main.caption)
-    outputs = next(t.value for t in app.main.dataframe if "std" in t.value.columns and "framework" in t.value.columns)
+    outputs = next(
+        t.value
+        for t in app.main.dataframe
+        if "std" in t.value.columns and "framework" in t.value.columns
+    )
     assert abs(outputs["mean"][0] - outputs["mean"][1]) < 0.5  # both normalised the same way

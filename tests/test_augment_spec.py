@@ -8,8 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.augment.spec import (FIELDS, PRESETS, AugmentSpec, SpecError, load_for_training,
-                                   save_for_training, training_spec_path)
+from pipeline.augment.spec import (
+    FIELDS,
+    PRESETS,
+    AugmentSpec,
+    SpecError,
+    load_for_training,
+    save_for_training,
+    training_spec_path,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,7 +42,9 @@ def test_talk_preset_is_the_talks_generator():
 
 def test_hash_is_stable_and_sensitive():
     a = AugmentSpec(rotation=30, brightness=[0.8, 1.2])
-    b = AugmentSpec.from_dict({"brightness": (0.8, 1.2), "rotation": 30.0})  # other types, other order
+    b = AugmentSpec.from_dict(
+        {"brightness": (0.8, 1.2), "rotation": 30.0}
+    )  # other types, other order
     assert a == b and a.stable_hash() == b.stable_hash()
     assert len(a.stable_hash()) == 12
     assert a.replace(rotation=31).stable_hash() != a.stable_hash()
@@ -48,31 +57,34 @@ def test_missing_fields_take_identity_defaults():
     assert AugmentSpec.from_json('{"rotation": 10}') == AugmentSpec(rotation=10)
 
 
-@pytest.mark.parametrize("text, field", [
-    ('{"zoom": -0.1}', "zoom"),                      # negative zoom
-    ('{"zoom": 1.0}', "zoom"),                       # zooms to nothing
-    ('{"brightness": [1.3, 0.7]}', "brightness"),    # min > max
-    ('{"brightness": [0.8]}', "brightness"),
-    ('{"brightness": [0, 1]}', "brightness"),        # a factor of 0 is black
-    ('{"rotation": 181}', "rotation"),               # more than half a turn
-    ('{"rotation": "30"}', "rotation"),              # a string
-    ('{"rotation": true}', "rotation"),              # a bool is not a number here
-    ('{"rotation": 1e999}', "rotation"),             # inf
-    ('{"rotation": NaN}', "json"),
-    ('{"width_shift": 0.95}', "width_shift"),
-    ('{"horizontal_flip": 1}', "horizontal_flip"),
-    ('{"fill_mode": "mirror"}', "fill_mode"),
-    ('{"fill_constant": 12.5}', "fill_constant"),
-    ('{"fill_constant": 256}', "fill_constant"),
-    ('{"rescale": 0}', "rescale"),
-    ('{"normalization": "batch"}', "normalization"),
-    ('{"rotatoin": 30}', "rotatoin"),                # unknown key: named, not ignored
-    ('{"rotation": 10, "rotation": 20}', "rotation"),  # given twice
-    ('[1, 2]', "json"),                              # not an object
-    ('"talk"', "json"),
-    ('{"rotation": 30', "json"),                     # malformed
-    ('', "json"),
-])
+@pytest.mark.parametrize(
+    "text, field",
+    [
+        ('{"zoom": -0.1}', "zoom"),  # negative zoom
+        ('{"zoom": 1.0}', "zoom"),  # zooms to nothing
+        ('{"brightness": [1.3, 0.7]}', "brightness"),  # min > max
+        ('{"brightness": [0.8]}', "brightness"),
+        ('{"brightness": [0, 1]}', "brightness"),  # a factor of 0 is black
+        ('{"rotation": 181}', "rotation"),  # more than half a turn
+        ('{"rotation": "30"}', "rotation"),  # a string
+        ('{"rotation": true}', "rotation"),  # a bool is not a number here
+        ('{"rotation": 1e999}', "rotation"),  # inf
+        ('{"rotation": NaN}', "json"),
+        ('{"width_shift": 0.95}', "width_shift"),
+        ('{"horizontal_flip": 1}', "horizontal_flip"),
+        ('{"fill_mode": "mirror"}', "fill_mode"),
+        ('{"fill_constant": 12.5}', "fill_constant"),
+        ('{"fill_constant": 256}', "fill_constant"),
+        ('{"rescale": 0}', "rescale"),
+        ('{"normalization": "batch"}', "normalization"),
+        ('{"rotatoin": 30}', "rotatoin"),  # unknown key: named, not ignored
+        ('{"rotation": 10, "rotation": 20}', "rotation"),  # given twice
+        ("[1, 2]", "json"),  # not an object
+        ('"talk"', "json"),
+        ('{"rotation": 30', "json"),  # malformed
+        ("", "json"),
+    ],
+)
 def test_bad_specs_name_the_field(text, field):
     with pytest.raises(SpecError) as caught:
         AugmentSpec.from_json(text)
@@ -94,7 +106,9 @@ def test_hostile_json_is_refused_with_a_message():
 
 
 def test_unknown_preset_lists_the_known_ones():
-    with pytest.raises(SpecError, match="preset: unknown preset 'wild'; choose one of none, talk, light, strong"):
+    with pytest.raises(
+        SpecError, match="preset: unknown preset 'wild'; choose one of none, talk, light, strong"
+    ):
         AugmentSpec.preset("wild")
 
 
@@ -120,9 +134,12 @@ def test_training_spec_save_and_load(private_cache):
 
 
 def test_package_import_loads_no_framework():
-    code = ("import sys, pipeline.augment, pipeline.augment.preview, pipeline.augment.codegen; "
-            "print(sorted(m for m in ('torch', 'tensorflow', 'keras', 'torchvision') if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                            cwd=ROOT)
+    code = (
+        "import sys, pipeline.augment, pipeline.augment.preview, pipeline.augment.codegen; "
+        "print(sorted(m for m in ('torch', 'tensorflow', 'keras', 'torchvision') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

@@ -31,8 +31,9 @@ def test_fit_and_precomputed_agree_on_the_real_split(real_train):
 
 def test_pooled_chunks_equal_one_fit_on_everything(real_train):
     images = real_train.images[:700]
-    generator = image_data_generator_class()(featurewise_center=True, featurewise_std_normalization=True,
-                                             rescale=1 / 255)
+    generator = image_data_generator_class()(
+        featurewise_center=True, featurewise_std_normalization=True, rescale=1 / 255
+    )
     generator.fit(images[..., None])  # the whole array in memory: what fit_stats avoids
     for chunk in (700, 128, 7):  # one chunk, even chunks, an uneven last chunk
         pooled = fit_stats(iter_chunks(images, chunk), 1 / 255)
@@ -69,9 +70,15 @@ def test_batch_mix_with_and_without_balancing():
     rows = {row["class"]: row for row in batch_mix(labels, batch_size=32)}
     assert rows["NORMAL"]["per batch, plain"] == pytest.approx(32 * 1341 / 5216)
     assert rows["PNEUMONIA"]["per batch, plain"] == pytest.approx(32 * 3875 / 5216)
-    assert rows["NORMAL"]["per batch, WeightedRandomSampler"] == rows["PNEUMONIA"]["per batch, WeightedRandomSampler"] == 16
+    assert (
+        rows["NORMAL"]["per batch, WeightedRandomSampler"]
+        == rows["PNEUMONIA"]["per batch, WeightedRandomSampler"]
+        == 16
+    )
     weights = keras_class_weights(labels)
-    assert weights[0] == pytest.approx(5216 / (2 * 1341)) and weights[1] == pytest.approx(5216 / (2 * 3875))
+    assert weights[0] == pytest.approx(5216 / (2 * 1341)) and weights[1] == pytest.approx(
+        5216 / (2 * 3875)
+    )
     assert rows["NORMAL"]["share of the loss, class weights"] == pytest.approx(0.5)
 
 
@@ -80,8 +87,9 @@ def test_weighted_random_sampler_draws_the_expected_mix(real_train):
     counts = class_counts(labels)
     assert counts[1] > 2 * counts[0]  # the real split is imbalanced
     generator = torch.Generator().manual_seed(0)
-    sampler = WeightedRandomSampler(sampler_weights(labels), num_samples=20_000, replacement=True,
-                                    generator=generator)
+    sampler = WeightedRandomSampler(
+        sampler_weights(labels), num_samples=20_000, replacement=True, generator=generator
+    )
     drawn = labels[np.fromiter(iter(sampler), dtype=np.int64)]
     assert abs(drawn.mean() - 0.5) < 0.015  # about 50 : 50, as batch_mix says
     plain = np.random.default_rng(0).choice(labels, 20_000)

@@ -29,9 +29,19 @@ from tests.imagetree import kaggle_tree
 ROOT = Path(__file__).resolve().parents[1]
 HOME = str(ROOT / "dashboard" / "Home.py")
 TIMEOUT_S = 180
-TINY = dict(source="synthetic", epochs=1, img_size=32, width=0.25, batch_size=32, augment="none",
-            early_stopping_patience=0)  # as tests/test_evaluate_runs.py: one training serves both files
-ONE_THREAD = {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}  # the workers inherit it: torch on one thread
+TINY = dict(
+    source="synthetic",
+    epochs=1,
+    img_size=32,
+    width=0.25,
+    batch_size=32,
+    augment="none",
+    early_stopping_patience=0,
+)  # as tests/test_evaluate_runs.py: one training serves both files
+ONE_THREAD = {
+    "OMP_NUM_THREADS": "1",
+    "PYTHONPATH": str(ROOT),
+}  # the workers inherit it: torch on one thread
 
 
 def session(page: str | None = None) -> AppTest:
@@ -57,6 +67,7 @@ def captions(app: AppTest) -> str:
 
 # ---- the data source ----
 
+
 def test_one_sessions_source_switch_leaves_another_session_on_the_demo(tmp_path):
     hospital = kaggle_tree(tmp_path / "hospital", per_class=(5, 15), broken=False)
     demo = summarize("synthetic")
@@ -68,7 +79,10 @@ def test_one_sessions_source_switch_leaves_another_session_on_the_demo(tmp_path)
 
     assert metrics(a)["NORMAL : PNEUMONIA"] == "5 : 15" and str(hospital) in active_caption(a)
     assert metrics(b)["Images"] == f"{demo['images']:,}"
-    assert metrics(b)["NORMAL : PNEUMONIA"] == f"{demo['totals']['NORMAL']:,} : {demo['totals']['PNEUMONIA']:,}"
+    assert (
+        metrics(b)["NORMAL : PNEUMONIA"]
+        == f"{demo['totals']['NORMAL']:,} : {demo['totals']['PNEUMONIA']:,}"
+    )
     assert "synthetic" in active_caption(b)
     assert b.sidebar.selectbox(key="source_kind").value == "Demo (synthetic)"
 
@@ -78,9 +92,15 @@ def test_one_sessions_source_switch_leaves_another_session_on_the_demo(tmp_path)
         assert metrics(a)["Images"] == "20", page
         assert metrics(b)["Images"] == f"{demo['images']:,}", page
 
-    b.sidebar.selectbox(key="source_kind").set_value("Folder or CSV on this machine").run()  # B opens the
-    b.sidebar.text_input(key="source_path_path").set_value(str(hospital)).run()  # folder too (cached now),
-    a.sidebar.selectbox(key="source_kind").set_value("Demo (synthetic)").run()  # while A goes back to the demo
+    b.sidebar.selectbox(key="source_kind").set_value(
+        "Folder or CSV on this machine"
+    ).run()  # B opens the
+    b.sidebar.text_input(key="source_path_path").set_value(
+        str(hospital)
+    ).run()  # folder too (cached now),
+    a.sidebar.selectbox(key="source_kind").set_value(
+        "Demo (synthetic)"
+    ).run()  # while A goes back to the demo
     b.run()
     assert metrics(a)["Images"] == f"{demo['images']:,}"
     assert metrics(b)["Images"] == "20"
@@ -114,14 +134,21 @@ def test_two_sessions_rerunning_at_the_same_moment_keep_their_own_sources(tmp_pa
 
 # ---- the Evaluation page's threshold ----
 
+
 @pytest.fixture(scope="module")
 def torch_run() -> str:
     """A finished one-epoch torch run at 32 px on the demo, through the training CLI (or the cached one)."""
     options = ["--framework", "torch", "--preset", "quick", "--json"]
     for name, value in TINY.items():
         options += [f"--{name.replace('_', '-')}", str(value)]
-    done = subprocess.run([sys.executable, "-m", "pipeline.train", *options], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600, env={**os.environ, **ONE_THREAD})
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.train", *options],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **ONE_THREAD},
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout)["run_id"]
 
@@ -129,7 +156,9 @@ def torch_run() -> str:
 def evaluation(run_id: str) -> AppTest:
     app = session("views/evaluation.py")
     app.selectbox(key="evaluation_run").set_value(run_id).run()
-    assert not app.exception and not app.main.error, [e.value for e in [*app.exception, *app.main.error]]
+    assert not app.exception and not app.main.error, [
+        e.value for e in [*app.exception, *app.main.error]
+    ]
     return app
 
 
@@ -186,11 +215,22 @@ print(json.dumps(wait(outcome.run, poll_s=0.3)), flush=True)
 @pytest.mark.usefixtures("no_run_left_behind")
 def test_two_configs_triggered_at_the_same_moment_queue_and_both_finish(tmp_path):
     """Two people press Train with different settings at once: one trains, the other waits its turn."""
-    configs = [TrainConfig.from_preset("quick", framework="torch", seed=seed, **TINY) for seed in (401, 402)]
+    configs = [
+        TrainConfig.from_preset("quick", framework="torch", seed=seed, **TINY)
+        for seed in (401, 402)
+    ]
     gate = tmp_path / "go"
     env = {**os.environ, **ONE_THREAD}
-    children = [subprocess.Popen([sys.executable, "-c", RACER, config.to_json(), str(gate)], cwd=ROOT, env=env,
-                                 stdout=subprocess.PIPE, text=True) for config in configs]
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, config.to_json(), str(gate)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for config in configs
+    ]
     try:
         time.sleep(3)  # both have imported and wait at the gate
         gate.touch()

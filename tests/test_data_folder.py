@@ -25,7 +25,14 @@ def test_broken_files_are_skipped_and_listed(tmp_path):
     summary = summarize(str(tmp_path / "xr"), size=32)
     assert summary["totals"] == {"NORMAL": 6, "PNEUMONIA": 18}
     listed = reasons(summary)
-    assert set(listed) == {".DS_Store", "empty.jpeg", "page.jpeg", "notes.txt", "truncated.jpeg", "stray.jpeg"}
+    assert set(listed) == {
+        ".DS_Store",
+        "empty.jpeg",
+        "page.jpeg",
+        "notes.txt",
+        "truncated.jpeg",
+        "stray.jpeg",
+    }
     assert "0 bytes" in listed["empty.jpeg"]
     assert "not an image" in listed["page.jpeg"]
     assert "outside the class folders" in listed["stray.jpeg"]
@@ -44,7 +51,9 @@ def test_missing_splits_are_carved_by_patient_and_reproducible(tmp_path):
     first = open_source(str(tmp_path / "xr")).scan()
     second = open_source(str(tmp_path / "xr")).scan()
     assert [r.split for r in first.records] == [r.split for r in second.records]
-    by_split = {s: {r.patient for r in first.records if r.split == s} for s in ("train", "val", "test")}
+    by_split = {
+        s: {r.patient for r in first.records if r.split == s} for s in ("train", "val", "test")
+    }
     assert not (by_split["train"] & by_split["val"]) and not (by_split["train"] & by_split["test"])
     assert not (by_split["val"] & by_split["test"])
     for split in ("val", "test"):
@@ -79,11 +88,14 @@ def test_empty_class_is_noted_not_fatal(tmp_path):
     assert any("NORMAL has no images" in note for note in scan.notes)
 
 
-@pytest.mark.parametrize("make, expected", [
-    (lambda p: p / "missing", "does not exist"),
-    (lambda p: (p / "file.txt").write_text("x") and p / "file.txt", "not a folder"),
-    (lambda p: (p / "a").mkdir() or (p / "b").mkdir() or p, "No recognisable layout"),
-])
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda p: p / "missing", "does not exist"),
+        (lambda p: (p / "file.txt").write_text("x") and p / "file.txt", "not a folder"),
+        (lambda p: (p / "a").mkdir() or (p / "b").mkdir() or p, "No recognisable layout"),
+    ],
+)
 def test_unusable_paths_say_what_is_expected(tmp_path, make, expected):
     with pytest.raises(SourceError, match=expected) as info:
         open_source(str(make(tmp_path))).scan()
@@ -119,7 +131,10 @@ def test_images_are_grayscale_resized_whatever_their_mode(tmp_path):
     write_image(root / "PNEUMONIA" / "person1_virus_1.png", 3, "PNG", "I;16")
     write_image(root / "PNEUMONIA" / "person2_virus_2.png", 4, "PNG", "L")
     arrays = load_split(str(tmp_path / "xr"), "train", 24)
-    val, test = load_split(str(tmp_path / "xr"), "val", 24), load_split(str(tmp_path / "xr"), "test", 24)
+    val, test = (
+        load_split(str(tmp_path / "xr"), "val", 24),
+        load_split(str(tmp_path / "xr"), "test", 24),
+    )
     assert len(arrays) + len(val) + len(test) == 4
     everything = np.concatenate([arrays.images, val.images, test.images])
     assert everything.shape[1:] == (24, 24)
@@ -132,15 +147,17 @@ def test_csv_flat_form_round_trip(tmp_path):
     out = tmp_path / "flat" / "labels.csv"
     export_csv(scan, out)
     again = open_source(str(out)).scan()
-    assert sorted((r.origin, r.label, r.split, r.patient) for r in again.records) == \
-        sorted((r.origin, r.label, r.split, r.patient) for r in scan.records)
+    assert sorted((r.origin, r.label, r.split, r.patient) for r in again.records) == sorted(
+        (r.origin, r.label, r.split, r.patient) for r in scan.records
+    )
 
 
 def test_csv_bad_rows_are_listed(tmp_path):
     write_image(tmp_path / "imgs" / "a.jpeg", 1)
     write_image(tmp_path / "imgs" / "b.jpeg", 2)
     (tmp_path / "imgs" / "labels.csv").write_text(
-        "filename,label\na.jpeg,NORMAL\nb.jpeg,pneumonia\nc.jpeg,NORMAL\na.jpeg,cat\n")
+        "filename,label\na.jpeg,NORMAL\nb.jpeg,pneumonia\nc.jpeg,NORMAL\na.jpeg,cat\n"
+    )
     scan = open_source(str(tmp_path / "imgs")).scan()
     assert len(scan.records) == 2
     problems = [s.reason for s in scan.skipped]
@@ -161,8 +178,13 @@ def test_undecodable_file_names_keep_json_valid(tmp_path):
         handle.write(Path(root / "train" / "NORMAL").iterdir().__next__().read_bytes())
     with open(os.fsencode(root / "train" / "NORMAL") + b"/bad-\xff.txt", "wb") as handle:
         handle.write(b"x")
-    result = subprocess.run([sys.executable, "-m", "pipeline.data", "summary", "--source", str(root), "--json"],
-                            capture_output=True, cwd=ROOT, env={**os.environ}, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.data", "summary", "--source", str(root), "--json"],
+        capture_output=True,
+        cwd=ROOT,
+        env={**os.environ},
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr.decode()
     report = json.loads(result.stdout.decode("utf-8"))
     assert report["totals"] == {"NORMAL": 5, "PNEUMONIA": 8}
@@ -170,8 +192,13 @@ def test_undecodable_file_names_keep_json_valid(tmp_path):
 
 
 def test_cli_bad_source_exits_2_with_message(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "pipeline.data", "summary", "--source", str(tmp_path / "nope")],
-                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.data", "summary", "--source", str(tmp_path / "nope")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert "does not exist" in result.stderr
 
@@ -179,8 +206,22 @@ def test_cli_bad_source_exits_2_with_message(tmp_path):
 def test_cli_export_csv(tmp_path):
     root = kaggle_tree(tmp_path / "xr", per_class=(4, 8))
     out = tmp_path / "manifest.csv"
-    result = subprocess.run([sys.executable, "-m", "pipeline.data", "export-csv", "--source", str(root), "--out", str(out)],
-                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline.data",
+            "export-csv",
+            "--source",
+            str(root),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     lines = out.read_text().splitlines()
     assert lines[0] == "filename,label,split,patient"

@@ -9,8 +9,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_real_data_summary(real_data):
-    result = subprocess.run([sys.executable, "-m", "pipeline.data", "summary", "--source", str(real_data), "--json"],
-                            capture_output=True, text=True, cwd=ROOT, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.data", "summary", "--source", str(real_data), "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["totals"] == {"NORMAL": 1341, "PNEUMONIA": 3875}

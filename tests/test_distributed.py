@@ -12,8 +12,16 @@ import pytest
 from pipeline.training.config import ConfigError, TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = dict(source="synthetic", img_size=32, width=0.5, epochs=1, batch_size=32, augment="light",
-            early_stopping_patience=0, replicas=2)
+TINY = dict(
+    source="synthetic",
+    img_size=32,
+    width=0.5,
+    epochs=1,
+    batch_size=32,
+    augment="light",
+    early_stopping_patience=0,
+    replicas=2,
+)
 
 
 def _run(command: list[str], tmp_path: Path) -> dict:
@@ -30,8 +38,16 @@ def _config_file(tmp_path: Path, framework: str) -> Path:
 
 
 def _engine_args(tmp_path: Path, framework: str) -> list[str]:
-    return ["-m", "pipeline.training.distributed", "--config", str(_config_file(tmp_path, framework)),
-            "--workdir", str(tmp_path / "work"), "--result", str(tmp_path / "result.json")]
+    return [
+        "-m",
+        "pipeline.training.distributed",
+        "--config",
+        str(_config_file(tmp_path, framework)),
+        "--workdir",
+        str(tmp_path / "work"),
+        "--result",
+        str(tmp_path / "result.json"),
+    ]
 
 
 @pytest.mark.slow

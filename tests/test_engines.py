@@ -17,10 +17,18 @@ from pipeline.training.engines import common
 torch = import_torch()
 keras = import_keras()
 
-TINY = dict(source="synthetic", img_size=32, width=0.5, batch_size=32, augment="light", early_stopping_patience=0)
+TINY = dict(
+    source="synthetic",
+    img_size=32,
+    width=0.5,
+    batch_size=32,
+    augment="light",
+    early_stopping_patience=0,
+)
 
 
 # ---- config ----
+
 
 def test_presets_are_valid_and_differ_where_they_should():
     for name in PRESETS:
@@ -32,8 +40,15 @@ def test_presets_are_valid_and_differ_where_they_should():
 
 
 def test_json_round_trip_keeps_every_field():
-    config = TrainConfig.from_preset("full", framework="keras", source="/data/x", optimizer="adamw",
-                                     weight_decay=0.01, augment=AugmentSpec.preset("strong"), replicas=2)
+    config = TrainConfig.from_preset(
+        "full",
+        framework="keras",
+        source="/data/x",
+        optimizer="adamw",
+        weight_decay=0.01,
+        augment=AugmentSpec.preset("strong"),
+        replicas=2,
+    )
     text = config.to_json()
     assert TrainConfig.from_json(text) == config
     assert json.loads(text)["augment"]["rotation"] == 30.0
@@ -42,33 +57,38 @@ def test_json_round_trip_keeps_every_field():
 def test_stable_hash_is_stable_across_processes_and_changes_with_any_field():
     config = TrainConfig.from_preset("quick", seed=7)
     code = "from pipeline.training.config import TrainConfig; print(TrainConfig.from_preset('quick', seed=7).stable_hash())"
-    other_process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    other_process = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert other_process.stdout.strip() == config.stable_hash()
     assert TrainConfig.from_json(config.to_json()).stable_hash() == config.stable_hash()
     assert config.replace(seed=8).stable_hash() != config.stable_hash()
     assert config.replace(augment="talk").stable_hash() != config.stable_hash()
 
 
-@pytest.mark.parametrize("field, value, fragment", [
-    ("framework", "jax", "expected one of keras, torch"),
-    ("source", " ", "empty"),
-    ("img_size", 16, "outside the allowed range [32, 512]"),
-    ("img_size", 64.0, "whole number"),
-    ("epochs", 0, "outside the allowed range"),
-    ("batch_size", 1, "outside the allowed range"),
-    ("optimizer", "adagrad", "expected one of adam"),
-    ("learning_rate", -0.1, "outside the allowed range"),
-    ("learning_rate", float("nan"), "finite"),
-    ("weight_decay", 0.01, "only with optimizer adamw"),
-    ("lr_schedule", "linear", "expected one of constant, cosine, plateau"),
-    ("early_stopping_patience", -1, "outside the allowed range"),
-    ("class_balancing", "oversample", "expected one of none, class_weight, sampler"),
-    ("seed", -3, "outside the allowed range"),
-    ("device", "tpu", "expected one of auto, cpu, gpu"),
-    ("mixed_precision", "yes", "true or false"),
-    ("width", 0, "outside the allowed range"),
-    ("replicas", 0, "outside the allowed range"),
-])
+@pytest.mark.parametrize(
+    "field, value, fragment",
+    [
+        ("framework", "jax", "expected one of keras, torch"),
+        ("source", " ", "empty"),
+        ("img_size", 16, "outside the allowed range [32, 512]"),
+        ("img_size", 64.0, "whole number"),
+        ("epochs", 0, "outside the allowed range"),
+        ("batch_size", 1, "outside the allowed range"),
+        ("optimizer", "adagrad", "expected one of adam"),
+        ("learning_rate", -0.1, "outside the allowed range"),
+        ("learning_rate", float("nan"), "finite"),
+        ("weight_decay", 0.01, "only with optimizer adamw"),
+        ("lr_schedule", "linear", "expected one of constant, cosine, plateau"),
+        ("early_stopping_patience", -1, "outside the allowed range"),
+        ("class_balancing", "oversample", "expected one of none, class_weight, sampler"),
+        ("seed", -3, "outside the allowed range"),
+        ("device", "tpu", "expected one of auto, cpu, gpu"),
+        ("mixed_precision", "yes", "true or false"),
+        ("width", 0, "outside the allowed range"),
+        ("replicas", 0, "outside the allowed range"),
+    ],
+)
 def test_impossible_values_get_a_message_naming_the_field(field, value, fragment):
     with pytest.raises(ConfigError) as caught:
         TrainConfig.from_preset("quick", **{field: value}).validate()
@@ -97,6 +117,7 @@ def test_bad_json_and_bad_augmentation_name_the_field():
 
 # ---- what both engines share ----
 
+
 def test_epoch_order_shuffles_balances_and_shards():
     labels = np.array([0] * 25 + [1] * 75)
     config = TrainConfig(batch_size=10, class_balancing="sampler", seed=3)
@@ -106,23 +127,32 @@ def test_epoch_order_shuffles_balances_and_shards():
     shuffled = common.EpochOrder(labels, config.replace(class_balancing="none"))
     assert sorted(shuffled.epoch(0).ravel()) == list(range(100))
     assert not np.array_equal(shuffled.epoch(0), shuffled.epoch(1))
-    halves = [common.EpochOrder(labels, config.replace(class_balancing="none"), rank, 2).epoch(4) for rank in (0, 1)]
+    halves = [
+        common.EpochOrder(labels, config.replace(class_balancing="none"), rank, 2).epoch(4)
+        for rank in (0, 1)
+    ]
     assert halves[0].shape == (10, 5)
     assert np.array_equal(np.concatenate(halves, axis=1), shuffled.epoch(4))
 
 
 def test_schedule_and_early_stopping():
-    cosine = common.Schedule(TrainConfig(learning_rate=0.1, epochs=2, lr_schedule="cosine"), steps_per_epoch=5)
+    cosine = common.Schedule(
+        TrainConfig(learning_rate=0.1, epochs=2, lr_schedule="cosine"), steps_per_epoch=5
+    )
     assert cosine.rate(0, 0) == pytest.approx(0.1)
     assert cosine.rate(1, 0) == pytest.approx(0.05)
     assert cosine.rate(1, 4) < 0.003
-    plateau = common.Schedule(TrainConfig(learning_rate=0.1, lr_schedule="plateau"), steps_per_epoch=5)
+    plateau = common.Schedule(
+        TrainConfig(learning_rate=0.1, lr_schedule="plateau"), steps_per_epoch=5
+    )
     for loss in (0.5, 0.6, 0.55):
         plateau.end_epoch(loss)
     assert plateau.rate(3, 0) == pytest.approx(0.05)
 
     stopping = common.EarlyStopping(patience=2)
-    improved = [stopping.update(epoch, auc) for epoch, auc in enumerate([0.7, 0.8, 0.79, 0.8], start=1)]
+    improved = [
+        stopping.update(epoch, auc) for epoch, auc in enumerate([0.7, 0.8, 0.79, 0.8], start=1)
+    ]
     assert improved == [True, True, False, False]
     assert stopping.should_stop and stopping.best_epoch == 2
     assert not common.EarlyStopping(patience=0).should_stop
@@ -133,7 +163,9 @@ def test_binary_metrics_and_youden_threshold():
     metrics = common.binary_metrics(labels, np.array([0.1, 0.2, 0.7, 0.6, 0.8, 0.9]))
     assert metrics["auc"] == pytest.approx(8 / 9)
     assert metrics["accuracy"] == pytest.approx(5 / 6)
-    assert metrics["threshold"] == pytest.approx(0.6)  # first threshold with all positives and 2 of 3 negatives
+    assert metrics["threshold"] == pytest.approx(
+        0.6
+    )  # first threshold with all positives and 2 of 3 negatives
     assert (metrics["sensitivity"], metrics["specificity"]) == (1.0, pytest.approx(2 / 3))
     assert metrics["loss"] == pytest.approx(-np.mean(np.log([0.9, 0.8, 0.3, 0.6, 0.8, 0.9])))
 
@@ -149,18 +181,33 @@ def test_validation_inputs_match_what_both_augmenters_give_without_randomness(no
     stats = DatasetStats(mean=0.4, std=0.2, images=3, rescale=spec.rescale)
     ours = common.eval_inputs(images, spec, stats)
     transform = build_torch_transform(spec, stats)
-    theirs = torch.stack([transform(torch.from_numpy(image)[None]) for image in images])[:, 0].numpy()
+    theirs = torch.stack([transform(torch.from_numpy(image)[None]) for image in images])[
+        :, 0
+    ].numpy()
     np.testing.assert_allclose(ours, theirs, atol=1e-5)
     generator = build_image_data_generator(spec, stats)
-    keras_side = np.stack([generator.standardize(image[..., None].astype(np.float32))[..., 0] for image in images])
+    keras_side = np.stack(
+        [generator.standardize(image[..., None].astype(np.float32))[..., 0] for image in images]
+    )
     np.testing.assert_allclose(ours, keras_side, atol=1e-5)
 
 
 # ---- the engines, really training ----
 
 STEP_KEYS = {"event", "epoch", "epochs", "step", "steps"}
-EPOCH_KEYS = {"event", "epoch", "epochs", "train_loss", "train_accuracy", "train_auc", "val_loss", "val_accuracy",
-              "val_auc", "seconds", "images_per_s"}
+EPOCH_KEYS = {
+    "event",
+    "epoch",
+    "epochs",
+    "train_loss",
+    "train_accuracy",
+    "train_auc",
+    "val_loss",
+    "val_accuracy",
+    "val_auc",
+    "seconds",
+    "images_per_s",
+}
 
 
 @pytest.mark.slow
@@ -174,12 +221,17 @@ def test_engine_trains_reports_and_writes_weights_that_reload(framework, balanci
     epochs = [e for e in events if e["event"] == "epoch"]
     assert steps and all(STEP_KEYS <= set(e) and e["steps"] == 1200 // 32 for e in steps)
     assert [e["epoch"] for e in epochs] == [1, 2] and all(EPOCH_KEYS <= set(e) for e in epochs)
-    assert all(0 <= e["val_auc"] <= 1 and e["images_per_s"] > 0 and math.isfinite(e["train_loss"]) for e in epochs)
+    assert all(
+        0 <= e["val_auc"] <= 1 and e["images_per_s"] > 0 and math.isfinite(e["train_loss"])
+        for e in epochs
+    )
 
     assert outcome["history"] == [{k: v for k, v in e.items() if k != "event"} for e in epochs]
     assert set(outcome["timings"]) >= {"seconds_per_epoch", "images_per_s", "total_seconds"}
     assert outcome["device"]["type"] == "cpu" and outcome["device"]["name"]
-    assert outcome["parameters"] == (_torch_parameters(config) if framework == "torch" else _keras_parameters(config))
+    assert outcome["parameters"] == (
+        _torch_parameters(config) if framework == "torch" else _keras_parameters(config)
+    )
     val = outcome["val"]
     assert val["images"] == 200 and 0 <= val["threshold"] <= 1
 
@@ -189,7 +241,9 @@ def test_engine_trains_reports_and_writes_weights_that_reload(framework, balanci
     assert val["auc"] == pytest.approx(epochs[best - 1]["val_auc"], abs=1e-9)
     assert sorted(p.name for p in tmp_path.iterdir()) == [outcome["weights"]]
     reloaded = _reload_and_predict(framework, tmp_path / outcome["weights"], config)
-    assert common.binary_metrics(reloaded[1], reloaded[0])["auc"] == pytest.approx(val["auc"], abs=1e-6)
+    assert common.binary_metrics(reloaded[1], reloaded[0])["auc"] == pytest.approx(
+        val["auc"], abs=1e-6
+    )
 
 
 @pytest.mark.slow
@@ -202,8 +256,12 @@ def test_engine_stops_when_asked_and_writes_nothing(framework, tmp_path):
         return len(asked) > 3
 
     with pytest.raises(Cancelled, match="cancelled in epoch 1, step 4"):
-        common_engine(framework).train(TrainConfig(framework=framework, epochs=1, **TINY), tmp_path,
-                                       lambda event: None, should_stop)
+        common_engine(framework).train(
+            TrainConfig(framework=framework, epochs=1, **TINY),
+            tmp_path,
+            lambda event: None,
+            should_stop,
+        )
     assert not any(tmp_path.iterdir())
 
 
@@ -211,20 +269,31 @@ def test_engine_refuses_a_gpu_it_does_not_have(tmp_path):
     if torch.cuda.is_available() or torch.backends.mps.is_available():
         pytest.skip("this machine has a GPU")
     with pytest.raises(ConfigError, match="^device: no GPU that torch can use"):
-        common_engine("torch").train(TrainConfig(device="gpu", **TINY), tmp_path, print, lambda: False)
+        common_engine("torch").train(
+            TrainConfig(device="gpu", **TINY), tmp_path, print, lambda: False
+        )
 
 
 @pytest.mark.slow
 def test_both_frameworks_learn_the_real_images(real_data, tmp_path):
     """One epoch at 48 px on the real training split: far better than chance on validation."""
     for framework in ("torch", "keras"):
-        config = TrainConfig(framework=framework, source=str(real_data), img_size=48, epochs=1, augment="none",
-                             early_stopping_patience=0)
-        outcome = common_engine(framework).train(config, tmp_path / framework, lambda event: None, lambda: False)
+        config = TrainConfig(
+            framework=framework,
+            source=str(real_data),
+            img_size=48,
+            epochs=1,
+            augment="none",
+            early_stopping_patience=0,
+        )
+        outcome = common_engine(framework).train(
+            config, tmp_path / framework, lambda event: None, lambda: False
+        )
         assert outcome["val"]["auc"] > 0.9, (framework, outcome["val"])
 
 
 # ---- helpers ----
+
 
 def common_engine(framework):
     from pipeline.training import engine

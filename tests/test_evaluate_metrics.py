@@ -26,7 +26,12 @@ from pipeline.evaluate.bootstrap import (
     weighted_auc,
 )
 from pipeline.evaluate.export import to_csv, to_html, to_json
-from pipeline.evaluate.metrics import classification_metrics, report_table, threshold_metrics, youden_threshold
+from pipeline.evaluate.metrics import (
+    classification_metrics,
+    report_table,
+    threshold_metrics,
+    youden_threshold,
+)
 
 
 def fixed_predictions(n=624, seed=7):
@@ -44,7 +49,9 @@ def test_metrics_equal_sklearn(threshold):
     labels, probabilities, _ = fixed_predictions()
     metrics = classification_metrics(labels, probabilities, threshold)
     predicted = (probabilities >= threshold).astype(int)
-    report = classification_report(labels, predicted, target_names=["NORMAL", "PNEUMONIA"], output_dict=True)
+    report = classification_report(
+        labels, predicted, target_names=["NORMAL", "PNEUMONIA"], output_dict=True
+    )
 
     assert metrics["accuracy"] == pytest.approx(accuracy_score(labels, predicted), abs=1e-12)
     for name in ("NORMAL", "PNEUMONIA"):
@@ -63,7 +70,9 @@ def test_metrics_equal_sklearn(threshold):
     assert metrics["specificity"] == pytest.approx(tn / (tn + fp))
     assert metrics["sensitivity"] == pytest.approx(report["PNEUMONIA"]["recall"])
     assert metrics["auc"] == pytest.approx(roc_auc_score(labels, probabilities), abs=1e-12)
-    assert metrics["average_precision"] == pytest.approx(average_precision_score(labels, probabilities), abs=1e-12)
+    assert metrics["average_precision"] == pytest.approx(
+        average_precision_score(labels, probabilities), abs=1e-12
+    )
     assert metrics["brier"] == pytest.approx(brier_score_loss(labels, probabilities), abs=1e-12)
     observed, predicted_mean = calibration_curve(labels, probabilities, n_bins=10)
     assert np.allclose(metrics["calibration"]["fraction_positive"], observed)
@@ -71,7 +80,9 @@ def test_metrics_equal_sklearn(threshold):
     assert sum(metrics["calibration"]["bin_counts"]) == len(labels)
     assert len(metrics["calibration"]["bin_counts"]) == len(observed)
     # the talk's printout is sklearn's own text
-    assert metrics["report_text"] == classification_report(labels, predicted, target_names=["NORMAL", "PNEUMONIA"])
+    assert metrics["report_text"] == classification_report(
+        labels, predicted, target_names=["NORMAL", "PNEUMONIA"]
+    )
     json.dumps(metrics, allow_nan=False)  # plain JSON, no NaN
 
 
@@ -86,8 +97,14 @@ def test_report_table_has_the_talks_layout():
 def test_threshold_is_inclusive_like_roc_curve():
     labels = np.array([0, 0, 1, 1])
     probabilities = np.array([0.2, 0.6, 0.6, 0.9])
-    assert classification_metrics(labels, probabilities, 0.6)["confusion_matrix"] == [[1, 1], [0, 2]]
-    assert classification_metrics(labels, probabilities, 0.61)["confusion_matrix"] == [[2, 0], [1, 1]]
+    assert classification_metrics(labels, probabilities, 0.6)["confusion_matrix"] == [
+        [1, 1],
+        [0, 2],
+    ]
+    assert classification_metrics(labels, probabilities, 0.61)["confusion_matrix"] == [
+        [2, 0],
+        [1, 1],
+    ]
 
 
 def test_youden_threshold_maximises_j():
@@ -98,16 +115,22 @@ def test_youden_threshold_maximises_j():
     assert metrics["sensitivity"] + metrics["specificity"] - 1 == pytest.approx(np.max(tpr - fpr))
     for other in np.unique(probabilities):  # no threshold does better
         m = threshold_metrics(labels, probabilities, other)
-        assert m["sensitivity"] + m["specificity"] <= metrics["sensitivity"] + metrics["specificity"] + 1e-12
+        assert (
+            m["sensitivity"] + m["specificity"]
+            <= metrics["sensitivity"] + metrics["specificity"] + 1e-12
+        )
 
 
-@pytest.mark.parametrize("labels, probabilities, message", [
-    ([0, 1], [0.5], "2 labels but 1"),
-    ([0, 2], [0.1, 0.2], "labels must be 0"),
-    ([0, 1], [0.1, 1.5], "between 0 and 1"),
-    ([0, 1], [0.1, float("nan")], "between 0 and 1"),
-    ([], [], "no images"),
-])
+@pytest.mark.parametrize(
+    "labels, probabilities, message",
+    [
+        ([0, 1], [0.5], "2 labels but 1"),
+        ([0, 2], [0.1, 0.2], "labels must be 0"),
+        ([0, 1], [0.1, 1.5], "between 0 and 1"),
+        ([0, 1], [0.1, float("nan")], "between 0 and 1"),
+        ([], [], "no images"),
+    ],
+)
 def test_bad_inputs_are_named(labels, probabilities, message):
     with pytest.raises(ValueError, match=message):
         classification_metrics(labels, probabilities)
@@ -186,12 +209,19 @@ def evaluation_with_hostile_names():
     labels, probabilities, _ = fixed_predictions(n=120)
     metrics = classification_metrics(labels, probabilities, 0.5)
     return {
-        "run_id": "0123456789abcdef", "framework": "torch", "trained_on": "synthetic",
-        "source": "/data/<img src=x onerror=alert(1)>", "split": "test", "img_size": 48,
-        "threshold_origin": "validation", **metrics,
+        "run_id": "0123456789abcdef",
+        "framework": "torch",
+        "trained_on": "synthetic",
+        "source": "/data/<img src=x onerror=alert(1)>",
+        "split": "test",
+        "img_size": 48,
+        "threshold_origin": "validation",
+        **metrics,
         "bootstrap": bootstrap_intervals(labels, probabilities, 0.5, resamples=200),
         "costs": {"inference_ms_per_image": 0.5, "parameters": 1000},
-        "skipped": [{"path": "/data/NORMAL/<script>x</script>.png", "reason": "not an image & <b>bad</b>"}],
+        "skipped": [
+            {"path": "/data/NORMAL/<script>x</script>.png", "reason": "not an image & <b>bad</b>"}
+        ],
     }
 
 
@@ -211,12 +241,14 @@ def test_json_and_csv_exports_hold_the_numbers():
     values = {(section, name): value for section, name, value in rows[1:]}
     assert float(values[("metric", "accuracy")]) == pytest.approx(evaluation["accuracy"])
     assert int(values[("confusion_matrix", "TP")]) == evaluation["confusion_matrix"][1][1]
-    assert float(values[("report", "PNEUMONIA recall")]) == pytest.approx(evaluation["per_class"]["PNEUMONIA"]["recall"])
+    assert float(values[("report", "PNEUMONIA recall")]) == pytest.approx(
+        evaluation["per_class"]["PNEUMONIA"]["recall"]
+    )
     assert ("bootstrap_95", "auc low") in values
 
 
 def test_csv_export_defuses_spreadsheet_formulas():
-    evaluation = {**evaluation_with_hostile_names(), "source": "=HYPERLINK(\"http://x\")"}
+    evaluation = {**evaluation_with_hostile_names(), "source": '=HYPERLINK("http://x")'}
     rows = list(csv.reader(io.StringIO(to_csv(evaluation))))
     source = next(value for section, name, value in rows if name == "source")
     assert source.startswith("'=")

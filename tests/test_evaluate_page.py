@@ -38,9 +38,17 @@ def shown_metrics(app: AppTest) -> dict[str, str]:
 
 
 def expected_metrics(evaluation: dict) -> dict[str, str]:
-    return {label: f"{evaluation[key]:.4f}" for label, key in (
-        ("Accuracy", "accuracy"), ("AUC", "auc"), ("Sensitivity", "sensitivity"), ("Specificity", "specificity"),
-        ("Average precision", "average_precision"), ("Brier score", "brier"))}
+    return {
+        label: f"{evaluation[key]:.4f}"
+        for label, key in (
+            ("Accuracy", "accuracy"),
+            ("AUC", "auc"),
+            ("Sensitivity", "sensitivity"),
+            ("Specificity", "specificity"),
+            ("Average precision", "average_precision"),
+            ("Brier score", "brier"),
+        )
+    }
 
 
 def report(app: AppTest):
@@ -55,7 +63,9 @@ def test_page_shows_the_clis_numbers_and_follows_the_threshold(runs):
     from pipeline.evaluate import evaluate, score_run
 
     scored = score_run(runs["torch"], "synthetic", "test")
-    cli = evaluate(scored)  # what `python -m pipeline.evaluate --json` prints (checked in test_evaluate_runs)
+    cli = evaluate(
+        scored
+    )  # what `python -m pipeline.evaluate --json` prints (checked in test_evaluate_runs)
     app = open_evaluation(runs["torch"])
     assert not app.error, [e.value for e in app.error]
 
@@ -72,7 +82,11 @@ def test_page_shows_the_clis_numbers_and_follows_the_threshold(runs):
     intervals = next(d.value for d in app.main.dataframe if "95% low" in d.value.columns)
     assert intervals.loc["auc", "95% low"] == pytest.approx(cli["bootstrap"]["auc"]["low"])
     assert len(app.get("plotly_chart")) >= 4  # confusion, ROC + PR, calibration, training curves
-    assert [b.label for b in app.get("download_button")] == ["Metrics (JSON)", "Metrics (CSV)", "Report (HTML)"]
+    assert [b.label for b in app.get("download_button")] == [
+        "Metrics (JSON)",
+        "Metrics (CSV)",
+        "Report (HTML)",
+    ]
 
     app.slider(key=f"evaluation_threshold_{runs['torch']}").set_value(0.2).run()
     assert shown_metrics(app) == expected_metrics(evaluate(scored, 0.2))
@@ -86,22 +100,39 @@ def test_page_shows_the_clis_numbers_and_follows_the_threshold(runs):
 
 def test_page_compares_keras_with_pytorch(runs):
     app = open_evaluation(runs["torch"])
-    newest_keras = next(run.id for run in all_runs()  # newest first; other tests may have trained one since
-                        if run.state == "finished" and run.config()["framework"] == "keras"
-                        and run.config()["source"] == "synthetic")
+    newest_keras = next(
+        run.id
+        for run in all_runs()  # newest first; other tests may have trained one since
+        if run.state == "finished"
+        and run.config()["framework"] == "keras"
+        and run.config()["source"] == "synthetic"
+    )
     compare = app.selectbox(key=f"evaluation_compare_{runs['torch']}")
     assert compare.value == newest_keras
     compare.set_value(runs["keras"]).run()  # the torch run's twin
     table = next(d.value for d in app.main.dataframe if "outside the interval" in d.value.columns)
-    for quantity in ("accuracy", "AUC", "sensitivity", "specificity", "train s/epoch", "inference ms/image (CPU)",
-                     "parameters", "training peak memory (MB)", "training device"):
+    for quantity in (
+        "accuracy",
+        "AUC",
+        "sensitivity",
+        "specificity",
+        "train s/epoch",
+        "inference ms/image (CPU)",
+        "parameters",
+        "training peak memory (MB)",
+        "training device",
+    ):
         assert quantity in table.index
     assert set(table.loc[["accuracy", "AUC"], "outside the interval"]) <= {"yes", "no"}
     assert table.loc["parameters"].iloc[0] == table.loc["parameters"].iloc[1]
 
-    app.selectbox(key="evaluation_split").set_value("val").run()  # the split the runs chose their threshold on
+    app.selectbox(key="evaluation_split").set_value(
+        "val"
+    ).run()  # the split the runs chose their threshold on
     assert not app.exception
-    assert any("chose its best epoch and its threshold on this split" in w.value for w in app.warning)
+    assert any(
+        "chose its best epoch and its threshold on this split" in w.value for w in app.warning
+    )
 
 
 def test_a_run_without_weights_gets_a_message(runs):

@@ -19,8 +19,15 @@ from pipeline.data import load_split
 from pipeline.runs import Run, runs_root, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = dict(source="synthetic", epochs=1, img_size=32, width=0.25, batch_size=32, augment="none",
-            early_stopping_patience=0)
+TINY = dict(
+    source="synthetic",
+    epochs=1,
+    img_size=32,
+    width=0.25,
+    batch_size=32,
+    augment="none",
+    early_stopping_patience=0,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -47,8 +54,14 @@ def keras_run() -> str:
 
 
 def evaluate_cli(*args: str, expect: int = 0) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "pipeline.evaluate", *args], cwd=ROOT, capture_output=True,
-                            text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.evaluate", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert result.returncode == expect, result.stderr[-3000:]
     return result
 
@@ -56,11 +69,17 @@ def evaluate_cli(*args: str, expect: int = 0) -> subprocess.CompletedProcess:
 def test_cli_json_has_the_issues_fields_and_equals_the_library(torch_run):
     from pipeline.evaluate import evaluate, score_run
 
-    printed = json.loads(evaluate_cli("--run", torch_run, "--source", "synthetic", "--split", "test", "--json").stdout)
+    printed = json.loads(
+        evaluate_cli(
+            "--run", torch_run, "--source", "synthetic", "--split", "test", "--json"
+        ).stdout
+    )
     run_result = Run(torch_run).result()
     test = load_split("synthetic", "test", 32)
 
-    assert printed["threshold"] == run_result["val"]["threshold"]  # chosen on validation, not on test
+    assert (
+        printed["threshold"] == run_result["val"]["threshold"]
+    )  # chosen on validation, not on test
     assert "validation" in printed["threshold_origin"]
     (tn, fp), (fn, tp) = printed["confusion_matrix"]
     assert tn + fp + fn + tp == len(test) == printed["n"]
@@ -78,7 +97,15 @@ def test_cli_json_has_the_issues_fields_and_equals_the_library(torch_run):
     assert "roc" not in printed  # curves only with --curves
 
     here = evaluate(score_run(torch_run, "synthetic", "test"))
-    for key in ("accuracy", "auc", "confusion_matrix", "per_class", "threshold", "bootstrap", "brier"):
+    for key in (
+        "accuracy",
+        "auc",
+        "confusion_matrix",
+        "per_class",
+        "threshold",
+        "bootstrap",
+        "brier",
+    ):
         assert here[key] == printed[key], key
 
 
@@ -100,7 +127,9 @@ def test_predict_proba_batches_resizes_and_feeds_saliency(torch_run):
     assert (loaded.framework, loaded.img_size, loaded.run_id) == ("torch", 32, torch_run)
     images = load_split("synthetic", "test", 32).images[:20]
     whole = predict_proba(loaded, images)
-    assert whole.shape == (20,) and whole.dtype == np.float64 and ((whole >= 0) & (whole <= 1)).all()
+    assert (
+        whole.shape == (20,) and whole.dtype == np.float64 and ((whole >= 0) & (whole <= 1)).all()
+    )
     assert np.allclose(predict_proba(loaded, images, batch_size=3), whole, atol=1e-6)
     assert predict_proba(loaded, images[0]).shape == (1,)
     larger = load_split("synthetic", "test", 64).images[:20]  # resized to the run's 32 px
@@ -112,13 +141,29 @@ def test_keras_scoring_and_the_keras_vs_pytorch_comparison(torch_run, keras_run,
     """One CLI call: Keras on validation at 0.5 (must equal what training measured), compared
     with PyTorch on the same images, with the HTML and CSV exports."""
     html, table = tmp_path / "report.html", tmp_path / "metrics.csv"
-    printed = json.loads(evaluate_cli("--run", keras_run, "--split", "val", "--threshold", "0.5",
-                                      "--compare", torch_run, "--json", "--html", str(html),
-                                      "--csv", str(table)).stdout)
+    printed = json.loads(
+        evaluate_cli(
+            "--run",
+            keras_run,
+            "--split",
+            "val",
+            "--threshold",
+            "0.5",
+            "--compare",
+            torch_run,
+            "--json",
+            "--html",
+            str(html),
+            "--csv",
+            str(table),
+        ).stdout
+    )
     keras_val, torch_val = Run(keras_run).result()["val"], Run(torch_run).result()["val"]
     assert printed["framework"] == "keras" and printed["n"] == keras_val["images"]
     assert printed["auc"] == pytest.approx(keras_val["auc"], abs=1e-6)
-    assert printed["accuracy"] == pytest.approx(keras_val["accuracy"], abs=1.5 / keras_val["images"])
+    assert printed["accuracy"] == pytest.approx(
+        keras_val["accuracy"], abs=1.5 / keras_val["images"]
+    )
 
     comparison = printed["comparison"]
     rows = {row["quantity"]: row for row in comparison["rows"]}
@@ -181,7 +226,9 @@ def test_corrupt_keras_weights_give_a_message(keras_run):
         shutil.rmtree(copy, ignore_errors=True)
 
 
-def test_a_run_without_a_recorded_threshold_gets_youdens_on_its_validation_split(damaged_run, torch_run):
+def test_a_run_without_a_recorded_threshold_gets_youdens_on_its_validation_split(
+    damaged_run, torch_run
+):
     from pipeline.inference import load_run_model
 
     result = json.loads((damaged_run.path / "result.json").read_text())
@@ -212,9 +259,14 @@ def test_scores_that_may_flatter_a_run_carry_a_warning(damaged_run):
     from pipeline.evaluate import evaluate, score_run
 
     assert score_run(damaged_run.id, split="test").warnings == []
-    assert "chose its best epoch and its threshold on this split" in score_run(damaged_run.id, split="val").warnings[0]
+    assert (
+        "chose its best epoch and its threshold on this split"
+        in score_run(damaged_run.id, split="val").warnings[0]
+    )
     data = json.loads((damaged_run.path / "data.json").read_text())
-    write_json(damaged_run.path / "data.json", {**data, "fingerprint": "0" * 32})  # the source changed since
+    write_json(
+        damaged_run.path / "data.json", {**data, "fingerprint": "0" * 32}
+    )  # the source changed since
     scored = score_run(damaged_run.id, split="test")
     assert any("source changed since this run trained" in w for w in scored.warnings)
     assert evaluate(scored, with_bootstrap=False)["warnings"] == scored.warnings
@@ -225,13 +277,19 @@ def test_scores_that_may_flatter_a_run_carry_a_warning(damaged_run):
 def test_unfinished_and_unknown_runs_give_a_message(damaged_run):
     from pipeline.inference import ModelLoadError, load_run_model
 
-    write_json(damaged_run.path / "status.json", {**damaged_run.status(), "status": "failed", "error": "killed"})
+    write_json(
+        damaged_run.path / "status.json",
+        {**damaged_run.status(), "status": "failed", "error": "killed"},
+    )
     with pytest.raises(ModelLoadError, match="is failed: killed"):
         load_run_model(damaged_run.id)
     with pytest.raises(ModelLoadError, match="not a run id"):
         load_run_model("not-a-run")
     result = evaluate_cli("--run", "0123456789abcdef", expect=2)
-    assert result.stderr.startswith("error: no run 0123456789abcdef") and "Traceback" not in result.stderr
+    assert (
+        result.stderr.startswith("error: no run 0123456789abcdef")
+        and "Traceback" not in result.stderr
+    )
 
 
 def test_a_source_that_cannot_be_read_gives_a_message(torch_run, tmp_path):

@@ -46,16 +46,28 @@ def copy_weights(source, target) -> None:
     for layer in target.layers:
         module = getattr(source, layer.name, None)
         if isinstance(module, torch.nn.Conv2d):
-            layer.set_weights([module.weight.detach().permute(2, 3, 1, 0).numpy(), module.bias.detach().numpy()])
+            layer.set_weights(
+                [module.weight.detach().permute(2, 3, 1, 0).numpy(), module.bias.detach().numpy()]
+            )
         elif isinstance(module, torch.nn.BatchNorm2d):
-            layer.set_weights([module.weight.detach().numpy(), module.bias.detach().numpy(),
-                               module.running_mean.numpy(), module.running_var.numpy()])
+            layer.set_weights(
+                [
+                    module.weight.detach().numpy(),
+                    module.bias.detach().numpy(),
+                    module.running_mean.numpy(),
+                    module.running_var.numpy(),
+                ]
+            )
         elif isinstance(module, torch.nn.Linear):
             weight = module.weight.detach().numpy()
             if layer.name == "dense":  # torch flattens (C, H, W), Keras (H, W, C)
                 channels = source.conv5.out_channels
                 side = int(round((weight.shape[1] / channels) ** 0.5))
-                weight = weight.reshape(-1, channels, side, side).transpose(0, 2, 3, 1).reshape(len(weight), -1)
+                weight = (
+                    weight.reshape(-1, channels, side, side)
+                    .transpose(0, 2, 3, 1)
+                    .reshape(len(weight), -1)
+                )
             layer.set_weights([weight.T, module.bias.detach().numpy()])
 
 
@@ -97,9 +109,16 @@ def test_twins_predict_the_same(twins, pixels):
 def test_keras_maps_equal_pytorch_grad_cam(twins, pixels, method, layer):
     torch_model, keras_model = twins
     compared = 0
-    for target in (1, 0):  # an untrained model's map for one class is often empty: it is lit for the other
-        torch_maps = build_explainer("torch", torch_model, torch_input, method, layer, target)(pixels)
-        keras_maps = build_explainer("keras", keras_model, keras_input, method, layer, target)(pixels)
+    for target in (
+        1,
+        0,
+    ):  # an untrained model's map for one class is often empty: it is lit for the other
+        torch_maps = build_explainer("torch", torch_model, torch_input, method, layer, target)(
+            pixels
+        )
+        keras_maps = build_explainer("keras", keras_model, keras_input, method, layer, target)(
+            pixels
+        )
 
         assert torch_maps.shape == keras_maps.shape == pixels.shape
         assert torch_maps.dtype == keras_maps.dtype == np.float32
@@ -115,7 +134,10 @@ def test_keras_maps_equal_pytorch_grad_cam(twins, pixels, method, layer):
 
 def test_one_image_in_one_map_out(twins, pixels):
     torch_model, keras_model = twins
-    for framework, model, to_input in (("torch", torch_model, torch_input), ("keras", keras_model, keras_input)):
+    for framework, model, to_input in (
+        ("torch", torch_model, torch_input),
+        ("keras", keras_model, keras_input),
+    ):
         single = build_explainer(framework, model, to_input)(pixels[0])
         assert single.shape == pixels[0].shape
 
@@ -130,7 +152,9 @@ def test_faithfulness_is_the_same_procedure_for_both(twins, pixels):
     keras_scores = faithfulness(keras_explainer, pixels[:2], maps, percentiles=(20, 80))
 
     assert torch_scores.shape == (2,)
-    np.testing.assert_allclose(keras_scores, torch_scores, atol=1e-4)  # seeded noise: the same perturbed images
+    np.testing.assert_allclose(
+        keras_scores, torch_scores, atol=1e-4
+    )  # seeded noise: the same perturbed images
 
 
 def test_the_shared_model_keeps_its_in_place_relus_and_outputs(twins, pixels):
@@ -142,7 +166,9 @@ def test_the_shared_model_keeps_its_in_place_relus_and_outputs(twins, pixels):
         after = torch_model(torch_input(pixels)).numpy()
     np.testing.assert_array_equal(before, after)
     assert torch_model.relu5.inplace and not torch_model.conv5._forward_hooks
-    assert all(parameter.requires_grad for parameter in torch_model.parameters())  # only the copy is frozen
+    assert all(
+        parameter.requires_grad for parameter in torch_model.parameters()
+    )  # only the copy is frozen
 
 
 @pytest.mark.parametrize("method", sorted(set(methods("torch")) - {"gradcam", "gradcam++"}))
@@ -161,6 +187,7 @@ def test_unknown_method_or_layer_is_refused(twins):
 
 
 # ---- scores on hand-made maps ----
+
 
 def test_top_region_and_agreement():
     ramp = np.arange(100, dtype=np.float32).reshape(10, 10) / 99
@@ -195,7 +222,9 @@ def test_pointing_game_hits_chance_and_fixed_point():
     assert game.hits.tolist() == [1, 0, 1]
     assert game.hit_rate == pytest.approx(2 / 3)
     assert game.chance == pytest.approx((1 + 1 + 16) / (3 * 64))
-    assert game.fixed_point == pytest.approx(2 / 3)  # the corner pixel is inside two of three lesions
+    assert game.fixed_point == pytest.approx(
+        2 / 3
+    )  # the corner pixel is inside two of three lesions
     with pytest.raises(ValueError, match="no image has a lesion"):
         pointing_game(heatmaps[3:], masks[3:])
 
@@ -224,37 +253,53 @@ def test_a_coarse_grid_cannot_reach_small_lesions(twins):
     # pixels); its corner cell is a plateau of 8 x 8 pixels. An 8 x 8 grid: nodes at 19|20 and
     # 27|28, corner plateaus of 4 x 4 pixels.
     masks[0, 18:30, 18:30] = True  # holds an inner peak of either grid
-    masks[1, 0:4, 0:4] = True  # a small corner lesion: a quarter of the coarse plateau, all of the fine one
+    masks[1, 0:4, 0:4] = (
+        True  # a small corner lesion: a quarter of the coarse plateau, all of the fine one
+    )
     assert reachable_hit_rate(masks, 4) == pytest.approx((1 + 0.25) / 2)
     assert reachable_hit_rate(masks, 8) == 1.0
-    maps = build_explainer("torch", twins[0], torch_input, "gradcam", "conv5")(np.zeros((3, 64, 64), np.uint8))
+    maps = build_explainer("torch", twins[0], torch_input, "gradcam", "conv5")(
+        np.zeros((3, 64, 64), np.uint8)
+    )
     assert pointing_game(maps, np.repeat(masks[:1], 3, axis=0), grid=4).reachable == 1.0
 
 
 # ---- overlay ----
+
 
 def test_overlay_opacity_and_mask_outline():
     image = np.full((8, 8), 100, np.uint8)
     heat = np.ones((8, 8), np.float32)
     assert (overlay(image, heat, 0.0) == 100).all()  # the X-ray alone
     red = overlay(image, heat, 1.0)
-    assert red.shape == (8, 8, 3) and red[0, 0, 0] > 100 and red[0, 0, 2] < 50  # jet's hot end is red
+    assert (
+        red.shape == (8, 8, 3) and red[0, 0, 0] > 100 and red[0, 0, 2] < 50
+    )  # jet's hot end is red
     mask = np.zeros((8, 8), bool)
     mask[2:6, 2:6] = True
     drawn = overlay(image, heat * 0, 0.5, mask=mask, size=32)
     assert drawn.shape == (32, 32, 3)
     border = outline(np.kron(mask, np.ones((4, 4), bool)))
-    assert (drawn[border] == MASK_COLOUR).all() and not (drawn[~border] == MASK_COLOUR).all(axis=-1).any()
+    assert (drawn[border] == MASK_COLOUR).all() and not (drawn[~border] == MASK_COLOUR).all(
+        axis=-1
+    ).any()
     with pytest.raises(ValueError, match="opacity"):
         overlay(image, heat, 1.5)
 
 
 # ---- import order: a message, never a crash ----
 
+
 def test_loading_after_tensorflow_is_an_error_not_a_segfault():
     """torch then TensorFlow (what pipeline.frameworks gives) and then torchvision/triton crashes."""
     code = "import torch, tensorflow\nimport pipeline.explain.torch_cams"
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     assert done.returncode == 1, done.stderr[-2000:]
     assert "Import pipeline.explain's methods (or torchvision) before Keras" in done.stderr

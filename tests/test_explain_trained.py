@@ -27,15 +27,32 @@ from PIL import Image
 import pipeline.explain.torch_cams  # noqa: F401  the torch stack before TensorFlow
 from pipeline.data import load_split
 from pipeline.data.images import MAX_PIXELS
-from pipeline.explain import agreement, default_layer, faithfulness, make_explainer, map_side, pointing_game
+from pipeline.explain import (
+    agreement,
+    default_layer,
+    faithfulness,
+    make_explainer,
+    map_side,
+    pointing_game,
+)
 from pipeline.explain.__main__ import main as explain_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 HOME = str(ROOT / "dashboard" / "Home.py")
 FRAMEWORKS = ("keras", "torch")
 SIZE = 96
-TRAINING = dict(source="synthetic", img_size=SIZE, epochs=8, width=0.5, batch_size=32, learning_rate=3e-3,
-                augment={"normalization": "per_sample"}, early_stopping_patience=0, lr_schedule="cosine", seed=0)
+TRAINING = dict(
+    source="synthetic",
+    img_size=SIZE,
+    epochs=8,
+    width=0.5,
+    batch_size=32,
+    learning_rate=3e-3,
+    augment={"normalization": "per_sample"},
+    early_stopping_patience=0,
+    lr_schedule="cosine",
+    seed=0,
+)
 # The pointing game's margin: the hottest pixel must land in a lesion at least this much more
 # often than a random point does (chance: about 0.04), i.e. six times as often or more.
 MARGIN = 0.2
@@ -47,7 +64,9 @@ def runs() -> dict[str, str]:
     from pipeline.training.config import TrainConfig
     from pipeline.training.queue import trigger, wait
 
-    outcomes = {fw: trigger(TrainConfig.from_preset("quick", framework=fw, **TRAINING)) for fw in FRAMEWORKS}
+    outcomes = {
+        fw: trigger(TrainConfig.from_preset("quick", framework=fw, **TRAINING)) for fw in FRAMEWORKS
+    }
     for framework, outcome in outcomes.items():
         status = wait(outcome.run)
         assert status["status"] == "finished", (framework, status)
@@ -69,10 +88,13 @@ def test_split():
 @pytest.fixture(scope="module")
 def pneumonia_maps(models, test_split):
     """Grad-CAM (the default layer: conv5 at 96 px, evidence for PNEUMONIA) of every test image."""
-    return {framework: make_explainer(loaded)(test_split.images) for framework, loaded in models.items()}
+    return {
+        framework: make_explainer(loaded)(test_split.images) for framework, loaded in models.items()
+    }
 
 
 # ---- do the maps find the lesions? ----
+
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_models_learned_the_task(runs, framework):
@@ -84,10 +106,16 @@ def test_models_learned_the_task(runs, framework):
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-def test_grad_cam_points_at_the_lesions_clearly_more_often_than_chance(pneumonia_maps, test_split, framework):
-    game = pointing_game(pneumonia_maps[framework], test_split.masks, grid=map_side(SIZE, default_layer(SIZE)))
-    print(f"{framework}: hit rate {game.hit_rate:.3f} over {game.images} PNEUMONIA test images; chance "
-          f"{game.chance:.3f}, best fixed point {game.fixed_point:.3f}, reachable {game.reachable:.3f}")
+def test_grad_cam_points_at_the_lesions_clearly_more_often_than_chance(
+    pneumonia_maps, test_split, framework
+):
+    game = pointing_game(
+        pneumonia_maps[framework], test_split.masks, grid=map_side(SIZE, default_layer(SIZE))
+    )
+    print(
+        f"{framework}: hit rate {game.hit_rate:.3f} over {game.images} PNEUMONIA test images; chance "
+        f"{game.chance:.3f}, best fixed point {game.fixed_point:.3f}, reachable {game.reachable:.3f}"
+    )
     assert game.images == int((test_split.labels == 1).sum())
     assert game.hit_rate >= game.chance + MARGIN
 
@@ -95,11 +123,19 @@ def test_grad_cam_points_at_the_lesions_clearly_more_often_than_chance(pneumonia
 def test_the_two_frameworks_look_at_similar_places(pneumonia_maps, test_split):
     """Two independently trained models: their top-20% regions overlap more than random regions do."""
     lesions = test_split.labels == 1
-    scores = np.array([agreement(k, t) for k, t in zip(pneumonia_maps["keras"][lesions],
-                                                         pneumonia_maps["torch"][lesions])])
+    scores = np.array(
+        [
+            agreement(k, t)
+            for k, t in zip(pneumonia_maps["keras"][lesions], pneumonia_maps["torch"][lesions])
+        ]
+    )
     mean = np.nanmean(scores)
-    print(f"agreement (IoU of top-20% regions): mean {mean:.3f} over {np.isfinite(scores).sum()} image pairs")
-    assert mean > 0.3  # two independent random 20% regions: about 0.11; 0.48-0.63 seen at conv5, 96 px
+    print(
+        f"agreement (IoU of top-20% regions): mean {mean:.3f} over {np.isfinite(scores).sum()} image pairs"
+    )
+    assert (
+        mean > 0.3
+    )  # two independent random 20% regions: about 0.11; 0.48-0.63 seen at conv5, 96 px
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
@@ -115,6 +151,7 @@ def test_grad_cam_is_more_faithful_than_a_random_map(models, pneumonia_maps, tes
 
 
 # ---- images as users have them ----
+
 
 def upright_image(index: int = 0) -> Image.Image:
     """A test X-ray (128 px), made taller than wide so that a wrong rotation would show."""
@@ -167,17 +204,24 @@ BROKEN = {  # name -> (bytes, what the message must say)
 CONVERTED = {  # name -> (bytes, the plain file it must read as, how close: lossy formats differ a little)
     "16-bit PNG": (sixteen_bit_png, lambda image: encode(image, "PNG"), 0.0),
     "RGBA PNG": (rgba_png, lambda image: encode(image, "PNG"), 0.0),
-    "CMYK JPEG": (lambda image: encode(image.convert("CMYK"), "JPEG", quality=95),
-                  lambda image: encode(image, "JPEG", quality=95), 0.05),
+    "CMYK JPEG": (
+        lambda image: encode(image.convert("CMYK"), "JPEG", quality=95),
+        lambda image: encode(image, "JPEG", quality=95),
+        0.05,
+    ),
     "EXIF-rotated JPEG": (exif_rotated_jpeg, lambda image: encode(image, "JPEG", quality=95), 0.05),
     "animated GIF": (animated_gif, lambda image: encode(image, "PNG"), 0.0),
 }
 
 
-def run_cli(tmp_path, run_id, data: bytes, name: str, capsys, *options) -> tuple[int, str, str, Path]:
+def run_cli(
+    tmp_path, run_id, data: bytes, name: str, capsys, *options
+) -> tuple[int, str, str, Path]:
     image, out = tmp_path / name, tmp_path / f"{name}.overlay.png"
     image.write_bytes(data)
-    code = explain_cli(["--run", run_id, "--image", str(image), "--out", str(out), "--json", *options])
+    code = explain_cli(
+        ["--run", run_id, "--image", str(image), "--out", str(out), "--json", *options]
+    )
     captured = capsys.readouterr()
     return code, captured.out, captured.err, out
 
@@ -185,7 +229,9 @@ def run_cli(tmp_path, run_id, data: bytes, name: str, capsys, *options) -> tuple
 @pytest.mark.parametrize("kind", BROKEN)
 def test_cli_broken_image_is_a_message_and_exit_2(runs, tmp_path, capsys, kind):
     make, reason = BROKEN[kind]
-    code, out, err, overlay = run_cli(tmp_path, runs["torch"], make(upright_image()), "x.png", capsys)
+    code, out, err, overlay = run_cli(
+        tmp_path, runs["torch"], make(upright_image()), "x.png", capsys
+    )
     assert code == 2
     assert err.startswith("error: ") and reason in err and "Traceback" not in err
     assert not overlay.exists() and out == ""
@@ -196,14 +242,19 @@ def test_cli_converts_odd_images_like_their_plain_version(runs, tmp_path, capsys
     make, plain, tolerance = CONVERTED[kind]
     image = upright_image()
     results, overlays = {}, {}
-    for label, data in (("odd", make(image)), ("plain", plain(image)),
-                        ("rotated", encode(image.transpose(Image.Transpose.ROTATE_90), "PNG"))):
+    for label, data in (
+        ("odd", make(image)),
+        ("plain", plain(image)),
+        ("rotated", encode(image.transpose(Image.Transpose.ROTATE_90), "PNG")),
+    ):
         code, out, err, overlay = run_cli(tmp_path, runs["keras"], data, f"{label}.img", capsys)
         assert code == 0, err
         results[label] = json.loads(out)
         overlays[label] = np.asarray(Image.open(overlay), np.float64)
         assert overlays[label].shape == (384, 384, 3)
-    assert results["odd"]["probability"] == pytest.approx(results["plain"]["probability"], abs=tolerance + 1e-6)
+    assert results["odd"]["probability"] == pytest.approx(
+        results["plain"]["probability"], abs=tolerance + 1e-6
+    )
     # The overlay shows the converted pixels and their map: the same picture, where a wrong
     # conversion (here: the image left rotated) changes it a lot.
     difference = np.abs(overlays["odd"] - overlays["plain"]).mean()
@@ -217,9 +268,27 @@ def test_cli_end_to_end_in_its_own_process(runs, models, tmp_path):
     image = upright_image().resize((SIZE, SIZE))
     path, out = tmp_path / "chest.png", tmp_path / "overlay.png"
     image.save(path)
-    done = subprocess.run([sys.executable, "-m", "pipeline.explain", "--run", runs["torch"], "--image", str(path),
-                           "--out", str(out), "--method", "gradcam++", "--layer", "conv4"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline.explain",
+            "--run",
+            runs["torch"],
+            "--image",
+            str(path),
+            "--out",
+            str(out),
+            "--method",
+            "gradcam++",
+            "--layer",
+            "conv4",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     printed = float(re.search(r"P\(PNEUMONIA\) = ([0-9.]+)", done.stdout).group(1))
     expected = predict_proba(models["torch"], np.asarray(image))[0]
@@ -228,14 +297,36 @@ def test_cli_end_to_end_in_its_own_process(runs, models, tmp_path):
 
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"")
-    done = subprocess.run([sys.executable, "-m", "pipeline.explain", "--run", runs["torch"], "--image", str(bad),
-                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline.explain",
+            "--run",
+            runs["torch"],
+            "--image",
+            str(bad),
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 2 and "empty file" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_cli_refuses_a_method_keras_does_not_have(runs, tmp_path, capsys):
-    code, _, err, _ = run_cli(tmp_path, runs["keras"], encode(upright_image(), "PNG"), "x.png", capsys,
-                              "--method", "scorecam")
+    code, _, err, _ = run_cli(
+        tmp_path,
+        runs["keras"],
+        encode(upright_image(), "PNG"),
+        "x.png",
+        capsys,
+        "--method",
+        "scorecam",
+    )
     assert code == 2 and "keras runs offer --method gradcam, gradcam++" in err
 
 
@@ -250,11 +341,24 @@ def test_cli_missing_image_unknown_run_and_unwritable_output_are_messages(runs, 
         assert explain_cli([*argv, "--out", str(tmp_path / "o.png")]) == 2
         assert message in capsys.readouterr().err
     (tmp_path / "file").write_text("a file, not a folder")
-    assert explain_cli(["--run", runs["torch"], "--image", str(image), "--out", str(tmp_path / "file" / "o.png")]) == 2
+    assert (
+        explain_cli(
+            [
+                "--run",
+                runs["torch"],
+                "--image",
+                str(image),
+                "--out",
+                str(tmp_path / "file" / "o.png"),
+            ]
+        )
+        == 2
+    )
     assert "cannot write" in capsys.readouterr().err
 
 
 # ---- runs whose weights are gone or damaged ----
+
 
 @pytest.fixture
 def damaged_run(runs):
@@ -269,7 +373,9 @@ def damaged_run(runs):
 
 
 @pytest.mark.parametrize("damage", ["missing", "corrupt", "truncated"])
-def test_a_run_with_missing_or_damaged_weights_gets_a_message(damaged_run, tmp_path, capsys, damage):
+def test_a_run_with_missing_or_damaged_weights_gets_a_message(
+    damaged_run, tmp_path, capsys, damage
+):
     weights = damaged_run.weights()
     if damage == "missing":
         weights.unlink()
@@ -278,7 +384,9 @@ def test_a_run_with_missing_or_damaged_weights_gets_a_message(damaged_run, tmp_p
     else:
         weights.write_bytes(weights.read_bytes()[:1000])
 
-    code, _, err, _ = run_cli(tmp_path, damaged_run.id, encode(upright_image(), "PNG"), "x.png", capsys)
+    code, _, err, _ = run_cli(
+        tmp_path, damaged_run.id, encode(upright_image(), "PNG"), "x.png", capsys
+    )
 
     assert code == 2 and "Traceback" not in err
     assert err.startswith(f"error: run {damaged_run.id}: the weights file")
@@ -287,6 +395,7 @@ def test_a_run_with_missing_or_damaged_weights_gets_a_message(damaged_run, tmp_p
 
 
 # ---- the Predictions page ----
+
 
 def open_page(runs):
     from streamlit.testing.v1 import AppTest
@@ -303,20 +412,28 @@ def metrics(app) -> list[tuple[str, str]]:
     return [(m.label, m.value) for m in app.main.metric]
 
 
-def test_page_shows_both_verdicts_maps_agreement_and_pointing_game(runs, models, test_split, pneumonia_maps):
+def test_page_shows_both_verdicts_maps_agreement_and_pointing_game(
+    runs, models, test_split, pneumonia_maps
+):
     from pipeline.inference import predict_proba
 
     app = open_page(runs)
     app.selectbox(key="predictions_class").set_value("PNEUMONIA").run()
     assert not app.exception and not app.error, [e.value for e in [*app.exception, *app.error]]
     index = app.selectbox(key="predictions_image").value
-    assert test_split.labels[index] == 1 and app.toggle(key="predictions_outline").value  # lesion outlined
+    assert (
+        test_split.labels[index] == 1 and app.toggle(key="predictions_outline").value
+    )  # lesion outlined
     probabilities = [value for label, value in metrics(app) if label == "P(PNEUMONIA)"]
     expected = [predict_proba(models[fw], test_split.images[index])[0] for fw in FRAMEWORKS]
     assert probabilities == [f"{p:.3f}" for p in expected]  # Keras left, PyTorch right
     assert len([label for label, _ in metrics(app) if label == "Faithfulness (ROAD)"]) == 2
-    shown = dict(metrics(app))[next(label for label, _ in metrics(app) if label.startswith("Agreement"))]
-    assert shown == f"{agreement(pneumonia_maps['keras'][index], pneumonia_maps['torch'][index]):.2f}"
+    shown = dict(metrics(app))[
+        next(label for label, _ in metrics(app) if label.startswith("Agreement"))
+    ]
+    assert (
+        shown == f"{agreement(pneumonia_maps['keras'][index], pneumonia_maps['torch'][index]):.2f}"
+    )
     assert len(app.main.image) >= 2
 
     table = app.main.dataframe[0].value
@@ -337,18 +454,26 @@ def test_page_filters_pick_what_they_say(runs, models, test_split):
     options = app.selectbox(key="predictions_image").options
     probabilities = predict_proba(models["torch"], test_split.images)
     expected = np.flatnonzero((test_split.labels == 1) & (probabilities <= 0.5))
-    assert len(options) == len(expected) and all(f"#{i} · PNEUMONIA" in o for i, o in zip(expected, options))
+    assert len(options) == len(expected) and all(
+        f"#{i} · PNEUMONIA" in o for i, o in zip(expected, options)
+    )
 
 
 @pytest.mark.parametrize("kind", [*BROKEN, "too large"])
 def test_page_broken_upload_is_a_message(runs, kind):
-    data = b"\x89PNG" + bytes(11 * 1024 * 1024) if kind == "too large" else BROKEN[kind][0](upright_image())
+    data = (
+        b"\x89PNG" + bytes(11 * 1024 * 1024)
+        if kind == "too large"
+        else BROKEN[kind][0](upright_image())
+    )
     app = open_page(runs)
     app.radio(key="predictions_mode").set_value("Upload").run()
     app.file_uploader(key="predictions_upload").set_value(("chest.png", data, "image/png")).run()
     assert not app.exception, [e.value for e in app.exception]
     assert len(app.error) == 1
-    assert ("MB; the limit is 10 MB" if kind == "too large" else BROKEN[kind][1]) in app.error[0].value
+    assert ("MB; the limit is 10 MB" if kind == "too large" else BROKEN[kind][1]) in app.error[
+        0
+    ].value
     assert not [m for m in metrics(app) if m[0] == "P(PNEUMONIA)"]
 
 
@@ -364,13 +489,17 @@ def test_page_converts_odd_uploads_like_the_cli(runs, models, kind):
     app.file_uploader(key="predictions_upload").set_value(("chest.jpg", data, "image/jpeg")).run()
     assert not app.exception and not app.error, [e.value for e in [*app.exception, *app.error]]
     expected = [predict_proba(models[fw], read_grayscale(data, SIZE)[0])[0] for fw in FRAMEWORKS]
-    assert [v for label, v in metrics(app) if label == "P(PNEUMONIA)"] == [f"{p:.3f}" for p in expected]
+    assert [v for label, v in metrics(app) if label == "P(PNEUMONIA)"] == [
+        f"{p:.3f}" for p in expected
+    ]
 
 
 def test_page_names_a_run_it_cannot_load(runs, damaged_run):
     damaged_run.weights().write_bytes(b"garbage")
     app = open_page({"keras": runs["keras"], "torch": damaged_run.id})
     assert not app.exception, [e.value for e in app.exception]
-    assert any(damaged_run.id in e.value and "cannot be used" in e.value and "damaged" in e.value
-               for e in app.error)
+    assert any(
+        damaged_run.id in e.value and "cannot be used" in e.value and "damaged" in e.value
+        for e in app.error
+    )
     assert [label for label, _ in metrics(app)].count("P(PNEUMONIA)") == 1  # Keras still shown

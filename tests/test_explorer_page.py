@@ -60,9 +60,14 @@ def test_explorer_shows_the_demo_counts_of_summarize():
             assert counts.loc[split, name] == expected["splits"][split][name]
     patients = next(t.value for t in app.main.dataframe if "patients" in t.value.columns)
     assert patients["patients"].to_dict() == expected["patients"]
-    assert [s.value for s in app.main.success] == ["No patient has images in two splits.", "No file was skipped."]
+    assert [s.value for s in app.main.success] == [
+        "No patient has images in two splits.",
+        "No file was skipped.",
+    ]
     assert len(app.main.get("plotly_chart")) == 3  # counts, intensities, mean difference
-    assert [i.value for i in app.main.info] == ["Every image is 128 x 128 px before resizing: nothing to plot."]
+    assert [i.value for i in app.main.info] == [
+        "Every image is 128 x 128 px before resizing: nothing to plot."
+    ]
     assert [b.label for b in app.main.get("download_button")] == ["Download the manifest (CSV)"]
 
 
@@ -99,9 +104,15 @@ def test_switch_to_the_real_folder_through_the_sidebar(real_data):
     captions = sample_captions(app)
     assert len(captions) == 16
     assert all(re.fullmatch(r"\S+\.jpe?g · (train|val|test)", c) for c in captions), captions
-    assert not any(c.startswith("person") for c in captions[:8])  # NORMAL row: IM-... and NORMAL2-IM-...
-    assert all(c.startswith("person") for c in captions[8:])  # PNEUMONIA row: person123_bacteria_4.jpeg
-    assert [i.value for i in app.main.info] == ["Every image is 224 x 224 px before resizing: nothing to plot."]
+    assert not any(
+        c.startswith("person") for c in captions[:8]
+    )  # NORMAL row: IM-... and NORMAL2-IM-...
+    assert all(
+        c.startswith("person") for c in captions[8:]
+    )  # PNEUMONIA row: person123_bacteria_4.jpeg
+    assert [i.value for i in app.main.info] == [
+        "Every image is 224 x 224 px before resizing: nothing to plot."
+    ]
 
 
 def test_a_bad_path_keeps_the_previous_source(tmp_path):
@@ -113,5 +124,7 @@ def test_a_bad_path_keeps_the_previous_source(tmp_path):
     errors = [e.value for e in app.sidebar.error]
     assert len(errors) == 1
     assert "does not exist" in errors[0] and "Still using: synthetic" in errors[0]
-    assert metrics(app)["Images"] == f"{summarize('synthetic')['images']:,}"  # the demo is still shown
+    assert (
+        metrics(app)["Images"] == f"{summarize('synthetic')['images']:,}"
+    )  # the demo is still shown
     assert not app.main.error

@@ -18,13 +18,31 @@ import warnings
 
 import numpy as np
 import pytest
-from faults_helpers import (ROOT, TINY_CLI, assert_store_consistent, cli, environment, file_size_limit, flip_byte,
-                            kill, python, read_only, small_disk, truncate)
+from faults_helpers import (
+    ROOT,
+    TINY_CLI,
+    assert_store_consistent,
+    cli,
+    environment,
+    file_size_limit,
+    flip_byte,
+    kill,
+    python,
+    read_only,
+    small_disk,
+    truncate,
+)
 from test_runs import tiny, wait_until
 
 from pipeline.inference import ModelLoadError, load_run_model, predict_proba
 from pipeline.runs import ACTIVE, Run, all_runs
-from pipeline.settings import CacheWriteWarning, cache_entry_intact, checksum_path, sha256_of, write_cache_entry
+from pipeline.settings import (
+    CacheWriteWarning,
+    cache_entry_intact,
+    checksum_path,
+    sha256_of,
+    write_cache_entry,
+)
 from pipeline.training.engines.common import SAVE_PAUSE_VARIABLE
 from pipeline.training.queue import refresh, trigger, wait
 from pipeline.training.worker import WORK_DIR
@@ -50,7 +68,9 @@ def finished_run():
 
 def assert_failed_without_a_model(run: Run, pid: int) -> None:
     status = run.status()
-    assert status["status"] == "failed" and str(pid) in status["error"] and "again" in status["error"]
+    assert (
+        status["status"] == "failed" and str(pid) in status["error"] and "again" in status["error"]
+    )
     assert run.result() is None and not (run.path / "result.json").exists()
     assert not (run.path / "weights").exists()  # partial weights never land in place
     with pytest.raises(ModelLoadError, match="is failed"):
@@ -72,21 +92,29 @@ def assert_refused(run: Run, why: str) -> None:
         load_run_model(run.id)
     assert "train it again" in str(refused.value)
     done = cli("pipeline.evaluate", "--run", run.id, "--json", timeout=120)
-    assert done.returncode == 2 and why in done.stderr and "train it again" in done.stderr, done.stderr
+    assert done.returncode == 2 and why in done.stderr and "train it again" in done.stderr, (
+        done.stderr
+    )
     assert "Traceback" not in done.stderr
 
 
 # ---- killed training processes ----
 
+
 @pytest.mark.parametrize("framework", ["torch", "keras"])
-def test_a_worker_killed_while_writing_the_weights_leaves_no_model_and_a_retry_finishes(framework, monkeypatch):
+def test_a_worker_killed_while_writing_the_weights_leaves_no_model_and_a_retry_finishes(
+    framework, monkeypatch
+):
     """The engine pauses half-way through the weights file ($PNEUMOLAB_FAULT_PAUSE_IN_SAVE_S)
     and is killed there; then the retried run's weights are damaged on disk and refused."""
     monkeypatch.setenv(SAVE_PAUSE_VARIABLE, "120")
     run = trigger(tiny(framework, seed=700)).run
     partial = run.path / WORK_DIR / WEIGHTS_FILES[framework]
-    wait_until(lambda: (partial.exists() and partial.stat().st_size > 0) or run.state not in ACTIVE,
-               timeout=240, what="the half-written weights")
+    wait_until(
+        lambda: (partial.exists() and partial.stat().st_size > 0) or run.state not in ACTIVE,
+        timeout=240,
+        what="the half-written weights",
+    )
     assert run.state == "running", run.status()
     pid = run.status()["pid"]
 
@@ -114,8 +142,13 @@ def test_a_worker_killed_while_writing_the_weights_leaves_no_model_and_a_retry_f
 
 
 KILL_POINTS = (  # (what has happened, then seconds more): from before the worker starts to the final save
-    ("queued", 0.0), ("running", 0.0), ("running", 1.0), ("stepping", 0.0), ("stepping", 0.8),
-    ("one epoch", 0.0), ("two epochs", 0.0),
+    ("queued", 0.0),
+    ("running", 0.0),
+    ("running", 1.0),
+    ("stepping", 0.0),
+    ("stepping", 0.8),
+    ("one epoch", 0.0),
+    ("two epochs", 0.0),
 )
 HAPPENED = {
     "queued": lambda run: True,
@@ -168,11 +201,27 @@ def phase(run: Run) -> str:
 
 def test_a_killed_train_command_leaves_its_worker_to_finish_and_a_second_call_is_a_cache_hit():
     before = {run.id for run in all_runs()}
-    command = subprocess.Popen([sys.executable, "-m", "pipeline.train", "--framework", "torch", *TINY_CLI,
-                                "--seed", "720", "--json"], cwd=ROOT, env=environment(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    run = wait_until(lambda: next((r for r in all_runs() if r.id not in before and r.state == "running"), None),
-                     what="the command's run to start")
+    command = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pipeline.train",
+            "--framework",
+            "torch",
+            *TINY_CLI,
+            "--seed",
+            "720",
+            "--json",
+        ],
+        cwd=ROOT,
+        env=environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    run = wait_until(
+        lambda: next((r for r in all_runs() if r.id not in before and r.state == "running"), None),
+        what="the command's run to start",
+    )
 
     command.kill()
     command.wait()
@@ -196,7 +245,9 @@ print(json.dumps({"sizes": sizes, "warnings": [str(w.message) for w in caught]})
 
 def cache_with_one_entry(cache) -> dict:
     """A cache holding the arrays at 32 px but not the synthetic dataset they came from."""
-    built = python(LOAD_TWO_SIZES.replace("(32, 40)", "(32,)"), env=environment(PNEUMOLAB_CACHE=str(cache)))
+    built = python(
+        LOAD_TWO_SIZES.replace("(32, 40)", "(32,)"), env=environment(PNEUMOLAB_CACHE=str(cache))
+    )
     assert built.returncode == 0, built.stderr
     shutil.rmtree(cache / "synthetic")
     return {p.name: p.read_bytes() for p in (cache / "arrays").iterdir()}
@@ -210,8 +261,12 @@ def assert_worked_without_caching(done, cache, kept: dict, reason: str) -> None:
     assert report["sizes"]["32"] == report["sizes"]["40"] > 0
     messages = report["warnings"]
     for entry in ("synthetic", "arrays"):
-        assert any(str(cache / entry) in m and reason in m and "PNEUMOLAB_CACHE" in m for m in messages), messages
-    assert {p.name: p.read_bytes() for p in (cache / "arrays").iterdir()} == kept  # nothing new, nothing half
+        assert any(
+            str(cache / entry) in m and reason in m and "PNEUMOLAB_CACHE" in m for m in messages
+        ), messages
+    assert {
+        p.name: p.read_bytes() for p in (cache / "arrays").iterdir()
+    } == kept  # nothing new, nothing half
     assert not list((cache / "synthetic").iterdir())
 
 
@@ -219,7 +274,11 @@ def test_a_full_disk_while_caching_returns_the_arrays_with_a_warning_and_corrupt
     cache = tmp_path / "cache"
     kept = cache_with_one_entry(cache)
 
-    done = python(LOAD_TWO_SIZES, prefix=file_size_limit(64 * 1024), env=environment(PNEUMOLAB_CACHE=str(cache)))
+    done = python(
+        LOAD_TWO_SIZES,
+        prefix=file_size_limit(64 * 1024),
+        env=environment(PNEUMOLAB_CACHE=str(cache)),
+    )
 
     assert_worked_without_caching(done, cache, kept, "File too large")
 
@@ -228,14 +287,21 @@ def test_a_small_filesystem_that_runs_out_of_space_while_caching(tmp_path):
     """A 2 MB tmpfs: the 35 MB synthetic dataset and its arrays do not fit (ENOSPC)."""
     cache = tmp_path / "cache"
     cache.mkdir()
-    probe = LOAD_TWO_SIZES + "\nimport os; print(json.dumps(os.listdir(os.environ['PNEUMOLAB_CACHE'] + '/arrays')))"
+    probe = (
+        LOAD_TWO_SIZES
+        + "\nimport os; print(json.dumps(os.listdir(os.environ['PNEUMOLAB_CACHE'] + '/arrays')))"
+    )
 
-    done = python(probe, prefix=small_disk(cache, "2m"), env=environment(PNEUMOLAB_CACHE=str(cache)))
+    done = python(
+        probe, prefix=small_disk(cache, "2m"), env=environment(PNEUMOLAB_CACHE=str(cache))
+    )
 
     assert done.returncode == 0, done.stderr
     report, left_on_disk = (json.loads(line) for line in done.stdout.splitlines())
     assert report["sizes"]["32"] > 0
-    assert any("No space left on device" in m and "PNEUMOLAB_CACHE" in m for m in report["warnings"]), report
+    assert any(
+        "No space left on device" in m and "PNEUMOLAB_CACHE" in m for m in report["warnings"]
+    ), report
     assert left_on_disk == []  # no partial entry, no temporary file
 
 
@@ -276,25 +342,41 @@ print(json.dumps({"warnings": [str(w.message) for w in caught], "predicted": len
 """
 
 
-def test_a_read_only_cache_still_reads_lists_and_predicts_and_refuses_new_training_with_what_to_do(finished_run):
+def test_a_read_only_cache_still_reads_lists_and_predicts_and_refuses_new_training_with_what_to_do(
+    finished_run,
+):
     from pipeline.settings import cache_root
 
     with read_only(cache_root()) as prefix:
-        done = subprocess.run([*prefix, sys.executable, "-c", READ_ONLY_SESSION, finished_run.id, *TINY_CLI],
-                              cwd=ROOT, capture_output=True, text=True, timeout=300, env=environment())
+        done = subprocess.run(
+            [*prefix, sys.executable, "-c", READ_ONLY_SESSION, finished_run.id, *TINY_CLI],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=environment(),
+        )
 
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["predicted"] == 4
-    assert any("PNEUMOLAB_CACHE" in m and "arrays" in m for m in report["warnings"]), report["warnings"]
+    assert any("PNEUMOLAB_CACHE" in m and "arrays" in m for m in report["warnings"]), report[
+        "warnings"
+    ]
     code, listing = report["listed"]
     assert code == 0 and finished_run.id in {row["run_id"] for row in json.loads(listing)}
     code, error = report["train"]
-    assert code == 2 and "could not write" in error and "PNEUMOLAB_CACHE" in error and "Traceback" not in error, error
+    assert (
+        code == 2
+        and "could not write" in error
+        and "PNEUMOLAB_CACHE" in error
+        and "Traceback" not in error
+    ), error
     assert_store_consistent()
 
 
 # ---- damaged files ----
+
 
 def test_damaged_cache_entries_are_found_by_their_checksum_and_rebuilt(tmp_path, monkeypatch):
     from pipeline.data import load_split, open_source
@@ -306,19 +388,31 @@ def test_damaged_cache_entries_are_found_by_their_checksum_and_rebuilt(tmp_path,
     dataset = open_source("synthetic").cache_path()
 
     damages = {
-        "flipped byte": flip_byte, "truncated": truncate, "emptied": lambda p: p.write_bytes(b""),
+        "flipped byte": flip_byte,
+        "truncated": truncate,
+        "emptied": lambda p: p.write_bytes(b""),
         "checksum missing": lambda p: checksum_path(p).unlink(),
         "checksum garbled": lambda p: checksum_path(p).write_bytes(b"\xff\xfe"),
     }
-    cases = [(entry, damage) for damage in damages] + [(dataset, "flipped byte"), (dataset, "truncated")]
-    for path, damage in cases:  # the dataset is regenerated (seconds each): two kinds of damage suffice
+    cases = [(entry, damage) for damage in damages] + [
+        (dataset, "flipped byte"),
+        (dataset, "truncated"),
+    ]
+    for (
+        path,
+        damage,
+    ) in cases:  # the dataset is regenerated (seconds each): two kinds of damage suffice
         damages[damage](path)
         assert not cache_entry_intact(path), damage  # found by its checksum (and removed)
         with warnings.catch_warnings():
             warnings.simplefilter("error", CacheWriteWarning)  # rebuilding must be able to write
             again = load_split("synthetic", "train", 32)
-        assert np.array_equal(again.images, good.images) and np.array_equal(again.labels, good.labels), damage
-        assert sha256_of(path) == checksum_path(path).read_text(), damage  # rewritten whole, with its checksum
+        assert np.array_equal(again.images, good.images) and np.array_equal(
+            again.labels, good.labels
+        ), damage
+        assert sha256_of(path) == checksum_path(path).read_text(), (
+            damage
+        )  # rewritten whole, with its checksum
 
 
 KILLED_WRITER = """
@@ -330,13 +424,23 @@ write_cache_entry(Path(sys.argv[1]), bytes(400 * 2**20))
 """
 
 
-def test_a_writer_killed_mid_write_leaves_no_entry_and_its_temporary_file_is_cleared_by_the_next(tmp_path):
+def test_a_writer_killed_mid_write_leaves_no_entry_and_its_temporary_file_is_cleared_by_the_next(
+    tmp_path,
+):
     entry = tmp_path / "arrays" / "entry.npz"
-    writer = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(entry)], cwd=ROOT, env=environment(),
-                              stdout=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(entry)],
+        cwd=ROOT,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     writer.stdout.readline()
-    temporary = wait_until(lambda: next(entry.parent.glob(".entry.npz.*.tmp"), None), timeout=60,
-                           what="the writer's temporary file")
+    temporary = wait_until(
+        lambda: next(entry.parent.glob(".entry.npz.*.tmp"), None),
+        timeout=60,
+        what="the writer's temporary file",
+    )
     writer.kill()
     writer.wait()
     assert temporary.exists() and not entry.exists() and not checksum_path(entry).exists()

@@ -45,8 +45,14 @@ def test_home_and_explorer_import_no_framework():
         print(json.dumps({{"exceptions": pages, "title": title, "loaded": loaded}}))
     """)
     env = {k: v for k, v in os.environ.items() if k != "PNEUMOLAB_DATA"}
-    child = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
-                           timeout=300)
+    child = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert child.returncode == 0, child.stderr[-3000:]
     report = json.loads(child.stdout.strip().splitlines()[-1])
 

@@ -30,13 +30,17 @@ def tree(tmp_path_factory):
 
 
 def cli(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline.data", *args], capture_output=True, cwd=ROOT,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.data", *args], capture_output=True, cwd=ROOT, timeout=120
+    )
 
 
 def counts_without_val(splits: dict) -> dict:
     """train + val per class (val is carved out of train), and test as it is."""
-    return {"train": {c: splits["train"][c] + splits["val"][c] for c in splits["train"]}, "test": splits["test"]}
+    return {
+        "train": {c: splits["train"][c] + splits["val"][c] for c in splits["train"]},
+        "test": splits["test"],
+    }
 
 
 def test_counts_are_exact_and_every_unusable_file_is_listed_with_its_reason(tree):
@@ -68,9 +72,13 @@ def test_odd_but_valid_images_become_the_same_grayscale_picture(tree):
         index = [i for i, origin in enumerate(arrays.origins) if Path(origin).name == name]
         assert len(index) == 1, name
         image = arrays.images[index[0]].astype(float)
-        assert np.abs(image - plain).mean() < 4, f"{name} is not the upright picture"  # JPEG loses a little
+        assert np.abs(image - plain).mean() < 4, (
+            f"{name} is not the upright picture"
+        )  # JPEG loses a little
     exif = next(i for i, origin in enumerate(arrays.origins) if Path(origin).name == "exif.jpeg")
-    assert tuple(arrays.original_sizes[exif]) == (40, 64), "sizes are reported upright (EXIF applied)"
+    assert tuple(arrays.original_sizes[exif]) == (40, 64), (
+        "sizes are reported upright (EXIF applied)"
+    )
 
 
 def test_a_name_that_is_not_utf8_is_read_and_kept(tree):
@@ -101,10 +109,14 @@ def test_export_csv_keeps_every_usable_image_and_reads_back(tree, tmp_path):
     assert result.returncode == 0, result.stderr.decode()
     total = sum(sum(c.values()) for c in expected["usable"].values())
     assert f"wrote {total} rows".encode() in result.stdout
-    assert b"left out" in result.stdout  # the broken images that passed the name check are said to be left out
+    assert (
+        b"left out" in result.stdout
+    )  # the broken images that passed the name check are said to be left out
     lines = out.read_bytes().splitlines()
     assert lines[0] == b"filename,label,split,patient" and len(lines) == 1 + total
-    assert any(b"\xff\xfe.jpeg" in line for line in lines), "the odd name is kept as the file system's bytes"
+    assert any(b"\xff\xfe.jpeg" in line for line in lines), (
+        "the odd name is kept as the file system's bytes"
+    )
     again = summarize(str(out), size=SIZE)
     first = summarize(str(root), size=SIZE)
     assert again["splits"] == first["splits"] and again["skipped"] == []
@@ -122,11 +134,15 @@ def test_a_folder_of_nothing_but_broken_files_says_so(tmp_path):
     assert NOTHING_DECODED in report["notes"]
     export = cli("export-csv", "--source", str(root), "--out", str(tmp_path / "m.csv"))
     assert export.returncode == 2 and export.stdout == b"" and not (tmp_path / "m.csv").exists()
-    assert export.stderr.startswith(b"error: nothing to export") and b"Traceback" not in export.stderr
+    assert (
+        export.stderr.startswith(b"error: nothing to export") and b"Traceback" not in export.stderr
+    )
     for path in (root / "NORMAL").iterdir():  # left: .DS_Store, Thumbs.db, notes.txt
         if path.suffix.lower() in IMAGE_EXTENSIONS:
             path.unlink()
-    with pytest.raises(SourceError, match=r"No usable images .* \(3 files skipped\)\. Expected one of"):
+    with pytest.raises(
+        SourceError, match=r"No usable images .* \(3 files skipped\)\. Expected one of"
+    ):
         open_source(str(root)).scan()
 
 

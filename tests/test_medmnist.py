@@ -83,9 +83,13 @@ def server():
             pass
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
-    yield SimpleNamespace(url=f"http://127.0.0.1:{httpd.server_port}", routes=routes, requests=requests)
+    yield SimpleNamespace(
+        url=f"http://127.0.0.1:{httpd.server_port}", routes=routes, requests=requests
+    )
     httpd.shutdown()
     httpd.server_close()
     thread.join()
@@ -182,11 +186,14 @@ def bad_layouts(tmp_path):
         "train_images must be (N, S, S) uint8": write_npz(tmp_path / "b.npz", rgb),
         "test_labels must be (N, 1) integers": write_npz(tmp_path / "c.npz", wide_labels),
         "12 train images but 5 train labels": write_npz(tmp_path / "d.npz", short_labels),
-        "must be 0 (normal) or 1 (pneumonia), found [3]": write_npz(tmp_path / "e.npz", other_dataset),
+        "must be 0 (normal) or 1 (pneumonia), found [3]": write_npz(
+            tmp_path / "e.npz", other_dataset
+        ),
         "test_images must be (N, S, S) uint8": write_npz(tmp_path / "f.npz", floats),
         "different image sizes [28, 64]": write_npz(tmp_path / "g.npz", mixed_sizes),
-        "cannot read train_labels (Object arrays cannot be loaded when allow_pickle=False)":
-            write_npz(tmp_path / "h.npz", pickled),
+        "cannot read train_labels (Object arrays cannot be loaded when allow_pickle=False)": write_npz(
+            tmp_path / "h.npz", pickled
+        ),
     }
 
 
@@ -218,8 +225,13 @@ def test_download_with_the_right_md5_is_kept_and_used(tmp_path, server, npz_file
     seen = []
     cache = tmp_path / "cache"
 
-    path = download_npz(64, cache, url=f"{server.url}/p.npz", md5=md5_of(npz_file),
-                        progress=lambda done, total: seen.append((done, total)))
+    path = download_npz(
+        64,
+        cache,
+        url=f"{server.url}/p.npz",
+        md5=md5_of(npz_file),
+        progress=lambda done, total: seen.append((done, total)),
+    )
 
     assert path == cache / "pneumoniamnist_64.npz" and leftovers(cache) == [path.name]
     assert path.read_bytes() == npz_file.read_bytes()
@@ -238,7 +250,9 @@ def test_cached_valid_file_is_reused_without_a_second_request(tmp_path, server, 
 def test_cached_file_with_a_wrong_md5_is_downloaded_again(tmp_path, server, npz_file):
     cache = tmp_path / "cache"
     cache.mkdir()
-    (cache / "pneumoniamnist_64.npz").write_bytes(npz_file.read_bytes()[:1000])  # an old broken copy
+    (cache / "pneumoniamnist_64.npz").write_bytes(
+        npz_file.read_bytes()[:1000]
+    )  # an old broken copy
     server.routes["/p.npz"] = (npz_file.read_bytes(), npz_file.stat().st_size)
 
     path = download_npz(64, cache, url=f"{server.url}/p.npz", md5=md5_of(npz_file))
@@ -251,7 +265,9 @@ def test_download_with_a_wrong_md5_leaves_nothing(tmp_path, server, npz_file):
     cache = tmp_path / "cache"
     with pytest.raises(SourceError) as caught:
         download_npz(64, cache, url=f"{server.url}/p.npz", md5="0" * 32)
-    assert "corrupt" in str(caught.value) and "medmnist:/path/to/pneumoniamnist_64.npz" in str(caught.value)
+    assert "corrupt" in str(caught.value) and "medmnist:/path/to/pneumoniamnist_64.npz" in str(
+        caught.value
+    )
     assert leftovers(cache) == []
 
 
@@ -262,7 +278,9 @@ def test_download_cut_short_leaves_nothing(tmp_path, server, npz_file, announced
     cache = tmp_path / "cache"
     with pytest.raises(SourceError) as caught:
         download_npz(64, cache, url=f"{server.url}/p.npz", md5=md5_of(npz_file))
-    expected = f"closed after {len(whole) // 2:,} of {len(whole):,} bytes" if announced else "corrupt"
+    expected = (
+        f"closed after {len(whole) // 2:,} of {len(whole):,} bytes" if announced else "corrupt"
+    )
     assert expected in str(caught.value)
     assert leftovers(cache) == []
 
@@ -292,7 +310,9 @@ def test_http_error_is_reported(tmp_path, server):
         download_npz(28, tmp_path / "cache", url=f"{server.url}/missing.npz", md5="0" * 32)
 
 
-def test_env_url_is_used_and_the_packages_md5_still_guards_it(tmp_path, server, npz_file, monkeypatch):
+def test_env_url_is_used_and_the_packages_md5_still_guards_it(
+    tmp_path, server, npz_file, monkeypatch
+):
     server.routes["/mirror.npz"] = (npz_file.read_bytes(), npz_file.stat().st_size)
     monkeypatch.setenv(URL_ENV, f"{server.url}/mirror.npz")
 
@@ -314,9 +334,15 @@ def test_env_url_is_used_and_the_packages_md5_still_guards_it(tmp_path, server, 
 def test_official_urls_and_md5s_come_from_the_installed_medmnist_package():
     # Ask the package the ordinary way, in its own process: `import medmnist` imports torch.
     ground_truth = subprocess.run(
-        [sys.executable, "-c",
-         "import json; from medmnist import INFO; print(json.dumps(INFO['pneumoniamnist']))"],
-        capture_output=True, text=True, timeout=120, check=True,
+        [
+            sys.executable,
+            "-c",
+            "import json; from medmnist import INFO; print(json.dumps(INFO['pneumoniamnist']))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     info = json.loads(ground_truth.stdout.strip().splitlines()[-1])
     table = official_files()
@@ -331,8 +357,16 @@ def test_official_urls_and_md5s_come_from_the_installed_medmnist_package():
 
 
 def test_reading_the_table_does_not_import_torch():
-    code = ("import sys; from pipeline.data.medmnist import official_files; official_files(); "
-            "print('torch' in sys.modules, 'medmnist' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60, check=True, cwd=ROOT)
+    code = (
+        "import sys; from pipeline.data.medmnist import official_files; official_files(); "
+        "print('torch' in sys.modules, 'medmnist' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd=ROOT,
+    )
     assert result.stdout.split() == ["False", "False"]

@@ -14,7 +14,9 @@ from models import MODEL_CODE_VERSION, check_input  # noqa: E402
 from models import keras_cnn, torch_cnn  # noqa: E402
 
 
-@pytest.mark.parametrize("img_size, channels, width", [(150, 1, 1.0), (64, 1, 0.5), (97, 3, 1.5), (32, 1, 0.25)])
+@pytest.mark.parametrize(
+    "img_size, channels, width", [(150, 1, 1.0), (64, 1, 0.5), (97, 3, 1.5), (32, 1, 0.25)]
+)
 def test_both_models_match_layer_by_layer(img_size, channels, width):
     torch_layers = torch_cnn.layer_summary(torch_cnn.PneumoniaCNN(img_size, channels, width))
     keras_layers = keras_cnn.layer_summary(keras_cnn.build_keras_cnn(img_size, channels, width))
@@ -26,8 +28,19 @@ def test_both_models_match_layer_by_layer(img_size, channels, width):
 def test_talk_sized_model_has_the_talk_layers_and_weights():
     layers = torch_cnn.layer_summary(torch_cnn.PneumoniaCNN(150))
     kinds = [layer.kind for layer in layers]
-    assert (kinds.count("conv"), kinds.count("batchnorm"), kinds.count("maxpool"), kinds.count("dropout")) == (5, 4, 5, 2)
-    assert [layer.output_shape[-1] for layer in layers if layer.kind == "conv"] == [32, 64, 64, 128, 256]
+    assert (
+        kinds.count("conv"),
+        kinds.count("batchnorm"),
+        kinds.count("maxpool"),
+        kinds.count("dropout"),
+    ) == (5, 4, 5, 2)
+    assert [layer.output_shape[-1] for layer in layers if layer.kind == "conv"] == [
+        32,
+        64,
+        64,
+        128,
+        256,
+    ]
     assert layers[-1].output_shape == (1,)
     trainable = sum(layer.trainable for layer in layers)
     running_statistics = sum(layer.non_trainable for layer in layers)
@@ -63,11 +76,14 @@ def test_torch_weights_reload(tmp_path):
     assert torch.equal(model(x), again(x))
 
 
-@pytest.mark.parametrize("img_size, channels, width, message", [
-    (31, 1, 1.0, "img_size must be at least 32"),
-    (64, 2, 1.0, "channels must be 1"),
-    (64, 1, 0.0, "width must be positive"),
-])
+@pytest.mark.parametrize(
+    "img_size, channels, width, message",
+    [
+        (31, 1, 1.0, "img_size must be at least 32"),
+        (64, 2, 1.0, "channels must be 1"),
+        (64, 1, 0.0, "width must be positive"),
+    ],
+)
 def test_impossible_shapes_are_refused(img_size, channels, width, message):
     with pytest.raises(ValueError, match=message):
         check_input(img_size, channels, width)

@@ -5,16 +5,19 @@ import pytest
 from pipeline.data.patients import grouped_split, patient_id
 
 
-@pytest.mark.parametrize("name, patient", [
-    ("person123_bacteria_456.jpeg", "person123"),
-    ("person1_virus_6.jpeg", "person1"),
-    ("person1180_virus_2010_1.jpeg", "person1180"),
-    ("IM-0115-0001.jpeg", "IM-0115"),
-    ("IM-0123-0001-0002.jpeg", "IM-0123"),
-    ("NORMAL2-IM-0007-0001.jpeg", "NORMAL2-IM-0007"),
-    ("/data/train/NORMAL/NORMAL2-IM-1345-0001-0002.jpeg", "NORMAL2-IM-1345"),
-    ("scan_42.png", "scan_42"),
-])
+@pytest.mark.parametrize(
+    "name, patient",
+    [
+        ("person123_bacteria_456.jpeg", "person123"),
+        ("person1_virus_6.jpeg", "person1"),
+        ("person1180_virus_2010_1.jpeg", "person1180"),
+        ("IM-0115-0001.jpeg", "IM-0115"),
+        ("IM-0123-0001-0002.jpeg", "IM-0123"),
+        ("NORMAL2-IM-0007-0001.jpeg", "NORMAL2-IM-0007"),
+        ("/data/train/NORMAL/NORMAL2-IM-1345-0001-0002.jpeg", "NORMAL2-IM-1345"),
+        ("scan_42.png", "scan_42"),
+    ],
+)
 def test_patient_id(name, patient):
     assert patient_id(name) == patient
 

@@ -31,7 +31,11 @@ def presenting(app: AppTest) -> bool:
 
 def position(app: AppTest) -> str:
     """The bar's "n / N · title" line."""
-    lines = [m.value for m in app.markdown if f" / {len(TALK)}**" in m.value or m.value.startswith("**Home**")]
+    lines = [
+        m.value
+        for m in app.markdown
+        if f" / {len(TALK)}**" in m.value or m.value.startswith("**Home**")
+    ]
     assert len(lines) == 1, lines
     return lines[0]
 
@@ -64,7 +68,9 @@ def test_next_and_previous_walk_the_whole_talk_in_order_and_stop_at_the_ends():
         assert position(app) == f"**{number} / {len(TALK)}** · {page.title}"
         assert app.query_params.get("present") == "1"  # a reload here stays in the mode
         after = TALK[number] if number < len(TALK) else None
-        assert app.button(key="presenter_next").label == (f"Next: {after.title}" if after else "End of the talk")
+        assert app.button(key="presenter_next").label == (
+            f"Next: {after.title}" if after else "End of the talk"
+        )
     assert app.button(key="presenter_next").disabled  # the last page: no further
     assert not app.button(key="presenter_previous").disabled
 

@@ -22,8 +22,15 @@ from pipeline.training.config import TrainConfig
 from pipeline.training.queue import cancel, claim_slot, refresh, trigger, wait
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = dict(source="synthetic", epochs=1, img_size=32, width=0.25, batch_size=32, augment="none",
-            early_stopping_patience=0)
+TINY = dict(
+    source="synthetic",
+    epochs=1,
+    img_size=32,
+    width=0.25,
+    batch_size=32,
+    augment="none",
+    early_stopping_patience=0,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_run_left_behind")]
 
@@ -79,16 +86,28 @@ def test_store_holds_config_data_history_metrics_timings_device_and_weights(two_
     first, second, *_ = two_runs
     scan = open_source("synthetic").scan()
     fingerprint = scan.fingerprint
-    for outcome, framework, weights_file in ((first, "torch", "model.pt"), (second, "keras", "model.keras")):
+    for outcome, framework, weights_file in (
+        (first, "torch", "model.pt"),
+        (second, "keras", "model.keras"),
+    ):
         run = outcome.run
         config = TrainConfig.from_json((run.path / "config.json").read_text())
         assert config == tiny(framework, seed=101)
-        assert run.id == make_run_id(config.stable_hash(), fingerprint, run.data()["model_code_version"])
+        assert run.id == make_run_id(
+            config.stable_hash(), fingerprint, run.data()["model_code_version"]
+        )
         assert run.data()["fingerprint"] == fingerprint
 
         progress = run.progress()
         assert [e["epoch"] for e in progress["epochs"]] == [1]
-        for key in ("train_loss", "train_accuracy", "train_auc", "val_loss", "val_accuracy", "val_auc"):
+        for key in (
+            "train_loss",
+            "train_accuracy",
+            "train_auc",
+            "val_loss",
+            "val_accuracy",
+            "val_auc",
+        ):
             assert 0 <= progress["epochs"][0][key] < 10, key
         assert progress["steps"] and progress["position"]["steps"] == len(scan.split("train")) // 32
 
@@ -103,7 +122,9 @@ def test_store_holds_config_data_history_metrics_timings_device_and_weights(two_
         status = run.status()
         assert status["status"] == "finished" and status["attempt"] == 1
         assert status["created"] <= status["started"] <= status["ended"]
-        leftovers = sorted(p.name for p in run.path.rglob("*") if p.name.startswith(".") or p.name == "cancel")
+        leftovers = sorted(
+            p.name for p in run.path.rglob("*") if p.name.startswith(".") or p.name == "cancel"
+        )
         assert leftovers == []  # no temporary files, no partial weights, no cancel marker
 
 
@@ -134,13 +155,22 @@ def test_runs_cli_lists_shows_and_deletes(two_runs):
     first, second, *_ = two_runs
 
     def runs_cli(*args, expect=0):
-        done = subprocess.run([sys.executable, "-m", "pipeline.runs", *args], cwd=ROOT, capture_output=True,
-                              text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        done = subprocess.run(
+            [sys.executable, "-m", "pipeline.runs", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         assert done.returncode == expect, done.stderr
         return done
 
     listed = {row["run_id"]: row for row in json.loads(runs_cli("list", "--json").stdout)}
-    assert listed[first.run.id]["status"] == "finished" and listed[first.run.id]["framework"] == "torch"
+    assert (
+        listed[first.run.id]["status"] == "finished"
+        and listed[first.run.id]["framework"] == "torch"
+    )
     assert listed[second.run.id]["val"]["auc"] == second.run.result()["val"]["auc"]
     assert first.run.id in runs_cli("list").stdout
 
@@ -232,12 +262,22 @@ def test_concurrent_triggers_from_threads_and_processes_queue_one_run(tmp_path):
     each time one of them queues the run and the nine others attach to it."""
     configs = [tiny("torch", seed=110 + i, epochs=50) for i in range(RACE_ROUNDS)]
     gates = [tmp_path / f"go-{i}" for i in range(RACE_ROUNDS)]
-    open_source("synthetic").scan()  # the data layer's cache exists: the race is on the run store alone
+    open_source(
+        "synthetic"
+    ).scan()  # the data layer's cache exists: the race is on the run store alone
     slot = claim_slot()  # hold the machine's training slot: the runs stay queued, nothing trains
     assert slot is not None
     racers = json.dumps([[c.to_json(), str(g)] for c, g in zip(configs, gates)])
-    children = [subprocess.Popen([sys.executable, "-c", RACER, racers], cwd=ROOT, stdout=subprocess.PIPE, text=True,
-                                 env={**os.environ, "PYTHONPATH": str(ROOT)}) for _ in range(RACE_PROCESSES)]
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, racers],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        for _ in range(RACE_PROCESSES)
+    ]
     time.sleep(3)  # let the children import and reach the first gate
     try:
         for config, gate in zip(configs, gates):

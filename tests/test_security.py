@@ -34,7 +34,12 @@ ROOT = Path(__file__).resolve().parents[1]
 HOME = str(ROOT / "dashboard" / "Home.py")
 TIMEOUT_S = 120
 SHARED_CHOICES = ["Demo (synthetic)", "MedMNIST download"]
-ALL_CHOICES = ["Demo (synthetic)", "Folder or CSV on this machine", "MedMNIST download", "MedMNIST .npz file"]
+ALL_CHOICES = [
+    "Demo (synthetic)",
+    "Folder or CSV on this machine",
+    "MedMNIST download",
+    "MedMNIST .npz file",
+]
 CODE_FOLDERS = ("pipeline", "dashboard", "models")  # what runs in the app and its CLIs
 
 
@@ -47,7 +52,9 @@ def clean_environment(monkeypatch):
 
 @pytest.fixture(scope="module")
 def hospital(tmp_path_factory) -> Path:
-    return kaggle_tree(tmp_path_factory.mktemp("tree") / "hospital", per_class=(5, 15), broken=False)
+    return kaggle_tree(
+        tmp_path_factory.mktemp("tree") / "hospital", per_class=(5, 15), broken=False
+    )
 
 
 def home(secrets: dict | None = None) -> AppTest:
@@ -80,6 +87,7 @@ def marker(name: str) -> Path:
 
 # ---- (a) local paths on and off ----
 
+
 def test_local_paths_are_offered_on_a_machine_of_ones_own():
     assert source_choices(home()) == ALL_CHOICES
 
@@ -102,9 +110,14 @@ def test_secret_turns_local_paths_off_even_when_the_environment_allows_them(monk
 
 @pytest.mark.parametrize("where", ["environment", "secrets"])
 @pytest.mark.parametrize("default", ["folder", "npz", "csv"])
-def test_a_default_that_names_a_path_is_refused_when_paths_are_off(monkeypatch, hospital, where, default):
-    spec = {"folder": str(hospital), "npz": "medmnist:/data/pneumoniamnist_128.npz",
-            "csv": str(hospital / "labels.csv")}[default]
+def test_a_default_that_names_a_path_is_refused_when_paths_are_off(
+    monkeypatch, hospital, where, default
+):
+    spec = {
+        "folder": str(hospital),
+        "npz": "medmnist:/data/pneumoniamnist_128.npz",
+        "csv": str(hospital / "labels.csv"),
+    }[default]
     monkeypatch.setenv("PNEUMOLAB_ALLOW_LOCAL_PATHS", "0")
     if where == "environment":
         monkeypatch.setenv("PNEUMOLAB_DATA", spec)
@@ -113,7 +126,9 @@ def test_a_default_that_names_a_path_is_refused_when_paths_are_off(monkeypatch, 
         app = home({"PNEUMOLAB_DATA": spec})
 
     errors = [e.value for e in app.sidebar.error]
-    assert len(errors) == 1 and "PNEUMOLAB_DATA names a file or folder on the server" in errors[0], errors
+    assert (
+        len(errors) == 1 and "PNEUMOLAB_DATA names a file or folder on the server" in errors[0]
+    ), errors
     assert "medmnist:128" in errors[0]  # what to set instead
     assert str(hospital) not in errors[0]  # a visitor is not shown the server's paths
     assert metrics(app)["Active source"] == "synthetic" and "synthetic" in active_caption(app)
@@ -123,16 +138,22 @@ def test_a_default_that_names_a_path_is_refused_when_paths_are_off(monkeypatch, 
 def test_a_download_default_is_kept_when_paths_are_off(monkeypatch):
     monkeypatch.setenv("PNEUMOLAB_ALLOW_LOCAL_PATHS", "0")
     monkeypatch.setenv("PNEUMOLAB_DATA", "medmnist:128")
-    monkeypatch.setenv("PNEUMOLAB_MEDMNIST_URL", "http://127.0.0.1:9/pneumoniamnist_128.npz")  # refused at once
+    monkeypatch.setenv(
+        "PNEUMOLAB_MEDMNIST_URL", "http://127.0.0.1:9/pneumoniamnist_128.npz"
+    )  # refused at once
     app = home()
     assert "medmnist:128" in active_caption(app)
     assert not app.sidebar.error
-    assert "could not download" in app.main.error[0].value  # the page says why, the picker keeps the choice
+    assert (
+        "could not download" in app.main.error[0].value
+    )  # the page says why, the picker keeps the choice
 
 
 def test_the_documented_cloud_secrets_give_a_shared_deployment(monkeypatch):
     secrets = tomllib.loads((ROOT / ".streamlit" / "secrets.toml.example").read_text())
-    monkeypatch.setenv("PNEUMOLAB_MEDMNIST_URL", "http://127.0.0.1:9/pneumoniamnist_128.npz")  # no network here
+    monkeypatch.setenv(
+        "PNEUMOLAB_MEDMNIST_URL", "http://127.0.0.1:9/pneumoniamnist_128.npz"
+    )  # no network here
     app = home(secrets)
     assert source_choices(app) == SHARED_CHOICES
     assert "medmnist:128" in active_caption(app) and not app.sidebar.error
@@ -144,7 +165,9 @@ def test_a_session_on_a_path_falls_back_when_paths_are_turned_off(monkeypatch, h
     app.sidebar.text_input(key="source_path_path").set_value(str(hospital)).run()
     assert metrics(app)["Active source"] == "folder"
 
-    monkeypatch.setenv("PNEUMOLAB_ALLOW_LOCAL_PATHS", "0")  # e.g. the secrets changed under a live app
+    monkeypatch.setenv(
+        "PNEUMOLAB_ALLOW_LOCAL_PATHS", "0"
+    )  # e.g. the secrets changed under a live app
     app.run()
 
     assert not app.exception, [e.value for e in app.exception]
@@ -190,9 +213,14 @@ def test_paths_with_shell_metacharacters_are_read_as_plain_paths_in_the_picker(h
 
 def test_paths_with_shell_metacharacters_are_read_as_plain_paths_by_the_cli(hostile_trees):
     for name, (root, touched) in hostile_trees.items():
-        done = subprocess.run([sys.executable, "-m", "pipeline.data", "summary", "--source", str(root), "--json"],
-                              cwd=ROOT, capture_output=True, text=True, timeout=120,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+        done = subprocess.run(
+            [sys.executable, "-m", "pipeline.data", "summary", "--source", str(root), "--json"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         assert done.returncode == 0, (name, done.stderr[-2000:])
         assert json.loads(done.stdout)["totals"] == {"NORMAL": 2, "PNEUMONIA": 6}, name
         assert not touched.exists(), f"{name}: the payload ran"
@@ -232,8 +260,12 @@ def test_no_code_runs_a_shell_or_unpickles():
             if not isinstance(node, ast.Call):
                 continue
             name, where = called_name(node), f"{path.relative_to(ROOT)}:{node.lineno}"
-            if name in ("os.system", "os.popen", "subprocess.getoutput", "subprocess.getstatusoutput") \
-                    or name.startswith("os.exec") or name.startswith("os.spawn"):
+            if (
+                name
+                in ("os.system", "os.popen", "subprocess.getoutput", "subprocess.getstatusoutput")
+                or name.startswith("os.exec")
+                or name.startswith("os.spawn")
+            ):
                 shells.append(f"{where} {name}")
             if name.startswith("subprocess.") or name.endswith("Popen"):
                 starts.append(where)
@@ -242,17 +274,31 @@ def test_no_code_runs_a_shell_or_unpickles():
                 if node.args and isinstance(node.args[0], (ast.Constant, ast.JoinedStr, ast.BinOp)):
                     shells.append(f"{where} a command as one string")
     assert shells == []
-    assert any("pipeline/training/queue.py" in s for s in starts)  # the audit saw the worker's start
+    assert any(
+        "pipeline/training/queue.py" in s for s in starts
+    )  # the audit saw the worker's start
 
     unsafe = []
     for path, tree in code_files():
         for node in ast.walk(tree):
             where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-                unsafe += [f"{where} import {m}" for m in modules
-                           if m.split(".")[0] in ("pickle", "marshal", "shelve", "dill", "cloudpickle", "joblib")]
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("eval", "exec"):
+                modules = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                )
+                unsafe += [
+                    f"{where} import {m}"
+                    for m in modules
+                    if m.split(".")[0]
+                    in ("pickle", "marshal", "shelve", "dill", "cloudpickle", "joblib")
+                ]
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("eval", "exec")
+            ):
                 unsafe.append(f"{where} {node.func.id}")  # not model.eval(), torch's mode switch
     assert unsafe == []
 
@@ -260,16 +306,23 @@ def test_no_code_runs_a_shell_or_unpickles():
 def test_every_loader_in_the_app_is_the_safe_one():
     """torch.load with weights_only=True, Keras load_model with safe_mode=True (both written out: their
     defaults have changed across versions), np.load never with allow_pickle=True (False by default)."""
-    rules = {"torch.load": ("weights_only", (True,)), "models.load_model": ("safe_mode", (True,)),
-             "saving.load_model": ("safe_mode", (True,)),
-             "np.load": ("allow_pickle", (False, None)), "numpy.load": ("allow_pickle", (False, None))}
+    rules = {
+        "torch.load": ("weights_only", (True,)),
+        "models.load_model": ("safe_mode", (True,)),
+        "saving.load_model": ("safe_mode", (True,)),
+        "np.load": ("allow_pickle", (False, None)),
+        "numpy.load": ("allow_pickle", (False, None)),
+    }
     seen, wrong = [], []
     for path, tree in code_files():
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
             name = called_name(node)
-            rule = next((r for suffix, r in rules.items() if name == suffix or name.endswith("." + suffix)), None)
+            rule = next(
+                (r for suffix, r in rules.items() if name == suffix or name.endswith("." + suffix)),
+                None,
+            )
             if rule is None:
                 continue
             where = f"{path.relative_to(ROOT)}:{node.lineno}"
@@ -281,6 +334,7 @@ def test_every_loader_in_the_app_is_the_safe_one():
 
 
 # ---- (b) weights and arrays that carry code ----
+
 
 class OpenPayload:
     """Pickles as a call to ``open(path, "w")``: unpickling it creates the file."""
@@ -296,13 +350,22 @@ def planted_run(framework: str, weights: Path) -> Run:
     """A finished run in the store whose weights file is ``weights`` (as if swapped on disk)."""
     from pipeline.training.config import TrainConfig
 
-    config = TrainConfig.from_preset("quick", framework=framework, source="synthetic", epochs=1, img_size=32,
-                                     width=0.25, augment="none")
+    config = TrainConfig.from_preset(
+        "quick",
+        framework=framework,
+        source="synthetic",
+        epochs=1,
+        img_size=32,
+        width=0.25,
+        augment="none",
+    )
     run = Run(uuid.uuid4().hex[:16])
     (run.path / "weights").mkdir(parents=True)
     (run.path / "config.json").write_text(config.to_json())
     shutil.copy(weights, run.path / "weights" / weights.name)
-    write_json(run.path / "result.json", {"weights": weights.name, "val": {"auc": 0.5, "threshold": 0.5}})
+    write_json(
+        run.path / "result.json", {"weights": weights.name, "val": {"auc": 0.5, "threshold": 0.5}}
+    )
     run.set_status("finished", created=time.time(), framework=framework, source="synthetic")
     return run
 
@@ -354,9 +417,17 @@ def test_keras_model_with_a_lambda_layer_is_refused_and_never_run(tmp_path):
 
     keras = import_keras()
     touched = marker("keras")
-    payload = eval(f"lambda x: (open({str(touched)!r}, 'w').close(), x)[1]")  # a constant path in its code
-    model = keras.Sequential([keras.Input((32, 32, 1)), keras.layers.Lambda(payload, output_shape=(32, 32, 1)),
-                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(1, activation="sigmoid")])
+    payload = eval(
+        f"lambda x: (open({str(touched)!r}, 'w').close(), x)[1]"
+    )  # a constant path in its code
+    model = keras.Sequential(
+        [
+            keras.Input((32, 32, 1)),
+            keras.layers.Lambda(payload, output_shape=(32, 32, 1)),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     path = tmp_path / "model.keras"
     model.save(path)
     touched.unlink(missing_ok=True)  # building the model called the lambda once
@@ -368,7 +439,9 @@ def test_keras_model_with_a_lambda_layer_is_refused_and_never_run(tmp_path):
         assert "This run cannot be evaluated" in evaluation_error(run)
         assert not touched.exists(), "the payload ran"
 
-        keras.models.load_model(path, safe_mode=False)(np.zeros((1, 32, 32, 1)))  # the control: its code runs
+        keras.models.load_model(path, safe_mode=False)(
+            np.zeros((1, 32, 32, 1))
+        )  # the control: its code runs
         assert touched.exists()
     finally:
         shutil.rmtree(run.path)
@@ -416,8 +489,17 @@ def test_a_poisoned_array_cache_entry_is_rebuilt_not_unpickled(tmp_path, hospita
     entry.parent.mkdir(parents=True, exist_ok=True)
     poisoned = np.empty(3, dtype=object)
     poisoned[:] = [OpenPayload(touched)] * 3
-    np.savez(entry, images=poisoned, labels=poisoned, splits=poisoned, patients=poisoned, origins=poisoned,
-             original_sizes=poisoned, failed_paths=poisoned, failed_reasons=poisoned)
+    np.savez(
+        entry,
+        images=poisoned,
+        labels=poisoned,
+        splits=poisoned,
+        patients=poisoned,
+        origins=poisoned,
+        original_sizes=poisoned,
+        failed_paths=poisoned,
+        failed_reasons=poisoned,
+    )
 
     arrays = load_split(str(hospital), "train", 32)
 
@@ -435,12 +517,17 @@ def test_an_npz_source_with_an_object_array_is_refused_by_the_data_layer(tmp_pat
 
 # ---- (c) upload limits ----
 
+
 def test_upload_limit_is_the_one_streamlit_reads_and_the_page_states():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] == 10
-    probe = ("from streamlit import config; config.get_config_options(force_reparse=True); "
-             "print(config.get_option('server.maxUploadSize'), config.get_option('server.enableXsrfProtection'))")
-    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    probe = (
+        "from streamlit import config; config.get_config_options(force_reparse=True); "
+        "print(config.get_option('server.maxUploadSize'), config.get_option('server.enableXsrfProtection'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["10", "True"]  # read from this project's config; XSRF left on
 
@@ -453,4 +540,6 @@ def test_decoded_images_have_a_pixel_limit():
     """The limit itself is exercised with real oversized images in the bad-input tests."""
     from pipeline.data.images import MAX_PIXELS
 
-    assert 4096 * 4096 < MAX_PIXELS <= 100_000_000  # far above an X-ray, far below what exhausts memory
+    assert (
+        4096 * 4096 < MAX_PIXELS <= 100_000_000
+    )  # far above an X-ray, far below what exhausts memory

@@ -105,7 +105,9 @@ def test_splits_sizes_and_class_mix(data):
         labels = data.labels[data.splits == split]
         assert len(labels) == size
         normal_share = np.mean(labels == 0)
-        assert 0.22 <= normal_share <= 0.28, f"{split}: NORMAL share {normal_share:.2f}, expected ~1:3"
+        assert 0.22 <= normal_share <= 0.28, (
+            f"{split}: NORMAL share {normal_share:.2f}, expected ~1:3"
+        )
 
 
 def test_masks_mark_opacities_inside_the_lungs_of_pneumonia_images_only(data):
@@ -202,7 +204,9 @@ def _train_and_test(scan, source, epochs: int, seed: int):
         records = scan.split(split)
         pixels = torch.from_numpy(source.decode(records, 64).images).float().unsqueeze(1)
         # Per-image standardisation: exposure differs from film to film.
-        pixels = (pixels - pixels.mean((1, 2, 3), keepdim=True)) / pixels.std((1, 2, 3), keepdim=True)
+        pixels = (pixels - pixels.mean((1, 2, 3), keepdim=True)) / pixels.std(
+            (1, 2, 3), keepdim=True
+        )
         return pixels, torch.tensor([r.label for r in records], dtype=torch.float32)
 
     x_train, y_train = tensors("train")
@@ -213,7 +217,9 @@ def _train_and_test(scan, source, epochs: int, seed: int):
         return [conv, torch.nn.BatchNorm2d(outputs), torch.nn.ReLU()]
 
     model = torch.nn.Sequential(
-        *block(1, 8, 5), *block(8, 16), *block(16, 32),
+        *block(1, 8, 5),
+        *block(8, 16),
+        *block(16, 32),
         torch.nn.Conv2d(32, 32, 3, padding=1),
         torch.nn.AdaptiveMaxPool2d(1),  # "is there a lesion anywhere": the strongest response
         torch.nn.Flatten(),
@@ -229,7 +235,9 @@ def _train_and_test(scan, source, epochs: int, seed: int):
         model.train()
         for batch_index in torch.randperm(len(x_train)).split(batch):
             logits = model(x_train[batch_index]).squeeze(1)
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y_train[batch_index])
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                logits, y_train[batch_index]
+            )
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

@@ -16,7 +16,12 @@ from pipeline.data import CLASS_NAMES, SPLITS, open_source
 from pipeline.data.summary import summarize
 from pipeline.talk import mini_demo
 from pipeline.talk.data_description import describe_data
-from pipeline.talk.framework_features import FEATURES, FRAMEWORKS, comparison_rows, installed_versions
+from pipeline.talk.framework_features import (
+    FEATURES,
+    FRAMEWORKS,
+    comparison_rows,
+    installed_versions,
+)
 from pipeline.talk.history import HUMAN_TOP5, ILSVRC_TOP5, THEMES, TIMELINE, WINTERS
 from tests.imagetree import kaggle_tree
 
@@ -25,6 +30,7 @@ KERAS_LINE = re.compile(r"^(\d+)/(\d+) - \d+s - \d+m?s/step((?: - \w+: [-+.\deE]
 
 
 # ---- history ----
+
 
 def test_timeline_is_sorted_and_every_event_has_a_source():
     years = [event.year for event in TIMELINE]
@@ -38,16 +44,27 @@ def test_timeline_is_sorted_and_every_event_has_a_source():
 
 def test_imagenet_errors_are_the_published_ones_with_sources():
     assert [(r.year, r.top5_error) for r in ILSVRC_TOP5] == [
-        (2010, 28.2), (2011, 25.8), (2012, 16.4), (2013, 11.7), (2014, 6.7), (2015, 3.57), (2016, 2.99), (2017, 2.25)]
+        (2010, 28.2),
+        (2011, 25.8),
+        (2012, 16.4),
+        (2013, 11.7),
+        (2014, 6.7),
+        (2015, 3.57),
+        (2016, 2.99),
+        (2017, 2.25),
+    ]
     errors = [r.top5_error for r in ILSVRC_TOP5]
     assert errors == sorted(errors, reverse=True)
     assert [r.deep for r in ILSVRC_TOP5] == [r.year >= 2012 for r in ILSVRC_TOP5]
     for result in (*ILSVRC_TOP5, HUMAN_TOP5):
-        assert result.winner.strip() and result.source.strip() and result.url.startswith("https://"), result
+        assert (
+            result.winner.strip() and result.source.strip() and result.url.startswith("https://")
+        ), result
     assert HUMAN_TOP5.top5_error == 5.1
 
 
 # ---- framework features ----
+
 
 def test_framework_table_is_complete_sourced_and_free_of_unsourced_counts():
     names = [framework.name for framework in FRAMEWORKS]
@@ -57,7 +74,9 @@ def test_framework_table_is_complete_sourced_and_free_of_unsourced_counts():
         assert all(text.strip() for text in framework.cells.values()), framework.name
         assert framework.sources and all(url.startswith("https://") for url in framework.sources)
         for text in framework.cells.values():
-            assert not re.search(r"\d+(\.\d+)?\s*[kKM]\b|\d{1,3},\d{3}|stars", text), text  # no star counts
+            assert not re.search(r"\d+(\.\d+)?\s*[kKM]\b|\d{1,3},\d{3}|stars", text), (
+                text
+            )  # no star counts
     rows = comparison_rows()
     assert [row["feature"] for row in rows] == list(FEATURES.values())
     assert all(set(row) == {"feature", *names} for row in rows)
@@ -68,15 +87,26 @@ def test_installed_versions_are_read_from_this_machine():
     for name, package in (("Keras 3", "keras"), ("TensorFlow", "tensorflow"), ("PyTorch", "torch")):
         assert versions[name] == metadata.version(package)
         assert re.match(r"^\d+\.\d+", versions[name])
-    child = subprocess.run([sys.executable, "-c", (
-        "import sys; from pipeline.talk.framework_features import installed_versions; installed_versions(); "
-        "print([m for m in ('torch', 'tensorflow', 'keras') if m in sys.modules])")],
-        cwd=ROOT, capture_output=True, text=True, timeout=120)
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys; from pipeline.talk.framework_features import installed_versions; installed_versions(); "
+                "print([m for m in ('torch', 'tensorflow', 'keras') if m in sys.modules])"
+            ),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert child.returncode == 0, child.stderr[-2000:]
     assert child.stdout.strip() == "[]"
 
 
 # ---- the Keras mini demo ----
+
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
@@ -85,22 +115,34 @@ def demo_run(tmp_path_factory):
     An empty KERAS_HOME makes the run independent of whether this machine has MNIST cached.
     """
     keras_home = tmp_path_factory.mktemp("keras-home")
-    child = subprocess.run([sys.executable, "-m", "pipeline.talk.mini_demo", "--epochs", "5", "--json"], cwd=ROOT,
-                           capture_output=True, text=True, timeout=300,
-                           env={**os.environ, "KERAS_HOME": str(keras_home)})
+    child = subprocess.run(
+        [sys.executable, "-m", "pipeline.talk.mini_demo", "--epochs", "5", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "KERAS_HOME": str(keras_home)},
+    )
     assert child.returncode == 0, child.stderr[-3000:]
     return json.loads(child.stdout.strip().splitlines()[-1])
 
 
 def test_mini_demo_really_learns_the_held_out_digits(demo_run):
     assert demo_run["dataset"] == "scikit-learn digits"
-    assert "MNIST is not on disk" in demo_run["dataset_note"] and "1,797 images" in demo_run["dataset_note"]
+    assert (
+        "MNIST is not on disk" in demo_run["dataset_note"]
+        and "1,797 images" in demo_run["dataset_note"]
+    )
     assert demo_run["train_images"] + demo_run["test_images"] == 1797
     assert demo_run["test_accuracy"] > 0.85
     assert demo_run["history"]["accuracy"][-1] > demo_run["history"]["accuracy"][0]
     assert len(demo_run["predictions"]) == 8
-    assert all(0 <= p["predicted"] <= 9 and 0.1 <= p["probability"] <= 1 for p in demo_run["predictions"])
-    assert demo_run["workflow_seconds"] < 60  # seconds once Keras is imported, even on a busy 2-core machine
+    assert all(
+        0 <= p["predicted"] <= 9 and 0.1 <= p["probability"] <= 1 for p in demo_run["predictions"]
+    )
+    assert (
+        demo_run["workflow_seconds"] < 60
+    )  # seconds once Keras is imported, even on a busy 2-core machine
 
 
 def test_mini_demo_log_is_the_keras_log_and_matches_history(demo_run):
@@ -112,14 +154,26 @@ def test_mini_demo_log_is_the_keras_log_and_matches_history(demo_run):
         assert match, line
         assert match.group(1) == match.group(2)  # every batch of the epoch ran
         shown = dict(item.split(": ") for item in match.group(3).removeprefix(" - ").split(" - "))
-        assert set(shown) == set(demo_run["history"]) == {"accuracy", "loss", "val_accuracy", "val_loss"}
+        assert (
+            set(shown)
+            == set(demo_run["history"])
+            == {"accuracy", "loss", "val_accuracy", "val_loss"}
+        )
         for key, text in shown.items():
-            assert float(text) == pytest.approx(demo_run["history"][key][epoch], abs=5e-5), (key, epoch)
+            assert float(text) == pytest.approx(demo_run["history"][key][epoch], abs=5e-5), (
+                key,
+                epoch,
+            )
 
 
 def test_mini_demo_refuses_a_bad_epoch_count():
-    child = subprocess.run([sys.executable, "-m", "pipeline.talk.mini_demo", "--epochs", "0"], cwd=ROOT,
-                           capture_output=True, text=True, timeout=60)
+    child = subprocess.run(
+        [sys.executable, "-m", "pipeline.talk.mini_demo", "--epochs", "0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert child.returncode == 2
     assert "--epochs must be between 1 and 50" in child.stderr
     with pytest.raises(ValueError, match="between 1 and 50"):
@@ -134,9 +188,13 @@ def test_mnist_is_used_only_when_keras_already_has_it(tmp_path, monkeypatch):
     # A file in keras.datasets.mnist's format (small, made here: nothing is downloaded).
     rng = np.random.default_rng(0)
     (tmp_path / "datasets").mkdir()
-    np.savez(tmp_path / "datasets" / "mnist.npz",
-             x_train=rng.integers(0, 256, (300, 28, 28), dtype=np.uint8), y_train=rng.integers(0, 10, 300),
-             x_test=rng.integers(0, 256, (50, 28, 28), dtype=np.uint8), y_test=rng.integers(0, 10, 50))
+    np.savez(
+        tmp_path / "datasets" / "mnist.npz",
+        x_train=rng.integers(0, 256, (300, 28, 28), dtype=np.uint8),
+        y_train=rng.integers(0, 10, 300),
+        x_test=rng.integers(0, 256, (50, 28, 28), dtype=np.uint8),
+        y_test=rng.integers(0, 10, 50),
+    )
     data = mini_demo.load_digit_data(seed=0)
     assert data.name == "MNIST" and str(tmp_path) in data.note
     assert data.x_train.shape == (300, 784) and data.x_test.shape == (50, 784)
@@ -148,6 +206,7 @@ def test_mnist_is_used_only_when_keras_already_has_it(tmp_path, monkeypatch):
 
 
 # ---- the data description ----
+
 
 def assert_matches_summary(description: dict, summary: dict) -> None:
     table = description["structure"]["table"]
@@ -185,20 +244,39 @@ def test_description_of_the_synthetic_demo_equals_its_summary():
 
 
 def test_description_of_a_folder_lists_its_broken_files_and_carved_splits(tmp_path):
-    root = kaggle_tree(tmp_path / "xrays", splits=("train", "test"), per_class=(12, 30), broken=True)
+    root = kaggle_tree(
+        tmp_path / "xrays", splits=("train", "test"), per_class=(12, 30), broken=True
+    )
     summary = summarize(str(root))
     source = open_source(str(root))
     description = describe_data(summary, source.scan(), source.describe())
 
     assert_matches_summary(description, summary)
     layout = description["structure"]["layout"]
-    assert layout.startswith("Kaggle layout: split folders train, test") and "val carved out of train" in layout
-    skipped = {Path(item["path"]).name: item["reason"] for item in description["quality"]["skipped"]}
-    assert {"truncated.jpeg", "empty.jpeg", "page.jpeg", ".DS_Store", "notes.txt", "stray.jpeg"} <= set(skipped)
+    assert (
+        layout.startswith("Kaggle layout: split folders train, test")
+        and "val carved out of train" in layout
+    )
+    skipped = {
+        Path(item["path"]).name: item["reason"] for item in description["quality"]["skipped"]
+    }
+    assert {
+        "truncated.jpeg",
+        "empty.jpeg",
+        "page.jpeg",
+        ".DS_Store",
+        "notes.txt",
+        "stray.jpeg",
+    } <= set(skipped)
     files = next(f for f in description["quality"]["findings"] if f["topic"] == "files")
-    assert files["level"] == "warning" and files["text"].startswith(f"{len(summary['skipped'])} files were skipped")
+    assert files["level"] == "warning" and files["text"].startswith(
+        f"{len(summary['skipped'])} files were skipped"
+    )
     val_total = sum(summary["splits"]["val"].values())
-    assert any(f["text"].startswith(f"val holds only {val_total} images") for f in description["quality"]["findings"])
+    assert any(
+        f["text"].startswith(f"val holds only {val_total} images")
+        for f in description["quality"]["findings"]
+    )
     assert description["origin"]["kind"] == "Image folder"
     assert description["origin"]["location"] == summary["source"]
 
@@ -216,6 +294,8 @@ def test_description_of_class_folders_says_both_splits_were_carved(tmp_path):
     description = describe_data(summary, source.scan(), source.describe())
 
     assert_matches_summary(description, summary)
-    assert description["structure"]["layout"] == ("Class folders NORMAL and PNEUMONIA with no split folders; "
-                                                  "val and test carved out of train by patient.")
+    assert description["structure"]["layout"] == (
+        "Class folders NORMAL and PNEUMONIA with no split folders; "
+        "val and test carved out of train by patient."
+    )
     assert description["quality"]["patient_overlap"] == 0

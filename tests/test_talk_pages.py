@@ -39,11 +39,15 @@ def test_introduction_draws_the_timeline_and_the_imagenet_chart():
     assert app.title[0].value.startswith("1 · Introduction")
     assert len(app.main.get("plotly_chart")) == 2
     sources = [t.value for t in app.main.dataframe if "top-5 error (%)" in t.value.columns][0]
-    assert sources["top-5 error (%)"].tolist()[:len(ILSVRC_TOP5)] == [r.top5_error for r in ILSVRC_TOP5]
+    assert sources["top-5 error (%)"].tolist()[: len(ILSVRC_TOP5)] == [
+        r.top5_error for r in ILSVRC_TOP5
+    ]
 
     app.main.get("button_group")[0].set_value([]).run()  # every theme switched off
     assert not app.exception
-    assert [i.value for i in app.main.info] == ["Pick at least one theme above to draw the timeline."]
+    assert [i.value for i in app.main.info] == [
+        "Pick at least one theme above to draw the timeline."
+    ]
     assert len(app.main.get("plotly_chart")) == 1
     app.main.get("button_group")[0].set_value(list(THEMES[:1])).run()
     assert len(app.main.get("plotly_chart")) == 2
@@ -55,9 +59,14 @@ def test_insights_table_and_the_live_demo_log():
     table = app.main.table[0].value
     assert "Installed here (checked now)" in table.index
     shown = app.main.code[0].value
-    assert shown.startswith("def keras_workflow(") and "model.fit(" in shown and "model.evaluate(" in shown
+    assert (
+        shown.startswith("def keras_workflow(")
+        and "model.fit(" in shown
+        and "model.evaluate(" in shown
+    )
     assert [i.value for i in app.main.info] == [
-        "Press **Train now**: a few seconds of training, its Keras log shown as it grows."]
+        "Press **Train now**: a few seconds of training, its Keras log shown as it grows."
+    ]
 
     app.main.button(key="insights_train").click().run()
     assert not app.exception, [e.value for e in app.exception]
@@ -82,7 +91,10 @@ def test_demo_log_grows_line_by_line():
     result = run_demo(epochs=2, seed=1, on_log=seen.append)
     assert seen[-1] == result.log
     assert len(seen) == 4  # "Epoch n/2" and the epoch's line, twice
-    assert all(later.startswith(earlier) and len(later) > len(earlier) for earlier, later in zip(seen, seen[1:]))
+    assert all(
+        later.startswith(earlier) and len(later) > len(earlier)
+        for earlier, later in zip(seen, seen[1:])
+    )
     assert seen[0] == "Epoch 1/2\n"
 
 
@@ -106,11 +118,18 @@ def test_problem_page_shows_the_counts_of_summarize():
     app = open_page("views/talk_problem.py")
     assert app.title[0].value == "3 · Demonstration: the problem"
     assert_counts(app, expected)
-    assert "No patient has images in two splits: validation and test scores measure new patients." in [
-        s.value for s in app.main.success]
+    assert (
+        "No patient has images in two splits: validation and test scores measure new patients."
+        in [s.value for s in app.main.success]
+    )
     links = [link.value for link in app.main.get("page_link")]
-    assert [link.split(":")[0] for link in links] == ["Dataset explorer", "Augmentation", "Training", "Evaluation",
-                                                      "Predictions"]
+    assert [link.split(":")[0] for link in links] == [
+        "Dataset explorer",
+        "Augmentation",
+        "Training",
+        "Evaluation",
+        "Predictions",
+    ]
 
 
 def test_problem_page_on_a_folder_lists_its_broken_files(tmp_path):
@@ -122,9 +141,14 @@ def test_problem_page_on_a_folder_lists_its_broken_files(tmp_path):
     assert not app.exception, [e.value for e in app.exception]
 
     assert_counts(app, expected)
-    skipped = [t.value for t in app.main.dataframe if list(t.value.columns) == ["path", "reason"]][0]
+    skipped = [t.value for t in app.main.dataframe if list(t.value.columns) == ["path", "reason"]][
+        0
+    ]
     assert skipped.to_dict("records") == expected["skipped"]
-    assert any(w.value.startswith(f"{len(expected['skipped'])} files were skipped") for w in app.main.warning)
+    assert any(
+        w.value.startswith(f"{len(expected['skipped'])} files were skipped")
+        for w in app.main.warning
+    )
     assert any(str(root) in c.value for c in app.main.caption)
 
 
@@ -142,11 +166,19 @@ def test_introduction_and_problem_import_no_framework():
         print(json.dumps({{"pages": pages, "loaded": loaded}}))
     """)
     env = {k: v for k, v in os.environ.items() if k != "PNEUMOLAB_DATA"}
-    child = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
-                           timeout=300)
+    child = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert child.returncode == 0, child.stderr[-3000:]
     report = json.loads(child.stdout.strip().splitlines()[-1])
 
-    assert report["pages"] == {"views/talk_introduction.py": ["1 · Introduction: how deep learning got here", []],
-                               "views/talk_problem.py": ["3 · Demonstration: the problem", []]}
+    assert report["pages"] == {
+        "views/talk_introduction.py": ["1 · Introduction: how deep learning got here", []],
+        "views/talk_problem.py": ["3 · Demonstration: the problem", []],
+    }
     assert report["loaded"] == []

@@ -18,8 +18,20 @@ from pipeline.data import open_source
 from pipeline.runs import Run, all_runs
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = ["--source", "synthetic", "--preset", "quick", "--epochs", "1", "--img-size", "32", "--width", "0.25",
-        "--augment", "none"]
+TINY = [
+    "--source",
+    "synthetic",
+    "--preset",
+    "quick",
+    "--epochs",
+    "1",
+    "--img-size",
+    "32",
+    "--width",
+    "0.25",
+    "--augment",
+    "none",
+]
 
 pytestmark = pytest.mark.slow
 
@@ -30,8 +42,14 @@ def environment() -> dict:
 
 
 def train_cli(*args: str, expect: int = 0) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, "-m", "pipeline.train", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600, env=environment())
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.train", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=environment(),
+    )
     assert done.returncode == expect, done.stderr[-3000:]
     return done
 
@@ -47,16 +65,28 @@ def test_keras_trains_one_epoch_and_the_second_call_is_a_cache_hit():
 
     started = time.monotonic()
     second = json.loads(train_cli("--framework", "keras", *TINY, "--seed", "201", "--json").stdout)
-    assert second["cached"] is True and second["run_id"] == first["run_id"] and second["val"] == first["val"], (first, second)
+    assert (
+        second["cached"] is True
+        and second["run_id"] == first["run_id"]
+        and second["val"] == first["val"]
+    ), (first, second)
     assert time.monotonic() - started < 20  # no framework loaded, nothing trained
 
 
 def test_torch_trains_one_epoch_with_a_progress_bar_on_a_terminal():
     """On a pseudo-terminal the command draws a tqdm bar over the steps, then prints the result."""
     leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a terminal has a size
-    child = subprocess.Popen([sys.executable, "-m", "pipeline.train", "--framework", "torch", *TINY, "--seed", "202"],
-                             cwd=ROOT, env=environment(), stdin=follower, stdout=follower, stderr=follower)
+    fcntl.ioctl(
+        follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0)
+    )  # a terminal has a size
+    child = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.train", "--framework", "torch", *TINY, "--seed", "202"],
+        cwd=ROOT,
+        env=environment(),
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+    )
     os.close(follower)
     output = b""
     while True:
@@ -80,15 +110,18 @@ def test_torch_trains_one_epoch_with_a_progress_bar_on_a_terminal():
     assert Path(again["weights"]).name == "model.pt"
 
 
-@pytest.mark.parametrize("option, value, field", [
-    ("--img-size", "8", "img_size"),
-    ("--batch-size", "1", "batch_size"),
-    ("--epochs", "0", "epochs"),
-    ("--learning-rate", "5", "learning_rate"),
-    ("--optimizer", "adagrad", "optimizer"),
-    ("--device", "tpu", "device"),
-    ("--augment", "sideways", "augment"),
-])
+@pytest.mark.parametrize(
+    "option, value, field",
+    [
+        ("--img-size", "8", "img_size"),
+        ("--batch-size", "1", "batch_size"),
+        ("--epochs", "0", "epochs"),
+        ("--learning-rate", "5", "learning_rate"),
+        ("--optimizer", "adagrad", "optimizer"),
+        ("--device", "tpu", "device"),
+        ("--augment", "sideways", "augment"),
+    ],
+)
 def test_impossible_settings_exit_2_naming_the_field(option, value, field):
     before = {run.id for run in all_runs()}
 

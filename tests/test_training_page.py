@@ -30,11 +30,18 @@ def open_page() -> AppTest:
     return app
 
 
-def choose_tiny_settings(app: AppTest, seed: int, epochs: int = 1, frameworks=("keras", "torch")) -> None:
+def choose_tiny_settings(
+    app: AppTest, seed: int, epochs: int = 1, frameworks=("keras", "torch")
+) -> None:
     app.multiselect(key="train_frameworks").set_value(list(frameworks))
     app.radio(key="train_preset").set_value("custom").run()
-    for key, value in (("train_img_size", 32), ("train_width", 0.25), ("train_epochs", epochs),
-                       ("train_patience", 0), ("train_seed", seed)):
+    for key, value in (
+        ("train_img_size", 32),
+        ("train_width", 0.25),
+        ("train_epochs", epochs),
+        ("train_patience", 0),
+        ("train_seed", seed),
+    ):
         app.number_input(key=key).set_value(value)
     app.selectbox(key="train_augment").set_value("none")
     app.run()
@@ -58,8 +65,10 @@ def poll(app: AppTest, until, timeout: float = 300.0) -> list[str]:
         if until(app):
             return seen
         time.sleep(1.0)
-    raise AssertionError(f"page never got there; last progress: {seen[-3:]}, "
-                         f"success: {[s.value for s in app.success]}, errors: {[e.value for e in app.error]}")
+    raise AssertionError(
+        f"page never got there; last progress: {seen[-3:]}, "
+        f"success: {[s.value for s in app.success]}, errors: {[e.value for e in app.error]}"
+    )
 
 
 def test_one_click_trains_both_frameworks_in_turn_with_live_progress_and_history():
@@ -73,7 +82,9 @@ def test_one_click_trains_both_frameworks_in_turn_with_live_progress_and_history
 
     assert any("Keras" in text and "epoch 1/1, step" in text for text in seen)  # live, mid-epoch
     assert any("PyTorch" in text and "queued" in text for text in seen)  # waited for Keras
-    runs = {Run(r.id).config()["framework"]: Run(r.id) for r in all_runs() if r.config()["seed"] == 301}
+    runs = {
+        Run(r.id).config()["framework"]: Run(r.id) for r in all_runs() if r.config()["seed"] == 301
+    }
     assert {f: r.state for f, r in runs.items()} == {"keras": "finished", "torch": "finished"}
     assert runs["torch"].status()["started"] >= runs["keras"].status()["ended"]
     for framework, label in (("keras", "Keras"), ("torch", "PyTorch")):
@@ -90,8 +101,17 @@ def test_one_click_trains_both_frameworks_in_turn_with_live_progress_and_history
 
 def page_config(framework: str, seed: int) -> TrainConfig:
     """What ``choose_tiny_settings`` makes the page train (custom starts from ``full``)."""
-    return TrainConfig.from_preset("full", framework=framework, source="synthetic", img_size=32, width=0.25,
-                                   epochs=1, early_stopping_patience=0, seed=seed, augment="none")
+    return TrainConfig.from_preset(
+        "full",
+        framework=framework,
+        source="synthetic",
+        img_size=32,
+        width=0.25,
+        epochs=1,
+        early_stopping_patience=0,
+        seed=seed,
+        augment="none",
+    )
 
 
 def test_history_compares_two_configs_and_deletes_a_run():
@@ -106,7 +126,10 @@ def test_history_compares_two_configs_and_deletes_a_run():
     differing = table(app, "setting")
     assert list(differing["setting"]) == ["framework"]
     assert list(differing["A"]) == ["keras"] and list(differing["B"]) == ["torch"]
-    assert '-  "framework": "keras"' in app.code[0].value and '+  "framework": "torch"' in app.code[0].value
+    assert (
+        '-  "framework": "keras"' in app.code[0].value
+        and '+  "framework": "torch"' in app.code[0].value
+    )
 
     app.text_input(key="history_search").set_value(keras_id).run()
     assert list(table(app, "run")["run"]) == [keras_id]
@@ -132,7 +155,11 @@ def test_two_sessions_share_one_training_and_either_can_cancel_it():
     assert any(run.id in bar.proto.text for bar in second.get("progress"))
 
     second.button(key=f"cancel_{run.id}").click().run()
-    poll(first, lambda a: any(run.id in w.value and "cancelled" in w.value for w in a.warning), timeout=120)
+    poll(
+        first,
+        lambda a: any(run.id in w.value and "cancelled" in w.value for w in a.warning),
+        timeout=120,
+    )
     assert run.state == "cancelled"
 
 
@@ -153,8 +180,14 @@ def test_the_page_imports_no_framework_and_names_an_impossible_setting():
     """)
     before = {run.id for run in all_runs()}
     env = {k: v for k, v in os.environ.items() if k != "PNEUMOLAB_DATA"}
-    child = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
-                           timeout=300)
+    child = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert child.returncode == 0, child.stderr[-3000:]
     report = json.loads(child.stdout.strip().splitlines()[-1])
 

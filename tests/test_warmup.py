@@ -27,8 +27,12 @@ def calls(monkeypatch) -> Counter:
     import pipeline.inference
 
     counted = Counter()
-    for module, name in ((pipeline.inference, "load_run_model"), (pipeline.inference, "predict_proba"),
-                         (pipeline.evaluate.scoring, "score_run"), (pipeline.explain, "make_explainer")):
+    for module, name in (
+        (pipeline.inference, "load_run_model"),
+        (pipeline.inference, "predict_proba"),
+        (pipeline.evaluate.scoring, "score_run"),
+        (pipeline.explain, "make_explainer"),
+    ):
         real = getattr(module, name)
 
         def spy(*args, _real=real, _name=name, **kwargs):
@@ -75,10 +79,13 @@ def test_warm_up_with_no_runs_says_what_it_skipped(tmp_path, monkeypatch, cold_c
     assert ": done: " in lines["Images of `synthetic`"]
     for name in ("Keras", "PyTorch"):
         assert lines[f"{name} model"].endswith(
-            f"skipped: no finished {name} run for this source: train one on the Training page")
+            f"skipped: no finished {name} run for this source: train one on the Training page"
+        )
         assert "skipped: no finished" in lines[f"Evaluation: {name} on the test split"]
         assert "skipped" in lines[f"Predictions: {name} verdict and Grad-CAM"]
-    assert "skipped: needs a loaded model of each framework" in lines["Evaluation: Keras vs PyTorch"]
+    assert (
+        "skipped: needs a loaded model of each framework" in lines["Evaluation: Keras vs PyTorch"]
+    )
     assert ": done: one epoch on" in lines["Insights: the mini demo"]  # needs no run
     assert not any(": failed" in line or ": timed out" in line for line in lines.values()), lines
     status = app.status[0]
@@ -90,34 +97,50 @@ def runs(tmp_path_factory) -> dict[str, str]:
     return {"keras": tiny_run("keras"), "torch": tiny_run("torch")}
 
 
-def test_warm_up_loads_both_models_and_the_pages_then_predict_nothing(runs, calls, cold_caches, no_run_left_behind):
+def test_warm_up_loads_both_models_and_the_pages_then_predict_nothing(
+    runs, calls, cold_caches, no_run_left_behind
+):
     app = warm_up_from_home()
     lines = step_lines(app)
-    failed = {name: line for name, line in lines.items() if ": failed" in line or ": timed out" in line}
+    failed = {
+        name: line for name, line in lines.items() if ": failed" in line or ": timed out" in line
+    }
     assert not failed, failed
-    for name in ("Keras model", "PyTorch model", "Evaluation: Keras on the test split",
-                 "Evaluation: PyTorch on the test split", "Evaluation: Keras vs PyTorch",
-                 "Predictions: Keras verdict and Grad-CAM", "Predictions: PyTorch verdict and Grad-CAM"):
+    for name in (
+        "Keras model",
+        "PyTorch model",
+        "Evaluation: Keras on the test split",
+        "Evaluation: PyTorch on the test split",
+        "Evaluation: Keras vs PyTorch",
+        "Predictions: Keras verdict and Grad-CAM",
+        "Predictions: PyTorch verdict and Grad-CAM",
+    ):
         assert ": done" in lines[name], (name, lines[name])
     assert calls["load_run_model"] == 2  # one model per framework, loaded once
     assert calls["score_run"] == 2  # each run's test split scored once
     assert calls["make_explainer"] >= 2
 
     calls.clear()
-    evaluation = AppTest.from_file(HOME, default_timeout=180).run()  # a later visitor: another session
+    evaluation = AppTest.from_file(
+        HOME, default_timeout=180
+    ).run()  # a later visitor: another session
     evaluation.switch_page("views/evaluation.py").run()
     assert not evaluation.exception, [e.value for e in evaluation.exception]
     assert evaluation.title[0].value == "Evaluation"
     assert {m.label for m in evaluation.main.metric} >= {"Accuracy", "AUC"}
     assert any("Keras vs PyTorch" == h.value for h in evaluation.subheader)
-    assert calls == Counter(), "the Evaluation page did prediction work the warm-up should have done"
+    assert calls == Counter(), (
+        "the Evaluation page did prediction work the warm-up should have done"
+    )
 
     predictions = AppTest.from_file(HOME, default_timeout=180).run()
     predictions.switch_page("views/predictions.py").run()
     assert not predictions.exception, [e.value for e in predictions.exception]
     assert not predictions.error, [e.value for e in predictions.error]
     assert [m.label for m in predictions.main.metric].count("P(PNEUMONIA)") == 2
-    assert calls == Counter(), "the Predictions page did prediction work the warm-up should have done"
+    assert calls == Counter(), (
+        "the Predictions page did prediction work the warm-up should have done"
+    )
 
 
 def test_warm_up_report_stays_for_later_sessions(runs, cold_caches, no_run_left_behind):

@@ -15,27 +15,65 @@ class PageInfo(NamedTuple):
     blurb: str
 
 
-HOME = PageInfo("views/home.py", "Home", ":material/home:", "What PneumoLab is, and the way to each page")
+HOME = PageInfo(
+    "views/home.py", "Home", ":material/home:", "What PneumoLab is, and the way to each page"
+)
 
 TALK = (
-    PageInfo("views/talk_introduction.py", "1 · Introduction", ":material/history_edu:",
-             "Deep learning's history: a timeline and the ImageNet error by year"),
-    PageInfo("views/talk_insights.py", "2 · Insights", ":material/lightbulb:",
-             "What a framework must have, and the Keras workflow with a live mini demo"),
-    PageInfo("views/talk_problem.py", "3 · Demonstration: the problem", ":material/pulmonology:",
-             "The task, and the active data set's structure, quantity, origin and quality"),
-    PageInfo("views/explorer.py", "Dataset explorer", ":material/photo_library:",
-             "Counts, samples, histograms, patients"),
-    PageInfo("views/augmentation.py", "Augmentation", ":material/tune:",
-             "ImageDataGenerator and torchvision side by side from one spec"),
-    PageInfo("views/training.py", "Training", ":material/model_training:",
-             "The talk's CNN in both frameworks, cached runs"),
-    PageInfo("views/evaluation.py", "Evaluation", ":material/analytics:",
-             "The classification report, ROC, calibration, Keras vs PyTorch"),
-    PageInfo("views/predictions.py", "Predictions", ":material/visibility:",
-             "Per-image probabilities and Grad-CAM from both frameworks"),
-    PageInfo("views/talk_conclusion.py", "4 · Conclusion", ":material/flag:",
-             "Keras vs PyTorch from your own runs; what data processing changes"),
+    PageInfo(
+        "views/talk_introduction.py",
+        "1 · Introduction",
+        ":material/history_edu:",
+        "Deep learning's history: a timeline and the ImageNet error by year",
+    ),
+    PageInfo(
+        "views/talk_insights.py",
+        "2 · Insights",
+        ":material/lightbulb:",
+        "What a framework must have, and the Keras workflow with a live mini demo",
+    ),
+    PageInfo(
+        "views/talk_problem.py",
+        "3 · Demonstration: the problem",
+        ":material/pulmonology:",
+        "The task, and the active data set's structure, quantity, origin and quality",
+    ),
+    PageInfo(
+        "views/explorer.py",
+        "Dataset explorer",
+        ":material/photo_library:",
+        "Counts, samples, histograms, patients",
+    ),
+    PageInfo(
+        "views/augmentation.py",
+        "Augmentation",
+        ":material/tune:",
+        "ImageDataGenerator and torchvision side by side from one spec",
+    ),
+    PageInfo(
+        "views/training.py",
+        "Training",
+        ":material/model_training:",
+        "The talk's CNN in both frameworks, cached runs",
+    ),
+    PageInfo(
+        "views/evaluation.py",
+        "Evaluation",
+        ":material/analytics:",
+        "The classification report, ROC, calibration, Keras vs PyTorch",
+    ),
+    PageInfo(
+        "views/predictions.py",
+        "Predictions",
+        ":material/visibility:",
+        "Per-image probabilities and Grad-CAM from both frameworks",
+    ),
+    PageInfo(
+        "views/talk_conclusion.py",
+        "4 · Conclusion",
+        ":material/flag:",
+        "Keras vs PyTorch from your own runs; what data processing changes",
+    ),
 )
 
 

@@ -51,8 +51,11 @@ def presenter_mode() -> bool:
     if asked in (ON, OFF):
         st.session_state[MODE_KEY] = asked == ON
     elif asked is not None:
-        st.toast(f"`?{PARAM}={asked}` is not understood: `?{PARAM}=1` starts presenter mode, "
-                 f"`?{PARAM}=0` ends it.", icon=":material/warning:")
+        st.toast(
+            f"`?{PARAM}={asked}` is not understood: `?{PARAM}=1` starts presenter mode, "
+            f"`?{PARAM}=0` ends it.",
+            icon=":material/warning:",
+        )
     on = bool(st.session_state.get(MODE_KEY, False))
     _write_url(on)
     return on
@@ -64,16 +67,24 @@ def configure_page(on: bool) -> None:
     ``st.set_page_config`` may be called again in a run and after reading ``st.query_params``
     (Streamlit 1.67: calls are additive), so the entry file can call this once the mode is known.
     """
-    st.set_page_config(page_title="PneumoLab", page_icon=":material/pulmonology:", layout="wide",
-                       initial_sidebar_state="collapsed" if on else "auto")
+    st.set_page_config(
+        page_title="PneumoLab",
+        page_icon=":material/pulmonology:",
+        layout="wide",
+        initial_sidebar_state="collapsed" if on else "auto",
+    )
 
 
 def presenter_sidebar(on: bool) -> None:
     """The toggle (every page), and in the mode the warm-up action beside it."""
     st.session_state[TOGGLE_KEY] = on  # set before the widget is drawn: a URL change moves it too
-    st.sidebar.toggle("Presenter mode", key=TOGGLE_KEY, on_change=_toggled,
-                      help=f"Larger type, sidebar collapsed, previous / next buttons through the talk. "
-                           f"The link with `?{PARAM}=1` opens in this mode.")
+    st.sidebar.toggle(
+        "Presenter mode",
+        key=TOGGLE_KEY,
+        on_change=_toggled,
+        help=f"Larger type, sidebar collapsed, previous / next buttons through the talk. "
+        f"The link with `?{PARAM}=1` opens in this mode.",
+    )
     if on:
         with st.sidebar:
             warmup_action(key="warmup_sidebar")
@@ -98,13 +109,23 @@ def talk_controls(current_path: str) -> None:
         position = f"**{HOME.title}** · the talk has {len(TALK)} pages"
     with st.container(key="presenter_bar"):
         left, middle, right = st.columns([2, 2, 2], vertical_alignment="center")
-        if left.button(f"Previous: {before.title}" if before else "Start of the talk", key="presenter_previous",
-                       icon=":material/arrow_back:", disabled=before is None, width="stretch"):
+        if left.button(
+            f"Previous: {before.title}" if before else "Start of the talk",
+            key="presenter_previous",
+            icon=":material/arrow_back:",
+            disabled=before is None,
+            width="stretch",
+        ):
             go_to(before)
         middle.container(key="presenter_position").markdown(position)
-        if right.button(f"Next: {after.title}" if after else "End of the talk", key="presenter_next",
-                        icon=":material/arrow_forward:", disabled=after is None, width="stretch",
-                        type="primary"):
+        if right.button(
+            f"Next: {after.title}" if after else "End of the talk",
+            key="presenter_next",
+            icon=":material/arrow_forward:",
+            disabled=after is None,
+            width="stretch",
+            type="primary",
+        ):
             go_to(after)
 
 

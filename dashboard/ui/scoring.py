@@ -28,6 +28,7 @@ def updated(run_id: str) -> float:
 
 # ---- Evaluation ----
 
+
 @st.cache_data(show_spinner="Predicting every image of the split...", max_entries=16)
 def scored_split(run_id: str, stamp: float, source: str, fingerprint: str, split: str):
     """The run's probabilities on one split (``pipeline.evaluate.scoring.Scored``)."""
@@ -37,19 +38,33 @@ def scored_split(run_id: str, stamp: float, source: str, fingerprint: str, split
 
 
 @st.cache_data(show_spinner="Bootstrapping 95% intervals...", max_entries=64)
-def intervals(run_id: str, stamp: float, source: str, fingerprint: str, split: str, threshold: float) -> dict:
+def intervals(
+    run_id: str, stamp: float, source: str, fingerprint: str, split: str, threshold: float
+) -> dict:
     scored = scored_split(run_id, stamp, source, fingerprint, split)
-    return bootstrap_intervals(scored.labels, scored.probabilities, threshold, groups=scored.patients)
+    return bootstrap_intervals(
+        scored.labels, scored.probabilities, threshold, groups=scored.patients
+    )
 
 
 @st.cache_data(show_spinner="Comparing the two runs (paired bootstrap)...", max_entries=16)
-def comparison(run_a: str, stamp_a: float, run_b: str, stamp_b: float, source: str, fingerprint: str,
-               split: str) -> dict:
-    return compare(scored_split(run_a, stamp_a, source, fingerprint, split),
-                   scored_split(run_b, stamp_b, source, fingerprint, split))
+def comparison(
+    run_a: str,
+    stamp_a: float,
+    run_b: str,
+    stamp_b: float,
+    source: str,
+    fingerprint: str,
+    split: str,
+) -> dict:
+    return compare(
+        scored_split(run_a, stamp_a, source, fingerprint, split),
+        scored_split(run_b, stamp_b, source, fingerprint, split),
+    )
 
 
 # ---- Predictions ----
+
 
 @st.cache_resource(show_spinner="Loading the frameworks...")
 def framework_stack(frameworks: tuple[str, ...]) -> dict:
@@ -57,8 +72,11 @@ def framework_stack(frameworks: tuple[str, ...]) -> dict:
     it loads torchvision, which crashes the process once TensorFlow is in (FIELD_NOTES)."""
     from pipeline.explain import methods
 
-    return {framework: methods(framework) for framework in ("torch", "keras")
-            if framework == "torch" or framework in frameworks}
+    return {
+        framework: methods(framework)
+        for framework in ("torch", "keras")
+        if framework == "torch" or framework in frameworks
+    }
 
 
 @st.cache_resource(max_entries=24)
@@ -89,17 +107,22 @@ def probability(run_id: str, stamp: float, pixels: np.ndarray) -> float:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def heatmap(run_id: str, stamp: float, method: str, layer: str, target: int, pixels: np.ndarray) -> np.ndarray:
+def heatmap(
+    run_id: str, stamp: float, method: str, layer: str, target: int, pixels: np.ndarray
+) -> np.ndarray:
     return explainer(run_id, stamp, method, layer, target)(pixels)
 
 
 @st.cache_data(show_spinner="Measuring faithfulness (ROAD)...", max_entries=64)
-def faithfulness_of(run_id: str, stamp: float, method: str, layer: str, target: int,
-                    pixels: np.ndarray) -> float:
+def faithfulness_of(
+    run_id: str, stamp: float, method: str, layer: str, target: int, pixels: np.ndarray
+) -> float:
     from pipeline.explain import faithfulness
 
     maps = heatmap(run_id, stamp, method, layer, target, pixels)
-    return float(faithfulness(explainer(run_id, stamp, method, layer, target), pixels[None], maps[None])[0])
+    return float(
+        faithfulness(explainer(run_id, stamp, method, layer, target), pixels[None], maps[None])[0]
+    )
 
 
 @st.cache_data(show_spinner="Playing the pointing game over the test split...", max_entries=16)
@@ -109,9 +132,18 @@ def pointing(run_id: str, stamp: float, layer: str, spec: str, fingerprint: str)
 
     split = test_split(spec, fingerprint, loaded_model(run_id, stamp).img_size)
     explain = explainer(run_id, stamp, DEFAULT_METHOD, layer, PNEUMONIA)
-    maps = np.concatenate([explain(split.images[start:start + POINTING_BATCH])
-                           for start in range(0, len(split), POINTING_BATCH)])
+    maps = np.concatenate(
+        [
+            explain(split.images[start : start + POINTING_BATCH])
+            for start in range(0, len(split), POINTING_BATCH)
+        ]
+    )
     game = pointing_game(maps, split.masks, grid=map_side(split.images.shape[-1], layer))
-    return {"layer": layer, "hit rate": game.hit_rate, "chance (random point)": game.chance,
-            "best fixed point": game.fixed_point, "best on this layer's grid": game.reachable,
-            "images": game.images}
+    return {
+        "layer": layer,
+        "hit rate": game.hit_rate,
+        "chance (random point)": game.chance,
+        "best fixed point": game.fixed_point,
+        "best on this layer's grid": game.reachable,
+        "images": game.images,
+    }

@@ -97,14 +97,20 @@ def _candidate(kind: str, current: str) -> str | None:
     if kind == "synthetic":
         return "synthetic"
     if kind == "medmnist":
-        size = st.sidebar.selectbox("Image size", MEDMNIST_SIZES, index=2, key="source_medmnist_size")
+        size = st.sidebar.selectbox(
+            "Image size", MEDMNIST_SIZES, index=2, key="source_medmnist_size"
+        )
         return f"medmnist:{size}"
     default = current if _kind_of(current) == kind else ""
     label = "Folder or CSV path" if kind == "path" else ".npz path"
-    text = st.sidebar.text_input(label, value=default.removeprefix("medmnist:"), key=f"source_{kind}_path",
-                                 placeholder="/data/chest_xray" if kind == "path" else "/data/pneumoniamnist_128.npz",
-                                 help="Kaggle layout (train/val/test with NORMAL and PNEUMONIA), class folders, "
-                                      "or a CSV of filename,label. Press Enter to apply.")
+    text = st.sidebar.text_input(
+        label,
+        value=default.removeprefix("medmnist:"),
+        key=f"source_{kind}_path",
+        placeholder="/data/chest_xray" if kind == "path" else "/data/pneumoniamnist_128.npz",
+        help="Kaggle layout (train/val/test with NORMAL and PNEUMONIA), class folders, "
+        "or a CSV of filename,label. Press Enter to apply.",
+    )
     text = text.strip()
     if not text:
         return None
@@ -116,14 +122,18 @@ def source_sidebar() -> str:
     current = active_source()
     st.sidebar.header("Data source")
     if _refused_default():
-        st.sidebar.error(f"PNEUMOLAB_DATA names a file or folder on the server, and this deployment turns "
-                         f"local paths off ({LOCAL_PATHS_VARIABLE}=0 or {LOCAL_PATHS_SECRET} = false in the "
-                         "secrets): the demo data is used instead. Set PNEUMOLAB_DATA to `synthetic` or "
-                         "`medmnist:128`.")
+        st.sidebar.error(
+            f"PNEUMOLAB_DATA names a file or folder on the server, and this deployment turns "
+            f"local paths off ({LOCAL_PATHS_VARIABLE}=0 or {LOCAL_PATHS_SECRET} = false in the "
+            "secrets): the demo data is used instead. Set PNEUMOLAB_DATA to `synthetic` or "
+            "`medmnist:128`."
+        )
     allowed = local_paths_allowed()
     choices = {label: kind for label, kind in CHOICES.items() if allowed or kind not in LOCAL_KINDS}
     kinds = list(choices.values())
-    label = st.sidebar.selectbox("Source", list(choices), index=kinds.index(_kind_of(current)), key="source_kind")
+    label = st.sidebar.selectbox(
+        "Source", list(choices), index=kinds.index(_kind_of(current)), key="source_kind"
+    )
     candidate = _candidate(choices[label], current)
     candidate = canonical_source(candidate) if candidate else None
     if candidate and candidate != current:

@@ -62,6 +62,7 @@ class Plan:
 
 # ---- running steps, each bounded ----
 
+
 def run_bounded(step: Step) -> Outcome:
     """Run one step in a worker thread; wait ``step.limit_s`` at most."""
     box: dict = {}
@@ -80,8 +81,12 @@ def run_bounded(step: Step) -> Outcome:
     worker.join(step.limit_s)
     seconds = time.perf_counter() - started
     if worker.is_alive():
-        return Outcome(step.name, "timed out", seconds,
-                       f"still running after {step.limit_s:.0f} s: left to finish in the background")
+        return Outcome(
+            step.name,
+            "timed out",
+            seconds,
+            f"still running after {step.limit_s:.0f} s: left to finish in the background",
+        )
     if "skipped" in box:
         return Outcome(step.name, "skipped", seconds, box["skipped"])
     if "error" in box:
@@ -97,22 +102,35 @@ class _NoSessionInWorker(logging.Filter):
         return not (record.threadName == WORKER_NAME and "ScriptRunContext" in str(record.msg))
 
 
-logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_NoSessionInWorker())
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+    _NoSessionInWorker()
+)
 
 
 # ---- the steps ----
 
+
 def plan_steps(plan: Plan) -> list[Step]:
-    steps = [Step("Frameworks: torch, then TensorFlow and Keras", import_frameworks, 180),
-             Step(f"Images of `{plan.source}`", lambda: load_images(plan), 600),
-             Step("Latest finished run of each framework on this source", lambda: find_runs(plan), 30)]
+    steps = [
+        Step("Frameworks: torch, then TensorFlow and Keras", import_frameworks, 180),
+        Step(f"Images of `{plan.source}`", lambda: load_images(plan), 600),
+        Step("Latest finished run of each framework on this source", lambda: find_runs(plan), 30),
+    ]
     for framework, name in FRAMEWORKS.items():
         steps.append(Step(f"{name} model", lambda fw=framework: load_model(plan, fw), 180))
     for framework, name in FRAMEWORKS.items():
-        steps.append(Step(f"Evaluation: {name} on the test split", lambda fw=framework: score(plan, fw), 600))
+        steps.append(
+            Step(f"Evaluation: {name} on the test split", lambda fw=framework: score(plan, fw), 600)
+        )
     steps.append(Step("Evaluation: Keras vs PyTorch", lambda: compare_runs(plan), 300))
     for framework, name in FRAMEWORKS.items():
-        steps.append(Step(f"Predictions: {name} verdict and Grad-CAM", lambda fw=framework: explain(plan, fw), 600))
+        steps.append(
+            Step(
+                f"Predictions: {name} verdict and Grad-CAM",
+                lambda fw=framework: explain(plan, fw),
+                600,
+            )
+        )
     steps.append(Step("Insights: the mini demo", run_mini_demo, 300))
     return steps
 
@@ -138,7 +156,9 @@ def find_runs(plan: Plan) -> str:
     plan.runs = latest_runs(plan.source)
     if not plan.runs:
         raise Skipped("no finished run for this source yet: train one on the Training page")
-    return ", ".join(f"{FRAMEWORKS[framework]} {run_id[:8]}" for framework, run_id in plan.runs.items())
+    return ", ".join(
+        f"{FRAMEWORKS[framework]} {run_id[:8]}" for framework, run_id in plan.runs.items()
+    )
 
 
 def latest_runs(source: str) -> dict[str, str]:
@@ -158,7 +178,9 @@ def load_model(plan: Plan, framework: str) -> str:
     from dashboard.ui.scoring import updated
 
     if framework not in plan.runs:
-        raise Skipped(f"no finished {FRAMEWORKS[framework]} run for this source: train one on the Training page")
+        raise Skipped(
+            f"no finished {FRAMEWORKS[framework]} run for this source: train one on the Training page"
+        )
     run_id = plan.runs[framework]
     loaded = loaded_model(run_id, updated(run_id))
     plan.models[framework] = loaded
@@ -184,7 +206,9 @@ def compare_runs(plan: Plan) -> str:
     if len(plan.models) < 2:
         raise Skipped("needs a loaded model of each framework")
     newest, other = _newest_first(plan.runs.values())
-    comparison(newest, updated(newest), other, updated(other), plan.source, plan.fingerprint, "test")
+    comparison(
+        newest, updated(newest), other, updated(other), plan.source, plan.fingerprint, "test"
+    )
     return f"{newest[:8]} vs {other[:8]}"
 
 
@@ -193,8 +217,16 @@ def explain(plan: Plan, framework: str) -> str:
     Grad-CAM for PNEUMONIA at the default layer, its ROAD score; and the pointing game on synthetic data."""
     import numpy as np
 
-    from dashboard.ui.scoring import (faithfulness_of, framework_stack, heatmap, pointing, probability,
-                                      test_probabilities, test_split, updated)
+    from dashboard.ui.scoring import (
+        faithfulness_of,
+        framework_stack,
+        heatmap,
+        pointing,
+        probability,
+        test_probabilities,
+        test_split,
+        updated,
+    )
     from pipeline.data import open_source
     from pipeline.explain import DEFAULT_METHOD, PNEUMONIA, default_layer
 
@@ -205,7 +237,9 @@ def explain(plan: Plan, framework: str) -> str:
     if len(split) == 0:
         raise Skipped("the test split of this source is empty")
     test_probabilities(loaded.run_id, stamp, plan.source, plan.fingerprint)
-    first = next(iter(plan.models.values()))  # the page filters by the first framework's predictions
+    first = next(
+        iter(plan.models.values())
+    )  # the page filters by the first framework's predictions
     origin = test_split(plan.source, plan.fingerprint, first.img_size).origins[0]
     pixels = split.images[int(np.flatnonzero(split.origins == origin)[0])]
     probability(loaded.run_id, stamp, pixels)
@@ -259,17 +293,24 @@ def _first_line(error: Exception) -> str:
 
 # ---- the action ----
 
+
 @st.cache_resource
 def last_warmup() -> dict:
     """The process's latest warm-up (its caches serve every session, so its report does too)."""
     return {}
 
 
-ICONS = {"done": ":material/check_circle:", "skipped": ":material/skip_next:", "failed": ":material/error:",
-         "timed out": ":material/hourglass_top:"}
+ICONS = {
+    "done": ":material/check_circle:",
+    "skipped": ":material/skip_next:",
+    "failed": ":material/error:",
+    "timed out": ":material/hourglass_top:",
+}
 
 
-def warm_up(source: str, report: Callable[[int, int, Outcome], None] = lambda *_: None) -> list[Outcome]:
+def warm_up(
+    source: str, report: Callable[[int, int, Outcome], None] = lambda *_: None
+) -> list[Outcome]:
     """Run every step for ``source``; ``report(i, n, outcome)`` after each. Never raises."""
     plan = Plan(source)
     steps = plan_steps(plan)
@@ -284,9 +325,13 @@ def warm_up(source: str, report: Callable[[int, int, Outcome], None] = lambda *_
 def warmup_action(key: str) -> None:
     """The button; while it runs, a progress bar and each step's result and duration."""
     source = active_source()
-    clicked = st.button("Warm up for the talk", key=key, icon=":material/local_fire_department:",
-                        help="Loads the frameworks, the images, the latest model of each framework and what "
-                             "the Evaluation and Predictions pages compute first, for every later visitor.")
+    clicked = st.button(
+        "Warm up for the talk",
+        key=key,
+        icon=":material/local_fire_department:",
+        help="Loads the frameworks, the images, the latest model of each framework and what "
+        "the Evaluation and Predictions pages compute first, for every later visitor.",
+    )
     if not clicked:
         _last_summary(source)
         return
@@ -294,13 +339,18 @@ def warmup_action(key: str) -> None:
         bar = st.progress(0.0, text="Starting...")
 
         def report(done: int, total: int, outcome: Outcome) -> None:
-            st.markdown(f"{ICONS[outcome.state]} **{outcome.name}** ({outcome.seconds:.1f} s): "
-                        f"{outcome.state}{': ' + outcome.detail if outcome.detail else ''}")
+            st.markdown(
+                f"{ICONS[outcome.state]} **{outcome.name}** ({outcome.seconds:.1f} s): "
+                f"{outcome.state}{': ' + outcome.detail if outcome.detail else ''}"
+            )
             bar.progress(done / total, text=f"{done} / {total} steps")
 
         outcomes = warm_up(source, report)
-        status.update(label=_summary(outcomes), state="error" if _count(outcomes, "failed") else "complete",
-                      expanded=True)
+        status.update(
+            label=_summary(outcomes),
+            state="error" if _count(outcomes, "failed") else "complete",
+            expanded=True,
+        )
 
 
 def _last_summary(source: str) -> None:
@@ -312,7 +362,9 @@ def _last_summary(source: str) -> None:
 
 def _summary(outcomes: list[Outcome]) -> str:
     seconds = sum(outcome.seconds for outcome in outcomes)
-    counts = ", ".join(f"{_count(outcomes, state)} {state}" for state in ICONS if _count(outcomes, state))
+    counts = ", ".join(
+        f"{_count(outcomes, state)} {state}" for state in ICONS if _count(outcomes, state)
+    )
     return f"Warm-up: {counts} in {seconds:.0f} s"
 
 

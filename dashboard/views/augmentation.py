@@ -20,20 +20,42 @@ from pipeline.augment.codegen import balance_code, keras_code, torch_code
 from pipeline.augment.differences import differences
 from pipeline.augment.draws import COLUMNS
 from pipeline.augment.preview import MAX_SAMPLES, Preview, encode_png, make_preview, to_pixels
-from pipeline.augment.spec import (FIELDS, PRESETS, AugmentSpec, SpecError, load_for_training,
-                                   save_for_training, training_spec_path)
-from pipeline.augment.stats import DatasetStats, agreement, fit_stats, iter_chunks, precomputed_stats
+from pipeline.augment.spec import (
+    FIELDS,
+    PRESETS,
+    AugmentSpec,
+    SpecError,
+    load_for_training,
+    save_for_training,
+    training_spec_path,
+)
+from pipeline.augment.stats import (
+    DatasetStats,
+    agreement,
+    fit_stats,
+    iter_chunks,
+    precomputed_stats,
+)
 from pipeline.data import CLASS_NAMES, SourceError
-from pipeline.data.images import (IMAGE_EXTENSIONS, ImageError, code_span, escape_markdown, printable_name,
-                                  read_upload)
+from pipeline.data.images import (
+    IMAGE_EXTENSIONS,
+    ImageError,
+    code_span,
+    escape_markdown,
+    printable_name,
+    read_upload,
+)
 
 PREVIEW_SIZES = (128, 150, 224)
 SPEC_KEY = "aug_spec"  # the current AugmentSpec (not a widget: survives page changes)
 MESSAGE_KEY = "aug_message"  # (kind, text) left by a callback for the next run to show
-DIFFERENCE_GAIN = 8  # the difference view multiplies grey-level differences by this to make them visible
+DIFFERENCE_GAIN = (
+    8  # the difference view multiplies grey-level differences by this to make them visible
+)
 
 
 # ---- the spec <-> the sidebar widgets ----
+
 
 def widget_key(name: str) -> str:
     return f"aug_field_{name}"
@@ -45,7 +67,10 @@ def load_into_widgets(spec: AugmentSpec) -> None:
         value = getattr(spec, field.name)
         if field.kind == "range":
             st.session_state[widget_key(field.name) + "_on"] = value is not None
-            value = value or (1 - field.step * 4, 1 + field.step * 4)  # a sensible range to start from
+            value = value or (
+                1 - field.step * 4,
+                1 + field.step * 4,
+            )  # a sensible range to start from
         st.session_state[widget_key(field.name)] = value
     st.session_state[SPEC_KEY] = spec
 
@@ -69,11 +94,16 @@ def apply_uploaded_spec() -> None:
     try:
         spec = AugmentSpec.from_json(upload.getvalue())
     except SpecError as error:
-        st.session_state[MESSAGE_KEY] = ("error", f"{code_span(printable_name(upload.name))} was not applied. {error}")
+        st.session_state[MESSAGE_KEY] = (
+            "error",
+            f"{code_span(printable_name(upload.name))} was not applied. {error}",
+        )
         return
     load_into_widgets(spec)
-    st.session_state[MESSAGE_KEY] = ("success", f"Applied {code_span(printable_name(upload.name))} "
-                                                f"(spec {spec.stable_hash()}).")
+    st.session_state[MESSAGE_KEY] = (
+        "success",
+        f"Applied {code_span(printable_name(upload.name))} (spec {spec.stable_hash()}).",
+    )
 
 
 def parameter_widget(field) -> object:
@@ -84,35 +114,68 @@ def parameter_widget(field) -> object:
     if field.kind == "choice":
         return sidebar.selectbox(field.label, field.choices, key=key, help=field.help)
     if field.kind == "int":
-        return sidebar.slider(field.label, int(field.low), int(field.high), step=int(field.step), key=key,
-                              help=field.help)
+        return sidebar.slider(
+            field.label,
+            int(field.low),
+            int(field.high),
+            step=int(field.step),
+            key=key,
+            help=field.help,
+        )
     if field.kind == "range":
         on = sidebar.checkbox(field.label, key=key + "_on", help=field.help)
-        pair = sidebar.slider(f"{field.label}: min, max", float(field.low), float(field.high), step=field.step,
-                              key=key, disabled=not on, label_visibility="collapsed")
+        pair = sidebar.slider(
+            f"{field.label}: min, max",
+            float(field.low),
+            float(field.high),
+            step=field.step,
+            key=key,
+            disabled=not on,
+            label_visibility="collapsed",
+        )
         return tuple(pair) if on else None
     if field.step is None:  # rescale: any positive multiplier, typed
-        return sidebar.number_input(field.label, float(field.low), float(field.high), key=key, format="%.8f",
-                                    help=field.help)
-    return sidebar.slider(field.label, float(field.low), float(field.high), step=float(field.step), key=key,
-                          help=field.help)
+        return sidebar.number_input(
+            field.label,
+            float(field.low),
+            float(field.high),
+            key=key,
+            format="%.8f",
+            help=field.help,
+        )
+    return sidebar.slider(
+        field.label,
+        float(field.low),
+        float(field.high),
+        step=float(field.step),
+        key=key,
+        help=field.help,
+    )
 
 
 def spec_from_sidebar() -> AugmentSpec | None:
     if SPEC_KEY not in st.session_state:
         load_into_widgets(initial_spec())
-    keys = [widget_key(f.name) for f in FIELDS] + [widget_key(f.name) + "_on" for f in FIELDS if f.kind == "range"]
+    keys = [widget_key(f.name) for f in FIELDS] + [
+        widget_key(f.name) + "_on" for f in FIELDS if f.kind == "range"
+    ]
     if any(key not in st.session_state for key in keys):
         load_into_widgets(st.session_state[SPEC_KEY])  # Streamlit drops widget state on other pages
     if "aug_preset" not in st.session_state:
-        st.session_state["aug_preset"] = next((n for n, p in PRESETS.items() if p == st.session_state[SPEC_KEY]),
-                                              "talk")
+        st.session_state["aug_preset"] = next(
+            (n for n, p in PRESETS.items() if p == st.session_state[SPEC_KEY]), "talk"
+        )
     sidebar = st.sidebar
     sidebar.header("Augmentation")
-    sidebar.selectbox("Preset", list(PRESETS), key="aug_preset", on_change=apply_preset,
-                      help="none: identity · talk: the talk's ImageDataGenerator (rotation 30, zoom 0.2, shifts "
-                           "0.1, horizontal flip) · light: small moves, brightness ±10 %, no flip · strong: larger "
-                           "moves, shear 10, brightness ±30 %, flip")
+    sidebar.selectbox(
+        "Preset",
+        list(PRESETS),
+        key="aug_preset",
+        on_change=apply_preset,
+        help="none: identity · talk: the talk's ImageDataGenerator (rotation 30, zoom 0.2, shifts "
+        "0.1, horizontal flip) · light: small moves, brightness ±10 %, no flip · strong: larger "
+        "moves, shear 10, brightness ±30 %, flip",
+    )
     values = {field.name: parameter_widget(field) for field in FIELDS}
     try:
         spec = AugmentSpec(**values)
@@ -131,45 +194,73 @@ def spec_from_sidebar() -> AugmentSpec | None:
 
 # ---- cached computations ----
 
+
 @st.cache_data(show_spinner="Computing the training split's mean and std...", max_entries=16)
-def split_statistics(source: str, fingerprint: str, size: int, rescale: float, method: str) -> DatasetStats:
+def split_statistics(
+    source: str, fingerprint: str, size: int, rescale: float, method: str
+) -> DatasetStats:
     arrays = cached_arrays(source, size)
     train = arrays.images[arrays.splits == "train"]
     compute = {"fit": fit_stats, "precomputed": precomputed_stats}[method]
     return compute(iter_chunks(train), rescale)
 
 
-@st.cache_data(show_spinner="Augmenting (the first time loads Keras and PyTorch: about 15 s)...", max_entries=32)
-def render(spec: AugmentSpec, image: np.ndarray, count: int, seed: int, stats: DatasetStats | None,
-           difference: bool) -> dict:
+@st.cache_data(
+    show_spinner="Augmenting (the first time loads Keras and PyTorch: about 15 s)...",
+    max_entries=32,
+)
+def render(
+    spec: AugmentSpec,
+    image: np.ndarray,
+    count: int,
+    seed: int,
+    stats: DatasetStats | None,
+    difference: bool,
+) -> dict:
     """The preview and its pictures, PNG-encoded once (st.image re-encodes arrays at 3x the cost).
 
     A plain dict: st.cache_data pickles what it returns, and classes defined in a page cannot be.
     The difference view's replays and pictures are made only when it is shown.
     """
     preview = make_preview(spec, image, count, seed, stats, replay=difference)
-    pixels = {name: [to_pixels(x, spec, stats) for x in getattr(preview, name)] for name in ("keras", "torch", "replay")}
+    pixels = {
+        name: [to_pixels(x, spec, stats) for x in getattr(preview, name)]
+        for name in ("keras", "torch", "replay")
+    }
     gaps = [np.abs(a.astype(np.int16) - b) for a, b in zip(pixels["torch"], pixels["replay"])]
     return {
         "preview": preview,
         **{name: [encode_png(x) for x in pixels[name]] for name in ("keras", "torch", "replay")},
         "gaps": [encode_png(np.clip(g * DIFFERENCE_GAIN, 0, 255).astype(np.uint8)) for g in gaps],
-        "gap_captions": [f"|diff| #{i}: mean {g.mean():.1f}, max {g.max()}" for i, g in enumerate(gaps)],
+        "gap_captions": [
+            f"|diff| #{i}: mean {g.mean():.1f}, max {g.max()}" for i, g in enumerate(gaps)
+        ],
     }
 
 
 # ---- sections ----
 
+
 def choose_image(arrays, size: int) -> tuple[np.ndarray, str] | None:
     """The image to augment and a caption for it, or None (with a message) when there is none."""
     train = np.flatnonzero(arrays.splits == "train")
-    how = st.radio("Image", ["By class", "Random", "Upload"], horizontal=True, key="aug_pick",
-                   label_visibility="collapsed")
+    how = st.radio(
+        "Image",
+        ["By class", "Random", "Upload"],
+        horizontal=True,
+        key="aug_pick",
+        label_visibility="collapsed",
+    )
     if how == "Upload":
-        upload = st.file_uploader("An X-ray image", type=sorted(e.lstrip(".") for e in IMAGE_EXTENSIONS),
-                                  key="aug_image_upload")
+        upload = st.file_uploader(
+            "An X-ray image",
+            type=sorted(e.lstrip(".") for e in IMAGE_EXTENSIONS),
+            key="aug_image_upload",
+        )
         if upload is None:
-            st.info("Upload an image to augment it (it is converted as training images are: grayscale, square).")
+            st.info(
+                "Upload an image to augment it (it is converted as training images are: grayscale, square)."
+            )
             return None
         name = printable_name(upload.name)
         try:
@@ -182,8 +273,12 @@ def choose_image(arrays, size: int) -> tuple[np.ndarray, str] | None:
         return converted.pixels, f"uploaded: {escape_markdown(name)}"  # image captions are Markdown
     if how == "Random":
         draw = st.session_state.get("aug_random_draw", 0)
-        st.button("Another random image", icon=":material/casino:", key="aug_random",
-                  on_click=lambda: st.session_state.update(aug_random_draw=draw + 1))
+        st.button(
+            "Another random image",
+            icon=":material/casino:",
+            key="aug_random",
+            on_click=lambda: st.session_state.update(aug_random_draw=draw + 1),
+        )
         index = int(np.random.default_rng(draw).choice(train)) if len(train) else None
     else:
         left, right = st.columns(2)
@@ -192,9 +287,13 @@ def choose_image(arrays, size: int) -> tuple[np.ndarray, str] | None:
         if not len(of_class):
             st.warning(f"The training split has no {CLASS_NAMES[label]} image.")
             return None
-        if st.session_state.get("aug_number", 0) >= len(of_class):  # another class or source has fewer images
+        if st.session_state.get("aug_number", 0) >= len(
+            of_class
+        ):  # another class or source has fewer images
             st.session_state["aug_number"] = len(of_class) - 1
-        number = right.number_input(f"Image (0-{len(of_class) - 1})", 0, len(of_class) - 1, key="aug_number")
+        number = right.number_input(
+            f"Image (0-{len(of_class) - 1})", 0, len(of_class) - 1, key="aug_number"
+        )
         index = int(of_class[number])
     if index is None:
         st.warning("The training split of this source is empty.")
@@ -211,59 +310,115 @@ def show_samples(rendered: dict) -> None:
     keras_side.image(rendered["keras"], caption=captions, width=width)
     torch_side.markdown("**PyTorch** `torchvision.transforms.v2`")
     torch_side.image(rendered["torch"], caption=captions, width=width)
-    st.caption(f"Both from seed {st.session_state['aug_seed']} (each library draws its own numbers). "
-               f"Computed in {preview.seconds['keras'] * 1000:.0f} ms (Keras) and "
-               f"{preview.seconds['torch'] * 1000:.0f} ms (torchvision).")
+    st.caption(
+        f"Both from seed {st.session_state['aug_seed']} (each library draws its own numbers). "
+        f"Computed in {preview.seconds['keras'] * 1000:.0f} ms (Keras) and "
+        f"{preview.seconds['torch'] * 1000:.0f} ms (torchvision)."
+    )
 
 
 def show_drawn(preview: Preview) -> None:
-    rows = [{"sample": i, "framework": name, **draw.to_dict()}
-            for i, pair in enumerate(zip(preview.keras_draws, preview.torch_draws))
-            for name, draw in zip(("Keras", "torchvision"), pair)]
+    rows = [
+        {"sample": i, "framework": name, **draw.to_dict()}
+        for i, pair in enumerate(zip(preview.keras_draws, preview.torch_draws))
+        for name, draw in zip(("Keras", "torchvision"), pair)
+    ]
     st.dataframe(pd.DataFrame(rows).rename(columns=COLUMNS), hide_index=True, width="stretch")
-    st.caption("One convention for both: angles counter-clockwise, shifts in pixels (right, down), shear "
-               "moving the top to the right, scale > 1 = zoomed in. Keras draws its x and y zoom separately.")
+    st.caption(
+        "One convention for both: angles counter-clockwise, shifts in pixels (right, down), shear "
+        "moving the top to the right, scale > 1 = zoomed in. Keras draws its x and y zoom separately."
+    )
 
 
 def show_difference(rendered: dict) -> None:
-    st.markdown("Each torchvision sample next to **Keras applying the same drawn parameters**: what is left "
-                f"is the libraries, not the dice. Differences are multiplied by {DIFFERENCE_GAIN}.")
+    st.markdown(
+        "Each torchvision sample next to **Keras applying the same drawn parameters**: what is left "
+        f"is the libraries, not the dice. Differences are multiplied by {DIFFERENCE_GAIN}."
+    )
     if not st.toggle("Show the difference view", key="aug_difference"):
         return
     shown = range(min(len(rendered["torch"]), 8))
-    st.image([rendered["torch"][i] for i in shown], caption=[f"torchvision #{i}" for i in shown], width=110)
-    st.image([rendered["replay"][i] for i in shown], caption=[f"Keras, same draw #{i}" for i in shown], width=110)
-    st.image([rendered["gaps"][i] for i in shown], caption=[rendered["gap_captions"][i] for i in shown], width=110)
+    st.image(
+        [rendered["torch"][i] for i in shown],
+        caption=[f"torchvision #{i}" for i in shown],
+        width=110,
+    )
+    st.image(
+        [rendered["replay"][i] for i in shown],
+        caption=[f"Keras, same draw #{i}" for i in shown],
+        width=110,
+    )
+    st.image(
+        [rendered["gaps"][i] for i in shown],
+        caption=[rendered["gap_captions"][i] for i in shown],
+        width=110,
+    )
 
 
-STATUS_BADGES = {"same": ":green-badge[same]", "close": ":blue-badge[close]", "differs": ":orange-badge[differs]",
-                 "not expressible": ":red-badge[not expressible]"}
+STATUS_BADGES = {
+    "same": ":green-badge[same]",
+    "close": ":blue-badge[close]",
+    "differs": ":orange-badge[differs]",
+    "not expressible": ":red-badge[not expressible]",
+}
 
 
 def show_differences(spec: AugmentSpec) -> None:
-    st.markdown("\n".join(f"- **{d.parameter}** {STATUS_BADGES[d.status]} {d.text}" for d in differences(spec)))
+    st.markdown(
+        "\n".join(
+            f"- **{d.parameter}** {STATUS_BADGES[d.status]} {d.text}" for d in differences(spec)
+        )
+    )
 
 
 def show_normalisation(preview: Preview, spec: AugmentSpec, source: str, size: int) -> None:
-    st.markdown("**Keras fits the statistics, PyTorch makes you compute them.** Both over the training split, "
-                "streamed in chunks, after rescale:")
+    st.markdown(
+        "**Keras fits the statistics, PyTorch makes you compute them.** Both over the training split, "
+        "streamed in chunks, after rescale:"
+    )
     if st.button("Compute mean and std both ways", key="aug_compute_stats"):
         st.session_state["aug_stats_wanted"] = True
     if st.session_state.get("aug_stats_wanted"):
         fingerprint = source_fingerprint(source)
         fitted = split_statistics(source, fingerprint, size, spec.rescale, "fit")
         computed = split_statistics(source, fingerprint, size, spec.rescale, "precomputed")
-        st.dataframe(pd.DataFrame([
-            {"way": "Keras: ImageDataGenerator.fit (per chunk, pooled)", "mean": fitted.mean, "std": fitted.std,
-             "images": fitted.images, "seconds": round(fitted.seconds, 2)},
-            {"way": "PyTorch: sums computed beforehand -> Normalize", "mean": computed.mean, "std": computed.std,
-             "images": computed.images, "seconds": round(computed.seconds, 2)},
-        ]), hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "way": "Keras: ImageDataGenerator.fit (per chunk, pooled)",
+                        "mean": fitted.mean,
+                        "std": fitted.std,
+                        "images": fitted.images,
+                        "seconds": round(fitted.seconds, 2),
+                    },
+                    {
+                        "way": "PyTorch: sums computed beforehand -> Normalize",
+                        "mean": computed.mean,
+                        "std": computed.std,
+                        "images": computed.images,
+                        "seconds": round(computed.seconds, 2),
+                    },
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
         st.caption(f"They agree to a relative {agreement(fitted, computed):.1e}.")
-    outputs = [{"framework": name, "min": float(np.min(xs)), "max": float(np.max(xs)), "mean": float(np.mean(xs)),
-                "std": float(np.std(xs))} for name, xs in (("Keras", preview.keras), ("torchvision", preview.torch))]
-    st.markdown(f"What the model is fed now (normalisation **{spec.normalization}**, rescale {spec.rescale:.6g}), "
-                "over the samples above:")
+    outputs = [
+        {
+            "framework": name,
+            "min": float(np.min(xs)),
+            "max": float(np.max(xs)),
+            "mean": float(np.mean(xs)),
+            "std": float(np.std(xs)),
+        }
+        for name, xs in (("Keras", preview.keras), ("torchvision", preview.torch))
+    ]
+    st.markdown(
+        f"What the model is fed now (normalisation **{spec.normalization}**, rescale {spec.rescale:.6g}), "
+        "over the samples above:"
+    )
     st.dataframe(pd.DataFrame(outputs), hide_index=True, width="stretch")
 
 
@@ -274,15 +429,22 @@ def show_balance(arrays) -> None:
         return
     batch = st.select_slider("Batch size", [8, 16, 32, 64, 128], value=32, key="aug_batch")
     table = pd.DataFrame(batch_mix(labels, batch))
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        "share": st.column_config.NumberColumn(format="percent"),
-        "share of the loss, class weights": st.column_config.NumberColumn(format="percent"),
-        "per batch, plain": st.column_config.NumberColumn(format="%.1f"),
-        "per batch, WeightedRandomSampler": st.column_config.NumberColumn(format="%.1f"),
-        "Keras class weight": st.column_config.NumberColumn(format="%.3f"),
-    })
-    st.caption("Keras keeps the batches and weighs each class's loss; PyTorch's WeightedRandomSampler redraws "
-               "the batches (with replacement) so both classes come about equally often.")
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "share": st.column_config.NumberColumn(format="percent"),
+            "share of the loss, class weights": st.column_config.NumberColumn(format="percent"),
+            "per batch, plain": st.column_config.NumberColumn(format="%.1f"),
+            "per batch, WeightedRandomSampler": st.column_config.NumberColumn(format="%.1f"),
+            "Keras class weight": st.column_config.NumberColumn(format="%.3f"),
+        },
+    )
+    st.caption(
+        "Keras keeps the batches and weighs each class's loss; PyTorch's WeightedRandomSampler redraws "
+        "the batches (with replacement) so both classes come about equally often."
+    )
     st.code(balance_code(keras_class_weights(labels)), language="python")
 
 
@@ -299,11 +461,21 @@ def show_spec_files(spec: AugmentSpec) -> None:
     use, download, upload = st.columns([1, 1, 2])
     if use.button("Use for training", icon=":material/check:", key="aug_use", type="primary"):
         save_for_training(spec)
-        st.session_state[MESSAGE_KEY] = ("success", f"Saved spec `{spec.stable_hash()}` for the training page "
-                                                     f"({training_spec_path()}).")
-    download.download_button("Download spec (JSON)", spec.to_json(), file_name=f"augment-{spec.stable_hash()}.json",
-                             mime="application/json", icon=":material/download:", on_click="ignore")
-    upload.file_uploader("Upload a spec (JSON)", type=["json"], key="aug_spec_upload", on_change=apply_uploaded_spec)
+        st.session_state[MESSAGE_KEY] = (
+            "success",
+            f"Saved spec `{spec.stable_hash()}` for the training page ({training_spec_path()}).",
+        )
+    download.download_button(
+        "Download spec (JSON)",
+        spec.to_json(),
+        file_name=f"augment-{spec.stable_hash()}.json",
+        mime="application/json",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    upload.file_uploader(
+        "Upload a spec (JSON)", type=["json"], key="aug_spec_upload", on_change=apply_uploaded_spec
+    )
     message = st.session_state.pop(MESSAGE_KEY, None)
     if message:
         getattr(st, message[0])(message[1])
@@ -323,7 +495,9 @@ def show_spec_files(spec: AugmentSpec) -> None:
 # ---- the page ----
 
 st.title("Augmentation studio")
-st.caption("One spec, two pipelines: Keras' ImageDataGenerator and torchvision's transforms.v2, on the same image.")
+st.caption(
+    "One spec, two pipelines: Keras' ImageDataGenerator and torchvision's transforms.v2, on the same image."
+)
 spec = spec_from_sidebar()
 if spec is None:
     st.warning("Fix the parameter named in the sidebar to see a preview.")
@@ -331,7 +505,9 @@ if spec is None:
 show_spec_files(spec)
 
 source = active_source()
-size = st.sidebar.selectbox("Preview size (px)", PREVIEW_SIZES, index=len(PREVIEW_SIZES) - 1, key="aug_size")
+size = st.sidebar.selectbox(
+    "Preview size (px)", PREVIEW_SIZES, index=len(PREVIEW_SIZES) - 1, key="aug_size"
+)
 try:
     arrays = cached_arrays(source, size)
 except (SourceError, OSError, ValueError) as error:
@@ -346,8 +522,12 @@ with controls:
     st.session_state.setdefault("aug_seed", 0)
     count = count_column.slider("Samples per framework", 1, MAX_SAMPLES, key="aug_count")
     seed_column.number_input("Seed", 0, 2**31 - 1, key="aug_seed")
-    redraw_column.button("Re-draw", icon=":material/refresh:", key="aug_redraw",
-                         on_click=lambda: st.session_state.update(aug_seed=st.session_state["aug_seed"] + 1))
+    redraw_column.button(
+        "Re-draw",
+        icon=":material/refresh:",
+        key="aug_redraw",
+        on_click=lambda: st.session_state.update(aug_seed=st.session_state["aug_seed"] + 1),
+    )
 if chosen is None:
     st.stop()
 image, caption = chosen
@@ -357,14 +537,29 @@ stats = None
 if spec.normalization == "per_dataset":
     stats = split_statistics(source, source_fingerprint(source), size, spec.rescale, "precomputed")
 try:
-    rendered = render(spec, image, count, st.session_state["aug_seed"], stats,
-                      difference=st.session_state.get("aug_difference", False))
+    rendered = render(
+        spec,
+        image,
+        count,
+        st.session_state["aug_seed"],
+        stats,
+        difference=st.session_state.get("aug_difference", False),
+    )
 except (ValueError, RuntimeError) as error:
     st.error(f"The preview failed: {error}")
     st.stop()
 
 show_samples(rendered)
-tabs = st.tabs(["Drawn parameters", "Difference view", "What differs", "Normalisation", "Class balance", "Code"])
+tabs = st.tabs(
+    [
+        "Drawn parameters",
+        "Difference view",
+        "What differs",
+        "Normalisation",
+        "Class balance",
+        "Code",
+    ]
+)
 with tabs[0]:
     show_drawn(rendered["preview"])
 with tabs[1]:

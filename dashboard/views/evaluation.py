@@ -39,6 +39,7 @@ THRESHOLD_STEP = 0.001
 
 # ---- scoring (cached in dashboard.ui.scoring, which the warm-up fills too) ----
 
+
 def score_or_stop(run_id: str, source: str, split: str):
     """The scored split, or a message (and the page stops) when the run or the data cannot be used."""
     from pipeline.inference import ModelLoadError
@@ -54,6 +55,7 @@ def score_or_stop(run_id: str, source: str, split: str):
 
 # ---- choosing what to evaluate ----
 
+
 def finished_runs() -> dict[str, dict]:
     return {run.id: run.summary() for run in all_runs() if run.state == "finished"}
 
@@ -61,30 +63,46 @@ def finished_runs() -> dict[str, dict]:
 def describe_run(row: dict) -> str:
     auc = (row.get("val") or {}).get("auc")
     auc_text = f", val AUC {auc:.3f}" if isinstance(auc, float) else ""
-    return (f"{FRAMEWORK_NAMES.get(row['framework'], row['framework'])} · {row['run_id'][:8]} · {row['source']} · "
-            f"{row['img_size']} px · {row['epochs']} epochs{auc_text}")
+    return (
+        f"{FRAMEWORK_NAMES.get(row['framework'], row['framework'])} · {row['run_id'][:8]} · {row['source']} · "
+        f"{row['img_size']} px · {row['epochs']} epochs{auc_text}"
+    )
 
 
 def choose_run(runs: dict[str, dict]) -> str:
     ids = list(runs)
     on_source = [i for i, run_id in enumerate(ids) if runs[run_id]["source"] == active_source()]
-    return st.selectbox("Run", ids, index=on_source[0] if on_source else 0, key="evaluation_run",
-                        format_func=lambda run_id: describe_run(runs[run_id]))
+    return st.selectbox(
+        "Run",
+        ids,
+        index=on_source[0] if on_source else 0,
+        key="evaluation_run",
+        format_func=lambda run_id: describe_run(runs[run_id]),
+    )
 
 
 def choose_data(run: dict) -> tuple[str, str]:
     """Source (the active one by default, or the run's own) and split (test by default)."""
     sources = [active_source()]
-    if local_paths_allowed() or not is_local(run["source"]):  # a shared deployment never opens a server path
+    if local_paths_allowed() or not is_local(
+        run["source"]
+    ):  # a shared deployment never opens a server path
         sources = list(dict.fromkeys(sources + [run["source"]]))
     left, right = st.columns([3, 1])
-    source = left.selectbox("Scored on", sources, key="evaluation_source",
-                            format_func=lambda s: f"{s} (active source)" if s == active_source()
-                            else f"{s} (the run's training source)")
+    source = left.selectbox(
+        "Scored on",
+        sources,
+        key="evaluation_source",
+        format_func=lambda s: (
+            f"{s} (active source)" if s == active_source() else f"{s} (the run's training source)"
+        ),
+    )
     split = right.selectbox("Split", SPLITS, index=SPLITS.index("test"), key="evaluation_split")
     if source != run["source"]:
-        st.caption(f"A run trained on {code_span(run['source'])}, scored on another source: its threshold still "
-                   "comes from its own validation split.")
+        st.caption(
+            f"A run trained on {code_span(run['source'])}, scored on another source: its threshold still "
+            "comes from its own validation split."
+        )
     return source, split
 
 
@@ -94,26 +112,50 @@ def choose_threshold(scored) -> float:
     if key not in st.session_state:
         st.session_state[key] = round(scored.threshold, 3)
     left, right = st.columns([4, 1])
-    threshold = left.slider("Threshold: PNEUMONIA when the probability is at least", 0.0, 1.0,
-                            step=THRESHOLD_STEP, format="%.3f", key=key)
-    right.button("Back to the validation threshold", key=f"{key}_reset",
-                 on_click=lambda: st.session_state.update({key: round(scored.threshold, 3)}))
-    st.caption(f"The run's threshold: **{scored.threshold:.3f}**, {scored.threshold_origin}. "
-               + ("The slider is at it." if threshold == round(scored.threshold, 3) else
-                  "Moving it explores the scored split: a threshold chosen here is not a fair test figure."))
+    threshold = left.slider(
+        "Threshold: PNEUMONIA when the probability is at least",
+        0.0,
+        1.0,
+        step=THRESHOLD_STEP,
+        format="%.3f",
+        key=key,
+    )
+    right.button(
+        "Back to the validation threshold",
+        key=f"{key}_reset",
+        on_click=lambda: st.session_state.update({key: round(scored.threshold, 3)}),
+    )
+    st.caption(
+        f"The run's threshold: **{scored.threshold:.3f}**, {scored.threshold_origin}. "
+        + (
+            "The slider is at it."
+            if threshold == round(scored.threshold, 3)
+            else "Moving it explores the scored split: a threshold chosen here is not a fair test figure."
+        )
+    )
     # at its starting point the slider means the run's exact threshold (the CLI's), not its rounding
     return scored.threshold if threshold == round(scored.threshold, 3) else float(threshold)
 
 
 # ---- figures ----
 
+
 def confusion_figure(matrix: list[list[int]]) -> go.Figure:
     counts = np.array(matrix)
     share = counts / max(counts.sum(), 1) * 100
     text = [[f"{counts[i, j]:,}<br>{share[i, j]:.1f}%" for j in (0, 1)] for i in (0, 1)]
-    figure = go.Figure(go.Heatmap(z=counts, x=[f"predicted {n}" for n in CLASS_NAMES],
-                                  y=[f"true {n}" for n in CLASS_NAMES], text=text, texttemplate="%{text}",
-                                  textfont=dict(size=16), colorscale="Blues", showscale=False))
+    figure = go.Figure(
+        go.Heatmap(
+            z=counts,
+            x=[f"predicted {n}" for n in CLASS_NAMES],
+            y=[f"true {n}" for n in CLASS_NAMES],
+            text=text,
+            texttemplate="%{text}",
+            textfont=dict(size=16),
+            colorscale="Blues",
+            showscale=False,
+        )
+    )
     figure.update_yaxes(autorange="reversed")
     figure.update_layout(height=300, margin=dict(t=10, b=10, l=10, r=10))
     return figure
@@ -122,28 +164,78 @@ def confusion_figure(matrix: list[list[int]]) -> go.Figure:
 def curve_figure(evaluation: dict, scored, threshold: float) -> go.Figure:
     """ROC and precision-recall side by side, with the validation and the slider's points."""
     roc, pr = evaluation["roc"], evaluation["pr"]
-    figure = make_subplots(rows=1, cols=2, subplot_titles=(f"ROC, AUC {_num(evaluation['auc'])}",
-                                                           f"Precision-recall, AP {_num(evaluation['average_precision'])}"))
-    figure.add_scatter(x=roc["fpr"], y=roc["tpr"], name="ROC", line=dict(color=COLOURS[scored.framework]),
-                       customdata=roc["thresholds"], hovertemplate="FPR %{x:.3f}<br>TPR %{y:.3f}<br>threshold %{customdata:.3f}",
-                       row=1, col=1)
-    figure.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(color="#bbb", dash="dot"), showlegend=False,
-                       hoverinfo="skip", row=1, col=1)
-    figure.add_scatter(x=pr["recall"], y=pr["precision"], name="PR", line=dict(color=COLOURS[scored.framework]),
-                       showlegend=False, row=1, col=2)
+    figure = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=(
+            f"ROC, AUC {_num(evaluation['auc'])}",
+            f"Precision-recall, AP {_num(evaluation['average_precision'])}",
+        ),
+    )
+    figure.add_scatter(
+        x=roc["fpr"],
+        y=roc["tpr"],
+        name="ROC",
+        line=dict(color=COLOURS[scored.framework]),
+        customdata=roc["thresholds"],
+        hovertemplate="FPR %{x:.3f}<br>TPR %{y:.3f}<br>threshold %{customdata:.3f}",
+        row=1,
+        col=1,
+    )
+    figure.add_scatter(
+        x=[0, 1],
+        y=[0, 1],
+        mode="lines",
+        line=dict(color="#bbb", dash="dot"),
+        showlegend=False,
+        hoverinfo="skip",
+        row=1,
+        col=1,
+    )
+    figure.add_scatter(
+        x=pr["recall"],
+        y=pr["precision"],
+        name="PR",
+        line=dict(color=COLOURS[scored.framework]),
+        showlegend=False,
+        row=1,
+        col=2,
+    )
     figure.add_hline(y=evaluation["prevalence"], line=dict(color="#bbb", dash="dot"), row=1, col=2)
-    for label, value, colour in (("validation threshold", scored.threshold, COLOURS["validation"]),
-                                 ("slider", threshold, COLOURS["chosen"])):
+    for label, value, colour in (
+        ("validation threshold", scored.threshold, COLOURS["validation"]),
+        ("slider", threshold, COLOURS["chosen"]),
+    ):
         point = operating_point(scored, value)
-        figure.add_scatter(x=[point["fpr"]], y=[point["tpr"]], mode="markers", name=f"{label} {value:.3f}",
-                           marker=dict(size=12, color=colour, line=dict(color="black", width=1)), row=1, col=1)
-        figure.add_scatter(x=[point["tpr"]], y=[point["precision"]], mode="markers", showlegend=False,
-                           marker=dict(size=12, color=colour, line=dict(color="black", width=1)), row=1, col=2)
-    figure.update_xaxes(title_text="false positive rate (1 - specificity)", range=[0, 1], row=1, col=1)
-    figure.update_yaxes(title_text="true positive rate (sensitivity)", range=[0, 1.02], row=1, col=1)
+        figure.add_scatter(
+            x=[point["fpr"]],
+            y=[point["tpr"]],
+            mode="markers",
+            name=f"{label} {value:.3f}",
+            marker=dict(size=12, color=colour, line=dict(color="black", width=1)),
+            row=1,
+            col=1,
+        )
+        figure.add_scatter(
+            x=[point["tpr"]],
+            y=[point["precision"]],
+            mode="markers",
+            showlegend=False,
+            marker=dict(size=12, color=colour, line=dict(color="black", width=1)),
+            row=1,
+            col=2,
+        )
+    figure.update_xaxes(
+        title_text="false positive rate (1 - specificity)", range=[0, 1], row=1, col=1
+    )
+    figure.update_yaxes(
+        title_text="true positive rate (sensitivity)", range=[0, 1.02], row=1, col=1
+    )
     figure.update_xaxes(title_text="recall (sensitivity)", range=[0, 1], row=1, col=2)
     figure.update_yaxes(title_text="precision", range=[0, 1.02], row=1, col=2)
-    figure.update_layout(height=380, margin=dict(t=40, b=10, l=10, r=10), legend=dict(orientation="h", y=-0.25))
+    figure.update_layout(
+        height=380, margin=dict(t=40, b=10, l=10, r=10), legend=dict(orientation="h", y=-0.25)
+    )
     return figure
 
 
@@ -151,22 +243,42 @@ def operating_point(scored, threshold: float) -> dict:
     called = predict_labels(scored.probabilities, threshold).astype(bool)
     positive = scored.labels == 1
     tp = int((called & positive).sum())
-    return {"fpr": float((called & ~positive).sum() / max((~positive).sum(), 1)),
-            "tpr": tp / max(int(positive.sum()), 1), "precision": tp / max(int(called.sum()), 1) if called.any() else 1.0}
+    return {
+        "fpr": float((called & ~positive).sum() / max((~positive).sum(), 1)),
+        "tpr": tp / max(int(positive.sum()), 1),
+        "precision": tp / max(int(called.sum()), 1) if called.any() else 1.0,
+    }
 
 
 def calibration_figure(evaluation: dict) -> go.Figure:
     calibration = evaluation["calibration"]
     figure = make_subplots(specs=[[{"secondary_y": True}]])
-    figure.add_bar(x=calibration["mean_predicted"], y=calibration["bin_counts"], name="images per bin",
-                   marker_color="#ddd", width=0.08, secondary_y=True)
-    figure.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(color="#bbb", dash="dot"), name="perfect")
-    figure.add_scatter(x=calibration["mean_predicted"], y=calibration["fraction_positive"], mode="lines+markers",
-                       name="this run", line=dict(color=COLOURS.get(evaluation["framework"], "#333")))
+    figure.add_bar(
+        x=calibration["mean_predicted"],
+        y=calibration["bin_counts"],
+        name="images per bin",
+        marker_color="#ddd",
+        width=0.08,
+        secondary_y=True,
+    )
+    figure.add_scatter(
+        x=[0, 1], y=[0, 1], mode="lines", line=dict(color="#bbb", dash="dot"), name="perfect"
+    )
+    figure.add_scatter(
+        x=calibration["mean_predicted"],
+        y=calibration["fraction_positive"],
+        mode="lines+markers",
+        name="this run",
+        line=dict(color=COLOURS.get(evaluation["framework"], "#333")),
+    )
     figure.update_xaxes(title_text="mean predicted probability of PNEUMONIA", range=[0, 1])
-    figure.update_yaxes(title_text="observed share of PNEUMONIA", range=[0, 1.02], secondary_y=False)
+    figure.update_yaxes(
+        title_text="observed share of PNEUMONIA", range=[0, 1.02], secondary_y=False
+    )
     figure.update_yaxes(title_text="images", secondary_y=True, showgrid=False)
-    figure.update_layout(height=340, margin=dict(t=10, b=10, l=10, r=10), legend=dict(orientation="h", y=1.12))
+    figure.update_layout(
+        height=340, margin=dict(t=10, b=10, l=10, r=10), legend=dict(orientation="h", y=1.12)
+    )
     return figure
 
 
@@ -175,21 +287,40 @@ def training_figure(epochs: list[dict], framework: str) -> go.Figure:
     x = [row["epoch"] for row in epochs]
     for column, metric in ((1, "loss"), (2, "accuracy")):
         for part, dash in (("train", "solid"), ("val", "dash")):
-            figure.add_scatter(x=x, y=[row.get(f"{part}_{metric}") for row in epochs], mode="lines+markers",
-                               name=part, legendgroup=part, showlegend=column == 1,
-                               line=dict(color=COLOURS[framework], dash=dash), row=1, col=column)
+            figure.add_scatter(
+                x=x,
+                y=[row.get(f"{part}_{metric}") for row in epochs],
+                mode="lines+markers",
+                name=part,
+                legendgroup=part,
+                showlegend=column == 1,
+                line=dict(color=COLOURS[framework], dash=dash),
+                row=1,
+                col=column,
+            )
     figure.update_xaxes(title_text="epoch", dtick=1)
-    figure.update_layout(height=320, margin=dict(t=40, b=10, l=10, r=10), legend=dict(orientation="h", y=1.2))
+    figure.update_layout(
+        height=320, margin=dict(t=40, b=10, l=10, r=10), legend=dict(orientation="h", y=1.2)
+    )
     return figure
 
 
 # ---- sections ----
 
+
 def show_headline(evaluation: dict) -> None:
     cells = st.columns(6)
-    for cell, (label, key) in zip(cells, (("Accuracy", "accuracy"), ("AUC", "auc"), ("Sensitivity", "sensitivity"),
-                                          ("Specificity", "specificity"), ("Average precision", "average_precision"),
-                                          ("Brier score", "brier"))):
+    for cell, (label, key) in zip(
+        cells,
+        (
+            ("Accuracy", "accuracy"),
+            ("AUC", "auc"),
+            ("Sensitivity", "sensitivity"),
+            ("Specificity", "specificity"),
+            ("Average precision", "average_precision"),
+            ("Brier score", "brier"),
+        ),
+    ):
         cell.metric(label, _num(evaluation[key]))
 
 
@@ -197,25 +328,50 @@ def show_report(evaluation: dict) -> None:
     st.subheader("Classification report")
     table = pd.DataFrame(report_table(evaluation)).set_index("")
     report, confusion = st.columns([3, 2])
-    report.dataframe(table, width="stretch", height="content", placeholder="",  # blanks, as sklearn prints
-                     column_config={**{c: st.column_config.NumberColumn(format="%.4f")
-                                       for c in ("precision", "recall", "f1-score")},
-                                    "support": st.column_config.NumberColumn(format="%d")})
+    report.dataframe(
+        table,
+        width="stretch",
+        height="content",
+        placeholder="",  # blanks, as sklearn prints
+        column_config={
+            **{
+                c: st.column_config.NumberColumn(format="%.4f")
+                for c in ("precision", "recall", "f1-score")
+            },
+            "support": st.column_config.NumberColumn(format="%d"),
+        },
+    )
     report.code(evaluation["report_text"], language=None)
-    confusion.plotly_chart(confusion_figure(evaluation["confusion_matrix"]), key="evaluation_confusion")
+    confusion.plotly_chart(
+        confusion_figure(evaluation["confusion_matrix"]), key="evaluation_confusion"
+    )
     (tn, fp), (fn, tp) = evaluation["confusion_matrix"]
-    confusion.caption(f"[[TN, FP], [FN, TP]] = [[{tn}, {fp}], [{fn}, {tp}]]; "
-                      f"{fn} PNEUMONIA images called NORMAL, {fp} NORMAL images called PNEUMONIA.")
+    confusion.caption(
+        f"[[TN, FP], [FN, TP]] = [[{tn}, {fp}], [{fn}, {tp}]]; "
+        f"{fn} PNEUMONIA images called NORMAL, {fp} NORMAL images called PNEUMONIA."
+    )
 
 
 def show_intervals(evaluation: dict, bootstrap: dict) -> None:
     st.subheader("95% bootstrap intervals")
-    rows = [{"statistic": name, "estimate": bootstrap[name]["estimate"], "95% low": bootstrap[name]["low"],
-             "95% high": bootstrap[name]["high"]} for name in STATISTICS]
-    st.dataframe(pd.DataFrame(rows).set_index("statistic").style.format("{:.4f}", na_rep="-"), width="stretch")
+    rows = [
+        {
+            "statistic": name,
+            "estimate": bootstrap[name]["estimate"],
+            "95% low": bootstrap[name]["low"],
+            "95% high": bootstrap[name]["high"],
+        }
+        for name in STATISTICS
+    ]
+    st.dataframe(
+        pd.DataFrame(rows).set_index("statistic").style.format("{:.4f}", na_rep="-"),
+        width="stretch",
+    )
     settings = bootstrap["settings"]
-    st.caption(f"{settings['resamples']:,} resamples of whole {settings['unit']}s (seed {settings['seed']}): "
-               f"images of one patient stay together. {evaluation['n']:,} images scored.")
+    st.caption(
+        f"{settings['resamples']:,} resamples of whole {settings['unit']}s (seed {settings['seed']}): "
+        f"images of one patient stay together. {evaluation['n']:,} images scored."
+    )
 
 
 def show_training_curves(run_id: str, framework: str) -> None:
@@ -227,8 +383,10 @@ def show_training_curves(run_id: str, framework: str) -> None:
     st.plotly_chart(training_figure(epochs, framework), key="evaluation_training")
     result = Run(run_id).result() or {}
     if result.get("best_epoch"):
-        st.caption(f"Weights kept from epoch {result['best_epoch']} of {result.get('epochs_run', len(epochs))} "
-                   "(best validation AUC; the test split played no part).")
+        st.caption(
+            f"Weights kept from epoch {result['best_epoch']} of {result.get('epochs_run', len(epochs))} "
+            "(best validation AUC; the test split played no part)."
+        )
 
 
 def show_comparison(scored, runs: dict[str, dict], source: str, split: str) -> dict | None:
@@ -239,28 +397,64 @@ def show_comparison(scored, runs: dict[str, dict], source: str, split: str) -> d
         st.caption("Train a run of the other framework to compare the two here.")
         return None
     other_framework = [r for r in others if runs[r]["framework"] != scored.framework]
-    preferred = [r for r in other_framework if runs[r]["source"] == scored.trained_on] or other_framework or others
-    other = st.selectbox("Compare with", others, index=others.index(preferred[0]),
-                         key=f"evaluation_compare_{scored.run_id}",  # each run starts on its own default
-                         format_func=lambda run_id: describe_run(runs[run_id]))
+    preferred = (
+        [r for r in other_framework if runs[r]["source"] == scored.trained_on]
+        or other_framework
+        or others
+    )
+    other = st.selectbox(
+        "Compare with",
+        others,
+        index=others.index(preferred[0]),
+        key=f"evaluation_compare_{scored.run_id}",  # each run starts on its own default
+        format_func=lambda run_id: describe_run(runs[run_id]),
+    )
     other_scored = score_or_stop(other, source, split)
     try:
-        table = comparison(scored.run_id, updated(scored.run_id), other, updated(other), source,
-                           source_fingerprint(source), split)
+        table = comparison(
+            scored.run_id,
+            updated(scored.run_id),
+            other,
+            updated(other),
+            source,
+            source_fingerprint(source),
+            split,
+        )
     except ValueError as error:
         st.error(f"These two runs cannot be compared: {error}")
         return None
-    frame = pd.DataFrame(table["rows"]).rename(columns={"a": table["label_a"], "b": table["label_b"],
-                                                        "difference": "a - b", "low": "95% low", "high": "95% high",
-                                                        "outside": "outside the interval"}).set_index("quantity")
-    frame["outside the interval"] = frame["outside the interval"].map({True: "yes", False: "no"}).fillna("")
-    st.dataframe(frame.map(_cell), width="stretch", height="content",
-                 column_config={"quantity": st.column_config.TextColumn(width="medium"),
-                                **{c: st.column_config.TextColumn(alignment="right") for c in frame.columns}})
+    frame = (
+        pd.DataFrame(table["rows"])
+        .rename(
+            columns={
+                "a": table["label_a"],
+                "b": table["label_b"],
+                "difference": "a - b",
+                "low": "95% low",
+                "high": "95% high",
+                "outside": "outside the interval",
+            }
+        )
+        .set_index("quantity")
+    )
+    frame["outside the interval"] = (
+        frame["outside the interval"].map({True: "yes", False: "no"}).fillna("")
+    )
+    st.dataframe(
+        frame.map(_cell),
+        width="stretch",
+        height="content",
+        column_config={
+            "quantity": st.column_config.TextColumn(width="medium"),
+            **{c: st.column_config.TextColumn(alignment="right") for c in frame.columns},
+        },
+    )
     for note in table["notes"]:
         st.caption(note)
-    st.caption(f"Each run at its own validation threshold ({scored.threshold:.3f} and {other_scored.threshold:.3f}). "
-               "'outside the interval': the 95% paired-bootstrap interval of the difference excludes zero.")
+    st.caption(
+        f"Each run at its own validation threshold ({scored.threshold:.3f} and {other_scored.threshold:.3f}). "
+        "'outside the interval': the 95% paired-bootstrap interval of the difference excludes zero."
+    )
     return table
 
 
@@ -268,12 +462,30 @@ def show_downloads(evaluation: dict, table: dict | None) -> None:
     st.subheader("Downloads")
     name = f"evaluation-{evaluation['run_id'][:8]}-{evaluation['split']}"
     columns = st.columns(3)
-    columns[0].download_button("Metrics (JSON)", to_json({**evaluation, "comparison": table}), f"{name}.json",
-                               mime="application/json", icon=":material/download:", on_click="ignore")
-    columns[1].download_button("Metrics (CSV)", to_csv(evaluation) + ("\n" + comparison_csv(table) if table else ""),
-                               f"{name}.csv", mime="text/csv", icon=":material/download:", on_click="ignore")
-    columns[2].download_button("Report (HTML)", to_html(evaluation, table), f"{name}.html", mime="text/html",
-                               icon=":material/download:", on_click="ignore")
+    columns[0].download_button(
+        "Metrics (JSON)",
+        to_json({**evaluation, "comparison": table}),
+        f"{name}.json",
+        mime="application/json",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    columns[1].download_button(
+        "Metrics (CSV)",
+        to_csv(evaluation) + ("\n" + comparison_csv(table) if table else ""),
+        f"{name}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    columns[2].download_button(
+        "Report (HTML)",
+        to_html(evaluation, table),
+        f"{name}.html",
+        mime="text/html",
+        icon=":material/download:",
+        on_click="ignore",
+    )
 
 
 def _num(value) -> str:
@@ -281,7 +493,9 @@ def _num(value) -> str:
 
 
 def _cell(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):  # pandas turns None into NaN
+    if value is None or (
+        isinstance(value, float) and math.isnan(value)
+    ):  # pandas turns None into NaN
         return ""
     if isinstance(value, float):
         return f"{value:,.4f}" if abs(value) < 1000 else f"{value:,.0f}"
@@ -291,13 +505,17 @@ def _cell(value) -> str:
 # ---- the page ----
 
 st.title("Evaluation")
-st.caption("Score a finished run on a split it never trained on. The test split plays no part in training, "
-           "early stopping or the run's threshold.")
+st.caption(
+    "Score a finished run on a split it never trained on. The test split plays no part in training, "
+    "early stopping or the run's threshold."
+)
 
 runs = finished_runs()
 if not runs:
-    st.info("No finished training run yet. Train one on the Training page, or run "
-            "`python -m pipeline.train --framework torch --preset quick`.")
+    st.info(
+        "No finished training run yet. Train one on the Training page, or run "
+        "`python -m pipeline.train --framework torch --preset quick`."
+    )
     st.stop()
 
 run_id = choose_run(runs)
@@ -307,7 +525,9 @@ for warning in scored.warnings:
     st.warning(warning)
 threshold = choose_threshold(scored)
 evaluation = evaluate(scored, threshold, with_bootstrap=False)
-evaluation["bootstrap"] = intervals(run_id, updated(run_id), source, source_fingerprint(source), split, threshold)
+evaluation["bootstrap"] = intervals(
+    run_id, updated(run_id), source, source_fingerprint(source), split, threshold
+)
 
 show_headline(evaluation)
 show_report(evaluation)
@@ -317,8 +537,10 @@ calibration, bootstrap = st.columns(2)
 with calibration:
     st.subheader("Calibration")
     st.plotly_chart(calibration_figure(evaluation), key="evaluation_calibration")
-    st.caption(f"Brier score {_num(evaluation['brier'])} (0 is perfect; always saying the prevalence "
-               f"{evaluation['prevalence']:.2f} scores {evaluation['prevalence'] * (1 - evaluation['prevalence']):.3f}).")
+    st.caption(
+        f"Brier score {_num(evaluation['brier'])} (0 is perfect; always saying the prevalence "
+        f"{evaluation['prevalence']:.2f} scores {evaluation['prevalence'] * (1 - evaluation['prevalence']):.3f})."
+    )
 with bootstrap:
     show_intervals(evaluation, evaluation["bootstrap"])
 show_training_curves(run_id, scored.framework)

@@ -32,6 +32,7 @@ DRAW_KEY = "explorer_draw"  # how many times the samples were re-drawn; seeds th
 
 # ---- the heavy part, cached under the source's fingerprint (a changed source recomputes) ----
 
+
 @st.cache_data(show_spinner="Computing mean images and histograms...", max_entries=8)
 def pixel_statistics(spec: str, fingerprint: str) -> dict:
     """``pipeline.data.stats.class_statistics`` of the active source, once per fingerprint."""
@@ -40,17 +41,30 @@ def pixel_statistics(spec: str, fingerprint: str) -> dict:
 
 # ---- figures ----
 
+
 def counts_figure(splits: dict) -> go.Figure:
     """Grouped bars per split; each label gives the count and its share of the split."""
     figure = go.Figure()
     for name in CLASS_NAMES:
         counts = [splits[s][name] for s in SPLITS]
         shares = [splits[s][name] / max(sum(splits[s].values()), 1) for s in SPLITS]
-        figure.add_bar(x=list(SPLITS), y=counts, name=name, marker_color=CLASS_COLOURS[name],
-                       text=[f"{n:,}<br>{p:.0%}" for n, p in zip(counts, shares)], textposition="outside",
-                       textfont=dict(size=13), cliponaxis=False)
-    figure.update_layout(barmode="group", height=360, margin=dict(t=30, b=10, l=10, r=10),
-                         yaxis_title="images", legend=dict(orientation="h", y=1.12))
+        figure.add_bar(
+            x=list(SPLITS),
+            y=counts,
+            name=name,
+            marker_color=CLASS_COLOURS[name],
+            text=[f"{n:,}<br>{p:.0%}" for n, p in zip(counts, shares)],
+            textposition="outside",
+            textfont=dict(size=13),
+            cliponaxis=False,
+        )
+    figure.update_layout(
+        barmode="group",
+        height=360,
+        margin=dict(t=30, b=10, l=10, r=10),
+        yaxis_title="images",
+        legend=dict(orientation="h", y=1.12),
+    )
     return figure
 
 
@@ -60,11 +74,24 @@ def sizes_figure(stats: dict) -> go.Figure:
     for name in CLASS_NAMES:
         sizes = stats[name]["sizes"]
         for column in (0, 1):
-            figure.add_histogram(x=sizes[:, column], name=name, legendgroup=name, showlegend=column == 0,
-                                 histnorm="percent", marker_color=CLASS_COLOURS[name], opacity=0.6,
-                                 row=1, col=column + 1)
-    figure.update_layout(barmode="overlay", height=320, margin=dict(t=40, b=10, l=10, r=10),
-                         yaxis_title="% of the class", legend=dict(orientation="h", y=1.25))
+            figure.add_histogram(
+                x=sizes[:, column],
+                name=name,
+                legendgroup=name,
+                showlegend=column == 0,
+                histnorm="percent",
+                marker_color=CLASS_COLOURS[name],
+                opacity=0.6,
+                row=1,
+                col=column + 1,
+            )
+    figure.update_layout(
+        barmode="overlay",
+        height=320,
+        margin=dict(t=40, b=10, l=10, r=10),
+        yaxis_title="% of the class",
+        legend=dict(orientation="h", y=1.25),
+    )
     return figure
 
 
@@ -78,18 +105,36 @@ def intensity_figure(stats: dict) -> go.Figure:
     starts = np.arange(0, 256, GREY_BAND)
     for name in CLASS_NAMES:
         share = stats[name]["intensity_share"].reshape(-1, GREY_BAND).sum(axis=1) * 100
-        figure.add_scatter(x=starts + GREY_BAND / 2, y=share, name=name, mode="lines+markers",
-                           line=dict(color=CLASS_COLOURS[name]), marker=dict(size=4))
-    figure.update_layout(height=320, margin=dict(t=30, b=10, l=10, r=10), xaxis_title="grey level (0-255)",
-                         yaxis_title=f"% of pixels per {GREY_BAND} levels", legend=dict(orientation="h", y=1.15))
+        figure.add_scatter(
+            x=starts + GREY_BAND / 2,
+            y=share,
+            name=name,
+            mode="lines+markers",
+            line=dict(color=CLASS_COLOURS[name]),
+            marker=dict(size=4),
+        )
+    figure.update_layout(
+        height=320,
+        margin=dict(t=30, b=10, l=10, r=10),
+        xaxis_title="grey level (0-255)",
+        yaxis_title=f"% of pixels per {GREY_BAND} levels",
+        legend=dict(orientation="h", y=1.15),
+    )
     return figure
 
 
 def difference_figure(difference: np.ndarray) -> go.Figure:
     """PNEUMONIA minus NORMAL on a diverging scale centred on zero."""
     limit = float(np.abs(difference).max()) or 1.0
-    figure = go.Figure(go.Heatmap(z=np.round(difference, 1), colorscale="RdBu_r", zmin=-limit, zmax=limit,
-                                  colorbar=dict(title="grey<br>levels", thickness=12)))
+    figure = go.Figure(
+        go.Heatmap(
+            z=np.round(difference, 1),
+            colorscale="RdBu_r",
+            zmin=-limit,
+            zmax=limit,
+            colorbar=dict(title="grey<br>levels", thickness=12),
+        )
+    )
     figure.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
     figure.update_xaxes(visible=False, constrain="domain")
     figure.update_layout(height=340, margin=dict(t=0, b=0, l=0, r=0))
@@ -97,6 +142,7 @@ def difference_figure(difference: np.ndarray) -> go.Figure:
 
 
 # ---- sections ----
+
 
 def sample_caption(origin: str, split: str) -> str:
     """``IM-0115-0001.jpeg · train``, or ``synthetic#train/12`` where the name holds the split."""
@@ -114,23 +160,37 @@ def show_counts(summary: dict) -> None:
     columns[0].metric("Images", f"{summary['images']:,}")
     columns[1].metric("NORMAL", f"{totals['NORMAL']:,}")
     columns[2].metric("PNEUMONIA", f"{totals['PNEUMONIA']:,}")
-    columns[3].metric("PNEUMONIA per NORMAL", ratio, help="The class imbalance: PNEUMONIA images for "
-                      "each NORMAL image.")
+    columns[3].metric(
+        "PNEUMONIA per NORMAL",
+        ratio,
+        help="The class imbalance: PNEUMONIA images for each NORMAL image.",
+    )
     chart, table = st.columns([3, 2])
-    chart.plotly_chart(counts_figure(summary["splits"]), width="stretch", config={"displayModeBar": False})
-    rows = {split: {**summary["splits"][split], "total": sum(summary["splits"][split].values())} for split in SPLITS}
+    chart.plotly_chart(
+        counts_figure(summary["splits"]), width="stretch", config={"displayModeBar": False}
+    )
+    rows = {
+        split: {**summary["splits"][split], "total": sum(summary["splits"][split].values())}
+        for split in SPLITS
+    }
     rows["all"] = {**totals, "total": summary["images"]}
     table.dataframe(pd.DataFrame(rows).T, width="stretch")
     share = totals["PNEUMONIA"] / max(summary["images"], 1)
-    table.caption(f"Always answering PNEUMONIA scores {share:.0%} accuracy here: judge models by recall "
-                  "per class and AUC, not by accuracy alone.")
+    table.caption(
+        f"Always answering PNEUMONIA scores {share:.0%} accuracy here: judge models by recall "
+        "per class and AUC, not by accuracy alone."
+    )
 
 
 def show_samples(arrays, summary: dict) -> None:
     st.subheader("Samples per class")
     draw = st.session_state.get(DRAW_KEY, 0)
-    st.button("Draw other samples", icon=":material/casino:", key="explorer_redraw",
-              on_click=lambda: st.session_state.update({DRAW_KEY: draw + 1}))
+    st.button(
+        "Draw other samples",
+        icon=":material/casino:",
+        key="explorer_redraw",
+        on_click=lambda: st.session_state.update({DRAW_KEY: draw + 1}),
+    )
     rng = np.random.default_rng(draw)
     for label, name in enumerate(CLASS_NAMES):
         candidates = np.flatnonzero(arrays.labels == label)
@@ -138,27 +198,44 @@ def show_samples(arrays, summary: dict) -> None:
         if not len(candidates):
             st.warning(f"This source has no {name} images.")
             continue
-        chosen = np.sort(rng.choice(candidates, size=min(SAMPLES_PER_CLASS, len(candidates)), replace=False))
+        chosen = np.sort(
+            rng.choice(candidates, size=min(SAMPLES_PER_CLASS, len(candidates)), replace=False)
+        )
         for row in range(0, len(chosen), SAMPLE_COLUMNS):
-            for column, index in zip(st.columns(SAMPLE_COLUMNS), chosen[row:row + SAMPLE_COLUMNS]):
-                column.image(arrays.images[index], width="stretch",
-                             caption=sample_caption(arrays.origins[index], arrays.splits[index]))
-    st.caption(f"Shown as the models see them: grayscale, {summary['cached_size']} x {summary['cached_size']} px.")
+            for column, index in zip(
+                st.columns(SAMPLE_COLUMNS), chosen[row : row + SAMPLE_COLUMNS]
+            ):
+                column.image(
+                    arrays.images[index],
+                    width="stretch",
+                    caption=sample_caption(arrays.origins[index], arrays.splits[index]),
+                )
+    st.caption(
+        f"Shown as the models see them: grayscale, {summary['cached_size']} x {summary['cached_size']} px."
+    )
 
 
 def show_pixels(stats: dict, summary: dict) -> None:
     st.subheader("Intensities and sizes")
     intensities, sizes = st.columns(2)
-    intensities.plotly_chart(intensity_figure(stats), width="stretch", config={"displayModeBar": False})
-    intensities.caption(f"Grey levels of the {summary['cached_size']} px images, as a share of each class's pixels.")
+    intensities.plotly_chart(
+        intensity_figure(stats), width="stretch", config={"displayModeBar": False}
+    )
+    intensities.caption(
+        f"Grey levels of the {summary['cached_size']} px images, as a share of each class's pixels."
+    )
     width, height = summary["image_size"]["width"], summary["image_size"]["height"]
     if width["min"] == width["max"] and height["min"] == height["max"]:
-        sizes.info(f"Every image is {width['min']} x {height['min']} px before resizing: nothing to plot.")
+        sizes.info(
+            f"Every image is {width['min']} x {height['min']} px before resizing: nothing to plot."
+        )
     else:
         sizes.plotly_chart(sizes_figure(stats), width="stretch", config={"displayModeBar": False})
-        sizes.caption(f"Original sizes before resizing: width {width['min']}-{width['max']} px "
-                      f"(median {width['median']:g}), height {height['min']}-{height['max']} px "
-                      f"(median {height['median']:g}).")
+        sizes.caption(
+            f"Original sizes before resizing: width {width['min']}-{width['max']} px "
+            f"(median {width['median']:g}), height {height['min']}-{height['max']} px "
+            f"(median {height['median']:g})."
+        )
 
 
 def show_means(stats: dict) -> None:
@@ -170,24 +247,31 @@ def show_means(stats: dict) -> None:
     normal, pneumonia, difference = st.columns([1, 1, 1.25])
     normal.image(np.round(means[0]).astype(np.uint8), caption="mean NORMAL", width="stretch")
     pneumonia.image(np.round(means[1]).astype(np.uint8), caption="mean PNEUMONIA", width="stretch")
-    difference.plotly_chart(difference_figure(means[1] - means[0]), width="stretch",
-                            config={"displayModeBar": False})
-    difference.caption("PNEUMONIA minus NORMAL: red where PNEUMONIA images are brighter "
-                       "(opacities), blue where they are darker.")
+    difference.plotly_chart(
+        difference_figure(means[1] - means[0]), width="stretch", config={"displayModeBar": False}
+    )
+    difference.caption(
+        "PNEUMONIA minus NORMAL: red where PNEUMONIA images are brighter "
+        "(opacities), blue where they are darker."
+    )
 
 
 def show_patients(summary: dict) -> None:
     st.subheader("Patients per split")
     if not summary["patients_known"]:
-        st.info("This source does not name patients, so no-overlap between splits cannot be checked.")
+        st.info(
+            "This source does not name patients, so no-overlap between splits cannot be checked."
+        )
         return
     images = {split: sum(summary["splits"][split].values()) for split in SPLITS}
     table = pd.DataFrame({"patients": summary["patients"], "images": images}).loc[list(SPLITS)]
     st.dataframe(table, width="content")
     overlap = summary["patient_overlap"]
     if overlap:
-        st.warning(f"{overlap:,} patients have images in more than one split: their near-duplicate images "
-                   "leak into validation and test, and the scores there will be too good.")
+        st.warning(
+            f"{overlap:,} patients have images in more than one split: their near-duplicate images "
+            "leak into validation and test, and the scores there will be too good."
+        )
     else:
         st.success("No patient has images in two splits.")
 
@@ -200,18 +284,31 @@ def show_files(summary: dict, spec: str) -> None:
     st.subheader("Skipped files")
     if summary["skipped"]:
         count = len(summary["skipped"])
-        st.caption(f"{count:,} {'file was' if count == 1 else 'files were'} not used, each with the reason.")
-        st.dataframe(pd.DataFrame(summary["skipped"], columns=["path", "reason"]), width="stretch", hide_index=True)
+        st.caption(
+            f"{count:,} {'file was' if count == 1 else 'files were'} not used, each with the reason."
+        )
+        st.dataframe(
+            pd.DataFrame(summary["skipped"], columns=["path", "reason"]),
+            width="stretch",
+            hide_index=True,
+        )
     else:
         st.success("No file was skipped.")
 
     st.subheader("Manifest")
     # Written on click, on Streamlit's download thread: the page never waits for a rescan.
-    st.download_button("Download the manifest (CSV)", data=lambda: export_csv(cached_scan(spec), failed=cached_arrays(spec).failed),
-                       file_name=f"pneumolab-{summary['kind']}-manifest.csv", mime="text/csv",
-                       icon=":material/download:", on_click="ignore")
-    st.caption("One row per image: filename,label,split,patient (the talk's flat form). Saved on "
-               "this machine, the file is itself a source: pick 'Folder or CSV' in the sidebar.")
+    st.download_button(
+        "Download the manifest (CSV)",
+        data=lambda: export_csv(cached_scan(spec), failed=cached_arrays(spec).failed),
+        file_name=f"pneumolab-{summary['kind']}-manifest.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    st.caption(
+        "One row per image: filename,label,split,patient (the talk's flat form). Saved on "
+        "this machine, the file is itself a source: pick 'Folder or CSV' in the sidebar."
+    )
 
 
 # ---- the page ----

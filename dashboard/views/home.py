@@ -32,13 +32,20 @@ right.metric("NORMAL : PNEUMONIA", f"{totals['NORMAL']:,} : {totals['PNEUMONIA']
 st.caption(f"Source: {code_span(source)}")
 if summary["skipped"]:
     count = len(summary["skipped"])
-    st.caption(f"{count} {'file' if count == 1 else 'files'} skipped: the Dataset explorer lists them with the reason.")
+    st.caption(
+        f"{count} {'file' if count == 1 else 'files'} skipped: the Dataset explorer lists them with the reason."
+    )
 
 st.subheader("Giving the talk")
 present, warm = st.columns(2)
-if present.button("Present the talk", key="home_present", icon=":material/slideshow:", type="primary",
-                  help="Presenter mode from page 1: larger type, sidebar collapsed, previous / next buttons. "
-                       "The address then ends in ?present=1: a reload or a shared link stays in the mode."):
+if present.button(
+    "Present the talk",
+    key="home_present",
+    icon=":material/slideshow:",
+    type="primary",
+    help="Presenter mode from page 1: larger type, sidebar collapsed, previous / next buttons. "
+    "The address then ends in ?present=1: a reload or a shared link stays in the mode.",
+):
     start_talk()
 with warm:
     warmup_action(key="warmup_home")

@@ -19,11 +19,26 @@ import streamlit as st
 
 from dashboard.ui.data_cache import source_fingerprint
 from dashboard.ui.models import loaded_model
-from dashboard.ui.scoring import (faithfulness_of, framework_stack, heatmap, pointing, probability, test_probabilities,
-                                  test_split, updated)
+from dashboard.ui.scoring import (
+    faithfulness_of,
+    framework_stack,
+    heatmap,
+    pointing,
+    probability,
+    test_probabilities,
+    test_split,
+    updated,
+)
 from dashboard.ui.source_picker import active_source
 from pipeline.data import CLASS_NAMES, SourceError, open_source
-from pipeline.data.images import IMAGE_EXTENSIONS, MAX_UPLOAD_MB, ImageError, code_span, printable_name, read_upload
+from pipeline.data.images import (
+    IMAGE_EXTENSIONS,
+    MAX_UPLOAD_MB,
+    ImageError,
+    code_span,
+    printable_name,
+    read_upload,
+)
 from pipeline.explain import CONV_LAYERS, DEFAULT_METHOD, MIN_MAP_SIDE, default_layer
 from pipeline.explain.overlay import overlay
 from pipeline.explain.scores import TOP_FRACTION, agreement
@@ -37,12 +52,15 @@ GALLERY_COLUMNS = 6
 
 # ---- choosing runs and an image ----
 
+
 def choose_runs() -> dict[str, str]:
     """The finished run picked for each framework (newest on the active source by default)."""
     finished = [run.summary() for run in all_runs() if run.state == "finished"]
     if not finished:
-        st.info("No finished training run yet. Train one on the Training page, or run "
-                "`python -m pipeline.train --framework torch --preset quick`.")
+        st.info(
+            "No finished training run yet. Train one on the Training page, or run "
+            "`python -m pipeline.train --framework torch --preset quick`."
+        )
         st.stop()
     chosen = {}
     for column, (framework, name) in zip(st.columns(len(FRAMEWORKS)), FRAMEWORKS.items()):
@@ -53,8 +71,12 @@ def choose_runs() -> dict[str, str]:
         ids = list(rows)
         on_source = [i for i, run_id in enumerate(ids) if rows[run_id]["source"] == active_source()]
         chosen[framework] = column.selectbox(
-            f"{name} run", ids, index=on_source[0] if on_source else 0, key=f"predictions_run_{framework}",
-            format_func=lambda run_id, rows=rows: describe_run(rows[run_id]))
+            f"{name} run",
+            ids,
+            index=on_source[0] if on_source else 0,
+            key=f"predictions_run_{framework}",
+            format_func=lambda run_id, rows=rows: describe_run(rows[run_id]),
+        )
     return chosen
 
 
@@ -82,8 +104,13 @@ def load_models(chosen: dict[str, str]) -> dict:
 def pick_test_image(models: dict, spec: str, fingerprint: str) -> dict:
     """Per framework: the chosen test image at its run's size, with its mask; and its truth."""
     splits = {fw: test_split(spec, fingerprint, m.img_size) for fw, m in models.items()}
-    by = st.radio("Filter by the predictions of", list(models), format_func=FRAMEWORKS.get,
-                  horizontal=True, key="predictions_filter_by")
+    by = st.radio(
+        "Filter by the predictions of",
+        list(models),
+        format_func=FRAMEWORKS.get,
+        horizontal=True,
+        key="predictions_filter_by",
+    )
     reference = splits[by]
     if len(reference) == 0:
         st.warning(f"The test split of {spec} is empty: upload an image instead.")
@@ -93,8 +120,12 @@ def pick_test_image(models: dict, spec: str, fingerprint: str) -> dict:
 
     class_column, outcome_column, band_column = st.columns(3)
     wanted_class = class_column.selectbox("Class", ("all", *CLASS_NAMES), key="predictions_class")
-    outcome = outcome_column.selectbox("Outcome", ("all", "correct", "wrong"), key="predictions_outcome")
-    low, high = band_column.slider("P(PNEUMONIA) between", 0.0, 1.0, (0.0, 1.0), 0.05, key="predictions_band")
+    outcome = outcome_column.selectbox(
+        "Outcome", ("all", "correct", "wrong"), key="predictions_outcome"
+    )
+    low, high = band_column.slider(
+        "P(PNEUMONIA) between", 0.0, 1.0, (0.0, 1.0), 0.05, key="predictions_band"
+    )
     keep = (scores >= low) & (scores <= high)
     if wanted_class != "all":
         keep &= reference.labels == CLASS_NAMES.index(wanted_class)
@@ -104,18 +135,32 @@ def pick_test_image(models: dict, spec: str, fingerprint: str) -> dict:
 
     gallery(reference, scores, predicted, FRAMEWORKS[by])
     if len(matching) == 0:
-        st.warning("No test image matches these filters: widen the band or change the class or outcome.")
+        st.warning(
+            "No test image matches these filters: widen the band or change the class or outcome."
+        )
         st.stop()
-    index = st.selectbox(f"Test image ({len(matching)} match)", matching.tolist(), key="predictions_image",
-                         format_func=lambda i: f"#{i} · {CLASS_NAMES[reference.labels[i]]} · "
-                                               f"P(PNEUMONIA) {scores[i]:.2f} by {FRAMEWORKS[by]}")
+    index = st.selectbox(
+        f"Test image ({len(matching)} match)",
+        matching.tolist(),
+        key="predictions_image",
+        format_func=lambda i: (
+            f"#{i} · {CLASS_NAMES[reference.labels[i]]} · "
+            f"P(PNEUMONIA) {scores[i]:.2f} by {FRAMEWORKS[by]}"
+        ),
+    )
     origin = reference.origins[index]
     images = {}
     for framework, split in splits.items():
         position = int(np.flatnonzero(split.origins == origin)[0])
-        images[framework] = {"pixels": split.images[position],
-                             "mask": split.masks[position] if split.masks is not None else None}
-    return {"images": images, "truth": CLASS_NAMES[reference.labels[index]], "name": f"test image #{index}"}
+        images[framework] = {
+            "pixels": split.images[position],
+            "mask": split.masks[position] if split.masks is not None else None,
+        }
+    return {
+        "images": images,
+        "truth": CLASS_NAMES[reference.labels[index]],
+        "name": f"test image #{index}",
+    }
 
 
 def gallery(split, scores: np.ndarray, predicted: np.ndarray, name: str) -> None:
@@ -124,21 +169,35 @@ def gallery(split, scores: np.ndarray, predicted: np.ndarray, name: str) -> None
         if len(wrong) == 0:
             st.write("None.")
             return
-        shown = wrong[np.argsort(-np.abs(scores[wrong] - 0.5))][:GALLERY_SIZE]  # most confident first
+        shown = wrong[np.argsort(-np.abs(scores[wrong] - 0.5))][
+            :GALLERY_SIZE
+        ]  # most confident first
         for start in range(0, len(shown), GALLERY_COLUMNS):
-            for column, i in zip(st.columns(GALLERY_COLUMNS), shown[start:start + GALLERY_COLUMNS]):
-                column.image(split.images[i], width="stretch",
-                             caption=f"#{i} {CLASS_NAMES[split.labels[i]]}, P {scores[i]:.2f}")
-        st.caption("Most confident mistakes first; pick one by its number in the list below "
-                   "(Outcome: wrong).")
+            for column, i in zip(
+                st.columns(GALLERY_COLUMNS), shown[start : start + GALLERY_COLUMNS]
+            ):
+                column.image(
+                    split.images[i],
+                    width="stretch",
+                    caption=f"#{i} {CLASS_NAMES[split.labels[i]]}, P {scores[i]:.2f}",
+                )
+        st.caption(
+            "Most confident mistakes first; pick one by its number in the list below "
+            "(Outcome: wrong)."
+        )
 
 
 def upload_image(models: dict) -> dict:
-    upload = st.file_uploader(f"Chest X-ray (PNG, JPEG or another image; up to {MAX_UPLOAD_MB} MB)",
-                              type=sorted(e.lstrip(".") for e in IMAGE_EXTENSIONS), key="predictions_upload")
+    upload = st.file_uploader(
+        f"Chest X-ray (PNG, JPEG or another image; up to {MAX_UPLOAD_MB} MB)",
+        type=sorted(e.lstrip(".") for e in IMAGE_EXTENSIONS),
+        key="predictions_upload",
+    )
     if upload is None:
-        st.info("Upload an image: it is converted exactly as training images are (grayscale, "
-                "EXIF orientation applied, the run's size).")
+        st.info(
+            "Upload an image: it is converted exactly as training images are (grayscale, "
+            "EXIF orientation applied, the run's size)."
+        )
         st.stop()
     name = code_span(printable_name(upload.name))  # a file name is shown as text, whatever it holds
     images, notes = {}, ()
@@ -179,26 +238,49 @@ else:
         st.error(f"The test split of {code_span(spec)} cannot be read at this run's size: {error}")
         st.stop()
 
-method_keys = list(dict.fromkeys(key for fw in ("torch", "keras") if fw in models for key in available[fw]))
+method_keys = list(
+    dict.fromkeys(key for fw in ("torch", "keras") if fw in models for key in available[fw])
+)
 method_column, layer_column, target_column, opacity_column = st.columns(4)
-method = method_column.selectbox("Method", method_keys, index=method_keys.index(DEFAULT_METHOD),
-                                 key="predictions_method",
-                                 format_func=lambda key: next(m[key].label for m in available.values() if key in m))
+method = method_column.selectbox(
+    "Method",
+    method_keys,
+    index=method_keys.index(DEFAULT_METHOD),
+    key="predictions_method",
+    format_func=lambda key: next(m[key].label for m in available.values() if key in m),
+)
 layer_choice = layer_column.selectbox(
-    "Target layer", ("auto", *CONV_LAYERS), key="predictions_layer",
-    format_func=lambda name: "auto: " + ", ".join(f"{FRAMEWORKS[fw]} {default_layer(m.img_size)}"
-                                                  for fw, m in models.items()) if name == "auto" else name,
+    "Target layer",
+    ("auto", *CONV_LAYERS),
+    key="predictions_layer",
+    format_func=lambda name: (
+        "auto: "
+        + ", ".join(f"{FRAMEWORKS[fw]} {default_layer(m.img_size)}" for fw, m in models.items())
+        if name == "auto"
+        else name
+    ),
     help=f"auto: the last conv layer whose map has at least {MIN_MAP_SIDE} x {MIN_MAP_SIDE} cells (conv5 from "
-         "96 px up, conv4 at 64 px). A coarser map cannot point at a lesion; earlier layers give finer, "
-         "less class-specific maps.")
-layers = {fw: default_layer(m.img_size) if layer_choice == "auto" else layer_choice for fw, m in models.items()}
-target_name = target_column.selectbox("Evidence for", ("PNEUMONIA", "NORMAL"), key="predictions_target")
+    "96 px up, conv4 at 64 px). A coarser map cannot point at a lesion; earlier layers give finer, "
+    "less class-specific maps.",
+)
+layers = {
+    fw: default_layer(m.img_size) if layer_choice == "auto" else layer_choice
+    for fw, m in models.items()
+}
+target_name = target_column.selectbox(
+    "Evidence for", ("PNEUMONIA", "NORMAL"), key="predictions_target"
+)
 target = CLASS_NAMES.index(target_name)
 opacity = opacity_column.slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="predictions_opacity")
-has_mask = any(image["mask"] is not None and image["mask"].any() for image in picked["images"].values())
-outline = has_mask and st.toggle("Outline the lesion (synthetic ground truth)", value=True,
-                                 key="predictions_outline")
-measure_road = st.toggle("Faithfulness (ROAD: a few seconds per new map)", value=True, key="predictions_road")
+has_mask = any(
+    image["mask"] is not None and image["mask"].any() for image in picked["images"].values()
+)
+outline = has_mask and st.toggle(
+    "Outline the lesion (synthetic ground truth)", value=True, key="predictions_outline"
+)
+measure_road = st.toggle(
+    "Faithfulness (ROAD: a few seconds per new map)", value=True, key="predictions_road"
+)
 
 if picked["truth"]:
     st.markdown(f"**{picked['name']}**, true class **{picked['truth']}**")
@@ -213,33 +295,56 @@ for column, (framework, loaded) in zip(st.columns(len(models)), models.items()):
         st.subheader(FRAMEWORKS[framework])
         label = "PNEUMONIA" if p >= loaded.threshold else "NORMAL"
         st.metric("P(PNEUMONIA)", f"{p:.3f}")
-        st.markdown(f"Label **{label}** at threshold {loaded.threshold:.3f} ({loaded.threshold_origin})")
-        st.image(overlay(image["pixels"], maps[framework], opacity, image["mask"] if outline else None,
-                         size=max(DISPLAY_SIZE, loaded.img_size)),
-                 caption=f"{available[framework][used].label}, {layer}, evidence for {target_name}", width="stretch")
+        st.markdown(
+            f"Label **{label}** at threshold {loaded.threshold:.3f} ({loaded.threshold_origin})"
+        )
+        st.image(
+            overlay(
+                image["pixels"],
+                maps[framework],
+                opacity,
+                image["mask"] if outline else None,
+                size=max(DISPLAY_SIZE, loaded.img_size),
+            ),
+            caption=f"{available[framework][used].label}, {layer}, evidence for {target_name}",
+            width="stretch",
+        )
         if used != method:
-            st.caption(f"{available['torch'][method].label} has no Keras version here: Grad-CAM shown.")
+            st.caption(
+                f"{available['torch'][method].label} has no Keras version here: Grad-CAM shown."
+            )
         if measure_road:
             score = faithfulness_of(loaded.run_id, stamp, used, layer, target, image["pixels"])
-            st.metric("Faithfulness (ROAD)", f"{score:+.3f}",
-                      help="Logit kept when the least relevant pixels are removed minus logit kept when "
-                           "the most relevant are removed, halved, averaged over 20-80% removed. "
-                           "Higher is more faithful; about 0 is no better than a random map.")
+            st.metric(
+                "Faithfulness (ROAD)",
+                f"{score:+.3f}",
+                help="Logit kept when the least relevant pixels are removed minus logit kept when "
+                "the most relevant are removed, halved, averaged over 20-80% removed. "
+                "Higher is more faithful; about 0 is no better than a random map.",
+            )
 
 if len(maps) == 2:
     score = agreement(maps["keras"], maps["torch"])
-    st.metric(f"Agreement: IoU of the two maps' top {TOP_FRACTION:.0%} regions",
-              "no hot region in a map" if np.isnan(score) else f"{score:.2f}",
-              help="1: both models single out the same pixels; 0: disjoint regions.")
+    st.metric(
+        f"Agreement: IoU of the two maps' top {TOP_FRACTION:.0%} regions",
+        "no hot region in a map" if np.isnan(score) else f"{score:.2f}",
+        help="1: both models single out the same pixels; 0: disjoint regions.",
+    )
 
 if open_source(spec).kind == "synthetic":  # the one source whose lesions are known
     st.subheader("Pointing game over the test split")
-    st.caption("Does the hottest pixel of Grad-CAM (evidence for PNEUMONIA) fall inside the synthetic lesion? "
-               "Over every PNEUMONIA test image. Chance is where a random point lands; the best fixed point is a "
-               "map that only knows where lesions usually are; a map from a layer's g x g grid can only peak at "
-               "g x g places, which bounds its hit rate.")
-    rows = {FRAMEWORKS[fw]: pointing(loaded.run_id, updated(loaded.run_id), layers[fw], spec, fingerprint)
-            for fw, loaded in models.items()}
+    st.caption(
+        "Does the hottest pixel of Grad-CAM (evidence for PNEUMONIA) fall inside the synthetic lesion? "
+        "Over every PNEUMONIA test image. Chance is where a random point lands; the best fixed point is a "
+        "map that only knows where lesions usually are; a map from a layer's g x g grid can only peak at "
+        "g x g places, which bounds its hit rate."
+    )
+    rows = {
+        FRAMEWORKS[fw]: pointing(
+            loaded.run_id, updated(loaded.run_id), layers[fw], spec, fingerprint
+        )
+        for fw, loaded in models.items()
+    }
     table = pd.DataFrame.from_dict(rows, orient="index")
     percent = ("hit rate", "chance (random point)", "best fixed point", "best on this layer's grid")
     st.dataframe(table.style.format(dict.fromkeys(percent, "{:.1%}")), width="stretch")

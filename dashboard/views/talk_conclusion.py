@@ -24,7 +24,14 @@ from pipeline.data.images import code_span
 from pipeline.inference import ModelLoadError
 from pipeline.runs import ACTIVE, Run
 from pipeline.talk import conclusion
-from pipeline.talk.processing_pair import FIXED_THRESHOLD, Pair, compare_pair, find_pair, start_pair, stored_pairs
+from pipeline.talk.processing_pair import (
+    FIXED_THRESHOLD,
+    Pair,
+    compare_pair,
+    find_pair,
+    start_pair,
+    stored_pairs,
+)
 from pipeline.training.config import MAX_IMG_SIZE, MIN_IMG_SIZE, PRESETS, ConfigError, TrainConfig
 from pipeline.training.queue import refresh
 
@@ -32,13 +39,21 @@ TRAINING_PAGE = "views/training.py"
 # a damaged or deleted run, a source gone or changed: said on the page, which goes on
 UNUSABLE = (ModelLoadError, SourceError, OSError, ValueError, KeyError)
 LABELS = conclusion.LABELS
-STATISTICS = {"AUC": "AUC", "specificity": "NORMAL recall (specificity)",
-              "sensitivity": "PNEUMONIA recall (sensitivity)", "accuracy": "accuracy"}
+STATISTICS = {
+    "AUC": "AUC",
+    "specificity": "NORMAL recall (specificity)",
+    "sensitivity": "PNEUMONIA recall (sensitivity)",
+    "accuracy": "accuracy",
+}
 COLOURS = {"validation": "#3b75af", "fixed": "#d1495b"}
 THRESHOLD_FREE = "none (ranking)"
 HEADLINE_BOX = {"helped": st.success, "hurt": st.warning, "mixed": st.info, "none": st.info}
-VERDICT_ICONS = {"helped": ":material/trending_up:", "hurt": ":material/trending_down:",
-                 "mixed": ":material/swap_vert:", "none": ":material/drag_handle:"}
+VERDICT_ICONS = {
+    "helped": ":material/trending_up:",
+    "hurt": ":material/trending_down:",
+    "mixed": ":material/swap_vert:",
+    "none": ":material/drag_handle:",
+}
 
 
 def load(run_id: str):
@@ -50,17 +65,24 @@ def describe(run: Run) -> str:
     config, result = run.config(), run.result() or {}
     auc = (result.get("val") or {}).get("auc")
     ended = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.status().get("ended", 0)))
-    return (f"{run.id[:8]} · {config.get('img_size')} px · {config.get('epochs')} epochs · "
-            f"val AUC {auc:.3f} · {ended}" if auc is not None else run.id)
+    return (
+        f"{run.id[:8]} · {config.get('img_size')} px · {config.get('epochs')} epochs · "
+        f"val AUC {auc:.3f} · {ended}"
+        if auc is not None
+        else run.id
+    )
 
 
 # ---- Keras vs PyTorch ----
 
+
 def framework_section(source: str) -> None:
     st.header("Keras vs PyTorch, from your own runs")
-    st.caption(f"The newest finished Keras and PyTorch runs on {code_span(source)} with the same settings (else the newest "
-               "of each; choose others below). Test figures: "
-               "the test split, at each run's own threshold chosen on validation.")
+    st.caption(
+        f"The newest finished Keras and PyTorch runs on {code_span(source)} with the same settings (else the newest "
+        "of each; choose others below). Test figures: "
+        "the test split, at each run's own threshold chosen on validation."
+    )
     runs = choose_runs(source)
     if runs is None:
         return
@@ -70,34 +92,55 @@ def framework_section(source: str) -> None:
     except UNUSABLE as error:
         st.error(f"The table cannot be computed: {error}")
         return
-    st.dataframe(table_frame(rows), hide_index=True, width="stretch", height="content",
-                 column_config={"computed by": st.column_config.TextColumn(width="medium")})
+    st.dataframe(
+        table_frame(rows),
+        hide_index=True,
+        width="stretch",
+        height="content",
+        column_config={"computed by": st.column_config.TextColumn(width="medium")},
+    )
     for sentence in conclusion.summary_sentences(rows):
         st.markdown(f"- {sentence}")
     differing = conclusion.differing_settings(runs)
     if differing:
-        parts = ", ".join(f"**{key}**" + ("" if isinstance(values[0], dict) else f" {' vs '.join(map(str, values))}")
-                          for key, values in differing.items())
-        st.warning(f"These two runs differ in more than the framework (Keras vs PyTorch): {parts}. Train both with "
-                   "the same settings for a like-for-like comparison.", icon=":material/warning:")
+        parts = ", ".join(
+            f"**{key}**"
+            + ("" if isinstance(values[0], dict) else f" {' vs '.join(map(str, values))}")
+            for key, values in differing.items()
+        )
+        st.warning(
+            f"These two runs differ in more than the framework (Keras vs PyTorch): {parts}. Train both with "
+            "the same settings for a like-for-like comparison.",
+            icon=":material/warning:",
+        )
 
 
 def choose_runs(source: str) -> dict[str, Run] | None:
     """A finished run per framework (newest by default), or None after saying what to start."""
     candidates = {f: conclusion.finished_runs(f, source) for f in conclusion.FRAMEWORKS}
     defaults = conclusion.default_runs(source)
-    missing = conclusion.missing_runs(source, {f: (c[0] if c else None) for f, c in candidates.items()})
+    missing = conclusion.missing_runs(
+        source, {f: (c[0] if c else None) for f, c in candidates.items()}
+    )
     for item in missing:
         label = LABELS[item["framework"]]
         under_way = item["under_way"]
         if under_way:
-            st.info(f"No finished {label} run on this source yet: run `{under_way['run_id']}` is "
-                    f"{under_way['status']}. Its column appears here when it finishes.", icon=":material/hourglass_top:")
+            st.info(
+                f"No finished {label} run on this source yet: run `{under_way['run_id']}` is "
+                f"{under_way['status']}. Its column appears here when it finishes.",
+                icon=":material/hourglass_top:",
+            )
         else:
-            st.warning(f"No finished **{label}** run on {code_span(source)} yet, so there is no {label} column to show. "
-                       f"Start one (preset *quick*, {label}) on the Training page, or run "
-                       f"`{item['command']}`.", icon=":material/info:")
-        st.page_link(TRAINING_PAGE, label=f"Training page: train {label}", icon=":material/model_training:")
+            st.warning(
+                f"No finished **{label}** run on {code_span(source)} yet, so there is no {label} column to show. "
+                f"Start one (preset *quick*, {label}) on the Training page, or run "
+                f"`{item['command']}`.",
+                icon=":material/info:",
+            )
+        st.page_link(
+            TRAINING_PAGE, label=f"Training page: train {label}", icon=":material/model_training:"
+        )
     if missing:
         return None
     columns = st.columns(len(candidates))
@@ -108,21 +151,31 @@ def choose_runs(source: str) -> dict[str, Run] | None:
             runs[framework] = options[0]
             continue
         ids = [run.id for run in options]
-        chosen = column.selectbox(f"{LABELS[framework]} run", ids, index=ids.index(defaults[framework].id),
-                                  key=f"talk_run_{framework}", format_func=lambda run_id: describe(Run(run_id)))
+        chosen = column.selectbox(
+            f"{LABELS[framework]} run",
+            ids,
+            index=ids.index(defaults[framework].id),
+            key=f"talk_run_{framework}",
+            format_func=lambda run_id: describe(Run(run_id)),
+        )
         runs[framework] = Run(chosen)
     return runs
 
 
 def table_frame(rows: list[dict]) -> pd.DataFrame:
     """Rows as text, each number at its row's precision, with the better framework named."""
-    return pd.DataFrame([{
-        "quantity": row["quantity"],
-        "Keras": _number(row["keras"], row["digits"]),
-        "PyTorch": _number(row["torch"], row["digits"]),
-        "better": _better(row),
-        "computed by": row["function"].removeprefix("pipeline.talk."),
-    } for row in rows])
+    return pd.DataFrame(
+        [
+            {
+                "quantity": row["quantity"],
+                "Keras": _number(row["keras"], row["digits"]),
+                "PyTorch": _number(row["torch"], row["digits"]),
+                "better": _better(row),
+                "computed by": row["function"].removeprefix("pipeline.talk."),
+            }
+            for row in rows
+        ]
+    )
 
 
 def _better(row: dict) -> str:
@@ -141,12 +194,15 @@ def _number(value, digits: int) -> str:
 
 # ---- data processing ----
 
+
 def processing_section(source: str) -> None:
     st.header("Does data processing make a difference?")
-    st.markdown("Two runs of the same model, image size, epochs, seed and data. They differ in exactly two settings: "
-                "**with processing** trains with the talk's augmentation (rotation 30°, zoom 0.2, shifts 0.1, "
-                "horizontal flip) and class weights; **without** trains on the images as they are, with no class "
-                "balancing. Both are scored on the same test images.")
+    st.markdown(
+        "Two runs of the same model, image size, epochs, seed and data. They differ in exactly two settings: "
+        "**with processing** trains with the talk's augmentation (rotation 30°, zoom 0.2, shifts 0.1, "
+        "horizontal flip) and class weights; **without** trains on the images as they are, with no class "
+        "balancing. Both are scored on the same test images."
+    )
     base = pair_settings(source)
     if base is None:
         return
@@ -162,16 +218,35 @@ def processing_section(source: str) -> None:
 
 def pair_settings(source: str) -> TrainConfig | None:
     left, middle, right, last = st.columns(4)
-    framework = left.radio("Framework", conclusion.FRAMEWORKS, index=1, format_func=LABELS.get, horizontal=True,
-                           key="talk_pair_framework")
+    framework = left.radio(
+        "Framework",
+        conclusion.FRAMEWORKS,
+        index=1,
+        format_func=LABELS.get,
+        horizontal=True,
+        key="talk_pair_framework",
+    )
     preset = middle.radio("Preset", list(PRESETS), horizontal=True, key="talk_pair_preset")
-    epochs = right.number_input("Epochs", min_value=1, max_value=100, value=PRESETS[preset].epochs, step=1,
-                                key=f"talk_pair_epochs_{preset}")
-    size = last.number_input("Image size (px)", min_value=MIN_IMG_SIZE, max_value=MAX_IMG_SIZE,
-                             value=PRESETS[preset].img_size, step=8, key=f"talk_pair_size_{preset}")
+    epochs = right.number_input(
+        "Epochs",
+        min_value=1,
+        max_value=100,
+        value=PRESETS[preset].epochs,
+        step=1,
+        key=f"talk_pair_epochs_{preset}",
+    )
+    size = last.number_input(
+        "Image size (px)",
+        min_value=MIN_IMG_SIZE,
+        max_value=MAX_IMG_SIZE,
+        value=PRESETS[preset].img_size,
+        step=8,
+        key=f"talk_pair_size_{preset}",
+    )
     try:
-        return TrainConfig.from_preset(preset, framework=framework, source=source, epochs=int(epochs),
-                                       img_size=int(size)).validate()
+        return TrainConfig.from_preset(
+            preset, framework=framework, source=source, epochs=int(epochs), img_size=int(size)
+        ).validate()
     except ConfigError as error:
         st.error(f"The setting **{error.field}** cannot be used: {error.message}")
         return None
@@ -179,17 +254,27 @@ def pair_settings(source: str) -> TrainConfig | None:
 
 def pair_command(base: TrainConfig) -> str:
     """The command line that trains and compares the pair these settings describe."""
-    return (f"python -m pipeline.talk pair --source {shlex.quote(base.source)} --framework {base.framework} "
-            f"--preset {st.session_state['talk_pair_preset']} --epochs {base.epochs} --img-size {base.img_size}")
+    return (
+        f"python -m pipeline.talk pair --source {shlex.quote(base.source)} --framework {base.framework} "
+        f"--preset {st.session_state['talk_pair_preset']} --epochs {base.epochs} --img-size {base.img_size}"
+    )
 
 
 def start_button(base: TrainConfig, pair: Pair) -> None:
     states = [run.state for run in pair.runs]
     label = "Both runs finished" if all(s == "finished" for s in states) else "Train both runs"
-    help_text = ("Queues the run with processing, then the one without, in a training process of their own; "
-                 "a run that finished before is reused, never trained twice.")
-    if not st.button(label, type="primary", icon=":material/play_arrow:", key="talk_pair_start", help=help_text,
-                     disabled=all(s == "finished" for s in states) or any(s in ACTIVE for s in states)):
+    help_text = (
+        "Queues the run with processing, then the one without, in a training process of their own; "
+        "a run that finished before is reused, never trained twice."
+    )
+    if not st.button(
+        label,
+        type="primary",
+        icon=":material/play_arrow:",
+        key="talk_pair_start",
+        help=help_text,
+        disabled=all(s == "finished" for s in states) or any(s in ACTIVE for s in states),
+    ):
         return
     try:
         outcomes = start_pair(base)
@@ -222,9 +307,14 @@ def run_line(side: str, run: Run) -> None:
         if position is None:
             st.progress(0.0, text=f"**{side}** `{run.id}`: loading the framework and the data")
             return
-        done = ((position["epoch"] - 1) * position["steps"] + position["step"]) / (position["epochs"] * position["steps"])
-        st.progress(min(done, 1.0), text=f"**{side}** `{run.id}`: epoch {position['epoch']}/{position['epochs']}, "
-                                         f"step {position['step']}/{position['steps']}")
+        done = ((position["epoch"] - 1) * position["steps"] + position["step"]) / (
+            position["epochs"] * position["steps"]
+        )
+        st.progress(
+            min(done, 1.0),
+            text=f"**{side}** `{run.id}`: epoch {position['epoch']}/{position['epochs']}, "
+            f"step {position['step']}/{position['steps']}",
+        )
     elif state == "queued":
         st.progress(0.0, text=f"**{side}** `{run.id}`: queued, waiting for the training before it")
     elif state == "finished":
@@ -239,14 +329,22 @@ def run_line(side: str, run: Run) -> None:
 def pair_result(source: str, current: Pair, command: str) -> None:
     pairs = stored_pairs(source)
     if not pairs:
-        st.info(f"No measured pair on this source yet: press **Train both runs**, or run `{command}`. "
-                "The comparison appears here when both runs have finished.", icon=":material/info:")
+        st.info(
+            f"No measured pair on this source yet: press **Train both runs**, or run `{command}`. "
+            "The comparison appears here when both runs have finished.",
+            icon=":material/info:",
+        )
         return
     by_key = {pair_key(pair): pair for pair in pairs}
     wanted = pair_key(current)
     keys = list(by_key)
-    chosen = st.selectbox("Measured pair", keys, index=keys.index(wanted) if wanted in by_key else 0,
-                          format_func=lambda key: describe_pair(by_key[key]), key="talk_pair_shown")
+    chosen = st.selectbox(
+        "Measured pair",
+        keys,
+        index=keys.index(wanted) if wanted in by_key else 0,
+        format_func=lambda key: describe_pair(by_key[key]),
+        key="talk_pair_shown",
+    )
     pair = by_key[chosen]
     try:
         with st.spinner("Scoring both runs on the test split and bootstrapping the differences..."):
@@ -263,34 +361,46 @@ def pair_key(pair: Pair) -> str:
 
 def describe_pair(pair: Pair) -> str:
     config = pair.with_processing.config()
-    return (f"{LABELS.get(config['framework'])} · {config['img_size']} px · {config['epochs']} epochs · width "
-            f"{config['width']} · seed {config['seed']} · runs {pair.with_processing.id[:8]} (with) and "
-            f"{pair.without_processing.id[:8]} (without)")
+    return (
+        f"{LABELS.get(config['framework'])} · {config['img_size']} px · {config['epochs']} epochs · width "
+        f"{config['width']} · seed {config['seed']} · runs {pair.with_processing.id[:8]} (with) and "
+        f"{pair.without_processing.id[:8]} (without)"
+    )
 
 
 def show_comparison(comparison: dict) -> None:
     sentences = comparison["conclusion"]
     st.subheader("What the pair measured")
-    HEADLINE_BOX[comparison["verdict"]](f"**{sentences[0]}**", icon=VERDICT_ICONS[comparison["verdict"]])
-    cards = (("Test AUC", _row(comparison, "validation", "AUC")),
-             ("NORMAL recall (run's threshold)", _row(comparison, "validation", "specificity")),
-             ("PNEUMONIA recall (run's threshold)", _row(comparison, "validation", "sensitivity")),
-             (f"NORMAL recall (threshold {FIXED_THRESHOLD})", _row(comparison, "fixed", "specificity")))
+    HEADLINE_BOX[comparison["verdict"]](
+        f"**{sentences[0]}**", icon=VERDICT_ICONS[comparison["verdict"]]
+    )
+    cards = (
+        ("Test AUC", _row(comparison, "validation", "AUC")),
+        ("NORMAL recall (run's threshold)", _row(comparison, "validation", "specificity")),
+        ("PNEUMONIA recall (run's threshold)", _row(comparison, "validation", "sensitivity")),
+        (f"NORMAL recall (threshold {FIXED_THRESHOLD})", _row(comparison, "fixed", "specificity")),
+    )
     for cell, (label, row) in zip(st.columns(len(cards)), cards):
-        cell.metric(label, f"{row['a']:.3f}", f"{row['difference']:+.3f} vs without ({row['b']:.3f})",
-                    help=f"95% interval of the difference: {row['low']:+.3f} to {row['high']:+.3f}")
+        cell.metric(
+            label,
+            f"{row['a']:.3f}",
+            f"{row['difference']:+.3f} vs without ({row['b']:.3f})",
+            help=f"95% interval of the difference: {row['low']:+.3f} to {row['high']:+.3f}",
+        )
     st.plotly_chart(difference_figure(comparison), key="talk_pair_differences")
     st.dataframe(difference_frame(comparison), hide_index=True, width="stretch", height="content")
     for sentence in sentences[1:]:
         st.markdown(f"- {sentence}")
     with_eval = comparison["evaluations"]["with"]
-    st.caption(f"{comparison['at_validation_threshold']['images']} test images of {code_span(comparison['source'])}; "
-               f"runs {comparison['runs']['with']} (with) and {comparison['runs']['without']} (without). "
-               f"Thresholds chosen on validation: {with_eval['threshold']:.3f} (with) and "
-               f"{comparison['evaluations']['without']['threshold']:.3f} (without). Intervals: "
-               f"{comparison['at_validation_threshold']['bootstrap']['resamples']:,} paired resamples of whole "
-               f"{comparison['at_validation_threshold']['bootstrap']['unit']}s. Computed by "
-               "`pipeline.talk.processing_pair.compare_pair` (`python -m pipeline.talk pair`).")
+    st.caption(
+        f"{comparison['at_validation_threshold']['images']} test images of {code_span(comparison['source'])}; "
+        f"runs {comparison['runs']['with']} (with) and {comparison['runs']['without']} (without). "
+        f"Thresholds chosen on validation: {with_eval['threshold']:.3f} (with) and "
+        f"{comparison['evaluations']['without']['threshold']:.3f} (without). Intervals: "
+        f"{comparison['at_validation_threshold']['bootstrap']['resamples']:,} paired resamples of whole "
+        f"{comparison['at_validation_threshold']['bootstrap']['unit']}s. Computed by "
+        "`pipeline.talk.processing_pair.compare_pair` (`python -m pipeline.talk pair`)."
+    )
 
 
 def _rows_at(comparison: dict, threshold: str) -> list[tuple[str, dict]]:
@@ -300,24 +410,45 @@ def _rows_at(comparison: dict, threshold: str) -> list[tuple[str, dict]]:
 
 
 def _row(comparison: dict, threshold: str, quantity: str) -> dict:
-    return next(row for row in comparison[f"at_{threshold}_threshold"]["rows"] if row["quantity"] == quantity)
+    return next(
+        row
+        for row in comparison[f"at_{threshold}_threshold"]["rows"]
+        if row["quantity"] == quantity
+    )
 
 
 def difference_figure(comparison: dict) -> go.Figure:
     """(with - without) per statistic with its 95% interval, at both thresholds: zero is 'no effect'."""
     figure = go.Figure()
-    for threshold, name in (("validation", "each run's validation threshold"), ("fixed", f"threshold {FIXED_THRESHOLD}")):
-        usable = [(STATISTICS[q], r) for q, r in _rows_at(comparison, threshold) if r["low"] is not None]
+    for threshold, name in (
+        ("validation", "each run's validation threshold"),
+        ("fixed", f"threshold {FIXED_THRESHOLD}"),
+    ):
+        usable = [
+            (STATISTICS[q], r) for q, r in _rows_at(comparison, threshold) if r["low"] is not None
+        ]
         figure.add_scatter(
-            x=[r["difference"] for _, r in usable], y=[label for label, _ in usable], mode="markers", name=name,
+            x=[r["difference"] for _, r in usable],
+            y=[label for label, _ in usable],
+            mode="markers",
+            name=name,
             marker=dict(size=11, color=COLOURS[threshold]),
-            error_x=dict(type="data", symmetric=False, array=[r["high"] - r["difference"] for _, r in usable],
-                         arrayminus=[r["difference"] - r["low"] for _, r in usable]),
-            hovertemplate="%{y}: %{x:+.3f}<extra>" + name + "</extra>")
+            error_x=dict(
+                type="data",
+                symmetric=False,
+                array=[r["high"] - r["difference"] for _, r in usable],
+                arrayminus=[r["difference"] - r["low"] for _, r in usable],
+            ),
+            hovertemplate="%{y}: %{x:+.3f}<extra>" + name + "</extra>",
+        )
     figure.add_vline(x=0, line=dict(color="#888", dash="dot"))
-    figure.update_layout(height=300, margin=dict(t=30, b=10, l=10, r=10), scattermode="group",
-                         xaxis_title="with processing - without (95% paired-bootstrap interval)",
-                         legend=dict(orientation="h", y=1.15))
+    figure.update_layout(
+        height=300,
+        margin=dict(t=30, b=10, l=10, r=10),
+        scattermode="group",
+        xaxis_title="with processing - without (95% paired-bootstrap interval)",
+        legend=dict(orientation="h", y=1.15),
+    )
     figure.update_yaxes(autorange="reversed")
     return figure
 
@@ -326,12 +457,21 @@ def difference_frame(comparison: dict) -> pd.DataFrame:
     records = []
     for threshold, name in (("validation", "run's own"), ("fixed", str(FIXED_THRESHOLD))):
         for quantity, row in _rows_at(comparison, threshold):
-            records.append({"threshold": THRESHOLD_FREE if quantity == "AUC" else name,
-                            "statistic": STATISTICS[quantity], "with": _number(row["a"], 3),
-                            "without": _number(row["b"], 3), "with - without": _signed(row["difference"]),
-                            "95% interval": (f"{row['low']:+.3f} to {row['high']:+.3f}" if row["low"] is not None
-                                             else "-"),
-                            "beyond noise": "yes" if row["outside"] else "no"})
+            records.append(
+                {
+                    "threshold": THRESHOLD_FREE if quantity == "AUC" else name,
+                    "statistic": STATISTICS[quantity],
+                    "with": _number(row["a"], 3),
+                    "without": _number(row["b"], 3),
+                    "with - without": _signed(row["difference"]),
+                    "95% interval": (
+                        f"{row['low']:+.3f} to {row['high']:+.3f}"
+                        if row["low"] is not None
+                        else "-"
+                    ),
+                    "beyond noise": "yes" if row["outside"] else "no",
+                }
+            )
     return pd.DataFrame(records)
 
 

@@ -15,8 +15,13 @@ import streamlit as st
 
 from pipeline.frameworks import loaded
 from pipeline.talk import mini_demo
-from pipeline.talk.framework_features import (FRAMEWORKS, comparison_rows, frameworks_loaded, installed_versions,
-                                              visible_accelerators)
+from pipeline.talk.framework_features import (
+    FRAMEWORKS,
+    comparison_rows,
+    frameworks_loaded,
+    installed_versions,
+    visible_accelerators,
+)
 
 DEMO_KEY = "insights_demo"  # (epochs, seed) of this session's last run: shown again on every rerun
 WORKFLOW = (
@@ -32,6 +37,7 @@ WORKFLOW = (
 
 # ---- cached work ----
 
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def trained_demo(epochs: int, seed: int) -> dict:
     """The mini demo for (epochs, seed), its Keras log growing in the page while it trains.
@@ -40,7 +46,9 @@ def trained_demo(epochs: int, seed: int) -> dict:
     replays those updates, so a rerun shows the same log without training again.
     """
     log = st.empty()
-    return mini_demo.run_demo(epochs, seed, on_log=lambda text: log.code(text, language=None)).to_dict()
+    return mini_demo.run_demo(
+        epochs, seed, on_log=lambda text: log.code(text, language=None)
+    ).to_dict()
 
 
 @st.cache_resource(show_spinner=False)
@@ -50,20 +58,26 @@ def accelerators() -> dict[str, str]:
 
 # ---- sections ----
 
+
 def show_comparison() -> None:
     st.subheader("What a good framework must have")
     table = pd.DataFrame(comparison_rows()).set_index("feature")
     versions = installed_versions()
-    table.loc["Installed here (checked now)"] = [versions[fw.name] or "not installed" for fw in FRAMEWORKS]
+    table.loc["Installed here (checked now)"] = [
+        versions[fw.name] or "not installed" for fw in FRAMEWORKS
+    ]
     if frameworks_loaded():
         seen = accelerators()
         table.loc["Accelerator seen here"] = [seen.get(fw.name, "not checked") for fw in FRAMEWORKS]
     st.table(table)
-    st.caption("Every row but the last ones is taken from each framework's documentation (sources below); "
-               "the 'here' rows are read from this machine as the page opens.")
+    st.caption(
+        "Every row but the last ones is taken from each framework's documentation (sources below); "
+        "the 'here' rows are read from this machine as the page opens."
+    )
     left, right = st.columns([1, 2])
-    if not frameworks_loaded() and left.button("Which GPUs are visible here?", key="insights_gpu",
-                                               icon=":material/memory:"):
+    if not frameworks_loaded() and left.button(
+        "Which GPUs are visible here?", key="insights_gpu", icon=":material/memory:"
+    ):
         with st.spinner("Loading torch, then TensorFlow (~10 s the first time)..."):
             accelerators()
         st.rerun()
@@ -78,28 +92,39 @@ def show_workflow() -> None:
     for column, steps in zip(st.columns(2), (WORKFLOW[:half], WORKFLOW[half:])):
         column.markdown("\n".join(f"- **{name}**: {what}" for name, what in steps))
     st.code(inspect.getsource(mini_demo.keras_workflow), language="python")
-    st.caption("This is the source of `pipeline.talk.mini_demo.keras_workflow`, the very function the button "
-               "below runs. Keras hides the gradient loop inside fit(); PyTorch asks you to write it (the "
-               "Training page shows both).")
+    st.caption(
+        "This is the source of `pipeline.talk.mini_demo.keras_workflow`, the very function the button "
+        "below runs. Keras hides the gradient loop inside fit(); PyTorch asks you to write it (the "
+        "Training page shows both)."
+    )
 
 
 def show_demo() -> None:
     st.subheader("Live: train it on handwritten digits")
     path = mini_demo.cached_mnist_path()
-    st.caption(f"Data: MNIST from Keras's cache ({path})." if path else
-               "Data: scikit-learn's bundled 8 x 8 digits (MNIST is not in Keras's cache here, and the page "
-               "never downloads it).")
+    st.caption(
+        f"Data: MNIST from Keras's cache ({path})."
+        if path
+        else "Data: scikit-learn's bundled 8 x 8 digits (MNIST is not in Keras's cache here, and the page "
+        "never downloads it)."
+    )
     epochs_column, seed_column, button_column = st.columns([2, 1, 1], vertical_alignment="bottom")
     epochs = epochs_column.slider("Epochs", 1, 20, mini_demo.DEFAULT_EPOCHS, key="insights_epochs")
     seed = seed_column.number_input("Seed", 0, 10_000, mini_demo.DEFAULT_SEED, key="insights_seed")
-    if button_column.button("Train now", type="primary", icon=":material/play_arrow:", key="insights_train"):
+    if button_column.button(
+        "Train now", type="primary", icon=":material/play_arrow:", key="insights_train"
+    ):
         st.session_state[DEMO_KEY] = (int(epochs), int(seed))
     if DEMO_KEY not in st.session_state:
         st.info("Press **Train now**: a few seconds of training, its Keras log shown as it grows.")
         return
     epochs, seed = st.session_state[DEMO_KEY]
     first_time = not loaded()["keras"]
-    message = "Importing Keras (the first time only, ~10 s), then training..." if first_time else "Training..."
+    message = (
+        "Importing Keras (the first time only, ~10 s), then training..."
+        if first_time
+        else "Training..."
+    )
     with st.spinner(message):
         result = trained_demo(epochs, seed)
     show_result(result)
@@ -108,21 +133,35 @@ def show_demo() -> None:
 def show_result(result: dict) -> None:
     st.caption(result["dataset_note"])
     accuracy, loss, seconds = st.columns(3)
-    accuracy.metric("evaluate(): test accuracy", f"{result['test_accuracy']:.1%}",
-                    help=f"On {result['test_images']:,} held-out images the model never trained on.")
+    accuracy.metric(
+        "evaluate(): test accuracy",
+        f"{result['test_accuracy']:.1%}",
+        help=f"On {result['test_images']:,} held-out images the model never trained on.",
+    )
     loss.metric("evaluate(): test loss", f"{result['test_loss']:.3f}")
-    seconds.metric("Time to train and test", f"{result['workflow_seconds']:.1f} s",
-                   help=f"keras_workflow on {result['train_images']:,} images, {result['epochs']} epochs "
-                        f"(Keras {result['keras_version']}, {result['backend']} backend). Importing Keras is not "
-                        "included; a process's first run also traces TensorFlow's graphs, later runs are faster.")
+    seconds.metric(
+        "Time to train and test",
+        f"{result['workflow_seconds']:.1f} s",
+        help=f"keras_workflow on {result['train_images']:,} images, {result['epochs']} epochs "
+        f"(Keras {result['keras_version']}, {result['backend']} backend). Importing Keras is not "
+        "included; a process's first run also traces TensorFlow's graphs, later runs are faster.",
+    )
     curves, predictions = st.columns([3, 2])
     curves.markdown("**History.history** from fit(): accuracy per epoch")
-    curves.plotly_chart(history_figure(result["history"]), width="stretch", config={"displayModeBar": False})
+    curves.plotly_chart(
+        history_figure(result["history"]), width="stretch", config={"displayModeBar": False}
+    )
     predictions.markdown("**predict()** on the first held-out images")
-    predictions.dataframe(pd.DataFrame(result["predictions"]).rename(columns={"probability": "its probability"}),
-                          hide_index=True, width="stretch",
-                          column_config={"its probability": st.column_config.ProgressColumn(
-                              format="percent", min_value=0.0, max_value=1.0)})
+    predictions.dataframe(
+        pd.DataFrame(result["predictions"]).rename(columns={"probability": "its probability"}),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "its probability": st.column_config.ProgressColumn(
+                format="percent", min_value=0.0, max_value=1.0
+            )
+        },
+    )
 
 
 def history_figure(history: dict[str, list[float]]) -> go.Figure:
@@ -130,9 +169,20 @@ def history_figure(history: dict[str, list[float]]) -> go.Figure:
     figure = go.Figure()
     for key, name in (("accuracy", "training"), ("val_accuracy", "validation")):
         if key in history:
-            figure.add_scatter(x=list(range(1, len(history[key]) + 1)), y=history[key], name=name, mode="lines+markers")
-    figure.update_layout(height=300, margin=dict(t=30, b=10, l=10, r=10), xaxis_title="epoch",
-                         yaxis_title="accuracy", yaxis_range=[0, 1.02], legend=dict(orientation="h", y=1.12))
+            figure.add_scatter(
+                x=list(range(1, len(history[key]) + 1)),
+                y=history[key],
+                name=name,
+                mode="lines+markers",
+            )
+    figure.update_layout(
+        height=300,
+        margin=dict(t=30, b=10, l=10, r=10),
+        xaxis_title="epoch",
+        yaxis_title="accuracy",
+        yaxis_range=[0, 1.02],
+        legend=dict(orientation="h", y=1.12),
+    )
     return figure
 
 

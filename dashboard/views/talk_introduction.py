@@ -24,48 +24,87 @@ def timeline_figure(selected: set[str]) -> go.Figure:
     events = [e for e in TIMELINE if e.theme in selected]
     figure = go.Figure()
     for era in WINTERS:
-        figure.add_vrect(x0=era.start, x1=era.end, fillcolor="#9aa5b1", opacity=0.18, line_width=0,
-                         annotation_text=era.name, annotation_position="bottom left", annotation_font_size=12)
+        figure.add_vrect(
+            x0=era.start,
+            x1=era.end,
+            fillcolor="#9aa5b1",
+            opacity=0.18,
+            line_width=0,
+            annotation_text=era.name,
+            annotation_position="bottom left",
+            annotation_font_size=12,
+        )
     for theme in THEMES:
         rows = [(row, e) for row, e in enumerate(events) if e.theme == theme]
         if not rows:
             continue
         figure.add_scatter(
-            x=[e.year for _, e in rows], y=[row for row, _ in rows], mode="markers+text", name=theme,
+            x=[e.year for _, e in rows],
+            y=[row for row, _ in rows],
+            mode="markers+text",
+            name=theme,
             text=[f"{e.year} · {e.title}" for _, e in rows],
             # late events are labelled on their left, so that no label runs off the chart
             textposition=["middle left" if e.year > 2000 else "middle right" for _, e in rows],
-            textfont=dict(size=12), marker=dict(size=13, color=THEME_COLOURS[theme], line=dict(width=1, color="white")),
+            textfont=dict(size=12),
+            marker=dict(size=13, color=THEME_COLOURS[theme], line=dict(width=1, color="white")),
             customdata=[[e.what, e.why] for _, e in rows],
-            hovertemplate=("<b>%{text}</b><br>%{customdata[0]}<br>"
-                           "<i>Why it mattered:</i> %{customdata[1]}<extra></extra>"),
+            hovertemplate=(
+                "<b>%{text}</b><br>%{customdata[0]}<br>"
+                "<i>Why it mattered:</i> %{customdata[1]}<extra></extra>"
+            ),
         )
     figure.update_yaxes(autorange="reversed", visible=False)
     figure.update_xaxes(range=[1952, 2027], dtick=5, showgrid=True, gridcolor="#eeeeee")
-    figure.update_layout(height=90 + 27 * len(events), margin=dict(t=10, b=10, l=10, r=10),
-                         legend=dict(orientation="h", y=1.02, yanchor="bottom", title_text=""),
-                         hoverlabel=dict(align="left"), plot_bgcolor="white")
+    figure.update_layout(
+        height=90 + 27 * len(events),
+        margin=dict(t=10, b=10, l=10, r=10),
+        legend=dict(orientation="h", y=1.02, yanchor="bottom", title_text=""),
+        hoverlabel=dict(align="left"),
+        plot_bgcolor="white",
+    )
     return figure
 
 
 def imagenet_figure() -> go.Figure:
     """Winning top-5 error by year; deep networks from 2012 on; the human estimate as a line."""
-    figure = go.Figure(go.Bar(
-        x=[r.year for r in ILSVRC_TOP5], y=[r.top5_error for r in ILSVRC_TOP5],
-        marker_color=[DEEP if r.deep else SHALLOW for r in ILSVRC_TOP5],
-        text=[f"{r.top5_error:g}%" for r in ILSVRC_TOP5], cliponaxis=False,
-        # bars below the human line carry their label inside, clear of the dashed line
-        textposition=["inside" if r.top5_error < HUMAN_TOP5.top5_error else "outside" for r in ILSVRC_TOP5],
-        insidetextanchor="end", insidetextfont=dict(color="white"),
-        customdata=[r.winner for r in ILSVRC_TOP5],
-        hovertemplate="%{x}: %{y}% top-5 error<br>%{customdata}<extra></extra>",
-    ))
-    figure.add_hline(y=HUMAN_TOP5.top5_error, line_dash="dash", line_color=HUMAN,
-                     annotation_text=f"human estimate {HUMAN_TOP5.top5_error:g}%", annotation_position="top right",
-                     annotation_font_color=HUMAN)
+    figure = go.Figure(
+        go.Bar(
+            x=[r.year for r in ILSVRC_TOP5],
+            y=[r.top5_error for r in ILSVRC_TOP5],
+            marker_color=[DEEP if r.deep else SHALLOW for r in ILSVRC_TOP5],
+            text=[f"{r.top5_error:g}%" for r in ILSVRC_TOP5],
+            cliponaxis=False,
+            # bars below the human line carry their label inside, clear of the dashed line
+            textposition=[
+                "inside" if r.top5_error < HUMAN_TOP5.top5_error else "outside" for r in ILSVRC_TOP5
+            ],
+            insidetextanchor="end",
+            insidetextfont=dict(color="white"),
+            customdata=[r.winner for r in ILSVRC_TOP5],
+            hovertemplate="%{x}: %{y}% top-5 error<br>%{customdata}<extra></extra>",
+        )
+    )
+    figure.add_hline(
+        y=HUMAN_TOP5.top5_error,
+        line_dash="dash",
+        line_color=HUMAN,
+        annotation_text=f"human estimate {HUMAN_TOP5.top5_error:g}%",
+        annotation_position="top right",
+        annotation_font_color=HUMAN,
+    )
     alexnet = next(r for r in ILSVRC_TOP5 if r.year == 2012)
-    figure.add_annotation(x=2012.3, y=alexnet.top5_error + 3, text="AlexNet: the first deep CNN to win",
-                          showarrow=True, arrowhead=2, ax=70, ay=-35, xanchor="left", font=dict(size=12))
+    figure.add_annotation(
+        x=2012.3,
+        y=alexnet.top5_error + 3,
+        text="AlexNet: the first deep CNN to win",
+        showarrow=True,
+        arrowhead=2,
+        ax=70,
+        ay=-35,
+        xanchor="left",
+        font=dict(size=12),
+    )
     figure.update_xaxes(dtick=1, title="ILSVRC year")
     figure.update_yaxes(title="top-5 classification error (%)", range=[0, 33])
     figure.update_layout(height=400, margin=dict(t=30, b=10, l=10, r=10), plot_bgcolor="white")
@@ -73,8 +112,12 @@ def imagenet_figure() -> go.Figure:
 
 
 def sources_table(rows: list[dict]) -> None:
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-                 column_config={"link": st.column_config.LinkColumn("link", display_text="open")})
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        width="stretch",
+        column_config={"link": st.column_config.LinkColumn("link", display_text="open")},
+    )
 
 
 st.title("1 · Introduction: how deep learning got here")
@@ -90,10 +133,31 @@ else:
     st.info("Pick at least one theme above to draw the timeline.")
 
 with st.expander("Every event, with its source"):
-    sources_table([{"year": e.year, "event": e.title, "what": e.what, "why it mattered": e.why,
-                    "source": e.source, "link": e.url} for e in TIMELINE if e.theme in (themes or THEMES)]
-                  + [{"year": w.start, "event": f"{w.name} ({w.start}-{w.end})", "what": w.why, "why it mattered": "",
-                      "source": w.source, "link": w.url} for w in WINTERS])
+    sources_table(
+        [
+            {
+                "year": e.year,
+                "event": e.title,
+                "what": e.what,
+                "why it mattered": e.why,
+                "source": e.source,
+                "link": e.url,
+            }
+            for e in TIMELINE
+            if e.theme in (themes or THEMES)
+        ]
+        + [
+            {
+                "year": w.start,
+                "event": f"{w.name} ({w.start}-{w.end})",
+                "what": w.why,
+                "why it mattered": "",
+                "source": w.source,
+                "link": w.url,
+            }
+            for w in WINTERS
+        ]
+    )
 
 st.subheader("ImageNet: the error that fell")
 chart, text = st.columns([3, 2])
@@ -110,6 +174,17 @@ text.markdown(
     "on chest X-rays."
 )
 with text.expander("Winners and sources"):
-    sources_table([{"year": r.year, "top-5 error (%)": r.top5_error, "winner": r.winner, "note": r.note,
-                    "source": r.source, "link": r.url} for r in (*ILSVRC_TOP5, HUMAN_TOP5)])
+    sources_table(
+        [
+            {
+                "year": r.year,
+                "top-5 error (%)": r.top5_error,
+                "winner": r.winner,
+                "note": r.note,
+                "source": r.source,
+                "link": r.url,
+            }
+            for r in (*ILSVRC_TOP5, HUMAN_TOP5)
+        ]
+    )
 st.caption(f"Human estimate: {HUMAN_TOP5.winner} ({HUMAN_TOP5.note}); {HUMAN_TOP5.source}.")

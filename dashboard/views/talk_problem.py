@@ -17,8 +17,13 @@ from pipeline.data import SourceError, open_source
 from pipeline.talk.data_description import describe_data
 from pipeline.data.images import code_span
 
-NEXT_PAGES = ("views/explorer.py", "views/augmentation.py", "views/training.py", "views/evaluation.py",
-              "views/predictions.py")
+NEXT_PAGES = (
+    "views/explorer.py",
+    "views/augmentation.py",
+    "views/training.py",
+    "views/evaluation.py",
+    "views/predictions.py",
+)
 FINDING_STYLE = {"ok": st.success, "info": st.info, "warning": st.warning}
 KERMANY = "https://doi.org/10.1016/j.cell.2018.02.010"
 
@@ -58,19 +63,25 @@ def show_quantity(quantity: dict) -> None:
     normal.metric("NORMAL", f"{totals['NORMAL']:,}")
     pneumonia.metric("PNEUMONIA", f"{totals['PNEUMONIA']:,}")
     per_normal = quantity["pneumonia_per_normal"]
-    ratio.metric("PNEUMONIA per NORMAL", f"{per_normal:.2f}" if per_normal is not None else "no NORMAL")
+    ratio.metric(
+        "PNEUMONIA per NORMAL", f"{per_normal:.2f}" if per_normal is not None else "no NORMAL"
+    )
     if quantity["patients"] is None:
         st.caption("The source names no patients.")
     else:
         patients = ", ".join(f"{split} {count:,}" for split, count in quantity["patients"].items())
-        st.caption(f"Patients: {patients}; {quantity['images_per_patient']:.2f} images per patient on average.")
+        st.caption(
+            f"Patients: {patients}; {quantity['images_per_patient']:.2f} images per patient on average."
+        )
 
 
 def show_origin(origin: dict) -> None:
     st.subheader("Origin")
     st.markdown(f"**{origin['kind']}**: {origin['description']}")
-    st.caption(f"Source {code_span(origin['location'])}, fingerprint `{origin['fingerprint']}` (changes when a file does). "
-               "Pick another source in the sidebar.")
+    st.caption(
+        f"Source {code_span(origin['location'])}, fingerprint `{origin['fingerprint']}` (changes when a file does). "
+        "Pick another source in the sidebar."
+    )
 
 
 def show_quality(quality: dict) -> None:
@@ -79,10 +90,17 @@ def show_quality(quality: dict) -> None:
         FINDING_STYLE[finding["level"]](finding["text"])
     if quality["skipped"]:
         count = len(quality["skipped"])
-        title = "The skipped file and its reason" if count == 1 else f"The {count:,} skipped files, each with its reason"
+        title = (
+            "The skipped file and its reason"
+            if count == 1
+            else f"The {count:,} skipped files, each with its reason"
+        )
         with st.expander(title):
-            st.dataframe(pd.DataFrame(quality["skipped"], columns=["path", "reason"]), hide_index=True,
-                         width="stretch")
+            st.dataframe(
+                pd.DataFrame(quality["skipped"], columns=["path", "reason"]),
+                hide_index=True,
+                width="stretch",
+            )
 
 
 def show_next_steps() -> None:

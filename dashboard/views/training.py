@@ -23,14 +23,24 @@ from pipeline.augment import PRESETS as AUGMENT_PRESETS
 from pipeline.augment import SpecError, load_for_training
 from pipeline.data import SourceError, open_source
 from pipeline.runs import ACTIVE, STATES, Run, RunError, StoreError, all_runs
-from pipeline.training.config import (CLASS_BALANCING, DEVICES, FRAMEWORKS, LR_SCHEDULES, OPTIMIZERS, PRESETS,
-                                      ConfigError, TrainConfig)
+from pipeline.training.config import (
+    CLASS_BALANCING,
+    DEVICES,
+    FRAMEWORKS,
+    LR_SCHEDULES,
+    OPTIMIZERS,
+    PRESETS,
+    ConfigError,
+    TrainConfig,
+)
 from pipeline.training.devices import cpu_name, nvidia_gpus
 from pipeline.training.queue import cancel, refresh, trigger
 
 LABELS = {"keras": "Keras", "torch": "PyTorch"}
 COLORS = {"keras": "#1f77b4", "torch": "#ee4c2c"}
-FOLLOWED = "training_followed"  # session key: {framework: run id} of the runs this session shows live
+FOLLOWED = (
+    "training_followed"  # session key: {framework: run id} of the runs this session shows live
+)
 FROM_AUGMENT_PAGE = "chosen on the Augmentation page"
 # Training images per second of the talk-sized CNN at 150 px on a quiet 2-core CPU, as measured
 # by `python benchmarks/train_speed.py` (with augmentation), for estimates until this machine has
@@ -41,8 +51,10 @@ STARTUP_S = 20.0  # loading a framework and the cached arrays
 
 def main() -> None:
     st.title("Training")
-    st.caption("The talk's CNN, trained in a separate process (one training at a time on this machine). "
-               "Leave or reload the page at any time: the training goes on and this page picks it up again.")
+    st.caption(
+        "The talk's CNN, trained in a separate process (one training at a time on this machine). "
+        "Leave or reload the page at any time: the training goes on and this page picks it up again."
+    )
     source = active_source()
     frameworks, configs = settings(source)
     devices_and_estimate(frameworks, configs, source)
@@ -53,14 +65,26 @@ def main() -> None:
 
 # ---- settings ----
 
+
 def settings(source: str) -> tuple[list[str], dict]:
     """The frameworks to train and each one's config (or the ConfigError that stops it)."""
     st.subheader("Settings")
     left, right = st.columns([1, 2])
-    frameworks = left.multiselect("Frameworks", FRAMEWORKS, default=list(FRAMEWORKS), format_func=LABELS.get,
-                                  key="train_frameworks", help="Both: one click trains Keras, then PyTorch.")
-    preset = right.radio("Preset", ["quick", "full", "custom"], horizontal=True, key="train_preset",
-                         captions=["demo, minutes on a CPU", "the talk's settings", "set every value"])
+    frameworks = left.multiselect(
+        "Frameworks",
+        FRAMEWORKS,
+        default=list(FRAMEWORKS),
+        format_func=LABELS.get,
+        key="train_frameworks",
+        help="Both: one click trains Keras, then PyTorch.",
+    )
+    preset = right.radio(
+        "Preset",
+        ["quick", "full", "custom"],
+        horizontal=True,
+        key="train_preset",
+        captions=["demo, minutes on a CPU", "the talk's settings", "set every value"],
+    )
     augment = augmentation_choice()
     changes = custom_settings() if preset == "custom" else {}
     base = "full" if preset == "custom" else preset
@@ -78,9 +102,15 @@ def settings(source: str) -> tuple[list[str], dict]:
 
 def check_device(config: TrainConfig) -> TrainConfig:
     """Refuse ``device="gpu"`` here, before queueing, on a machine without one."""
-    if config.device == "gpu" and not gpu_names() and not (config.framework == "torch" and apple_gpu()):
-        raise ConfigError("device", "this machine has no GPU that "
-                                    f"{LABELS[config.framework]} can use; choose auto or cpu")
+    if (
+        config.device == "gpu"
+        and not gpu_names()
+        and not (config.framework == "torch" and apple_gpu())
+    ):
+        raise ConfigError(
+            "device",
+            f"this machine has no GPU that {LABELS[config.framework]} can use; choose auto or cpu",
+        )
     return config
 
 
@@ -89,12 +119,22 @@ def augmentation_choice():
     try:
         saved = load_for_training()
     except SpecError as error:
-        st.warning(f"The augmentation saved on the Augmentation page cannot be read ({error}); "
-                   "using the training preset's own augmentation instead.")
+        st.warning(
+            f"The augmentation saved on the Augmentation page cannot be read ({error}); "
+            "using the training preset's own augmentation instead."
+        )
         saved = None
-    options = ([FROM_AUGMENT_PAGE] if saved is not None else []) + ["preset's own"] + list(AUGMENT_PRESETS)
-    choice = st.selectbox("Augmentation", options, key="train_augment",
-                          help="Save a spec on the Augmentation page to train with it here.")
+    options = (
+        ([FROM_AUGMENT_PAGE] if saved is not None else [])
+        + ["preset's own"]
+        + list(AUGMENT_PRESETS)
+    )
+    choice = st.selectbox(
+        "Augmentation",
+        options,
+        key="train_augment",
+        help="Save a spec on the Augmentation page to train with it here.",
+    )
     if saved is None:
         st.caption("No augmentation saved on the Augmentation page yet: the preset's own is used.")
     if choice == FROM_AUGMENT_PAGE:
@@ -108,32 +148,64 @@ def custom_settings() -> dict:
     full = PRESETS["full"]
     columns = st.columns(4)
     return {
-        "img_size": columns[0].number_input("Image size (px)", value=full.img_size, step=8, key="train_img_size"),
+        "img_size": columns[0].number_input(
+            "Image size (px)", value=full.img_size, step=8, key="train_img_size"
+        ),
         "epochs": columns[1].number_input("Epochs", value=full.epochs, step=1, key="train_epochs"),
-        "batch_size": columns[2].number_input("Batch size", value=full.batch_size, step=8, key="train_batch_size"),
-        "width": columns[3].number_input("Width (x filters)", value=full.width, step=0.25, key="train_width"),
-        "optimizer": columns[0].selectbox("Optimiser", OPTIMIZERS, index=OPTIMIZERS.index(full.optimizer),
-                                          key="train_optimizer"),
-        "learning_rate": columns[1].number_input("Learning rate", value=full.learning_rate, format="%.5f",
-                                                 step=1e-4, key="train_learning_rate"),
-        "lr_schedule": columns[2].selectbox("Schedule", LR_SCHEDULES, index=LR_SCHEDULES.index(full.lr_schedule),
-                                            key="train_lr_schedule"),
-        "weight_decay": columns[3].number_input("Weight decay", value=full.weight_decay, format="%.5f",
-                                                step=1e-4, key="train_weight_decay"),
+        "batch_size": columns[2].number_input(
+            "Batch size", value=full.batch_size, step=8, key="train_batch_size"
+        ),
+        "width": columns[3].number_input(
+            "Width (x filters)", value=full.width, step=0.25, key="train_width"
+        ),
+        "optimizer": columns[0].selectbox(
+            "Optimiser", OPTIMIZERS, index=OPTIMIZERS.index(full.optimizer), key="train_optimizer"
+        ),
+        "learning_rate": columns[1].number_input(
+            "Learning rate",
+            value=full.learning_rate,
+            format="%.5f",
+            step=1e-4,
+            key="train_learning_rate",
+        ),
+        "lr_schedule": columns[2].selectbox(
+            "Schedule",
+            LR_SCHEDULES,
+            index=LR_SCHEDULES.index(full.lr_schedule),
+            key="train_lr_schedule",
+        ),
+        "weight_decay": columns[3].number_input(
+            "Weight decay",
+            value=full.weight_decay,
+            format="%.5f",
+            step=1e-4,
+            key="train_weight_decay",
+        ),
         "early_stopping_patience": columns[0].number_input(
-            "Early stopping patience", value=full.early_stopping_patience, step=1, key="train_patience",
-            help="Epochs without a better validation AUC before stopping; 0 = off. Test data is never used."),
-        "class_balancing": columns[1].selectbox("Class balancing", CLASS_BALANCING,
-                                                index=CLASS_BALANCING.index(full.class_balancing),
-                                                key="train_class_balancing"),
+            "Early stopping patience",
+            value=full.early_stopping_patience,
+            step=1,
+            key="train_patience",
+            help="Epochs without a better validation AUC before stopping; 0 = off. Test data is never used.",
+        ),
+        "class_balancing": columns[1].selectbox(
+            "Class balancing",
+            CLASS_BALANCING,
+            index=CLASS_BALANCING.index(full.class_balancing),
+            key="train_class_balancing",
+        ),
         "seed": columns[2].number_input("Seed", value=full.seed, step=1, key="train_seed"),
-        "device": columns[3].selectbox("Device", DEVICES, index=DEVICES.index(full.device), key="train_device"),
-        "mixed_precision": columns[0].checkbox("Mixed precision (GPU only)", value=full.mixed_precision,
-                                               key="train_mixed_precision"),
+        "device": columns[3].selectbox(
+            "Device", DEVICES, index=DEVICES.index(full.device), key="train_device"
+        ),
+        "mixed_precision": columns[0].checkbox(
+            "Mixed precision (GPU only)", value=full.mixed_precision, key="train_mixed_precision"
+        ),
     }
 
 
 # ---- device and estimate ----
+
 
 @st.cache_data(show_spinner=False)
 def gpu_names() -> list[str]:
@@ -169,43 +241,68 @@ def devices_and_estimate(frameworks: list[str], configs: dict, source: str) -> N
         images = training_images(source, source_fingerprint(source))
     except (SourceError, OSError, ValueError):
         return  # the start button reports the source's problem
-    estimates = {f: estimate_seconds(c, images) for f, c in configs.items() if isinstance(c, TrainConfig)}
+    estimates = {
+        f: estimate_seconds(c, images) for f, c in configs.items() if isinstance(c, TrainConfig)
+    }
     if estimates:
         parts = [f"{LABELS[f]} about {_duration(s)}" for f, s in estimates.items()]
-        st.info(f"Estimated duration on this CPU ({images:,} training images): " + ", ".join(parts)
-                + (f"; {_duration(sum(estimates.values()))} in all." if len(estimates) > 1 else "."),
-                icon=":material/timer:")
+        st.info(
+            f"Estimated duration on this CPU ({images:,} training images): "
+            + ", ".join(parts)
+            + (f"; {_duration(sum(estimates.values()))} in all." if len(estimates) > 1 else "."),
+            icon=":material/timer:",
+        )
 
 
 def estimate_seconds(config: TrainConfig, images: int) -> float:
     """Seconds for ``config`` on this CPU, at the speed of the most similar finished CPU run
     of the framework (same width, nearest image size, scaled by pixels), else at the speed
     measured for the talk-sized CNN. Early stopping can only make it shorter."""
-    speed = DEFAULT_IMAGES_PER_S[config.framework] * (150 / config.img_size) ** 2 / config.width ** 2
+    speed = DEFAULT_IMAGES_PER_S[config.framework] * (150 / config.img_size) ** 2 / config.width**2
     similar = []
     for run in all_runs():
         result, past = run.result(), run.config()
-        if (result and past.get("framework") == config.framework and past.get("width") == config.width
-                and result["device"]["type"] == "cpu" and result["timings"].get("images_per_s")):
-            similar.append((abs(past["img_size"] - config.img_size), past["img_size"],
-                            result["timings"]["images_per_s"]))
+        if (
+            result
+            and past.get("framework") == config.framework
+            and past.get("width") == config.width
+            and result["device"]["type"] == "cpu"
+            and result["timings"].get("images_per_s")
+        ):
+            similar.append(
+                (
+                    abs(past["img_size"] - config.img_size),
+                    past["img_size"],
+                    result["timings"]["images_per_s"],
+                )
+            )
     if similar:
         _, size, measured = min(similar)
         speed = measured * (size / config.img_size) ** 2
-    per_epoch = images / speed * 1.15  # + validation, about a third of an epoch's images, forward only
+    per_epoch = (
+        images / speed * 1.15
+    )  # + validation, about a third of an epoch's images, forward only
     return STARTUP_S + config.epochs * per_epoch
 
 
 # ---- start ----
 
+
 def start_button(frameworks: list[str], configs: dict) -> None:
     problems = [(f, c) for f, c in configs.items() if isinstance(c, ConfigError)]
     for framework, error in problems:
-        st.error(f"{LABELS[framework]}: the setting **{error.field}** cannot be used: {error.message}",
-                 icon=":material/error:")
+        st.error(
+            f"{LABELS[framework]}: the setting **{error.field}** cannot be used: {error.message}",
+            icon=":material/error:",
+        )
     label = "Train " + " and ".join(LABELS[f] for f in frameworks) if frameworks else "Train"
-    if not st.button(label, type="primary", icon=":material/play_arrow:", disabled=not frameworks,
-                     key="train_start"):
+    if not st.button(
+        label,
+        type="primary",
+        icon=":material/play_arrow:",
+        disabled=not frameworks,
+        key="train_start",
+    ):
         return
     if problems:
         return
@@ -214,7 +311,9 @@ def start_button(frameworks: list[str], configs: dict) -> None:
         try:
             outcome = trigger(configs[framework])
         except ConfigError as error:
-            st.error(f"{LABELS[framework]}: the setting **{error.field}** cannot be used: {error.message}")
+            st.error(
+                f"{LABELS[framework]}: the setting **{error.field}** cannot be used: {error.message}"
+            )
             continue
         except StoreError as error:  # before OSError, which it is: the disk refused, not the data
             st.error(f"Training cannot start: {error}")
@@ -224,12 +323,15 @@ def start_button(frameworks: list[str], configs: dict) -> None:
             return
         followed[framework] = outcome.run.id
         if outcome.how == "cached":
-            st.toast(f"{LABELS[framework]}: this exact training finished before; showing its results.")
+            st.toast(
+                f"{LABELS[framework]}: this exact training finished before; showing its results."
+            )
         elif outcome.how == "attached":
             st.toast(f"{LABELS[framework]}: this training is already under way; following it.")
 
 
 # ---- live progress ----
+
 
 def followed_runs() -> list[Run]:
     """This session's runs, plus any queued or running one (started elsewhere, or before a reload)."""
@@ -272,18 +374,26 @@ def run_status(run: Run) -> bool:
             stopping = " (cancelling...)" if status.get("cancel_requested") else ""
             st.progress(done, text=f"**{framework}** `{run.id}`: {where}{eta_text}{stopping}")
         elif state == "queued":
-            st.progress(0.0, text=f"**{framework}** `{run.id}`: queued, waiting for the training before it")
+            st.progress(
+                0.0, text=f"**{framework}** `{run.id}`: queued, waiting for the training before it"
+            )
         elif state == "finished":
             result = run.result()
             val = result["val"]
-            st.success(f"**{framework}** `{run.id}`: finished on {result['device']['name']} - validation "
-                       f"AUC {val['auc']:.3f}, accuracy {val['accuracy']:.3f} "
-                       f"({result['timings']['seconds_per_epoch']:.1f} s/epoch, "
-                       f"{result['timings']['images_per_s']:.0f} images/s)", icon=":material/check_circle:")
+            st.success(
+                f"**{framework}** `{run.id}`: finished on {result['device']['name']} - validation "
+                f"AUC {val['auc']:.3f}, accuracy {val['accuracy']:.3f} "
+                f"({result['timings']['seconds_per_epoch']:.1f} s/epoch, "
+                f"{result['timings']['images_per_s']:.0f} images/s)",
+                icon=":material/check_circle:",
+            )
         elif state == "cancelled":
             st.warning(f"**{framework}** `{run.id}`: cancelled.", icon=":material/cancel:")
         else:
-            st.error(f"**{framework}** `{run.id}`: {state}. {status.get('error', '')}", icon=":material/error:")
+            st.error(
+                f"**{framework}** `{run.id}`: {state}. {status.get('error', '')}",
+                icon=":material/error:",
+            )
     if state in ACTIVE:
         if columns[1].button("Cancel", key=f"cancel_{run.id}", icon=":material/stop:"):
             cancel(run.id)
@@ -305,7 +415,9 @@ def fraction_and_eta(progress: dict) -> tuple[float, float | None]:
     position = progress.get("position")
     if position is None:
         return 0.0, None
-    done = ((position["epoch"] - 1) * position["steps"] + position["step"]) / (position["epochs"] * position["steps"])
+    done = ((position["epoch"] - 1) * position["steps"] + position["step"]) / (
+        position["epochs"] * position["steps"]
+    )
     elapsed = time.time() - progress["steps"][0]["time"]
     eta = elapsed * (1 - done) / done if elapsed > 0 else None
     return min(done, 1.0), eta
@@ -320,17 +432,28 @@ def curves(runs: list[Run]) -> go.Figure:
         x = [row["epoch"] for row in epochs]
         for column, metric in ((1, "loss"), (2, "accuracy")):
             for split, dash in (("train", "dash"), ("val", "solid")):
-                figure.add_trace(go.Scatter(
-                    x=x, y=[row.get(f"{split}_{metric}") for row in epochs], mode="lines+markers",
-                    name=f"{LABELS.get(framework, framework)} {split} ({run.id[:6]})",
-                    legendgroup=f"{run.id}-{split}", showlegend=column == 1,
-                    line={"color": COLORS.get(framework), "dash": dash}), row=1, col=column)
+                figure.add_trace(
+                    go.Scatter(
+                        x=x,
+                        y=[row.get(f"{split}_{metric}") for row in epochs],
+                        mode="lines+markers",
+                        name=f"{LABELS.get(framework, framework)} {split} ({run.id[:6]})",
+                        legendgroup=f"{run.id}-{split}",
+                        showlegend=column == 1,
+                        line={"color": COLORS.get(framework), "dash": dash},
+                    ),
+                    row=1,
+                    col=column,
+                )
     figure.update_xaxes(title_text="epoch", dtick=1)
-    figure.update_layout(height=360, margin={"t": 40, "b": 20}, legend={"orientation": "h", "y": -0.25})
+    figure.update_layout(
+        height=360, margin={"t": 40, "b": 20}, legend={"orientation": "h", "y": -0.25}
+    )
     return figure
 
 
 # ---- history ----
+
 
 def history() -> None:
     st.subheader("Run history")
@@ -338,14 +461,28 @@ def history() -> None:
     if not rows:
         st.caption("No runs yet.")
         return
-    table = pd.DataFrame([{
-        "run": r["run_id"], "status": r["status"], "framework": LABELS.get(r["framework"], r["framework"]),
-        "source": r["source"], "img_size": r["img_size"], "epochs": r["epochs"], "seed": r["seed"],
-        "val AUC": r["val"].get("auc"), "val accuracy": r["val"].get("accuracy"), "device": r["device"],
-        "created": pd.to_datetime(r["created"], unit="s") if r["created"] else None,
-    } for r in rows])
+    table = pd.DataFrame(
+        [
+            {
+                "run": r["run_id"],
+                "status": r["status"],
+                "framework": LABELS.get(r["framework"], r["framework"]),
+                "source": r["source"],
+                "img_size": r["img_size"],
+                "epochs": r["epochs"],
+                "seed": r["seed"],
+                "val AUC": r["val"].get("auc"),
+                "val accuracy": r["val"].get("accuracy"),
+                "device": r["device"],
+                "created": pd.to_datetime(r["created"], unit="s") if r["created"] else None,
+            }
+            for r in rows
+        ]
+    )
     left, middle, right = st.columns(3)
-    frameworks = left.multiselect("Framework", sorted(table["framework"].dropna().unique()), key="history_framework")
+    frameworks = left.multiselect(
+        "Framework", sorted(table["framework"].dropna().unique()), key="history_framework"
+    )
     states = middle.multiselect("Status", STATES, key="history_status")
     text = right.text_input("Search (run id or source)", key="history_search")
     shown = table
@@ -354,9 +491,18 @@ def history() -> None:
     if states:
         shown = shown[shown["status"].isin(states)]
     if text:
-        shown = shown[shown["run"].str.contains(text, regex=False) | shown["source"].str.contains(text, regex=False)]
-    st.dataframe(shown, hide_index=True, column_config={"val AUC": st.column_config.NumberColumn(format="%.3f"),
-                                "val accuracy": st.column_config.NumberColumn(format="%.3f")})
+        shown = shown[
+            shown["run"].str.contains(text, regex=False)
+            | shown["source"].str.contains(text, regex=False)
+        ]
+    st.dataframe(
+        shown,
+        hide_index=True,
+        column_config={
+            "val AUC": st.column_config.NumberColumn(format="%.3f"),
+            "val accuracy": st.column_config.NumberColumn(format="%.3f"),
+        },
+    )
     compare(list(shown["run"]))
     delete(list(shown["run"]))
 
@@ -370,12 +516,20 @@ def compare(run_ids: list[str]) -> None:
         first = left.selectbox("Run A", run_ids, index=0, key="compare_a")
         second = right.selectbox("Run B", run_ids, index=1, key="compare_b")
         a, b = _flat(Run(first).config()), _flat(Run(second).config())
-        differing = [{"setting": k, "A": a.get(k), "B": b.get(k)} for k in sorted(a | b) if a.get(k) != b.get(k)]
+        differing = [
+            {"setting": k, "A": a.get(k), "B": b.get(k)}
+            for k in sorted(a | b)
+            if a.get(k) != b.get(k)
+        ]
         if not differing:
-            st.caption("Same settings (they differ in data or model code, or they are the same run).")
+            st.caption(
+                "Same settings (they differ in data or model code, or they are the same run)."
+            )
             return
         st.dataframe(pd.DataFrame(differing).astype(str), hide_index=True)
-        diff = difflib.unified_diff(_lines(first), _lines(second), f"run {first}", f"run {second}", lineterm="")
+        diff = difflib.unified_diff(
+            _lines(first), _lines(second), f"run {first}", f"run {second}", lineterm=""
+        )
         st.code("\n".join(diff), language="diff")
 
 
@@ -388,7 +542,9 @@ def delete(run_ids: list[str]) -> None:
             except RunError as error:
                 st.error(str(error))
                 return
-            st.session_state[FOLLOWED] = {f: r for f, r in st.session_state.get(FOLLOWED, {}).items() if r != chosen}
+            st.session_state[FOLLOWED] = {
+                f: r for f, r in st.session_state.get(FOLLOWED, {}).items() if r != chosen
+            }
             st.rerun()
 
 

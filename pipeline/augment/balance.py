@@ -44,13 +44,17 @@ def batch_mix(labels: np.ndarray, batch_size: int = 32) -> list[dict]:
     rows = []
     for label, name in enumerate(CLASS_NAMES):
         share = counts[label] / total
-        rows.append({
-            "class": name,
-            "images": int(counts[label]),
-            "share": float(share),
-            "per batch, plain": float(batch_size * share),
-            "per batch, WeightedRandomSampler": float(batch_size / present) if counts[label] else 0.0,
-            "Keras class weight": weights[label],
-            "share of the loss, class weights": float(share * weights[label]),
-        })
+        rows.append(
+            {
+                "class": name,
+                "images": int(counts[label]),
+                "share": float(share),
+                "per batch, plain": float(batch_size * share),
+                "per batch, WeightedRandomSampler": float(batch_size / present)
+                if counts[label]
+                else 0.0,
+                "Keras class weight": weights[label],
+                "share of the loss, class weights": float(share * weights[label]),
+            }
+        )
     return rows

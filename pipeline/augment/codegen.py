@@ -13,11 +13,22 @@ from .torch_builder import affine_arguments, fill_value
 
 # ImageDataGenerator's own defaults: an argument equal to its default is left out of the code.
 _IDG_DEFAULTS = {
-    "rotation_range": 0, "width_shift_range": 0.0, "height_shift_range": 0.0, "shear_range": 0.0,
-    "zoom_range": 0.0, "brightness_range": None, "horizontal_flip": False, "vertical_flip": False,
-    "fill_mode": "nearest", "cval": 0.0, "interpolation_order": 1, "rescale": None,
-    "samplewise_center": False, "samplewise_std_normalization": False,
-    "featurewise_center": False, "featurewise_std_normalization": False,
+    "rotation_range": 0,
+    "width_shift_range": 0.0,
+    "height_shift_range": 0.0,
+    "shear_range": 0.0,
+    "zoom_range": 0.0,
+    "brightness_range": None,
+    "horizontal_flip": False,
+    "vertical_flip": False,
+    "fill_mode": "nearest",
+    "cval": 0.0,
+    "interpolation_order": 1,
+    "rescale": None,
+    "samplewise_center": False,
+    "samplewise_std_normalization": False,
+    "featurewise_center": False,
+    "featurewise_std_normalization": False,
 }
 
 
@@ -41,9 +52,16 @@ def keras_code(spec: AugmentSpec, stats: DatasetStats | None = None) -> str:
         "featurewise_center": spec.normalization == "per_dataset",
         "featurewise_std_normalization": spec.normalization == "per_dataset",
     }
-    lines = [f"    {name}={_literal(name, value)}," for name, value in args.items() if value != _IDG_DEFAULTS[name]]
+    lines = [
+        f"    {name}={_literal(name, value)},"
+        for name, value in args.items()
+        if value != _IDG_DEFAULTS[name]
+    ]
     if spec.width_shift != spec.height_shift:
-        lines.insert(0, "    # Keras 3's legacy class applies width_shift_range vertically: passed swapped on purpose")
+        lines.insert(
+            0,
+            "    # Keras 3's legacy class applies width_shift_range vertically: passed swapped on purpose",
+        )
     code = [
         "import numpy as np",
         "import tensorflow as tf",
@@ -106,7 +124,9 @@ def torch_code(spec: AugmentSpec, stats: DatasetStats | None = None) -> str:
             "",
         ]
     elif spec.normalization == "per_dataset":
-        steps.append(f"v2.Normalize(mean=[{stats.mean!r}], std=[{stats.std!r} + 1e-6]),  # training split")
+        steps.append(
+            f"v2.Normalize(mean=[{stats.mean!r}], std=[{stats.std!r} + 1e-6]),  # training split"
+        )
     code = [
         "import torch",
         "from torchvision.transforms import v2",
@@ -123,16 +143,21 @@ def torch_code(spec: AugmentSpec, stats: DatasetStats | None = None) -> str:
 def balance_code(class_weights: dict[int, float]) -> str:
     """Both ways of balancing classes, with the split's numbers filled in."""
     weights = ", ".join(f"{label}: {weight:.4f}" for label, weight in class_weights.items())
-    return "\n".join([
-        "# Keras: same batches, each class's loss weighed",
-        f"model.fit(train_batches, class_weight={{{weights}}}, epochs=10)",
-        "",
-        "# PyTorch: batches drawn about 50 : 50",
-        "from torch.utils.data import DataLoader, WeightedRandomSampler",
-        "counts = torch.bincount(labels)",
-        "sampler = WeightedRandomSampler(1.0 / counts[labels], num_samples=len(labels), replacement=True)",
-        "loader = DataLoader(train_set, batch_size=32, sampler=sampler)",
-    ]) + "\n"
+    return (
+        "\n".join(
+            [
+                "# Keras: same batches, each class's loss weighed",
+                f"model.fit(train_batches, class_weight={{{weights}}}, epochs=10)",
+                "",
+                "# PyTorch: batches drawn about 50 : 50",
+                "from torch.utils.data import DataLoader, WeightedRandomSampler",
+                "counts = torch.bincount(labels)",
+                "sampler = WeightedRandomSampler(1.0 / counts[labels], num_samples=len(labels), replacement=True)",
+                "loader = DataLoader(train_set, batch_size=32, sampler=sampler)",
+            ]
+        )
+        + "\n"
+    )
 
 
 def _literal(name: str, value) -> str:

@@ -23,9 +23,18 @@ class Difference:
 
 def differences(spec: AugmentSpec) -> list[Difference]:
     lines = [
-        _rotation(spec), _shift(spec, "width_shift"), _shift(spec, "height_shift"), _shear(spec), _zoom(spec),
-        _brightness(spec), _flip(spec, "horizontal_flip"), _flip(spec, "vertical_flip"), _fill(spec),
-        _interpolation(spec), _rescale(spec), _normalization(spec),
+        _rotation(spec),
+        _shift(spec, "width_shift"),
+        _shift(spec, "height_shift"),
+        _shear(spec),
+        _zoom(spec),
+        _brightness(spec),
+        _flip(spec, "horizontal_flip"),
+        _flip(spec, "vertical_flip"),
+        _fill(spec),
+        _interpolation(spec),
+        _rescale(spec),
+        _normalization(spec),
     ]
     return [line for line in lines if line is not None]
 
@@ -33,8 +42,12 @@ def differences(spec: AugmentSpec) -> list[Difference]:
 def _rotation(s: AugmentSpec) -> Difference:
     if not s.rotation:
         return Difference("rotation", "same", "off in both")
-    return Difference("rotation", "same", f"angle from U(-{s.rotation:g}, {s.rotation:g}) in both; torchvision's "
-                      "RandomAffine turns clockwise, Keras counter-clockwise (no effect on a symmetric range)")
+    return Difference(
+        "rotation",
+        "same",
+        f"angle from U(-{s.rotation:g}, {s.rotation:g}) in both; torchvision's "
+        "RandomAffine turns clockwise, Keras counter-clockwise (no effect on a symmetric range)",
+    )
 
 
 def _shift(s: AugmentSpec, name: str) -> Difference:
@@ -42,69 +55,115 @@ def _shift(s: AugmentSpec, name: str) -> Difference:
     if not value:
         return Difference(name, "same", "off in both")
     axis = "width" if name == "width_shift" else "height"
-    return Difference(name, "close", f"up to {value:g} x {axis} in both; torchvision rounds to whole pixels and shifts "
-                      "after zooming, Keras shifts by fractions of a pixel before zooming (the legacy class "
-                      "swaps width and height; the builder passes them swapped back)")
+    return Difference(
+        name,
+        "close",
+        f"up to {value:g} x {axis} in both; torchvision rounds to whole pixels and shifts "
+        "after zooming, Keras shifts by fractions of a pixel before zooming (the legacy class "
+        "swaps width and height; the builder passes them swapped back)",
+    )
 
 
 def _shear(s: AugmentSpec) -> Difference:
     if not s.shear:
         return Difference("shear", "same", "off in both")
     stretch = 1 / math.cos(math.radians(s.shear)) - 1
-    return Difference("shear", "differs", f"angle from U(-{s.shear:g}, {s.shear:g}) in both, but Keras' matrix "
-                      f"[[1, -sin s], [0, cos s]] also stretches the image vertically (up to {stretch:.1%}) and "
-                      "rotates before shearing; torchvision shears purely along x")
+    return Difference(
+        "shear",
+        "differs",
+        f"angle from U(-{s.shear:g}, {s.shear:g}) in both, but Keras' matrix "
+        f"[[1, -sin s], [0, cos s]] also stretches the image vertically (up to {stretch:.1%}) and "
+        "rotates before shearing; torchvision shears purely along x",
+    )
 
 
 def _zoom(s: AugmentSpec) -> Difference:
     if not s.zoom:
         return Difference("zoom", "same", "off in both")
     low, high = 1 / (1 + s.zoom), 1 / (1 - s.zoom)
-    return Difference("zoom", "close", f"scale between {low:.3f} and {high:.3f} in both; Keras draws x and y "
-                      f"independently (the aspect ratio changes) and uniformly in its zoom-out factor "
-                      f"[{1 - s.zoom:g}, {1 + s.zoom:g}]; torchvision draws one factor, uniformly in scale")
+    return Difference(
+        "zoom",
+        "close",
+        f"scale between {low:.3f} and {high:.3f} in both; Keras draws x and y "
+        f"independently (the aspect ratio changes) and uniformly in its zoom-out factor "
+        f"[{1 - s.zoom:g}, {1 + s.zoom:g}]; torchvision draws one factor, uniformly in scale",
+    )
 
 
 def _brightness(s: AugmentSpec) -> Difference:
     if s.brightness is None:
         return Difference("brightness", "same", "off in both")
     low, high = s.brightness
-    return Difference("brightness", "close", f"factor from U({low:g}, {high:g}) on grey levels 0-255, clipped at "
-                      "255, in both (ColorJitter); Keras goes through PIL and truncates to whole grey levels after "
-                      "interpolating, torchvision rounds after its affine: values differ by about one grey level")
+    return Difference(
+        "brightness",
+        "close",
+        f"factor from U({low:g}, {high:g}) on grey levels 0-255, clipped at "
+        "255, in both (ColorJitter); Keras goes through PIL and truncates to whole grey levels after "
+        "interpolating, torchvision rounds after its affine: values differ by about one grey level",
+    )
 
 
 def _flip(s: AugmentSpec, name: str) -> Difference:
     on = getattr(s, name)
-    return Difference(name, "same", "probability 0.5, exact mirror in both" if on else "off in both")
+    return Difference(
+        name, "same", "probability 0.5, exact mirror in both" if on else "off in both"
+    )
 
 
 def _fill(s: AugmentSpec) -> Difference:
     if s.fill_mode == "constant":
-        return Difference("fill_mode", "close", f"constant grey level {s.fill_constant} in both; along the edge of "
-                          "the moved image the two blend the fill in differently (a band one pixel wide)")
-    return Difference("fill_mode", "not expressible", f"torchvision's RandomAffine fills with a constant only: "
-                      f"'{s.fill_mode}' is Keras-only, the torch side fills with 0 (black)")
+        return Difference(
+            "fill_mode",
+            "close",
+            f"constant grey level {s.fill_constant} in both; along the edge of "
+            "the moved image the two blend the fill in differently (a band one pixel wide)",
+        )
+    return Difference(
+        "fill_mode",
+        "not expressible",
+        f"torchvision's RandomAffine fills with a constant only: "
+        f"'{s.fill_mode}' is Keras-only, the torch side fills with 0 (black)",
+    )
 
 
 def _interpolation(s: AugmentSpec) -> Difference:
-    return Difference("interpolation", "close", f"{s.interpolation} in both, passed explicitly (defaults differ: "
-                      "Keras bilinear, torchvision nearest); torchvision works on uint8 and rounds, Keras in float")
+    return Difference(
+        "interpolation",
+        "close",
+        f"{s.interpolation} in both, passed explicitly (defaults differ: "
+        "Keras bilinear, torchvision nearest); torchvision works on uint8 and rounds, Keras in float",
+    )
 
 
 def _rescale(s: AugmentSpec) -> Difference:
     if s.rescale == 1.0:
         return Difference("rescale", "same", "off in both: grey levels 0-255 as float32")
-    how = "ToDtype(scale=True) divides by 255" if s.rescale == 1 / 255 else "Normalize(0, 1/rescale) divides"
-    return Difference("rescale", "same", f"x {s.rescale:.6g} after augmenting in both; Keras multiplies, "
-                      f"torchvision's {how} (equal to float32 rounding)")
+    how = (
+        "ToDtype(scale=True) divides by 255"
+        if s.rescale == 1 / 255
+        else "Normalize(0, 1/rescale) divides"
+    )
+    return Difference(
+        "rescale",
+        "same",
+        f"x {s.rescale:.6g} after augmenting in both; Keras multiplies, "
+        f"torchvision's {how} (equal to float32 rounding)",
+    )
 
 
 def _normalization(s: AugmentSpec) -> Difference:
     if s.normalization == "none":
         return Difference("normalization", "same", "off in both")
     if s.normalization == "per_sample":
-        return Difference("normalization", "not expressible", "torchvision has no per-image standardisation: the "
-                          "builder adds a Lambda doing what samplewise_center + samplewise_std_normalization do")
-    return Difference("normalization", "same", "the training split's mean and std in both: Keras learns them with "
-                      "fit(), torchvision gets them as Normalize constants (computed beforehand, streamed)")
+        return Difference(
+            "normalization",
+            "not expressible",
+            "torchvision has no per-image standardisation: the "
+            "builder adds a Lambda doing what samplewise_center + samplewise_std_normalization do",
+        )
+    return Difference(
+        "normalization",
+        "same",
+        "the training split's mean and std in both: Keras learns them with "
+        "fit(), torchvision gets them as Normalize constants (computed beforehand, streamed)",
+    )

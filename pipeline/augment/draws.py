@@ -46,4 +46,7 @@ class Draw:
     def to_dict(self) -> dict:
         """Plain JSON-ready values, rounded for people (4 decimals)."""
         # "+ 0.0" turns the -0.0 a sign flip of 0 gives into 0.0
-        return {k: (round(v, 4) + 0.0 if isinstance(v, float) else v) for k, v in dataclasses.asdict(self).items()}
+        return {
+            k: (round(v, 4) + 0.0 if isinstance(v, float) else v)
+            for k, v in dataclasses.asdict(self).items()
+        }

@@ -125,6 +125,13 @@ def from_draw(draw: Draw) -> dict:
     tx = -(zx * draw.shift_x - math.sin(k) * zy * draw.shift_y)
     ty = -(math.cos(k) * zy * draw.shift_y)
     return {
-        "theta": draw.angle, "tx": tx, "ty": ty, "shear": -draw.shear, "zx": zx, "zy": zy,
-        "flip_horizontal": draw.flip_h, "flip_vertical": draw.flip_v, "brightness": draw.brightness,
+        "theta": draw.angle,
+        "tx": tx,
+        "ty": ty,
+        "shear": -draw.shear,
+        "zx": zx,
+        "zy": zy,
+        "flip_horizontal": draw.flip_h,
+        "flip_vertical": draw.flip_v,
+        "brightness": draw.brightness,
     }

@@ -47,13 +47,21 @@ def builders(spec: AugmentSpec, stats: DatasetStats | None = None):
     return generator, transform
 
 
-def make_preview(spec: AugmentSpec, image: np.ndarray, count: int, seed: int,
-                 stats: DatasetStats | None = None, replay: bool = True) -> Preview:
+def make_preview(
+    spec: AugmentSpec,
+    image: np.ndarray,
+    count: int,
+    seed: int,
+    stats: DatasetStats | None = None,
+    replay: bool = True,
+) -> Preview:
     """``count`` (1-16) samples of ``image`` (H, W) uint8 per framework from ``seed``."""
     if not 1 <= count <= MAX_SAMPLES:
         raise ValueError(f"samples must be 1 to {MAX_SAMPLES}, got {count}")
     if image.ndim != 2 or image.dtype != np.uint8:
-        raise ValueError(f"expected one (H, W) uint8 grayscale image, got {image.dtype} {image.shape}")
+        raise ValueError(
+            f"expected one (H, W) uint8 grayscale image, got {image.dtype} {image.shape}"
+        )
     generator, transform = builders(spec, stats)
     seconds = {}
 
@@ -66,13 +74,21 @@ def make_preview(spec: AugmentSpec, image: np.ndarray, count: int, seed: int,
     torch_results = torch_builder.augment_many(transform, image, count, seed)
     seconds["torch"] = time.perf_counter() - started
 
-    preview = Preview(spec, image, keras_images, [out for out, _ in torch_results],
-                      [keras_builder.to_draw(p) for p in params], [draw for _, draw in torch_results],
-                      seconds=seconds)
+    preview = Preview(
+        spec,
+        image,
+        keras_images,
+        [out for out, _ in torch_results],
+        [keras_builder.to_draw(p) for p in params],
+        [draw for _, draw in torch_results],
+        seconds=seconds,
+    )
     if replay:
         started = time.perf_counter()
-        preview.replay = [keras_builder.augment(generator, image, keras_builder.from_draw(d))
-                          for d in preview.torch_draws]
+        preview.replay = [
+            keras_builder.augment(generator, image, keras_builder.from_draw(d))
+            for d in preview.torch_draws
+        ]
         seconds["replay"] = time.perf_counter() - started
     return preview
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pipeline.json_input import parse_settings, show_value, type_name
 from pipeline.settings import atomic_write_bytes, cache_root
 
+
 class SpecError(ValueError):
     """A spec that cannot be used; ``field`` names the parameter (or "json" for the text)."""
 
@@ -46,29 +47,86 @@ class Field:
 
 
 FIELDS = (
-    Field("rotation", "Rotation (degrees)", "float", "angle drawn uniformly from [-r, r]", 0, 180, 1),
-    Field("width_shift", "Width shift (fraction)", "float",
-          "horizontal shift drawn from [-f, f] x image width", 0, 0.9, 0.01),
-    Field("height_shift", "Height shift (fraction)", "float",
-          "vertical shift drawn from [-f, f] x image height", 0, 0.9, 0.01),
+    Field(
+        "rotation", "Rotation (degrees)", "float", "angle drawn uniformly from [-r, r]", 0, 180, 1
+    ),
+    Field(
+        "width_shift",
+        "Width shift (fraction)",
+        "float",
+        "horizontal shift drawn from [-f, f] x image width",
+        0,
+        0.9,
+        0.01,
+    ),
+    Field(
+        "height_shift",
+        "Height shift (fraction)",
+        "float",
+        "vertical shift drawn from [-f, f] x image height",
+        0,
+        0.9,
+        0.01,
+    ),
     Field("shear", "Shear (degrees)", "float", "shear angle drawn from [-s, s]", 0, 45, 1),
-    Field("zoom", "Zoom (fraction)", "float",
-          "zoom up to z in or out: Keras draws a zoom-out factor in [1-z, 1+z]", 0, 0.9, 0.01),
-    Field("brightness", "Brightness range (factor)", "range",
-          "brightness factor drawn from [min, max]; 1 = unchanged; off = no brightness change",
-          0.1, 3.0, 0.05),
+    Field(
+        "zoom",
+        "Zoom (fraction)",
+        "float",
+        "zoom up to z in or out: Keras draws a zoom-out factor in [1-z, 1+z]",
+        0,
+        0.9,
+        0.01,
+    ),
+    Field(
+        "brightness",
+        "Brightness range (factor)",
+        "range",
+        "brightness factor drawn from [min, max]; 1 = unchanged; off = no brightness change",
+        0.1,
+        3.0,
+        0.05,
+    ),
     Field("horizontal_flip", "Horizontal flip", "bool", "mirror left-right with probability 0.5"),
     Field("vertical_flip", "Vertical flip", "bool", "mirror top-bottom with probability 0.5"),
-    Field("fill_mode", "Fill mode", "choice", "what fills pixels moved in from outside the image",
-          choices=("nearest", "constant", "reflect", "wrap")),
-    Field("fill_constant", "Fill constant (0-255)", "int", "grey level used by fill mode 'constant'", 0, 255, 1),
-    Field("interpolation", "Interpolation", "choice", "how pixels between grid points are read",
-          choices=("bilinear", "nearest")),
-    Field("rescale", "Rescale (multiplier)", "float",
-          "pixel values 0-255 are multiplied by this after augmenting; 1/255 gives 0-1", 1e-6, 1.0),
-    Field("normalization", "Normalisation", "choice",
-          "none; per_sample: each image to mean 0, std 1; per_dataset: training split's mean and std",
-          choices=("none", "per_sample", "per_dataset")),
+    Field(
+        "fill_mode",
+        "Fill mode",
+        "choice",
+        "what fills pixels moved in from outside the image",
+        choices=("nearest", "constant", "reflect", "wrap"),
+    ),
+    Field(
+        "fill_constant",
+        "Fill constant (0-255)",
+        "int",
+        "grey level used by fill mode 'constant'",
+        0,
+        255,
+        1,
+    ),
+    Field(
+        "interpolation",
+        "Interpolation",
+        "choice",
+        "how pixels between grid points are read",
+        choices=("bilinear", "nearest"),
+    ),
+    Field(
+        "rescale",
+        "Rescale (multiplier)",
+        "float",
+        "pixel values 0-255 are multiplied by this after augmenting; 1/255 gives 0-1",
+        1e-6,
+        1.0,
+    ),
+    Field(
+        "normalization",
+        "Normalisation",
+        "choice",
+        "none; per_sample: each image to mean 0, std 1; per_dataset: training split's mean and std",
+        choices=("none", "per_sample", "per_dataset"),
+    ),
 )
 FIELD_BY_NAME = {f.name: f for f in FIELDS}
 
@@ -121,7 +179,9 @@ class AugmentSpec:
             raise SpecError("json", f"expected an object of parameters, got {type_name(values)}")
         unknown = sorted(set(values) - set(FIELD_BY_NAME))
         if unknown:
-            raise SpecError(str(unknown[0])[:40], f"unknown parameter; known: {', '.join(FIELD_BY_NAME)}")
+            raise SpecError(
+                str(unknown[0])[:40], f"unknown parameter; known: {', '.join(FIELD_BY_NAME)}"
+            )
         return cls(**values)
 
     @classmethod
@@ -132,11 +192,14 @@ class AugmentSpec:
     @classmethod
     def preset(cls, name: str) -> "AugmentSpec":
         if name not in PRESETS:
-            raise SpecError("preset", f"unknown preset '{str(name)[:40]}'; choose one of {', '.join(PRESETS)}")
+            raise SpecError(
+                "preset", f"unknown preset '{str(name)[:40]}'; choose one of {', '.join(PRESETS)}"
+            )
         return PRESETS[name]
 
 
 # ---- the spec the training page uses ----
+
 
 def training_spec_path():
     return cache_root() / "settings" / "augment_spec.json"
@@ -161,6 +224,7 @@ def load_for_training() -> AugmentSpec | None:
 
 # ---- validation ----
 
+
 def _checked(field: Field, value):
     """``value`` converted to the field's type, or SpecError saying what is wrong."""
     if field.kind == "bool":
@@ -169,7 +233,9 @@ def _checked(field: Field, value):
         return value
     if field.kind == "choice":
         if value not in field.choices:
-            raise SpecError(field.name, f"expected one of {', '.join(field.choices)}, got {show_value(value)}")
+            raise SpecError(
+                field.name, f"expected one of {', '.join(field.choices)}, got {show_value(value)}"
+            )
         return value
     if field.kind == "range":
         if value is None:
@@ -198,7 +264,9 @@ def _number(field: Field, value) -> float:
     if not math.isfinite(number):
         raise SpecError(field.name, f"expected a finite number, got {number}")
     if not field.low <= number <= field.high:
-        raise SpecError(field.name, f"{number:g} is outside the allowed range [{field.low:g}, {field.high:g}]")
+        raise SpecError(
+            field.name, f"{number:g} is outside the allowed range [{field.low:g}, {field.high:g}]"
+        )
     return number
 
 
@@ -208,9 +276,20 @@ PRESETS = {
     "none": AugmentSpec(),
     # The talk's ImageDataGenerator: rotation_range=30, zoom_range=0.2, width/height_shift_range=0.1,
     # horizontal_flip=True, everything else at the library's defaults.
-    "talk": AugmentSpec(rotation=30, zoom=0.2, width_shift=0.1, height_shift=0.1, horizontal_flip=True),
+    "talk": AugmentSpec(
+        rotation=30, zoom=0.2, width_shift=0.1, height_shift=0.1, horizontal_flip=True
+    ),
     # Small changes that keep anatomy plausible: no flip (the heart stays on the left).
-    "light": AugmentSpec(rotation=10, width_shift=0.05, height_shift=0.05, zoom=0.1, brightness=(0.9, 1.1)),
-    "strong": AugmentSpec(rotation=30, width_shift=0.15, height_shift=0.15, shear=10, zoom=0.25,
-                          brightness=(0.7, 1.3), horizontal_flip=True),
+    "light": AugmentSpec(
+        rotation=10, width_shift=0.05, height_shift=0.05, zoom=0.1, brightness=(0.9, 1.1)
+    ),
+    "strong": AugmentSpec(
+        rotation=30,
+        width_shift=0.15,
+        height_shift=0.15,
+        shear=10,
+        zoom=0.25,
+        brightness=(0.7, 1.3),
+        horizontal_flip=True,
+    ),
 }

@@ -41,17 +41,21 @@ def check_stats(spec, stats: DatasetStats | None) -> None:
     if spec.normalization != "per_dataset":
         return
     if stats is None:
-        raise ValueError("normalization 'per_dataset' needs the training split's mean and std: "
-                         "compute them with pipeline.augment.stats.split_stats(source, size, rescale)")
+        raise ValueError(
+            "normalization 'per_dataset' needs the training split's mean and std: "
+            "compute them with pipeline.augment.stats.split_stats(source, size, rescale)"
+        )
     if not math.isclose(stats.rescale, spec.rescale, rel_tol=1e-9):
-        raise ValueError(f"the statistics were computed for rescale {stats.rescale:g}, "
-                         f"the spec rescales by {spec.rescale:g}: compute them again")
+        raise ValueError(
+            f"the statistics were computed for rescale {stats.rescale:g}, "
+            f"the spec rescales by {spec.rescale:g}: compute them again"
+        )
 
 
 def iter_chunks(images: np.ndarray, chunk: int = CHUNK_IMAGES) -> Iterator[np.ndarray]:
     """(n, H, W) slices of ``images``; a memory-mapped array is read one slice at a time."""
     for start in range(0, len(images), chunk):
-        yield images[start:start + chunk]
+        yield images[start : start + chunk]
 
 
 def fit_stats(chunks: Iterable[np.ndarray], rescale: float) -> DatasetStats:
@@ -59,8 +63,11 @@ def fit_stats(chunks: Iterable[np.ndarray], rescale: float) -> DatasetStats:
     from .keras_builder import image_data_generator_class
 
     generator = image_data_generator_class()(
-        featurewise_center=True, featurewise_std_normalization=True,
-        rescale=None if rescale == 1.0 else rescale, data_format="channels_last", dtype="float32",
+        featurewise_center=True,
+        featurewise_std_normalization=True,
+        rescale=None if rescale == 1.0 else rescale,
+        data_format="channels_last",
+        dtype="float32",
     )
     started = time.perf_counter()
     pooled = _Pooled()
@@ -69,8 +76,14 @@ def fit_stats(chunks: Iterable[np.ndarray], rescale: float) -> DatasetStats:
         generator.fit(chunk[..., None])
         pooled.add(chunk.size, float(generator.mean.squeeze()), float(generator.std.squeeze()) ** 2)
         images += len(chunk)
-    return DatasetStats(pooled.mean, math.sqrt(pooled.variance), images, rescale,
-                        "ImageDataGenerator.fit, per chunk", time.perf_counter() - started)
+    return DatasetStats(
+        pooled.mean,
+        math.sqrt(pooled.variance),
+        images,
+        rescale,
+        "ImageDataGenerator.fit, per chunk",
+        time.perf_counter() - started,
+    )
 
 
 def precomputed_stats(chunks: Iterable[np.ndarray], rescale: float) -> DatasetStats:
@@ -82,7 +95,9 @@ def precomputed_stats(chunks: Iterable[np.ndarray], rescale: float) -> DatasetSt
     total_squares = torch.zeros((), dtype=torch.float64)
     pixels = images = 0
     for chunk in chunks:
-        x = torch.from_numpy(np.asarray(chunk, dtype=np.float64)) * rescale  # a float64 copy of one chunk
+        x = (
+            torch.from_numpy(np.asarray(chunk, dtype=np.float64)) * rescale
+        )  # a float64 copy of one chunk
         total += x.sum()
         total_squares += x.square().sum()
         pixels += x.numel()
@@ -91,11 +106,19 @@ def precomputed_stats(chunks: Iterable[np.ndarray], rescale: float) -> DatasetSt
         raise ValueError("no images to compute statistics from")
     mean = total.item() / pixels
     variance = max(total_squares.item() / pixels - mean * mean, 0.0)
-    return DatasetStats(mean, math.sqrt(variance), images, rescale,
-                        "torch sums (precomputed)", time.perf_counter() - started)
+    return DatasetStats(
+        mean,
+        math.sqrt(variance),
+        images,
+        rescale,
+        "torch sums (precomputed)",
+        time.perf_counter() - started,
+    )
 
 
-def split_stats(source: str, size: int, rescale: float, method: str = "precomputed") -> DatasetStats:
+def split_stats(
+    source: str, size: int, rescale: float, method: str = "precomputed"
+) -> DatasetStats:
     """Statistics of ``source``'s training split at ``size`` px (``method``: precomputed or fit)."""
     from pipeline.data import load_split
 
@@ -106,7 +129,9 @@ def split_stats(source: str, size: int, rescale: float, method: str = "precomput
 
 def agreement(a: DatasetStats, b: DatasetStats) -> float:
     """The larger relative difference of the two means and the two stds."""
-    return max(abs(a.mean - b.mean) / max(abs(b.mean), 1e-12), abs(a.std - b.std) / max(b.std, 1e-12))
+    return max(
+        abs(a.mean - b.mean) / max(abs(b.mean), 1e-12), abs(a.std - b.std) / max(b.std, 1e-12)
+    )
 
 
 class _Pooled:

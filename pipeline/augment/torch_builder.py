@@ -47,15 +47,24 @@ def build_torch_transform(spec: AugmentSpec, stats: DatasetStats | None = None):
     steps = []
     affine = affine_arguments(spec)
     if affine:
-        interpolation = {"nearest": v2.InterpolationMode.NEAREST, "bilinear": v2.InterpolationMode.BILINEAR}
-        steps.append(v2.RandomAffine(**affine, interpolation=interpolation[spec.interpolation], fill=fill_value(spec)))
+        interpolation = {
+            "nearest": v2.InterpolationMode.NEAREST,
+            "bilinear": v2.InterpolationMode.BILINEAR,
+        }
+        steps.append(
+            v2.RandomAffine(
+                **affine, interpolation=interpolation[spec.interpolation], fill=fill_value(spec)
+            )
+        )
     if spec.horizontal_flip:
         steps.append(v2.RandomHorizontalFlip())
     if spec.vertical_flip:
         steps.append(v2.RandomVerticalFlip())
     if spec.brightness:
         steps.append(v2.ColorJitter(brightness=spec.brightness))
-    steps.append(v2.ToDtype(torch.float32, scale=spec.rescale == 1 / 255))  # scale=True divides by 255
+    steps.append(
+        v2.ToDtype(torch.float32, scale=spec.rescale == 1 / 255)
+    )  # scale=True divides by 255
     if spec.rescale not in (1.0, 1 / 255):
         steps.append(v2.Normalize(mean=[0.0], std=[1.0 / spec.rescale]))  # x / (1/r) == x * r
     if spec.normalization == "per_sample":
@@ -71,7 +80,9 @@ def affine_arguments(spec: AugmentSpec) -> dict:
         return {}
     return {
         "degrees": spec.rotation,
-        "translate": (spec.width_shift, spec.height_shift) if spec.width_shift or spec.height_shift else None,
+        "translate": (spec.width_shift, spec.height_shift)
+        if spec.width_shift or spec.height_shift
+        else None,
         "scale": (1 / (1 + spec.zoom), 1 / (1 - spec.zoom)) if spec.zoom else None,
         "shear": (-spec.shear, spec.shear) if spec.shear else None,
     }
@@ -82,7 +93,9 @@ def fill_value(spec: AugmentSpec) -> int:
     return spec.fill_constant if spec.fill_mode == "constant" else 0
 
 
-def augment_many(transform, image: np.ndarray, count: int, seed: int) -> list[tuple[np.ndarray, Draw]]:
+def augment_many(
+    transform, image: np.ndarray, count: int, seed: int
+) -> list[tuple[np.ndarray, Draw]]:
     """``count`` augmented versions of one (H, W) uint8 image, each with what was drawn.
 
     Draws come from torch's global generator seeded with ``seed`` (inside ``fork_rng``, so the
@@ -125,15 +138,23 @@ def _replayed(v2, transform, x, draw: Draw):
     """``transform``'s steps in order, the random ones fed ``draw`` instead of dice."""
     for step in transform.transforms:
         if isinstance(step, v2.RandomAffine):
-            params = {"angle": -draw.angle, "translate": [draw.shift_x, draw.shift_y],
-                      "scale": draw.scale_x, "shear": [draw.shear, 0.0]}
+            params = {
+                "angle": -draw.angle,
+                "translate": [draw.shift_x, draw.shift_y],
+                "scale": draw.scale_x,
+                "shear": [draw.shear, 0.0],
+            }
             x = step.transform(x, params)
         elif isinstance(step, v2.RandomHorizontalFlip):
             x = step.transform(x, {}) if draw.flip_h else x
         elif isinstance(step, v2.RandomVerticalFlip):
             x = step.transform(x, {}) if draw.flip_v else x
         elif isinstance(step, v2.ColorJitter):
-            x = v2.functional.adjust_brightness(x, draw.brightness) if draw.brightness is not None else x
+            x = (
+                v2.functional.adjust_brightness(x, draw.brightness)
+                if draw.brightness is not None
+                else x
+            )
         else:
             x = step(x)
     return x

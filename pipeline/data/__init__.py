@@ -20,8 +20,21 @@ from .folder import CsvSource, FolderSource, display_path, export_csv
 DEFAULT_SOURCE = "synthetic"
 
 __all__ = [
-    "CLASS_NAMES", "SPLITS", "DEFAULT_SOURCE", "Record", "Scan", "Skipped", "Source", "SourceError",
-    "SplitArrays", "canonical_source", "open_source", "load_split", "load_all", "export_csv", "display_path",
+    "CLASS_NAMES",
+    "SPLITS",
+    "DEFAULT_SOURCE",
+    "Record",
+    "Scan",
+    "Skipped",
+    "Source",
+    "SourceError",
+    "SplitArrays",
+    "canonical_source",
+    "open_source",
+    "load_split",
+    "load_all",
+    "export_csv",
+    "display_path",
 ]
 
 
@@ -31,7 +44,9 @@ def canonical_source(spec: str) -> str:
     Run ids and caches hash the source string, so ``../data`` and ``/home/me/data`` must agree.
     """
     spec = (spec or "").strip()
-    if spec == "synthetic" or (spec.startswith("medmnist:") and spec.removeprefix("medmnist:").isdigit()):
+    if spec == "synthetic" or (
+        spec.startswith("medmnist:") and spec.removeprefix("medmnist:").isdigit()
+    ):
         return spec
     for prefix in ("medmnist:", "csv:"):
         if spec.startswith(prefix):
@@ -43,8 +58,10 @@ def open_source(spec: str) -> Source:
     """The source a string names. Raises SourceError with what was expected."""
     spec = (spec or "").strip()
     if not spec:
-        raise SourceError("No data source given. Use 'synthetic', a folder path, 'medmnist:128' "
-                          "or 'medmnist:/path/file.npz'.")
+        raise SourceError(
+            "No data source given. Use 'synthetic', a folder path, 'medmnist:128' "
+            "or 'medmnist:/path/file.npz'."
+        )
     if spec == "synthetic":
         from .synthetic import SyntheticSource
 

@@ -1,7 +1,7 @@
 """Command line for the data layer.
 
-    python -m pipeline.data summary --source SRC [--size 128] [--json]
-    python -m pipeline.data export-csv --source SRC --out FILE
+python -m pipeline.data summary --source SRC [--size 128] [--json]
+python -m pipeline.data export-csv --source SRC --out FILE
 """
 
 from __future__ import annotations
@@ -16,14 +16,21 @@ from .summary import SUMMARY_SIZE, summarize
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.data", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.data",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    summary = commands.add_parser("summary", help="counts per split and class, patients, skipped files")
+    summary = commands.add_parser(
+        "summary", help="counts per split and class, patients, skipped files"
+    )
     summary.add_argument("--source", default=DEFAULT_SOURCE)
     summary.add_argument("--size", type=int, default=SUMMARY_SIZE, help="decode size (pixels)")
     summary.add_argument("--json", action="store_true", help="print one JSON object")
-    export = commands.add_parser("export-csv", help="write the talk's flat CSV (filename,label,split,patient)")
+    export = commands.add_parser(
+        "export-csv", help="write the talk's flat CSV (filename,label,split,patient)"
+    )
     export.add_argument("--source", default=DEFAULT_SOURCE)
     export.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
@@ -34,10 +41,14 @@ def main(argv: list[str] | None = None) -> int:
         else:
             scan, arrays = load_all(args.source, SUMMARY_SIZE)
             if len(arrays) == 0:
-                raise SourceError(f"nothing to export: none of the {len(scan.records)} images in "
-                                  f"{args.source} could be read (see `summary` for why)")
+                raise SourceError(
+                    f"nothing to export: none of the {len(scan.records)} images in "
+                    f"{args.source} could be read (see `summary` for why)"
+                )
             export_csv(scan, args.out, arrays.failed)
-            print(f"wrote {len(arrays)} rows to {args.out} ({len(arrays.failed)} undecodable images left out)")
+            print(
+                f"wrote {len(arrays)} rows to {args.out} ({len(arrays.failed)} undecodable images left out)"
+            )
     except (SourceError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -50,8 +61,11 @@ def main(argv: list[str] | None = None) -> int:
 def _human(report: dict) -> str:
     lines = [f"source: {report['source']} ({report['kind']}), {report['images']} images"]
     for split, counts in report["splits"].items():
-        lines.append(f"  {split:5s}  " + "  ".join(f"{c} {n:5d}" for c, n in counts.items())
-                     + f"  patients {report['patients'][split]}")
+        lines.append(
+            f"  {split:5s}  "
+            + "  ".join(f"{c} {n:5d}" for c, n in counts.items())
+            + f"  patients {report['patients'][split]}"
+        )
     lines.append(f"patient overlap between splits: {report['patient_overlap']}")
     lines += [f"note: {note}" for note in report["notes"]]
     lines.append(f"skipped: {len(report['skipped'])}")

@@ -38,8 +38,16 @@ class SplitArrays:
     def subset(self, split: str) -> "SplitArrays":
         keep = self.splits == split
         masks = self.masks[keep] if self.masks is not None else None
-        return SplitArrays(self.images[keep], self.labels[keep], self.splits[keep], self.patients[keep],
-                           self.origins[keep], self.original_sizes[keep], masks, self.failed)
+        return SplitArrays(
+            self.images[keep],
+            self.labels[keep],
+            self.splits[keep],
+            self.patients[keep],
+            self.origins[keep],
+            self.original_sizes[keep],
+            masks,
+            self.failed,
+        )
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -94,12 +102,16 @@ def _write(path, arrays: SplitArrays) -> None:
         failed_reasons=np.array([f.reason for f in arrays.failed], dtype=str),
         **extra,
     )
-    write_cache_entry(path, buffer.getvalue())  # a full or read-only cache warns; the arrays stay in hand
+    write_cache_entry(
+        path, buffer.getvalue()
+    )  # a full or read-only cache warns; the arrays stay in hand
 
 
 def _read(path) -> SplitArrays:
     with np.load(path, allow_pickle=False) as data:
-        failed = [Skipped(str(p), str(r)) for p, r in zip(data["failed_paths"], data["failed_reasons"])]
+        failed = [
+            Skipped(str(p), str(r)) for p, r in zip(data["failed_paths"], data["failed_reasons"])
+        ]
         return SplitArrays(
             images=data["images"],
             labels=data["labels"],

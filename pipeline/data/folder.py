@@ -28,8 +28,11 @@ EXPECTED_LAYOUT = (
     "  ROOT/NORMAL/*.jpeg, ROOT/PNEUMONIA/*.jpeg\n"
     "  ROOT/labels.csv with columns filename,label (+ the images it names)"
 )
-METADATA_NAMES = {".ds_store": "macOS folder metadata", "thumbs.db": "Windows thumbnail cache",
-                  "desktop.ini": "Windows folder settings"}
+METADATA_NAMES = {
+    ".ds_store": "macOS folder metadata",
+    "thumbs.db": "Windows thumbnail cache",
+    "desktop.ini": "Windows folder settings",
+}
 LABEL_WORDS = {"normal": 0, "0": 0, "pneumonia": 1, "1": 1}
 
 
@@ -79,12 +82,19 @@ def _carve(records: list[Record], present: set[str], notes: list[str]) -> list[R
     train = [r for r in records if r.split == "train"]
     if not missing or not train:
         return records
-    assignment = grouped_split([r.label for r in train], [r.patient for r in train], missing, DEFAULT_SEED)
+    assignment = grouped_split(
+        [r.label for r in train], [r.patient for r in train], missing, DEFAULT_SEED
+    )
     carved = iter(assignment)
-    out = [Record(r.origin, r.label, r.patient, next(carved)) if r.split == "train" else r for r in records]
+    out = [
+        Record(r.origin, r.label, r.patient, next(carved)) if r.split == "train" else r
+        for r in records
+    ]
     shares = ", ".join(f"{split} {fraction:.0%}" for split, fraction in missing.items())
-    notes.append(f"{' and '.join(missing)} carved out of train ({shares}), grouped by patient, "
-                 f"stratified by class, seed {DEFAULT_SEED}")
+    notes.append(
+        f"{' and '.join(missing)} carved out of train ({shares}), grouped by patient, "
+        f"stratified by class, seed {DEFAULT_SEED}"
+    )
     return out
 
 
@@ -103,7 +113,9 @@ class FolderSource(Source):
     def _layout(self) -> dict[str, Path]:
         """The split folders to read: {"train": path, ...}."""
         if not self.root.exists():
-            raise SourceError(f"{self.root} does not exist. Check the path, or pick another source.")
+            raise SourceError(
+                f"{self.root} does not exist. Check the path, or pick another source."
+            )
         if not self.root.is_dir():
             raise SourceError(f"{self.root} is not a folder. {EXPECTED_LAYOUT}")
         children = _child_dirs(self.root)
@@ -113,7 +125,9 @@ class FolderSource(Source):
         if any(name.lower() in children for name in CLASS_NAMES):
             return {"train": self.root}
         inner = [p for name, p in children.items() if not name.startswith(("_", "."))]
-        if len(inner) == 1:  # a download that unpacks into one more folder, e.g. chest_xray/chest_xray
+        if (
+            len(inner) == 1
+        ):  # a download that unpacks into one more folder, e.g. chest_xray/chest_xray
             self.root = inner[0]
             return self._layout()
         raise SourceError(f"No recognisable layout in {self.root}. {EXPECTED_LAYOUT}")
@@ -149,17 +163,24 @@ class FolderSource(Source):
                     records.append(Record(str(path), label, patient_id(display_path(path)), split))
                 for name in dirnames:
                     if Path(name).suffix.lower() in IMAGE_EXTENSIONS:
-                        skipped.append(Skipped(display_path(here / name), "a folder named like an image"))
+                        skipped.append(
+                            Skipped(display_path(here / name), "a folder named like an image")
+                        )
         present = {r.split for r in records}
-        notes += [f"{split}: no images in its folders, so it is treated as missing" for split in layout
-                  if split not in present]
+        notes += [
+            f"{split}: no images in its folders, so it is treated as missing"
+            for split in layout
+            if split not in present
+        ]
         records = _carve(records, present, notes)
         for split in sorted(present | set(layout), key=SPLITS.index):
             for label, class_name in enumerate(CLASS_NAMES):
                 if not any(r.split == split and r.label == label for r in records):
                     notes.append(f"{split}: class {class_name} has no images")
         if not records:
-            raise SourceError(f"No usable images in {self.root} ({len(skipped)} files skipped). {EXPECTED_LAYOUT}")
+            raise SourceError(
+                f"No usable images in {self.root} ({len(skipped)} files skipped). {EXPECTED_LAYOUT}"
+            )
         return Scan(self.spec, self.kind, records, skipped, _fingerprint(self.root), True, notes)
 
     def _label_of(self, path: Path, split_dir: Path) -> int | None:
@@ -184,7 +205,9 @@ class CsvSource(Source):
         if path.is_dir():
             found = sorted(path.glob("*.csv"))
             if len(found) != 1:
-                raise SourceError(f"{path} holds {len(found)} CSV files; expected exactly one. {EXPECTED_LAYOUT}")
+                raise SourceError(
+                    f"{path} holds {len(found)} CSV files; expected exactly one. {EXPECTED_LAYOUT}"
+                )
             path = found[0]
         self.csv_path = path
 
@@ -202,7 +225,9 @@ class CsvSource(Source):
         rows = list(csv.DictReader(io.StringIO(text)))
         columns = {c.strip().lower() for c in (rows[0].keys() if rows else [])}
         if not {"filename", "label"} <= columns:
-            raise SourceError(f"{self.csv_path} needs the columns filename,label; it has {sorted(columns) or 'none'}.")
+            raise SourceError(
+                f"{self.csv_path} needs the columns filename,label; it has {sorted(columns) or 'none'}."
+            )
         base = self.csv_path.parent
         records, skipped, present = [], [], set()
         for number, row in enumerate(rows, start=2):
@@ -220,18 +245,28 @@ class CsvSource(Source):
             elif (reason := _non_image_reason(path)) is not None:
                 problem = f"row {number}: {reason}"
             if problem:
-                skipped.append(Skipped(display_path(row["filename"]) or f"(row {number})", display_path(problem)))
+                skipped.append(
+                    Skipped(
+                        display_path(row["filename"]) or f"(row {number})", display_path(problem)
+                    )
+                )
                 continue
             present.add(split)
-            records.append(Record(str(path), label, row.get("patient") or patient_id(path.name), split))
+            records.append(
+                Record(str(path), label, row.get("patient") or patient_id(path.name), split)
+            )
         notes: list[str] = []
         records = _carve(records, present, notes)
         if not records:
-            raise SourceError(f"{self.csv_path} names no usable images ({len(skipped)} rows skipped).")
+            raise SourceError(
+                f"{self.csv_path} names no usable images ({len(skipped)} rows skipped)."
+            )
         digest = hashlib.sha256(text.encode("utf-8", "surrogateescape"))
         for record in records:
             stat = Path(record.origin).stat()
-            digest.update(os.fsencode(record.origin) + f"|{stat.st_size}|{stat.st_mtime_ns}".encode())
+            digest.update(
+                os.fsencode(record.origin) + f"|{stat.st_size}|{stat.st_mtime_ns}".encode()
+            )
         return Scan(self.spec, self.kind, records, skipped, digest.hexdigest()[:16], True, notes)
 
     def decode(self, records: list[Record], size: int) -> Decoded:

@@ -36,7 +36,9 @@ class Upload:
 
     pixels: np.ndarray  # (size, size) uint8
     original_size: tuple[int, int]  # width, height as shown (after EXIF rotation)
-    notes: tuple[str, ...]  # conversions made, for people: "animated GIF: the first of 2 frames is used"
+    notes: tuple[
+        str, ...
+    ]  # conversions made, for people: "animated GIF: the first of 2 frames is used"
 
 
 def read_grayscale(source: str | Path | bytes, size: int) -> tuple[np.ndarray, tuple[int, int]]:
@@ -57,7 +59,9 @@ def read_upload(data: bytes, size: int) -> Upload:
     The one function the pages and the explain CLI call on an uploaded image.
     """
     if len(data) > MAX_UPLOAD_MB * 2**20:
-        raise ImageError(f"file too large ({len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_MB} MB)")
+        raise ImageError(
+            f"file too large ({len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_MB} MB)"
+        )
     return Upload(*_decode(data, size))
 
 
@@ -102,7 +106,9 @@ def _decode(data: bytes, size: int) -> tuple[np.ndarray, tuple[int, int], tuple[
             if orientation in (5, 6, 7, 8):  # stored lying on its side
                 width, height = height, width
             if orientation != 1:
-                notes.append("EXIF orientation applied: shown upright, as a camera or viewer shows it")
+                notes.append(
+                    "EXIF orientation applied: shown upright, as a camera or viewer shows it"
+                )
             if image.format == "JPEG":
                 image.draft("L", (size, size))  # let libjpeg decode at a reduced scale
             image.load()
@@ -113,7 +119,9 @@ def _decode(data: bytes, size: int) -> tuple[np.ndarray, tuple[int, int], tuple[
     except UnidentifiedImageError:
         raise ImageError("not an image (unrecognised format)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"too many pixels: a decompression bomb (the limit is {MAX_PIXELS:,})") from None
+        raise ImageError(
+            f"too many pixels: a decompression bomb (the limit is {MAX_PIXELS:,})"
+        ) from None
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise ImageError(f"unreadable image ({_short(error)})") from None
     if conversion:
@@ -128,7 +136,9 @@ def _check_size(width: int, height: int) -> None:
     if width * height > MAX_PIXELS:
         raise ImageError(f"too many pixels ({width} x {height}); the limit is {MAX_PIXELS:,}")
     if min(width, height) < MIN_SIDE:
-        raise ImageError(f"too small ({width} x {height} pixels); an X-ray needs at least {MIN_SIDE} a side")
+        raise ImageError(
+            f"too small ({width} x {height} pixels); an X-ray needs at least {MIN_SIDE} a side"
+        )
 
 
 def _to_gray(image: Image.Image) -> tuple[Image.Image, str | None]:

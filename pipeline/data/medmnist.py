@@ -204,7 +204,9 @@ class MedMnistSource(Source):
         """The file to read: the local one, or the verified download (fetched on first use)."""
         if self.path is not None:
             if not self.path.is_file():
-                raise SourceError(f"no such file: {self.path} (give the path of a PneumoniaMNIST .npz)")
+                raise SourceError(
+                    f"no such file: {self.path} (give the path of a PneumoniaMNIST .npz)"
+                )
             return self.path
         return download_npz(self.size, cache_root() / "medmnist", progress=self.progress)
 
@@ -225,7 +227,9 @@ class MedMnistSource(Source):
         ]
         counts = {split: len(labels[split]) for split in SPLITS}
         if counts != PUBLISHED_COUNTS:
-            notes.append(f"Split sizes {counts} differ from the published PneumoniaMNIST {PUBLISHED_COUNTS}.")
+            notes.append(
+                f"Split sizes {counts} differ from the published PneumoniaMNIST {PUBLISHED_COUNTS}."
+            )
         return Scan(
             source=self.spec,
             kind=self.kind,
@@ -254,11 +258,15 @@ class MedMnistSource(Source):
                 if index is None:
                     failed.append(Skipped(record.origin, f"not an image of {path.name}"))
                     continue
-                if by_split[record.split] is None:  # load each split's array once, only if asked for
+                if (
+                    by_split[record.split] is None
+                ):  # load each split's array once, only if asked for
                     by_split[record.split] = npz[f"{record.split}_images"]
                 pixels = by_split[record.split]
                 if index >= len(pixels):
-                    failed.append(Skipped(record.origin, f"{path.name} has no image {record.split}/{index}"))
+                    failed.append(
+                        Skipped(record.origin, f"{path.name} has no image {record.split}/{index}")
+                    )
                     continue
                 images.append(_resize(pixels[index], size))
                 kept.append(position)
@@ -314,7 +322,9 @@ def _check_layout(npz, path: Path) -> tuple[dict[str, np.ndarray], int]:
                 f"{path}: {split}_labels must be (N, 1) integers, found {stored.shape} {stored.dtype}"
             )
         if len(split_labels) != shape[0]:
-            raise SourceError(f"{path}: {shape[0]} {split} images but {len(split_labels)} {split} labels")
+            raise SourceError(
+                f"{path}: {shape[0]} {split} images but {len(split_labels)} {split} labels"
+            )
         unexpected = sorted(set(np.unique(split_labels).tolist()) - {0, 1})
         if unexpected:
             raise SourceError(

@@ -15,7 +15,9 @@ def class_statistics(arrays: SplitArrays) -> dict:
         images = arrays.images[arrays.labels == label]
         # One bincount per image: a single bincount over all pixels casts them to int64 first
         # (about 0.5 GB for the real training set) and is ten times slower.
-        counts = sum((np.bincount(image.ravel(), minlength=256) for image in images), np.zeros(256, np.int64))
+        counts = sum(
+            (np.bincount(image.ravel(), minlength=256) for image in images), np.zeros(256, np.int64)
+        )
         stats[name] = {
             "mean_image": images.mean(axis=0, dtype=np.float32) if len(images) else None,
             "intensity_share": counts / max(counts.sum(), 1),

@@ -23,14 +23,21 @@ def summarize(spec: str, size: int = SUMMARY_SIZE) -> dict:
 
 def summarize_loaded(scan: Scan, arrays: SplitArrays, size: int) -> dict:
     """``summarize`` for a scan and its arrays already in memory."""
-    splits = {s: {c: int(np.sum((arrays.splits == s) & (arrays.labels == i))) for i, c in enumerate(CLASS_NAMES)}
-              for s in SPLITS}
+    splits = {
+        s: {
+            c: int(np.sum((arrays.splits == s) & (arrays.labels == i)))
+            for i, c in enumerate(CLASS_NAMES)
+        }
+        for s in SPLITS
+    }
     patient_sets = {s: set(arrays.patients[arrays.splits == s].tolist()) for s in SPLITS}
     overlap = set()
     for i, a in enumerate(SPLITS):
-        for b in SPLITS[i + 1:]:
+        for b in SPLITS[i + 1 :]:
             overlap |= patient_sets[a] & patient_sets[b]
-    skipped = [{"path": display_path(s.path), "reason": s.reason} for s in scan.skipped + arrays.failed]
+    skipped = [
+        {"path": display_path(s.path), "reason": s.reason} for s in scan.skipped + arrays.failed
+    ]
     widths, heights = arrays.original_sizes[:, 0], arrays.original_sizes[:, 1]
     return {
         "source": scan.source,

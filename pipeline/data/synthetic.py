@@ -198,7 +198,9 @@ def _write_cache(path: Path, data: Generated) -> None:
         arrays[name] = np.packbits(arrays[name], axis=-1)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)  # the images are noise-rich: zlib would spend a second to save 10%
-    write_cache_entry(path, buffer.getvalue())  # a full or read-only cache warns; the data stays in hand
+    write_cache_entry(
+        path, buffer.getvalue()
+    )  # a full or read-only cache warns; the data stays in hand
 
 
 # ---------------------------------------------------------------- the layout: who is where
@@ -260,7 +262,9 @@ def _layout(params: SyntheticParams, rng: np.random.Generator):
     return np.array(labels, np.int64), np.array(splits), np.array(patients), next_patient
 
 
-def _labels_of_patients(labels: np.ndarray, patient_of_image: np.ndarray, n_patients: int) -> np.ndarray:
+def _labels_of_patients(
+    labels: np.ndarray, patient_of_image: np.ndarray, n_patients: int
+) -> np.ndarray:
     out = np.zeros(n_patients, np.int64)
     out[patient_of_image] = labels
     return out
@@ -313,7 +317,9 @@ def _draw_patients(labels: np.ndarray, rng: np.random.Generator) -> dict[str, np
     return traits
 
 
-def _place_in_lungs(traits: dict[str, np.ndarray], shape: tuple[int, int], rng: np.random.Generator):
+def _place_in_lungs(
+    traits: dict[str, np.ndarray], shape: tuple[int, int], rng: np.random.Generator
+):
     """Opacity centres where the lung field is clear (not behind the heart or the diaphragm).
 
     Tries ``CANDIDATES`` random points per opacity within the lungs' bounding boxes and keeps
@@ -331,8 +337,10 @@ def _place_in_lungs(traits: dict[str, np.ndarray], shape: tuple[int, int], rng: 
     centre_v = t("lung_y") + down * t("lung_h")
     clear = _lungs_and_heart(traits, centre_u, centre_v)[0] > 0.9
     first_clear = np.argmax(clear, axis=-1)[..., None]
-    return (np.take_along_axis(centre_u, first_clear, -1)[..., 0],
-            np.take_along_axis(centre_v, first_clear, -1)[..., 0])
+    return (
+        np.take_along_axis(centre_u, first_clear, -1)[..., 0],
+        np.take_along_axis(centre_v, first_clear, -1)[..., 0],
+    )
 
 
 def _draw_pose(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -429,7 +437,9 @@ def _render(traits: dict[str, np.ndarray], pose: dict[str, np.ndarray], rng: np.
     ribs = ribs * (beside_spine * _soft_inside(v - 0.45, 0.1))
     ribs = ribs * (0.4 + lungs)  # bone shows best against air
 
-    clavicle_v = t("clavicle_y") - 0.25 * np.abs(u) + 0.2 * np.abs(u) ** 2  # rising to the shoulders
+    clavicle_v = (
+        t("clavicle_y") - 0.25 * np.abs(u) + 0.2 * np.abs(u) ** 2
+    )  # rising to the shoulders
     beside_sternum = _soft_inside(np.abs(np.abs(u) - 0.38) - 0.3, 0.06)  # 0.08 < |u| < 0.68
     clavicles = _soft_inside(np.abs(v - clavicle_v) - 0.03, 0.03) * beside_sternum
 
@@ -440,7 +450,9 @@ def _render(traits: dict[str, np.ndarray], pose: dict[str, np.ndarray], rng: np.
     opacities, masks = _opacities(traits, u, v, rng)
     image = (
         body * t("tissue") * thinner_at_sides
-        + lungs * t("lung_dark") * (opacities - 1.0)  # air darkens; an opacity fills some of it back
+        + lungs
+        * t("lung_dark")
+        * (opacities - 1.0)  # air darkens; an opacity fills some of it back
         + lungs * p("vessels") * vessels
         + spine * t("spine_bright")
         + ribs * t("rib_bright")
@@ -463,8 +475,11 @@ def _opacities(traits, u, v, rng):
         if not on.any():
             continue
         o = _shorthand({name: traits[name][:, k] for name in traits if name.startswith("opacity")})
-        blob = (np.exp(-0.5 * ((u - o("opacity_u")) / o("opacity_su")) ** 2) * o("opacity_on")
-                * np.exp(-0.5 * ((v - o("opacity_v")) / o("opacity_sv")) ** 2))
+        blob = (
+            np.exp(-0.5 * ((u - o("opacity_u")) / o("opacity_su")) ** 2)
+            * o("opacity_on")
+            * np.exp(-0.5 * ((v - o("opacity_v")) / o("opacity_sv")) ** 2)
+        )
         strongest = np.maximum(strongest, blob * o("opacity_strength"))
         masks |= blob > 0.4
     mottled = 0.75 + 0.25 * np.tanh(_smooth_noise(n, 24, rng))
@@ -495,9 +510,13 @@ def _smooth_noise(n: int, cells: int, rng: np.random.Generator) -> np.ndarray:
     coarse = rng.standard_normal((n * cells, cells), dtype=np.float32)
     fine_at = (np.arange(NATIVE_SIZE, dtype=np.float32) + 0.5) * (cells / NATIVE_SIZE) - 0.5
     distance = fine_at[:, None] - np.arange(cells, dtype=np.float32)[None, :]
-    up = np.where(np.abs(distance) < 3.0, np.exp(-0.5 * (distance / 0.8) ** 2), 0.0).astype(np.float32)
+    up = np.where(np.abs(distance) < 3.0, np.exp(-0.5 * (distance / 0.8) ** 2), 0.0).astype(
+        np.float32
+    )
     # Rows of unit norm: a weighted sum of unit normals then has unit variance, on both axes.
     up /= np.sqrt(np.square(up).sum(axis=1, keepdims=True))
     across = (coarse @ up.T).reshape(n, cells, NATIVE_SIZE)
     # The second product leaves the image transposed: harmless for a texture without direction.
-    return (across.transpose(0, 2, 1).reshape(-1, cells) @ up.T).reshape(n, NATIVE_SIZE, NATIVE_SIZE)
+    return (across.transpose(0, 2, 1).reshape(-1, cells) @ up.T).reshape(
+        n, NATIVE_SIZE, NATIVE_SIZE
+    )

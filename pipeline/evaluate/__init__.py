@@ -19,4 +19,11 @@ from pipeline.evaluate.metrics import classification_metrics, youden_threshold
 from pipeline.evaluate.report import evaluate
 from pipeline.evaluate.scoring import Scored, score_run
 
-__all__ = ["Scored", "classification_metrics", "compare", "evaluate", "score_run", "youden_threshold"]
+__all__ = [
+    "Scored",
+    "classification_metrics",
+    "compare",
+    "evaluate",
+    "score_run",
+    "youden_threshold",
+]

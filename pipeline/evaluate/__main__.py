@@ -44,11 +44,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.json_out:
         _write(args.json_out, to_json({**evaluation, "comparison": comparison}))
     if args.csv:
-        _write(args.csv, to_csv(evaluation) + ("\n" + comparison_csv(comparison) if comparison else ""))
+        _write(
+            args.csv, to_csv(evaluation) + ("\n" + comparison_csv(comparison) if comparison else "")
+        )
     if args.html:
         _write(args.html, to_html(evaluation, comparison))
     if args.json:
-        shown = evaluation if args.curves else {k: v for k, v in evaluation.items() if k not in CURVES}
+        shown = (
+            evaluation if args.curves else {k: v for k, v in evaluation.items() if k not in CURVES}
+        )
         print(json.dumps({**shown, "comparison": comparison} if comparison else shown, indent=2))
     else:
         print(_text(evaluation, comparison))
@@ -56,16 +60,28 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.evaluate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.evaluate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--run", required=True, help="run id (see `python -m pipeline.runs list`)")
-    parser.add_argument("--source", help="data source to score (default: the run's training source)")
+    parser.add_argument(
+        "--source", help="data source to score (default: the run's training source)"
+    )
     parser.add_argument("--split", default="test", choices=SPLITS)
-    parser.add_argument("--threshold", type=_probability,
-                        help="call PNEUMONIA from this probability (default: the run's validation threshold)")
-    parser.add_argument("--compare", metavar="RUN_ID", help="a second run, scored on the same images")
+    parser.add_argument(
+        "--threshold",
+        type=_probability,
+        help="call PNEUMONIA from this probability (default: the run's validation threshold)",
+    )
+    parser.add_argument(
+        "--compare", metavar="RUN_ID", help="a second run, scored on the same images"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--curves", action="store_true", help="include ROC, PR and calibration curves in --json")
+    parser.add_argument(
+        "--curves", action="store_true", help="include ROC, PR and calibration curves in --json"
+    )
     parser.add_argument("--no-bootstrap", action="store_true", help="skip the bootstrap intervals")
     parser.add_argument("--json-out", type=Path, metavar="FILE", help="write everything as JSON")
     parser.add_argument("--csv", type=Path, metavar="FILE", help="write the metrics as CSV")
@@ -103,7 +119,9 @@ def _text(evaluation: dict, comparison: dict | None) -> str:
     ]
     for name, interval in (evaluation.get("bootstrap") or {}).items():
         if name != "settings":
-            lines.append(f"  {name:12s} {_f(interval['estimate'])}  95% [{_f(interval['low'])}, {_f(interval['high'])}]")
+            lines.append(
+                f"  {name:12s} {_f(interval['estimate'])}  95% [{_f(interval['low'])}, {_f(interval['high'])}]"
+            )
     if comparison:
         lines += ["", f"{comparison['label_a']} - {comparison['label_b']}:"]
         for row in comparison["rows"]:
@@ -111,8 +129,10 @@ def _text(evaluation: dict, comparison: dict | None) -> str:
                 lines.append(f"  {row['quantity']:28s} {row.get('a')} | {row.get('b')}")
                 continue
             mark = {True: "  outside the 95% interval", False: "", None: ""}[row.get("outside")]
-            lines.append(f"  {row['quantity']:28s} {_f(row.get('a')):>10s} {_f(row.get('b')):>10s} "
-                         f"{_f(row.get('difference')):>10s}{mark}")
+            lines.append(
+                f"  {row['quantity']:28s} {_f(row.get('a')):>10s} {_f(row.get('b')):>10s} "
+                f"{_f(row.get('difference')):>10s}{mark}"
+            )
         lines += [f"  {note}" for note in comparison.get("notes", [])]
     return "\n".join(lines)
 

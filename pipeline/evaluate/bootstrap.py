@@ -24,8 +24,14 @@ SEED = 0
 CHUNK_CELLS = 2_000_000  # resamples x images handled at once (a few tens of MB)
 
 
-def bootstrap_intervals(labels, probabilities, threshold: float, groups=None,
-                        resamples: int = RESAMPLES, seed: int = SEED) -> dict:
+def bootstrap_intervals(
+    labels,
+    probabilities,
+    threshold: float,
+    groups=None,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+) -> dict:
     """``{statistic: {"estimate", "low", "high"}}`` plus the settings used."""
     labels, probabilities = np.asarray(labels, np.int64), np.asarray(probabilities, np.float64)
     samples = resampled_statistics(labels, [probabilities], threshold, groups, resamples, seed)[0]
@@ -36,8 +42,16 @@ def bootstrap_intervals(labels, probabilities, threshold: float, groups=None,
     }
 
 
-def paired_differences(labels, probabilities_a, probabilities_b, threshold_a: float, threshold_b: float,
-                       groups=None, resamples: int = RESAMPLES, seed: int = SEED) -> dict:
+def paired_differences(
+    labels,
+    probabilities_a,
+    probabilities_b,
+    threshold_a: float,
+    threshold_b: float,
+    groups=None,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+) -> dict:
     """Interval of (a - b) for each statistic, both models scored on the same resamples.
 
     Each statistic gets ``estimate`` (a - b), ``low``, ``high``, ``estimate_a``, ``estimate_b``.
@@ -46,21 +60,39 @@ def paired_differences(labels, probabilities_a, probabilities_b, threshold_a: fl
     """
     labels = np.asarray(labels, np.int64)
     a, b = np.asarray(probabilities_a, np.float64), np.asarray(probabilities_b, np.float64)
-    samples_a, samples_b = resampled_statistics(labels, [a, b], [threshold_a, threshold_b], groups, resamples, seed)
+    samples_a, samples_b = resampled_statistics(
+        labels, [a, b], [threshold_a, threshold_b], groups, resamples, seed
+    )
     ones = np.ones((1, len(labels)))
-    estimate_a, estimate_b = _statistics(labels, a, threshold_a, ones), _statistics(labels, b, threshold_b, ones)
+    estimate_a, estimate_b = (
+        _statistics(labels, a, threshold_a, ones),
+        _statistics(labels, b, threshold_b, ones),
+    )
     differences = {}
     for name in STATISTICS:
-        interval = _interval(estimate_a[name][0] - estimate_b[name][0], samples_a[name] - samples_b[name])
-        interval["outside"] = bool(interval["low"] is not None and (interval["low"] > 0 or interval["high"] < 0))
-        differences[name] = {**interval, "estimate_a": _number(estimate_a[name][0]),
-                             "estimate_b": _number(estimate_b[name][0])}
+        interval = _interval(
+            estimate_a[name][0] - estimate_b[name][0], samples_a[name] - samples_b[name]
+        )
+        interval["outside"] = bool(
+            interval["low"] is not None and (interval["low"] > 0 or interval["high"] < 0)
+        )
+        differences[name] = {
+            **interval,
+            "estimate_a": _number(estimate_a[name][0]),
+            "estimate_b": _number(estimate_b[name][0]),
+        }
     return {**differences, "settings": {**_settings(resamples, seed, groups), "paired": True}}
 
 
-def resampled_statistics(labels, probability_sets, thresholds, groups, resamples: int, seed: int) -> list[dict]:
+def resampled_statistics(
+    labels, probability_sets, thresholds, groups, resamples: int, seed: int
+) -> list[dict]:
     """For each probability vector, every statistic on the same ``resamples`` resamples."""
-    thresholds = thresholds if isinstance(thresholds, (list, tuple)) else [thresholds] * len(probability_sets)
+    thresholds = (
+        thresholds
+        if isinstance(thresholds, (list, tuple))
+        else [thresholds] * len(probability_sets)
+    )
     group_index, n_groups = _group_index(groups, len(labels))
     rng = np.random.default_rng(seed)
     per_chunk = max(1, CHUNK_CELLS // max(n_groups, len(labels)))
@@ -78,10 +110,14 @@ def weighted_auc(labels: np.ndarray, probabilities: np.ndarray, weights: np.ndar
     """AUC for each row of ``weights`` (resample counts), ties counted one half; NaN without both classes."""
     order = np.argsort(probabilities, kind="stable")
     ranked = probabilities[order]
-    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])  # first image of each distinct score
+    starts = np.flatnonzero(
+        np.r_[True, ranked[1:] != ranked[:-1]]
+    )  # first image of each distinct score
     positive = labels[order].astype(bool)
     w = weights[:, order]
-    positives = np.add.reduceat(np.where(positive, w, 0.0), starts, axis=1)  # (rows, distinct scores)
+    positives = np.add.reduceat(
+        np.where(positive, w, 0.0), starts, axis=1
+    )  # (rows, distinct scores)
     negatives = np.add.reduceat(np.where(positive, 0.0, w), starts, axis=1)
     negatives_below = np.cumsum(negatives, axis=1) - negatives
     wins = (positives * (negatives_below + 0.5 * negatives)).sum(axis=1)
@@ -100,15 +136,21 @@ def _statistics(labels, probabilities, threshold, weights) -> dict:
         return {
             "accuracy": (weights @ (called == positive)) / total,
             "auc": weighted_auc(labels, probabilities, weights),
-            "sensitivity": np.where(positives > 0, (weights @ (called & positive)) / positives, np.nan),
-            "specificity": np.where(negatives > 0, (weights @ (~called & ~positive)) / negatives, np.nan),
+            "sensitivity": np.where(
+                positives > 0, (weights @ (called & positive)) / positives, np.nan
+            ),
+            "specificity": np.where(
+                negatives > 0, (weights @ (~called & ~positive)) / negatives, np.nan
+            ),
         }
 
 
 def _draw_counts(rng, resamples: int, n: int) -> np.ndarray:
     """(resamples, n) counts: how often each of n units was drawn, n draws with replacement."""
     draws = rng.integers(0, n, size=(resamples, n)) + n * np.arange(resamples)[:, None]
-    return np.bincount(draws.ravel(), minlength=resamples * n).reshape(resamples, n).astype(np.float64)
+    return (
+        np.bincount(draws.ravel(), minlength=resamples * n).reshape(resamples, n).astype(np.float64)
+    )
 
 
 def _group_index(groups, n: int) -> tuple[np.ndarray, int]:
@@ -124,7 +166,7 @@ def _group_index(groups, n: int) -> tuple[np.ndarray, int]:
 def _interval(estimate, samples: np.ndarray) -> dict:
     finite = samples[np.isfinite(samples)]
     tail = (1 - CONFIDENCE) / 2 * 100
-    low, high = (np.percentile(finite, [tail, 100 - tail]) if len(finite) else (np.nan, np.nan))
+    low, high = np.percentile(finite, [tail, 100 - tail]) if len(finite) else (np.nan, np.nan)
     return {"estimate": _number(estimate), "low": _number(low), "high": _number(high)}
 
 
@@ -133,5 +175,9 @@ def _number(value) -> float | None:
 
 
 def _settings(resamples: int, seed: int, groups) -> dict:
-    return {"resamples": resamples, "seed": seed, "confidence": CONFIDENCE,
-            "unit": "patient" if groups is not None else "image"}
+    return {
+        "resamples": resamples,
+        "seed": seed,
+        "confidence": CONFIDENCE,
+        "unit": "patient" if groups is not None else "image",
+    }

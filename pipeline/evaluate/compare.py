@@ -16,7 +16,12 @@ from pipeline.evaluate.metrics import ranking_metrics, threshold_metrics
 from pipeline.evaluate.scoring import Scored
 from pipeline.runs import Run
 
-METRIC_LABELS = {"accuracy": "accuracy", "auc": "AUC", "sensitivity": "sensitivity", "specificity": "specificity"}
+METRIC_LABELS = {
+    "accuracy": "accuracy",
+    "auc": "AUC",
+    "sensitivity": "sensitivity",
+    "specificity": "specificity",
+}
 COST_LABELS = {
     "train_s_per_epoch": "train s/epoch",
     "train_images_per_s": "train images/s",
@@ -27,29 +32,44 @@ COST_LABELS = {
 }
 
 
-def compare(a: Scored, b: Scored, threshold_a: float | None = None, threshold_b: float | None = None) -> dict:
+def compare(
+    a: Scored, b: Scored, threshold_a: float | None = None, threshold_b: float | None = None
+) -> dict:
     """Rows ``{quantity, a, b, difference, low, high, outside}`` for metrics then costs."""
     index_a, index_b = matched_images(a, b)
     if len(index_a) == 0:
-        raise ValueError("the two runs were scored on different images; score both on one source and split")
+        raise ValueError(
+            "the two runs were scored on different images; score both on one source and split"
+        )
     labels = a.labels[index_a]
     if not np.array_equal(labels, b.labels[index_b]):
         raise ValueError("the same images carry different labels in the two scorings")
     threshold_a = a.threshold if threshold_a is None else threshold_a
     threshold_b = b.threshold if threshold_b is None else threshold_b
     prob_a, prob_b = a.probabilities[index_a], b.probabilities[index_b]
-    intervals = paired_differences(labels, prob_a, prob_b, threshold_a, threshold_b, groups=a.patients[index_a])
+    intervals = paired_differences(
+        labels, prob_a, prob_b, threshold_a, threshold_b, groups=a.patients[index_a]
+    )
     rows = [_metric_row(name, intervals[name]) for name in STATISTICS]
     rows += _extra_metric_rows(labels, prob_a, prob_b, threshold_a, threshold_b)
     rows += _cost_rows(costs(a), costs(b))
     return {
         "label_a": f"{a.framework} {a.run_id[:8]}",
         "label_b": f"{b.framework} {b.run_id[:8]}",
-        "run_a": a.run_id, "run_b": b.run_id, "source": a.source, "split": a.split,
-        "images": int(len(index_a)), "thresholds": [threshold_a, threshold_b],
-        "rows": rows, "bootstrap": intervals["settings"],
-        "notes": _notes(a, b, len(index_a)) + [f"{scored.framework} {scored.run_id[:8]}: {warning}"
-                                                for scored in (a, b) for warning in scored.warnings],
+        "run_a": a.run_id,
+        "run_b": b.run_id,
+        "source": a.source,
+        "split": a.split,
+        "images": int(len(index_a)),
+        "thresholds": [threshold_a, threshold_b],
+        "rows": rows,
+        "bootstrap": intervals["settings"],
+        "notes": _notes(a, b, len(index_a))
+        + [
+            f"{scored.framework} {scored.run_id[:8]}: {warning}"
+            for scored in (a, b)
+            for warning in scored.warnings
+        ],
     }
 
 
@@ -57,7 +77,9 @@ def matched_images(a: Scored, b: Scored) -> tuple[np.ndarray, np.ndarray]:
     """Indices into each scoring of the images both contain, in one order."""
     if a.source != b.source or a.split != b.split:
         return np.array([], int), np.array([], int)
-    common, index_a, index_b = np.intersect1d(a.origins, b.origins, assume_unique=True, return_indices=True)
+    common, index_a, index_b = np.intersect1d(
+        a.origins, b.origins, assume_unique=True, return_indices=True
+    )
     return index_a, index_b
 
 
@@ -77,9 +99,15 @@ def costs(scored: Scored) -> dict:
 
 
 def _metric_row(name: str, interval: dict) -> dict:
-    return {"quantity": METRIC_LABELS[name], "a": interval["estimate_a"], "b": interval["estimate_b"],
-            "difference": interval["estimate"], "low": interval["low"], "high": interval["high"],
-            "outside": interval["outside"]}
+    return {
+        "quantity": METRIC_LABELS[name],
+        "a": interval["estimate_a"],
+        "b": interval["estimate_b"],
+        "difference": interval["estimate"],
+        "low": interval["low"],
+        "high": interval["high"],
+        "outside": interval["outside"],
+    }
 
 
 def _extra_metric_rows(labels, prob_a, prob_b, threshold_a, threshold_b) -> list[dict]:
@@ -87,12 +115,30 @@ def _extra_metric_rows(labels, prob_a, prob_b, threshold_a, threshold_b) -> list
     rank_a, rank_b = ranking_metrics(labels, prob_a), ranking_metrics(labels, prob_b)
     rows = []
     for key, label in (("average_precision", "average precision"), ("brier", "Brier score")):
-        rows.append({"quantity": label, "a": rank_a[key], "b": rank_b[key],
-                     "difference": rank_a[key] - rank_b[key], "low": None, "high": None, "outside": None})
+        rows.append(
+            {
+                "quantity": label,
+                "a": rank_a[key],
+                "b": rank_b[key],
+                "difference": rank_a[key] - rank_b[key],
+                "low": None,
+                "high": None,
+                "outside": None,
+            }
+        )
     f1_a = threshold_metrics(labels, prob_a, threshold_a)["macro_avg"]["f1"]
     f1_b = threshold_metrics(labels, prob_b, threshold_b)["macro_avg"]["f1"]
-    rows.append({"quantity": "macro f1", "a": f1_a, "b": f1_b, "difference": f1_a - f1_b,
-                 "low": None, "high": None, "outside": None})
+    rows.append(
+        {
+            "quantity": "macro f1",
+            "a": f1_a,
+            "b": f1_b,
+            "difference": f1_a - f1_b,
+            "low": None,
+            "high": None,
+            "outside": None,
+        }
+    )
     return rows
 
 
@@ -101,19 +147,31 @@ def _cost_rows(cost_a: dict, cost_b: dict) -> list[dict]:
     for key, label in COST_LABELS.items():
         value_a, value_b = cost_a.get(key), cost_b.get(key)
         numeric = isinstance(value_a, (int, float)) and isinstance(value_b, (int, float))
-        rows.append({"quantity": label, "a": value_a, "b": value_b,
-                     "difference": value_a - value_b if numeric else None,
-                     "low": None, "high": None, "outside": None})
+        rows.append(
+            {
+                "quantity": label,
+                "a": value_a,
+                "b": value_b,
+                "difference": value_a - value_b if numeric else None,
+                "low": None,
+                "high": None,
+                "outside": None,
+            }
+        )
     return rows
 
 
 def _notes(a: Scored, b: Scored, images: int) -> list[str]:
-    notes = [f"Both runs scored on the same {images} images of the {a.split} split of {a.source}; "
-             "intervals are paired bootstraps of the difference (a - b)."]
+    notes = [
+        f"Both runs scored on the same {images} images of the {a.split} split of {a.source}; "
+        "intervals are paired bootstraps of the difference (a - b)."
+    ]
     if a.framework == b.framework:
         notes.append(f"Both runs use {a.framework}: this compares two runs, not two frameworks.")
     if a.img_size != b.img_size:
         notes.append(f"The runs see different image sizes ({a.img_size} vs {b.img_size} px).")
     if a.trained_on != b.trained_on:
-        notes.append(f"The runs were trained on different sources ({a.trained_on} vs {b.trained_on}).")
+        notes.append(
+            f"The runs were trained on different sources ({a.trained_on} vs {b.trained_on})."
+        )
     return notes

@@ -27,20 +27,47 @@ def to_json(evaluation: dict) -> str:
 
 def csv_rows(evaluation: dict) -> list[tuple[str, str, object]]:
     """``(section, name, value)`` for every number and label of an evaluation."""
-    rows = [("run", key, evaluation.get(key)) for key in
-            ("run_id", "framework", "source", "split", "img_size", "threshold", "threshold_origin")]
-    rows += [("metric", key, evaluation.get(key)) for key in
-             ("n", "accuracy", "auc", "average_precision", "sensitivity", "specificity", "brier", "prevalence")]
+    rows = [
+        ("run", key, evaluation.get(key))
+        for key in (
+            "run_id",
+            "framework",
+            "source",
+            "split",
+            "img_size",
+            "threshold",
+            "threshold_origin",
+        )
+    ]
+    rows += [
+        ("metric", key, evaluation.get(key))
+        for key in (
+            "n",
+            "accuracy",
+            "auc",
+            "average_precision",
+            "sensitivity",
+            "specificity",
+            "brier",
+            "prevalence",
+        )
+    ]
     (tn, fp), (fn, tp) = evaluation["confusion_matrix"]
-    rows += [("confusion_matrix", "TN", tn), ("confusion_matrix", "FP", fp),
-             ("confusion_matrix", "FN", fn), ("confusion_matrix", "TP", tp)]
+    rows += [
+        ("confusion_matrix", "TN", tn),
+        ("confusion_matrix", "FP", fp),
+        ("confusion_matrix", "FN", fn),
+        ("confusion_matrix", "TP", tp),
+    ]
     for row in report_table(evaluation):
         for column in ("precision", "recall", "f1-score", "support"):
             if row[column] is not None:
                 rows.append(("report", f"{row['']} {column}", row[column]))
     for name in STATISTICS:
         interval = (evaluation.get("bootstrap") or {}).get(name) or {}
-        rows += [("bootstrap_95", f"{name} {bound}", interval.get(bound)) for bound in ("low", "high")]
+        rows += [
+            ("bootstrap_95", f"{name} {bound}", interval.get(bound)) for bound in ("low", "high")
+        ]
     for key, value in (evaluation.get("costs") or {}).items():
         rows.append(("cost", key, value))
     return rows
@@ -63,16 +90,22 @@ def comparison_csv(comparison: dict) -> str:
     return buffer.getvalue()
 
 
-def to_html(evaluation: dict, comparison: dict | None = None, title: str = "PneumoLab evaluation") -> str:
+def to_html(
+    evaluation: dict, comparison: dict | None = None, title: str = "PneumoLab evaluation"
+) -> str:
     """One self-contained page: settings, report, confusion matrix, intervals, curves, comparison."""
     parts = [
         f"<h1>{_e(title)}</h1>",
         *(f"<p class='warning'>{_e(warning)}</p>" for warning in evaluation.get("warnings") or []),
         _definition_list(evaluation),
-        "<h2>Classification report</h2>", _report(evaluation),
-        "<h2>Confusion matrix</h2>", _confusion(evaluation),
-        "<h2>95% bootstrap intervals</h2>", _intervals(evaluation),
-        "<h2>Curves</h2>", _curves(evaluation),
+        "<h2>Classification report</h2>",
+        _report(evaluation),
+        "<h2>Confusion matrix</h2>",
+        _confusion(evaluation),
+        "<h2>95% bootstrap intervals</h2>",
+        _intervals(evaluation),
+        "<h2>Curves</h2>",
+        _curves(evaluation),
     ]
     if comparison:
         parts += ["<h2>Keras vs PyTorch</h2>", _comparison(comparison)]
@@ -81,19 +114,28 @@ def to_html(evaluation: dict, comparison: dict | None = None, title: str = "Pneu
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>{_e(title)}</title><style>{_STYLE}</style></head><body>"
-        + "\n".join(parts) + "</body></html>"
+        + "\n".join(parts)
+        + "</body></html>"
     )
 
 
 def _definition_list(evaluation: dict) -> str:
     items = [
-        ("Run", evaluation.get("run_id")), ("Framework", evaluation.get("framework")),
-        ("Trained on", evaluation.get("trained_on")), ("Scored on", evaluation.get("source")),
-        ("Split", evaluation.get("split")), ("Images", evaluation.get("n")),
+        ("Run", evaluation.get("run_id")),
+        ("Framework", evaluation.get("framework")),
+        ("Trained on", evaluation.get("trained_on")),
+        ("Scored on", evaluation.get("source")),
+        ("Split", evaluation.get("split")),
+        ("Images", evaluation.get("n")),
         ("Image size", evaluation.get("img_size")),
-        ("Threshold", f"{_fmt(evaluation.get('threshold'))} ({evaluation.get('threshold_origin', '')})"),
-        ("AUC", _fmt(evaluation.get("auc"))), ("Average precision", _fmt(evaluation.get("average_precision"))),
-        ("Sensitivity", _fmt(evaluation.get("sensitivity"))), ("Specificity", _fmt(evaluation.get("specificity"))),
+        (
+            "Threshold",
+            f"{_fmt(evaluation.get('threshold'))} ({evaluation.get('threshold_origin', '')})",
+        ),
+        ("AUC", _fmt(evaluation.get("auc"))),
+        ("Average precision", _fmt(evaluation.get("average_precision"))),
+        ("Sensitivity", _fmt(evaluation.get("sensitivity"))),
+        ("Specificity", _fmt(evaluation.get("specificity"))),
         ("Brier score", _fmt(evaluation.get("brier"))),
     ]
     return "<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items) + "</dl>"
@@ -101,33 +143,68 @@ def _definition_list(evaluation: dict) -> str:
 
 def _report(evaluation: dict) -> str:
     columns = ("precision", "recall", "f1-score", "support")
-    return _table(("",) + columns, [[row[""]] + [_fmt(row[c]) for c in columns] for row in report_table(evaluation)])
+    return _table(
+        ("",) + columns,
+        [[row[""]] + [_fmt(row[c]) for c in columns] for row in report_table(evaluation)],
+    )
 
 
 def _confusion(evaluation: dict) -> str:
     matrix = evaluation["confusion_matrix"]
     total = sum(map(sum, matrix)) or 1
-    cells = [[f"true {CLASS_NAMES[i]}"] + [f"{count} ({100 * count / total:.1f}%)" for count in matrix[i]]
-             for i in (0, 1)]
+    cells = [
+        [f"true {CLASS_NAMES[i]}"]
+        + [f"{count} ({100 * count / total:.1f}%)" for count in matrix[i]]
+        for i in (0, 1)
+    ]
     return _table(("", f"predicted {CLASS_NAMES[0]}", f"predicted {CLASS_NAMES[1]}"), cells)
 
 
 def _intervals(evaluation: dict) -> str:
     bootstrap = evaluation.get("bootstrap") or {}
-    rows = [[name, _fmt(bootstrap.get(name, {}).get("estimate")), _fmt(bootstrap.get(name, {}).get("low")),
-             _fmt(bootstrap.get(name, {}).get("high"))] for name in STATISTICS]
+    rows = [
+        [
+            name,
+            _fmt(bootstrap.get(name, {}).get("estimate")),
+            _fmt(bootstrap.get(name, {}).get("low")),
+            _fmt(bootstrap.get(name, {}).get("high")),
+        ]
+        for name in STATISTICS
+    ]
     settings = bootstrap.get("settings") or {}
-    note = (f"<p>{_e(settings.get('resamples'))} resamples of {_e(settings.get('unit'))}s, "
-            f"seed {_e(settings.get('seed'))}.</p>") if settings else ""
+    note = (
+        (
+            f"<p>{_e(settings.get('resamples'))} resamples of {_e(settings.get('unit'))}s, "
+            f"seed {_e(settings.get('seed'))}.</p>"
+        )
+        if settings
+        else ""
+    )
     return _table(("statistic", "estimate", "low", "high"), rows) + note
 
 
 def _comparison(comparison: dict) -> str:
-    rows = [[row["quantity"], _fmt(row.get("a")), _fmt(row.get("b")), _fmt(row.get("difference")),
-             _fmt(row.get("low")), _fmt(row.get("high")),
-             {True: "yes", False: "no", None: ""}[row.get("outside")]] for row in comparison["rows"]]
-    header = ("", comparison.get("label_a", "a"), comparison.get("label_b", "b"), "a - b",
-              "95% low", "95% high", "outside interval")
+    rows = [
+        [
+            row["quantity"],
+            _fmt(row.get("a")),
+            _fmt(row.get("b")),
+            _fmt(row.get("difference")),
+            _fmt(row.get("low")),
+            _fmt(row.get("high")),
+            {True: "yes", False: "no", None: ""}[row.get("outside")],
+        ]
+        for row in comparison["rows"]
+    ]
+    header = (
+        "",
+        comparison.get("label_a", "a"),
+        comparison.get("label_b", "b"),
+        "a - b",
+        "95% low",
+        "95% high",
+        "outside interval",
+    )
     notes = "".join(f"<p>{_e(note)}</p>" for note in comparison.get("notes", []))
     return _table(header, rows) + notes
 
@@ -138,23 +215,54 @@ def _skipped(skipped: list) -> str:
 
 def _table(header, rows) -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{_e(cell)}</td>" for cell in row) + "</tr>" for row in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_e(cell)}</td>" for cell in row) + "</tr>" for row in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _curves(evaluation: dict) -> str:
-    roc, pr, cal = evaluation.get("roc") or {}, evaluation.get("pr") or {}, evaluation.get("calibration") or {}
-    return "<div class='curves'>" + "".join([
-        _svg_plot("ROC (AUC " + _fmt(evaluation.get("auc")) + ")", roc.get("fpr", []), roc.get("tpr", []),
-                  "false positive rate", "true positive rate", diagonal=True),
-        _svg_plot("Precision-recall (AP " + _fmt(evaluation.get("average_precision")) + ")",
-                  pr.get("recall", []), pr.get("precision", []), "recall", "precision"),
-        _svg_plot("Calibration (Brier " + _fmt(evaluation.get("brier")) + ")", cal.get("mean_predicted", []),
-                  cal.get("fraction_positive", []), "mean predicted", "observed PNEUMONIA", diagonal=True),
-    ]) + "</div>"
+    roc, pr, cal = (
+        evaluation.get("roc") or {},
+        evaluation.get("pr") or {},
+        evaluation.get("calibration") or {},
+    )
+    return (
+        "<div class='curves'>"
+        + "".join(
+            [
+                _svg_plot(
+                    "ROC (AUC " + _fmt(evaluation.get("auc")) + ")",
+                    roc.get("fpr", []),
+                    roc.get("tpr", []),
+                    "false positive rate",
+                    "true positive rate",
+                    diagonal=True,
+                ),
+                _svg_plot(
+                    "Precision-recall (AP " + _fmt(evaluation.get("average_precision")) + ")",
+                    pr.get("recall", []),
+                    pr.get("precision", []),
+                    "recall",
+                    "precision",
+                ),
+                _svg_plot(
+                    "Calibration (Brier " + _fmt(evaluation.get("brier")) + ")",
+                    cal.get("mean_predicted", []),
+                    cal.get("fraction_positive", []),
+                    "mean predicted",
+                    "observed PNEUMONIA",
+                    diagonal=True,
+                ),
+            ]
+        )
+        + "</div>"
+    )
 
 
-def _svg_plot(title: str, xs, ys, x_label: str, y_label: str, diagonal: bool = False, size: int = 240) -> str:
+def _svg_plot(
+    title: str, xs, ys, x_label: str, y_label: str, diagonal: bool = False, size: int = 240
+) -> str:
     """A unit-square line plot as inline SVG (y grows upwards)."""
     pad = 34
     inner = size - 2 * pad
@@ -163,7 +271,11 @@ def _svg_plot(title: str, xs, ys, x_label: str, y_label: str, diagonal: bool = F
         return f"{pad + x * inner:.1f},{pad + (1 - y) * inner:.1f}"
 
     line = " ".join(point(x, y) for x, y in zip(xs, ys))
-    guide = f"<line x1='{pad}' y1='{pad + inner}' x2='{pad + inner}' y2='{pad}' class='guide'/>" if diagonal else ""
+    guide = (
+        f"<line x1='{pad}' y1='{pad + inner}' x2='{pad + inner}' y2='{pad}' class='guide'/>"
+        if diagonal
+        else ""
+    )
     return (
         f"<figure><svg width='{size}' height='{size}' viewBox='0 0 {size} {size}' role='img'>"
         f"<rect x='{pad}' y='{pad}' width='{inner}' height='{inner}' class='frame'/>{guide}"

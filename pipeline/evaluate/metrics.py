@@ -53,14 +53,23 @@ def predict_labels(probabilities: np.ndarray, threshold: float) -> np.ndarray:
 def classification_metrics(labels, probabilities, threshold: float = 0.5) -> dict:
     """Everything the evaluation page shows for one threshold, plus the curves (threshold-free)."""
     labels, probabilities = check_inputs(labels, probabilities)
-    return {**threshold_metrics(labels, probabilities, threshold), **ranking_metrics(labels, probabilities)}
+    return {
+        **threshold_metrics(labels, probabilities, threshold),
+        **ranking_metrics(labels, probabilities),
+    }
 
 
 def threshold_metrics(labels, probabilities, threshold: float) -> dict:
     """What changes with the threshold: the report, the confusion matrix, sensitivity, specificity."""
     predicted = predict_labels(probabilities, threshold)
-    report = classification_report(labels, predicted, labels=[0, 1], target_names=list(CLASS_NAMES),
-                                   output_dict=True, zero_division=0)
+    report = classification_report(
+        labels,
+        predicted,
+        labels=[0, 1],
+        target_names=list(CLASS_NAMES),
+        output_dict=True,
+        zero_division=0,
+    )
     (tn, fp), (fn, tp) = confusion_matrix(labels, predicted, labels=[0, 1]).tolist()
     return {
         "threshold": float(threshold),
@@ -73,8 +82,9 @@ def threshold_metrics(labels, probabilities, threshold: float) -> dict:
         "macro_avg": _row(report["macro avg"]),
         "weighted_avg": _row(report["weighted avg"]),
         # the talk's printout, character for character (sklearn's default two digits)
-        "report_text": classification_report(labels, predicted, labels=[0, 1],
-                                             target_names=list(CLASS_NAMES), zero_division=0),
+        "report_text": classification_report(
+            labels, predicted, labels=[0, 1], target_names=list(CLASS_NAMES), zero_division=0
+        ),
     }
 
 
@@ -88,8 +98,16 @@ def ranking_metrics(labels, probabilities) -> dict:
         "average_precision": float(average_precision_score(labels, probabilities)),
         "brier": float(brier_score_loss(labels, probabilities, pos_label=1)),
         "prevalence": float(labels.mean()),
-        "roc": {"fpr": _floats(fpr), "tpr": _floats(tpr), "thresholds": _floats(np.clip(roc_thresholds, 0, 1))},
-        "pr": {"precision": _floats(precision), "recall": _floats(recall), "thresholds": _floats(pr_thresholds)},
+        "roc": {
+            "fpr": _floats(fpr),
+            "tpr": _floats(tpr),
+            "thresholds": _floats(np.clip(roc_thresholds, 0, 1)),
+        },
+        "pr": {
+            "precision": _floats(precision),
+            "recall": _floats(recall),
+            "thresholds": _floats(pr_thresholds),
+        },
         "calibration": calibration(labels, probabilities),
     }
 
@@ -98,9 +116,15 @@ def calibration(labels, probabilities, bins: int = CALIBRATION_BINS) -> dict:
     """Reliability curve over equal-width bins: mean predicted vs observed PNEUMONIA rate."""
     observed, predicted = calibration_curve(labels, probabilities, n_bins=bins, strategy="uniform")
     edges = np.linspace(0.0, 1.0, bins + 1)
-    counts = np.bincount(np.searchsorted(edges[1:-1], probabilities), minlength=bins)  # sklearn's binning
-    return {"mean_predicted": _floats(predicted), "fraction_positive": _floats(observed),
-            "bin_counts": [int(c) for c in counts[counts > 0]], "bins": bins}
+    counts = np.bincount(
+        np.searchsorted(edges[1:-1], probabilities), minlength=bins
+    )  # sklearn's binning
+    return {
+        "mean_predicted": _floats(predicted),
+        "fraction_positive": _floats(observed),
+        "bin_counts": [int(c) for c in counts[counts > 0]],
+        "bins": bins,
+    }
 
 
 def youden_threshold(labels, probabilities) -> float:
@@ -119,20 +143,36 @@ def youden_threshold(labels, probabilities) -> float:
 def report_table(metrics: dict) -> list[dict]:
     """The classification report as rows, in sklearn's layout (the talk's table)."""
     rows = [{"": name, **_columns(metrics["per_class"][name])} for name in CLASS_NAMES]
-    rows.append({"": "accuracy", "precision": None, "recall": None, "f1-score": metrics["accuracy"],
-                 "support": metrics["n"]})
+    rows.append(
+        {
+            "": "accuracy",
+            "precision": None,
+            "recall": None,
+            "f1-score": metrics["accuracy"],
+            "support": metrics["n"],
+        }
+    )
     rows.append({"": "macro avg", **_columns(metrics["macro_avg"])})
     rows.append({"": "weighted avg", **_columns(metrics["weighted_avg"])})
     return rows
 
 
 def _columns(row: dict) -> dict:
-    return {"precision": row["precision"], "recall": row["recall"], "f1-score": row["f1"], "support": row["support"]}
+    return {
+        "precision": row["precision"],
+        "recall": row["recall"],
+        "f1-score": row["f1"],
+        "support": row["support"],
+    }
 
 
 def _row(entry: dict) -> dict:
-    return {"precision": float(entry["precision"]), "recall": float(entry["recall"]),
-            "f1": float(entry["f1-score"]), "support": int(entry["support"])}
+    return {
+        "precision": float(entry["precision"]),
+        "recall": float(entry["recall"]),
+        "f1": float(entry["f1-score"]),
+        "support": int(entry["support"]),
+    }
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:

@@ -15,7 +15,11 @@ from pipeline.evaluate.scoring import Scored
 def evaluate(scored: Scored, threshold: float | None = None, with_bootstrap: bool = True) -> dict:
     """Everything about ``scored`` at ``threshold`` (default: the run's validation threshold)."""
     chosen = scored.threshold if threshold is None else float(threshold)
-    origin = scored.threshold_origin if threshold is None or chosen == scored.threshold else "set by hand"
+    origin = (
+        scored.threshold_origin
+        if threshold is None or chosen == scored.threshold
+        else "set by hand"
+    )
     evaluation = {
         "run_id": scored.run_id,
         "framework": scored.framework,
@@ -26,11 +30,15 @@ def evaluate(scored: Scored, threshold: float | None = None, with_bootstrap: boo
         "threshold_origin": origin,
         "validation_threshold": scored.threshold,
         **classification_metrics(scored.labels, scored.probabilities, chosen),
-        "costs": {"inference_ms_per_image": scored.inference_ms_per_image, "parameters": scored.parameters},
+        "costs": {
+            "inference_ms_per_image": scored.inference_ms_per_image,
+            "parameters": scored.parameters,
+        },
         "skipped": scored.skipped,
         "warnings": scored.warnings,
     }
     if with_bootstrap:
-        evaluation["bootstrap"] = bootstrap_intervals(scored.labels, scored.probabilities, chosen,
-                                                      groups=scored.patients)
+        evaluation["bootstrap"] = bootstrap_intervals(
+            scored.labels, scored.probabilities, chosen, groups=scored.patients
+        )
     return evaluation

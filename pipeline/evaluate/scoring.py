@@ -56,7 +56,9 @@ def score_run(run_id: str, source: str | None = None, split: str = "test", loade
 
     if split not in SPLITS:
         raise ValueError(f"split '{split}' is not one of {', '.join(SPLITS)}")
-    scan = open_source(source).scan() if source else None  # an unreadable source fails before a model loads
+    scan = (
+        open_source(source).scan() if source else None
+    )  # an unreadable source fails before a model loads
     loaded = loaded or load_run_model(run_id)
     trained_on = loaded.config.get("source", "")
     source = source or trained_on
@@ -68,11 +70,20 @@ def score_run(run_id: str, source: str | None = None, split: str = "test", loade
     probabilities = predict_proba(loaded, arrays.images)
     seconds = time.perf_counter() - started
     return Scored(
-        run_id=loaded.run_id, framework=loaded.framework, trained_on=trained_on, source=source, split=split,
-        img_size=loaded.img_size, threshold=loaded.threshold, threshold_origin=loaded.threshold_origin,
-        labels=np.asarray(arrays.labels, np.int64), probabilities=np.asarray(probabilities, np.float64),
-        patients=np.asarray(arrays.patients), origins=np.asarray(arrays.origins),
-        inference_ms_per_image=1000 * seconds / len(arrays), parameters=parameter_count(loaded),
+        run_id=loaded.run_id,
+        framework=loaded.framework,
+        trained_on=trained_on,
+        source=source,
+        split=split,
+        img_size=loaded.img_size,
+        threshold=loaded.threshold,
+        threshold_origin=loaded.threshold_origin,
+        labels=np.asarray(arrays.labels, np.int64),
+        probabilities=np.asarray(probabilities, np.float64),
+        patients=np.asarray(arrays.patients),
+        origins=np.asarray(arrays.origins),
+        inference_ms_per_image=1000 * seconds / len(arrays),
+        parameters=parameter_count(loaded),
         skipped=[{"path": f.path, "reason": f.reason} for f in arrays.failed],
         warnings=leakage_warnings(Run(loaded.run_id), source, split, scan.fingerprint),
     )
@@ -88,13 +99,19 @@ def leakage_warnings(run: Run, source: str, split: str, fingerprint: str) -> lis
         return []
     warnings = []
     if split == "train":
-        warnings.append("The run trained on this split: its figures here are optimistic. Use the test split.")
+        warnings.append(
+            "The run trained on this split: its figures here are optimistic. Use the test split."
+        )
     elif split == "val":
-        warnings.append("The run chose its best epoch and its threshold on this split: its figures here are "
-                        "optimistic. Use the test split.")
+        warnings.append(
+            "The run chose its best epoch and its threshold on this split: its figures here are "
+            "optimistic. Use the test split."
+        )
     trained_fingerprint = run.data().get("fingerprint")
     if trained_fingerprint and trained_fingerprint != fingerprint:
-        warnings.append(f"The source changed since this run trained on it (data fingerprint {trained_fingerprint[:8]} "
-                        f"then, {fingerprint[:8]} now): its {split} split may hold images the run trained or chose "
-                        "its threshold on. Train the run again on the current data for a fair test.")
+        warnings.append(
+            f"The source changed since this run trained on it (data fingerprint {trained_fingerprint[:8]} "
+            f"then, {fingerprint[:8]} now): its {split} split may hold images the run trained or chose "
+            "its threshold on. Train the run again on the current data for a fair test."
+        )
     return warnings

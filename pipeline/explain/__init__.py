@@ -30,9 +30,24 @@ DEFAULT_METHOD = "gradcam"
 MIN_MAP_SIDE = 6
 
 __all__ = [
-    "CONV_LAYERS", "DEFAULT_METHOD", "LAST_CONV_LAYER", "MIN_MAP_SIDE", "PNEUMONIA", "Explainer",
-    "PointingGame", "agreement", "build_explainer", "default_layer", "faithfulness", "make_explainer",
-    "map_side", "methods", "overlay", "png_bytes", "pointing_game", "top_region",
+    "CONV_LAYERS",
+    "DEFAULT_METHOD",
+    "LAST_CONV_LAYER",
+    "MIN_MAP_SIDE",
+    "PNEUMONIA",
+    "Explainer",
+    "PointingGame",
+    "agreement",
+    "build_explainer",
+    "default_layer",
+    "faithfulness",
+    "make_explainer",
+    "map_side",
+    "methods",
+    "overlay",
+    "png_bytes",
+    "pointing_game",
+    "top_region",
 ]
 
 
@@ -63,21 +78,36 @@ def methods(framework: str) -> dict[str, type[Explainer]]:
     raise ValueError(f"unknown framework '{framework}' (expected 'torch' or 'keras')")
 
 
-def build_explainer(framework: str, model, to_input, method: str = DEFAULT_METHOD,
-                    layer: str = LAST_CONV_LAYER, target_class: int = PNEUMONIA) -> Explainer:
+def build_explainer(
+    framework: str,
+    model,
+    to_input,
+    method: str = DEFAULT_METHOD,
+    layer: str = LAST_CONV_LAYER,
+    target_class: int = PNEUMONIA,
+) -> Explainer:
     """``method`` on a model of ``framework``; ``to_input`` maps pixels (N, H, W) to its input."""
     offered = methods(framework)
     if method not in offered:
-        raise ValueError(f"{framework} has no method '{method}'; choose one of {', '.join(offered)}")
+        raise ValueError(
+            f"{framework} has no method '{method}'; choose one of {', '.join(offered)}"
+        )
     if layer not in CONV_LAYERS:
         raise ValueError(f"target layer '{layer}' is not one of {', '.join(CONV_LAYERS)}")
     return offered[method](model, to_input, layer, target_class)
 
 
-def make_explainer(loaded, method: str = DEFAULT_METHOD, layer: str | None = None,
-                   target_class: int = PNEUMONIA) -> Explainer:
+def make_explainer(
+    loaded, method: str = DEFAULT_METHOD, layer: str | None = None, target_class: int = PNEUMONIA
+) -> Explainer:
     """``method`` on a run's model (``pipeline.inference.LoadedModel``); layer None: ``default_layer``."""
     from pipeline.inference import model_input
 
-    return build_explainer(loaded.framework, loaded.model, lambda pixels: model_input(loaded, pixels),
-                           method, layer or default_layer(loaded.img_size), target_class)
+    return build_explainer(
+        loaded.framework,
+        loaded.model,
+        lambda pixels: model_input(loaded, pixels),
+        method,
+        layer or default_layer(loaded.img_size),
+        target_class,
+    )

@@ -33,9 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"P(PNEUMONIA) = {result['probability']:.4f}: {result['label']} at threshold "
-              f"{result['threshold']:.3f} ({result['framework']} run {result['run_id']}); "
-              f"{result['method']} ({result['layer']}) overlay written to {result['out']}")
+        print(
+            f"P(PNEUMONIA) = {result['probability']:.4f}: {result['label']} at threshold "
+            f"{result['threshold']:.3f} ({result['framework']} run {result['run_id']}); "
+            f"{result['method']} ({result['layer']}) overlay written to {result['out']}"
+        )
         for note in result["notes"]:
             print(f"note: {note}")
     return 0
@@ -51,7 +53,9 @@ def explain_file(args: argparse.Namespace) -> dict:
     from pipeline.inference import ModelLoadError, load_run_model, predict_proba
     from pipeline.runs import RunError
 
-    image_name = printable_name(args.image, limit=400)  # argv may hold any bytes; output stays printable
+    image_name = printable_name(
+        args.image, limit=400
+    )  # argv may hold any bytes; output stays printable
     try:
         data = Path(args.image).read_bytes()
     except OSError as error:
@@ -62,7 +66,9 @@ def explain_file(args: argparse.Namespace) -> dict:
         raise UserError(str(error)) from None
     offered = methods(loaded.framework)
     if args.method not in offered:
-        raise UserError(f"{loaded.framework} runs offer --method {', '.join(offered)}; got '{args.method}'")
+        raise UserError(
+            f"{loaded.framework} runs offer --method {', '.join(offered)}; got '{args.method}'"
+        )
     try:
         converted = read_upload(data, loaded.img_size)
     except ImageError as error:
@@ -76,7 +82,9 @@ def explain_file(args: argparse.Namespace) -> dict:
     try:
         atomic_write_bytes(Path(args.out), png_bytes(picture))
     except OSError as error:
-        raise UserError(f"cannot write {printable_name(args.out, limit=400)}: {error.strerror or error}") from None
+        raise UserError(
+            f"cannot write {printable_name(args.out, limit=400)}: {error.strerror or error}"
+        ) from None
     return {
         "run_id": loaded.run_id,
         "framework": loaded.framework,
@@ -100,20 +108,35 @@ def _opacity(text: str) -> float:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.explain", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.explain",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--run", required=True, help="run id (see `python -m pipeline.runs list`)")
     parser.add_argument("--image", required=True, help="PNG or JPEG chest X-ray")
     parser.add_argument("--out", required=True, help="where to write the overlay (PNG)")
-    parser.add_argument("--method", default=DEFAULT_METHOD,
-                        help="gradcam (default), gradcam++; torch runs also hirescam, xgradcam, "
-                             "layercam, eigencam, scorecam")
-    parser.add_argument("--layer", choices=CONV_LAYERS,
-                        help=f"target layer (default: the last one whose map has at least {MIN_MAP_SIDE} x "
-                             f"{MIN_MAP_SIDE} cells: conv5 from 96 px, conv4 from 48 px)")
-    parser.add_argument("--target", default="PNEUMONIA", choices=tuple(CLASSES),
-                        help="the class whose evidence the map shows (default: %(default)s)")
-    parser.add_argument("--opacity", type=_opacity, default=0.5, help="heatmap opacity, 0-1 (default 0.5)")
+    parser.add_argument(
+        "--method",
+        default=DEFAULT_METHOD,
+        help="gradcam (default), gradcam++; torch runs also hirescam, xgradcam, "
+        "layercam, eigencam, scorecam",
+    )
+    parser.add_argument(
+        "--layer",
+        choices=CONV_LAYERS,
+        help=f"target layer (default: the last one whose map has at least {MIN_MAP_SIDE} x "
+        f"{MIN_MAP_SIDE} cells: conv5 from 96 px, conv4 from 48 px)",
+    )
+    parser.add_argument(
+        "--target",
+        default="PNEUMONIA",
+        choices=tuple(CLASSES),
+        help="the class whose evidence the map shows (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--opacity", type=_opacity, default=0.5, help="heatmap opacity, 0-1 (default 0.5)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 

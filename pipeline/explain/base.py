@@ -46,7 +46,9 @@ class Explainer:
     framework = ""
     label = ""
 
-    def __init__(self, model, to_input, layer: str = LAST_CONV_LAYER, target_class: int = PNEUMONIA):
+    def __init__(
+        self, model, to_input, layer: str = LAST_CONV_LAYER, target_class: int = PNEUMONIA
+    ):
         self.model = model
         self.to_input = to_input
         self.layer = layer

@@ -12,8 +12,13 @@ COLORMAP = "jet"  # pytorch-grad-cam's default look: blue cold, red hot
 MASK_COLOUR = (0, 255, 0)
 
 
-def overlay(image: np.ndarray, heatmap: np.ndarray, opacity: float = 0.5,
-            mask: np.ndarray | None = None, size: int | None = None) -> np.ndarray:
+def overlay(
+    image: np.ndarray,
+    heatmap: np.ndarray,
+    opacity: float = 0.5,
+    mask: np.ndarray | None = None,
+    size: int | None = None,
+) -> np.ndarray:
     """RGB uint8 (size, size, 3): the grayscale ``image`` blended with the coloured heatmap.
 
     ``opacity`` 0 shows the image alone, 1 the heatmap alone. ``mask`` (bool, any size) is
@@ -28,7 +33,9 @@ def overlay(image: np.ndarray, heatmap: np.ndarray, opacity: float = 0.5,
     blended = (1.0 - opacity) * gray[..., None] + opacity * coloured
     rgb = np.clip(blended * 255.0 + 0.5, 0, 255).astype(np.uint8)
     if mask is not None:
-        rgb[outline(_resize(mask.astype(np.float32), size, Image.Resampling.NEAREST) > 0.5)] = MASK_COLOUR
+        rgb[outline(_resize(mask.astype(np.float32), size, Image.Resampling.NEAREST) > 0.5)] = (
+            MASK_COLOUR
+        )
     return rgb
 
 

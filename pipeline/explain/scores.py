@@ -49,7 +49,9 @@ def _resized(heatmap: np.ndarray, size: int) -> np.ndarray:
         return heatmap
     from PIL import Image
 
-    return np.asarray(Image.fromarray(heatmap.astype(np.float32)).resize((size, size), Image.Resampling.BILINEAR))
+    return np.asarray(
+        Image.fromarray(heatmap.astype(np.float32)).resize((size, size), Image.Resampling.BILINEAR)
+    )
 
 
 @dataclass
@@ -84,7 +86,9 @@ def pointing_game(heatmaps: np.ndarray, masks: np.ndarray, grid: int | None = No
     """
     with_lesion = masks.reshape(len(masks), -1).any(axis=1)
     if not with_lesion.any():
-        raise ValueError("no image has a lesion mask: the pointing game needs PNEUMONIA images with masks")
+        raise ValueError(
+            "no image has a lesion mask: the pointing game needs PNEUMONIA images with masks"
+        )
     heatmaps, masks = heatmaps[with_lesion], masks[with_lesion]
     hits = pointing_hits(heatmaps, masks)
     return PointingGame(
@@ -111,8 +115,9 @@ def reachable_hit_rate(masks: np.ndarray, grid: int) -> float:
     return float(shares.max(axis=1).mean())
 
 
-def faithfulness(explainer, images: np.ndarray, heatmaps: np.ndarray,
-                 percentiles=ROAD_PERCENTILES, seed: int = 0) -> np.ndarray:
+def faithfulness(
+    explainer, images: np.ndarray, heatmaps: np.ndarray, percentiles=ROAD_PERCENTILES, seed: int = 0
+) -> np.ndarray:
     """ROAD-combined score (N,) of each heatmap for ``explainer``'s model and class."""
     import torch
     from pytorch_grad_cam.metrics.road import ROADCombined

@@ -94,7 +94,9 @@ class ScoreCAM(TorchCam):
 
     def __init__(self, model, to_input, layer, target_class):
         super().__init__(model, to_input, layer, target_class)
-        self.cam.batch_size = 128  # masked copies per forward pass; the package's 16 is 8x the calls
+        self.cam.batch_size = (
+            128  # masked copies per forward pass; the package's 16 is 8x the calls
+        )
 
 
 METHODS = {

@@ -56,19 +56,30 @@ def pair(args) -> int:
     from pipeline.training.config import TrainConfig
     from pipeline.training.queue import wait
 
-    overrides = {name: getattr(args, name) for name in ("epochs", "img_size", "width", "seed")
-                 if getattr(args, name) is not None}
-    base = TrainConfig.from_preset(args.preset, framework=args.framework, source=canonical_source(args.source),
-                                   **overrides)
+    overrides = {
+        name: getattr(args, name)
+        for name in ("epochs", "img_size", "width", "seed")
+        if getattr(args, name) is not None
+    }
+    base = TrainConfig.from_preset(
+        args.preset, framework=args.framework, source=canonical_source(args.source), **overrides
+    )
     outcomes = start_pair(base)
     for outcome in outcomes:
         if not args.json:
             print(f"run {outcome.run.id}: {outcome.how}", file=sys.stderr)
     found = Pair(*(outcome.run for outcome in outcomes))
     statuses = {side: wait(run) for side, run in zip(("with", "without"), found.runs)}
-    runs = {side: {"run_id": run.id, "status": statuses[side]["status"], "error": statuses[side].get("error"),
-                   "val": (run.result() or {}).get("val"), "timings": (run.result() or {}).get("timings")}
-            for side, run in zip(("with", "without"), found.runs)}
+    runs = {
+        side: {
+            "run_id": run.id,
+            "status": statuses[side]["status"],
+            "error": statuses[side].get("error"),
+            "val": (run.result() or {}).get("val"),
+            "timings": (run.result() or {}).get("timings"),
+        }
+        for side, run in zip(("with", "without"), found.runs)
+    }
     comparison = compare_pair(found) if found.finished else None
     if args.json:
         print(json.dumps({"runs": runs, "comparison": comparison}, indent=2))
@@ -78,13 +89,22 @@ def pair(args) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.talk", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.talk",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    table_command = commands.add_parser("table", help="Keras vs PyTorch from the newest finished runs")
-    pair_command = commands.add_parser("pair", help="train (or reuse) the processing pair and compare it")
+    table_command = commands.add_parser(
+        "table", help="Keras vs PyTorch from the newest finished runs"
+    )
+    pair_command = commands.add_parser(
+        "pair", help="train (or reuse) the processing pair and compare it"
+    )
     for command in (table_command, pair_command):
-        command.add_argument("--source", default=DEFAULT_SOURCE, help="data source (default: %(default)s)")
+        command.add_argument(
+            "--source", default=DEFAULT_SOURCE, help="data source (default: %(default)s)"
+        )
         command.add_argument("--json", action="store_true", help="print one JSON object")
     pair_command.add_argument("--framework", required=True, choices=("keras", "torch"))
     pair_command.add_argument("--preset", default="quick", choices=("quick", "full"))
@@ -99,28 +119,43 @@ def _table_text(report: dict) -> str:
     lines = [f"source: {report['source']}"]
     for missing in report["missing"]:
         under_way = missing["under_way"]
-        lines.append(f"no finished {missing['framework']} run: "
-                     + (f"run {under_way['run_id']} is {under_way['status']}" if under_way
-                        else f"start one with `{missing['command']}`"))
+        lines.append(
+            f"no finished {missing['framework']} run: "
+            + (
+                f"run {under_way['run_id']} is {under_way['status']}"
+                if under_way
+                else f"start one with `{missing['command']}`"
+            )
+        )
     if report["rows"]:
         lines.append(f"{'':38s} {'Keras':>12s} {'PyTorch':>12s}")
         for row in report["rows"]:
-            lines.append(f"{row['quantity']:38s} {row['keras']:>12.{row['digits']}f} {row['torch']:>12.{row['digits']}f}")
+            lines.append(
+                f"{row['quantity']:38s} {row['keras']:>12.{row['digits']}f} {row['torch']:>12.{row['digits']}f}"
+            )
         lines += report["sentences"]
     return "\n".join(lines)
 
 
 def _pair_text(runs: dict, comparison: dict | None) -> str:
-    lines = [f"{side} processing: run {run['run_id']} {run['status']}" + (f" ({run['error']})" if run["error"] else "")
-             for side, run in runs.items()]
+    lines = [
+        f"{side} processing: run {run['run_id']} {run['status']}"
+        + (f" ({run['error']})" if run["error"] else "")
+        for side, run in runs.items()
+    ]
     if comparison:
-        for threshold, label in (("validation", "each run's validation threshold"), ("fixed", "threshold 0.5")):
+        for threshold, label in (
+            ("validation", "each run's validation threshold"),
+            ("fixed", "threshold 0.5"),
+        ):
             table = comparison[f"at_{threshold}_threshold"]
             lines.append(f"\nat {label} ({table['images']} test images), with - without:")
             for row in table["rows"]:
                 if row["low"] is not None:
-                    lines.append(f"  {row['quantity']:12s} {row['a']:.4f} {row['b']:.4f} {row['difference']:+.4f}  "
-                                 f"95% [{row['low']:+.4f}, {row['high']:+.4f}]")
+                    lines.append(
+                        f"  {row['quantity']:12s} {row['a']:.4f} {row['b']:.4f} {row['difference']:+.4f}  "
+                        f"95% [{row['low']:+.4f}, {row['high']:+.4f}]"
+                    )
         lines += ["", *comparison["conclusion"]]
     return "\n".join(lines)
 

@@ -40,21 +40,31 @@ CACHE_VERSION = 4  # change when what a cached evaluation holds changes
 
 # ---- which runs ----
 
+
 def finished_runs(framework: str, source: str) -> list[Run]:
     """Finished runs of ``framework`` trained on ``source``, newest first."""
-    return [run for run in all_runs() if run.state == "finished"
-            and run.config().get("framework") == framework and run.config().get("source") == source]
+    return [
+        run
+        for run in all_runs()
+        if run.state == "finished"
+        and run.config().get("framework") == framework
+        and run.config().get("source") == source
+    ]
 
 
 def latest_runs(source: str) -> dict[str, Run | None]:
     """The newest finished run of each framework on ``source`` (None where there is none)."""
-    return {framework: next(iter(finished_runs(framework, source)), None) for framework in FRAMEWORKS}
+    return {
+        framework: next(iter(finished_runs(framework, source)), None) for framework in FRAMEWORKS
+    }
 
 
 def default_runs(source: str) -> dict[str, Run | None]:
     """The newest Keras and PyTorch runs trained with the same settings (a like-for-like pair),
     or the newest run of each framework when no such pair exists."""
-    torch_runs = {_settings_key(run): run for run in reversed(finished_runs("torch", source))}  # newest wins
+    torch_runs = {
+        _settings_key(run): run for run in reversed(finished_runs("torch", source))
+    }  # newest wins
     for keras_run in finished_runs("keras", source):
         match = torch_runs.get(_settings_key(keras_run))
         if match is not None:
@@ -69,8 +79,16 @@ def _settings_key(run: Run) -> str:
 
 def active_run(framework: str, source: str) -> Run | None:
     """A queued or running run of ``framework`` on ``source``, if one is under way."""
-    return next((run for run in all_runs() if run.state in ACTIVE
-                 and run.config().get("framework") == framework and run.config().get("source") == source), None)
+    return next(
+        (
+            run
+            for run in all_runs()
+            if run.state in ACTIVE
+            and run.config().get("framework") == framework
+            and run.config().get("source") == source
+        ),
+        None,
+    )
 
 
 def missing_runs(source: str, runs: dict[str, Run | None]) -> list[dict]:
@@ -80,15 +98,20 @@ def missing_runs(source: str, runs: dict[str, Run | None]) -> list[dict]:
         if run is not None:
             continue
         under_way = active_run(framework, source)
-        missing.append({
-            "framework": framework,
-            "command": f"python -m pipeline.train --framework {framework} --source {shlex.quote(source)} --preset quick",
-            "under_way": {"run_id": under_way.id, "status": under_way.state} if under_way else None,
-        })
+        missing.append(
+            {
+                "framework": framework,
+                "command": f"python -m pipeline.train --framework {framework} --source {shlex.quote(source)} --preset quick",
+                "under_way": {"run_id": under_way.id, "status": under_way.state}
+                if under_way
+                else None,
+            }
+        )
     return missing
 
 
 # ---- rows recorded by training (result.json) ----
+
 
 def validation_auc(run: Run) -> float:
     return _result(run)["val"]["auc"]
@@ -132,6 +155,7 @@ def _result(run: Run) -> dict:
 
 # ---- rows measured on the test split ----
 
+
 def test_auc(run: Run, source: str) -> float:
     return test_evaluation(run, source)["auc"]
 
@@ -156,7 +180,9 @@ def inference_ms_per_image(run: Run, source: str) -> float:
     return test_evaluation(run, source)["inference_ms_per_image"]
 
 
-Loader = Callable[[str], object]  # run id -> pipeline.inference.LoadedModel (the page passes its cached one)
+Loader = Callable[
+    [str], object
+]  # run id -> pipeline.inference.LoadedModel (the page passes its cached one)
 
 
 def test_evaluation(run: Run, source: str, loader: Loader | None = None) -> dict:
@@ -199,9 +225,26 @@ def summary_of(scored) -> dict:
     from pipeline.evaluate import evaluate
 
     evaluation = evaluate(scored, with_bootstrap=False)
-    kept = ("run_id", "framework", "source", "split", "img_size", "threshold", "threshold_origin", "n", "accuracy",
-            "auc", "sensitivity", "specificity", "average_precision", "brier", "confusion_matrix", "per_class",
-            "macro_avg", "warnings")
+    kept = (
+        "run_id",
+        "framework",
+        "source",
+        "split",
+        "img_size",
+        "threshold",
+        "threshold_origin",
+        "n",
+        "accuracy",
+        "auc",
+        "sensitivity",
+        "specificity",
+        "average_precision",
+        "brier",
+        "confusion_matrix",
+        "per_class",
+        "macro_avg",
+        "warnings",
+    )
     return {**{key: evaluation[key] for key in kept}, **evaluation["costs"]}
 
 
@@ -218,6 +261,7 @@ def _fingerprint(source: str) -> str:
 
 # ---- the row counted in the source code ----
 
+
 def model_code_lines(framework: str) -> int:
     """Lines of code in the framework's model file: no blank lines, comments or docstrings."""
     return code_lines((MODELS_DIR / MODEL_FILES[framework]).read_text())
@@ -227,13 +271,23 @@ def code_lines(text: str) -> int:
     """Lines holding a token of code, docstrings not counted (``tokenize`` and ``ast``)."""
     docstrings = set()
     for node in ast.walk(ast.parse(text)):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+        if (
+            isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.body
+        ):
             first = node.body[0]
             value = first.value if isinstance(first, ast.Expr) else None
             if isinstance(value, ast.Constant) and isinstance(value.value, str):
                 docstrings.update(range(first.lineno, first.end_lineno + 1))
-    skipped = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
-               tokenize.ENCODING, tokenize.ENDMARKER}
+    skipped = {
+        tokenize.COMMENT,
+        tokenize.NL,
+        tokenize.NEWLINE,
+        tokenize.INDENT,
+        tokenize.DEDENT,
+        tokenize.ENCODING,
+        tokenize.ENDMARKER,
+    }
     lines = set()
     for token in tokenize.generate_tokens(io.StringIO(text).readline):
         if token.type not in skipped:
@@ -247,6 +301,7 @@ def shared_model_code_lines() -> int:
 
 
 # ---- the table ----
+
 
 @dataclass(frozen=True)
 class Row:
@@ -290,52 +345,83 @@ def framework_table(source: str, runs: dict[str, Run], loader: Loader | None = N
     """
     for run in runs.values():
         test_evaluation(run, source, loader)
-    return [{"quantity": row.quantity,
-             **{framework: cell(row, framework, run, source) for framework, run in runs.items()},
-             "function": f"{row.function.__module__}.{row.function.__name__}",
-             "better": row.better, "digits": row.digits}
-            for row in ROWS]
+    return [
+        {
+            "quantity": row.quantity,
+            **{framework: cell(row, framework, run, source) for framework, run in runs.items()},
+            "function": f"{row.function.__module__}.{row.function.__name__}",
+            "better": row.better,
+            "digits": row.digits,
+        }
+        for row in ROWS
+    ]
 
 
 def differing_settings(runs: dict[str, Run]) -> dict[str, list]:
     """Settings other than the framework that differ between the runs: the comparison's caveats."""
     configs = {framework: run.config() for framework, run in runs.items()}
     keys = sorted(set().union(*configs.values()) - {"framework"})
-    return {key: [configs[f].get(key) for f in runs] for key in keys
-            if len({json.dumps(configs[f].get(key), sort_keys=True) for f in runs}) > 1}
+    return {
+        key: [configs[f].get(key) for f in runs]
+        for key in keys
+        if len({json.dumps(configs[f].get(key), sort_keys=True) for f in runs}) > 1
+    }
 
 
 def summary_sentences(rows: list[dict]) -> list[str]:
     """What the measured table says, in words: speed and size ratios, metric gaps."""
     by_quantity = {row["quantity"]: row for row in rows}
     sentences = []
-    for quantity, noun in (("seconds per epoch", "an epoch"), ("inference ms per image (CPU)", "inference")):
+    for quantity, noun in (
+        ("seconds per epoch", "an epoch"),
+        ("inference ms per image (CPU)", "inference"),
+    ):
         row = by_quantity[quantity]
         faster, slower = sorted(FRAMEWORKS, key=lambda f: row[f])
         if row[faster] and row[slower] != row[faster]:
-            sentences.append(f"{LABELS[faster]} was {row[slower] / row[faster]:.2f}x faster at {noun} "
-                             f"({row[faster]:.{row['digits']}f} against {row[slower]:.{row['digits']}f} "
-                             f"{'s' if noun == 'an epoch' else 'ms per image'}).")
+            sentences.append(
+                f"{LABELS[faster]} was {row[slower] / row[faster]:.2f}x faster at {noun} "
+                f"({row[faster]:.{row['digits']}f} against {row[slower]:.{row['digits']}f} "
+                f"{'s' if noun == 'an epoch' else 'ms per image'})."
+            )
     auc = by_quantity["test AUC"]
     gap = round(auc["torch"], 3) - round(auc["keras"], 3)
     leader = "PyTorch" if gap > 0 else "Keras"
-    sentences.append(f"Test AUC: Keras {auc['keras']:.3f}, PyTorch {auc['torch']:.3f}"
-                     + (f" ({leader} ahead by {abs(gap):.3f}; the Evaluation page's paired bootstrap says whether "
-                        "that gap is larger than the test split's noise)." if gap else ": the same to three decimals."))
+    sentences.append(
+        f"Test AUC: Keras {auc['keras']:.3f}, PyTorch {auc['torch']:.3f}"
+        + (
+            f" ({leader} ahead by {abs(gap):.3f}; the Evaluation page's paired bootstrap says whether "
+            "that gap is larger than the test split's noise)."
+            if gap
+            else ": the same to three decimals."
+        )
+    )
     lines = by_quantity["lines of model code"]
-    sentences.append(f"The same network takes {lines['keras']} lines of Keras and {lines['torch']} lines of PyTorch "
-                     f"(plus {shared_model_code_lines()} shared lines of constants in `models/{SHARED_MODEL_FILE}`).")
+    sentences.append(
+        f"The same network takes {lines['keras']} lines of Keras and {lines['torch']} lines of PyTorch "
+        f"(plus {shared_model_code_lines()} shared lines of constants in `models/{SHARED_MODEL_FILE}`)."
+    )
     return sentences
 
 
-def table_report(source: str, runs: dict[str, Run | None] | None = None, loader: Loader | None = None) -> dict:
+def table_report(
+    source: str, runs: dict[str, Run | None] | None = None, loader: Loader | None = None
+) -> dict:
     """Everything the page's first section and ``python -m pipeline.talk table`` show, as JSON."""
     from pipeline.data import open_source
 
-    open_source(source).fingerprint()  # SourceError for a source that cannot be read, before "no runs"
+    open_source(
+        source
+    ).fingerprint()  # SourceError for a source that cannot be read, before "no runs"
     runs = default_runs(source) if runs is None else runs
-    report = {"source": source, "runs": {f: (run.id if run else None) for f, run in runs.items()},
-              "missing": missing_runs(source, runs), "rows": [], "sentences": [], "differing_settings": {}}
+    report = {
+        "source": source,
+        "runs": {f: (run.id if run else None) for f, run in runs.items()},
+        "missing": missing_runs(source, runs),
+        "rows": [],
+        "sentences": [],
+        "differing_settings": {},
+    }
     if not report["missing"]:
         report["rows"] = framework_table(source, runs, loader)
         report["sentences"] = summary_sentences(report["rows"])

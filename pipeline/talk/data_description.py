@@ -39,8 +39,12 @@ def describe_data(summary: dict, scan: Scan, description: str) -> dict:
 
 # ---- structure: how the images are organised ----
 
+
 def structure(summary: dict, scan: Scan) -> dict:
-    table = {split: {**summary["splits"][split], "total": sum(summary["splits"][split].values())} for split in SPLITS}
+    table = {
+        split: {**summary["splits"][split], "total": sum(summary["splits"][split].values())}
+        for split in SPLITS
+    }
     table["all"] = {**summary["totals"], "total": summary["images"]}
     return {"kind": summary["kind"], "layout": layout_text(scan), "table": table}
 
@@ -54,11 +58,16 @@ def layout_text(scan: Scan) -> str:
         return "One .npz file holding MedMNIST's own train, val and test arrays, with a label per image."
     if scan.kind == "csv":
         given = [s for s in SPLITS if s not in carved]
-        return (f"A CSV naming each image's file and label; splits given: {', '.join(given)}"
-                + (f"; {' and '.join(carved)} carved out of train by patient." if carved else "."))
+        return f"A CSV naming each image's file and label; splits given: {', '.join(given)}" + (
+            f"; {' and '.join(carved)} carved out of train by patient." if carved else "."
+        )
     folders = split_folders(scan)
     if folders:
-        named = f"split folders {', '.join(folders)}, each" if len(folders) > 1 else f"one split folder, {folders[0]},"
+        named = (
+            f"split folders {', '.join(folders)}, each"
+            if len(folders) > 1
+            else f"one split folder, {folders[0]},"
+        )
         text = f"Kaggle layout: {named} with NORMAL and PNEUMONIA folders"
     else:
         text = "Class folders NORMAL and PNEUMONIA with no split folders"
@@ -67,7 +76,11 @@ def layout_text(scan: Scan) -> str:
 
 def carved_splits(scan: Scan) -> list[str]:
     """Splits the data layer carved out of train; its note reads "val and test carved out of train (...)"."""
-    carved_notes = [note.split(" carved out of train")[0] for note in scan.notes if " carved out of train" in note]
+    carved_notes = [
+        note.split(" carved out of train")[0]
+        for note in scan.notes
+        if " carved out of train" in note
+    ]
     return [s for s in SPLITS if any(s in note.split(" and ") for note in carved_notes)]
 
 
@@ -83,6 +96,7 @@ def split_folders(scan: Scan) -> list[str]:
 
 # ---- quantity: how many ----
 
+
 def quantity(summary: dict) -> dict:
     totals = summary["totals"]
     patients = summary["patients"] if summary["patients_known"] else None
@@ -90,7 +104,9 @@ def quantity(summary: dict) -> dict:
     return {
         "images": summary["images"],
         "totals": dict(totals),
-        "pneumonia_per_normal": totals["PNEUMONIA"] / totals["NORMAL"] if totals["NORMAL"] else None,
+        "pneumonia_per_normal": totals["PNEUMONIA"] / totals["NORMAL"]
+        if totals["NORMAL"]
+        else None,
         "pneumonia_share": totals["PNEUMONIA"] / summary["images"] if summary["images"] else None,
         "patients": patients,
         "images_per_patient": summary["images"] / patients_total if patients_total else None,
@@ -98,6 +114,7 @@ def quantity(summary: dict) -> dict:
 
 
 # ---- origin: where the images come from ----
+
 
 def origin(summary: dict, description: str) -> dict:
     return {
@@ -110,6 +127,7 @@ def origin(summary: dict, description: str) -> dict:
 
 # ---- quality: what could go wrong ----
 
+
 def quality(summary: dict) -> dict:
     skipped = list(summary["skipped"])
     return {
@@ -117,9 +135,14 @@ def quality(summary: dict) -> dict:
         "skipped_by_reason": dict(Counter(item["reason"] for item in skipped).most_common()),
         "image_size": summary["image_size"],
         "patient_overlap": summary["patient_overlap"] if summary["patients_known"] else None,
-        "findings": [*_skipped_findings(skipped), _size_finding(summary), _leakage_finding(summary),
-                     *_imbalance_findings(summary), *_small_split_findings(summary),
-                     *({"topic": "note", "level": "info", "text": note} for note in summary["notes"])],
+        "findings": [
+            *_skipped_findings(skipped),
+            _size_finding(summary),
+            _leakage_finding(summary),
+            *_imbalance_findings(summary),
+            *_small_split_findings(summary),
+            *({"topic": "note", "level": "info", "text": note} for note in summary["notes"]),
+        ],
     }
 
 
@@ -132,8 +155,14 @@ def _skipped_findings(skipped: list[dict]) -> list[dict]:
         return [_finding("files", "ok", "No file was skipped: every listed image decoded.")]
     reasons = Counter(item["reason"] for item in skipped)
     listed = "; ".join(f"{count} x {reason}" for reason, count in reasons.most_common())
-    return [_finding("files", "warning", f"{len(skipped)} {'file was' if len(skipped) == 1 else 'files were'} "
-                     f"skipped, none silently: {listed}.")]
+    return [
+        _finding(
+            "files",
+            "warning",
+            f"{len(skipped)} {'file was' if len(skipped) == 1 else 'files were'} "
+            f"skipped, none silently: {listed}.",
+        )
+    ]
 
 
 def _size_finding(summary: dict) -> dict:
@@ -142,23 +171,42 @@ def _size_finding(summary: dict) -> dict:
     if width["min"] is None:
         return _finding("size", "warning", "No image decoded, so there are no sizes to report.")
     if width["min"] == width["max"] and height["min"] == height["max"]:
-        return _finding("size", "info", f"Every image is {width['min']} x {height['min']} px; the models see "
-                        f"them at {size} x {size}.")
-    return _finding("size", "info", f"Sizes vary: width {width['min']}-{width['max']} px (median "
-                    f"{width['median']:g}), height {height['min']}-{height['max']} px (median {height['median']:g}); "
-                    f"all are resized to {size} x {size}, so aspect ratios change.")
+        return _finding(
+            "size",
+            "info",
+            f"Every image is {width['min']} x {height['min']} px; the models see "
+            f"them at {size} x {size}.",
+        )
+    return _finding(
+        "size",
+        "info",
+        f"Sizes vary: width {width['min']}-{width['max']} px (median "
+        f"{width['median']:g}), height {height['min']}-{height['max']} px (median {height['median']:g}); "
+        f"all are resized to {size} x {size}, so aspect ratios change.",
+    )
 
 
 def _leakage_finding(summary: dict) -> dict:
     if not summary["patients_known"]:
-        return _finding("patients", "info", "The source names no patients: whether a patient's images sit in two "
-                        "splits (leakage) cannot be checked.")
+        return _finding(
+            "patients",
+            "info",
+            "The source names no patients: whether a patient's images sit in two "
+            "splits (leakage) cannot be checked.",
+        )
     overlap = summary["patient_overlap"]
     if overlap:
-        return _finding("patients", "warning", f"{overlap:,} patients have images in more than one split: their "
-                        "near-duplicate images leak into validation and test, and those scores will be too good.")
-    return _finding("patients", "ok", "No patient has images in two splits: validation and test scores measure "
-                    "new patients.")
+        return _finding(
+            "patients",
+            "warning",
+            f"{overlap:,} patients have images in more than one split: their "
+            "near-duplicate images leak into validation and test, and those scores will be too good.",
+        )
+    return _finding(
+        "patients",
+        "ok",
+        "No patient has images in two splits: validation and test scores measure new patients.",
+    )
 
 
 def _imbalance_findings(summary: dict) -> list[dict]:
@@ -167,16 +215,25 @@ def _imbalance_findings(summary: dict) -> list[dict]:
         return []
     if not totals["NORMAL"] or not totals["PNEUMONIA"]:
         missing = "NORMAL" if not totals["NORMAL"] else "PNEUMONIA"
-        return [_finding("balance", "warning",
-                         f"There are no {missing} images: a classifier cannot learn two classes.")]
+        return [
+            _finding(
+                "balance",
+                "warning",
+                f"There are no {missing} images: a classifier cannot learn two classes.",
+            )
+        ]
     share = totals["PNEUMONIA"] / images
     majority, majority_share = ("PNEUMONIA", share) if share >= 0.5 else ("NORMAL", 1 - share)
     ratio = totals["PNEUMONIA"] / totals["NORMAL"]
-    findings = [_finding(
-        "balance", "warning" if majority_share > 0.6 else "ok",
-        f"{ratio:.2f} PNEUMONIA images per NORMAL one: always answering {majority} already scores "
-        f"{majority_share:.0%} accuracy. Weigh the classes in the loss (class_weight) and judge models by the "
-        "recall of each class and by AUC, not by accuracy alone.")]
+    findings = [
+        _finding(
+            "balance",
+            "warning" if majority_share > 0.6 else "ok",
+            f"{ratio:.2f} PNEUMONIA images per NORMAL one: always answering {majority} already scores "
+            f"{majority_share:.0%} accuracy. Weigh the classes in the loss (class_weight) and judge models by the "
+            "recall of each class and by AUC, not by accuracy alone.",
+        )
+    ]
     train = summary["splits"]["train"]
     train_total = sum(train.values())
     for split in SPLITS[1:]:
@@ -186,10 +243,14 @@ def _imbalance_findings(summary: dict) -> list[dict]:
             continue
         split_share, train_share = counts["PNEUMONIA"] / total, train["PNEUMONIA"] / train_total
         if abs(split_share - train_share) > SHARE_GAP:
-            findings.append(_finding(
-                "balance", "warning",
-                f"{split} is {split_share:.0%} PNEUMONIA, train {train_share:.0%}: a decision threshold tuned on "
-                f"one mix of classes does not carry over to the other."))
+            findings.append(
+                _finding(
+                    "balance",
+                    "warning",
+                    f"{split} is {split_share:.0%} PNEUMONIA, train {train_share:.0%}: a decision threshold tuned on "
+                    f"one mix of classes does not carry over to the other.",
+                )
+            )
     return findings
 
 
@@ -201,9 +262,12 @@ def _small_split_findings(summary: dict) -> list[dict]:
             findings.append(_finding("size of splits", "warning", f"The {split} split is empty."))
         elif total < SMALL_SPLIT:
             margin = 1.96 * math.sqrt(0.25 / total)  # the widest 95% interval of a proportion
-            findings.append(_finding(
-                "size of splits", "warning",
-                f"{split} holds only {total} images: an accuracy measured there is uncertain by up to "
-                f"±{margin:.0%} (95% interval), too wide to tell two models apart."))
+            findings.append(
+                _finding(
+                    "size of splits",
+                    "warning",
+                    f"{split} holds only {total} images: an accuracy measured there is uncertain by up to "
+                    f"±{margin:.0%} (95% interval), too wide to tell two models apart.",
+                )
+            )
     return findings
-

@@ -75,6 +75,7 @@ class DemoResult:
 
 # ---- the code the page shows ----
 
+
 def keras_workflow(x_train, y_train, x_test, y_test, epochs):
     keras = import_keras()  # torch first, then TensorFlow (the other order crashes)
 
@@ -83,11 +84,10 @@ def keras_workflow(x_train, y_train, x_test, y_test, epochs):
     model.add(keras.layers.Dense(64, activation="relu"))
     model.add(keras.layers.Dense(10, activation="softmax"))
 
-    model.compile(optimizer="adam",
-                  loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    history = model.fit(x_train, y_train, epochs=epochs, batch_size=32,
-                        validation_split=0.1, verbose=2)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(
+        x_train, y_train, epochs=epochs, batch_size=32, validation_split=0.1, verbose=2
+    )
 
     test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
     probabilities = model.predict(x_test[:8], verbose=0)
@@ -101,6 +101,7 @@ def import_keras():
 
 
 # ---- data ----
+
 
 def keras_home() -> Path:
     """Where Keras keeps its downloads: ``$KERAS_HOME``, else ``~/.keras`` (as Keras decides)."""
@@ -126,15 +127,25 @@ def load_digit_data(seed: int) -> DigitData:
 
 def _mnist(path: Path, seed: int) -> DigitData:
     with np.load(path, allow_pickle=False) as npz:  # a file from disk never runs code
-        x_train, y_train, x_test, y_test = (npz[k] for k in ("x_train", "y_train", "x_test", "y_test"))
+        x_train, y_train, x_test, y_test = (
+            npz[k] for k in ("x_train", "y_train", "x_test", "y_test")
+        )
     rng = np.random.default_rng(seed)
     train = rng.choice(len(x_train), size=min(MNIST_TRAIN, len(x_train)), replace=False)
     test = rng.choice(len(x_test), size=min(MNIST_TEST, len(x_test)), replace=False)
     flat = lambda images: images.reshape(len(images), -1).astype("float32") / 255.0  # noqa: E731
-    note = (f"MNIST from Keras's cache ({path}): {len(train):,} of its {len(x_train):,} training and "
-            f"{len(test):,} of its {len(x_test):,} test images, 28 x 28 px, so that training takes seconds.")
-    return DigitData("MNIST", note, flat(x_train[train]), y_train[train].astype("int64"),
-                     flat(x_test[test]), y_test[test].astype("int64"))
+    note = (
+        f"MNIST from Keras's cache ({path}): {len(train):,} of its {len(x_train):,} training and "
+        f"{len(test):,} of its {len(x_test):,} test images, 28 x 28 px, so that training takes seconds."
+    )
+    return DigitData(
+        "MNIST",
+        note,
+        flat(x_train[train]),
+        y_train[train].astype("int64"),
+        flat(x_test[test]),
+        y_test[test].astype("int64"),
+    )
 
 
 def _digits(seed: int, why: str) -> DigitData:
@@ -143,14 +154,22 @@ def _digits(seed: int, why: str) -> DigitData:
 
     digits = load_digits()
     x = (digits.data / 16.0).astype("float32")  # grey levels 0-16
-    x_train, x_test, y_train, y_test = train_test_split(x, digits.target.astype("int64"), test_size=DIGITS_TEST_SHARE,
-                                                        stratify=digits.target, random_state=seed)
-    note = (f"{why}using scikit-learn's bundled handwritten digits instead: {len(x):,} images of 8 x 8 px, "
-            f"{len(x_train):,} to train and {len(x_test):,} held out to test (stratified, seed {seed}).")
+    x_train, x_test, y_train, y_test = train_test_split(
+        x,
+        digits.target.astype("int64"),
+        test_size=DIGITS_TEST_SHARE,
+        stratify=digits.target,
+        random_state=seed,
+    )
+    note = (
+        f"{why}using scikit-learn's bundled handwritten digits instead: {len(x):,} images of 8 x 8 px, "
+        f"{len(x_train):,} to train and {len(x_test):,} held out to test (stratified, seed {seed})."
+    )
     return DigitData("scikit-learn digits", note, x_train, y_train, x_test, y_test)
 
 
 # ---- running it ----
+
 
 class _LineTee(io.TextIOBase):
     """A stdout that keeps what is written and hands each new complete line to ``on_line``."""
@@ -166,8 +185,11 @@ class _LineTee(io.TextIOBase):
         return len(text)
 
 
-def run_demo(epochs: int = DEFAULT_EPOCHS, seed: int = DEFAULT_SEED,
-             on_log: Callable[[str], None] | None = None) -> DemoResult:
+def run_demo(
+    epochs: int = DEFAULT_EPOCHS,
+    seed: int = DEFAULT_SEED,
+    on_log: Callable[[str], None] | None = None,
+) -> DemoResult:
     """Train ``keras_workflow`` on the digits; ``on_log(text so far)`` after each line Keras prints."""
     if not 1 <= epochs <= 50:
         raise ValueError(f"epochs must be between 1 and 50, not {epochs}")
@@ -180,22 +202,39 @@ def run_demo(epochs: int = DEFAULT_EPOCHS, seed: int = DEFAULT_SEED,
         with contextlib.redirect_stdout(tee):
             workflow_started = time.perf_counter()
             history, test_loss, test_accuracy, probabilities = keras_workflow(
-                data.x_train, data.y_train, data.x_test, data.y_test, epochs)
+                data.x_train, data.y_train, data.x_test, data.y_test, epochs
+            )
             workflow_seconds = time.perf_counter() - workflow_started
-    predictions = [{"true": int(true), "predicted": int(row.argmax()), "probability": float(row.max())}
-                   for true, row in zip(data.y_test, probabilities)]
+    predictions = [
+        {"true": int(true), "predicted": int(row.argmax()), "probability": float(row.max())}
+        for true, row in zip(data.y_test, probabilities)
+    ]
     return DemoResult(
-        dataset=data.name, dataset_note=data.note, epochs=epochs, seed=seed, log=tee.text,
+        dataset=data.name,
+        dataset_note=data.note,
+        epochs=epochs,
+        seed=seed,
+        log=tee.text,
         history={k: [float(v) for v in values] for k, values in history.history.items()},
-        test_loss=float(test_loss), test_accuracy=float(test_accuracy), predictions=predictions,
-        train_images=len(data.x_train), test_images=len(data.x_test), workflow_seconds=workflow_seconds,
-        total_seconds=time.perf_counter() - started, keras_version=keras.__version__, backend=keras.backend.backend(),
+        test_loss=float(test_loss),
+        test_accuracy=float(test_accuracy),
+        predictions=predictions,
+        train_images=len(data.x_train),
+        test_images=len(data.x_test),
+        workflow_seconds=workflow_seconds,
+        total_seconds=time.perf_counter() - started,
+        keras_version=keras.__version__,
+        backend=keras.backend.backend(),
     )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.talk.mini_demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS, help="1 to 50 (default %(default)s)")
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.talk.mini_demo", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=DEFAULT_EPOCHS, help="1 to 50 (default %(default)s)"
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
     args = parser.parse_args(argv)
@@ -210,13 +249,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(result.dataset_note)
     print(result.log, end="")
-    print(f"evaluate: loss {result.test_loss:.4f}, accuracy {result.test_accuracy:.4f} "
-          f"on {result.test_images:,} held-out images")
+    print(
+        f"evaluate: loss {result.test_loss:.4f}, accuracy {result.test_accuracy:.4f} "
+        f"on {result.test_images:,} held-out images"
+    )
     for p in result.predictions:
         print(f"predict: true {p['true']}, predicted {p['predicted']} ({p['probability']:.0%})")
-    print(f"Keras {result.keras_version} ({result.backend}): importing took {import_seconds:.1f} s, "
-          f"the demo {result.total_seconds:.1f} s (keras_workflow {result.workflow_seconds:.1f} s)",
-          file=sys.stderr)
+    print(
+        f"Keras {result.keras_version} ({result.backend}): importing took {import_seconds:.1f} s, "
+        f"the demo {result.total_seconds:.1f} s (keras_workflow {result.workflow_seconds:.1f} s)",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -32,10 +32,15 @@ WITHOUT_PROCESSING = {"augment": AugmentSpec.preset("none"), "class_balancing": 
 PAIR_FIELDS = tuple(WITH_PROCESSING)
 FIXED_THRESHOLD = 0.5
 # what the verdict weighs: the ranking, and both recalls (a threshold trades one for the other)
-HEADLINE = {"auc": "test AUC", "specificity": "NORMAL recall (specificity)",
-            "sensitivity": "PNEUMONIA recall (sensitivity)"}
+HEADLINE = {
+    "auc": "test AUC",
+    "specificity": "NORMAL recall (specificity)",
+    "sensitivity": "PNEUMONIA recall (sensitivity)",
+}
 OTHERS = {"accuracy": "accuracy"}
-STATISTIC_OF = {label: name for name, label in METRIC_LABELS.items()}  # compare's row names -> statistics
+STATISTIC_OF = {
+    label: name for name, label in METRIC_LABELS.items()
+}  # compare's row names -> statistics
 
 
 def pair_configs(base: TrainConfig) -> tuple[TrainConfig, TrainConfig]:
@@ -89,21 +94,28 @@ def stored_pairs(source: str) -> list[Pair]:
         if side is None:
             continue
         rest = {k: v for k, v in config.items() if k not in PAIR_FIELDS}
-        key = json.dumps([rest, data.get("fingerprint"), data.get("model_code_version")], sort_keys=True)
+        key = json.dumps(
+            [rest, data.get("fingerprint"), data.get("model_code_version")], sort_keys=True
+        )
         groups.setdefault(key, {}).setdefault(side, run)
     pairs = [Pair(group["with"], group["without"]) for group in groups.values() if len(group) == 2]
-    return sorted(pairs, key=lambda p: max(r.status().get("ended", 0) for r in p.runs), reverse=True)
+    return sorted(
+        pairs, key=lambda p: max(r.status().get("ended", 0) for r in p.runs), reverse=True
+    )
 
 
 def _side(config: dict) -> str | None:
     for side, settings in (("with", WITH_PROCESSING), ("without", WITHOUT_PROCESSING)):
-        if (config.get("augment") == settings["augment"].to_dict()
-                and config.get("class_balancing") == settings["class_balancing"]):
+        if (
+            config.get("augment") == settings["augment"].to_dict()
+            and config.get("class_balancing") == settings["class_balancing"]
+        ):
             return side
     return None
 
 
 # ---- measuring ----
+
 
 def compare_pair(pair: Pair, source: str | None = None, loader=None) -> dict:
     """Both runs on the test split, compared with ``pipeline.evaluate.compare``; cached on disk.
@@ -114,8 +126,11 @@ def compare_pair(pair: Pair, source: str | None = None, loader=None) -> dict:
         states = ", ".join(f"{r.id} {r.state}" for r in pair.runs)
         raise ValueError(f"both runs must have finished before they can be compared ({states})")
     source = source or pair.with_processing.config()["source"]
-    key = [r.id for r in pair.runs] + [r.status().get("updated") for r in pair.runs] + \
-          [source, open_source(source).fingerprint()]
+    key = (
+        [r.id for r in pair.runs]
+        + [r.status().get("updated") for r in pair.runs]
+        + [source, open_source(source).fingerprint()]
+    )
     path = cached_path("pair", key)
     comparison = read_json(path)
     if comparison is None:
@@ -136,9 +151,13 @@ def measure_pair(pair: Pair, source: str, loader=None) -> dict:
         "source": source,
         "framework": with_scored.framework,
         "runs": {"with": with_scored.run_id, "without": without_scored.run_id},
-        "settings": {"with": _processing_settings(pair.with_processing),
-                     "without": _processing_settings(pair.without_processing),
-                     "shared": {k: v for k, v in pair.with_processing.config().items() if k not in PAIR_FIELDS}},
+        "settings": {
+            "with": _processing_settings(pair.with_processing),
+            "without": _processing_settings(pair.without_processing),
+            "shared": {
+                k: v for k, v in pair.with_processing.config().items() if k not in PAIR_FIELDS
+            },
+        },
         "evaluations": {"with": summary_of(with_scored), "without": summary_of(without_scored)},
         "at_validation_threshold": at_validation,
         "at_fixed_threshold": at_fixed,
@@ -158,13 +177,19 @@ def interval(comparison: dict, threshold: str, statistic: str) -> dict:
 
 # ---- the words ----
 
+
 def verdict(comparison: dict) -> tuple[str, list[str], list[str]]:
     """``helped``, ``hurt``, ``mixed`` or ``none``, from the headline statistics whose 95% interval
     of (with - without) excludes zero; with the names of those that rose and those that fell."""
     rows = {name: interval(comparison, "validation", name) for name in HEADLINE}
     better = [HEADLINE[n] for n, row in rows.items() if row["outside"] and row["difference"] > 0]
     worse = [HEADLINE[n] for n, row in rows.items() if row["outside"] and row["difference"] < 0]
-    kinds = {(True, False): "helped", (False, True): "hurt", (True, True): "mixed", (False, False): "none"}
+    kinds = {
+        (True, False): "helped",
+        (False, True): "hurt",
+        (True, True): "mixed",
+        (False, False): "none",
+    }
     kind = kinds[bool(better), bool(worse)]
     return kind, better, worse
 
@@ -175,23 +200,40 @@ def conclusion(comparison: dict) -> list[str]:
     images = comparison["at_validation_threshold"]["images"]
     headline = {
         "helped": f"On this data, processing helped: it raised {_join(better)} beyond the test split's noise.",
-        "hurt": (f"On this data, processing did not help: {_join(worse)} came out lower with it, "
-                 "beyond the test split's noise."),
+        "hurt": (
+            f"On this data, processing did not help: {_join(worse)} came out lower with it, "
+            "beyond the test split's noise."
+        ),
         "mixed": f"On this data, processing traded one for the other: higher {_join(better)}, lower {_join(worse)}.",
-        "none": (f"On this data and at these settings, processing made no difference larger than the noise "
-                 f"of the {images} test images in {_join(list(HEADLINE.values()))}."),
+        "none": (
+            f"On this data and at these settings, processing made no difference larger than the noise "
+            f"of the {images} test images in {_join(list(HEADLINE.values()))}."
+        ),
     }[kind]
-    fixed, fixed_sensitivity = interval(comparison, "fixed", "specificity"), interval(comparison, "fixed", "sensitivity")
+    fixed, fixed_sensitivity = (
+        interval(comparison, "fixed", "specificity"),
+        interval(comparison, "fixed", "sensitivity"),
+    )
     if fixed["outside"]:  # where the imbalance bites: the talk's fixed threshold, NORMAL recall
-        headline += (f" At the talk's fixed threshold {FIXED_THRESHOLD}, NORMAL recall went from {fixed['b']:.3f} "
-                     f"without processing to {fixed['a']:.3f} with it, and PNEUMONIA recall from "
-                     f"{fixed_sensitivity['b']:.3f} to {fixed_sensitivity['a']:.3f}.")
+        headline += (
+            f" At the talk's fixed threshold {FIXED_THRESHOLD}, NORMAL recall went from {fixed['b']:.3f} "
+            f"without processing to {fixed['a']:.3f} with it, and PNEUMONIA recall from "
+            f"{fixed_sensitivity['b']:.3f} to {fixed_sensitivity['a']:.3f}."
+        )
     sentences = [headline]
-    sentences += [_describe(label, interval(comparison, "validation", name))
-                  for name, label in {**HEADLINE, **OTHERS}.items()]
-    sentences.append(_describe(f"At the fixed threshold {FIXED_THRESHOLD} (the talk's `> 0.5`), NORMAL recall", fixed))
-    sentences.append("One pair of runs with one seed: the intervals cover the sampling of test images, "
-                     "not the randomness of training. Train the pair with other seeds to see that part.")
+    sentences += [
+        _describe(label, interval(comparison, "validation", name))
+        for name, label in {**HEADLINE, **OTHERS}.items()
+    ]
+    sentences.append(
+        _describe(
+            f"At the fixed threshold {FIXED_THRESHOLD} (the talk's `> 0.5`), NORMAL recall", fixed
+        )
+    )
+    sentences.append(
+        "One pair of runs with one seed: the intervals cover the sampling of test images, "
+        "not the randomness of training. Train the pair with other seeds to see that part."
+    )
     return sentences
 
 
@@ -199,8 +241,10 @@ def _describe(label: str, row: dict) -> str:
     a, b, difference = row["a"], row["b"], row["difference"]
     if a is None or b is None or row["low"] is None:
         return f"{label}: cannot be measured on this test split (one class is missing)."
-    figures = (f"{a:.3f} with processing, {b:.3f} without: {difference:+.3f} "
-               f"(95% interval {row['low']:+.3f} to {row['high']:+.3f})")
+    figures = (
+        f"{a:.3f} with processing, {b:.3f} without: {difference:+.3f} "
+        f"(95% interval {row['low']:+.3f} to {row['high']:+.3f})"
+    )
     if not row["outside"]:
         return f"{label}: {figures}, within the noise."
     return f"{label}: {figures}, {'higher' if difference > 0 else 'lower'} with processing."

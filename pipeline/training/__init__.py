@@ -32,7 +32,9 @@ def engine(framework: str):
     raise ValueError(f"unknown framework {framework!r}; expected keras or torch")
 
 
-def train(config, workdir: Path, report: Callable[[dict], None], should_stop: Callable[[], bool]) -> dict:
+def train(
+    config, workdir: Path, report: Callable[[dict], None], should_stop: Callable[[], bool]
+) -> dict:
     """Train ``config`` with its framework's engine; weights go into ``workdir``.
 
     ``report`` receives ``{"event": "step", ...}`` about every half second and

@@ -27,7 +27,10 @@ OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 LR_SCHEDULES = ("constant", "cosine", "plateau")
 CLASS_BALANCING = ("none", "class_weight", "sampler")
 DEVICES = ("auto", "cpu", "gpu")
-MIN_IMG_SIZE, MAX_IMG_SIZE = 32, 512  # the CNN pools five times; 512 is already ~12x the talk's cost
+MIN_IMG_SIZE, MAX_IMG_SIZE = (
+    32,
+    512,
+)  # the CNN pools five times; 512 is already ~12x the talk's cost
 
 
 class ConfigError(ValueError):
@@ -52,14 +55,20 @@ class TrainConfig:
     optimizer: str = "adam"
     learning_rate: float = 1e-3
     weight_decay: float = 0.0  # decoupled (AdamW); the frameworks' other optimisers disagree on it
-    lr_schedule: str = "cosine"  # per step for cosine; plateau halves it after 2 flat val-loss epochs
-    early_stopping_patience: int = 4  # epochs without a better val AUC; 0 = off. Never looks at test
+    lr_schedule: str = (
+        "cosine"  # per step for cosine; plateau halves it after 2 flat val-loss epochs
+    )
+    early_stopping_patience: int = (
+        4  # epochs without a better val AUC; 0 = off. Never looks at test
+    )
     augment: AugmentSpec = field(default_factory=lambda: AugmentSpec.preset("talk"))
     class_balancing: str = "class_weight"
     seed: int = 0
     device: str = "auto"
     mixed_precision: bool = True  # used on a GPU only; CPU training stays in float32
-    replicas: int = 1  # devices to train on at once (torch DDP under torchrun, Keras MirroredStrategy)
+    replicas: int = (
+        1  # devices to train on at once (torch DDP under torchrun, Keras MirroredStrategy)
+    )
 
     def __post_init__(self):
         # Accept a preset name or a mapping for the augmentation, so JSON and CLIs stay simple.
@@ -79,14 +88,18 @@ class TrainConfig:
     def from_preset(cls, name: str, **overrides) -> "TrainConfig":
         """A preset with some fields replaced; ConfigError for an unknown preset or field."""
         if name not in PRESETS:
-            raise ConfigError("preset", f"unknown preset {show_value(name)}; choose one of {', '.join(PRESETS)}")
+            raise ConfigError(
+                "preset", f"unknown preset {show_value(name)}; choose one of {', '.join(PRESETS)}"
+            )
         return PRESETS[name].replace(**overrides)
 
     def replace(self, **changes) -> "TrainConfig":
         unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
         if unknown:
-            raise ConfigError(str(unknown[0])[:40], f"unknown setting; known: "
-                                                    f"{', '.join(f.name for f in dataclasses.fields(self))}")
+            raise ConfigError(
+                str(unknown[0])[:40],
+                f"unknown setting; known: {', '.join(f.name for f in dataclasses.fields(self))}",
+            )
         return dataclasses.replace(self, **changes)
 
     # ---- JSON and hash ----
@@ -116,7 +129,9 @@ class TrainConfig:
     @classmethod
     def from_json(cls, text: str | bytes) -> "TrainConfig":
         """Parse a config written by ``to_json`` (or by hand). Raises ConfigError naming the field."""
-        values = parse_settings(text, ConfigError, "config")  # NaN reaches the checks that name the field
+        values = parse_settings(
+            text, ConfigError, "config"
+        )  # NaN reaches the checks that name the field
         return cls.from_dict(values)
 
     # ---- validation ----
@@ -125,7 +140,11 @@ class TrainConfig:
         """Raise ConfigError naming the first impossible setting; returns self when all are fine."""
         _choice("framework", self.framework, FRAMEWORKS)
         if not isinstance(self.source, str) or not self.source.strip():
-            got = "empty" if isinstance(self.source, str) else f"expected text, got {show_value(self.source)}"
+            got = (
+                "empty"
+                if isinstance(self.source, str)
+                else f"expected text, got {show_value(self.source)}"
+            )
             raise ConfigError("source", f"{got}; give 'synthetic', a folder path or 'medmnist:128'")
         _integer("img_size", self.img_size, MIN_IMG_SIZE, MAX_IMG_SIZE)
         _number("width", self.width, 0.0625, 4.0)
@@ -135,23 +154,37 @@ class TrainConfig:
         _number("learning_rate", self.learning_rate, 1e-7, 1.0)
         _number("weight_decay", self.weight_decay, 0.0, 0.5)
         if self.weight_decay and self.optimizer != "adamw":
-            raise ConfigError("weight_decay", f"only with optimizer adamw (decoupled decay, the same in both "
-                                              f"frameworks); {self.optimizer} takes 0")
+            raise ConfigError(
+                "weight_decay",
+                f"only with optimizer adamw (decoupled decay, the same in both "
+                f"frameworks); {self.optimizer} takes 0",
+            )
         _choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         _integer("early_stopping_patience", self.early_stopping_patience, 0, 1000)
         if not isinstance(self.augment, AugmentSpec):
-            raise ConfigError("augment", f"expected a preset name ({', '.join(AUGMENT_PRESETS)}) or an object of "
-                                         f"parameters, got {show_value(self.augment)}")
+            raise ConfigError(
+                "augment",
+                f"expected a preset name ({', '.join(AUGMENT_PRESETS)}) or an object of "
+                f"parameters, got {show_value(self.augment)}",
+            )
         _choice("class_balancing", self.class_balancing, CLASS_BALANCING)
         _integer("seed", self.seed, 0, 2**32 - 1)
         _choice("device", self.device, DEVICES)
         if not isinstance(self.mixed_precision, bool):
-            raise ConfigError("mixed_precision", f"expected true or false, got {show_value(self.mixed_precision)}")
+            raise ConfigError(
+                "mixed_precision", f"expected true or false, got {show_value(self.mixed_precision)}"
+            )
         _integer("replicas", self.replicas, 1, 64)
         if self.batch_size % self.replicas:
-            raise ConfigError("batch_size", f"{self.batch_size} does not split evenly across {self.replicas} replicas")
+            raise ConfigError(
+                "batch_size",
+                f"{self.batch_size} does not split evenly across {self.replicas} replicas",
+            )
         if self.batch_size // self.replicas < 2:
-            raise ConfigError("batch_size", f"{self.batch_size} leaves fewer than 2 images per replica (BatchNorm needs 2)")
+            raise ConfigError(
+                "batch_size",
+                f"{self.batch_size} leaves fewer than 2 images per replica (BatchNorm needs 2)",
+            )
         return self
 
 
@@ -178,8 +211,14 @@ def _number(name: str, value, low: float, high: float) -> None:
 
 PRESETS = {
     # A demo on CPU: the real 5,216 training images in well under 3 minutes per framework.
-    "quick": TrainConfig(img_size=64, epochs=3, batch_size=32, lr_schedule="cosine",
-                         early_stopping_patience=0, augment=AugmentSpec.preset("light")),
+    "quick": TrainConfig(
+        img_size=64,
+        epochs=3,
+        batch_size=32,
+        lr_schedule="cosine",
+        early_stopping_patience=0,
+        augment=AugmentSpec.preset("light"),
+    ),
     # The talk's settings: 150 px grayscale, the talk's ImageDataGenerator, 12 epochs, batch 32.
     "full": TrainConfig(),
 }

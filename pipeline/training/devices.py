@@ -64,8 +64,11 @@ def torch_device(requested: str, local_rank: int = 0) -> Device:
         if torch.backends.mps.is_available():
             return Device("mps", "Apple GPU (MPS)")
         if requested == "gpu":
-            raise ConfigError("device", "no GPU that torch can use (CUDA or Apple MPS) was found; "
-                                        "use device 'auto' or 'cpu'")
+            raise ConfigError(
+                "device",
+                "no GPU that torch can use (CUDA or Apple MPS) was found; "
+                "use device 'auto' or 'cpu'",
+            )
     return Device("cpu", cpu_name())
 
 
@@ -79,15 +82,19 @@ def keras_device(requested: str) -> Device:
         try:
             tf.config.set_visible_devices([], "GPU")
         except RuntimeError:
-            raise ConfigError("device", "TensorFlow already uses the GPU in this process; "
-                                        "train on the CPU in a fresh process") from None
+            raise ConfigError(
+                "device",
+                "TensorFlow already uses the GPU in this process; "
+                "train on the CPU in a fresh process",
+            ) from None
         gpus = []
     if gpus:
         details = tf.config.experimental.get_device_details(gpus[0])
         return Device("cuda", details.get("device_name", gpus[0].name))
     if requested == "gpu":
-        raise ConfigError("device", "no GPU that TensorFlow can use (CUDA) was found; "
-                                    "use device 'auto' or 'cpu'")
+        raise ConfigError(
+            "device", "no GPU that TensorFlow can use (CUDA) was found; use device 'auto' or 'cpu'"
+        )
     return Device("cpu", cpu_name())
 
 
@@ -106,8 +113,13 @@ def nvidia_gpus() -> list[str]:
     if not shutil.which("nvidia-smi"):
         return []
     try:
-        listing = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
-                                 capture_output=True, text=True, timeout=10, check=True)
+        listing = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
     except (OSError, subprocess.SubprocessError):
         return []
     return [line.strip() for line in listing.stdout.splitlines() if line.strip()]

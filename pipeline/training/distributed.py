@@ -45,16 +45,28 @@ class World:
 
 # ---- PyTorch: DistributedDataParallel ----
 
+
 def torch_world(replicas: int) -> World:
     """The world torchrun describes in the environment; checked against the config's replicas."""
     size = int(os.environ.get("WORLD_SIZE", "1"))
     if size != replicas:
-        how = (f"start it with: torchrun --standalone --nproc_per_node={replicas} "
-               f"-m pipeline.training.distributed ..." if replicas > 1 else "set replicas to the WORLD_SIZE")
-        raise ConfigError("replicas", f"the config asks for {replicas} torch process(es) but this one runs "
-                                      f"in a world of {size}; {how}")
-    return World(int(os.environ.get("RANK", "0")), size, int(os.environ.get("LOCAL_RANK", "0")),
-                 int(os.environ.get("LOCAL_WORLD_SIZE", str(size))))
+        how = (
+            f"start it with: torchrun --standalone --nproc_per_node={replicas} "
+            f"-m pipeline.training.distributed ..."
+            if replicas > 1
+            else "set replicas to the WORLD_SIZE"
+        )
+        raise ConfigError(
+            "replicas",
+            f"the config asks for {replicas} torch process(es) but this one runs "
+            f"in a world of {size}; {how}",
+        )
+    return World(
+        int(os.environ.get("RANK", "0")),
+        size,
+        int(os.environ.get("LOCAL_RANK", "0")),
+        int(os.environ.get("LOCAL_WORLD_SIZE", str(size))),
+    )
 
 
 def init_torch(world: World, device) -> None:
@@ -86,7 +98,9 @@ def wrap_torch(model, world: World, device):
         return model
     from torch.nn.parallel import DistributedDataParallel
 
-    return DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    return DistributedDataParallel(
+        model, device_ids=[device.index] if device.type == "cuda" else None
+    )
 
 
 def any_rank(flag: bool, world: World) -> bool:
@@ -116,10 +130,15 @@ def _collective_device():
     import torch
     import torch.distributed as dist
 
-    return torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
+    return (
+        torch.device("cuda", torch.cuda.current_device())
+        if dist.get_backend() == "nccl"
+        else torch.device("cpu")
+    )
 
 
 # ---- Keras: MirroredStrategy ----
+
 
 def keras_strategy(replicas: int, device):
     """The default strategy for one replica, else a MirroredStrategy over ``replicas`` devices:
@@ -132,26 +151,39 @@ def keras_strategy(replicas: int, device):
     if device.type == "cuda":
         gpus = tf.config.list_logical_devices("GPU")
         if len(gpus) < replicas:
-            raise ConfigError("replicas", f"{replicas} replicas asked for, but TensorFlow sees {len(gpus)} GPU(s)")
+            raise ConfigError(
+                "replicas", f"{replicas} replicas asked for, but TensorFlow sees {len(gpus)} GPU(s)"
+            )
         return tf.distribute.MirroredStrategy([g.name for g in gpus[:replicas]])
     cpu = tf.config.list_physical_devices("CPU")[0]
     try:
-        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * replicas)
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * replicas
+        )
     except RuntimeError:
         logical = tf.config.list_logical_devices("CPU")
         if len(logical) != replicas:
-            raise ConfigError("replicas", "TensorFlow already ran in this process with another number of CPU "
-                                          "devices; train with several replicas in a fresh process") from None
+            raise ConfigError(
+                "replicas",
+                "TensorFlow already ran in this process with another number of CPU "
+                "devices; train with several replicas in a fresh process",
+            ) from None
     names = [d.name for d in tf.config.list_logical_devices("CPU")]
     # NCCL, MirroredStrategy's default for reductions, is for GPUs only.
-    return tf.distribute.MirroredStrategy(names, cross_device_ops=tf.distribute.ReductionToOneDevice())
+    return tf.distribute.MirroredStrategy(
+        names, cross_device_ops=tf.distribute.ReductionToOneDevice()
+    )
 
 
 # ---- command line: one engine in this process ----
 
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.training.distributed", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.training.distributed",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--config", required=True, type=Path, help="a TrainConfig JSON file")
     parser.add_argument("--workdir", required=True, type=Path, help="where the weights go")
     parser.add_argument("--result", type=Path, help="write the result JSON here (rank 0)")

@@ -27,7 +27,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.runs import ACTIVE, Run, StoreError, make_run_id, runs_root, store_error, store_lock, write_json
+from pipeline.runs import (
+    ACTIVE,
+    Run,
+    StoreError,
+    make_run_id,
+    runs_root,
+    store_error,
+    store_lock,
+    write_json,
+)
 from pipeline.settings import is_storage_error
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -153,13 +162,26 @@ def _enqueue(run: Run, config, scan, code_version: str) -> None:
         shutil.rmtree(run.path)
     run.path.mkdir(parents=True)
     (run.path / "config.json").write_text(config.to_json())
-    write_json(run.path / "data.json", {"source": config.source, "kind": scan.kind,
-                                        "fingerprint": scan.fingerprint, "images": len(scan.records),
-                                        "model_code_version": code_version})
+    write_json(
+        run.path / "data.json",
+        {
+            "source": config.source,
+            "kind": scan.kind,
+            "fingerprint": scan.fingerprint,
+            "images": len(scan.records),
+            "model_code_version": code_version,
+        },
+    )
     now = time.time()
     # status.json comes last: until it exists the folder is not a run (Run.exists)
-    run.set_status("queued", created=now, queued=now, attempt=attempt,
-                   framework=config.framework, source=config.source)
+    run.set_status(
+        "queued",
+        created=now,
+        queued=now,
+        attempt=attempt,
+        framework=config.framework,
+        source=config.source,
+    )
 
 
 def _reap_dead_workers() -> None:
@@ -169,15 +191,20 @@ def _reap_dead_workers() -> None:
     hold their slot from before 'running' until after the final status, so a free slot
     here can only mean the worker is gone (killed, out of memory, machine restarted).
     """
-    for run in [Run(p.name) for p in runs_root().iterdir() if p.is_dir() and not p.name.startswith(".")]:
+    for run in [
+        Run(p.name) for p in runs_root().iterdir() if p.is_dir() and not p.name.startswith(".")
+    ]:
         status = run.status()
         if status["status"] != "running" or not _slot_is_free(status.get("slot", 0)):
             continue
         (run.path / CANCEL_MARKER).unlink(missing_ok=True)
         pid = status.get("pid")
-        run.set_status("failed", ended=time.time(),
-                       error=f"the training process (pid {pid}) stopped without finishing; "
-                             f"its output is in {run.path / 'worker.log'}. Start the training again to retry.")
+        run.set_status(
+            "failed",
+            ended=time.time(),
+            error=f"the training process (pid {pid}) stopped without finishing; "
+            f"its output is in {run.path / 'worker.log'}. Start the training again to retry.",
+        )
 
 
 def _slot_is_free(index: int) -> bool:
@@ -201,8 +228,12 @@ def start_worker() -> None:
     log = open(runs_root() / ".workers.log", "ab")  # until the worker has picked its run
     process = subprocess.Popen(
         [sys.executable, "-m", "pipeline.training.worker"],
-        cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True, env={**os.environ, "PYTHONPATH": _python_path()},
+        cwd=PROJECT_ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, "PYTHONPATH": _python_path()},
     )
     log.close()
     # reap it when it exits, so a long-lived Streamlit process collects no zombies

@@ -24,7 +24,12 @@ import traceback
 
 from pipeline.runs import WEIGHTS_DIR, Run, store_lock, write_json
 from pipeline.settings import is_storage_error, sha256_of, storage_advice
-from pipeline.training.queue import CANCEL_MARKER, claim_slot, queued_runs, start_worker_if_slot_free
+from pipeline.training.queue import (
+    CANCEL_MARKER,
+    claim_slot,
+    queued_runs,
+    start_worker_if_slot_free,
+)
 
 PROGRESS_WRITE_INTERVAL_S = 1.0  # step events come faster than anyone can read them
 WORK_DIR = ".weights.partial"
@@ -66,7 +71,9 @@ def train_run(run: Run) -> dict:
     started = time.time()
     try:
         config = TrainConfig.from_json((run.path / "config.json").read_text())
-        outcome = engine(config.framework).train(config, work, progress.report, cancel_marker.exists)
+        outcome = engine(config.framework).train(
+            config, work, progress.report, cancel_marker.exists
+        )
         progress.write()
         _put_weights_in_place(run, work, outcome, started)
         return {"state": "finished"}
@@ -89,8 +96,10 @@ def _put_weights_in_place(run: Run, work, outcome: dict, started: float) -> None
     checksum = sha256_of(work / outcome["weights"])
     shutil.rmtree(run.path / WEIGHTS_DIR, ignore_errors=True)
     os.replace(work, run.path / WEIGHTS_DIR)
-    write_json(run.path / "result.json", {**outcome, "weights_sha256": checksum,
-                                          "wall_s": round(time.time() - started, 3)})
+    write_json(
+        run.path / "result.json",
+        {**outcome, "weights_sha256": checksum, "wall_s": round(time.time() - started, 3)},
+    )
 
 
 def _failure(error: Exception) -> str:

@@ -71,10 +71,26 @@ def quick_runs(app_cache, app_url):
     env = {**os.environ, "PNEUMOLAB_CACHE": str(app_cache)}
     runs = {}
     for framework in ("torch", "keras"):
-        command = [sys.executable, "-m", "pipeline.train", "--framework", framework, "--source", "synthetic",
-                   "--preset", "quick", "--json"]
-        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
-                              timeout=QUICK_TRAINING_TIMEOUT_S)
+        command = [
+            sys.executable,
+            "-m",
+            "pipeline.train",
+            "--framework",
+            framework,
+            "--source",
+            "synthetic",
+            "--preset",
+            "quick",
+            "--json",
+        ]
+        done = subprocess.run(
+            command,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=QUICK_TRAINING_TIMEOUT_S,
+        )
         assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stderr[-3000:]}"
         runs[framework] = done.stdout
     return runs

@@ -1,8 +1,8 @@
 """Screenshots the browser tests leave behind: every page's full view for CI, small ones for the README.
 
-    save_artifact(page, "training")      # artifacts/e2e/training.png, the whole page, full size
-    save_readme_shot(page, "training")   # artifacts/e2e/readme/training.png, the 1280 x 800 view at 900 px;
-                                         # also docs/screenshots/ when PNEUMOLAB_UPDATE_SCREENSHOTS=1
+save_artifact(page, "training")      # artifacts/e2e/training.png, the whole page, full size
+save_readme_shot(page, "training")   # artifacts/e2e/readme/training.png, the 1280 x 800 view at 900 px;
+                                     # also docs/screenshots/ when PNEUMOLAB_UPDATE_SCREENSHOTS=1
 """
 
 from __future__ import annotations
@@ -61,8 +61,9 @@ def shrink(png: bytes) -> bytes:
     image = image.resize((README_WIDTH, height), Image.Resampling.LANCZOS)
     for colors in (256, 128, 64, 32):
         buffer = io.BytesIO()
-        image.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
-            buffer, "PNG", optimize=True)
+        image.quantize(
+            colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+        ).save(buffer, "PNG", optimize=True)
         if buffer.tell() < README_MAX_BYTES:
             break
     return buffer.getvalue()

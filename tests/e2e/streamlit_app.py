@@ -30,13 +30,22 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("PNEUMOLAB_CHROMIUM") or "/usr/bin/chromium")  # e.g. /usr/bin/chromium-browser
+CHROMIUM = Path(
+    os.environ.get("PNEUMOLAB_CHROMIUM") or "/usr/bin/chromium"
+)  # e.g. /usr/bin/chromium-browser
 # Playwright's own browser download does not work on these machines: Debian's chromium does.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 INSTALL_HINT = "install it with `apt-get install -y chromium` (as root) and `pip install -r requirements-dev.txt`"
 STARTUP_TIMEOUT_S = 60
-PAGE_TIMEOUT_S = 120  # a page's first load of torch and TensorFlow takes ~12 s on 2 idle cores, more when busy
+PAGE_TIMEOUT_S = (
+    120  # a page's first load of torch and TensorFlow takes ~12 s on 2 idle cores, more when busy
+)
 
 
 class AppUrl(str):
@@ -63,12 +72,31 @@ def running_app(env_overrides: dict[str, str] | None, cache_dir: str | os.PathLi
     """
     port = free_port()
     env = {**os.environ, **(env_overrides or {}), "PNEUMOLAB_CACHE": str(cache_dir)}
-    command = [sys.executable, "-m", "streamlit", "run", "dashboard/Home.py", "--server.port", str(port),
-               "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "dashboard/Home.py",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     log = Path(tempfile.mkstemp(prefix=f"streamlit-{port}-", suffix=".log")[1])
     with open(log, "wb") as output:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+        server = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         url = AppUrl(f"http://127.0.0.1:{port}")
         url.pid, url.log = server.pid, log
@@ -92,7 +120,9 @@ def _wait_until_healthy(url: AppUrl, server: subprocess.Popen) -> None:
         except OSError:
             pass
         time.sleep(0.3)
-    raise TimeoutError(f"streamlit did not answer /_stcore/health within {STARTUP_TIMEOUT_S} s:\n{log_tail(url)}")
+    raise TimeoutError(
+        f"streamlit did not answer /_stcore/health within {STARTUP_TIMEOUT_S} s:\n{log_tail(url)}"
+    )
 
 
 def _kill_group(server: subprocess.Popen) -> None:
@@ -203,7 +233,9 @@ def wait_for_page(page, timeout_s: float = PAGE_TIMEOUT_S, settle_s: float = 0.6
     state = page.evaluate("""() => { const app = document.querySelector('[data-testid="stApp"]');
         return app ? app.getAttribute('data-test-script-state') + '/' + app.getAttribute('data-test-connection-state')
                    : 'no app element'; }""")
-    raise TimeoutError(f"{page.url} did not finish running within {timeout_s:.0f} s (state {state})")
+    raise TimeoutError(
+        f"{page.url} did not finish running within {timeout_s:.0f} s (state {state})"
+    )
 
 
 def exception_texts(page) -> list[str]:

@@ -19,7 +19,11 @@ def test_a_hostile_file_name_is_text_in_the_browser(page, app_url, tmp_path):
     wait_for_page(page, timeout_s=240)  # the first page of the session that loads the frameworks
     page.get_by_test_id("stRadioGroup").get_by_text("Upload", exact=True).click()
     wait_for_page(page)
-    uploader = page.get_by_test_id("stFileUploader").filter(has_text="An X-ray image").locator("input[type=file]")
+    uploader = (
+        page.get_by_test_id("stFileUploader")
+        .filter(has_text="An X-ray image")
+        .locator("input[type=file]")
+    )
     shown = {}
     for name, path, sign in (("broken", broken, "cannot be used"), ("good", good, "uploaded:")):
         uploader.set_input_files(str(path))

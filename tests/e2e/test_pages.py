@@ -9,7 +9,12 @@ from .streamlit_app import wait_for_page
 from .ui import assert_no_exception, current_nav_title, main_heading, open_page, url_path
 
 ALL_PAGES = (HOME, *TALK)
-README_SHOTS = {"home", "explorer", "augmentation", "evaluation"}  # pages the README shows as they open
+README_SHOTS = {
+    "home",
+    "explorer",
+    "augmentation",
+    "evaluation",
+}  # pages the README shows as they open
 
 
 @pytest.mark.parametrize("info", ALL_PAGES, ids=url_path)

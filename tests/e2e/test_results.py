@@ -14,7 +14,9 @@ def test_evaluation_compares_keras_and_pytorch(page, app_url, quick_runs):
     assert_no_exception(page)
     run = page.get_by_role("combobox", name="Run").input_value()
     other = page.get_by_role("combobox", name="Compare with").input_value()
-    frameworks = {name for name in FRAMEWORK_NAMES for value in (run, other) if value.startswith(name)}
+    frameworks = {
+        name for name in FRAMEWORK_NAMES for value in (run, other) if value.startswith(name)
+    }
     assert frameworks == set(FRAMEWORK_NAMES), f"evaluated {run!r}, compared with {other!r}"
     page.get_by_text("Keras vs PyTorch", exact=True).scroll_into_view_if_needed()
     save_artifact(page, "evaluation-compared")
@@ -30,14 +32,20 @@ def test_predictions_show_both_heatmaps(page, app_url, quick_runs):
     for name in FRAMEWORK_NAMES:
         assert main.get_by_role("heading", name=name, exact=True).count() == 1, f"no {name} column"
     heatmaps = main.get_by_test_id("stImage").filter(has_text="Grad-CAM")
-    assert heatmaps.count() == 2, f"expected a Grad-CAM image per framework, found {heatmaps.count()}"
+    assert heatmaps.count() == 2, (
+        f"expected a Grad-CAM image per framework, found {heatmaps.count()}"
+    )
     for image in heatmaps.locator("img").all():
-        assert image.evaluate("img => img.complete && img.naturalWidth > 0"), "a heatmap did not load"
+        assert image.evaluate("img => img.complete && img.naturalWidth > 0"), (
+            "a heatmap did not load"
+        )
     save_artifact(page, "predictions-heatmaps")
 
     # the README's view: a PNEUMONIA image, whose synthetic lesion the maps should point at
     select_option(page, "Class", "PNEUMONIA", scope=main)
     assert_no_exception(page)
     assert heatmaps.count() == 2
-    main.get_by_role("heading", name="Keras", exact=True).evaluate("heading => heading.scrollIntoView()")
+    main.get_by_role("heading", name="Keras", exact=True).evaluate(
+        "heading => heading.scrollIntoView()"
+    )
     save_readme_shot(page, "predictions")

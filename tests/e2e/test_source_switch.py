@@ -19,7 +19,9 @@ def enter_path(page, path: str) -> None:
 
 
 def test_switching_to_a_folder_and_refusing_a_bad_path(page, app_url, tmp_path):
-    folder = kaggle_tree(tmp_path / "xrays", per_class=(4, 8))  # 12 usable images, broken files beside them
+    folder = kaggle_tree(
+        tmp_path / "xrays", per_class=(4, 8)
+    )  # 12 usable images, broken files beside them
     open_page(page, app_url)
     assert metric_value(page, "Images") == "1,700"  # the synthetic demo
 

@@ -24,10 +24,14 @@ def test_quick_training_runs_to_the_end(page, app_url):
     page.wait_for_function(
         """() => [...document.querySelectorAll('[data-testid="stAlertContentSuccess"]')]
                  .filter(box => box.innerText.includes('finished on')).length >= 2""",
-        timeout=TRAINING_TIMEOUT_MS, polling=1000)
+        timeout=TRAINING_TIMEOUT_MS,
+        polling=1000,
+    )
     wait_for_page(page)
     texts = finished.all_inner_texts()
-    assert any("Keras " in text for text in texts) and any("PyTorch " in text for text in texts), texts
+    assert any("Keras " in text for text in texts) and any("PyTorch " in text for text in texts), (
+        texts
+    )
     assert page.get_by_test_id("stAlertContentError").count() == 0
     assert_no_exception(page)
     page.get_by_text("Progress", exact=True).evaluate("heading => heading.scrollIntoView()")

@@ -38,8 +38,9 @@ def select_option(page, label: str, option: str, scope=None) -> None:
 
 
 def metric_value(page, label: str) -> str:
-    metric = page.get_by_test_id("stMetric").filter(has=page.get_by_test_id("stMetricLabel").get_by_text(label,
-                                                                                                       exact=True))
+    metric = page.get_by_test_id("stMetric").filter(
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    )
     return metric.get_by_test_id("stMetricValue").inner_text().strip()
 
 

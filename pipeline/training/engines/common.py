@@ -33,6 +33,7 @@ SAVE_PAUSE_VARIABLE = "PNEUMOLAB_FAULT_PAUSE_IN_SAVE_S"
 
 # ---- data ----
 
+
 @dataclass
 class Data:
     """The training and validation images of one config, and the statistics to normalise them."""
@@ -59,12 +60,18 @@ def load_data(config: TrainConfig) -> Data:
 def _check_split(split: str, labels: np.ndarray, minimum: int) -> None:
     counts = np.bincount(labels, minlength=len(CLASS_NAMES))
     if len(labels) < minimum:
-        raise ConfigError("source", f"the {split} split has {len(labels)} images; at least {minimum} are needed "
-                                    f"(a smaller batch_size, or a larger data source)")
+        raise ConfigError(
+            "source",
+            f"the {split} split has {len(labels)} images; at least {minimum} are needed "
+            f"(a smaller batch_size, or a larger data source)",
+        )
     missing = [name for name, count in zip(CLASS_NAMES, counts) if count == 0]
     if missing:
-        raise ConfigError("source", f"the {split} split has no {' or '.join(missing)} images; "
-                                    f"training and AUC need both classes")
+        raise ConfigError(
+            "source",
+            f"the {split} split has no {' or '.join(missing)} images; "
+            f"training and AUC need both classes",
+        )
 
 
 def eval_inputs(images: np.ndarray, spec: AugmentSpec, stats: DatasetStats | None) -> np.ndarray:
@@ -81,6 +88,7 @@ def eval_inputs(images: np.ndarray, spec: AugmentSpec, stats: DatasetStats | Non
 
 
 # ---- which images each step sees ----
+
 
 class EpochOrder:
     """The images of each step: a fresh shuffle per epoch, or (``sampler``) draws with
@@ -107,7 +115,9 @@ class EpochOrder:
         count = self.steps * self.batch_size
         if self.balancing == "sampler":
             weights = 1.0 / np.bincount(self.labels)[self.labels]
-            order = rng.choice(len(self.labels), size=count, replace=True, p=weights / weights.sum())
+            order = rng.choice(
+                len(self.labels), size=count, replace=True, p=weights / weights.sum()
+            )
         else:
             order = rng.permutation(len(self.labels))[:count]
         return order.reshape(self.steps, self.world, self.local_batch)[:, self.rank]
@@ -123,6 +133,7 @@ def class_weights(config: TrainConfig, labels: np.ndarray) -> dict[int, float] |
 
 
 # ---- learning rate and early stopping ----
+
 
 class Schedule:
     """The learning rate of every step, the same in both frameworks.
@@ -181,6 +192,7 @@ class EarlyStopping:
 
 # ---- metrics ----
 
+
 def binary_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict:
     """Loss (mean binary cross-entropy), accuracy at 0.5, ROC AUC, and the threshold that
     maximises Youden's J (sensitivity + specificity - 1) with its sensitivity and specificity."""
@@ -203,6 +215,7 @@ def binary_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict:
 
 
 # ---- weights ----
+
 
 def save_weights(path: Path, data: bytes) -> None:
     """Write a model's serialised weights and flush them to the disk.
@@ -228,10 +241,17 @@ def save_weights(path: Path, data: bytes) -> None:
 
 # ---- progress ----
 
+
 class Progress:
     """Step events (at most every half second) and the cancellation check of every step."""
 
-    def __init__(self, report: Callable[[dict], None], should_stop: Callable[[], bool], epochs: int, steps: int):
+    def __init__(
+        self,
+        report: Callable[[dict], None],
+        should_stop: Callable[[], bool],
+        epochs: int,
+        steps: int,
+    ):
         self.report, self.should_stop = report, should_stop
         self.epochs, self.steps = epochs, steps
         self.last_report = 0.0
@@ -243,31 +263,63 @@ class Progress:
         now = time.monotonic()
         if now - self.last_report >= STEP_REPORT_INTERVAL_S:
             self.last_report = now
-            self.report({"event": "step", "epoch": epoch + 1, "epochs": self.epochs,
-                         "step": step + 1, "steps": self.steps})
+            self.report(
+                {
+                    "event": "step",
+                    "epoch": epoch + 1,
+                    "epochs": self.epochs,
+                    "step": step + 1,
+                    "steps": self.steps,
+                }
+            )
 
     def epoch(self, record: dict) -> None:
         self.report({"event": "epoch", **record})
 
 
-def epoch_record(epoch: int, epochs: int, train: dict, val: dict, seconds: float, train_seconds: float,
-                 images: int, learning_rate: float) -> dict:
+def epoch_record(
+    epoch: int,
+    epochs: int,
+    train: dict,
+    val: dict,
+    seconds: float,
+    train_seconds: float,
+    images: int,
+    learning_rate: float,
+) -> dict:
     """One row of the history, as the ``epoch`` event carries it (epoch is 1-based)."""
     return {
-        "epoch": epoch, "epochs": epochs,
-        "train_loss": train["loss"], "train_accuracy": train["accuracy"], "train_auc": train["auc"],
-        "val_loss": val["loss"], "val_accuracy": val["accuracy"], "val_auc": val["auc"],
-        "seconds": round(seconds, 3), "train_seconds": round(train_seconds, 3),
+        "epoch": epoch,
+        "epochs": epochs,
+        "train_loss": train["loss"],
+        "train_accuracy": train["accuracy"],
+        "train_auc": train["auc"],
+        "val_loss": val["loss"],
+        "val_accuracy": val["accuracy"],
+        "val_auc": val["auc"],
+        "seconds": round(seconds, 3),
+        "train_seconds": round(train_seconds, 3),
         "images_per_s": round(images / train_seconds, 2) if train_seconds > 0 else None,
         "learning_rate": learning_rate,
     }
 
 
-def result(history: list[dict], val: dict, device: dict, parameters: int, weights: str,
-           best_epoch: int, started: float, first_step: float | None, extra: dict | None = None) -> dict:
+def result(
+    history: list[dict],
+    val: dict,
+    device: dict,
+    parameters: int,
+    weights: str,
+    best_epoch: int,
+    started: float,
+    first_step: float | None,
+    extra: dict | None = None,
+) -> dict:
     """What ``train`` returns: history, final validation metrics, timings, device, model size."""
     train_seconds = sum(row["train_seconds"] for row in history)
-    images = sum(row["images_per_s"] * row["train_seconds"] for row in history if row["images_per_s"])
+    images = sum(
+        row["images_per_s"] * row["train_seconds"] for row in history if row["images_per_s"]
+    )
     return {
         "history": history,
         "val": val,

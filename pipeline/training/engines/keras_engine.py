@@ -41,33 +41,59 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
     try:
         data = common.load_data(config)
         order = common.EpochOrder(data.train_labels, config)
-        batches = AugmentedBatches(data.train_images, data.train_labels, order,
-                                   build_image_data_generator(config.augment, data.stats))
+        batches = AugmentedBatches(
+            data.train_images,
+            data.train_labels,
+            order,
+            build_image_data_generator(config.augment, data.stats),
+        )
         val_x = common.eval_inputs(data.val_images, config.augment, data.stats)[..., None]
         with strategy.scope():
             model = build_keras_cnn(config.img_size, 1, config.width)
             model.compile(
                 optimizer=_optimizer(config),
                 loss=keras.losses.BinaryCrossentropy(),
-                metrics=[keras.metrics.BinaryAccuracy(name="accuracy"),
-                         keras.metrics.AUC(num_thresholds=AUC_THRESHOLDS, name="auc")],
+                metrics=[
+                    keras.metrics.BinaryAccuracy(name="accuracy"),
+                    keras.metrics.AUC(num_thresholds=AUC_THRESHOLDS, name="auc"),
+                ],
                 jit_compile=device.is_gpu,  # XLA: faster on a GPU, 2.4x slower on this CPU
             )
-        loop = _EngineCallback(config, order.steps, val_x, data.val_labels,
-                               common.Progress(report, should_stop, config.epochs, order.steps))
-        model.fit(batches, epochs=config.epochs, class_weight=common.class_weights(config, data.train_labels),
-                  callbacks=[loop], verbose=0)
+        loop = _EngineCallback(
+            config,
+            order.steps,
+            val_x,
+            data.val_labels,
+            common.Progress(report, should_stop, config.epochs, order.steps),
+        )
+        model.fit(
+            batches,
+            epochs=config.epochs,
+            class_weight=common.class_weights(config, data.train_labels),
+            callbacks=[loop],
+            verbose=0,
+        )
 
         model.set_weights(loop.best_weights)  # early stopping keeps the best validation epoch
         val = common.binary_metrics(data.val_labels, predict(model, val_x))
-        scratch = workdir / f"unsaved-{WEIGHTS_FILE}"  # Model.save takes a .keras path, not a buffer
+        scratch = (
+            workdir / f"unsaved-{WEIGHTS_FILE}"
+        )  # Model.save takes a .keras path, not a buffer
         workdir.mkdir(parents=True, exist_ok=True)
         model.save(scratch)
         common.save_weights(workdir / WEIGHTS_FILE, scratch.read_bytes())
         scratch.unlink()
-        return common.result(loop.history, val, device.as_dict(), model.count_params(), WEIGHTS_FILE,
-                             loop.stopping.best_epoch, started, loop.first_step,
-                             {"replicas": strategy.num_replicas_in_sync, "mixed_precision": precision})
+        return common.result(
+            loop.history,
+            val,
+            device.as_dict(),
+            model.count_params(),
+            WEIGHTS_FILE,
+            loop.stopping.best_epoch,
+            started,
+            loop.first_step,
+            {"replicas": strategy.num_replicas_in_sync, "mixed_precision": precision},
+        )
     finally:
         keras.mixed_precision.set_global_policy("float32")
 
@@ -107,7 +133,9 @@ class _EngineCallback(keras.callbacks.Callback):
     """Learning rate, cancellation and progress per step; validation, history and early
     stopping per epoch: the same points at which the torch loop does them."""
 
-    def __init__(self, config: TrainConfig, steps: int, val_x, val_labels, progress: common.Progress):
+    def __init__(
+        self, config: TrainConfig, steps: int, val_x, val_labels, progress: common.Progress
+    ):
         super().__init__()
         self.config, self.steps, self.val_x, self.val_labels = config, steps, val_x, val_labels
         self.progress = progress
@@ -131,14 +159,25 @@ class _EngineCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         train_seconds = time.monotonic() - self.epoch_started
-        train = {"loss": float(logs["loss"]), "accuracy": float(logs["accuracy"]), "auc": float(logs["auc"])}
+        train = {
+            "loss": float(logs["loss"]),
+            "accuracy": float(logs["accuracy"]),
+            "auc": float(logs["auc"]),
+        }
         val = common.binary_metrics(self.val_labels, predict(self.model, self.val_x))
         self.schedule.end_epoch(val["loss"])
         if self.stopping.update(epoch + 1, val["auc"]):
             self.best_weights = self.model.get_weights()
-        record = common.epoch_record(epoch + 1, self.config.epochs, train, val,
-                                     time.monotonic() - self.epoch_started, train_seconds,
-                                     self.steps * self.config.batch_size, self.schedule.rate(epoch, self.steps))
+        record = common.epoch_record(
+            epoch + 1,
+            self.config.epochs,
+            train,
+            val,
+            time.monotonic() - self.epoch_started,
+            train_seconds,
+            self.steps * self.config.batch_size,
+            self.schedule.rate(epoch, self.steps),
+        )
         self.history.append(record)
         self.progress.epoch(record)
         if self.stopping.should_stop:

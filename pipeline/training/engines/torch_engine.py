@@ -43,28 +43,41 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
         data = common.load_data(config)
         augment = build_torch_transform(config.augment, data.stats)
         order = common.EpochOrder(data.train_labels, config, world.rank, world.size)
-        val_x = torch.from_numpy(common.eval_inputs(data.val_images, config.augment, data.stats)).unsqueeze(1)
+        val_x = torch.from_numpy(
+            common.eval_inputs(data.val_images, config.augment, data.stats)
+        ).unsqueeze(1)
         model = PneumoniaCNN(config.img_size, 1, config.width)
         parameters = count_parameters(model)
         loop = _Loop(model, config, device, world, common.class_weights(config, data.train_labels))
 
         schedule = common.Schedule(config, order.steps)
         stopping = common.EarlyStopping(config.early_stopping_patience)
-        progress = common.Progress(report if world.is_main else _ignore, should_stop, config.epochs, order.steps)
+        progress = common.Progress(
+            report if world.is_main else _ignore, should_stop, config.epochs, order.steps
+        )
         history, best_state, first_step = [], copy.deepcopy(model.state_dict()), None
         for epoch in range(config.epochs):
             epoch_started = time.monotonic()
             batches = _batches(data.train_images, order.epoch(epoch), augment, device)
-            train_metrics = loop.train_epoch(epoch, batches, data.train_labels, schedule, progress, should_stop)
+            train_metrics = loop.train_epoch(
+                epoch, batches, data.train_labels, schedule, progress, should_stop
+            )
             first_step = first_step or loop.first_step
             train_seconds = time.monotonic() - epoch_started
             val = loop.validate(val_x, data.val_labels)
             schedule.end_epoch(val["loss"])
             if stopping.update(epoch + 1, val["auc"]):
                 best_state = copy.deepcopy(model.state_dict())
-            record = common.epoch_record(epoch + 1, config.epochs, train_metrics, val,
-                                         time.monotonic() - epoch_started, train_seconds,
-                                         order.steps * config.batch_size, schedule.rate(epoch, order.steps))
+            record = common.epoch_record(
+                epoch + 1,
+                config.epochs,
+                train_metrics,
+                val,
+                time.monotonic() - epoch_started,
+                train_seconds,
+                order.steps * config.batch_size,
+                schedule.rate(epoch, order.steps),
+            )
             history.append(record)
             progress.epoch(record)
             if stopping.should_stop:
@@ -76,8 +89,17 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
             buffer = io.BytesIO()
             torch.save(_cpu_state(model), buffer)
             common.save_weights(workdir / WEIGHTS_FILE, buffer.getvalue())
-        return common.result(history, val, device.as_dict(), parameters, WEIGHTS_FILE, stopping.best_epoch,
-                             started, first_step, {"replicas": world.size, "mixed_precision": loop.precision.name})
+        return common.result(
+            history,
+            val,
+            device.as_dict(),
+            parameters,
+            WEIGHTS_FILE,
+            stopping.best_epoch,
+            started,
+            first_step,
+            {"replicas": world.size, "mixed_precision": loop.precision.name},
+        )
     finally:
         distributed.shutdown_torch(world)
 
@@ -86,7 +108,9 @@ class _Loop:
     """The model on its device (channels-last, wrapped in DDP under torchrun), its optimiser
     and precision: one training epoch and one validation pass at a time."""
 
-    def __init__(self, model, config: TrainConfig, device: devices.Device, world, class_weights: dict | None):
+    def __init__(
+        self, model, config: TrainConfig, device: devices.Device, world, class_weights: dict | None
+    ):
         self.device, self.world = _torch_device(device), world
         self.model = model.to(self.device, memory_format=torch.channels_last)
         self.trained = distributed.wrap_torch(self.model, world, device)
@@ -96,8 +120,15 @@ class _Loop:
         self.loss_weights = torch.tensor(weights, device=self.device)
         self.first_step = None
 
-    def train_epoch(self, epoch: int, batches, all_labels: np.ndarray, schedule: common.Schedule,
-                    progress: common.Progress, should_stop) -> dict:
+    def train_epoch(
+        self,
+        epoch: int,
+        batches,
+        all_labels: np.ndarray,
+        schedule: common.Schedule,
+        progress: common.Progress,
+        should_stop,
+    ) -> dict:
         """One pass over ``batches``; the epoch's loss, accuracy and AUC on what it trained on."""
         self.trained.train()
         losses, probabilities, labels = [], [], []
@@ -111,7 +142,9 @@ class _Loop:
             self.optimizer.zero_grad(set_to_none=True)
             with self.precision.autocast():
                 logits = self.trained(x).squeeze(1).float()
-            per_image = torch.nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="none")
+            per_image = torch.nn.functional.binary_cross_entropy_with_logits(
+                logits, y, reduction="none"
+            )
             loss = (per_image * self.loss_weights[y.long()]).mean()
             self.precision.step(loss, self.optimizer)
             losses.append(loss.item())
@@ -123,8 +156,9 @@ class _Loop:
 
     def validate(self, x, labels: np.ndarray) -> dict:
         """Validation metrics, computed on rank 0 and shared so every rank decides alike."""
-        return distributed.from_main(lambda: common.binary_metrics(labels, predict(self.model, x, self.device)),
-                                     self.world)
+        return distributed.from_main(
+            lambda: common.binary_metrics(labels, predict(self.model, x, self.device)), self.world
+        )
 
 
 def predict(model, x, device, batch_size: int = common.EVAL_BATCH) -> np.ndarray:
@@ -133,7 +167,11 @@ def predict(model, x, device, batch_size: int = common.EVAL_BATCH) -> np.ndarray
     out = []
     with torch.inference_mode():
         for start in range(0, len(x), batch_size):
-            batch = x[start:start + batch_size].to(device).contiguous(memory_format=torch.channels_last)
+            batch = (
+                x[start : start + batch_size]
+                .to(device)
+                .contiguous(memory_format=torch.channels_last)
+            )
             out.append(torch.sigmoid(model(batch).float()).squeeze(1).cpu().numpy())
     return np.concatenate(out)
 
@@ -145,7 +183,9 @@ def _batches(images: np.ndarray, steps: np.ndarray, augment, device: devices.Dev
     if device.type == "cpu":
         return (batches[step] for step in range(len(batches)))
     workers = max(1, min(GPU_LOADER_WORKERS, devices.usable_cores() - 1))
-    return torch.utils.data.DataLoader(batches, batch_size=None, num_workers=workers, pin_memory=device.type == "cuda")
+    return torch.utils.data.DataLoader(
+        batches, batch_size=None, num_workers=workers, pin_memory=device.type == "cuda"
+    )
 
 
 class _StepBatches(torch.utils.data.Dataset):
@@ -164,7 +204,11 @@ class _StepBatches(torch.utils.data.Dataset):
 
 
 def _torch_device(device: devices.Device) -> "torch.device":
-    return torch.device(device.type, device.index) if device.type == "cuda" else torch.device(device.type)
+    return (
+        torch.device(device.type, device.index)
+        if device.type == "cuda"
+        else torch.device(device.type)
+    )
 
 
 def _optimizer(model, config: TrainConfig):
@@ -189,7 +233,11 @@ class _Precision:
         if config.mixed_precision and device.type == "cuda":
             self.dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         self.scaler = torch.amp.GradScaler("cuda") if self.dtype == torch.float16 else None
-        self.name = {None: "float32", torch.bfloat16: "mixed_bfloat16", torch.float16: "mixed_float16"}[self.dtype]
+        self.name = {
+            None: "float32",
+            torch.bfloat16: "mixed_bfloat16",
+            torch.float16: "mixed_float16",
+        }[self.dtype]
 
     def autocast(self):
         return torch.autocast(self.device_type, dtype=self.dtype, enabled=self.dtype is not None)
