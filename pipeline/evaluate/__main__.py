@@ -110,6 +110,7 @@ def _text(evaluation: dict, comparison: dict | None) -> str:
         f"run {evaluation['run_id']} ({evaluation['framework']}) on {evaluation['source']}, "
         f"{evaluation['split']} split, {evaluation['n']} images",
         f"threshold {evaluation['threshold']:.4f} ({evaluation['threshold_origin']})",
+        *_interval_line(evaluation.get("threshold_rule")),
         "",
         evaluation["report_text"],
         f"confusion matrix [[TN, FP], [FN, TP]]: [[{tn}, {fp}], [{fn}, {tp}]]",
@@ -135,6 +136,15 @@ def _text(evaluation: dict, comparison: dict | None) -> str:
             )
         lines += [f"  {note}" for note in comparison.get("notes", [])]
     return "\n".join(lines)
+
+
+def _interval_line(rule: dict | None) -> list[str]:
+    if not rule:
+        return []
+    return [
+        f"thresholds optimal on validation: {rule['low']:.4f} to {rule['high']:.4f} "
+        f"(rule: {rule['rule']})"
+    ]
 
 
 def _f(value) -> str:
