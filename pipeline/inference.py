@@ -46,12 +46,13 @@ class LoadedModel:
     framework: str  # "keras" or "torch"
     model: object  # keras.Model (sigmoid output) or models.torch_cnn.PneumoniaCNN (logit output)
     img_size: int
-    threshold: float  # chosen on the run's validation split (Youden's J)
+    threshold: float  # pipeline.evaluate.threshold's rule, on the run's validation split
     threshold_origin: str
     config: dict  # the run's TrainConfig as a dict
     spec: object  # the run's AugmentSpec: rescale and normalisation
     stats: object  # DatasetStats of the training split for per-dataset normalisation, else None
     weights_path: Path
+    threshold_choice: object = None  # pipeline.evaluate.threshold.ThresholdChoice (None: none)
     lock: threading.Lock = field(
         default_factory=threading.Lock, repr=False
     )  # one forward pass at a time
@@ -92,7 +93,9 @@ def load_run_model(run_id: str) -> LoadedModel:
         stats=_normalisation_stats(config),
         weights_path=weights,
     )
-    loaded.threshold, loaded.threshold_origin = _threshold(loaded, result)
+    loaded.threshold_choice = _threshold(loaded, result)
+    loaded.threshold = loaded.threshold_choice.value
+    loaded.threshold_origin = loaded.threshold_choice.reason
     return loaded
 
 
@@ -244,26 +247,36 @@ def _keras_cpu():
     return tf.device("/CPU:0")
 
 
-def _threshold(loaded: LoadedModel, result: dict) -> tuple[float, str]:
-    """The run's threshold, chosen on its validation split; computed there now if not recorded."""
-    recorded = (result.get("val") or {}).get("threshold")
-    if recorded is not None:
-        return float(recorded), "chosen on validation by Youden's J"
-    from pipeline.data import load_split
-    from pipeline.evaluate.metrics import youden_threshold
+def _threshold(loaded: LoadedModel, result: dict):
+    """The run's ThresholdChoice (pipeline.evaluate.threshold, the one rule): as its training
+    recorded it, or chosen now on its validation split by that rule when it recorded none (runs
+    trained before the rule recorded only Youden's pick, which the rule replaces)."""
+    from pipeline.evaluate.threshold import FALLBACK, ThresholdChoice, choose_threshold
 
+    recorded = (result.get("val") or {}).get("threshold_choice")
+    if recorded:
+        try:
+            return ThresholdChoice.from_dict(recorded)
+        except (TypeError, ValueError):
+            pass  # a damaged record: chosen again below, from the validation split
+    from pipeline.data import load_all
+
+    balancing = loaded.config.get("class_balancing", "class_weight")
     try:
-        val = load_split(loaded.config["source"], "val", loaded.img_size)
-        threshold = youden_threshold(val.labels, predict_proba(loaded, val.images))
-    except (OSError, ValueError) as error:  # the source is gone or its validation split unusable
-        return (
-            DEFAULT_THRESHOLD,
-            f"0.5 (no validation threshold recorded, none computable: {_short(error)})",
+        _, arrays = load_all(loaded.config["source"], loaded.img_size)
+        val, train = arrays.subset("val"), arrays.subset("train")
+        prevalence = float(train.labels.mean()) if len(train) else None
+        return choose_threshold(
+            val.labels, predict_proba(loaded, val.images), balancing, prevalence
         )
-    return (
-        threshold,
-        "chosen now on the run's validation split by Youden's J (the run recorded none)",
-    )
+    except (OSError, ValueError) as error:  # the source is gone or its validation split unusable
+        return ThresholdChoice(
+            DEFAULT_THRESHOLD,
+            FALLBACK,
+            f"0.5: no validation split to choose on ({_short(error)})",
+            0.0,
+            1.0,
+        )
 
 
 def _normalisation_stats(config):

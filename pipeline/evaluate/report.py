@@ -29,6 +29,7 @@ def evaluate(scored: Scored, threshold: float | None = None, with_bootstrap: boo
         "img_size": scored.img_size,
         "threshold_origin": origin,
         "validation_threshold": scored.threshold,
+        "threshold_rule": scored.threshold_choice.to_dict() if scored.threshold_choice else None,
         **classification_metrics(scored.labels, scored.probabilities, chosen),
         "costs": {
             "inference_ms_per_image": scored.inference_ms_per_image,
