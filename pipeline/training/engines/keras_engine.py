@@ -76,7 +76,9 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
 
         if config.checkpoint == "best":  # else the weights of the last epoch stay
             model.set_weights(loop.best_weights)
-        val = common.binary_metrics(data.val_labels, predict(model, val_x))
+        val = common.final_metrics(
+            data.val_labels, predict(model, val_x), config, data.train_labels
+        )
         scratch = (
             workdir / f"unsaved-{WEIGHTS_FILE}"
         )  # Model.save takes a .keras path, not a buffer

@@ -85,7 +85,12 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
 
         if config.checkpoint == "best":  # else the weights of the last epoch stay
             model.load_state_dict(best_state)
-        val = loop.validate(val_x, data.val_labels)
+        val = common.final_metrics(
+            data.val_labels,
+            distributed.from_main(lambda: predict(model, val_x, loop.device), world),
+            config,
+            data.train_labels,
+        )
         if world.is_main:
             buffer = io.BytesIO()
             torch.save(_cpu_state(model), buffer)
