@@ -18,7 +18,7 @@ import statistics
 import sys
 from pathlib import Path
 
-METRICS = ("val_auc", "stress_auc", "stress_accuracy")
+METRICS = ("val_auc", "val_accuracy", "stress_auc", "stress_accuracy")
 # the differences the two pipelines had, as ablation variants of the talk's settings
 DIFFERENCES = {
     "black_fill": "constant black fill instead of ImageDataGenerator's edge repeat ('nearest')",

@@ -151,7 +151,7 @@ def summary(rows: list[dict]) -> list[dict]:
     table = []
     for (variant, framework), members in groups.items():
         entry = {"variant": variant, "framework": framework, "seeds": len(members)}
-        for key in ("val_auc", "stress_auc", "stress_accuracy", "images_per_s"):
+        for key in ("val_auc", "val_accuracy", "stress_auc", "stress_accuracy", "images_per_s"):
             values = [m[key] for m in members if m.get(key) is not None]
             if values:
                 entry[key] = statistics.mean(values)
