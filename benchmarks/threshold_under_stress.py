@@ -65,7 +65,7 @@ def analyse(run_id: str, source: str | None, split: str) -> dict:
         "run_id": run_id,
         "framework": loaded.framework,
         "split": split,
-        "n": int(len(labels)),
+        "n": len(labels),
         "run_threshold": float(loaded.threshold),
         "threshold_rule": getattr(loaded.threshold_choice, "rule", None),
         "clean_auc": clean["auc"],

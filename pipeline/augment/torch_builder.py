@@ -164,7 +164,9 @@ def _classes():
             self.contrast, self.gamma = contrast, gamma
 
         def make_params(self, flat_inputs):
-            draw = lambda bounds: float(torch.empty(1).uniform_(*bounds)) if bounds else None  # noqa: E731
+            def draw(bounds):
+                return float(torch.empty(1).uniform_(*bounds)) if bounds else None
+
             return {"contrast": draw(self.contrast), "gamma": draw(self.gamma)}
 
         def transform(self, inpt, params):
