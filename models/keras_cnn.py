@@ -1,12 +1,9 @@
 """The talk's CNN in Keras 3 (see ``models/__init__.py`` for the architecture).
 
-Import through ``pipeline.frameworks`` first in processes that also use torch: this module
-imports keras (and so TensorFlow) at load time.
+Keras (and so TensorFlow) loads with this module, through ``models.frameworks``, torch first.
 """
 
 from __future__ import annotations
-
-from pipeline.frameworks import import_keras
 
 from models import (
     BATCH_NORM_BLOCKS,
@@ -19,6 +16,7 @@ from models import (
     dense_units,
     filters,
 )
+from models.frameworks import import_keras
 
 keras = import_keras()
 layers = keras.layers

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from pipeline.frameworks import import_keras, import_tensorflow, import_torch
 from pipeline.runs import Run, RunError
 from pipeline.settings import sha256_of
 
@@ -118,9 +119,7 @@ def model_input(loaded: LoadedModel, images: np.ndarray):
 
     x = eval_inputs(resize_to(np.asarray(images), loaded.img_size), loaded.spec, loaded.stats)
     if loaded.framework == "torch":
-        import torch
-
-        return torch.from_numpy(np.ascontiguousarray(x[:, None]))
+        return import_torch().from_numpy(np.ascontiguousarray(x[:, None]))
     return x[..., None]
 
 
@@ -153,8 +152,7 @@ def _forward(loaded: LoadedModel, images: np.ndarray) -> np.ndarray:
     x = model_input(loaded, images)
     with loaded.lock:
         if loaded.framework == "torch":
-            import torch
-
+            torch = import_torch()
             with torch.inference_mode():
                 logits = loaded.model(x.contiguous(memory_format=torch.channels_last))
                 return torch.sigmoid(logits.float()).numpy().astype(np.float64).ravel()
@@ -209,14 +207,13 @@ def _check_weights(run_id: str, path: Path, recorded: str | None) -> None:
 def _load_weights(config, path: Path, run_id: str):
     try:
         if config.framework == "torch":
-            import torch
-
+            torch = import_torch()
             from models.torch_cnn import load
 
             model = load(path, config.img_size, width=config.width)  # torch.load(weights_only=True)
-            # channels-last, as the engine trains and validates: 2-4x faster on this CPU (FIELD_NOTES)
+            # channels-last, as the engine trains and validates (faster on the CPU)
             return model.to(memory_format=torch.channels_last)
-        keras = _import_keras()
+        keras = import_keras()  # torch and torchvision first (see pipeline.frameworks)
         with _keras_cpu():
             return keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # every library reports a damaged file its own way
@@ -226,22 +223,10 @@ def _load_weights(config, path: Path, run_id: str):
         ) from None
 
 
-def _import_keras():
-    """Keras, after torch and torchvision (see the module docstring)."""
-    import torch  # noqa: F401
-    import torchvision  # noqa: F401
-
-    from pipeline.frameworks import import_keras
-
-    return import_keras()
-
-
 def _keras_cpu():
     """Keras inference on the CPU, as torch's: the two frameworks' inference times stay comparable,
     and a deployment without a GPU (Streamlit Cloud) sees the same figures."""
-    import tensorflow as tf
-
-    return tf.device("/CPU:0")
+    return import_tensorflow().device("/CPU:0")
 
 
 def _threshold(loaded: LoadedModel, result: dict) -> tuple[float, str]:

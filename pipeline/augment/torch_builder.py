@@ -27,12 +27,9 @@ EPSILON = 1e-6  # what ImageDataGenerator adds to the std before dividing
 
 def import_torchvision_v2():
     """``(torch, v2)``; refuses (instead of crashing the process) after TensorFlow was loaded."""
-    from pipeline.frameworks import import_torch
+    from pipeline.frameworks import import_torch, torch_module
 
-    torch = import_torch()
-    from torchvision.transforms import v2
-
-    return torch, v2
+    return import_torch(), torch_module("torchvision.transforms.v2")
 
 
 def standardize_per_sample(x):

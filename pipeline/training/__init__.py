@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from pipeline.training.errors import Cancelled
 
-class Cancelled(Exception):
-    """Raised by an engine when ``should_stop()`` said yes; nothing finished was written."""
+__all__ = ["Cancelled", "engine", "train"]
 
 
 def engine(framework: str):

@@ -55,7 +55,9 @@ def usable_cores() -> int:
 
 def torch_device(requested: str, local_rank: int = 0) -> Device:
     """The torch device for ``requested`` ("auto", "cpu" or "gpu"); ``local_rank`` picks the GPU."""
-    import torch
+    from pipeline.frameworks import import_torch
+
+    torch = import_torch()
 
     if requested != "cpu":
         if torch.cuda.is_available():

@@ -20,7 +20,7 @@ import numpy as np
 from pipeline.augment.spec import AugmentSpec
 from pipeline.augment.stats import DatasetStats, iter_chunks, precomputed_stats
 from pipeline.data import CLASS_NAMES, load_all
-from pipeline.training import Cancelled
+from pipeline.training.errors import Cancelled
 from pipeline.training.config import ConfigError, TrainConfig
 
 STEP_REPORT_INTERVAL_S = 0.5

@@ -18,19 +18,18 @@ Faults: a JSON file damaged on disk reads as missing (a damaged status as ``dama
 new trigger retrains), and a store the disk will not write raises ``StoreError`` saying which
 path and what to do; listing a read-only store still works.
 
-    python -m pipeline.runs list [--json]
-    python -m pipeline.runs show RUN_ID [--json]
-    python -m pipeline.runs delete RUN_ID
+Other layers read runs through ``finished_runs(framework, source)`` and
+``latest_per_framework(source)``, and a run's result through ``Run.result()``, a typed
+``pipeline.records.RunResult``. The command line (``python -m pipeline.runs``) is in
+``__main__.py``: it refreshes the queue first, and the store itself never imports the queue.
 """
 
 from __future__ import annotations
 
-import argparse
 import fcntl
 import hashlib
 import json
 import shutil
-import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -200,92 +199,3 @@ def all_runs() -> list[Run]:
     runs = [Run(p.name) for p in runs_root().iterdir() if p.is_dir() and not p.name.startswith(".")]
     runs = [r for r in runs if r.exists()]
     return sorted(runs, key=lambda r: r.status().get("created", 0), reverse=True)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m pipeline.runs",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    listing = commands.add_parser("list", help="every run, newest first")
-    listing.add_argument("--json", action="store_true", help="print one JSON list")
-    show = commands.add_parser("show", help="one run's status, config, data, history and result")
-    show.add_argument("run_id")
-    show.add_argument("--json", action="store_true", help="print one JSON object")
-    delete = commands.add_parser("delete", help="remove a run that is not queued or running")
-    delete.add_argument("run_id")
-    args = parser.parse_args(argv)
-
-    from pipeline.training.queue import refresh
-
-    try:
-        refresh()  # a dead worker's run reads as failed, not as running forever
-        if args.command == "list":
-            rows = [run.summary() for run in all_runs()]
-            print(json.dumps(rows, indent=2) if args.json else _table(rows))
-        elif args.command == "show":
-            run = _existing(args.run_id)
-            details = {
-                "status": run.status(),
-                "config": run.config(),
-                "data": run.data(),
-                "progress": run.progress(),
-                "result": run.result(),
-            }
-            print(json.dumps(details, indent=2) if args.json else _details(details))
-        else:
-            _existing(args.run_id).delete()
-            print(f"deleted run {args.run_id}")
-    except (RunError, StoreError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
-
-
-def _existing(run_id: str) -> Run:
-    run = Run(run_id)
-    if not run.exists():
-        raise RunError(f"no run {run_id} in {runs_root()} (see `python -m pipeline.runs list`)")
-    return run
-
-
-def _table(rows: list[dict]) -> str:
-    if not rows:
-        return f"no runs in {runs_root()}"
-    lines = [
-        f"{'run id':16s}  {'status':9s}  {'framework':9s}  {'epochs':>6s}  {'size':>4s}  "
-        f"{'val auc':>7s}  {'val acc':>7s}  source"
-    ]
-    for row in rows:
-        val = row["val"]
-        lines.append(
-            f"{row['run_id']:16s}  {row['status']:9s}  {row['framework'] or '?':9s}  "
-            f"{row['epochs'] or '?':>6}  {row['img_size'] or '?':>4}  "
-            f"{_number(val.get('auc')):>7s}  {_number(val.get('accuracy')):>7s}  {row['source']}"
-        )
-    return "\n".join(lines)
-
-
-def _details(details: dict) -> str:
-    status, result = details["status"], details["result"] or {}
-    lines = [f"run {status['run_id']}: {status['status']}"]
-    if status.get("error"):
-        lines.append(f"error: {status['error']}")
-    lines.append("config: " + json.dumps(details["config"], sort_keys=True))
-    lines.append("data: " + json.dumps(details["data"], sort_keys=True))
-    for epoch in details["progress"].get("epochs", []):
-        lines.append("  " + "  ".join(f"{k} {_number(v)}" for k, v in epoch.items() if k != "time"))
-    for key in ("val", "timings", "device"):
-        if result.get(key):
-            lines.append(f"{key}: " + json.dumps(result[key], sort_keys=True))
-    return "\n".join(lines)
-
-
-def _number(value) -> str:
-    return f"{value:.4f}" if isinstance(value, float) else ("-" if value is None else str(value))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
