@@ -1,7 +1,7 @@
 """Both frameworks on an NVIDIA GPU, next to the same training on the CPU (prints JSON).
 
-    python benchmarks/gpu.py                       # real data if present, else synthetic
-    python benchmarks/gpu.py --epochs 3 --size 150 --source ../shared/data/chest_xray
+    python -m benchmarks.gpu                       # real data if present, else synthetic
+    python -m benchmarks.gpu --epochs 3 --size 150 --source ../shared/data/chest_xray
 
 On the GPU each framework trains ``--epochs`` whole epochs with the engine (mixed precision,
 XLA for Keras); seconds per epoch leave out the first epoch, which pays for start-up and
@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 REAL_DATA = ROOT.parent / "shared" / "data" / "chest_xray"
 CPU_WARMUP_STEPS = 3
 

@@ -28,6 +28,7 @@ import numpy as np
 from PIL import Image
 
 from pipeline.frameworks import import_keras, import_tensorflow, import_torch
+from pipeline.records import RunResult
 from pipeline.runs import Run, RunError
 from pipeline.settings import sha256_of
 
@@ -80,7 +81,7 @@ def load_run_model(run_id: str) -> LoadedModel:
             f"run {run_id}: the weights file is missing"
             f"{f' ({weights})' if weights else ''}; {_retrain(run_id)}"
         )
-    _check_weights(run_id, weights, result.get("weights_sha256"))
+    _check_weights(run_id, weights, result.weights_sha256)
     loaded = LoadedModel(
         run_id=run_id,
         framework=config.framework,
@@ -229,9 +230,9 @@ def _keras_cpu():
     return import_tensorflow().device("/CPU:0")
 
 
-def _threshold(loaded: LoadedModel, result: dict) -> tuple[float, str]:
+def _threshold(loaded: LoadedModel, result: RunResult) -> tuple[float, str]:
     """The run's threshold, chosen on its validation split; computed there now if not recorded."""
-    recorded = (result.get("val") or {}).get("threshold")
+    recorded = result.val.threshold
     if recorded is not None:
         return float(recorded), "chosen on validation by Youden's J"
     from pipeline.data import load_split

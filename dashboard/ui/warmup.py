@@ -163,14 +163,10 @@ def find_runs(plan: Plan) -> str:
 
 def latest_runs(source: str) -> dict[str, str]:
     """The newest finished run of each framework trained on ``source``: what the pages show first."""
-    from pipeline.runs import all_runs
+    from pipeline.runs import latest_per_framework
 
-    latest = {}
-    for run in all_runs():  # newest first
-        config = run.config()
-        if run.state == "finished" and config.get("source") == source:
-            latest.setdefault(config.get("framework"), run.id)
-    return {framework: latest[framework] for framework in FRAMEWORKS if framework in latest}
+    latest = latest_per_framework(source)
+    return {framework: latest[framework].id for framework in FRAMEWORKS if framework in latest}
 
 
 def load_model(plan: Plan, framework: str) -> str:

@@ -43,7 +43,7 @@ FOLLOWED = (
 )
 FROM_AUGMENT_PAGE = "chosen on the Augmentation page"
 # Training images per second of the talk-sized CNN at 150 px on a quiet 2-core CPU, as measured
-# by `python benchmarks/train_speed.py` (with augmentation), for estimates until this machine has
+# by `python -m benchmarks.train_speed` (with augmentation), for estimates until this machine has
 # finished runs of its own to go by.
 DEFAULT_IMAGES_PER_S = {"keras": 125.0, "torch": 100.0}
 STARTUP_S = 20.0  # loading a framework and the cached arrays

@@ -34,6 +34,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from pipeline.records import RunResult
 from pipeline.settings import atomic_write_bytes, cache_root, storage_advice
 
 STATES = ("queued", "running", "finished", "failed", "cancelled")
@@ -141,17 +142,17 @@ class Run:
     def progress(self) -> dict:
         return read_json(self.path / "progress.json") or {"steps": [], "epochs": []}
 
-    def result(self) -> dict | None:
-        """Final metrics, timings and device; only once the run has finished."""
-        return read_json(self.path / "result.json") if self.state == "finished" else None
+    def result(self) -> RunResult | None:
+        """Final metrics, timings and device; only once the run has finished (and its
+        result.json reads)."""
+        if self.state != "finished":
+            return None
+        data = read_json(self.path / "result.json")
+        return RunResult.from_dict(data) if data is not None else None
 
     def weights(self) -> Path | None:
         result = self.result()
-        return (
-            self.path / WEIGHTS_DIR / result["weights"]
-            if result and result.get("weights")
-            else None
-        )
+        return self.path / WEIGHTS_DIR / result.weights if result and result.weights else None
 
     def set_status(self, state: str, **fields) -> dict:
         """Write a new status record, keeping earlier fields (times, attempt) unless replaced."""
@@ -168,7 +169,7 @@ class Run:
 
     def summary(self) -> dict:
         """One row for listings: status, framework, source, key settings and validation metrics."""
-        status, config, result = self.status(), self.config(), self.result() or {}
+        status, config, result = self.status(), self.config(), self.result()
         return {
             "run_id": self.id,
             "status": status["status"],
@@ -179,8 +180,8 @@ class Run:
             "seed": config.get("seed"),
             "created": status.get("created"),
             "ended": status.get("ended"),
-            "device": (result.get("device") or {}).get("name") or status.get("device"),
-            "val": result.get("val") or {},
+            "device": (result.device.name if result else None) or status.get("device"),
+            "val": result.val.to_dict() if result else {},
             "error": status.get("error"),
         }
 
@@ -199,3 +200,23 @@ def all_runs() -> list[Run]:
     runs = [Run(p.name) for p in runs_root().iterdir() if p.is_dir() and not p.name.startswith(".")]
     runs = [r for r in runs if r.exists()]
     return sorted(runs, key=lambda r: r.status().get("created", 0), reverse=True)
+
+
+def finished_runs(framework: str | None = None, source: str | None = None) -> list[Run]:
+    """Finished runs, newest first; only ``framework``'s and only those trained on ``source``
+    when given (``source`` as the config holds it: canonical, as the pages pass it)."""
+    runs = [run for run in all_runs() if run.state == "finished"]
+    if framework is not None:
+        runs = [run for run in runs if run.config().get("framework") == framework]
+    if source is not None:
+        runs = [run for run in runs if run.config().get("source") == source]
+    return runs
+
+
+def latest_per_framework(source: str | None = None) -> dict[str, Run]:
+    """The newest finished run of each framework (on ``source`` when given), by framework name."""
+    latest: dict[str, Run] = {}
+    for run in finished_runs(source=source):  # newest first: the first one seen is kept
+        latest.setdefault(run.config().get("framework"), run)
+    latest.pop(None, None)
+    return latest

@@ -75,8 +75,8 @@ def pair(args) -> int:
             "run_id": run.id,
             "status": statuses[side]["status"],
             "error": statuses[side].get("error"),
-            "val": (run.result() or {}).get("val"),
-            "timings": (run.result() or {}).get("timings"),
+            "val": run.result().val.to_dict() if run.result() else None,
+            "timings": run.result().timings.to_dict() if run.result() else None,
         }
         for side, run in zip(("with", "without"), found.runs)
     }

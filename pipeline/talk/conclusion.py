@@ -24,7 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.runs import ACTIVE, Run, all_runs, read_json
+from pipeline.records import RunResult
+from pipeline.runs import ACTIVE, Run, all_runs, finished_runs, latest_per_framework, read_json
 from pipeline.settings import atomic_write_bytes, cache_root
 
 FRAMEWORKS = ("keras", "torch")
@@ -41,22 +42,10 @@ CACHE_VERSION = 4  # change when what a cached evaluation holds changes
 # ---- which runs ----
 
 
-def finished_runs(framework: str, source: str) -> list[Run]:
-    """Finished runs of ``framework`` trained on ``source``, newest first."""
-    return [
-        run
-        for run in all_runs()
-        if run.state == "finished"
-        and run.config().get("framework") == framework
-        and run.config().get("source") == source
-    ]
-
-
 def latest_runs(source: str) -> dict[str, Run | None]:
     """The newest finished run of each framework on ``source`` (None where there is none)."""
-    return {
-        framework: next(iter(finished_runs(framework, source)), None) for framework in FRAMEWORKS
-    }
+    latest = latest_per_framework(source)
+    return {framework: latest.get(framework) for framework in FRAMEWORKS}
 
 
 def default_runs(source: str) -> dict[str, Run | None]:
@@ -114,31 +103,31 @@ def missing_runs(source: str, runs: dict[str, Run | None]) -> list[dict]:
 
 
 def validation_auc(run: Run) -> float:
-    return _result(run)["val"]["auc"]
+    return _result(run).val.auc
 
 
 def validation_accuracy(run: Run) -> float:
     """At threshold 0.5, as the training history records it."""
-    return _result(run)["val"]["accuracy"]
+    return _result(run).val.accuracy
 
 
 def training_seconds(run: Run) -> float:
     """From the engine's start to the saved weights (loading the framework and the data included)."""
-    return _result(run)["timings"]["total_seconds"]
+    return _result(run).timings.total_seconds
 
 
 def seconds_per_epoch(run: Run) -> float:
-    return _result(run)["timings"]["seconds_per_epoch"]
+    return _result(run).timings.seconds_per_epoch
 
 
 def images_per_second(run: Run) -> float:
     """Training images per second of training-step time."""
-    return _result(run)["timings"]["images_per_s"]
+    return _result(run).timings.images_per_s
 
 
 def parameters(run: Run) -> int:
     """Weights including BatchNorm statistics, counted alike in both frameworks by the engines."""
-    return int(_result(run)["parameters"])
+    return int(_result(run).parameters)
 
 
 def weights_megabytes(run: Run) -> float:
@@ -146,7 +135,7 @@ def weights_megabytes(run: Run) -> float:
     return run.weights().stat().st_size / 1e6
 
 
-def _result(run: Run) -> dict:
+def _result(run: Run) -> RunResult:
     result = run.result()
     if result is None:
         raise ValueError(f"run {run.id} is {run.state}; only a finished run has figures")

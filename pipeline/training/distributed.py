@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if int(os.environ.get("RANK", "0")) == 0:
-        text = json.dumps(outcome, indent=2)
+        text = json.dumps(outcome.to_dict(), indent=2)
         if args.result:
             args.result.write_text(text)
         else:

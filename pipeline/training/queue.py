@@ -233,13 +233,7 @@ def start_worker() -> None:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        env={**os.environ, "PYTHONPATH": _python_path()},
     )
     log.close()
     # reap it when it exits, so a long-lived Streamlit process collects no zombies
     threading.Thread(target=process.wait, daemon=True).start()
-
-
-def _python_path() -> str:
-    existing = os.environ.get("PYTHONPATH")
-    return f"{PROJECT_ROOT}{os.pathsep}{existing}" if existing else str(PROJECT_ROOT)

@@ -20,6 +20,7 @@ import numpy as np
 from pipeline.augment.spec import AugmentSpec
 from pipeline.augment.stats import DatasetStats, iter_chunks, precomputed_stats
 from pipeline.data import CLASS_NAMES, load_all
+from pipeline.records import DeviceInfo, EpochRecord, RunResult, Timings, ValMetrics
 from pipeline.training.errors import Cancelled
 from pipeline.training.config import ConfigError, TrainConfig
 
@@ -273,8 +274,8 @@ class Progress:
                 }
             )
 
-    def epoch(self, record: dict) -> None:
-        self.report({"event": "epoch", **record})
+    def epoch(self, record: EpochRecord) -> None:
+        self.report({"event": "epoch", **record.to_dict()})
 
 
 def epoch_record(
@@ -286,26 +287,26 @@ def epoch_record(
     train_seconds: float,
     images: int,
     learning_rate: float,
-) -> dict:
+) -> EpochRecord:
     """One row of the history, as the ``epoch`` event carries it (epoch is 1-based)."""
-    return {
-        "epoch": epoch,
-        "epochs": epochs,
-        "train_loss": train["loss"],
-        "train_accuracy": train["accuracy"],
-        "train_auc": train["auc"],
-        "val_loss": val["loss"],
-        "val_accuracy": val["accuracy"],
-        "val_auc": val["auc"],
-        "seconds": round(seconds, 3),
-        "train_seconds": round(train_seconds, 3),
-        "images_per_s": round(images / train_seconds, 2) if train_seconds > 0 else None,
-        "learning_rate": learning_rate,
-    }
+    return EpochRecord(
+        epoch=epoch,
+        epochs=epochs,
+        train_loss=train["loss"],
+        train_accuracy=train["accuracy"],
+        train_auc=train["auc"],
+        val_loss=val["loss"],
+        val_accuracy=val["accuracy"],
+        val_auc=val["auc"],
+        seconds=round(seconds, 3),
+        train_seconds=round(train_seconds, 3),
+        images_per_s=round(images / train_seconds, 2) if train_seconds > 0 else None,
+        learning_rate=learning_rate,
+    )
 
 
 def result(
-    history: list[dict],
+    history: list[EpochRecord],
     val: dict,
     device: dict,
     parameters: int,
@@ -313,26 +314,26 @@ def result(
     best_epoch: int,
     started: float,
     first_step: float | None,
-    extra: dict | None = None,
-) -> dict:
+    replicas: int = 1,
+    mixed_precision: str | None = None,
+) -> RunResult:
     """What ``train`` returns: history, final validation metrics, timings, device, model size."""
-    train_seconds = sum(row["train_seconds"] for row in history)
-    images = sum(
-        row["images_per_s"] * row["train_seconds"] for row in history if row["images_per_s"]
+    train_seconds = sum(row.train_seconds for row in history)
+    images = sum(row.images_per_s * row.train_seconds for row in history if row.images_per_s)
+    return RunResult(
+        history=history,
+        val=ValMetrics.from_dict(val),
+        timings=Timings(
+            seconds_per_epoch=round(sum(row.seconds for row in history) / len(history), 3),
+            images_per_s=round(images / train_seconds, 2) if train_seconds else None,
+            total_seconds=round(time.monotonic() - started, 3),
+            startup_seconds=round(first_step - started, 3) if first_step else None,
+        ),
+        device=DeviceInfo.from_dict(device),
+        parameters=parameters,
+        weights=weights,
+        best_epoch=best_epoch,
+        epochs_run=len(history),
+        replicas=replicas,
+        mixed_precision=mixed_precision,
     )
-    return {
-        "history": history,
-        "val": val,
-        "timings": {
-            "seconds_per_epoch": round(sum(row["seconds"] for row in history) / len(history), 3),
-            "images_per_s": round(images / train_seconds, 2) if train_seconds else None,
-            "total_seconds": round(time.monotonic() - started, 3),
-            "startup_seconds": round(first_step - started, 3) if first_step else None,
-        },
-        "device": device,
-        "parameters": parameters,
-        "weights": weights,
-        "best_epoch": best_epoch,
-        "epochs_run": len(history),
-        **(extra or {}),
-    }

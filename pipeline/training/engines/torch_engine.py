@@ -98,7 +98,8 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
             stopping.best_epoch,
             started,
             first_step,
-            {"replicas": world.size, "mixed_precision": loop.precision.name},
+            replicas=world.size,
+            mixed_precision=loop.precision.name,
         )
     finally:
         distributed.shutdown_torch(world)
