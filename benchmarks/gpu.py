@@ -14,6 +14,7 @@ with status 0: the test suite never needs one.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -147,7 +148,7 @@ def _cpu_rate(config, workdir: Path, args, train, Cancelled) -> dict:
         train(config, workdir, lambda event: None, should_stop)
     except Cancelled:
         pass
-    intervals = [b - a for a, b in zip(starts, starts[1:])][-args.cpu_steps :]
+    intervals = [b - a for a, b in itertools.pairwise(starts)][-args.cpu_steps :]
     rate = args.batch_size * len(intervals) / sum(intervals)
     images = (len(load_split(args.source, "train", args.size)) // args.batch_size) * args.batch_size
     return {

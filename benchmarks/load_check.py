@@ -111,7 +111,7 @@ def main() -> int:
             for _ in range(args.sessions)
         ]
         views = {name: [] for name in PAGES}
-        server_cpu = {name: 0.0 for name in PAGES}
+        server_cpu = dict.fromkeys(PAGES, 0.0)
         for round_ in range(args.rounds):
             for name in PAGES:
                 load = (
@@ -130,7 +130,14 @@ def main() -> int:
             "server_cpu_per_view": {name: server_cpu[name] / len(views[name]) for name in PAGES},
         }
     report(args, runs, cold, views, figures)
-    return 1 if any(view["problem"] for view in [*cold.values(), *sum(views.values(), [])]) else 0
+    return (
+        1
+        if any(
+            view["problem"]
+            for view in [*cold.values(), *(view for group in views.values() for view in group)]
+        )
+        else 0
+    )
 
 
 def quick_run(framework: str) -> str:

@@ -4,8 +4,8 @@ Run with ``streamlit run dashboard/Home.py``. This entry file only sets up navig
 data-source sidebar and presenter mode (``?present=1``); each page lives in ``dashboard/views/``
 and calls into ``pipeline/``. ``streamlit run`` puts only ``dashboard/`` on the import path: the
 project is installed (``pip install -e .``, which ``make`` and the Cloud's requirements file do),
-so ``dashboard``, ``pipeline`` and ``models`` import from anywhere (docs/architecture.md). It imports neither TensorFlow nor PyTorch: they cost 13 s and
-1.5 GB, and Home needs neither.
+so ``dashboard``, ``pipeline`` and ``models`` import from anywhere (docs/architecture.md).
+It imports neither TensorFlow nor PyTorch: they cost seconds and gigabytes, and Home needs neither.
 """
 
 import streamlit as st

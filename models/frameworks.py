@@ -56,9 +56,9 @@ def import_torch_then_tensorflow():
         )
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TF's start-up banner, keep errors
     _prefer_passive_threads()
+    import tensorflow
     import torch
     import torchvision  # noqa: F401  (must precede TensorFlow too)
-    import tensorflow
 
     return torch, tensorflow
 

@@ -7,8 +7,8 @@ framework through it too; see that file for why torch must come before TensorFlo
 from models.frameworks import (
     image_data_generator_class,
     import_keras,
-    import_torch,
     import_tensorflow,
+    import_torch,
     import_torch_then_tensorflow,
     loaded,
     quiet_tensorflow,

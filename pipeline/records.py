@@ -35,9 +35,13 @@ def _from(cls: type[T], data: dict | None, **nested) -> T:
         if name in values:
             values[name] = build(values[name])
     for f in fields(cls):  # required fields missing from an older file read as None
-        if f.name != "extra" and f.name not in values and f.default is MISSING:
-            if f.default_factory is MISSING:
-                values[f.name] = None
+        if (
+            f.name != "extra"
+            and f.name not in values
+            and f.default is MISSING
+            and f.default_factory is MISSING
+        ):
+            values[f.name] = None
     return cls(**values, extra=data) if "extra" in {f.name for f in fields(cls)} else cls(**values)
 
 

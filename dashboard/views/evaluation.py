@@ -25,12 +25,12 @@ from dashboard.ui.data_cache import source_fingerprint
 from dashboard.ui.scoring import comparison, intervals, scored_split, updated
 from dashboard.ui.source_picker import active_source, is_local, local_paths_allowed
 from pipeline.data import CLASS_NAMES, SPLITS, SourceError
+from pipeline.data.images import code_span
 from pipeline.evaluate.bootstrap import STATISTICS
 from pipeline.evaluate.export import comparison_csv, to_csv, to_html, to_json
 from pipeline.evaluate.metrics import predict_labels, report_table
 from pipeline.evaluate.report import evaluate
 from pipeline.runs import Run, all_runs
-from pipeline.data.images import code_span
 
 FRAMEWORK_NAMES = {"keras": "Keras", "torch": "PyTorch"}
 COLOURS = {"keras": "#d1495b", "torch": "#3b75af", "validation": "#2a9d8f", "chosen": "#e9c46a"}
@@ -87,7 +87,7 @@ def choose_data(run: dict) -> tuple[str, str]:
     if local_paths_allowed() or not is_local(
         run["source"]
     ):  # a shared deployment never opens a server path
-        sources = list(dict.fromkeys(sources + [run["source"]]))
+        sources = list(dict.fromkeys([*sources, run["source"]]))
     left, right = st.columns([3, 1])
     source = left.selectbox(
         "Scored on",

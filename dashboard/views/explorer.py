@@ -18,10 +18,10 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from dashboard.ui.data_cache import cached_arrays, cached_scan, cached_summary
-from pipeline.data.stats import class_statistics
 from dashboard.ui.source_picker import active_source
 from pipeline.data import CLASS_NAMES, SPLITS, SourceError, export_csv
 from pipeline.data.images import code_span
+from pipeline.data.stats import class_statistics
 
 CLASS_COLOURS = {"NORMAL": "#3b75af", "PNEUMONIA": "#d1495b"}
 SAMPLES_PER_CLASS = 8

@@ -14,8 +14,8 @@ from dashboard.ui.data_cache import cached_scan, cached_summary
 from dashboard.ui.pages import TALK
 from dashboard.ui.source_picker import active_source
 from pipeline.data import SourceError, open_source
-from pipeline.talk.data_description import describe_data
 from pipeline.data.images import code_span
+from pipeline.talk.data_description import describe_data
 
 NEXT_PAGES = (
     "views/explorer.py",

@@ -394,10 +394,11 @@ def run_status(run: Run) -> bool:
                 f"**{framework}** `{run.id}`: {state}. {status.get('error', '')}",
                 icon=":material/error:",
             )
-    if state in ACTIVE:
-        if columns[1].button("Cancel", key=f"cancel_{run.id}", icon=":material/stop:"):
-            cancel(run.id)
-            st.rerun(scope="fragment")
+    if state in ACTIVE and columns[1].button(
+        "Cancel", key=f"cancel_{run.id}", icon=":material/stop:"
+    ):
+        cancel(run.id)
+        st.rerun(scope="fragment")
     return state in ACTIVE
 
 
@@ -563,7 +564,7 @@ def _lines(run_id: str) -> list[str]:
 
 
 def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 

@@ -2,7 +2,8 @@
 
 Keras 3 no longer exports ``ImageDataGenerator`` from ``keras.preprocessing.image``; the
 legacy class is still reached as ``tf.keras.preprocessing.image.ImageDataGenerator``
-(``pipeline.frameworks.image_data_generator_class``). Its ``flow(x, y)`` is a Keras 3 ``PyDataset``, so ``model.fit`` takes it.
+(``pipeline.frameworks.image_data_generator_class``). Its ``flow(x, y)`` is a Keras 3
+``PyDataset``, so ``model.fit`` takes it.
 
 What the generator does to one image (``NumpyArrayIterator``): ``get_random_transform``
 draws the parameters from NumPy's global generator, ``apply_transform`` applies them

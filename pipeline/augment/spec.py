@@ -169,11 +169,11 @@ class AugmentSpec:
         canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
-    def replace(self, **changes) -> "AugmentSpec":
+    def replace(self, **changes) -> AugmentSpec:
         return dataclasses.replace(self, **changes)
 
     @classmethod
-    def from_dict(cls, values) -> "AugmentSpec":
+    def from_dict(cls, values) -> AugmentSpec:
         """A spec from a mapping; missing fields take the identity defaults."""
         if not isinstance(values, dict):
             raise SpecError("json", f"expected an object of parameters, got {type_name(values)}")
@@ -185,12 +185,12 @@ class AugmentSpec:
         return cls(**values)
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> "AugmentSpec":
+    def from_json(cls, text: str | bytes) -> AugmentSpec:
         """Parse a spec written by ``to_json`` (or by hand). Raises SpecError naming the field."""
         return cls.from_dict(parse_settings(text, SpecError, "spec", allow_nan=False))
 
     @classmethod
-    def preset(cls, name: str) -> "AugmentSpec":
+    def preset(cls, name: str) -> AugmentSpec:
         if name not in PRESETS:
             raise SpecError(
                 "preset", f"unknown preset '{str(name)[:40]}'; choose one of {', '.join(PRESETS)}"

@@ -252,7 +252,7 @@ class MedMnistSource(Source):
         images, kept, failed = [], [], []
         with _open_npz(path) as npz:
             _, image_size = _check_layout(npz, path)
-            by_split = {split: None for split in {record.split for record in records}}
+            by_split = dict.fromkeys({record.split for record in records})
             for position, record in enumerate(records):
                 index = _index_in_file(record, path.name)
                 if index is None:

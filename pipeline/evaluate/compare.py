@@ -61,7 +61,7 @@ def compare(
         "run_b": b.run_id,
         "source": a.source,
         "split": a.split,
-        "images": int(len(index_a)),
+        "images": len(index_a),
         "thresholds": [threshold_a, threshold_b],
         "rows": rows,
         "bootstrap": intervals["settings"],
@@ -78,7 +78,7 @@ def matched_images(a: Scored, b: Scored) -> tuple[np.ndarray, np.ndarray]:
     """Indices into each scoring of the images both contain, in one order."""
     if a.source != b.source or a.split != b.split:
         return np.array([], int), np.array([], int)
-    common, index_a, index_b = np.intersect1d(
+    _common, index_a, index_b = np.intersect1d(
         a.origins, b.origins, assume_unique=True, return_indices=True
     )
     return index_a, index_b

@@ -73,7 +73,7 @@ def threshold_metrics(labels, probabilities, threshold: float) -> dict:
     (tn, fp), (fn, tp) = confusion_matrix(labels, predicted, labels=[0, 1]).tolist()
     return {
         "threshold": float(threshold),
-        "n": int(len(labels)),
+        "n": len(labels),
         "accuracy": float(report["accuracy"]),
         "sensitivity": _ratio(tp, tp + fn),  # recall of PNEUMONIA
         "specificity": _ratio(tn, tn + fp),  # recall of NORMAL

@@ -90,7 +90,8 @@ def missing_runs(source: str, runs: dict[str, Run | None]) -> list[dict]:
         missing.append(
             {
                 "framework": framework,
-                "command": f"python -m pipeline.train --framework {framework} --source {shlex.quote(source)} --preset quick",
+                "command": f"python -m pipeline.train --framework {framework} "
+                f"--source {shlex.quote(source)} --preset quick",
                 "under_way": {"run_id": under_way.id, "status": under_way.state}
                 if under_way
                 else None,

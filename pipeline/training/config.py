@@ -85,7 +85,7 @@ class TrainConfig:
     # ---- presets ----
 
     @classmethod
-    def from_preset(cls, name: str, **overrides) -> "TrainConfig":
+    def from_preset(cls, name: str, **overrides) -> TrainConfig:
         """A preset with some fields replaced; ConfigError for an unknown preset or field."""
         if name not in PRESETS:
             raise ConfigError(
@@ -93,7 +93,7 @@ class TrainConfig:
             )
         return PRESETS[name].replace(**overrides)
 
-    def replace(self, **changes) -> "TrainConfig":
+    def replace(self, **changes) -> TrainConfig:
         unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
         if unknown:
             raise ConfigError(
@@ -118,7 +118,7 @@ class TrainConfig:
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     @classmethod
-    def from_dict(cls, values) -> "TrainConfig":
+    def from_dict(cls, values) -> TrainConfig:
         """A validated config; missing fields take the defaults, unknown ones are refused."""
         if not isinstance(values, dict):
             raise ConfigError("json", f"expected an object of settings, got {type_name(values)}")
@@ -127,7 +127,7 @@ class TrainConfig:
         return config
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> "TrainConfig":
+    def from_json(cls, text: str | bytes) -> TrainConfig:
         """Parse a config written by ``to_json`` (or by hand). Raises ConfigError naming the field."""
         values = parse_settings(
             text, ConfigError, "config"
@@ -136,7 +136,7 @@ class TrainConfig:
 
     # ---- validation ----
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         """Raise ConfigError naming the first impossible setting; returns self when all are fine."""
         _choice("framework", self.framework, FRAMEWORKS)
         if not isinstance(self.source, str) or not self.source.strip():

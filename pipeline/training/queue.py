@@ -145,7 +145,7 @@ def claim_slot():
     The lock lives as long as the handle (or the process) does.
     """
     for index in range(slot_count()):
-        handle = open(runs_root() / f".slot-{index}.lock", "a")
+        handle = open(runs_root() / f".slot-{index}.lock", "a")  # noqa: SIM115 (held by the caller)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -225,7 +225,7 @@ def start_worker_if_slot_free() -> None:
 
 def start_worker() -> None:
     """Start a training worker in its own session: it outlives the page or CLI that started it."""
-    log = open(runs_root() / ".workers.log", "ab")  # until the worker has picked its run
+    log = open(runs_root() / ".workers.log", "ab")  # noqa: SIM115 (until the worker picked its run)
     process = subprocess.Popen(
         [sys.executable, "-m", "pipeline.training.worker"],
         cwd=PROJECT_ROOT,

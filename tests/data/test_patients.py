@@ -32,6 +32,6 @@ def test_grouped_split_is_deterministic_grouped_and_stratified():
     for patient, split in zip(patients, first):
         assert split_of.setdefault(patient, split) == split, "a patient in two splits"
     for split in ("val", "test"):
-        normal = sum(1 for l, s in zip(labels, first) if s == split and l == 0)
-        pneumonia = sum(1 for l, s in zip(labels, first) if s == split and l == 1)
+        normal = sum(1 for label, s in zip(labels, first) if s == split and label == 0)
+        pneumonia = sum(1 for label, s in zip(labels, first) if s == split and label == 1)
         assert 27 <= normal <= 33 and 88 <= pneumonia <= 92

@@ -50,7 +50,7 @@ def data():
 
 
 def test_first_scan_generates_within_bound_and_writes_a_plain_npz(first_scan):
-    scan, seconds, path = first_scan
+    _scan, seconds, path = first_scan
     print(f"generation + cache write: {seconds['wall']:.2f} s wall, {seconds['cpu']:.2f} s CPU")
     assert seconds["cpu"] < CPU_BOUND_S
     assert seconds["wall"] < WALL_BOUND_S
@@ -150,7 +150,7 @@ def test_decode_resizes_images_and_masks(first_scan, fresh_cache, monkeypatch, d
     records = scan.split("test")[:40]
     stranger = Record(origin="synthetic#test/99999", label=0, patient="syn-0000", split="test")
 
-    small = source.decode(records + [stranger], 64)
+    small = source.decode([*records, stranger], 64)
     assert small.images.shape == (40, 64, 64) and small.images.dtype == np.uint8
     assert small.masks.shape == (40, 64, 64) and small.masks.dtype == bool
     assert small.kept == list(range(40))

@@ -6,7 +6,6 @@ imports its framework again): most checks call the library in this process.
 """
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -65,7 +64,7 @@ def test_cli_json_has_the_issues_fields_and_equals_the_library(torch_run):
     assert tn + fp == int((test.labels == 0).sum())
     assert printed["accuracy"] == pytest.approx((tn + tp) / len(test))
     assert set(printed["per_class"]) == {"NORMAL", "PNEUMONIA"}
-    for name, row in printed["per_class"].items():
+    for row in printed["per_class"].values():
         assert set(row) == {"precision", "recall", "f1", "support"}
     assert printed["per_class"]["PNEUMONIA"]["recall"] == pytest.approx(tp / (tp + fn))
     assert printed["per_class"]["NORMAL"]["support"] == tn + fp

@@ -62,7 +62,7 @@ def copy_weights(source, target) -> None:
             weight = module.weight.detach().numpy()
             if layer.name == "dense":  # torch flattens (C, H, W), Keras (H, W, C)
                 channels = source.conv5.out_channels
-                side = int(round((weight.shape[1] / channels) ** 0.5))
+                side = round((weight.shape[1] / channels) ** 0.5)
                 weight = (
                     weight.reshape(-1, channels, side, side)
                     .transpose(0, 2, 3, 1)

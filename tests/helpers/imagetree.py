@@ -13,7 +13,7 @@ SPLIT_DIGIT = {"train": 1, "val": 2, "test": 3}  # keeps patient ids apart acros
 
 def xray_like(seed: int, size: int = 48) -> Image.Image:
     rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:size, 0:size] / size
+    _y, x = np.mgrid[0:size, 0:size] / size
     body = 150 + 60 * np.exp(-((x - 0.5) ** 2) / 0.08) + rng.normal(0, 10, (size, size))
     return Image.fromarray(np.clip(body, 0, 255).astype(np.uint8), "L")
 

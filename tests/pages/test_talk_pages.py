@@ -1,5 +1,6 @@
 """The Introduction, Insights and Problem pages, run by Streamlit's AppTest on real data and Keras."""
 
+import itertools
 import json
 import os
 import subprocess
@@ -38,7 +39,7 @@ def test_introduction_draws_the_timeline_and_the_imagenet_chart():
     app = open_page("views/talk_introduction.py")
     assert app.title[0].value.startswith("1 · Introduction")
     assert len(app.main.get("plotly_chart")) == 2
-    sources = [t.value for t in app.main.dataframe if "top-5 error (%)" in t.value.columns][0]
+    sources = next(t.value for t in app.main.dataframe if "top-5 error (%)" in t.value.columns)
     assert sources["top-5 error (%)"].tolist()[: len(ILSVRC_TOP5)] == [
         r.top5_error for r in ILSVRC_TOP5
     ]
@@ -93,7 +94,7 @@ def test_demo_log_grows_line_by_line():
     assert len(seen) == 4  # "Epoch n/2" and the epoch's line, twice
     assert all(
         later.startswith(earlier) and len(later) > len(earlier)
-        for earlier, later in zip(seen, seen[1:])
+        for earlier, later in itertools.pairwise(seen)
     )
     assert seen[0] == "Epoch 1/2\n"
 
@@ -141,9 +142,9 @@ def test_problem_page_on_a_folder_lists_its_broken_files(tmp_path):
     assert not app.exception, [e.value for e in app.exception]
 
     assert_counts(app, expected)
-    skipped = [t.value for t in app.main.dataframe if list(t.value.columns) == ["path", "reason"]][
-        0
-    ]
+    skipped = next(
+        t.value for t in app.main.dataframe if list(t.value.columns) == ["path", "reason"]
+    )
     assert skipped.to_dict("records") == expected["skipped"]
     assert any(
         w.value.startswith(f"{len(expected['skipped'])} files were skipped")

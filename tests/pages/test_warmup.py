@@ -129,7 +129,7 @@ def test_warm_up_loads_both_models_and_the_pages_then_predict_nothing(
     assert not evaluation.exception, [e.value for e in evaluation.exception]
     assert evaluation.title[0].value == "Evaluation"
     assert {m.label for m in evaluation.main.metric} >= {"Accuracy", "AUC"}
-    assert any("Keras vs PyTorch" == h.value for h in evaluation.subheader)
+    assert any(h.value == "Keras vs PyTorch" for h in evaluation.subheader)
     assert calls == Counter(), (
         "the Evaluation page did prediction work the warm-up should have done"
     )

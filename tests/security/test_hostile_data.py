@@ -65,7 +65,7 @@ def test_an_empty_split_folder_is_carved_from_train_and_said_so(tree):
 
 def test_odd_but_valid_images_become_the_same_grayscale_picture(tree):
     root, _ = tree
-    scan, arrays = load_all(str(root), SIZE)
+    _scan, arrays = load_all(str(root), SIZE)
     assert arrays.images.shape[1:] == (SIZE, SIZE) and arrays.images.dtype == np.uint8
     plain = read_grayscale(hostile.plain_png(), SIZE)[0].astype(float)
     for name in hostile.CONVERTED_IN_TREE:

@@ -254,17 +254,17 @@ def test_no_code_runs_a_shell_or_unpickles():
     for eval/exec and pickle (tests exec the generated augmentation code on purpose).
     """
     shells, starts = [], []
-    for path, tree in code_files(CODE_FOLDERS + ("tests", "benchmarks")):
+    for path, tree in code_files((*CODE_FOLDERS, "tests", "benchmarks")):
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
             name, where = called_name(node), f"{path.relative_to(ROOT)}:{node.lineno}"
-            if (
-                name
-                in ("os.system", "os.popen", "subprocess.getoutput", "subprocess.getstatusoutput")
-                or name.startswith("os.exec")
-                or name.startswith("os.spawn")
-            ):
+            if name in (
+                "os.system",
+                "os.popen",
+                "subprocess.getoutput",
+                "subprocess.getstatusoutput",
+            ) or name.startswith(("os.exec", "os.spawn")):
                 shells.append(f"{where} {name}")
             if name.startswith("subprocess.") or name.endswith("Popen"):
                 starts.append(where)
@@ -532,7 +532,7 @@ def test_upload_limit_is_the_one_streamlit_reads_and_the_page_states():
 
     from pipeline.data.images import MAX_UPLOAD_MB  # what the pages state and read_upload enforces
 
-    assert MAX_UPLOAD_MB == config["server"]["maxUploadSize"]
+    assert config["server"]["maxUploadSize"] == MAX_UPLOAD_MB
 
 
 def test_decoded_images_have_a_pixel_limit():

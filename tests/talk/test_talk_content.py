@@ -198,7 +198,7 @@ def test_mnist_is_used_only_when_keras_already_has_it(tmp_path, monkeypatch):
     data = mini_demo.load_digit_data(seed=0)
     assert data.name == "MNIST" and str(tmp_path) in data.note
     assert data.x_train.shape == (300, 784) and data.x_test.shape == (50, 784)
-    assert 0 <= data.x_train.min() and data.x_train.max() <= 1
+    assert data.x_train.min() >= 0 and data.x_train.max() <= 1
 
     (tmp_path / "datasets" / "mnist.npz").write_bytes(b"not a zip")
     damaged = mini_demo.load_digit_data(seed=0)

@@ -65,7 +65,7 @@ def test_torch_trains_with_ddp_on_two_cpu_processes(tmp_path):
 
 @pytest.mark.slow
 def test_keras_trains_with_mirrored_strategy_on_two_logical_cpus(tmp_path):
-    outcome = _run([sys.executable] + _engine_args(tmp_path, "keras"), tmp_path)
+    outcome = _run([sys.executable, *_engine_args(tmp_path, "keras")], tmp_path)
     assert outcome["replicas"] == 2
     assert len(outcome["history"]) == 1 and 0 <= outcome["val"]["auc"] <= 1
     assert (tmp_path / "work" / "model.keras").is_file()

@@ -56,7 +56,10 @@ def test_json_round_trip_keeps_every_field():
 
 def test_stable_hash_is_stable_across_processes_and_changes_with_any_field():
     config = TrainConfig.from_preset("quick", seed=7)
-    code = "from pipeline.training.config import TrainConfig; print(TrainConfig.from_preset('quick', seed=7).stable_hash())"
+    code = (
+        "from pipeline.training.config import TrainConfig; "
+        "print(TrainConfig.from_preset('quick', seed=7).stable_hash())"
+    )
     other_process = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
@@ -219,8 +222,8 @@ def test_engine_trains_reports_and_writes_weights_that_reload(framework, balanci
 
     steps = [e for e in events if e["event"] == "step"]
     epochs = [e for e in events if e["event"] == "epoch"]
-    assert steps and all(STEP_KEYS <= set(e) and e["steps"] == 1200 // 32 for e in steps)
-    assert [e["epoch"] for e in epochs] == [1, 2] and all(EPOCH_KEYS <= set(e) for e in epochs)
+    assert steps and all(set(e) >= STEP_KEYS and e["steps"] == 1200 // 32 for e in steps)
+    assert [e["epoch"] for e in epochs] == [1, 2] and all(set(e) >= EPOCH_KEYS for e in epochs)
     assert all(
         0 <= e["val_auc"] <= 1 and e["images_per_s"] > 0 and math.isfinite(e["train_loss"])
         for e in epochs

@@ -167,9 +167,9 @@ def test_workers_killed_at_varied_moments_never_leave_a_run_that_looks_finished(
     outcomes = []
     for event, delay in KILL_POINTS:
         run = trigger(config).run
-        wait_until(lambda: HAPPENED[event](run) or run.state not in ACTIVE, what=event)
+        wait_until(lambda: HAPPENED[event](run) or run.state not in ACTIVE, what=event)  # noqa: B023
         time.sleep(delay)
-        wait_until(lambda: run.status().get("pid") or run.state not in ACTIVE, what="a worker")
+        wait_until(lambda: run.status().get("pid") or run.state not in ACTIVE, what="a worker")  # noqa: B023
         status = run.status()
         pid = status.get("pid")
         if status["status"] == "running":

@@ -104,4 +104,4 @@ def test_model_code_version_is_a_hash_of_the_model_sources():
         digest.update(name.encode())
         digest.update((here / name).read_bytes())
     assert re.fullmatch(r"[0-9a-f]{16}", MODEL_CODE_VERSION)
-    assert MODEL_CODE_VERSION == digest.hexdigest()[:16]
+    assert digest.hexdigest()[:16] == MODEL_CODE_VERSION

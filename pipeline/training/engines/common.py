@@ -21,8 +21,8 @@ from pipeline.augment.spec import AugmentSpec
 from pipeline.augment.stats import DatasetStats, iter_chunks, precomputed_stats
 from pipeline.data import CLASS_NAMES, load_all
 from pipeline.records import DeviceInfo, EpochRecord, RunResult, Timings, ValMetrics
-from pipeline.training.errors import Cancelled
 from pipeline.training.config import ConfigError, TrainConfig
+from pipeline.training.errors import Cancelled
 
 STEP_REPORT_INTERVAL_S = 0.5
 PLATEAU_PATIENCE, PLATEAU_FACTOR = 2, 0.5  # halve the rate after 2 epochs without a lower val loss
@@ -211,7 +211,7 @@ def binary_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict:
         "threshold": float(min(thresholds[best], 1.0)),  # roc_curve's first threshold is +inf
         "sensitivity": float(tpr[best]),
         "specificity": float(1.0 - fpr[best]),
-        "images": int(len(labels)),
+        "images": len(labels),
     }
 
 

@@ -204,7 +204,7 @@ class _StepBatches(torch.utils.data.Dataset):
         return torch.stack([self.augment(image) for image in pixels]), indices
 
 
-def _torch_device(device: devices.Device) -> "torch.device":
+def _torch_device(device: devices.Device) -> torch.device:
     return (
         torch.device(device.type, device.index)
         if device.type == "cuda"
