@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
+from dashboard.ui.common import stop_unreadable_source
 from dashboard.ui.data_cache import cached_arrays, cached_scan, cached_summary
 from dashboard.ui.source_picker import active_source
 from pipeline.data import CLASS_NAMES, SPLITS, SourceError, export_csv
@@ -313,20 +314,26 @@ def show_files(summary: dict, spec: str) -> None:
 
 # ---- the page ----
 
-st.title("Dataset explorer")
-spec = active_source()
-try:
-    summary = cached_summary(spec)
-    arrays = cached_arrays(spec)
-except (SourceError, OSError, ValueError) as error:
-    st.error(f"The data source {code_span(spec)} cannot be read: {error}")
-    st.stop()
-st.caption(f"Source {code_span(spec)} ({summary['kind']}), fingerprint `{summary['fingerprint']}`.")
 
-show_counts(summary)
-show_samples(arrays, summary)
-stats = pixel_statistics(spec, summary["fingerprint"])
-show_pixels(stats, summary)
-show_means(stats)
-show_patients(summary)
-show_files(summary, spec)
+def main() -> None:
+    st.title("Dataset explorer")
+    spec = active_source()
+    try:
+        summary = cached_summary(spec)
+        arrays = cached_arrays(spec)
+    except (SourceError, OSError, ValueError) as error:
+        stop_unreadable_source(spec, error)
+    st.caption(
+        f"Source {code_span(spec)} ({summary['kind']}), fingerprint `{summary['fingerprint']}`."
+    )
+
+    show_counts(summary)
+    show_samples(arrays, summary)
+    stats = pixel_statistics(spec, summary["fingerprint"])
+    show_pixels(stats, summary)
+    show_means(stats)
+    show_patients(summary)
+    show_files(summary, spec)
+
+
+main()

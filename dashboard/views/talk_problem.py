@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard.ui.common import stop_unreadable_source
 from dashboard.ui.data_cache import cached_scan, cached_summary
 from dashboard.ui.pages import TALK
 from dashboard.ui.source_picker import active_source
@@ -111,22 +112,28 @@ def show_next_steps() -> None:
         st.page_link(page.path, label=f"{page.title}: {page.blurb}", icon=page.icon)
 
 
-st.title("3 · Demonstration: the problem")
-show_task()
-spec = active_source()
-try:
-    summary = cached_summary(spec)
-    scan = cached_scan(spec)
-    description = source_description(spec)
-except (SourceError, OSError, ValueError) as error:
-    st.error(f"The data source {code_span(spec)} cannot be read: {error}")
-    st.stop()
-data = describe_data(summary, scan, description)
-structure_column, quantity_column = st.columns(2, gap="large")
-with structure_column:
-    show_structure(data["structure"])
-with quantity_column:
-    show_quantity(data["quantity"])
-show_origin(data["origin"])
-show_quality(data["quality"])
-show_next_steps()
+# ---- the page ----
+
+
+def main() -> None:
+    st.title("3 · Demonstration: the problem")
+    show_task()
+    spec = active_source()
+    try:
+        summary = cached_summary(spec)
+        scan = cached_scan(spec)
+        description = source_description(spec)
+    except (SourceError, OSError, ValueError) as error:
+        stop_unreadable_source(spec, error)
+    data = describe_data(summary, scan, description)
+    structure_column, quantity_column = st.columns(2, gap="large")
+    with structure_column:
+        show_structure(data["structure"])
+    with quantity_column:
+        show_quantity(data["quantity"])
+    show_origin(data["origin"])
+    show_quality(data["quality"])
+    show_next_steps()
+
+
+main()

@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for warning in scored.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    evaluation = evaluate(scored, args.threshold, with_bootstrap=not args.no_bootstrap)
+    evaluation = evaluate(scored, args.threshold, with_bootstrap=not args.no_bootstrap).to_dict()
     comparison = compare(scored, other) if other is not None else None
     if args.json_out:
         _write(args.json_out, to_json({**evaluation, "comparison": comparison}))

@@ -88,6 +88,17 @@ def threshold_metrics(labels, probabilities, threshold: float) -> dict:
     }
 
 
+def operating_point(metrics: dict) -> dict:
+    """Where ``threshold_metrics``' threshold sits on the ROC and precision-recall curves:
+    false and true positive rates, and precision (1 when nothing is called PNEUMONIA)."""
+    (tn, fp), (fn, tp) = metrics["confusion_matrix"]
+    return {
+        "fpr": fp / max(tn + fp, 1),
+        "tpr": tp / max(tp + fn, 1),
+        "precision": tp / (tp + fp) if tp + fp else 1.0,
+    }
+
+
 def ranking_metrics(labels, probabilities) -> dict:
     """What does not depend on the threshold: AUC, AP, Brier, and the three curves."""
     both_classes = len(np.unique(labels)) == 2

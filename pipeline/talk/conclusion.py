@@ -24,12 +24,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.frameworks import FRAMEWORK_NAMES, FRAMEWORKS
 from pipeline.records import RunResult
 from pipeline.runs import ACTIVE, Run, all_runs, finished_runs, latest_per_framework, read_json
 from pipeline.settings import atomic_write_bytes, cache_root
 
-FRAMEWORKS = ("keras", "torch")
-LABELS = {"keras": "Keras", "torch": "PyTorch"}
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 MODEL_FILES = {"keras": "keras_cnn.py", "torch": "torch_cnn.py"}
 SHARED_MODEL_FILE = "__init__.py"  # the architecture's constants, used by both
@@ -214,7 +213,7 @@ def summary_of(scored) -> dict:
     """The evaluation at the run's threshold without curves: what the table and the pair show."""
     from pipeline.evaluate import evaluate
 
-    evaluation = evaluate(scored, with_bootstrap=False)
+    evaluation = evaluate(scored, with_bootstrap=False).to_dict()
     kept = (
         "run_id",
         "framework",
@@ -347,6 +346,19 @@ def framework_table(source: str, runs: dict[str, Run], loader: Loader | None = N
     ]
 
 
+def better_framework(row: dict) -> str | None:
+    """The framework ahead on one ``framework_table`` row (its id), when the gap shows at the
+    row's precision and the row says which way is better; None otherwise."""
+    values = {f: row.get(f) for f in FRAMEWORKS}
+    if not row["better"] or any(v is None for v in values.values()):
+        return None
+    keras, torch = (round(values[f], row["digits"]) for f in FRAMEWORKS)
+    if keras == torch:
+        return None
+    higher = "keras" if keras > torch else "torch"
+    return higher if row["better"] == "higher" else ("torch" if higher == "keras" else "keras")
+
+
 def differing_settings(runs: dict[str, Run]) -> dict[str, list]:
     """Settings other than the framework that differ between the runs: the comparison's caveats."""
     configs = {framework: run.config() for framework, run in runs.items()}
@@ -370,13 +382,13 @@ def summary_sentences(rows: list[dict]) -> list[str]:
         faster, slower = sorted(FRAMEWORKS, key=lambda f: row[f])
         if row[faster] and row[slower] != row[faster]:
             sentences.append(
-                f"{LABELS[faster]} was {row[slower] / row[faster]:.2f}x faster at {noun} "
+                f"{FRAMEWORK_NAMES[faster]} was {row[slower] / row[faster]:.2f}x faster at {noun} "
                 f"({row[faster]:.{row['digits']}f} against {row[slower]:.{row['digits']}f} "
                 f"{'s' if noun == 'an epoch' else 'ms per image'})."
             )
     auc = by_quantity["test AUC"]
     gap = round(auc["torch"], 3) - round(auc["keras"], 3)
-    leader = "PyTorch" if gap > 0 else "Keras"
+    leader = FRAMEWORK_NAMES["torch" if gap > 0 else "keras"]
     sentences.append(
         f"Test AUC: Keras {auc['keras']:.3f}, PyTorch {auc['torch']:.3f}"
         + (

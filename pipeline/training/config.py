@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 from pipeline.augment.spec import PRESETS as AUGMENT_PRESETS
 from pipeline.augment.spec import AugmentSpec, SpecError
+from pipeline.frameworks import FRAMEWORKS
 from pipeline.json_input import parse_settings, show_value, type_name
 
-FRAMEWORKS = ("keras", "torch")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 LR_SCHEDULES = ("constant", "cosine", "plateau")
 CLASS_BALANCING = ("none", "class_weight", "sampler")
@@ -222,3 +222,37 @@ PRESETS = {
     # The talk's settings: 150 px grayscale, the talk's ImageDataGenerator, 12 epochs, batch 32.
     "full": TrainConfig(),
 }
+
+
+# ---- comparing two configs ----
+
+
+def flat_settings(config: dict, prefix: str = "") -> dict:
+    """``config`` (as ``TrainConfig.to_dict`` or a run's config.json) with nested settings
+    named by their path: ``{"augment.rotation": 10, ...}``."""
+    flat = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            flat |= flat_settings(value, f"{prefix}{key}.")
+        else:
+            flat[prefix + key] = value
+    return flat
+
+
+def config_differences(a: dict, b: dict) -> list[dict]:
+    """The settings whose values differ, ``{"setting", "A", "B"}`` in setting order."""
+    a, b = flat_settings(a), flat_settings(b)
+    return [
+        {"setting": key, "A": a.get(key), "B": b.get(key)}
+        for key in sorted(a | b)
+        if a.get(key) != b.get(key)
+    ]
+
+
+def config_diff_text(a: dict, b: dict, name_a: str, name_b: str) -> str:
+    """A unified diff of the two configs as sorted, indented JSON."""
+    import difflib
+
+    lines_a = json.dumps(a, indent=2, sort_keys=True).splitlines()
+    lines_b = json.dumps(b, indent=2, sort_keys=True).splitlines()
+    return "\n".join(difflib.unified_diff(lines_a, lines_b, name_a, name_b, lineterm=""))

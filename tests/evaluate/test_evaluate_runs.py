@@ -55,9 +55,7 @@ def test_cli_json_has_the_issues_fields_and_equals_the_library(torch_run):
     run_result = Run(torch_run).result()
     test = load_split("synthetic", "test", 32)
 
-    assert (
-        printed["threshold"] == run_result["val"]["threshold"]
-    )  # chosen on validation, not on test
+    assert printed["threshold"] == run_result.val.threshold  # chosen on validation, not on test
     assert "validation" in printed["threshold_origin"]
     (tn, fp), (fn, tp) = printed["confusion_matrix"]
     assert tn + fp + fn + tp == len(test) == printed["n"]
@@ -91,7 +89,7 @@ def test_scoring_feeds_torch_exactly_as_training_validation_did(torch_run):
     """Same validation AUC and accuracy as the engine measured: same preprocessing, same model."""
     from pipeline.evaluate import evaluate, score_run
 
-    val = Run(torch_run).result()["val"]
+    val = Run(torch_run).result().val.to_dict()
     again = evaluate(score_run(torch_run, split="val"), threshold=0.5, with_bootstrap=False)
     assert again["n"] == val["images"]
     assert again["auc"] == pytest.approx(val["auc"], abs=1e-6)
@@ -136,7 +134,10 @@ def test_keras_scoring_and_the_keras_vs_pytorch_comparison(torch_run, keras_run,
             str(table),
         ).stdout
     )
-    keras_val, torch_val = Run(keras_run).result()["val"], Run(torch_run).result()["val"]
+    keras_val, torch_val = (
+        Run(keras_run).result().val.to_dict(),
+        Run(torch_run).result().val.to_dict(),
+    )
     assert printed["framework"] == "keras" and printed["n"] == keras_val["images"]
     assert printed["auc"] == pytest.approx(keras_val["auc"], abs=1e-6)
     assert printed["accuracy"] == pytest.approx(
@@ -154,7 +155,7 @@ def test_keras_scoring_and_the_keras_vs_pytorch_comparison(torch_run, keras_run,
         assert row["low"] <= row["difference"] <= row["high"]
         assert row["outside"] == (row["low"] > 0 or row["high"] < 0)
     assert rows["parameters"]["a"] == rows["parameters"]["b"] > 0  # the same network in both
-    assert rows["train s/epoch"]["b"] == Run(torch_run).result()["timings"]["seconds_per_epoch"]
+    assert rows["train s/epoch"]["b"] == Run(torch_run).result().timings.seconds_per_epoch
     assert rows["inference ms/image (CPU)"]["a"] > 0 and rows["inference ms/image (CPU)"]["b"] > 0
     assert rows["training device"]["a"] and rows["training device"]["b"]
     page = html.read_text()

@@ -100,7 +100,7 @@ def pneumonia_maps(models, test_split):
 def test_models_learned_the_task(runs, framework):
     from pipeline.runs import Run
 
-    auc = Run(runs[framework]).result()["val"]["auc"]
+    auc = Run(runs[framework]).result().val.auc
     print(f"{framework}: validation AUC {auc:.3f}")
     assert auc > 0.8, "the pointing game means little for a model that has not learned the task"
 

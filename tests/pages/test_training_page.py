@@ -90,7 +90,7 @@ def test_one_click_trains_both_frameworks_in_turn_with_live_progress_and_history
     for framework, label in (("keras", "Keras"), ("torch", "PyTorch")):
         message = next(s.value for s in app.success if runs[framework].id in s.value)
         assert message.startswith(f"**{label}**") and "validation AUC" in message
-        assert runs[framework].result()["device"]["name"] in message
+        assert runs[framework].result().device.name in message
 
     chart = json.loads(app.get("plotly_chart")[0].proto.spec)
     names = {trace["name"].split(" (")[0] for trace in chart["data"]}

@@ -128,15 +128,13 @@ def test_table_numbers_are_the_run_stores_and_pipeline_evaluates(trained, keras_
     for framework, run in runs.items():
         result = run.result()
         evaluation = evaluate(score_run(run.id, "synthetic", "test"), with_bootstrap=False)
-        assert rows["validation AUC"][framework] == result["val"]["auc"]
-        assert rows["validation accuracy (threshold 0.5)"][framework] == result["val"]["accuracy"]
-        assert rows["seconds per epoch"][framework] == result["timings"]["seconds_per_epoch"]
-        assert rows["training images per second"][framework] == result["timings"]["images_per_s"]
-        assert rows["training time (s)"][framework] == result["timings"]["total_seconds"]
+        assert rows["validation AUC"][framework] == result.val.auc
+        assert rows["validation accuracy (threshold 0.5)"][framework] == result.val.accuracy
+        assert rows["seconds per epoch"][framework] == result.timings.seconds_per_epoch
+        assert rows["training images per second"][framework] == result.timings.images_per_s
+        assert rows["training time (s)"][framework] == result.timings.total_seconds
         assert (
-            rows["parameters"][framework]
-            == result["parameters"]
-            == evaluation["costs"]["parameters"]
+            rows["parameters"][framework] == result.parameters == evaluation["costs"]["parameters"]
         )
         assert rows["weights file (MB)"][framework] == run.weights().stat().st_size / 1e6
         assert rows["test AUC"][framework] == pytest.approx(evaluation["auc"])
@@ -149,9 +147,7 @@ def test_table_numbers_are_the_run_stores_and_pipeline_evaluates(trained, keras_
         assert rows["test specificity (NORMAL recall)"][framework] == pytest.approx(
             evaluation["specificity"]
         )
-        assert (
-            evaluation["threshold"] == result["val"]["threshold"]
-        )  # the run's own, from validation
+        assert evaluation["threshold"] == result.val.threshold  # the run's own, from validation
         assert 0 < rows["inference ms per image (CPU)"][framework] < 1000
     model_lines = rows["lines of model code"]
     for framework, name in (("keras", "keras_cnn.py"), ("torch", "torch_cnn.py")):
@@ -322,7 +318,7 @@ def test_cli_pair_reuses_the_runs_and_prints_both(trained):
     assert printed["runs"]["with"]["run_id"] == trained["with"].id
     assert printed["runs"]["without"]["run_id"] == trained["torch"].id
     assert {run["status"] for run in printed["runs"].values()} == {"finished"}
-    assert printed["runs"]["with"]["val"] == trained["with"].result()["val"]
+    assert printed["runs"]["with"]["val"] == trained["with"].result().val.to_dict()
     assert printed["comparison"] == compare_pair(trained["pair"])
 
 

@@ -229,21 +229,23 @@ def test_engine_trains_reports_and_writes_weights_that_reload(framework, balanci
         for e in epochs
     )
 
-    assert outcome["history"] == [{k: v for k, v in e.items() if k != "event"} for e in epochs]
-    assert set(outcome["timings"]) >= {"seconds_per_epoch", "images_per_s", "total_seconds"}
-    assert outcome["device"]["type"] == "cpu" and outcome["device"]["name"]
-    assert outcome["parameters"] == (
+    assert [row.to_dict() for row in outcome.history] == [
+        {k: v for k, v in e.items() if k != "event"} for e in epochs
+    ]
+    assert set(outcome.timings.to_dict()) >= {"seconds_per_epoch", "images_per_s", "total_seconds"}
+    assert outcome.device.type == "cpu" and outcome.device.name
+    assert outcome.parameters == (
         _torch_parameters(config) if framework == "torch" else _keras_parameters(config)
     )
-    val = outcome["val"]
+    val = outcome.val.to_dict()
     assert val["images"] == 200 and 0 <= val["threshold"] <= 1
 
     # The weights kept are those of the best validation epoch, and they reload to the same metrics.
-    best = outcome["best_epoch"]
+    best = outcome.best_epoch
     assert best == 1 + int(np.argmax([e["val_auc"] for e in epochs]))
     assert val["auc"] == pytest.approx(epochs[best - 1]["val_auc"], abs=1e-9)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [outcome["weights"]]
-    reloaded = _reload_and_predict(framework, tmp_path / outcome["weights"], config)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [outcome.weights]
+    reloaded = _reload_and_predict(framework, tmp_path / outcome.weights, config)
     assert common.binary_metrics(reloaded[1], reloaded[0])["auc"] == pytest.approx(
         val["auc"], abs=1e-6
     )
@@ -292,7 +294,7 @@ def test_both_frameworks_learn_the_real_images(real_data, tmp_path):
         outcome = common_engine(framework).train(
             config, tmp_path / framework, lambda event: None, lambda: False
         )
-        assert outcome["val"]["auc"] > 0.9, (framework, outcome["val"])
+        assert outcome.val.auc > 0.9, (framework, outcome.val)
 
 
 # ---- helpers ----

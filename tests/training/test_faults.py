@@ -80,7 +80,7 @@ def assert_failed_without_a_model(run: Run, pid: int) -> None:
 def assert_model_predicts(run: Run) -> None:
     from pipeline.data import load_split
 
-    assert run.result()["weights_sha256"] == sha256_of(run.weights())
+    assert run.result().weights_sha256 == sha256_of(run.weights())
     images = load_split("synthetic", "val", 32).images[:8]
     probabilities = predict_proba(load_run_model(run.id), images)
     assert probabilities.shape == (8,) and np.all((probabilities >= 0) & (probabilities <= 1))

@@ -76,10 +76,10 @@ def test_store_holds_config_data_history_metrics_timings_device_and_weights(two_
         assert progress["steps"] and progress["position"]["steps"] == len(scan.split("train")) // 32
 
         result = run.result()
-        assert set(result["val"]) >= {"loss", "accuracy", "auc"}
-        assert result["val"]["images"] == len(scan.split("val"))
-        assert result["timings"]["seconds_per_epoch"] > 0 and result["timings"]["images_per_s"] > 0
-        assert result["device"]["type"] == "cpu" and result["device"]["name"]
+        assert set(result.val.to_dict()) >= {"loss", "accuracy", "auc"}
+        assert result.val.images == len(scan.split("val"))
+        assert result.timings.seconds_per_epoch > 0 and result.timings.images_per_s > 0
+        assert result.device.type == "cpu" and result.device.name
         assert run.weights() == run.path / "weights" / weights_file
         assert run.weights().stat().st_size > 10_000
 
@@ -134,7 +134,7 @@ def test_runs_cli_lists_shows_and_deletes(two_runs):
         listed[first.run.id]["status"] == "finished"
         and listed[first.run.id]["framework"] == "torch"
     )
-    assert listed[second.run.id]["val"]["auc"] == second.run.result()["val"]["auc"]
+    assert listed[second.run.id]["val"]["auc"] == second.run.result().val.auc
     assert first.run.id in runs_cli("list").stdout
 
     shown = json.loads(runs_cli("show", second.run.id, "--json").stdout)
