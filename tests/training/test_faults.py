@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,7 +29,6 @@ from pipeline.settings import (
     sha256_of,
     write_cache_entry,
 )
-from pipeline.training.engines.common import SAVE_PAUSE_VARIABLE
 from pipeline.training.queue import refresh, trigger, wait
 from pipeline.training.worker import WORK_DIR
 from tests.helpers.faults import (
@@ -48,6 +48,9 @@ from tests.helpers.faults import (
 from tests.helpers.runs import tiny, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_run_left_behind")]
+
+PAUSE_IN_SAVE = Path(__file__).resolve().parents[1] / "helpers" / "pause_in_save"
+
 
 WEIGHTS_FILES = {"torch": "model.pt", "keras": "model.keras"}
 
@@ -105,9 +108,11 @@ def assert_refused(run: Run, why: str) -> None:
 def test_a_worker_killed_while_writing_the_weights_leaves_no_model_and_a_retry_finishes(
     framework, monkeypatch
 ):
-    """The engine pauses half-way through the weights file ($PNEUMOLAB_FAULT_PAUSE_IN_SAVE_S)
-    and is killed there; then the retried run's weights are damaged on disk and refused."""
-    monkeypatch.setenv(SAVE_PAUSE_VARIABLE, "120")
+    """The worker pauses half-way through the weights file (the test seam in
+    tests/helpers/pause_in_save/) and is killed there; then the retried run's weights are
+    damaged on disk and refused."""
+    monkeypatch.setenv("PYTHONPATH", str(PAUSE_IN_SAVE))
+    monkeypatch.setenv("PNEUMOLAB_TEST_PAUSE_IN_SAVE_S", "120")
     run = trigger(tiny(framework, seed=700)).run
     partial = run.path / WORK_DIR / WEIGHTS_FILES[framework]
     wait_until(
@@ -124,7 +129,8 @@ def test_a_worker_killed_while_writing_the_weights_leaves_no_model_and_a_retry_f
     assert_failed_without_a_model(run, pid)
     assert run.id in assert_store_consistent()
 
-    monkeypatch.delenv(SAVE_PAUSE_VARIABLE)
+    monkeypatch.delenv("PNEUMOLAB_TEST_PAUSE_IN_SAVE_S")
+    monkeypatch.delenv("PYTHONPATH")
     retry = trigger(tiny(framework, seed=700))
     assert retry.how == "queued" and retry.run.id == run.id
     assert wait(run, poll_s=0.3)["status"] == "finished" and run.status()["attempt"] == 2

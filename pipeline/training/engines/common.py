@@ -28,8 +28,6 @@ STEP_REPORT_INTERVAL_S = 0.5
 PLATEAU_PATIENCE, PLATEAU_FACTOR = 2, 0.5  # halve the rate after 2 epochs without a lower val loss
 EVAL_BATCH = 128
 EPSILON = 1e-6  # ImageDataGenerator's, added to the std before dividing
-# tests only: seconds to pause half-way through writing the weights, so a kill can land there
-SAVE_PAUSE_VARIABLE = "PNEUMOLAB_FAULT_PAUSE_IN_SAVE_S"
 
 
 # ---- data ----
@@ -223,17 +221,13 @@ def save_weights(path: Path, data: bytes) -> None:
 
     The file lands in the worker's temporary folder, which is moved in place only after this
     returns; the worker then records the file's sha256 for every later load to check.
-    ``$PNEUMOLAB_FAULT_PAUSE_IN_SAVE_S`` stops half-way for that long (tests kill it there).
+    (The fault tests replace it in the worker, from tests/helpers/pause_in_save/, to kill a
+    worker half-way through this write.)
     """
-    pause = float(os.environ.get(SAVE_PAUSE_VARIABLE) or 0)
-    half = len(data) // 2 if pause else len(data)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as handle:
-            handle.write(data[:half])
-            handle.flush()
-            time.sleep(pause)
-            handle.write(data[half:])
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
     except OSError as error:  # a failed write names no file: name the one being written
