@@ -98,7 +98,9 @@ def quiet_tensorflow(verbose: bool = False) -> None:
     """Hide TensorFlow's C++ log lines (level 3: errors included, which on a CPU machine are only
     "failed call to cuInit"); Python exceptions still say what went wrong. ``verbose`` keeps them.
     Takes effect only before TensorFlow loads; a level already set in the environment wins."""
-    if not verbose:
+    if verbose:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"  # here and in the workers this process starts
+    else:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 

@@ -23,6 +23,7 @@ import sys
 import typing
 from pathlib import Path
 
+from pipeline import cli
 from pipeline.augment import PRESETS as AUGMENT_PRESETS
 from pipeline.augment import AugmentSpec, SpecError
 from pipeline.data import DEFAULT_SOURCE, SourceError, canonical_source
@@ -39,7 +40,7 @@ OPTION_TYPES = (
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = cli.parse(_parser(), argv)
     try:
         config = build_config(args)
         outcome = trigger(config)

@@ -35,9 +35,9 @@ DRAW_KEY = "explorer_draw"  # how many times the samples were re-drawn; seeds th
 
 
 @st.cache_data(show_spinner="Computing mean images and histograms...", max_entries=8)
-def pixel_statistics(spec: str, fingerprint: str) -> dict:
+def pixel_statistics(source: str, fingerprint: str) -> dict:
     """``pipeline.data.stats.class_statistics`` of the active source, once per fingerprint."""
-    return class_statistics(cached_arrays(spec))
+    return class_statistics(cached_arrays(source))
 
 
 # ---- figures ----
@@ -277,7 +277,7 @@ def show_patients(summary: dict) -> None:
         st.success("No patient has images in two splits.")
 
 
-def show_files(summary: dict, spec: str) -> None:
+def show_files(summary: dict, source: str) -> None:
     st.subheader("Notes")
     for note in summary["notes"] or ["Nothing to note: the source came with its own splits."]:
         st.markdown(f"- {note}")
@@ -300,7 +300,7 @@ def show_files(summary: dict, spec: str) -> None:
     # Written on click, on Streamlit's download thread: the page never waits for a rescan.
     st.download_button(
         "Download the manifest (CSV)",
-        data=lambda: export_csv(cached_scan(spec), failed=cached_arrays(spec).failed),
+        data=lambda: export_csv(cached_scan(source), failed=cached_arrays(source).failed),
         file_name=f"pneumolab-{summary['kind']}-manifest.csv",
         mime="text/csv",
         icon=":material/download:",
@@ -317,23 +317,23 @@ def show_files(summary: dict, spec: str) -> None:
 
 def main() -> None:
     st.title("Dataset explorer")
-    spec = active_source()
+    source = active_source()
     try:
-        summary = cached_summary(spec)
-        arrays = cached_arrays(spec)
+        summary = cached_summary(source)
+        arrays = cached_arrays(source)
     except (SourceError, OSError, ValueError) as error:
-        stop_unreadable_source(spec, error)
+        stop_unreadable_source(source, error)
     st.caption(
-        f"Source {code_span(spec)} ({summary['kind']}), fingerprint `{summary['fingerprint']}`."
+        f"Source {code_span(source)} ({summary['kind']}), fingerprint `{summary['fingerprint']}`."
     )
 
     show_counts(summary)
     show_samples(arrays, summary)
-    stats = pixel_statistics(spec, summary["fingerprint"])
+    stats = pixel_statistics(source, summary["fingerprint"])
     show_pixels(stats, summary)
     show_means(stats)
     show_patients(summary)
-    show_files(summary, spec)
+    show_files(summary, source)
 
 
 main()

@@ -45,7 +45,6 @@ from pipeline.explain.overlay import overlay
 from pipeline.explain.scores import TOP_FRACTION, agreement
 from pipeline.runs import finished_runs
 
-FRAMEWORKS = FRAMEWORK_NAMES  # {id: name}, Keras first
 DISPLAY_SIZE = 320  # small training sizes are enlarged so the maps can be read
 GALLERY_SIZE = 12
 GALLERY_COLUMNS = 6
@@ -64,7 +63,7 @@ def choose_runs() -> dict[str, str]:
         )
         st.stop()
     chosen = {}
-    for column, (framework, name) in zip(st.columns(len(FRAMEWORKS)), FRAMEWORKS.items()):
+    for column, (framework, name) in zip(st.columns(len(FRAMEWORK_NAMES)), FRAMEWORK_NAMES.items()):
         runs = [run for run in finished if run.config().get("framework") == framework]
         if not runs:
             column.caption(f"No finished {name} run.")
@@ -89,27 +88,27 @@ def load_models(chosen: dict[str, str]) -> dict:
         try:
             loaded[framework] = loaded_model(run_id, updated(run_id))
         except ModelLoadError as error:
-            st.error(f"{FRAMEWORKS[framework]} run {run_id} cannot be used: {error}")
+            st.error(f"{FRAMEWORK_NAMES[framework]} run {run_id} cannot be used: {error}")
     if not loaded:
         st.stop()
     return loaded
 
 
-def pick_test_image(models: dict, spec: str, fingerprint: str) -> dict:
+def pick_test_image(models: dict, source: str, fingerprint: str) -> dict:
     """Per framework: the chosen test image at its run's size, with its mask; and its truth."""
-    splits = {fw: test_split(spec, fingerprint, m.img_size) for fw, m in models.items()}
+    splits = {fw: test_split(source, fingerprint, m.img_size) for fw, m in models.items()}
     by = st.radio(
         "Filter by the predictions of",
         list(models),
-        format_func=FRAMEWORKS.get,
+        format_func=FRAMEWORK_NAMES.get,
         horizontal=True,
         key="predictions_filter_by",
     )
     reference = splits[by]
     if len(reference) == 0:
-        st.warning(f"The test split of {spec} is empty: upload an image instead.")
+        st.warning(f"The test split of {source} is empty: upload an image instead.")
         st.stop()
-    scores = test_probabilities(models[by].run_id, updated(models[by].run_id), spec, fingerprint)
+    scores = test_probabilities(models[by].run_id, updated(models[by].run_id), source, fingerprint)
     predicted = (scores >= models[by].threshold).astype(int)
 
     class_column, outcome_column, band_column = st.columns(3)
@@ -127,7 +126,7 @@ def pick_test_image(models: dict, spec: str, fingerprint: str) -> dict:
         keep &= (predicted == reference.labels) == (outcome == "correct")
     matching = np.flatnonzero(keep)
 
-    gallery(reference, scores, predicted, FRAMEWORKS[by])
+    gallery(reference, scores, predicted, FRAMEWORK_NAMES[by])
     if len(matching) == 0:
         st.warning(
             "No test image matches these filters: widen the band or change the class or outcome."
@@ -139,7 +138,7 @@ def pick_test_image(models: dict, spec: str, fingerprint: str) -> dict:
         key="predictions_image",
         format_func=lambda i: (
             f"#{i} · {CLASS_NAMES[reference.labels[i]]} · "
-            f"P(PNEUMONIA) {scores[i]:.2f} by {FRAMEWORKS[by]}"
+            f"P(PNEUMONIA) {scores[i]:.2f} by {FRAMEWORK_NAMES[by]}"
         ),
     )
     origin = reference.origins[index]
@@ -213,11 +212,11 @@ def main() -> None:
     st.title("Predictions and Grad-CAM")
     st.caption("Both frameworks' verdict on one X-ray, and where each model looked.")
 
-    spec = active_source()
+    source = active_source()
     try:
-        fingerprint = source_fingerprint(spec)
+        fingerprint = source_fingerprint(source)
     except (SourceError, OSError, ValueError) as error:
-        stop_unreadable_source(spec, error)
+        stop_unreadable_source(source, error)
 
     chosen = choose_runs()
     available = framework_stack(tuple(sorted(chosen)))
@@ -230,9 +229,9 @@ def main() -> None:
         picked = upload_image(models)
     else:
         try:
-            picked = pick_test_image(models, spec, fingerprint)
+            picked = pick_test_image(models, source, fingerprint)
         except (SourceError, OSError, ValueError) as error:
-            stop_unreadable_source(spec, error, "At this run's size, the test split of")
+            stop_unreadable_source(source, error, "At this run's size, the test split of")
 
     method_keys = list(
         dict.fromkeys(key for fw in ("torch", "keras") if fw in models for key in available[fw])
@@ -251,7 +250,9 @@ def main() -> None:
         key="predictions_layer",
         format_func=lambda name: (
             "auto: "
-            + ", ".join(f"{FRAMEWORKS[fw]} {default_layer(m.img_size)}" for fw, m in models.items())
+            + ", ".join(
+                f"{FRAMEWORK_NAMES[fw]} {default_layer(m.img_size)}" for fw, m in models.items()
+            )
             if name == "auto"
             else name
         ),
@@ -290,7 +291,7 @@ def main() -> None:
         p = probability(loaded.run_id, stamp, image["pixels"])
         maps[framework] = heatmap(loaded.run_id, stamp, used, layer, target, image["pixels"])
         with column:
-            st.subheader(FRAMEWORKS[framework])
+            st.subheader(FRAMEWORK_NAMES[framework])
             label = "PNEUMONIA" if p >= loaded.threshold else "NORMAL"
             st.metric("P(PNEUMONIA)", f"{p:.3f}")
             st.markdown(
@@ -329,7 +330,7 @@ def main() -> None:
             help="1: both models single out the same pixels; 0: disjoint regions.",
         )
 
-    if open_source(spec).kind == "synthetic":  # the one source whose lesions are known
+    if open_source(source).kind == "synthetic":  # the one source whose lesions are known
         st.subheader("Pointing game over the test split")
         st.caption(
             "Does the hottest pixel of Grad-CAM (evidence for PNEUMONIA) fall inside the synthetic lesion? "
@@ -338,8 +339,8 @@ def main() -> None:
             "g x g places, which bounds its hit rate."
         )
         rows = {
-            FRAMEWORKS[fw]: pointing(
-                loaded.run_id, updated(loaded.run_id), layers[fw], spec, fingerprint
+            FRAMEWORK_NAMES[fw]: pointing(
+                loaded.run_id, updated(loaded.run_id), layers[fw], source, fingerprint
             )
             for fw, loaded in models.items()
         }

@@ -39,7 +39,6 @@ from pipeline.training.queue import refresh
 TRAINING_PAGE = "views/training.py"
 # a damaged or deleted run, a source gone or changed: said on the page, which goes on
 UNUSABLE = (ModelLoadError, SourceError, OSError, ValueError, KeyError)
-LABELS = FRAMEWORK_NAMES
 STATISTICS = {
     "AUC": "AUC",
     "specificity": "NORMAL recall (specificity)",
@@ -124,7 +123,7 @@ def choose_runs(source: str) -> dict[str, Run] | None:
         source, {f: (c[0] if c else None) for f, c in candidates.items()}
     )
     for item in missing:
-        label = LABELS[item["framework"]]
+        label = FRAMEWORK_NAMES[item["framework"]]
         under_way = item["under_way"]
         if under_way:
             st.info(
@@ -148,12 +147,12 @@ def choose_runs(source: str) -> dict[str, Run] | None:
     runs = {}
     for column, (framework, options) in zip(columns, candidates.items()):
         if len(options) == 1:
-            column.caption(f"{LABELS[framework]}: run {describe(options[0])}")
+            column.caption(f"{FRAMEWORK_NAMES[framework]}: run {describe(options[0])}")
             runs[framework] = options[0]
             continue
         ids = [run.id for run in options]
         chosen = column.selectbox(
-            f"{LABELS[framework]} run",
+            f"{FRAMEWORK_NAMES[framework]} run",
             ids,
             index=ids.index(defaults[framework].id),
             key=f"talk_run_{framework}",
@@ -171,7 +170,7 @@ def table_frame(rows: list[dict]) -> pd.DataFrame:
                 "quantity": row["quantity"],
                 "Keras": _number(row["keras"], row["digits"]),
                 "PyTorch": _number(row["torch"], row["digits"]),
-                "better": LABELS.get(conclusion.better_framework(row), ""),
+                "better": FRAMEWORK_NAMES.get(conclusion.better_framework(row), ""),
                 "computed by": row["function"].removeprefix("pipeline.talk."),
             }
             for row in rows
@@ -213,7 +212,7 @@ def pair_settings(source: str) -> TrainConfig | None:
         "Framework",
         FRAMEWORKS,
         index=1,
-        format_func=LABELS.get,
+        format_func=FRAMEWORK_NAMES.get,
         horizontal=True,
         key="talk_pair_framework",
     )
@@ -357,7 +356,7 @@ def pair_key(pair: Pair) -> str:
 def describe_pair(pair: Pair) -> str:
     config = pair.with_processing.config()
     return (
-        f"{LABELS.get(config['framework'])} · {config['img_size']} px · {config['epochs']} epochs · width "
+        f"{FRAMEWORK_NAMES.get(config['framework'])} · {config['img_size']} px · {config['epochs']} epochs · width "
         f"{config['width']} · seed {config['seed']} · runs {pair.with_processing.id[:8]} (with) and "
         f"{pair.without_processing.id[:8]} (without)"
     )

@@ -30,8 +30,8 @@ KERMANY = "https://doi.org/10.1016/j.cell.2018.02.010"
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def source_description(spec: str) -> str:
-    return open_source(spec).describe()
+def source_description(source: str) -> str:
+    return open_source(source).describe()
 
 
 def show_task() -> None:
@@ -118,13 +118,13 @@ def show_next_steps() -> None:
 def main() -> None:
     st.title("3 · Demonstration: the problem")
     show_task()
-    spec = active_source()
+    source = active_source()
     try:
-        summary = cached_summary(spec)
-        scan = cached_scan(spec)
-        description = source_description(spec)
+        summary = cached_summary(source)
+        scan = cached_scan(source)
+        description = source_description(source)
     except (SourceError, OSError, ValueError) as error:
-        stop_unreadable_source(spec, error)
+        stop_unreadable_source(source, error)
     data = describe_data(summary, scan, description)
     structure_column, quantity_column = st.columns(2, gap="large")
     with structure_column:

@@ -45,7 +45,6 @@ from pipeline.training.estimate import (
 )
 from pipeline.training.queue import cancel, refresh, trigger
 
-LABELS = FRAMEWORK_NAMES
 FOLLOWED = "training_followed"  # session key: {framework: run id} of the runs shown live
 FROM_AUGMENT_PAGE = "chosen on the Augmentation page"
 
@@ -75,7 +74,7 @@ def settings(source: str) -> tuple[list[str], dict]:
         "Frameworks",
         FRAMEWORKS,
         default=list(FRAMEWORKS),
-        format_func=LABELS.get,
+        format_func=FRAMEWORK_NAMES.get,
         key="train_frameworks",
         help="Both: one click trains Keras, then PyTorch.",
     )
@@ -218,7 +217,7 @@ def devices_and_estimate(frameworks: list[str], configs: dict, source: str) -> N
         f: estimate_seconds(c, images) for f, c in configs.items() if isinstance(c, TrainConfig)
     }
     if estimates:
-        parts = [f"{LABELS[f]} about {duration_text(s)}" for f, s in estimates.items()]
+        parts = [f"{FRAMEWORK_NAMES[f]} about {duration_text(s)}" for f, s in estimates.items()]
         st.info(
             f"Estimated duration on this CPU ({images:,} training images): "
             + ", ".join(parts)
@@ -236,10 +235,12 @@ def start_button(frameworks: list[str], configs: dict) -> None:
     problems = [(f, c) for f, c in configs.items() if isinstance(c, ConfigError)]
     for framework, error in problems:
         st.error(
-            f"{LABELS[framework]}: the setting **{error.field}** cannot be used: {error.message}",
+            f"{FRAMEWORK_NAMES[framework]}: the setting **{error.field}** cannot be used: {error.message}",
             icon=":material/error:",
         )
-    label = "Train " + " and ".join(LABELS[f] for f in frameworks) if frameworks else "Train"
+    label = (
+        "Train " + " and ".join(FRAMEWORK_NAMES[f] for f in frameworks) if frameworks else "Train"
+    )
     if not st.button(
         label,
         type="primary",
@@ -256,7 +257,7 @@ def start_button(frameworks: list[str], configs: dict) -> None:
             outcome = trigger(configs[framework])
         except ConfigError as error:
             st.error(
-                f"{LABELS[framework]}: the setting **{error.field}** cannot be used: {error.message}"
+                f"{FRAMEWORK_NAMES[framework]}: the setting **{error.field}** cannot be used: {error.message}"
             )
             continue
         except StoreError as error:  # before OSError, which it is: the disk refused, not the data
@@ -268,10 +269,12 @@ def start_button(frameworks: list[str], configs: dict) -> None:
         followed[framework] = outcome.run.id
         if outcome.how == "cached":
             st.toast(
-                f"{LABELS[framework]}: this exact training finished before; showing its results."
+                f"{FRAMEWORK_NAMES[framework]}: this exact training finished before; showing its results."
             )
         elif outcome.how == "attached":
-            st.toast(f"{LABELS[framework]}: this training is already under way; following it.")
+            st.toast(
+                f"{FRAMEWORK_NAMES[framework]}: this training is already under way; following it."
+            )
 
 
 # ---- live progress ----
@@ -308,7 +311,7 @@ def draw_progress() -> bool:
 def run_status(run: Run) -> bool:
     """One line per run: framework, state, epoch, step, ETA, device; True while it is active."""
     status, config, progress = run.status(), run.config(), run.progress()
-    framework = LABELS.get(config.get("framework"), "?")
+    framework = FRAMEWORK_NAMES.get(config.get("framework"), "?")
     state = status["status"]
     columns = st.columns([5, 1])
     with columns[0]:
@@ -361,7 +364,7 @@ def curves(runs: list[Run]) -> go.Figure:
                         x=x,
                         y=[row.get(f"{split}_{metric}") for row in epochs],
                         mode="lines+markers",
-                        name=f"{LABELS.get(framework, framework)} {split} ({run.id[:6]})",
+                        name=f"{FRAMEWORK_NAMES.get(framework, framework)} {split} ({run.id[:6]})",
                         legendgroup=f"{run.id}-{split}",
                         showlegend=column == 1,
                         line={"color": COLOURS.get(framework), "dash": dash},
@@ -390,7 +393,7 @@ def history() -> None:
             {
                 "run": r["run_id"],
                 "status": r["status"],
-                "framework": LABELS.get(r["framework"], r["framework"]),
+                "framework": FRAMEWORK_NAMES.get(r["framework"], r["framework"]),
                 "source": r["source"],
                 "img_size": r["img_size"],
                 "epochs": r["epochs"],

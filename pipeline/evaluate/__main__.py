@@ -19,12 +19,13 @@ import json
 import sys
 from pathlib import Path
 
+from pipeline import cli
 from pipeline.data import SPLITS, SourceError
 from pipeline.runs import RunError
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = cli.parse(_parser(), argv)
     from pipeline.evaluate.compare import compare
     from pipeline.evaluate.export import CURVES, comparison_csv, to_csv, to_html, to_json
     from pipeline.evaluate.report import evaluate

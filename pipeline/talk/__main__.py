@@ -20,11 +20,12 @@ import argparse
 import json
 import sys
 
+from pipeline import cli
 from pipeline.data import DEFAULT_SOURCE, SourceError, canonical_source
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = cli.parse(_parser(), argv)
     from pipeline.inference import ModelLoadError
     from pipeline.training.config import ConfigError
 

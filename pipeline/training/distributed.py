@@ -26,6 +26,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline import cli
 from pipeline.frameworks import import_torch, torch_module
 from pipeline.training.config import ConfigError
 
@@ -178,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True, type=Path, help="a TrainConfig JSON file")
     parser.add_argument("--workdir", required=True, type=Path, help="where the weights go")
     parser.add_argument("--result", type=Path, help="write the result JSON here (rank 0)")
-    args = parser.parse_args(argv)
+    args = cli.parse(parser, argv)
 
     from pipeline.training import train
     from pipeline.training.config import TrainConfig

@@ -45,12 +45,14 @@ SLOTS_VARIABLE = "PNEUMOLAB_TRAINING_SLOTS"  # trainings at once on this machine
 
 
 @dataclass
-class Outcome:
+class Triggered:
+    """What ``trigger`` did: the run, and how it got it."""
+
     run: Run
     how: str  # "cached", "attached" or "queued"
 
 
-def trigger(config) -> Outcome:
+def trigger(config) -> Triggered:
     """The run for ``config`` on its data: finished, in progress or newly queued.
 
     Raises ``ConfigError`` (naming the field) for impossible settings and ``SourceError``
@@ -67,16 +69,16 @@ def trigger(config) -> Outcome:
         _reap_dead_workers()
         state = run.state
         if state == "finished":
-            return Outcome(run, "cached")
+            return Triggered(run, "cached")
         if state in ACTIVE:
-            return Outcome(run, "attached")
+            return Triggered(run, "attached")
         try:
             _enqueue(run, config, scan, MODEL_CODE_VERSION)
         except OSError as error:
             shutil.rmtree(run.path, ignore_errors=True)  # no status.json: the folder is no run
             raise store_error(error, run.path) from error
         start_worker_if_slot_free()
-    return Outcome(run, "queued")
+    return Triggered(run, "queued")
 
 
 def run_id_for(config, fingerprint: str) -> str:

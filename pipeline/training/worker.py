@@ -23,6 +23,7 @@ import time
 import traceback
 from dataclasses import replace
 
+from pipeline.frameworks import quiet_tensorflow
 from pipeline.records import RunResult
 from pipeline.runs import WEIGHTS_DIR, Run, store_lock, write_json
 from pipeline.settings import is_storage_error, sha256_of, storage_advice
@@ -38,6 +39,7 @@ WORK_DIR = ".weights.partial"
 
 
 def main() -> int:
+    quiet_tensorflow()  # unless the command that queued the run asked for --verbose
     claimed = claim_slot()
     if claimed is None:
         return 0  # every slot is busy; whoever holds one starts the next worker when done
