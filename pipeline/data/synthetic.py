@@ -209,7 +209,7 @@ def _write_cache(path: Path, data: Generated) -> None:
 def generate(params: SyntheticParams = SyntheticParams()) -> Generated:
     """Draw the whole dataset; the same ``params`` always give the same arrays."""
     # The matrix products here are small: on a busy 2-core machine, BLAS threads waiting on
-    # each other made generation 3x slower (9 s instead of 3 s) than one thread.
+    # each other made generation slower than one thread (docs/architecture.md).
     with threadpool_limits(limits=1, user_api="blas"):
         return _generate(params)
 

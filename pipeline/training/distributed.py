@@ -9,7 +9,7 @@ wraps the model in DistributedDataParallel. Every rank sees its share of each gl
 
 Keras: one process; ``MirroredStrategy`` copies the model onto ``replicas`` devices and splits
 each global batch between them. Without GPUs the CPU is split into logical devices, which
-must happen before TensorFlow runs any operation (FIELD_NOTES):
+must happen before TensorFlow runs any operation (docs/architecture.md):
 
     python -m pipeline.training.distributed --config config.json --workdir work/
 
