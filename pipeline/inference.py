@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
+from pipeline.data.images import resize_square
 from pipeline.frameworks import import_keras, import_tensorflow, import_torch
 from pipeline.records import RunResult
 from pipeline.runs import Run, RunError
@@ -128,24 +128,16 @@ def resize_to(images: np.ndarray, size: int) -> np.ndarray:
     """``images`` (N, H, W) at size x size, bilinear as the data layer resizes; unchanged if already so."""
     if images.shape[1:] == (size, size):
         return images
-    resized = [
-        np.asarray(
-            Image.fromarray(_as_uint8(image)).resize((size, size), Image.Resampling.BILINEAR)
-        )
-        for image in images
-    ]
+    resized = [resize_square(_as_uint8(image), size) for image in images]
     return np.stack(resized) if resized else np.zeros((0, size, size), np.uint8)
 
 
 def parameter_count(loaded: LoadedModel) -> int:
     """Weights including BatchNorm statistics, counted the same way for both frameworks."""
     if loaded.framework == "torch":  # parameters plus BatchNorm running statistics, as Keras counts
-        buffers = (
-            b
-            for name, b in loaded.model.named_buffers()
-            if not name.endswith("num_batches_tracked")
-        )
-        return sum(p.numel() for p in loaded.model.parameters()) + sum(b.numel() for b in buffers)
+        from models.torch_cnn import count_parameters
+
+        return count_parameters(loaded.model)
     return int(loaded.model.count_params())
 
 

@@ -47,11 +47,9 @@ def agreement(first: np.ndarray, second: np.ndarray, fraction: float = TOP_FRACT
 def _resized(heatmap: np.ndarray, size: int) -> np.ndarray:
     if heatmap.shape == (size, size):
         return heatmap
-    from PIL import Image
+    from pipeline.data.images import resize_square
 
-    return np.asarray(
-        Image.fromarray(heatmap.astype(np.float32)).resize((size, size), Image.Resampling.BILINEAR)
-    )
+    return resize_square(heatmap.astype(np.float32), size)
 
 
 @dataclass

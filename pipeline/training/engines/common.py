@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.augment.balance import sampler_weights
 from pipeline.augment.spec import AugmentSpec
 from pipeline.augment.stats import DatasetStats, iter_chunks, precomputed_stats
 from pipeline.data import CLASS_NAMES, load_all
@@ -113,7 +114,7 @@ class EpochOrder:
         rng = np.random.default_rng([self.seed, epoch])
         count = self.steps * self.batch_size
         if self.balancing == "sampler":
-            weights = 1.0 / np.bincount(self.labels)[self.labels]
+            weights = sampler_weights(self.labels)
             order = rng.choice(
                 len(self.labels), size=count, replace=True, p=weights / weights.sum()
             )
