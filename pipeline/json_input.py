@@ -102,8 +102,12 @@ def choice_problem(value, allowed) -> str | None:
 def number_problem(value, low: float, high: float, whole: bool = False) -> str | None:
     """What is wrong with ``value`` as a finite number in [low, high] (an int when ``whole``);
     None when nothing is. Booleans are not numbers here, whatever Python says."""
-    if whole and (isinstance(value, bool) or not isinstance(value, int)):
-        return f"expected a whole number, got {show_value(value)}"
+    if whole:  # an int of any size: compared exactly, shown shortened
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"expected a whole number, got {show_value(value)}"
+        if not low <= value <= high:
+            return f"{show_value(value)} is outside the allowed range [{low}, {high}]"
+        return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return f"expected a number, got {show_value(value)}"
     try:
