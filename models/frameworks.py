@@ -25,6 +25,7 @@ no framework never pay the seconds and the memory of loading both.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -56,9 +57,14 @@ def import_torch_then_tensorflow():
         )
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TF's start-up banner, keep errors
     _prefer_passive_threads()
-    import tensorflow
+    # the order is the point: torch and torchvision, then TensorFlow (isort must not sort it)
+    # isort: off
     import torch
-    import torchvision  # noqa: F401  (must precede TensorFlow too)
+    import torchvision  # noqa: F401
+
+    with _stderr_discarded(os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "3"):
+        import tensorflow
+    # isort: on
 
     return torch, tensorflow
 
@@ -102,6 +108,26 @@ def quiet_tensorflow(verbose: bool = False) -> None:
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"  # here and in the workers this process starts
     else:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+@contextlib.contextmanager
+def _stderr_discarded(discard: bool):
+    """File descriptor 2 pointed at /dev/null while TensorFlow loads, when ``discard``: its
+    C++ logging writes two lines there before it reads ``TF_CPP_MIN_LOG_LEVEL`` ("All log
+    messages before absl::InitializeLog()...", "Could not find cuda drivers..."). Python
+    exceptions are not written there; they propagate as usual."""
+    if not discard:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _prefer_passive_threads() -> None:
