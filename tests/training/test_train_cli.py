@@ -62,6 +62,9 @@ def test_keras_trains_one_epoch_and_the_second_call_is_a_cache_hit():
     assert first["device"]["type"] == "cpu" and first["timings"]["images_per_s"] > 0
     assert Path(first["weights"]).name == "model.keras" and Path(first["weights"]).exists()
     assert Run(first["run_id"]).config()["framework"] == "keras"
+    # without --verbose, TensorFlow's C++ start-up lines stay out of the worker's log
+    log = (Run(first["run_id"]).path / "worker.log").read_text()
+    assert not any(line in log for line in ("absl::InitializeLog", "cudart_stub", "oneDNN")), log
 
     started = time.monotonic()
     second = json.loads(train_cli("--framework", "keras", *TINY, "--seed", "201", "--json").stdout)
