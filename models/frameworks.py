@@ -62,7 +62,7 @@ def import_torch_then_tensorflow():
     import torch
     import torchvision  # noqa: F401
 
-    with _stderr_discarded(os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "3"):
+    with _stderr_discarded(_tf_log_level() >= 1):
         import tensorflow
     # isort: on
 
@@ -110,10 +110,16 @@ def quiet_tensorflow(verbose: bool = False) -> None:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+def _tf_log_level() -> int:
+    level = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0")
+    return int(level) if level.isdigit() else 0
+
+
 @contextlib.contextmanager
 def _stderr_discarded(discard: bool):
-    """File descriptor 2 pointed at /dev/null while TensorFlow loads, when ``discard``: its
-    C++ logging writes two lines there before it reads ``TF_CPP_MIN_LOG_LEVEL`` ("All log
+    """File descriptor 2 pointed at /dev/null while TensorFlow loads, when ``discard`` (any
+    ``TF_CPP_MIN_LOG_LEVEL`` above 0, i.e. unless --verbose): its C++ logging writes two
+    lines there before it reads ``TF_CPP_MIN_LOG_LEVEL`` ("All log
     messages before absl::InitializeLog()...", "Could not find cuda drivers..."). Python
     exceptions are not written there; they propagate as usual."""
     if not discard:
