@@ -30,6 +30,12 @@ import os
 import sys
 
 
+# Set by quiet_tensorflow() (CLIs, workers), inherited by the workers a command starts. Only then
+# is stderr discarded while TensorFlow loads: never in the Streamlit server, whose other threads
+# write there too.
+QUIET_VARIABLE = "PNEUMOLAB_QUIET_TENSORFLOW"
+
+
 def import_torch():
     """``torch`` (and torchvision), or RuntimeError if TensorFlow came first (see above)."""
     if "tensorflow" in sys.modules and "torchvision" not in sys.modules:
@@ -62,7 +68,7 @@ def import_torch_then_tensorflow():
     import torch
     import torchvision  # noqa: F401
 
-    with _stderr_discarded(_tf_log_level() >= 1):
+    with _stderr_discarded(os.environ.get(QUIET_VARIABLE) == "1" and _tf_log_level() >= 1):
         import tensorflow
     # isort: on
 
@@ -106,8 +112,10 @@ def quiet_tensorflow(verbose: bool = False) -> None:
     Takes effect only before TensorFlow loads; a level already set in the environment wins."""
     if verbose:
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"  # here and in the workers this process starts
+        os.environ[QUIET_VARIABLE] = "0"
     else:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        os.environ.setdefault(QUIET_VARIABLE, "1")
 
 
 def _tf_log_level() -> int:
@@ -117,9 +125,9 @@ def _tf_log_level() -> int:
 
 @contextlib.contextmanager
 def _stderr_discarded(discard: bool):
-    """File descriptor 2 pointed at /dev/null while TensorFlow loads, when ``discard`` (any
-    ``TF_CPP_MIN_LOG_LEVEL`` above 0, i.e. unless --verbose): its C++ logging writes two
-    lines there before it reads ``TF_CPP_MIN_LOG_LEVEL`` ("All log
+    """File descriptor 2 pointed at /dev/null while TensorFlow loads, when ``discard`` (a
+    quiet command line or worker): its C++ logging writes two lines there before it reads
+    ``TF_CPP_MIN_LOG_LEVEL`` ("All log
     messages before absl::InitializeLog()...", "Could not find cuda drivers..."). Python
     exceptions are not written there; they propagate as usual."""
     if not discard:
