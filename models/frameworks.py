@@ -29,7 +29,6 @@ import contextlib
 import os
 import sys
 
-
 # Set by quiet_tensorflow() (CLIs, workers), inherited by the workers a command starts. Only then
 # is stderr discarded while TensorFlow loads: never in the Streamlit server, whose other threads
 # write there too.
