@@ -26,6 +26,7 @@ import sys
 import typing
 from pathlib import Path
 
+from pipeline import cli
 from pipeline.augment import PRESETS as AUGMENT_PRESETS
 from pipeline.augment import AugmentSpec, SpecError
 from pipeline.data import DEFAULT_SOURCE, SourceError, canonical_source
@@ -42,7 +43,7 @@ OPTION_TYPES = (
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = cli.parse(_parser(), argv)
     if args.seeds and args.seed is not None:
         print("error: seed: give either --seed or --seeds, not both", file=sys.stderr)
         return 2
@@ -222,7 +223,7 @@ def _print_group(configs, outcomes, statuses, as_json: bool) -> None:
     """One line per seed, or ``{"runs": [{"run_id", "seed", "status", "val", ...}, ...]}``."""
     runs = []
     for config, outcome, status in zip(configs, outcomes, statuses):
-        result = outcome.run.result() or {}
+        result = outcome.run.result()
         runs.append(
             {
                 "run_id": outcome.run.id,
@@ -231,8 +232,8 @@ def _print_group(configs, outcomes, statuses, as_json: bool) -> None:
                 "cached": outcome.how == "cached",
                 "error": status.get("error"),
                 "run_dir": str(outcome.run.path),
-                "val": result.get("val"),
-                "timings": result.get("timings"),
+                "val": result.val.to_dict() if result else None,
+                "timings": result.timings.to_dict() if result else None,
             }
         )
     if as_json:
@@ -248,7 +249,7 @@ def _print_group(configs, outcomes, statuses, as_json: bool) -> None:
 
 
 def _print_result(run: Run, status: dict, how: str, as_json: bool) -> None:
-    result = run.result() or {}
+    result = run.result()
     if as_json:
         print(
             json.dumps(
@@ -258,9 +259,9 @@ def _print_result(run: Run, status: dict, how: str, as_json: bool) -> None:
                     "cached": how == "cached",
                     "error": status.get("error"),
                     "run_dir": str(run.path),
-                    "val": result.get("val"),
-                    "timings": result.get("timings"),
-                    "device": result.get("device"),
+                    "val": result.val.to_dict() if result else None,
+                    "timings": result.timings.to_dict() if result else None,
+                    "device": result.device.to_dict() if result else None,
                     "weights": str(run.weights() or "") or None,
                 },
                 indent=2,
@@ -273,7 +274,7 @@ def _print_result(run: Run, status: dict, how: str, as_json: bool) -> None:
             + (f": {status['error']}" if status.get("error") else "")
         )
         return
-    val = result.get("val") or {}
+    val = result.val.to_dict() if result else {}
     print(
         f"run {run.id}: finished; validation "
         + ", ".join(f"{k} {v:.4f}" for k, v in val.items() if isinstance(v, float))

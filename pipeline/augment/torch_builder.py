@@ -14,7 +14,7 @@ ImageDataGenerator does, so that the two frameworks see the same kind of images:
   (``zoom_axes="independent"``) or one for both (``"shared"``);
 - shifts are drawn in fractions of a pixel, as Keras does (``RandomAffine`` rounds them);
 - interpolation is passed explicitly (``RandomAffine`` defaults to nearest, Keras to bilinear).
-What remains different is listed by ``differences``.
+What remains different is listed by ``differences`` (docs/architecture.md has the mapping table).
 """
 
 from __future__ import annotations
@@ -33,12 +33,9 @@ EPSILON = 1e-6  # what ImageDataGenerator adds to the std before dividing
 
 def import_torchvision_v2():
     """``(torch, v2)``; refuses (instead of crashing the process) after TensorFlow was loaded."""
-    from pipeline.frameworks import import_torch
+    from pipeline.frameworks import import_torch, torch_module
 
-    torch = import_torch()
-    from torchvision.transforms import v2
-
-    return torch, v2
+    return import_torch(), torch_module("torchvision.transforms.v2")
 
 
 def standardize_per_sample(x):
@@ -240,7 +237,7 @@ def apply_draw(transform, image: np.ndarray, draw: Draw) -> np.ndarray:
 @contextmanager
 def one_thread(torch):
     """Run one small image on one thread: with two busy cores, torch's intra-op threads made a
-    224 px affine take 25-130 ms instead of 0.5 ms (measured here). The setting is per process,
+    224 px affine take far longer (docs/architecture.md). The setting is per process,
     so it is restored at once; DataLoader workers already use one thread each.
     """
     threads = torch.get_num_threads()
