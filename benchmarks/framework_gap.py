@@ -106,8 +106,16 @@ def main(argv=None) -> int:
         "--ablation", type=Path, default=Path("docs/results/generalisation_ablation.json")
     )
     parser.add_argument("--out", type=Path, default=Path("docs/results/framework_gap.json"))
+    parser.add_argument(
+        "--final-summary",
+        type=Path,
+        help="benchmarks/final_runs_summary.py output: adds the full recipe's seed groups",
+    )
     args = parser.parse_args(argv)
-    text = json.dumps(report(json.loads(args.ablation.read_text())), indent=2)
+    out = report(json.loads(args.ablation.read_text()))
+    if args.final_summary and args.final_summary.exists():
+        out["full_recipe_seed_groups"] = json.loads(args.final_summary.read_text())["per_framework"]
+    text = json.dumps(out, indent=2)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text + "\n")
     print(text)

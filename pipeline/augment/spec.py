@@ -84,6 +84,14 @@ FIELDS = (
         0.01,
     ),
     Field(
+        "zoom_axes",
+        "Zoom axes",
+        "choice",
+        "independent: x and y zoom drawn separately (ImageDataGenerator, the aspect ratio "
+        "changes); shared: one factor for both (torchvision's RandomAffine)",
+        choices=("independent", "shared"),
+    ),
+    Field(
         "brightness",
         "Brightness range (factor)",
         "range",
@@ -91,14 +99,6 @@ FIELDS = (
         0.1,
         3.0,
         0.05,
-    ),
-    Field(
-        "zoom_axes",
-        "Zoom axes",
-        "choice",
-        "independent: x and y zoom drawn separately (ImageDataGenerator, the aspect ratio "
-        "changes); shared: one factor for both (torchvision's RandomAffine)",
-        choices=("independent", "shared"),
     ),
     Field(
         "contrast",
