@@ -16,14 +16,20 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on the pat
 import streamlit as st  # noqa: E402
 
 from dashboard.ui.pages import HOME, TALK  # noqa: E402
-from dashboard.ui.presenter import (
+from dashboard.ui.presenter import (  # noqa: E402
     configure_page,
     presenter_mode,
-    presenter_sidebar,  # noqa: E402
+    presenter_sidebar,
     presenter_style,
+    speaker_view,
     talk_controls,
 )
 from dashboard.ui.source_picker import source_sidebar  # noqa: E402
+
+if speaker_view():  # the speaker's second tab: notes, next page, clock; no navigation
+    configure_page(False)
+    st.navigation([st.Page("views/speaker.py", title="Speaker view")], position="hidden").run()
+    st.stop()
 
 presenting = presenter_mode()  # from the URL or the session, before the page is configured
 configure_page(presenting)

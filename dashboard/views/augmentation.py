@@ -15,6 +15,7 @@ import streamlit as st
 
 from dashboard.ui.data_cache import cached_arrays, source_fingerprint
 from dashboard.ui.source_picker import active_source
+from dashboard.ui.slide import Slide
 from pipeline.augment.balance import batch_mix, keras_class_weights
 from pipeline.augment.codegen import balance_code, keras_code, torch_code
 from pipeline.augment.differences import differences
@@ -37,6 +38,7 @@ from pipeline.augment.stats import (
     precomputed_stats,
 )
 from pipeline.data import CLASS_NAMES, SourceError
+from pipeline.talk import notes
 from pipeline.data.images import (
     IMAGE_EXTENSIONS,
     ImageError,
@@ -498,11 +500,13 @@ st.title("Augmentation studio")
 st.caption(
     "One spec, two pipelines: Keras' ImageDataGenerator and torchvision's transforms.v2, on the same image."
 )
+slide = Slide()
 spec = spec_from_sidebar()
 if spec is None:
     st.warning("Fix the parameter named in the sidebar to see a preview.")
     st.stop()
-show_spec_files(spec)
+with slide.controls("Spec files"):
+    show_spec_files(spec)
 
 source = active_source()
 size = st.sidebar.selectbox(
@@ -514,20 +518,21 @@ except (SourceError, OSError, ValueError) as error:
     st.error(f"The data source {code_span(source)} cannot be read: {error}")
     st.stop()
 
-picked, controls = st.columns([1, 2])
-with controls:
-    chosen = choose_image(arrays, size)
-    count_column, seed_column, redraw_column = st.columns([2, 1, 1])
-    st.session_state.setdefault("aug_count", 8)
-    st.session_state.setdefault("aug_seed", 0)
-    count = count_column.slider("Samples per framework", 1, MAX_SAMPLES, key="aug_count")
-    seed_column.number_input("Seed", 0, 2**31 - 1, key="aug_seed")
-    redraw_column.button(
-        "Re-draw",
-        icon=":material/refresh:",
-        key="aug_redraw",
-        on_click=lambda: st.session_state.update(aug_seed=st.session_state["aug_seed"] + 1),
-    )
+with slide.controls("Image, samples and seed"):
+    picked, controls = st.columns([1, 2])
+    with controls:
+        chosen = choose_image(arrays, size)
+        count_column, seed_column, redraw_column = st.columns([2, 1, 1])
+        st.session_state.setdefault("aug_count", 8)
+        st.session_state.setdefault("aug_seed", 0)
+        count = count_column.slider("Samples per framework", 1, MAX_SAMPLES, key="aug_count")
+        seed_column.number_input("Seed", 0, 2**31 - 1, key="aug_seed")
+        redraw_column.button(
+            "Re-draw",
+            icon=":material/refresh:",
+            key="aug_redraw",
+            on_click=lambda: st.session_state.update(aug_seed=st.session_state["aug_seed"] + 1),
+        )
 if chosen is None:
     st.stop()
 image, caption = chosen
@@ -549,7 +554,8 @@ except (ValueError, RuntimeError) as error:
     st.error(f"The preview failed: {error}")
     st.stop()
 
-show_samples(rendered)
+with slide.key():
+    show_samples(rendered)
 tabs = st.tabs(
     [
         "Drawn parameters",
@@ -572,3 +578,4 @@ with tabs[4]:
     show_balance(arrays)
 with tabs[5]:
     show_code(spec, stats)
+slide.notes(notes.augmentation(spec, len(rendered["keras"])))

@@ -23,6 +23,7 @@ from plotly.subplots import make_subplots
 
 from dashboard.ui.data_cache import source_fingerprint
 from dashboard.ui.scoring import comparison, intervals, scored_split, updated
+from dashboard.ui.slide import Slide, presenting
 from dashboard.ui.source_picker import active_source, is_local, local_paths_allowed
 from pipeline.data import CLASS_NAMES, SPLITS, SourceError
 from pipeline.evaluate.bootstrap import STATISTICS
@@ -30,6 +31,7 @@ from pipeline.evaluate.export import comparison_csv, to_csv, to_html, to_json
 from pipeline.evaluate.metrics import predict_labels, report_table
 from pipeline.evaluate.report import evaluate
 from pipeline.runs import Run, all_runs
+from pipeline.talk import notes
 from pipeline.data.images import code_span
 
 FRAMEWORK_NAMES = {"keras": "Keras", "torch": "PyTorch"}
@@ -341,7 +343,8 @@ def show_report(evaluation: dict) -> None:
             "support": st.column_config.NumberColumn(format="%d"),
         },
     )
-    report.code(evaluation["report_text"], language=None)
+    if not presenting():  # on a slide the table says it once; the text form is for copying
+        report.code(evaluation["report_text"], language=None)
     confusion.plotly_chart(
         confusion_figure(evaluation["confusion_matrix"]), key="evaluation_confusion"
     )
@@ -518,19 +521,22 @@ if not runs:
     )
     st.stop()
 
-run_id = choose_run(runs)
-source, split = choose_data(runs[run_id])
-scored = score_or_stop(run_id, source, split)
+slide = Slide()
+with slide.controls("Run, data and threshold"):
+    run_id = choose_run(runs)
+    source, split = choose_data(runs[run_id])
+    scored = score_or_stop(run_id, source, split)
+    threshold = choose_threshold(scored)
 for warning in scored.warnings:
     st.warning(warning)
-threshold = choose_threshold(scored)
 evaluation = evaluate(scored, threshold, with_bootstrap=False)
 evaluation["bootstrap"] = intervals(
     run_id, updated(run_id), source, source_fingerprint(source), split, threshold
 )
 
-show_headline(evaluation)
-show_report(evaluation)
+with slide.key():
+    show_headline(evaluation)
+    show_report(evaluation)
 st.subheader("ROC and precision-recall")
 st.plotly_chart(curve_figure(evaluation, scored, threshold), key="evaluation_curves")
 calibration, bootstrap = st.columns(2)
@@ -546,3 +552,6 @@ with bootstrap:
 show_training_curves(run_id, scored.framework)
 table = show_comparison(scored, runs, source, split)
 show_downloads(evaluation, table)
+slide.notes(
+    notes.evaluation(evaluation, FRAMEWORK_NAMES.get(scored.framework, scored.framework), split)
+)

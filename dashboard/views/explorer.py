@@ -18,6 +18,8 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from dashboard.ui.data_cache import cached_arrays, cached_scan, cached_summary
+from dashboard.ui.slide import Slide
+from pipeline.talk import notes
 from pipeline.data.stats import class_statistics
 from dashboard.ui.source_picker import active_source
 from pipeline.data import CLASS_NAMES, SPLITS, SourceError, export_csv
@@ -314,6 +316,7 @@ def show_files(summary: dict, spec: str) -> None:
 # ---- the page ----
 
 st.title("Dataset explorer")
+slide = Slide()
 spec = active_source()
 try:
     summary = cached_summary(spec)
@@ -323,10 +326,12 @@ except (SourceError, OSError, ValueError) as error:
     st.stop()
 st.caption(f"Source {code_span(spec)} ({summary['kind']}), fingerprint `{summary['fingerprint']}`.")
 
-show_counts(summary)
+with slide.key():
+    show_counts(summary)
 show_samples(arrays, summary)
 stats = pixel_statistics(spec, summary["fingerprint"])
 show_pixels(stats, summary)
 show_means(stats)
 show_patients(summary)
 show_files(summary, spec)
+slide.notes(notes.explorer(summary))
