@@ -136,6 +136,13 @@ def presenter_sidebar(on: bool) -> None:
     )
     if on:
         with st.sidebar:
+            st.link_button(
+                "Open the speaker view",
+                f"?{PARAM}={ON}&{SPEAKER}={ON}",
+                icon=":material/speaker_notes:",
+                help="In a second window on your own screen: notes for the page on the projector, "
+                "the next page and the talk's clock. It follows this window.",
+            )
             warmup_action(key="warmup_sidebar")
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.ui.data_cache import cached_arrays, cached_summary
+from dashboard.ui.data_cache import cached_summary
 from dashboard.ui.slide import Slide
 from dashboard.ui.source_picker import active_source
+from dashboard.ui.talk_cache import normalised_train
 from pipeline.data import SourceError
 from pipeline.data.images import code_span
 from pipeline.augment.spec import AugmentSpec
@@ -23,11 +24,6 @@ STEP_PAGES = {
 }
 
 TALK_AUGMENT, NO_AUGMENT = AugmentSpec.preset("talk"), AugmentSpec.preset("none")
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def normalised(spec: str, fingerprint: str) -> pipelines.Normalised:
-    return pipelines.normalise(cached_arrays(spec).subset("train").images)
 
 
 def step_facts(summary: dict, norm: pipelines.Normalised) -> dict[str, str]:
@@ -50,7 +46,7 @@ slide = Slide()
 spec = active_source()
 try:
     summary = cached_summary(spec)
-    norm = normalised(spec, summary["fingerprint"])
+    norm = normalised_train(spec)
 except (SourceError, OSError, ValueError) as error:
     st.error(f"The data source {code_span(spec)} cannot be read: {error}")
     st.stop()

@@ -51,7 +51,7 @@ def learning_figure(points: perceptron.Points, trace: perceptron.Trace) -> go.Fi
             x=xs, y=ys, mode="lines", line=dict(color="#222", width=3), name="w · x + b = 0"
         )
 
-    figure.add_trace(line(shown[0]))
+    figure.add_trace(line(shown[-1]))  # the slide opens on the learned line; Play replays it
     labels = [
         f"update {i} (epoch {trace.epoch_of_update[i]}): {trace.errors_of(points, i)} wrong"
         for i in shown
@@ -77,14 +77,19 @@ def learning_figure(points: perceptron.Points, trace: perceptron.Trace) -> go.Fi
                     dict(
                         label="▶ Play",
                         method="animate",
-                        args=[None, dict(frame=dict(duration=120, redraw=True), fromcurrent=True)],
+                        args=[
+                            labels,
+                            dict(frame=dict(duration=120, redraw=True), mode="immediate"),
+                        ],
                     )
                 ],
             )
         ],
         sliders=[
             dict(
-                active=0,
+                active=len(labels) - 1,
+                font=dict(size=1, color="rgba(0,0,0,0)"),  # no tick labels: the current one shows
+                ticklen=0,
                 y=0,
                 x=0.18,
                 len=0.82,

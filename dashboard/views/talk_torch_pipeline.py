@@ -9,24 +9,20 @@ import inspect
 import pandas as pd
 import streamlit as st
 
-from dashboard.ui.data_cache import cached_arrays, cached_scan, source_fingerprint
+from dashboard.ui.data_cache import cached_scan
 from dashboard.ui.slide import Slide
 from dashboard.ui.source_picker import active_source
+from dashboard.ui.talk_cache import torch_stages
 from pipeline.data import SourceError
 from pipeline.data.images import code_span
 from pipeline.talk import notes, pipelines
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def stages(spec: str, fingerprint: str) -> pipelines.TorchStages:
-    return pipelines.torch_stages(cached_scan(spec), cached_arrays(spec))
 
 
 st.title("3 · The PyTorch pipeline: more preprocessing")
 slide = Slide()
 spec = active_source()
 try:
-    found = stages(spec, source_fingerprint(spec))
+    found = torch_stages(spec)
     kind = cached_scan(spec).kind
 except (SourceError, OSError, ValueError) as error:
     st.error(f"The data source {code_span(spec)} cannot be read: {error}")
