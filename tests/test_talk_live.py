@@ -229,3 +229,19 @@ def test_notes_follow_the_numbers_they_are_given():
     assert f"{trace.updates} updates" in said and "17 wrong" in said
     said = " ".join(notes.gradients(20, 4.8e-14, 0.25, 3e12).say)
     assert "4.8e-14" in said and "2.5e-01" in said
+
+
+def test_the_command_line_prints_the_live_slides_numbers(capsys):
+    import json
+
+    from pipeline.talk.__main__ import main
+
+    assert main(["slides", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["perceptron"]["separable"]["converged_at_epoch"] is not None
+    assert report["perceptron"]["xor"]["wrong_at_the_end"] > 0
+    assert (
+        report["gradient_norm_layer_1"]["sigmoid"] < 1e-6 < report["gradient_norm_layer_1"]["relu"]
+    )
+    assert report["normalisation"]["after"][-1] == 1
+    assert report["software_table_cells_with_sources"] == 66

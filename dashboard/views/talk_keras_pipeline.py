@@ -10,9 +10,9 @@ from dashboard.ui.data_cache import cached_summary
 from dashboard.ui.slide import Slide
 from dashboard.ui.source_picker import active_source
 from dashboard.ui.talk_cache import normalised_train
+from pipeline.augment.spec import AugmentSpec
 from pipeline.data import SourceError
 from pipeline.data.images import code_span
-from pipeline.augment.spec import AugmentSpec
 from pipeline.talk import notes, pipelines
 from pipeline.talk.nutshell import transform_words
 

@@ -77,7 +77,8 @@ with slide.key():
             + ("beyond the noise" if effect.beyond_noise else "within the noise"),
         )
 st.caption(
-    f"{LABELS.get(summary.framework, summary.framework)} runs {summary.runs['with']} (with) and {summary.runs['without']} (without), "
+    f"{LABELS.get(summary.framework, summary.framework)} runs {summary.runs['with']} (with) and "
+    f"{summary.runs['without']} (without), "
     f"{summary.images} test images of {code_span(source)}; grey changes are within the noise (the 95% "
     "paired-bootstrap interval includes zero). One pair, one seed: the Conclusion page has the details."
 )

@@ -17,7 +17,6 @@ from pipeline.data import SourceError
 from pipeline.data.images import code_span
 from pipeline.talk import notes, pipelines
 
-
 st.title("3 · The PyTorch pipeline: more preprocessing")
 slide = Slide()
 spec = active_source()
