@@ -203,9 +203,14 @@ def explorer(summary: dict) -> Notes:
     )
 
 
-def evaluation(result: dict, framework: str, split: str) -> Notes:
+EVALUATION_METRICS = ("accuracy", "auc", "sensitivity", "specificity")
+
+
+def evaluation(metrics: dict[str, float | None], framework: str, split: str) -> Notes:
+    """``metrics``: EVALUATION_METRICS -> the page's figures at its threshold."""
+
     def number(key: str) -> str:
-        value = result.get(key)
+        value = metrics.get(key)
         return "-" if value is None else f"{value:.3f}"
 
     return Notes(
