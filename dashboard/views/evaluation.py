@@ -553,5 +553,9 @@ show_training_curves(run_id, scored.framework)
 table = show_comparison(scored, runs, source, split)
 show_downloads(evaluation, table)
 slide.notes(
-    notes.evaluation(evaluation, FRAMEWORK_NAMES.get(scored.framework, scored.framework), split)
+    notes.evaluation(
+        {key: evaluation[key] for key in notes.EVALUATION_METRICS},
+        FRAMEWORK_NAMES.get(scored.framework, scored.framework),
+        split,
+    )
 )
