@@ -11,11 +11,11 @@ import pytest
 from dashboard.ui.pages import TALK
 
 from .screenshots import ARTIFACTS
-from .streamlit_app import wait_for_page
+from .streamlit_app import PAGE_TIMEOUT_S, wait_for_page
 from .ui import assert_no_exception, open_page, url_path
 
 SIZES = ({"width": 1280, "height": 720}, {"width": 1920, "height": 1080})
-FOLLOW_TIMEOUT_MS = 15_000  # the speaker view polls once a second; a loaded machine is slower
+FOLLOW_TIMEOUT_MS = 60_000  # the speaker view polls once a second; a loaded machine is slower
 
 
 def position(page) -> str:
@@ -69,7 +69,7 @@ def browser_context(browser):
 
     def make(viewport):
         context = browser.new_context(viewport=viewport)
-        context.set_default_timeout(30_000)
+        context.set_default_timeout(PAGE_TIMEOUT_S * 1000)  # a busy machine loads pages slowly
         contexts.append(context)
         return context.new_page()
 
