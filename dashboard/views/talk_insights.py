@@ -196,9 +196,16 @@ def history_figure(history: dict[str, list[float]]) -> go.Figure:
     return figure
 
 
-st.title("2 · Insights: choosing a framework")
-slide = Slide()
-show_comparison(slide)
-show_workflow()
-show_demo()
-slide.notes(notes.insights([fw.name for fw in FRAMEWORKS], installed_versions(), WORKFLOW))
+# ---- the page ----
+
+
+def main() -> None:
+    st.title("2 · Insights: choosing a framework")
+    slide = Slide()
+    show_comparison(slide)
+    show_workflow()
+    show_demo()
+    slide.notes(notes.insights([fw.name for fw in FRAMEWORKS], installed_versions(), WORKFLOW))
+
+
+main()

@@ -10,14 +10,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard.ui.common import stop_unreadable_source
 from dashboard.ui.data_cache import cached_scan, cached_summary
 from dashboard.ui.pages import TALK
 from dashboard.ui.slide import Slide, presenting
 from dashboard.ui.source_picker import active_source
 from pipeline.data import SourceError, open_source
+from pipeline.data.images import code_span
 from pipeline.talk import notes
 from pipeline.talk.data_description import describe_data
-from pipeline.data.images import code_span
 
 NEXT_PAGES = (
     "views/explorer.py",
@@ -31,8 +32,8 @@ KERMANY = "https://doi.org/10.1016/j.cell.2018.02.010"
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def source_description(spec: str) -> str:
-    return open_source(spec).describe()
+def source_description(source: str) -> str:
+    return open_source(source).describe()
 
 
 def show_task() -> None:
@@ -113,28 +114,34 @@ def show_next_steps() -> None:
         st.page_link(page.path, label=f"{page.title}: {page.blurb}", icon=page.icon)
 
 
-st.title("3 · Demonstration: the problem")
-slide = Slide()
-if not presenting():  # on the projector the counts come first, the task's words after them
-    show_task()
-spec = active_source()
-try:
-    summary = cached_summary(spec)
-    scan = cached_scan(spec)
-    description = source_description(spec)
-except (SourceError, OSError, ValueError) as error:
-    st.error(f"The data source {code_span(spec)} cannot be read: {error}")
-    st.stop()
-data = describe_data(summary, scan, description)
-with slide.key():
-    structure_column, quantity_column = st.columns(2, gap="large")
-    with structure_column:
-        show_structure(data["structure"])
-    with quantity_column:
-        show_quantity(data["quantity"])
-if presenting():
-    show_task()
-show_origin(data["origin"])
-show_quality(data["quality"])
-show_next_steps()
-slide.notes(notes.problem(data))
+# ---- the page ----
+
+
+def main() -> None:
+    st.title("3 · Demonstration: the problem")
+    slide = Slide()
+    if not presenting():  # on the projector the counts come first, the task's words after them
+        show_task()
+    source = active_source()
+    try:
+        summary = cached_summary(source)
+        scan = cached_scan(source)
+        description = source_description(source)
+    except (SourceError, OSError, ValueError) as error:
+        stop_unreadable_source(source, error)
+    data = describe_data(summary, scan, description)
+    with slide.key():
+        structure_column, quantity_column = st.columns(2, gap="large")
+        with structure_column:
+            show_structure(data["structure"])
+        with quantity_column:
+            show_quantity(data["quantity"])
+    if presenting():
+        show_task()
+    show_origin(data["origin"])
+    show_quality(data["quality"])
+    show_next_steps()
+    slide.notes(notes.problem(data))
+
+
+main()
