@@ -39,7 +39,6 @@ from pipeline.augment.stats import (
     precomputed_stats,
 )
 from pipeline.data import CLASS_NAMES, SourceError
-from pipeline.talk import notes
 from pipeline.data.images import (
     IMAGE_EXTENSIONS,
     ImageError,
@@ -48,6 +47,7 @@ from pipeline.data.images import (
     printable_name,
     read_upload,
 )
+from pipeline.talk import notes
 
 PREVIEW_SIZES = (128, 150, 224)
 SPEC_KEY = "aug_spec"  # the current AugmentSpec (not a widget: survives page changes)

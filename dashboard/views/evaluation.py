@@ -21,7 +21,13 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from dashboard.ui.common import COLOURS, SPLIT_DASH, framework_name, pick_run, stop_unreadable_source
+from dashboard.ui.common import (
+    COLOURS,
+    SPLIT_DASH,
+    framework_name,
+    pick_run,
+    stop_unreadable_source,
+)
 from dashboard.ui.data_cache import source_fingerprint
 from dashboard.ui.scoring import comparison, intervals, scored_split, updated
 from dashboard.ui.slide import Slide, presenting

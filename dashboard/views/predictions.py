@@ -319,7 +319,9 @@ def main() -> None:
                         f"{available['torch'][method].label} has no Keras version here: Grad-CAM shown."
                     )
                 if measure_road:
-                    score = faithfulness_of(loaded.run_id, stamp, used, layer, target, image["pixels"])
+                    score = faithfulness_of(
+                        loaded.run_id, stamp, used, layer, target, image["pixels"]
+                    )
                     st.metric(
                         "Faithfulness (ROAD)",
                         f"{score:+.3f}",
@@ -359,7 +361,9 @@ def main() -> None:
         )
         st.dataframe(table.style.format(dict.fromkeys(percent, "{:.1%}")), width="stretch")
     probabilities = {
-        FRAMEWORK_NAMES[fw]: probability(m.run_id, updated(m.run_id), picked["images"][fw]["pixels"])
+        FRAMEWORK_NAMES[fw]: probability(
+            m.run_id, updated(m.run_id), picked["images"][fw]["pixels"]
+        )
         for fw, m in models.items()
     }
     thresholds = {FRAMEWORK_NAMES[fw]: m.threshold for fw, m in models.items()}

@@ -13,7 +13,7 @@ from pipeline.augment.spec import AugmentSpec
 from pipeline.data import load_all
 from pipeline.talk import gradients, notes, perceptron, pipelines, popularity, software_table
 from pipeline.talk.nutshell import nutshell, transform_words
-from tests.imagetree import kaggle_tree
+from tests.helpers.imagetree import kaggle_tree
 
 # ---- the perceptron ----
 
