@@ -1,8 +1,8 @@
 """The run store from the command line.
 
-    python -m pipeline.runs list [--json]
-    python -m pipeline.runs show RUN_ID [--json]
-    python -m pipeline.runs delete RUN_ID
+python -m pipeline.runs list [--json]
+python -m pipeline.runs show RUN_ID [--json]
+python -m pipeline.runs delete RUN_ID
 """
 
 from __future__ import annotations
