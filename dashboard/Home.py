@@ -16,9 +16,15 @@ from dashboard.ui.presenter import (
     presenter_mode,
     presenter_sidebar,
     presenter_style,
+    speaker_view,
     talk_controls,
 )
 from dashboard.ui.source_picker import source_sidebar
+
+if speaker_view():  # the speaker's second tab: notes, next page, clock; no navigation
+    configure_page(False)
+    st.navigation([st.Page("views/speaker.py", title="Speaker view")], position="hidden").run()
+    st.stop()
 
 presenting = presenter_mode()  # from the URL or the session, before the page is configured
 configure_page(presenting)

@@ -27,16 +27,52 @@ TALK = (
         "Deep learning's history: a timeline and the ImageNet error by year",
     ),
     PageInfo(
+        "views/talk_perceptron.py",
+        "1 · The perceptron",
+        ":material/scatter_plot:",
+        "Rosenblatt's learning rule on 2-D points, and why XOR brought the first AI winter",
+    ),
+    PageInfo(
+        "views/talk_gradients.py",
+        "1 · The vanishing gradient",
+        ":material/trending_down:",
+        "Sigmoid against ReLU: the gradient that reaches each layer of a deep network",
+    ),
+    PageInfo(
         "views/talk_insights.py",
         "2 · Insights",
         ":material/lightbulb:",
         "What a framework must have, and the Keras workflow with a live mini demo",
     ),
     PageInfo(
+        "views/talk_landscape.py",
+        "2 · The software landscape",
+        ":material/table_chart:",
+        "The comparison table of deep-learning software, each cell with its source",
+    ),
+    PageInfo(
+        "views/talk_popularity.py",
+        "2 · Who uses which",
+        ":material/bar_chart:",
+        "Framework mentions on arXiv (2017) and at research conferences (2019), as published",
+    ),
+    PageInfo(
         "views/talk_problem.py",
         "3 · Demonstration: the problem",
         ":material/pulmonology:",
         "The task, and the active data set's structure, quantity, origin and quality",
+    ),
+    PageInfo(
+        "views/talk_keras_pipeline.py",
+        "3 · The Keras pipeline",
+        ":material/account_tree:",
+        "Description, Explore, Preprocess, Implement, and the normalisation, on the active data",
+    ),
+    PageInfo(
+        "views/talk_torch_pipeline.py",
+        "3 · The PyTorch pipeline",
+        ":material/folder_open:",
+        "Nested folders, a flat folder, a filename,label CSV and a custom Dataset, on the active data",
     ),
     PageInfo(
         "views/explorer.py",
@@ -73,6 +109,12 @@ TALK = (
         "4 · Conclusion",
         ":material/flag:",
         "Keras vs PyTorch from your own runs; what data processing changes",
+    ),
+    PageInfo(
+        "views/talk_nutshell.py",
+        "4 · In a nutshell",
+        ":material/summarize:",
+        "Transform + class balancing, from what the Conclusion's pair of runs measured",
     ),
 )
 

@@ -16,32 +16,76 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.ui.pages import HOME, TALK, PageInfo, neighbours
+from dashboard.ui.speaker import follow
 from dashboard.ui.warmup import warmup_action
 
 PARAM = "present"
 ON, OFF = "1", "0"
 MODE_KEY = "presenter_mode"  # the session's truth: sidebar navigation drops the URL's parameters
 TOGGLE_KEY = "presenter_toggle"  # the sidebar widget, a mirror of MODE_KEY
+PAGE_KEY = "presenter_page"  # the path of the page this run draws (for its speaker notes)
+SPEAKER = "speaker"  # ?present=1&speaker=1: the speaker's own view, which follows the talk
 
 # Sizes in rem follow the root font size, so one rule scales Streamlit's text, widgets and
-# spacing together; metric values, already 2.25rem, grow less so six still fit in a row. The
-# bar is fixed at the bottom: a long page scrolled to its end still has its "next" button in
-# reach, and the padding keeps the page's last lines above it. While the sidebar is open (no
-# "expand" button in the header) the bar starts right of it, at Streamlit's default width.
-STYLE = """
+# spacing together. The root size follows the window's height (16 px at 720 px, 22 px at 1080
+# px): a slide fits a 1280 x 720 projector and a 1920 x 1080 one alike. The bar is fixed at
+# the bottom and the page's scrolling area ends where the bar starts, so the bar covers
+# nothing. While the sidebar is open (no "expand" button in the header) the bar starts right
+# of it, at Streamlit's default width.
+BAR_HEIGHT = "4.4rem"
+STYLE = f"""
 <style>
-html { font-size: 22px; }
-.stMainBlockContainer { padding-top: 2.5rem; padding-bottom: 8rem; max-width: 100%; }
-[data-testid="stMetricValue"], [data-testid="stMetricValue"] p { font-size: 1.8rem; }
-.st-key-presenter_bar {
-    position: fixed; left: 0; right: 0; bottom: 0; width: auto !important; z-index: 999;
-    padding: 0.6rem 2rem; background: rgba(255, 255, 255, 0.96); border-top: 1px solid #d0d7de;
-}
-body:not(:has([data-testid="stExpandSidebarButton"])) .st-key-presenter_bar { left: 300px; }
-.st-key-presenter_bar button { min-height: 3.6rem; }
-.st-key-presenter_bar button p { font-size: 1.25rem; font-weight: 600; }
-.st-key-presenter_position p { text-align: center; font-size: 1.15rem; margin: 0; }
+html {{ font-size: clamp(16px, 2.05vh, 24px); }}
+[data-testid="stAppViewContainer"] {{ bottom: {BAR_HEIGHT} !important; height: auto !important; }}
+.stMainBlockContainer {{ padding-top: 2.2rem; padding-bottom: 1rem; max-width: 100%; }}
+.stMainBlockContainer h1 {{ padding-top: 0; padding-bottom: 0.4rem; }}
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] p {{ font-size: 1.6rem; }}
+/* the key content of a slide (dashboard.ui.slide): images and tables sized to the screen */
+.st-key-slide_key, .st-key-slide_key [data-testid="stVerticalBlock"] {{ gap: 0.5rem; }}
+.st-key-slide_key :is(h2, h3) {{ padding: 0.25rem 0; }}
+.st-key-slide_key [data-testid="stImage"] img {{ max-height: 30vh; width: auto !important; object-fit: contain; }}
+.st-key-slide_key [data-testid="stTable"] :is(td, th) {{ font-size: 0.72rem; padding: 0.15rem 0.4rem; }}
+.st-key-presenter_bar {{
+    position: fixed; left: 0; right: 0; bottom: 0; height: {BAR_HEIGHT}; width: auto !important;
+    z-index: 999; padding: 0.5rem 2rem; background: #ffffff; border-top: 1px solid #d0d7de;
+    justify-content: center;
+}}
+body:not(:has([data-testid="stExpandSidebarButton"])) .st-key-presenter_bar {{ left: 300px; }}
+.st-key-presenter_bar button {{ min-height: 3rem; }}
+.st-key-presenter_bar button p {{ font-size: 1.1rem; font-weight: 600; }}
+.st-key-presenter_position p {{ text-align: center; font-size: 1rem; margin: 0; }}
 </style>
+"""
+
+
+# The clicker: presentation remotes send PageDown / PageUp or the arrow keys. One listener on
+# the page's document (registered once, it outlives Streamlit's reruns) clicks the bar's own
+# buttons, so a key does exactly what a click does. It does nothing without the bar (presenter
+# mode off) and nothing while a widget that uses those keys has focus (a text field, a slider,
+# a select box, radio buttons, tabs): buttons and links do not count, the "Next" just clicked
+# keeps the focus and the next key must still work.
+CLICKER = """
+<script>
+if (!window.pneumolabClicker) {
+  window.pneumolabClicker = true;
+  const NEXT = new Set(["PageDown", "ArrowRight", "ArrowDown"]);
+  const PREVIOUS = new Set(["PageUp", "ArrowLeft", "ArrowUp"]);
+  const WIDGETS = 'input, textarea, select, [contenteditable="true"], [role="slider"], ' +
+    '[role="combobox"], [role="listbox"], [role="option"], [role="radio"], [role="radiogroup"], ' +
+    '[role="tab"], [role="checkbox"], [role="switch"], [role="spinbutton"], [role="textbox"]';
+  document.addEventListener("keydown", (event) => {
+    if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    const direction = NEXT.has(event.key) ? "next" : PREVIOUS.has(event.key) ? "previous" : null;
+    const bar = document.querySelector(".st-key-presenter_bar");
+    if (!direction || !bar) return;
+    const focused = document.activeElement;
+    if (focused && focused !== document.body && focused.closest(WIDGETS)) return;
+    const button = bar.querySelector(`.st-key-presenter_${direction} button`);
+    event.preventDefault();
+    if (button && !button.disabled) button.click();
+  }, true);
+}
+</script>
 """
 
 
@@ -59,6 +103,11 @@ def presenter_mode() -> bool:
     on = bool(st.session_state.get(MODE_KEY, False))
     _write_url(on)
     return on
+
+
+def speaker_view() -> bool:
+    """Whether this tab is the speaker's view (``?speaker=1``, with or without ``present=1``)."""
+    return st.query_params.get(SPEAKER) == ON
 
 
 def configure_page(on: bool) -> None:
@@ -87,12 +136,20 @@ def presenter_sidebar(on: bool) -> None:
     )
     if on:
         with st.sidebar:
+            st.link_button(
+                "Open the speaker view",
+                f"?{PARAM}={ON}&{SPEAKER}={ON}",
+                icon=":material/speaker_notes:",
+                help="In a second window on your own screen: notes for the page on the projector, "
+                "the next page and the talk's clock. It follows this window.",
+            )
             warmup_action(key="warmup_sidebar")
 
 
 def presenter_style() -> None:
-    """Larger type and the fixed bar (CSS, sent once per run: the page is redrawn every run)."""
+    """Larger type, the fixed bar and the clicker's keys (sent every run: the page is redrawn)."""
     st.html(STYLE)
+    st.html(CLICKER, unsafe_allow_javascript=True)
 
 
 def talk_controls(current_path: str) -> None:
@@ -101,6 +158,8 @@ def talk_controls(current_path: str) -> None:
     Off the talk (Home), "next" starts it at page 1.
     """
     paths = [page.path for page in TALK]
+    st.session_state[PAGE_KEY] = current_path
+    follow(current_path, TALK[0].path)
     if current_path in paths:
         before, after = neighbours(current_path)
         position = f"**{paths.index(current_path) + 1} / {len(TALK)}** · {TALK[paths.index(current_path)].title}"

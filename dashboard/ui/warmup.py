@@ -131,6 +131,9 @@ def plan_steps(plan: Plan) -> list[Step]:
                 600,
             )
         )
+    steps.append(Step("Talk: both pipelines on this data", lambda: talk_pipelines(plan), 120))
+    steps.append(Step("Conclusion: Keras vs PyTorch", lambda: conclusion_table(plan), 600))
+    steps.append(Step("Conclusion and In a nutshell: the processing pair", lambda: pair(plan), 600))
     steps.append(Step("Insights: the mini demo", run_mini_demo, 300))
     return steps
 
@@ -246,6 +249,47 @@ def explain(plan: Plan, framework: str) -> str:
         pointing(loaded.run_id, stamp, layer, plan.source, plan.fingerprint)
         done += ", pointing game"
     return done
+
+
+def talk_pipelines(plan: Plan) -> str:
+    from dashboard.ui.talk_cache import normalised_train, torch_stages
+
+    _need_images(plan)
+    normalised = normalised_train(plan.source)
+    stages = torch_stages(plan.source)
+    return f"{normalised.shape_after} normalised, {stages.dataset_length:,} Dataset items"
+
+
+def _load(run_id: str):
+    """The pages' loader: the shared model cache (one load per run per process)."""
+    from dashboard.ui.models import loaded_model
+    from dashboard.ui.scoring import updated
+
+    return loaded_model(run_id, updated(run_id))
+
+
+def conclusion_table(plan: Plan) -> str:
+    """The Conclusion's table for its default runs (scored once, then cached on disk)."""
+    from pipeline.talk import conclusion
+
+    _need_images(plan)
+    runs = conclusion.default_runs(plan.source)
+    if any(run is None for run in runs.values()):
+        raise Skipped("needs a finished run of each framework on this source")
+    rows = conclusion.framework_table(plan.source, runs, loader=_load)
+    return f"{len(rows)} rows for runs " + ", ".join(run.id[:8] for run in runs.values())
+
+
+def pair(plan: Plan) -> str:
+    """The newest measured processing pair, compared on the test split (cached on disk)."""
+    from pipeline.talk.processing_pair import compare_pair, stored_pairs
+
+    _need_images(plan)
+    pairs = stored_pairs(plan.source)
+    if not pairs:
+        raise Skipped("no finished pair of runs with and without processing on this source")
+    comparison = compare_pair(pairs[0], plan.source, loader=_load)
+    return f"verdict: {comparison['verdict']}"
 
 
 def run_mini_demo() -> str:

@@ -15,6 +15,7 @@ import streamlit as st
 
 from dashboard.ui.common import stop_unreadable_source
 from dashboard.ui.data_cache import cached_arrays, source_fingerprint
+from dashboard.ui.slide import Slide
 from dashboard.ui.source_picker import active_source
 from pipeline.augment.balance import batch_mix, keras_class_weights
 from pipeline.augment.codegen import balance_code, keras_code, torch_code
@@ -46,6 +47,7 @@ from pipeline.data.images import (
     printable_name,
     read_upload,
 )
+from pipeline.talk import notes
 
 PREVIEW_SIZES = (128, 150, 224)
 SPEC_KEY = "aug_spec"  # the current AugmentSpec (not a widget: survives page changes)
@@ -501,11 +503,13 @@ def main() -> None:
     st.caption(
         "One spec, two pipelines: Keras' ImageDataGenerator and torchvision's transforms.v2, on the same image."
     )
+    slide = Slide()
     spec = spec_from_sidebar()
     if spec is None:
         st.warning("Fix the parameter named in the sidebar to see a preview.")
         st.stop()
-    show_spec_files(spec)
+    with slide.controls("Spec files"):
+        show_spec_files(spec)
 
     source = active_source()
     size = st.sidebar.selectbox(
@@ -516,20 +520,21 @@ def main() -> None:
     except (SourceError, OSError, ValueError) as error:
         stop_unreadable_source(source, error)
 
-    picked, controls = st.columns([1, 2])
-    with controls:
-        chosen = choose_image(arrays, size)
-        count_column, seed_column, redraw_column = st.columns([2, 1, 1])
-        st.session_state.setdefault("aug_count", 8)
-        st.session_state.setdefault("aug_seed", 0)
-        count = count_column.slider("Samples per framework", 1, MAX_SAMPLES, key="aug_count")
-        seed_column.number_input("Seed", 0, 2**31 - 1, key="aug_seed")
-        redraw_column.button(
-            "Re-draw",
-            icon=":material/refresh:",
-            key="aug_redraw",
-            on_click=lambda: st.session_state.update(aug_seed=st.session_state["aug_seed"] + 1),
-        )
+    with slide.controls("Image, samples and seed"):
+        picked, controls = st.columns([1, 2])
+        with controls:
+            chosen = choose_image(arrays, size)
+            count_column, seed_column, redraw_column = st.columns([2, 1, 1])
+            st.session_state.setdefault("aug_count", 8)
+            st.session_state.setdefault("aug_seed", 0)
+            count = count_column.slider("Samples per framework", 1, MAX_SAMPLES, key="aug_count")
+            seed_column.number_input("Seed", 0, 2**31 - 1, key="aug_seed")
+            redraw_column.button(
+                "Re-draw",
+                icon=":material/refresh:",
+                key="aug_redraw",
+                on_click=lambda: st.session_state.update(aug_seed=st.session_state["aug_seed"] + 1),
+            )
     if chosen is None:
         st.stop()
     image, caption = chosen
@@ -553,7 +558,8 @@ def main() -> None:
         st.error(f"The preview failed: {error}")
         st.stop()
 
-    show_samples(rendered)
+    with slide.key():
+        show_samples(rendered)
     tabs = st.tabs(
         [
             "Drawn parameters",
@@ -576,6 +582,7 @@ def main() -> None:
         show_balance(arrays)
     with tabs[5]:
         show_code(spec, stats)
+    slide.notes(notes.augmentation(spec, len(rendered["keras"])))
 
 
 main()

@@ -21,9 +21,16 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from dashboard.ui.common import COLOURS, SPLIT_DASH, pick_run, stop_unreadable_source
+from dashboard.ui.common import (
+    COLOURS,
+    SPLIT_DASH,
+    framework_name,
+    pick_run,
+    stop_unreadable_source,
+)
 from dashboard.ui.data_cache import source_fingerprint
 from dashboard.ui.scoring import comparison, intervals, scored_split, updated
+from dashboard.ui.slide import Slide, presenting
 from dashboard.ui.source_picker import active_source, is_local, local_paths_allowed
 from pipeline.data import CLASS_NAMES, SPLITS, SourceError
 from pipeline.data.images import code_span
@@ -33,6 +40,7 @@ from pipeline.evaluate.metrics import operating_point, report_table, threshold_m
 from pipeline.evaluate.report import evaluate
 from pipeline.records import Evaluation
 from pipeline.runs import Run, finished_runs
+from pipeline.talk import notes
 
 MARKER_COLOURS = {"validation": "#2a9d8f", "chosen": "#e9c46a"}  # the two thresholds' points
 THRESHOLD_STEP = 0.001
@@ -315,7 +323,8 @@ def show_report(evaluation: Evaluation) -> None:
             "support": st.column_config.NumberColumn(format="%d"),
         },
     )
-    report.code(evaluation.metrics["report_text"], language=None)
+    if not presenting():  # on a slide the table says it once; the text form is for copying
+        report.code(evaluation.metrics["report_text"], language=None)
     confusion.plotly_chart(
         confusion_figure(evaluation.metrics["confusion_matrix"]), key="evaluation_confusion"
     )
@@ -493,19 +502,29 @@ def main() -> None:
         )
         st.stop()
 
-    run_id = choose_run(runs)
-    source, split = choose_data(runs[run_id])
-    scored = score_or_stop(run_id, source, split)
+    slide = Slide()
+    with slide.controls("Run, data and threshold"):
+        run_id = choose_run(runs)
+        source, split = choose_data(runs[run_id])
+        scored = score_or_stop(run_id, source, split)
+        threshold = choose_threshold(scored)
     for warning in scored.warnings:
         st.warning(warning)
-    threshold = choose_threshold(scored)
     bootstrap = intervals(
         run_id, updated(run_id), source, source_fingerprint(source), split, threshold
     )
     evaluation = evaluate(scored, threshold, bootstrap=bootstrap)
 
-    show_headline(evaluation)
-    show_report(evaluation)
+    with slide.key():
+        show_headline(evaluation)
+        show_report(evaluation)
+    slide.notes(
+        notes.evaluation(
+            {key: evaluation.metric(key) for key in notes.EVALUATION_METRICS},
+            framework_name(scored.framework),
+            split,
+        )
+    )
     st.subheader("ROC and precision-recall")
     st.plotly_chart(curve_figure(evaluation, scored, threshold), key="evaluation_curves")
     calibration, bootstrap = st.columns(2)

@@ -19,10 +19,12 @@ from plotly.subplots import make_subplots
 
 from dashboard.ui.common import stop_unreadable_source
 from dashboard.ui.data_cache import cached_arrays, cached_scan, cached_summary
+from dashboard.ui.slide import Slide
 from dashboard.ui.source_picker import active_source
 from pipeline.data import CLASS_NAMES, SPLITS, SourceError, export_csv
 from pipeline.data.images import code_span
 from pipeline.data.stats import class_statistics
+from pipeline.talk import notes
 
 CLASS_COLOURS = {"NORMAL": "#3b75af", "PNEUMONIA": "#d1495b"}
 SAMPLES_PER_CLASS = 8
@@ -317,6 +319,7 @@ def show_files(summary: dict, source: str) -> None:
 
 def main() -> None:
     st.title("Dataset explorer")
+    slide = Slide()
     source = active_source()
     try:
         summary = cached_summary(source)
@@ -327,13 +330,15 @@ def main() -> None:
         f"Source {code_span(source)} ({summary['kind']}), fingerprint `{summary['fingerprint']}`."
     )
 
-    show_counts(summary)
+    with slide.key():
+        show_counts(summary)
     show_samples(arrays, summary)
     stats = pixel_statistics(source, summary["fingerprint"])
     show_pixels(stats, summary)
     show_means(stats)
     show_patients(summary)
     show_files(summary, source)
+    slide.notes(notes.explorer(summary))
 
 
 main()

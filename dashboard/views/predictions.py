@@ -30,6 +30,7 @@ from dashboard.ui.scoring import (
     test_split,
     updated,
 )
+from dashboard.ui.slide import Slide
 from dashboard.ui.source_picker import active_source
 from pipeline.data import CLASS_NAMES, SourceError, open_source
 from pipeline.data.images import (
@@ -44,6 +45,7 @@ from pipeline.explain import CONV_LAYERS, DEFAULT_METHOD, MIN_MAP_SIDE, default_
 from pipeline.explain.overlay import overlay
 from pipeline.explain.scores import TOP_FRACTION, agreement
 from pipeline.runs import finished_runs
+from pipeline.talk import notes
 
 DISPLAY_SIZE = 320  # small training sizes are enlarged so the maps can be read
 GALLERY_SIZE = 12
@@ -218,109 +220,115 @@ def main() -> None:
     except (SourceError, OSError, ValueError) as error:
         stop_unreadable_source(source, error)
 
-    chosen = choose_runs()
+    slide = Slide()
+    with slide.controls("Runs"):
+        chosen = choose_runs()
     available = framework_stack(tuple(sorted(chosen)))
     models = load_models(chosen)
 
-    mode = st.radio(
-        "Image", ("From the test split", "Upload"), horizontal=True, key="predictions_mode"
-    )
-    if mode == "Upload":
-        picked = upload_image(models)
-    else:
-        try:
-            picked = pick_test_image(models, source, fingerprint)
-        except (SourceError, OSError, ValueError) as error:
-            stop_unreadable_source(source, error, "At this run's size, the test split of")
+    with slide.controls("Image, method and layer"):
+        mode = st.radio(
+            "Image", ("From the test split", "Upload"), horizontal=True, key="predictions_mode"
+        )
+        if mode == "Upload":
+            picked = upload_image(models)
+        else:
+            try:
+                picked = pick_test_image(models, source, fingerprint)
+            except (SourceError, OSError, ValueError) as error:
+                stop_unreadable_source(source, error, "At this run's size, the test split of")
 
-    method_keys = list(
-        dict.fromkeys(key for fw in ("torch", "keras") if fw in models for key in available[fw])
-    )
-    method_column, layer_column, target_column, opacity_column = st.columns(4)
-    method = method_column.selectbox(
-        "Method",
-        method_keys,
-        index=method_keys.index(DEFAULT_METHOD),
-        key="predictions_method",
-        format_func=lambda key: next(m[key].label for m in available.values() if key in m),
-    )
-    layer_choice = layer_column.selectbox(
-        "Target layer",
-        ("auto", *CONV_LAYERS),
-        key="predictions_layer",
-        format_func=lambda name: (
-            "auto: "
-            + ", ".join(
-                f"{FRAMEWORK_NAMES[fw]} {default_layer(m.img_size)}" for fw, m in models.items()
-            )
-            if name == "auto"
-            else name
-        ),
-        help=f"auto: the last conv layer whose map has at least {MIN_MAP_SIDE} x {MIN_MAP_SIDE} cells (conv5 from "
-        "96 px up, conv4 at 64 px). A coarser map cannot point at a lesion; earlier layers give finer, "
-        "less class-specific maps.",
-    )
-    layers = {
-        fw: default_layer(m.img_size) if layer_choice == "auto" else layer_choice
-        for fw, m in models.items()
-    }
-    target_name = target_column.selectbox(
-        "Evidence for", ("PNEUMONIA", "NORMAL"), key="predictions_target"
-    )
-    target = CLASS_NAMES.index(target_name)
-    opacity = opacity_column.slider(
-        "Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="predictions_opacity"
-    )
-    has_mask = any(
-        image["mask"] is not None and image["mask"].any() for image in picked["images"].values()
-    )
-    outline = has_mask and st.toggle(
-        "Outline the lesion (synthetic ground truth)", value=True, key="predictions_outline"
-    )
-    measure_road = st.toggle(
-        "Faithfulness (ROAD: a few seconds per new map)", value=True, key="predictions_road"
-    )
+        method_keys = list(
+            dict.fromkeys(key for fw in ("torch", "keras") if fw in models for key in available[fw])
+        )
+        method_column, layer_column, target_column, opacity_column = st.columns(4)
+        method = method_column.selectbox(
+            "Method",
+            method_keys,
+            index=method_keys.index(DEFAULT_METHOD),
+            key="predictions_method",
+            format_func=lambda key: next(m[key].label for m in available.values() if key in m),
+        )
+        layer_choice = layer_column.selectbox(
+            "Target layer",
+            ("auto", *CONV_LAYERS),
+            key="predictions_layer",
+            format_func=lambda name: (
+                "auto: "
+                + ", ".join(
+                    f"{FRAMEWORK_NAMES[fw]} {default_layer(m.img_size)}" for fw, m in models.items()
+                )
+                if name == "auto"
+                else name
+            ),
+            help=f"auto: the last conv layer whose map has at least {MIN_MAP_SIDE} x {MIN_MAP_SIDE} cells (conv5 from "
+            "96 px up, conv4 at 64 px). A coarser map cannot point at a lesion; earlier layers give finer, "
+            "less class-specific maps.",
+        )
+        layers = {
+            fw: default_layer(m.img_size) if layer_choice == "auto" else layer_choice
+            for fw, m in models.items()
+        }
+        target_name = target_column.selectbox(
+            "Evidence for", ("PNEUMONIA", "NORMAL"), key="predictions_target"
+        )
+        target = CLASS_NAMES.index(target_name)
+        opacity = opacity_column.slider(
+            "Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="predictions_opacity"
+        )
+        has_mask = any(
+            image["mask"] is not None and image["mask"].any() for image in picked["images"].values()
+        )
+        outline = has_mask and st.toggle(
+            "Outline the lesion (synthetic ground truth)", value=True, key="predictions_outline"
+        )
+        measure_road = st.toggle(
+            "Faithfulness (ROAD: a few seconds per new map)", value=True, key="predictions_road"
+        )
 
-    if picked["truth"]:
-        st.markdown(f"**{picked['name']}**, true class **{picked['truth']}**")
-    maps = {}
-    for column, (framework, loaded) in zip(st.columns(len(models)), models.items()):
-        used = method if method in available[framework] else DEFAULT_METHOD
-        image = picked["images"][framework]
-        stamp, layer = updated(loaded.run_id), layers[framework]
-        p = probability(loaded.run_id, stamp, image["pixels"])
-        maps[framework] = heatmap(loaded.run_id, stamp, used, layer, target, image["pixels"])
-        with column:
-            st.subheader(FRAMEWORK_NAMES[framework])
-            label = "PNEUMONIA" if p >= loaded.threshold else "NORMAL"
-            st.metric("P(PNEUMONIA)", f"{p:.3f}")
-            st.markdown(
-                f"Label **{label}** at threshold {loaded.threshold:.3f} ({loaded.threshold_origin})"
-            )
-            st.image(
-                overlay(
-                    image["pixels"],
-                    maps[framework],
-                    opacity,
-                    image["mask"] if outline else None,
-                    size=max(DISPLAY_SIZE, loaded.img_size),
-                ),
-                caption=f"{available[framework][used].label}, {layer}, evidence for {target_name}",
-                width="stretch",
-            )
-            if used != method:
-                st.caption(
-                    f"{available['torch'][method].label} has no Keras version here: Grad-CAM shown."
+    with slide.key():
+        if picked["truth"]:
+            st.markdown(f"**{picked['name']}**, true class **{picked['truth']}**")
+        maps = {}
+        for column, (framework, loaded) in zip(st.columns(len(models)), models.items()):
+            used = method if method in available[framework] else DEFAULT_METHOD
+            image = picked["images"][framework]
+            stamp, layer = updated(loaded.run_id), layers[framework]
+            p = probability(loaded.run_id, stamp, image["pixels"])
+            maps[framework] = heatmap(loaded.run_id, stamp, used, layer, target, image["pixels"])
+            with column:
+                st.subheader(FRAMEWORK_NAMES[framework])
+                label = "PNEUMONIA" if p >= loaded.threshold else "NORMAL"
+                st.metric("P(PNEUMONIA)", f"{p:.3f}")
+                st.markdown(
+                    f"Label **{label}** at threshold {loaded.threshold:.3f} ({loaded.threshold_origin})"
                 )
-            if measure_road:
-                score = faithfulness_of(loaded.run_id, stamp, used, layer, target, image["pixels"])
-                st.metric(
-                    "Faithfulness (ROAD)",
-                    f"{score:+.3f}",
-                    help="Logit kept when the least relevant pixels are removed minus logit kept when "
-                    "the most relevant are removed, halved, averaged over 20-80% removed. "
-                    "Higher is more faithful; about 0 is no better than a random map.",
+                st.image(
+                    overlay(
+                        image["pixels"],
+                        maps[framework],
+                        opacity,
+                        image["mask"] if outline else None,
+                        size=max(DISPLAY_SIZE, loaded.img_size),
+                    ),
+                    caption=f"{available[framework][used].label}, {layer}, evidence for {target_name}",
+                    width="stretch",
                 )
+                if used != method:
+                    st.caption(
+                        f"{available['torch'][method].label} has no Keras version here: Grad-CAM shown."
+                    )
+                if measure_road:
+                    score = faithfulness_of(
+                        loaded.run_id, stamp, used, layer, target, image["pixels"]
+                    )
+                    st.metric(
+                        "Faithfulness (ROAD)",
+                        f"{score:+.3f}",
+                        help="Logit kept when the least relevant pixels are removed minus logit kept when "
+                        "the most relevant are removed, halved, averaged over 20-80% removed. "
+                        "Higher is more faithful; about 0 is no better than a random map.",
+                    )
 
     if len(maps) == 2:
         score = agreement(maps["keras"], maps["torch"])
@@ -352,6 +360,14 @@ def main() -> None:
             "best on this layer's grid",
         )
         st.dataframe(table.style.format(dict.fromkeys(percent, "{:.1%}")), width="stretch")
+    probabilities = {
+        FRAMEWORK_NAMES[fw]: probability(
+            m.run_id, updated(m.run_id), picked["images"][fw]["pixels"]
+        )
+        for fw, m in models.items()
+    }
+    thresholds = {FRAMEWORK_NAMES[fw]: m.threshold for fw, m in models.items()}
+    slide.notes(notes.predictions(picked, probabilities, thresholds))
 
 
 main()

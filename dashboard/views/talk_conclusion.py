@@ -19,12 +19,13 @@ import streamlit as st
 
 from dashboard.ui.common import FRAMEWORK_NAMES, FRAMEWORKS, live_fragment, unreadable_source
 from dashboard.ui.models import loaded_model
+from dashboard.ui.slide import Slide
 from dashboard.ui.source_picker import active_source
 from pipeline.data import SourceError
 from pipeline.data.images import code_span
 from pipeline.inference import ModelLoadError
 from pipeline.runs import ACTIVE, Run, finished_runs
-from pipeline.talk import conclusion
+from pipeline.talk import conclusion, notes
 from pipeline.talk.processing_pair import (
     FIXED_THRESHOLD,
     Pair,
@@ -76,29 +77,30 @@ def describe(run: Run) -> str:
 # ---- Keras vs PyTorch ----
 
 
-def framework_section(source: str) -> None:
+def framework_section(source: str, slide: Slide) -> list[dict] | None:
     st.header("Keras vs PyTorch, from your own runs")
     st.caption(
         f"The newest finished Keras and PyTorch runs on {code_span(source)} with the same settings (else the newest "
         "of each; choose others below). Test figures: "
         "the test split, at each run's own threshold chosen on validation."
     )
-    runs = choose_runs(source)
+    runs = choose_runs(source)  # not folded: with a run missing, it says what to train
     if runs is None:
-        return
+        return None
     try:
         with st.spinner("Scoring both runs on the test split (once per run, then cached)..."):
             rows = conclusion.framework_table(source, runs, loader=load)
     except UNUSABLE as error:
         st.error(f"The table cannot be computed: {error}")
-        return
-    st.dataframe(
-        table_frame(rows),
-        hide_index=True,
-        width="stretch",
-        height="content",
-        column_config={"computed by": st.column_config.TextColumn(width="medium")},
-    )
+        return None
+    with slide.key():
+        st.dataframe(
+            table_frame(rows),
+            hide_index=True,
+            width="stretch",
+            height="content",
+            column_config={"computed by": st.column_config.TextColumn(width="medium")},
+        )
     for sentence in conclusion.summary_sentences(rows):
         st.markdown(f"- {sentence}")
     differing = conclusion.differing_settings(runs)
@@ -113,6 +115,7 @@ def framework_section(source: str) -> None:
             "the same settings for a like-for-like comparison.",
             icon=":material/warning:",
         )
+    return rows
 
 
 def choose_runs(source: str) -> dict[str, Run] | None:
@@ -478,8 +481,10 @@ def _signed(value) -> str:
 
 def main() -> None:
     st.title("4 · Conclusion")
+    slide = Slide()
     source = active_source()
-    framework_section(source)
+    rows = framework_section(source, slide)
+    slide.notes(notes.conclusion(rows))
     st.divider()
     processing_section(source)
 

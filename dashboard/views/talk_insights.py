@@ -13,8 +13,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard.ui.slide import Slide
 from pipeline.frameworks import loaded
-from pipeline.talk import mini_demo
+from pipeline.talk import mini_demo, notes
 from pipeline.talk.framework_features import (
     FRAMEWORKS,
     comparison_rows,
@@ -59,8 +60,14 @@ def accelerators() -> dict[str, str]:
 # ---- sections ----
 
 
-def show_comparison() -> None:
+def show_comparison(slide: Slide) -> None:
     st.subheader("What a good framework must have")
+    with slide.key():
+        show_table()
+    show_table_sources()
+
+
+def show_table() -> None:
     table = pd.DataFrame(comparison_rows()).set_index("feature")
     versions = installed_versions()
     table.loc["Installed here (checked now)"] = [
@@ -74,6 +81,9 @@ def show_comparison() -> None:
         "Every row but the last ones is taken from each framework's documentation (sources below); "
         "the 'here' rows are read from this machine as the page opens."
     )
+
+
+def show_table_sources() -> None:
     left, right = st.columns([1, 2])
     if not frameworks_loaded() and left.button(
         "Which GPUs are visible here?", key="insights_gpu", icon=":material/memory:"
@@ -191,9 +201,11 @@ def history_figure(history: dict[str, list[float]]) -> go.Figure:
 
 def main() -> None:
     st.title("2 · Insights: choosing a framework")
-    show_comparison()
+    slide = Slide()
+    show_comparison(slide)
     show_workflow()
     show_demo()
+    slide.notes(notes.insights([fw.name for fw in FRAMEWORKS], installed_versions(), WORKFLOW))
 
 
 main()

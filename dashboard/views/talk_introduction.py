@@ -10,13 +10,15 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard.ui.slide import Slide, presenting
+from pipeline.talk import notes
 from pipeline.talk.history import HUMAN_TOP5, ILSVRC_TOP5, THEMES, TIMELINE, WINTERS
 
 THEME_COLOURS = dict(zip(THEMES, ("#3b75af", "#d1495b", "#2a9d8f", "#e9a03b", "#7b5ea7")))
 DEEP, SHALLOW, HUMAN = "#3b75af", "#9aa5b1", "#d1495b"
 
 
-def timeline_figure(selected: set[str]) -> go.Figure:
+def timeline_figure(selected: set[str], row_height: int = 27) -> go.Figure:
     """One row per event, oldest at the top, coloured by theme; the AI winters shaded.
 
     A row each keeps every label readable where events crowd (2012-2017); hover adds the why.
@@ -57,7 +59,7 @@ def timeline_figure(selected: set[str]) -> go.Figure:
     figure.update_yaxes(autorange="reversed", visible=False)
     figure.update_xaxes(range=[1952, 2027], dtick=5, showgrid=True, gridcolor="#eeeeee")
     figure.update_layout(
-        height=90 + 27 * len(events),
+        height=90 + row_height * len(events),
         margin=dict(t=10, b=10, l=10, r=10),
         legend=dict(orientation="h", y=1.02, yanchor="bottom", title_text=""),
         hoverlabel=dict(align="left"),
@@ -125,20 +127,26 @@ def sources_table(rows: list[dict]) -> None:
 
 def main() -> None:
     st.title("1 · Introduction: how deep learning got here")
-    st.markdown(
-        "Seventy years from one learning neuron to networks that read X-rays, with two long winters on "
-        "the way. Hover over an event for what happened and why it mattered."
-    )
-
-    themes = st.pills(
-        "Show", THEMES, default=list(THEMES), selection_mode="multi", key="intro_themes"
-    )
-    if themes:
-        st.plotly_chart(
-            timeline_figure(set(themes)), width="stretch", config={"displayModeBar": False}
+    slide = Slide()
+    if not presenting():
+        st.markdown(
+            "Seventy years from one learning neuron to networks that read X-rays, with two long "
+            "winters on the way. Hover over an event for what happened and why it mattered."
         )
-    else:
-        st.info("Pick at least one theme above to draw the timeline.")
+
+    with slide.controls("Themes"):
+        themes = st.pills(
+            "Show", THEMES, default=list(THEMES), selection_mode="multi", key="intro_themes"
+        )
+    with slide.key():
+        if themes:
+            st.plotly_chart(
+                timeline_figure(set(themes), 22 if presenting() else 27),
+                width="stretch",
+                config={"displayModeBar": False},
+            )
+        else:
+            st.info("Pick at least one theme above to draw the timeline.")
 
     with st.expander("Every event, with its source"):
         sources_table(
@@ -196,6 +204,7 @@ def main() -> None:
             ]
         )
     st.caption(f"Human estimate: {HUMAN_TOP5.winner} ({HUMAN_TOP5.note}); {HUMAN_TOP5.source}.")
+    slide.notes(notes.introduction(TIMELINE, WINTERS, ILSVRC_TOP5, HUMAN_TOP5))
 
 
 main()

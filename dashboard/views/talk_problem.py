@@ -13,9 +13,11 @@ import streamlit as st
 from dashboard.ui.common import stop_unreadable_source
 from dashboard.ui.data_cache import cached_scan, cached_summary
 from dashboard.ui.pages import TALK
+from dashboard.ui.slide import Slide, presenting
 from dashboard.ui.source_picker import active_source
 from pipeline.data import SourceError, open_source
 from pipeline.data.images import code_span
+from pipeline.talk import notes
 from pipeline.talk.data_description import describe_data
 
 NEXT_PAGES = (
@@ -117,7 +119,9 @@ def show_next_steps() -> None:
 
 def main() -> None:
     st.title("3 · Demonstration: the problem")
-    show_task()
+    slide = Slide()
+    if not presenting():  # on the projector the counts come first, the task's words after them
+        show_task()
     source = active_source()
     try:
         summary = cached_summary(source)
@@ -126,14 +130,18 @@ def main() -> None:
     except (SourceError, OSError, ValueError) as error:
         stop_unreadable_source(source, error)
     data = describe_data(summary, scan, description)
-    structure_column, quantity_column = st.columns(2, gap="large")
-    with structure_column:
-        show_structure(data["structure"])
-    with quantity_column:
-        show_quantity(data["quantity"])
+    with slide.key():
+        structure_column, quantity_column = st.columns(2, gap="large")
+        with structure_column:
+            show_structure(data["structure"])
+        with quantity_column:
+            show_quantity(data["quantity"])
+    if presenting():
+        show_task()
     show_origin(data["origin"])
     show_quality(data["quality"])
     show_next_steps()
+    slide.notes(notes.problem(data))
 
 
 main()

@@ -19,11 +19,13 @@ from dashboard.ui.common import (
     unreadable_source,
 )
 from dashboard.ui.data_cache import source_fingerprint
+from dashboard.ui.slide import Slide
 from dashboard.ui.source_picker import active_source
 from pipeline.augment import PRESETS as AUGMENT_PRESETS
 from pipeline.augment import SpecError, load_for_training
 from pipeline.data import SourceError, open_source
 from pipeline.runs import ACTIVE, STATES, Run, RunError, StoreError, all_runs
+from pipeline.talk import notes
 from pipeline.training.config import (
     CLASS_BALANCING,
     DEVICES,
@@ -55,13 +57,17 @@ def main() -> None:
         "The talk's CNN, trained in a separate process (one training at a time on this machine). "
         "Leave or reload the page at any time: the training goes on and this page picks it up again."
     )
+    slide = Slide()
     source = active_source()
-    frameworks, configs = settings(source)
-    seeds = seed_group()
-    devices_and_estimate(frameworks, configs, source, len(seeds or [0]))
-    start_button(frameworks, configs, seeds)
+    with slide.controls("Settings and start"):
+        frameworks, configs = settings(source)
+        seeds = seed_group()
+        devices_and_estimate(frameworks, configs, source, len(seeds or [0]))
+        start_button(frameworks, configs, seeds)
+    with slide.key():  # the runs of both frameworks; a live training's progress follows
+        history()
     live_runs()
-    history()
+    slide.notes(notes.training(all_runs()))
 
 
 # ---- settings ----

@@ -79,7 +79,7 @@ def store_lock():
     """
     path = runs_root() / ".store.lock"
     try:
-        handle = open(path, "a")
+        handle = open(path, "a")  # noqa: SIM115 (closed by the `with` below; open apart to map its error)
     except OSError as error:  # a read-only or full disk: no status can change
         raise store_error(error, path) from error
     with handle:

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.training.config import ConfigError
 
     try:
-        return table(args) if args.command == "table" else pair(args)
+        return {"table": table, "pair": pair, "slides": slides}[args.command](args)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -89,6 +89,66 @@ def pair(args) -> int:
     return 0 if comparison else 1
 
 
+def slides(args) -> int:
+    """What the talk's live slides compute, on the source: the same functions as the pages."""
+    from pipeline.data import load_all
+    from pipeline.talk import gradients, perceptron, pipelines, popularity, software_table
+
+    traces = {}
+    for name in perceptron.DATASETS:
+        points = perceptron.dataset(name)
+        trace = perceptron.learn(points)
+        traces[name] = {
+            "points": len(points.y),
+            "updates": trace.updates,
+            "converged_at_epoch": trace.converged_at,
+            "wrong_at_the_end": trace.errors_of(points, -1),
+        }
+    profiles = {a: gradients.gradient_profile(a).gradient_norm for a in gradients.ACTIVATIONS}
+    scan, arrays = load_all(canonical_source(args.source), 128)
+    normalised = pipelines.normalise(arrays.subset("train").images)
+    stages = pipelines.torch_stages(scan, arrays)
+    report = {
+        "perceptron": traces,
+        "gradient_norm_layer_1": {a: float(norms[0]) for a, norms in profiles.items()},
+        "gradient_norm_last_layer": {a: float(norms[-1]) for a, norms in profiles.items()},
+        "normalisation": {
+            "before": list(normalised.shape_before),
+            "after": list(normalised.shape_after),
+            "range_after": list(normalised.range_after),
+        },
+        "pytorch_stages": {
+            "nested": stages.nested,
+            "flat": stages.flat,
+            "dataset_length": stages.dataset_length,
+        },
+        "software_table_cells_with_sources": len(software_table.source_rows()),
+        "arxiv_2017_leader": popularity.leader(popularity.ARXIV_2017).name,
+    }
+    print(json.dumps(report, indent=2) if args.json else _slides_text(report))
+    return 0
+
+
+def _slides_text(report: dict) -> str:
+    lines = [
+        f"perceptron {name}: {t['updates']} updates, "
+        + (
+            f"converged at epoch {t['converged_at_epoch']}"
+            if t["converged_at_epoch"]
+            else f"{t['wrong_at_the_end']} of {t['points']} still wrong"
+        )
+        for name, t in report["perceptron"].items()
+    ]
+    lines += [
+        f"gradient at layer 1: {a} {v:.2e} (last layer {report['gradient_norm_last_layer'][a]:.2e})"
+        for a, v in report["gradient_norm_layer_1"].items()
+    ]
+    n = report["normalisation"]
+    lines.append(f"normalisation: {tuple(n['before'])} uint8 -> {tuple(n['after'])} float32")
+    lines.append(f"PyTorch Dataset: {report['pytorch_stages']['dataset_length']} items")
+    return "\n".join(lines)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m pipeline.talk",
@@ -102,7 +162,10 @@ def _parser() -> argparse.ArgumentParser:
     pair_command = commands.add_parser(
         "pair", help="train (or reuse) the processing pair and compare it"
     )
-    for command in (table_command, pair_command):
+    slides_command = commands.add_parser(
+        "slides", help="the live slides' numbers: perceptron, gradients, pipelines, sources"
+    )
+    for command in (table_command, pair_command, slides_command):
         command.add_argument(
             "--source", default=DEFAULT_SOURCE, help="data source (default: %(default)s)"
         )

@@ -108,7 +108,8 @@ def test_hostile_json_is_refused_with_a_message():
 
 def test_unknown_preset_lists_the_known_ones():
     with pytest.raises(
-        SpecError, match="preset: unknown preset 'wild'; choose one of none, talk, light, strong"
+        SpecError,
+        match="preset: unknown preset 'wild'; choose one of none, talk, light, robust, strong",
     ):
         AugmentSpec.preset("wild")
 

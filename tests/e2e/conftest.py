@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -24,7 +25,10 @@ QUICK_TRAINING_TIMEOUT_S = 600
 
 @pytest.fixture(scope="session")
 def app_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("e2e-cache")
+    """A new cache, or PNEUMOLAB_E2E_CACHE: a cache whose finished runs the tests then reuse
+    (``pipeline.train`` never trains the same settings twice), on a machine too busy to train."""
+    reused = os.environ.get("PNEUMOLAB_E2E_CACHE")
+    return Path(reused) if reused else tmp_path_factory.mktemp("e2e-cache")
 
 
 @pytest.fixture(scope="session")

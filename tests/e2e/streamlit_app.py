@@ -42,7 +42,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 INSTALL_HINT = "install it with `apt-get install -y chromium` (as root) and `pip install -r requirements-dev.txt`"
-STARTUP_TIMEOUT_S = 60
+STARTUP_TIMEOUT_S = 180  # a server start on a busy 2-core machine takes over a minute
 PAGE_TIMEOUT_S = (
     120  # a page's first load of torch and TensorFlow takes ~12 s on 2 idle cores, more when busy
 )

@@ -1,0 +1,134 @@
+"""Every talk page's time to render in presenter mode, in Chromium, after the warm-up.
+
+    python benchmarks/talk_speed.py [--cache DIR] [--no-warmup]
+
+Starts ``streamlit run dashboard/Home.py`` on the synthetic demo data with the run store in
+``--cache`` (default: $PNEUMOLAB_CACHE, else a new empty folder: then the pages that need runs
+say so instead of showing them). One browser session opens Home and presses "Warm up for the
+talk" (unless --no-warmup); then, for each page of ``dashboard.ui.pages.TALK`` in order, a
+*fresh* browser context (a new Streamlit session, as a new tab would be) opens
+``/<page>?present=1`` and the clock runs until the page's script has finished and its key
+content (``.st-key-slide_key``) is on screen: that includes loading Streamlit's frontend into
+the new tab. Then one tab walks the talk as the speaker does, PageDown after PageDown, and the
+clock runs from the key press to the next page's script done. The goal: every page under 1 s.
+
+Prints one line per page and the 1-minute load average before and after (the machine may be
+shared: read the times against it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dashboard.ui.pages import TALK  # noqa: E402
+from tests.e2e.streamlit_app import launch_chromium, running_app, wait_for_page  # noqa: E402
+from tests.e2e.ui import url_path  # noqa: E402
+
+GOAL_S = 1.0
+VIEWPORT = {"width": 1280, "height": 720}
+WARMUP_TIMEOUT_S = 1800
+# the script has finished (idle, connected) and the slide's key content is drawn
+READY = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return app !== null
+        && app.getAttribute('data-test-script-state') === 'notRunning'
+        && app.getAttribute('data-test-connection-state') === 'CONNECTED'
+        && document.querySelector('.st-key-slide_key') !== null
+        && document.querySelector('[data-testid="stSkeleton"], [data-testid="stAppSkeleton"]') === null;
+}"""
+
+
+def warm_up(browser, url: str) -> float:
+    """Press Home's warm-up button and wait for its summary; the seconds it took."""
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(url)
+    wait_for_page(page)
+    started = time.perf_counter()
+    page.get_by_test_id("stMain").get_by_role("button", name="Warm up for the talk").click()
+    page.get_by_text("Warm-up:", exact=False).first.wait_for(timeout=WARMUP_TIMEOUT_S * 1000)
+    seconds = time.perf_counter() - started
+    print(page.locator('[data-testid="stExpander"]').first.inner_text()[:3000])
+    page.close()
+    return seconds
+
+
+def time_page(browser, url: str, path: str, timeout_s: float = 120) -> float:
+    """Seconds from asking for the page in a new session to its script done and key content shown."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    try:
+        started = time.perf_counter()
+        page.goto(f"{url}/{path}?present=1", wait_until="commit")
+        deadline = started + timeout_s
+        while time.perf_counter() < deadline:
+            if page.evaluate(READY):
+                return time.perf_counter() - started
+            page.wait_for_timeout(20)
+        raise TimeoutError(f"{path} was not ready within {timeout_s:.0f} s")
+    finally:
+        context.close()
+
+
+def walk_talk(browser, url: str, timeout_s: float = 120) -> dict[str, float]:
+    """Seconds from PageDown to the next page drawn, in one tab in presenter mode."""
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(f"{url}/{url_path(TALK[0])}?present=1")
+    wait_for_page(page)
+    times = {}
+    for index, info in enumerate(TALK[1:], start=2):
+        wanted = f"{index} / {len(TALK)} · {info.title}"
+        started = time.perf_counter()
+        page.keyboard.press("PageDown")
+        while time.perf_counter() - started < timeout_s:
+            shown = page.locator(".st-key-presenter_position").inner_text().strip()
+            if shown == wanted and page.evaluate(READY):
+                break
+            page.wait_for_timeout(20)
+        else:
+            raise TimeoutError(f"{info.title} was not ready within {timeout_s:.0f} s of PageDown")
+        times[url_path(info)] = time.perf_counter() - started
+    page.close()
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache", default=os.environ.get("PNEUMOLAB_CACHE"))
+    parser.add_argument("--no-warmup", action="store_true")
+    args = parser.parse_args()
+    cache = args.cache or tempfile.mkdtemp(prefix="talk-speed-")
+    from playwright.sync_api import sync_playwright
+
+    print(f"cache {cache}; load average before: {os.getloadavg()[0]:.2f}")
+    with running_app({"PNEUMOLAB_DATA": "synthetic"}, cache) as url, sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        if not args.no_warmup:
+            print(f"warm-up: {warm_up(browser, url):.1f} s")
+        times = {}
+        print("page                                  new tab   PageDown")
+        for info in TALK:
+            times[url_path(info)] = time_page(browser, url, url_path(info))
+        walked = walk_talk(browser, url)
+        for index, info in enumerate(TALK, start=1):
+            path = url_path(info)
+            step = f"{walked[path]:7.2f} s" if path in walked else "      -  "
+            flag = "" if times[path] < GOAL_S and walked.get(path, 0) < GOAL_S else "  over 1 s"
+            print(f"{index:2d} {info.title:34s} {times[path]:7.2f} s {step}{flag}")
+        browser.close()
+    print(
+        f"{sum(t < GOAL_S for t in times.values())} of {len(times)} pages under {GOAL_S:g} s in a new "
+        f"tab, {sum(t < GOAL_S for t in walked.values())} of {len(walked)} after PageDown; "
+        f"load average after: {os.getloadavg()[0]:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

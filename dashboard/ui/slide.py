@@ -1,0 +1,52 @@
+"""One shape for every talk page in presenter mode: what the audience must see first, the controls
+folded away, and notes for the speaker's own view.
+
+    slide = Slide()                              # right after st.title
+    with slide.controls("Run and threshold"):    # an expander in presenter mode, in place otherwise
+        ...widgets...
+    with slide.key():                            # the figure or headline numbers: first in presenter mode
+        ...
+    slide.notes(notes.evaluation(evaluation))    # shown in the speaker view (?present=1&speaker=1)
+
+Outside presenter mode nothing moves: the controls and the key content are drawn where they are
+called, as before. The key content's container is the element the browser tests check: fully
+inside a 1280 x 720 and a 1920 x 1080 window, above the bar.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import streamlit as st
+
+from dashboard.ui.presenter import MODE_KEY, PAGE_KEY
+from dashboard.ui.speaker import publish_notes
+from pipeline.talk.notes import Notes
+
+KEY = "slide_key"  # the key content's container: CSS class st-key-slide_key
+
+
+def presenting() -> bool:
+    return bool(st.session_state.get(MODE_KEY, False))
+
+
+class Slide:
+    def __init__(self) -> None:
+        # in presenter mode the key content's place is taken now, above everything drawn later
+        self._lead = st.container(key=KEY) if presenting() else None
+
+    def controls(self, label: str = "Settings"):
+        """Widgets the speaker may need but the audience need not see: folded in presenter mode."""
+        if presenting():
+            return st.expander(label, icon=":material/tune:")
+        return contextlib.nullcontext()
+
+    def key(self):
+        """The block the audience must see: at the top in presenter mode, in place otherwise."""
+        return self._lead if self._lead is not None else st.container(key=KEY)
+
+    def notes(self, notes: Notes) -> None:
+        """Hand the page's notes to the speaker view (presenter mode only; cheap otherwise)."""
+        page = st.session_state.get(PAGE_KEY)
+        if presenting() and page:
+            publish_notes(page, notes)

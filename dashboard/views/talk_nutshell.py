@@ -1,0 +1,85 @@
+"""4 · In a nutshell: transform + class balancing, and what they measurably did on this data.
+
+Built from the Conclusion's pair of runs (``pipeline.talk.nutshell`` over
+``processing_pair.compare_pair``, cached on disk once the Conclusion has compared them); with no
+measured pair, the page says how to get one instead of repeating the slide's claim.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.ui.models import loaded_model
+from dashboard.ui.slide import Slide
+from dashboard.ui.source_picker import active_source
+from pipeline.data import SourceError
+from pipeline.data.images import code_span
+from pipeline.inference import ModelLoadError
+from pipeline.runs import Run
+from pipeline.talk import notes
+from pipeline.talk.conclusion import LABELS
+from pipeline.talk.nutshell import nutshell
+from pipeline.talk.processing_pair import compare_pair, stored_pairs
+
+CONCLUSION = "views/talk_conclusion.py"
+BOX = {"helped": st.success, "hurt": st.warning, "mixed": st.info, "none": st.info}
+UNUSABLE = (ModelLoadError, SourceError, OSError, ValueError, KeyError)
+
+
+def load(run_id: str):
+    return loaded_model(run_id, Run(run_id).status().get("updated", 0.0))
+
+
+def effect_value(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+st.title("4 · In a nutshell")
+slide = Slide()
+source = active_source()
+pairs = stored_pairs(source)
+if not pairs:
+    with slide.key():
+        st.info(
+            f"No measured pair of runs on {code_span(source)} yet, so this slide has nothing to say: the "
+            "Conclusion page trains the same model with and without processing and measures the difference.",
+            icon=":material/info:",
+        )
+        st.page_link(
+            CONCLUSION, label="4 · Conclusion: train and compare the pair", icon=":material/flag:"
+        )
+    slide.notes(notes.nutshell(None))
+    st.stop()
+try:
+    with st.spinner("Comparing the pair on the test split (once, then cached)..."):
+        summary = nutshell(compare_pair(pairs[0], source, loader=load))
+except UNUSABLE as error:
+    st.error(f"The pair cannot be compared: {error}")
+    st.stop()
+with slide.key():
+    transform, balancing = st.columns(2, gap="large")
+    with transform.container(border=True):
+        st.markdown("**Transform** (augmentation while training)")
+        st.markdown(", ".join(summary.transform) if summary.transform else "none")
+    with balancing.container(border=True):
+        st.markdown("**Class balancing** (against the class imbalance)")
+        st.markdown(summary.balancing)
+    BOX[summary.verdict](f"**{summary.headline}**")
+    for column, effect in zip(st.columns(len(summary.effects)), summary.effects):
+        column.metric(
+            effect.label,
+            effect_value(effect.with_processing),
+            None if effect.difference is None else f"{effect.difference:+.3f} vs without",
+            delta_color="normal" if effect.beyond_noise else "off",
+            help=None
+            if effect.low is None
+            else f"95% interval of the difference {effect.low:+.3f} to {effect.high:+.3f}: "
+            + ("beyond the noise" if effect.beyond_noise else "within the noise"),
+        )
+st.caption(
+    f"{LABELS.get(summary.framework, summary.framework)} runs {summary.runs['with']} (with) and "
+    f"{summary.runs['without']} (without), "
+    f"{summary.images} test images of {code_span(source)}; grey changes are within the noise (the 95% "
+    "paired-bootstrap interval includes zero). One pair, one seed: the Conclusion page has the details."
+)
+slide.notes(notes.nutshell(summary))

@@ -1,0 +1,72 @@
+"""2 · Who uses which framework: published counts only (``pipeline.talk.popularity``), each with
+who counted what and when; the talk's figure that has no checkable source is named, not redrawn."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard.ui.slide import Slide
+from pipeline.talk import notes, popularity
+
+HIGHLIGHT = {"TensorFlow": "#e9a03b", "Keras": "#d1495b", "PyTorch": "#3b75af"}
+
+
+def arxiv_figure() -> go.Figure:
+    shares = popularity.ARXIV_2017
+    figure = go.Figure(
+        go.Bar(
+            x=[s.percent for s in shares],
+            y=[s.name for s in shares],
+            orientation="h",
+            marker_color=[HIGHLIGHT.get(s.name, "#9aa5b1") for s in shares],
+            text=[f"{s.percent:g}%" for s in shares],
+            textposition="outside",
+            cliponaxis=False,
+        )
+    )
+    figure.update_yaxes(autorange="reversed")
+    figure.update_xaxes(title="% of March 2017 ML papers on arXiv that mention it", range=[0, 11])
+    figure.update_layout(height=400, margin=dict(t=10, b=10, l=10, r=30), plot_bgcolor="white")
+    return figure
+
+
+def conference_figure() -> go.Figure:
+    shares = popularity.CONFERENCES_2019
+    figure = go.Figure(
+        go.Bar(
+            x=[s.name for s in shares],
+            y=[s.percent for s in shares],
+            marker_color=HIGHLIGHT["PyTorch"],
+            marker_pattern_shape=["/" if s.at_least else "" for s in shares],
+            text=[f"{'≥ ' if s.at_least else ''}{s.percent:g}%" for s in shares],
+            textposition="outside",
+            cliponaxis=False,
+        )
+    )
+    figure.add_hline(y=50, line_dash="dot", line_color="#888", annotation_text="half")
+    figure.update_yaxes(title="PyTorch share of PyTorch-or-TensorFlow papers (%)", range=[0, 100])
+    figure.update_layout(height=400, margin=dict(t=10, b=10, l=10, r=10), plot_bgcolor="white")
+    return figure
+
+
+st.title("2 · Who uses which framework")
+slide = Slide()
+with slide.key():
+    early, late = st.columns(2, gap="large")
+    early.markdown(f"**[2017: arXiv mentions]({popularity.KARPATHY_2017})**")
+    early.plotly_chart(
+        arxiv_figure(), width="stretch", config={"displayModeBar": False}, key="pop_arxiv"
+    )
+    late.markdown(f"**[2019: research conferences]({popularity.HE_2019})**")
+    late.plotly_chart(
+        conference_figure(),
+        width="stretch",
+        config={"displayModeBar": False},
+        key="pop_conferences",
+    )
+left, right = st.columns(2, gap="large")
+left.caption(popularity.ARXIV_2017_BASIS)
+right.caption(popularity.CONFERENCES_2019_BASIS + " Hatched: a lower bound.")
+st.caption(popularity.UNSOURCED)
+slide.notes(notes.popularity(popularity.ARXIV_2017, popularity.CONFERENCES_2019))
