@@ -114,7 +114,9 @@ def _classes():
     import types
 
     torch, v2 = import_torchvision_v2()
-    from torchvision.transforms.v2.functional import _geometry
+    from pipeline.frameworks import torch_module
+
+    _geometry = torch_module("torchvision.transforms.v2.functional._geometry")
 
     class SpecAffine(v2.RandomAffine):
         """``RandomAffine`` drawing and filling as ImageDataGenerator does (module docstring).
