@@ -21,6 +21,13 @@ path and what to do; listing a read-only store still works.
     python -m pipeline.runs list [--json]
     python -m pipeline.runs show RUN_ID [--json]
     python -m pipeline.runs delete RUN_ID
+    python -m pipeline.runs export RUN_ID --out run.zip   # take a run away (pipeline.export)
+    python -m pipeline.runs import run.zip               # bring one back, verified
+    python -m pipeline.runs onnx RUN_ID --out model.onnx # the model as ONNX, checked
+
+Shipped runs: the zips in ``shipped_runs/`` (trained by ``python -m pipeline.shipped train``)
+are imported into the store the first time it is listed, checksums verified, and marked
+``origin: shipped``; a visitor's own runs are ``origin: trained``.
 """
 
 from __future__ import annotations
@@ -183,7 +190,12 @@ class Run:
             "device": (result.get("device") or {}).get("name") or status.get("device"),
             "val": result.get("val") or {},
             "error": status.get("error"),
+            "origin": self.origin(),
         }
+
+    def origin(self) -> str:
+        """Where the run came from: "trained" here, "imported" from a zip, or "shipped"."""
+        return (read_json(self.path / "origin.json") or {}).get("origin", "trained")
 
     def delete(self) -> None:
         """Remove the run's folder; refused while it is queued or running."""
@@ -196,7 +208,10 @@ class Run:
 
 
 def all_runs() -> list[Run]:
-    """Every run in the store, newest first."""
+    """Every run in the store, newest first (the shipped runs added the first time)."""
+    from pipeline.shipped import install_shipped
+
+    install_shipped()
     runs = [Run(p.name) for p in runs_root().iterdir() if p.is_dir() and not p.name.startswith(".")]
     runs = [r for r in runs if r.exists()]
     return sorted(runs, key=lambda r: r.status().get("created", 0), reverse=True)
@@ -216,7 +231,17 @@ def main(argv: list[str] | None = None) -> int:
     show.add_argument("--json", action="store_true", help="print one JSON object")
     delete = commands.add_parser("delete", help="remove a run that is not queued or running")
     delete.add_argument("run_id")
+    export = commands.add_parser("export", help="write a finished run to a zip")
+    export.add_argument("run_id")
+    export.add_argument("--out", required=True, help="the zip to write")
+    take_in = commands.add_parser("import", help="add an exported run to the store, verified")
+    take_in.add_argument("zip")
+    onnx = commands.add_parser("onnx", help="write a finished run's model as ONNX")
+    onnx.add_argument("run_id")
+    onnx.add_argument("--out", required=True, help="the .onnx file to write")
     args = parser.parse_args(argv)
+    if args.command in ("export", "import", "onnx"):
+        return _transfer(args)
 
     from pipeline.training.queue import refresh
 
@@ -240,6 +265,30 @@ def main(argv: list[str] | None = None) -> int:
             print(f"deleted run {args.run_id}")
     except (RunError, StoreError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _transfer(args) -> int:
+    from pipeline.export import ExportError, export_run, import_run, run_onnx
+    from pipeline.settings import atomic_write_bytes
+
+    try:
+        if args.command == "export":
+            _existing(args.run_id)
+            print(f"wrote {export_run(args.run_id, Path(args.out))}")
+        elif args.command == "import":
+            run = import_run(Path(args.zip))
+            print(f"imported run {run.id} ({run.state})")
+        else:
+            _existing(args.run_id)
+            atomic_write_bytes(Path(args.out), run_onnx(args.run_id))
+            print(f"wrote {args.out}")
+    except (RunError, StoreError, ExportError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # ModelLoadError and the frameworks' own errors
+        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
         return 2
     return 0
 

@@ -17,6 +17,9 @@ def private_cache(tmp_path_factory):
     cache = tmp_path_factory.mktemp("pneumolab-cache")
     previous = os.environ.get("PNEUMOLAB_CACHE")
     os.environ["PNEUMOLAB_CACHE"] = str(cache)
+    os.environ["PNEUMOLAB_SHIPPED_RUNS"] = (
+        "0"  # stores start empty; tests/test_shipped.py turns it on
+    )
     yield cache
     if previous is None:
         os.environ.pop("PNEUMOLAB_CACHE", None)

@@ -9,6 +9,7 @@ from dashboard.ui.source_picker import active_source
 from dashboard.ui.warmup import warmup_action
 from pipeline.data import SourceError
 from pipeline.data.images import code_span
+from pipeline.legal import ATTRIBUTION, NOT_A_MEDICAL_DEVICE
 
 st.title("PneumoLab")
 st.markdown(
@@ -16,6 +17,7 @@ st.markdown(
     "pediatric chest X-rays.  \nSee for yourself whether *data processing makes the difference*, "
     "with your own data and your own runs."
 )
+st.warning(NOT_A_MEDICAL_DEVICE, icon=":material/medical_information:")
 
 source = active_source()
 try:
@@ -53,3 +55,5 @@ with warm:
 st.subheader("Pages, in the talk's order")
 for page in TALK:
     st.page_link(page.path, label=f"{page.title}: {page.blurb}", icon=page.icon)
+
+st.caption(ATTRIBUTION)

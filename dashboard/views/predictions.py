@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.ui.data_cache import source_fingerprint
+from dashboard.ui.deployment import model_backend
 from dashboard.ui.models import loaded_model
 from dashboard.ui.scoring import (
     faithfulness_of,
@@ -278,9 +279,17 @@ has_mask = any(
 outline = has_mask and st.toggle(
     "Outline the lesion (synthetic ground truth)", value=True, key="predictions_outline"
 )
-measure_road = st.toggle(
-    "Faithfulness (ROAD: a few seconds per new map)", value=True, key="predictions_road"
-)
+if model_backend() == "onnx":  # ROAD runs pytorch-grad-cam's metric: it needs torch loaded
+    measure_road = False
+    st.caption(
+        "Faithfulness (ROAD) is not measured on this shared deployment: it needs PyTorch loaded "
+        "in the app, which does not fit its memory. The maps come from each run's ONNX graph "
+        "(the same maps as the frameworks', tested)."
+    )
+else:
+    measure_road = st.toggle(
+        "Faithfulness (ROAD: a few seconds per new map)", value=True, key="predictions_road"
+    )
 
 if picked["truth"]:
     st.markdown(f"**{picked['name']}**, true class **{picked['truth']}**")

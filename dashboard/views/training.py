@@ -18,6 +18,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from dashboard.ui.data_cache import source_fingerprint
+from dashboard.ui.deployment import training_allowed, training_off_notice
 from dashboard.ui.source_picker import active_source
 from pipeline.augment import PRESETS as AUGMENT_PRESETS
 from pipeline.augment import SpecError, load_for_training
@@ -289,6 +290,9 @@ def estimate_seconds(config: TrainConfig, images: int) -> float:
 
 
 def start_button(frameworks: list[str], configs: dict) -> None:
+    if not training_allowed():
+        training_off_notice()
+        return
     problems = [(f, c) for f, c in configs.items() if isinstance(c, ConfigError)]
     for framework, error in problems:
         st.error(
@@ -534,6 +538,8 @@ def compare(run_ids: list[str]) -> None:
 
 
 def delete(run_ids: list[str]) -> None:
+    if not training_allowed():  # a shared deployment: a visitor must not remove the shipped runs
+        return
     with st.expander("Delete a run", icon=":material/delete:"):
         chosen = st.selectbox("Run", run_ids, key="delete_run")
         if st.button("Delete", key="delete_button", disabled=not chosen):

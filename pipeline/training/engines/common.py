@@ -20,13 +20,13 @@ import numpy as np
 from pipeline.augment.spec import AugmentSpec
 from pipeline.augment.stats import DatasetStats, iter_chunks, precomputed_stats
 from pipeline.data import CLASS_NAMES, load_all
+from pipeline.preprocessing import EPSILON, Preprocessing, normalise
 from pipeline.training import Cancelled
 from pipeline.training.config import ConfigError, TrainConfig
 
 STEP_REPORT_INTERVAL_S = 0.5
 PLATEAU_PATIENCE, PLATEAU_FACTOR = 2, 0.5  # halve the rate after 2 epochs without a lower val loss
 EVAL_BATCH = 128
-EPSILON = 1e-6  # ImageDataGenerator's, added to the std before dividing
 # tests only: seconds to pause half-way through writing the weights, so a kill can land there
 SAVE_PAUSE_VARIABLE = "PNEUMOLAB_FAULT_PAUSE_IN_SAVE_S"
 
@@ -77,14 +77,13 @@ def _check_split(split: str, labels: np.ndarray, minimum: int) -> None:
 def eval_inputs(images: np.ndarray, spec: AugmentSpec, stats: DatasetStats | None) -> np.ndarray:
     """(N, S, S) float32 as both augmentation builders give them with no random change drawn:
     rescaled, then normalised per sample or with the training split's statistics."""
-    x = images.astype(np.float32) * np.float32(spec.rescale)
-    if spec.normalization == "per_sample":
-        mean = x.mean(axis=(1, 2), keepdims=True)
-        std = x.std(axis=(1, 2), keepdims=True)
-        x = (x - mean) / (std + EPSILON)
-    elif spec.normalization == "per_dataset":
-        x = (x - np.float32(stats.mean)) / np.float32(stats.std + EPSILON)
-    return x
+    mean, std = (stats.mean, stats.std) if stats is not None else (None, None)
+    return normalise(images, spec.rescale, spec.normalization, mean, std, EPSILON)
+
+
+def inference_record(config: TrainConfig, stats: DatasetStats | None, val: dict) -> dict:
+    """What a run needs to be used without its training data (``pipeline.preprocessing``)."""
+    return {"inference": Preprocessing.for_training(config, stats, val).to_record()}
 
 
 # ---- which images each step sees ----

@@ -92,7 +92,11 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
             loop.stopping.best_epoch,
             started,
             loop.first_step,
-            {"replicas": strategy.num_replicas_in_sync, "mixed_precision": precision},
+            {
+                "replicas": strategy.num_replicas_in_sync,
+                "mixed_precision": precision,
+                **common.inference_record(config, data.stats, val),
+            },
         )
     finally:
         keras.mixed_precision.set_global_policy("float32")

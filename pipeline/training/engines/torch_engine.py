@@ -98,7 +98,11 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
             stopping.best_epoch,
             started,
             first_step,
-            {"replicas": world.size, "mixed_precision": loop.precision.name},
+            {
+                "replicas": world.size,
+                "mixed_precision": loop.precision.name,
+                **common.inference_record(config, data.stats, val),
+            },
         )
     finally:
         distributed.shutdown_torch(world)

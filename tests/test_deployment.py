@@ -1,0 +1,99 @@
+"""A shared deployment: no training trigger on any page, and models scored without a framework.
+
+``PNEUMOLAB_ALLOW_TRAINING=0`` (or the secret ``allow_training = false``) must leave no button
+that starts a training, on every page, each page saying why instead where a button was; the
+command line keeps training. ``PNEUMOLAB_MODEL_BACKEND=onnx`` scores runs through ONNX Runtime.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.ui.deployment import TRAINING_OFF
+from dashboard.ui.pages import HOME, TALK
+from tests.conftest import ROOT
+
+APP = str(ROOT / "dashboard" / "Home.py")
+TRAINING_LABELS = ("Train", "Train both runs", "Train now", "Delete")
+
+
+@pytest.fixture
+def shared(monkeypatch):
+    monkeypatch.setenv("PNEUMOLAB_ALLOW_TRAINING", "0")
+    monkeypatch.setenv("PNEUMOLAB_MODEL_BACKEND", "onnx")
+
+
+def labels(app: AppTest) -> list[str]:
+    return [button.label for button in app.button]
+
+
+@pytest.mark.parametrize("page", [HOME, *TALK], ids=lambda page: page.title)
+def test_no_page_shows_a_training_trigger(shared, page):
+    app = AppTest.from_file(APP, default_timeout=240).run()
+    if page is not HOME:
+        app.switch_page(page.path).run()
+    assert not app.exception, [e.value for e in app.exception]
+    shown = labels(app)
+    assert not [label for label in shown if label.startswith(TRAINING_LABELS)], shown
+    if page.path in ("views/training.py", "views/talk_conclusion.py", "views/talk_insights.py"):
+        assert TRAINING_OFF in [info.value for info in app.info], "the page must say why"
+
+
+def test_the_training_page_offers_training_by_default():
+    app = AppTest.from_file(APP, default_timeout=240).run()
+    app.switch_page("views/training.py").run()
+    assert any(label.startswith("Train") for label in labels(app)), labels(app)
+    assert TRAINING_OFF not in [info.value for info in app.info]
+
+
+def test_the_secret_turns_training_off_too(tmp_path, monkeypatch):
+    from dashboard.ui import deployment
+
+    monkeypatch.setattr(deployment, "_secret", lambda name, default: False)
+    assert not deployment.training_allowed()
+    monkeypatch.setattr(deployment, "_secret", lambda name, default: default)
+    monkeypatch.setenv("PNEUMOLAB_ALLOW_TRAINING", "off")
+    assert not deployment.training_allowed()
+    monkeypatch.setenv("PNEUMOLAB_ALLOW_TRAINING", "1")
+    assert deployment.training_allowed()
+
+
+def test_the_example_secrets_turn_training_off_and_use_onnx():
+    import tomllib
+
+    secrets = tomllib.loads((ROOT / ".streamlit" / "secrets.toml.example").read_text())
+    assert secrets["allow_training"] is False
+    assert secrets["model_backend"] == "onnx"
+
+
+def test_the_command_line_still_trains_with_training_off(tmp_path):
+    env = {**os.environ, "PNEUMOLAB_ALLOW_TRAINING": "0", "PNEUMOLAB_CACHE": str(tmp_path)}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline.train",
+            "--framework",
+            "torch",
+            "--preset",
+            "quick",
+            "--epochs",
+            "1",
+            "--img-size",
+            "32",
+            "--width",
+            "0.25",
+            "--json",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout)["status"] == "finished"
