@@ -111,7 +111,11 @@ def check_runs(source: str, cache: Path) -> None:
     env = {**os.environ, "PNEUMOLAB_CACHE": str(cache)}
     listing = subprocess.run(
         [sys.executable, "-m", "pipeline.runs", "list", "--json"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     from pipeline.data import canonical_source
 
@@ -190,7 +194,11 @@ def app(source: str, cache: Path, group: Cgroup):
     )
     log = open(cache.parent / "streamlit.log", "wb")
     server = subprocess.Popen(
-        ["sh", "-c", command], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        ["sh", "-c", command],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"

@@ -111,13 +111,26 @@ def run_onnx(run_id: str) -> bytes:
 
 def export_run(run_id: str, out: Path) -> Path:
     """Write run ``run_id`` to the zip ``out``; ExportError if it is not a usable finished run."""
-    from pipeline.inference import ModelLoadError, load_run_model
+    out = Path(out)
+    data = export_bytes(run_id)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    return out
 
-    run = Run(run_id)
+
+def export_bytes(run_id: str) -> bytes:
+    """Run ``run_id`` as a zip, built in memory (the pages offer it as a download). No framework
+    is loaded: the weights are checked against their sha256, the preprocessing read."""
+    from pipeline.inference import ModelLoadError, check_file, finished_run, run_preprocessing
+
     try:
-        loaded = load_run_model(
-            run_id, backend="onnx" if (run.result() or {}).get("onnx") else "framework"
-        )
+        run = finished_run(run_id)
+        config, result = run.config(), run.result() or {}
+        weights = run.weights()
+        if weights is None or not weights.is_file():
+            raise ModelLoadError(f"run {run_id}: the weights file is missing")
+        check_file(run_id, weights, result.get("weights_sha256"))
+        prep = run_preprocessing(run_id, config, result)
     except ModelLoadError as error:
         raise ExportError(str(error)) from None
     files: dict[str, bytes] = {}
@@ -126,17 +139,15 @@ def export_run(run_id: str, out: Path) -> Path:
             files[name] = (run.path / name).read_bytes()
     for path in sorted((run.path / "weights").iterdir()):
         files[f"weights/{path.name}"] = path.read_bytes()
-    files["preprocessing.json"] = json.dumps(loaded.prep.to_record(), indent=2).encode()
+    files["preprocessing.json"] = json.dumps(prep.to_record(), indent=2).encode()
     files["curves.csv"] = curves_csv(run.progress())
-    files["MODEL_CARD.md"] = model_card(run, loaded).encode()
+    files["MODEL_CARD.md"] = model_card(run, config["framework"], prep).encode()
     files["predict.py"] = (Path(__file__).parent / "export_predict.py").read_bytes()
-    if loaded.framework == "torch":  # the architecture travels with the weights
+    if config["framework"] == "torch":  # the architecture travels with the weights
         models = Path(__file__).resolve().parent.parent / "models"
         for name in ("__init__.py", "torch_cnn.py"):
             files[f"models/{name}"] = (models / name).read_bytes()
     files[MANIFEST] = _manifest(run_id, files)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(files):
@@ -144,8 +155,7 @@ def export_run(run_id: str, out: Path) -> Path:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, files[name])
-    out.write_bytes(buffer.getvalue())
-    return out
+    return buffer.getvalue()
 
 
 def curves_csv(progress: dict) -> bytes:
@@ -159,10 +169,10 @@ def curves_csv(progress: dict) -> bytes:
     return text.getvalue().encode()
 
 
-def model_card(run: Run, loaded) -> str:
+def model_card(run: Run, framework: str, prep) -> str:
     """The model card: what the model is, what it was trained on, what it is for and not for."""
     config, data, result = run.config(), run.data(), run.result() or {}
-    val, prep = result.get("val") or {}, loaded.prep
+    val = result.get("val") or {}
     intervals = result.get("val_intervals") or (result.get("inference") or {}).get("intervals")
     lines = [
         f"# Model card: PneumoLab run {run.id}",
@@ -170,7 +180,7 @@ def model_card(run: Run, loaded) -> str:
         NOT_A_MEDICAL_DEVICE,
         "",
         "## Model",
-        f"- The talk's CNN (5 conv blocks), trained with **{loaded.framework}**; "
+        f"- The talk's CNN (5 conv blocks), trained with **{framework}**; "
         f"{result.get('parameters', '?')} weights; file `weights/{result.get('weights')}` "
         f"(sha256 `{result.get('weights_sha256', '?')}`).",
         f"- Input: {prep.img_size} x {prep.img_size} grayscale, pixels x {prep.rescale:.6g}, "
@@ -220,8 +230,7 @@ def model_card(run: Run, loaded) -> str:
         "",
         "## Use it",
         "```",
-        "pip install numpy pillow "
-        + ("torch" if loaded.framework == "torch" else "keras tensorflow"),
+        "pip install numpy pillow " + ("torch" if framework == "torch" else "keras tensorflow"),
         "python predict.py image.png [more.png ...]",
         "```",
         "",

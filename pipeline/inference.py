@@ -71,7 +71,7 @@ def load_run_model(run_id: str, backend: str = "framework") -> LoadedModel:
     ``backend`` "onnx" scores through ONNX Runtime (``pipeline.onnx_model``) instead of the
     framework; the run's ONNX file is checked against its recorded sha256 like the weights.
     """
-    run = _finished_run(run_id)
+    run = finished_run(run_id)
     config = run.config()
     if not config.get("framework") or not config.get("img_size"):
         raise ModelLoadError(f"run {run_id}: its config cannot be read; {_retrain(run_id)}")
@@ -86,8 +86,8 @@ def load_run_model(run_id: str, backend: str = "framework") -> LoadedModel:
             f"run {run_id}: the weights file is missing"
             f"{f' ({weights})' if weights else ''}; {_retrain(run_id)}"
         )
-    _check_weights(run_id, weights, result.get("weights_sha256"))
-    prep = _preprocessing(run_id, config, result)
+    check_file(run_id, weights, result.get("weights_sha256"))
+    prep = run_preprocessing(run_id, config, result)
     model = (
         _load_onnx(run, result, weights)
         if backend == "onnx"
@@ -169,7 +169,7 @@ def _forward(loaded: LoadedModel, images: np.ndarray) -> np.ndarray:
 # ---- loading ----
 
 
-def _finished_run(run_id: str) -> Run:
+def finished_run(run_id: str) -> Run:
     try:
         run = Run(run_id)
     except RunError as error:
@@ -187,7 +187,7 @@ def _finished_run(run_id: str) -> Run:
     return run
 
 
-def _check_weights(run_id: str, path: Path, recorded: str | None) -> None:
+def check_file(run_id: str, path: Path, recorded: str | None) -> None:
     """Refuse a weights file that is not the one its training wrote (truncated, bits flipped,
     replaced). Runs trained before checksums were recorded have none: the loaders' checks remain."""
     if recorded is None:
@@ -270,7 +270,7 @@ def _threshold(loaded: LoadedModel, result: dict) -> tuple[float, str]:
     )
 
 
-def _preprocessing(run_id: str, config: dict, result: dict) -> Preprocessing:
+def run_preprocessing(run_id: str, config: dict, result: dict) -> Preprocessing:
     """The run's recorded preprocessing; for a run trained before it was recorded, rebuilt from
     its config and (per-dataset normalisation only) its training split's statistics."""
     try:
@@ -314,7 +314,7 @@ def _load_onnx(run: Run, result: dict, weights: Path):
     recorded = result.get("onnx")
     if recorded:
         path = run.path / "weights" / recorded
-        _check_weights(run.id, path, result.get("onnx_sha256"))
+        check_file(run.id, path, result.get("onnx_sha256"))
         return OnnxCNN.from_bytes(path.read_bytes())
     path = onnx_cache_path(result.get("weights_sha256") or sha256_of(weights))
     if not path.is_file():

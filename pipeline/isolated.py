@@ -36,9 +36,10 @@ class IsolatedError(RuntimeError):
 
 def call(module: str, function: str, *args, **kwargs):
     """``module.function(*args, **kwargs)`` in a child process, one child at a time."""
-    lock_path = cache_root() / ".isolated.lock"
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="pneumolab-isolated-") as folder:
+    scratch = cache_root() / "isolated"  # the app writes only under its cache
+    scratch.mkdir(parents=True, exist_ok=True)
+    lock_path = scratch / ".lock"
+    with tempfile.TemporaryDirectory(prefix="call-", dir=scratch) as folder:
         request, result = Path(folder) / "request.pkl", Path(folder) / "result.pkl"
         request.write_bytes(pickle.dumps((module, function, args, kwargs)))
         with open(lock_path, "a") as lock:

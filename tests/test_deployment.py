@@ -97,3 +97,31 @@ def test_the_command_line_still_trains_with_training_off(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout)["status"] == "finished"
+
+
+def test_evaluation_and_predictions_use_the_shipped_runs_without_any_framework(tmp_path):
+    """A fresh store on a shared deployment: both pages show the shipped runs' results (Keras vs
+    PyTorch, both Grad-CAM maps), and the process never imports TensorFlow or torch."""
+    code = f"""
+import sys
+from streamlit.testing.v1 import AppTest
+app = AppTest.from_file({APP!r}, default_timeout=300).run()
+for page in ("views/evaluation.py", "views/predictions.py", "views/talk_conclusion.py"):
+    app.switch_page(page).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert not app.error, [e.value for e in app.error]
+    print(page, len(app.get("plotly_chart")), len(app.get("imgs")), flush=True)
+print("frameworks", sorted(m for m in ("torch", "tensorflow", "keras") if m in sys.modules))
+"""
+    env = {
+        **os.environ,
+        "PNEUMOLAB_CACHE": str(tmp_path),
+        "PNEUMOLAB_SHIPPED_RUNS": "1",
+        "PNEUMOLAB_ALLOW_TRAINING": "0",
+        "PNEUMOLAB_MODEL_BACKEND": "onnx",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "frameworks []" in done.stdout, done.stdout

@@ -24,6 +24,7 @@ from plotly.subplots import make_subplots
 from dashboard.ui.data_cache import source_fingerprint
 from dashboard.ui.scoring import comparison, intervals, scored_split, updated
 from dashboard.ui.source_picker import active_source, is_local, local_paths_allowed
+from pipeline.export import ExportError, export_bytes
 from pipeline.data import CLASS_NAMES, SPLITS, SourceError
 from pipeline.evaluate.bootstrap import STATISTICS
 from pipeline.evaluate.export import comparison_csv, to_csv, to_html, to_json
@@ -63,9 +64,10 @@ def finished_runs() -> dict[str, dict]:
 def describe_run(row: dict) -> str:
     auc = (row.get("val") or {}).get("auc")
     auc_text = f", val AUC {auc:.3f}" if isinstance(auc, float) else ""
+    shipped = " · shipped with the app" if row.get("origin") == "shipped" else ""
     return (
         f"{FRAMEWORK_NAMES.get(row['framework'], row['framework'])} · {row['run_id'][:8]} · {row['source']} · "
-        f"{row['img_size']} px · {row['epochs']} epochs{auc_text}"
+        f"{row['img_size']} px · {row['epochs']} epochs{auc_text}{shipped}"
     )
 
 
@@ -461,7 +463,7 @@ def show_comparison(scored, runs: dict[str, dict], source: str, split: str) -> d
 def show_downloads(evaluation: dict, table: dict | None) -> None:
     st.subheader("Downloads")
     name = f"evaluation-{evaluation['run_id'][:8]}-{evaluation['split']}"
-    columns = st.columns(3)
+    columns = st.columns(4)
     columns[0].download_button(
         "Metrics (JSON)",
         to_json({**evaluation, "comparison": table}),
@@ -486,6 +488,27 @@ def show_downloads(evaluation: dict, table: dict | None) -> None:
         icon=":material/download:",
         on_click="ignore",
     )
+    run_id = evaluation["run_id"]
+    try:
+        archive = run_zip(run_id, updated(run_id))
+    except ExportError as error:
+        columns[3].caption(f"This run cannot be exported: {error}")
+        return
+    columns[3].download_button(
+        "This run (zip)",
+        archive,
+        f"pneumolab-run-{run_id}.zip",
+        mime="application/zip",
+        icon=":material/download:",
+        on_click="ignore",
+        help="Weights, config, metrics, training curves (CSV), a model card and predict.py, which "
+        "runs it with only its framework installed. `python -m pipeline.runs import` brings it back.",
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def run_zip(run_id: str, stamp: float) -> bytes:
+    return export_bytes(run_id)
 
 
 def _num(value) -> str:
