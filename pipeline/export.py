@@ -173,7 +173,7 @@ def model_card(run: Run, framework: str, prep) -> str:
     """The model card: what the model is, what it was trained on, what it is for and not for."""
     config, data, result = run.config(), run.data(), run.result() or {}
     val = result.get("val") or {}
-    intervals = result.get("val_intervals") or (result.get("inference") or {}).get("intervals")
+    intervals, how = validation_intervals(run, config, result, prep)
     lines = [
         f"# Model card: PneumoLab run {run.id}",
         "",
@@ -204,29 +204,18 @@ def model_card(run: Run, framework: str, prep) -> str:
         EXTERNAL_DATA_CAVEAT,
         "",
         "## Metrics (validation split)",
+        f"At the recorded threshold {prep.threshold:.4f}; 95% intervals {how}.",
+        "",
         "| metric | value | 95% interval |",
         "|---|---|---|",
     ]
-    for key in ("auc", "accuracy", "sensitivity", "specificity", "loss"):
-        if key in val:
-            interval = (intervals or {}).get(key) or {}
-            low, high = interval.get("low"), interval.get("high")
-            shown = (
-                f"{low:.3f} to {high:.3f}"
-                if low is not None and high is not None
-                else "not recorded"
-            )
-            lines.append(f"| {key} | {val[key]:.4f} | {shown} |")
+    for key in ("auc", "accuracy", "sensitivity", "specificity"):
+        interval = (intervals or {}).get(key) or {}
+        value = interval.get("estimate", val.get(key) if key == "auc" else None)
+        low, high = interval.get("low"), interval.get("high")
+        shown = f"{low:.3f} to {high:.3f}" if low is not None and high is not None else "-"
+        lines.append(f"| {key} | {'-' if value is None else f'{value:.4f}'} | {shown} |")
     lines += [
-        "",
-        f"Validation images: {val.get('images', '?')}. Accuracy is at 0.5; sensitivity and "
-        "specificity at the recorded threshold. Intervals: "
-        + (
-            "bootstrap over the validation images, as recorded by training."
-            if intervals
-            else "not recorded by this run's training; the validation split is small, so expect "
-            "them to be wide."
-        ),
         "",
         "## Use it",
         "```",
@@ -238,6 +227,29 @@ def model_card(run: Run, framework: str, prep) -> str:
         ATTRIBUTION,
     ]
     return "\n".join(lines) + "\n"
+
+
+def validation_intervals(run: Run, config: dict, result: dict, prep) -> tuple[dict | None, str]:
+    """Bootstrap intervals of the validation metrics: as training recorded them, else computed
+    now on the run's validation split (ONNX scoring, resampled by patient), else none."""
+    recorded = result.get("val_intervals") or (result.get("val") or {}).get("intervals")
+    if recorded:
+        return recorded, "as recorded by training"
+    from pipeline.evaluate.bootstrap import bootstrap_intervals
+    from pipeline.evaluate.scoring import score_run
+    from pipeline.inference import load_run_model
+
+    try:
+        loaded = load_run_model(run.id, backend="onnx")
+        scored = score_run(run.id, config["source"], "val", loaded=loaded)
+    except Exception as error:  # the source is not on this machine, or cannot be read
+        return None, f"not computable here (the validation data is unavailable: {error})"
+    intervals = bootstrap_intervals(
+        scored.labels, scored.probabilities, prep.threshold, groups=scored.patients
+    )
+    return intervals, (
+        f"from {scored.n} validation images at export, bootstrap resampling patients"
+    )
 
 
 def _manifest(run_id: str, files: dict[str, bytes]) -> bytes:

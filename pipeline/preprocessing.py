@@ -41,6 +41,7 @@ class Preprocessing:
     class_names: tuple[str, ...] = CLASS_NAMES
     threshold: float = 0.5  # probability of class_names[1] at or above which a case is positive
     threshold_rule: str = "0.5 (no threshold recorded)"
+    threshold_choice: dict | None = None  # the full record of the rule's choice, when it made one
     epsilon: float = EPSILON
 
     @classmethod
@@ -48,7 +49,13 @@ class Preprocessing:
         """The record of a run trained with ``config`` (a TrainConfig), the training split's
         ``stats`` (DatasetStats or None) and its final validation metrics ``val``."""
         spec = config.augment
-        threshold = val.get("threshold")
+        threshold, rule = val.get("threshold"), "Youden's J on the run's validation split"
+        choice = val.get("threshold_choice")  # pipeline.evaluate.threshold's record, when present
+        if isinstance(choice, dict) and choice.get("value") is not None:
+            threshold = choice["value"]
+            rule = f"{choice.get('rule', 'rule')} on the run's validation split"
+            if choice.get("reason"):
+                rule += f" ({choice['reason']})"
         return cls(
             img_size=config.img_size,
             channels=1,
@@ -57,11 +64,8 @@ class Preprocessing:
             mean=float(stats.mean) if stats is not None else None,
             std=float(stats.std) if stats is not None else None,
             threshold=float(threshold) if threshold is not None else 0.5,
-            threshold_rule=(
-                "Youden's J on the run's validation split"
-                if threshold is not None
-                else "0.5 (no threshold recorded)"
-            ),
+            threshold_rule=rule if threshold is not None else "0.5 (no threshold recorded)",
+            threshold_choice=choice if isinstance(choice, dict) else None,
         )
 
     @classmethod
