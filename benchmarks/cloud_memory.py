@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -70,6 +71,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.walk:
         return walk(args.walk)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))  # clean up the app and cgroup
     if os.geteuid() != 0 or not CGROUP_ROOT.is_dir():
         sys.exit(f"needs root and cgroup v1's memory controller at {CGROUP_ROOT}")
 
@@ -245,6 +247,7 @@ def run_walkers(url: str, sessions: int) -> list[str]:
 
 def walk(url: str) -> int:
     """Every page in the talk's order, in one Chromium session."""
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -253,11 +256,14 @@ def walk(url: str) -> int:
         try:
             for info in (HOME, *TALK):
                 started = time.monotonic()
-                page.goto(f"{url}/{'' if info is HOME else Path(info.path).stem}")
                 try:
+                    page.goto(
+                        f"{url}/{'' if info is HOME else Path(info.path).stem}",
+                        timeout=PAGE_TIMEOUT_S * 1000,
+                    )
                     wait_for_page(page, timeout_s=PAGE_TIMEOUT_S)
-                except TimeoutError as error:
-                    print(f"PROBLEM {info.title}: {error}", flush=True)
+                except (TimeoutError, PlaywrightError) as error:
+                    print(f"PROBLEM {info.title}: {str(error).splitlines()[0]}", flush=True)
                     continue
                 shown = exception_texts(page)
                 print(f"{info.title}: {time.monotonic() - started:.1f} s", flush=True)
