@@ -1,7 +1,7 @@
 """The app as Streamlit Community Cloud runs it: inside a kernel memory limit, walked in Chromium.
 
-    sudo python benchmarks/cloud_memory.py [--source synthetic] [--cache DIR] [--limit-mb 2700]
-    sudo python benchmarks/cloud_memory.py --source ../shared/data/chest_xray --cache CACHE
+    sudo .venv/bin/python -m benchmarks.cloud_memory [--source synthetic] [--cache DIR] [--limit-mb 2700]
+    sudo .venv/bin/python -m benchmarks.cloud_memory --source ../shared/data/chest_xray --cache CACHE
 
 Puts ``streamlit run dashboard/Home.py`` in a memory cgroup (cgroup v1, as root) limited to
 ``--limit-mb`` (the Cloud gives an app about 2.7 GB), with the shared-deployment settings of
@@ -39,12 +39,9 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.memory import BOTH_FRAMEWORKS_SHOWN, RssSampler  # noqa: E402
-from dashboard.ui.pages import HOME, TALK  # noqa: E402
-from tests.e2e.streamlit_app import (  # noqa: E402
+from benchmarks.memory import BOTH_FRAMEWORKS_SHOWN, RssSampler
+from dashboard.ui.pages import HOME, TALK
+from tests.e2e.streamlit_app import (
     exception_texts,
     free_port,
     launch_chromium,
@@ -53,6 +50,7 @@ from tests.e2e.streamlit_app import (  # noqa: E402
     wait_for_page,
 )
 
+ROOT = Path(__file__).resolve().parents[1]
 CGROUP_ROOT = Path("/sys/fs/cgroup/memory")
 SHARED_SETTINGS = {"PNEUMOLAB_ALLOW_TRAINING": "0", "PNEUMOLAB_MODEL_BACKEND": "onnx"}
 PAGE_TIMEOUT_S = 300  # five sessions on two busy cores; the studio's child imports both frameworks
@@ -194,15 +192,16 @@ def app(source: str, cache: Path, group: Cgroup):
         f"dashboard/Home.py --server.port {port} --server.headless true "
         f"--server.address 127.0.0.1 --browser.gatherUsageStats false"
     )
-    log = open(cache.parent / "streamlit.log", "wb")
-    server = subprocess.Popen(
-        ["sh", "-c", command],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    log_path = cache.parent / "streamlit.log"
+    with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
+        server = subprocess.Popen(
+            ["sh", "-c", command],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -212,7 +211,7 @@ def app(source: str, cache: Path, group: Cgroup):
                     break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((cache.parent / "streamlit.log").read_text()[-3000:])
+                    raise RuntimeError(log_path.read_text()[-3000:]) from None
                 time.sleep(0.3)
         yield url, server.pid
     finally:
@@ -222,14 +221,16 @@ def app(source: str, cache: Path, group: Cgroup):
             except ProcessLookupError:
                 pass
         server.wait()
-        log.close()
 
 
 def run_walkers(url: str, sessions: int) -> list[str]:
     """``sessions`` browsers walking every page at once, each in a process of its own."""
     walkers = [
         subprocess.Popen(
-            [sys.executable, __file__, "--walk", url], cwd=ROOT, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-m", "benchmarks.cloud_memory", "--walk", url],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         for _ in range(sessions)
     ]

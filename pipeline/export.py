@@ -9,9 +9,10 @@ The zip holds the run's own files unchanged (config.json, data.json, result.json
 status.json, weights/), so an import restores the run bit for bit; and beside them what a
 person needs: ``curves.csv`` (the training history), ``MODEL_CARD.md`` (data, intended use, the
 not-a-medical-device statement, the external-data caveat, metrics with intervals),
-``preprocessing.json`` (how to feed the model: ``pipeline.preprocessing``), ``predict.py`` (runs with only the run's framework, plus NumPy and Pillow, installed), the
-``models`` package for a torch run (its architecture), and ``manifest.json`` (sha256 of every
-file). Zips are written deterministically: exporting the same run twice gives the same bytes.
+``preprocessing.json`` (how to feed the model: ``pipeline.preprocessing``), ``predict.py``
+(runs with only the run's framework, plus NumPy and Pillow, installed), the ``models`` package
+for a torch run (its architecture), and ``manifest.json`` (sha256 of every file). Zips are
+written deterministically: exporting the same run twice gives the same bytes.
 """
 
 from __future__ import annotations
@@ -95,10 +96,10 @@ def run_onnx(run_id: str) -> bytes:
     from pipeline.inference import load_run_model  # checks state and checksums
 
     run = Run(run_id)
-    result = run.result() or {}
-    if result.get("onnx"):
+    result = run.result()
+    if result is not None and result.onnx:
         load_run_model(run_id, backend="onnx")  # verifies the recorded sha256
-        return (run.path / "weights" / result["onnx"]).read_bytes()
+        return (run.path / "weights" / result.onnx).read_bytes()
     config = run.config()
     loaded = load_run_model(run_id)
     return onnx_from_weights(
@@ -125,11 +126,11 @@ def export_bytes(run_id: str) -> bytes:
 
     try:
         run = finished_run(run_id)
-        config, result = run.config(), run.result() or {}
+        config, result = run.config(), run.result()
         weights = run.weights()
         if weights is None or not weights.is_file():
             raise ModelLoadError(f"run {run_id}: the weights file is missing")
-        check_file(run_id, weights, result.get("weights_sha256"))
+        check_file(run_id, weights, result.weights_sha256)
         prep = run_preprocessing(run_id, config, result)
     except ModelLoadError as error:
         raise ExportError(str(error)) from None
@@ -171,8 +172,8 @@ def curves_csv(progress: dict) -> bytes:
 
 def model_card(run: Run, framework: str, prep) -> str:
     """The model card: what the model is, what it was trained on, what it is for and not for."""
-    config, data, result = run.config(), run.data(), run.result() or {}
-    val = result.get("val") or {}
+    config, data, result = run.config(), run.data(), run.result()
+    val = result.val.to_dict()
     intervals, how = validation_intervals(run, config, result, prep)
     lines = [
         f"# Model card: PneumoLab run {run.id}",
@@ -181,8 +182,8 @@ def model_card(run: Run, framework: str, prep) -> str:
         "",
         "## Model",
         f"- The talk's CNN (5 conv blocks), trained with **{framework}**; "
-        f"{result.get('parameters', '?')} weights; file `weights/{result.get('weights')}` "
-        f"(sha256 `{result.get('weights_sha256', '?')}`).",
+        f"{result.parameters or '?'} weights; file `weights/{result.weights}` "
+        f"(sha256 `{result.weights_sha256 or '?'}`).",
         f"- Input: {prep.img_size} x {prep.img_size} grayscale, pixels x {prep.rescale:.6g}, "
         f"normalisation `{prep.normalization}`"
         + (f" (mean {prep.mean:.6g}, std {prep.std:.6g})" if prep.mean is not None else "")
@@ -229,10 +230,10 @@ def model_card(run: Run, framework: str, prep) -> str:
     return "\n".join(lines) + "\n"
 
 
-def validation_intervals(run: Run, config: dict, result: dict, prep) -> tuple[dict | None, str]:
+def validation_intervals(run: Run, config: dict, result, prep) -> tuple[dict | None, str]:
     """Bootstrap intervals of the validation metrics: as training recorded them, else computed
     now on the run's validation split (ONNX scoring, resampled by patient), else none."""
-    recorded = result.get("val_intervals") or (result.get("val") or {}).get("intervals")
+    recorded = result.extra.get("val_intervals") or result.val.extra.get("intervals")
     if recorded:
         return recorded, "as recorded by training"
     from pipeline.evaluate.bootstrap import bootstrap_intervals
@@ -317,7 +318,7 @@ def _read_zip(path: Path) -> dict[str, bytes]:
                 raise ExportError(f"{path}: unpacks to more than {MAX_IMPORT_BYTES >> 20} MB")
             files = {}
             for info in infos:
-                prefix, _, name = info.filename.partition("/")
+                _, _, name = info.filename.partition("/")
                 if not name or ".." in Path(name).parts or name.startswith("/"):
                     raise ExportError(f"{path}: unexpected entry {info.filename!r}")
                 files[name] = archive.read(info)

@@ -30,8 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.frameworks import import_keras, import_tensorflow, import_torch
 from pipeline.preprocessing import Preprocessing, PreprocessingError
 from pipeline.preprocessing import resize_to as resize_to
+from pipeline.records import RunResult
 from pipeline.runs import Run, RunError
 from pipeline.settings import cache_root, sha256_of
 
@@ -86,7 +88,7 @@ def load_run_model(run_id: str, backend: str = "framework") -> LoadedModel:
             f"run {run_id}: the weights file is missing"
             f"{f' ({weights})' if weights else ''}; {_retrain(run_id)}"
         )
-    check_file(run_id, weights, result.get("weights_sha256"))
+    check_file(run_id, weights, result.weights_sha256)
     prep = run_preprocessing(run_id, config, result)
     model = (
         _load_onnx(run, result, weights)
@@ -131,9 +133,7 @@ def model_input(loaded: LoadedModel, images: np.ndarray):
     if loaded.backend == "onnx":
         return np.ascontiguousarray(x[:, None])
     if loaded.framework == "torch":
-        import torch
-
-        return torch.from_numpy(np.ascontiguousarray(x[:, None]))
+        return import_torch().from_numpy(np.ascontiguousarray(x[:, None]))
     return x[..., None]
 
 
@@ -157,8 +157,7 @@ def _forward(loaded: LoadedModel, images: np.ndarray) -> np.ndarray:
         return loaded.model.probability(x).astype(np.float64)
     with loaded.lock:
         if loaded.framework == "torch":
-            import torch
-
+            torch = import_torch()
             with torch.inference_mode():
                 logits = loaded.model(x.contiguous(memory_format=torch.channels_last))
                 return torch.sigmoid(logits.float()).numpy().astype(np.float64).ravel()
@@ -209,16 +208,15 @@ def check_file(run_id: str, path: Path, recorded: str | None) -> None:
 def _load_weights(config, path: Path, run_id: str):
     try:
         if config["framework"] == "torch":
-            import torch
-
+            torch = import_torch()
             from models.torch_cnn import load
 
             model = load(
                 path, config["img_size"], width=config.get("width", 1.0)
             )  # torch.load(weights_only=True)
-            # channels-last, as the engine trains and validates: 2-4x faster on this CPU (FIELD_NOTES)
+            # channels-last, as the engine trains and validates (faster on the CPU)
             return model.to(memory_format=torch.channels_last)
-        keras = _import_keras()
+        keras = import_keras()  # torch and torchvision first (see pipeline.frameworks)
         with _keras_cpu():
             return keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # every library reports a damaged file its own way
@@ -228,29 +226,17 @@ def _load_weights(config, path: Path, run_id: str):
         ) from None
 
 
-def _import_keras():
-    """Keras, after torch and torchvision (see the module docstring)."""
-    import torch  # noqa: F401
-    import torchvision  # noqa: F401
-
-    from pipeline.frameworks import import_keras
-
-    return import_keras()
-
-
 def _keras_cpu():
     """Keras inference on the CPU, as torch's: the two frameworks' inference times stay comparable,
     and a deployment without a GPU (Streamlit Cloud) sees the same figures."""
-    import tensorflow as tf
-
-    return tf.device("/CPU:0")
+    return import_tensorflow().device("/CPU:0")
 
 
-def _threshold(loaded: LoadedModel, result: dict) -> tuple[float, str]:
+def _threshold(loaded: LoadedModel, result: RunResult) -> tuple[float, str]:
     """The run's threshold, chosen on its validation split; computed there now if not recorded."""
-    if "inference" in result:
+    if result.inference is not None:
         return loaded.prep.threshold, loaded.prep.threshold_rule
-    recorded = (result.get("val") or {}).get("threshold")
+    recorded = result.val.threshold
     if recorded is not None:
         return float(recorded), "chosen on validation by Youden's J"
     from pipeline.data import load_split
@@ -270,12 +256,12 @@ def _threshold(loaded: LoadedModel, result: dict) -> tuple[float, str]:
     )
 
 
-def run_preprocessing(run_id: str, config: dict, result: dict) -> Preprocessing:
+def run_preprocessing(run_id: str, config: dict, result: RunResult) -> Preprocessing:
     """The run's recorded preprocessing; for a run trained before it was recorded, rebuilt from
     its config and (per-dataset normalisation only) its training split's statistics."""
     try:
-        if "inference" in result:
-            return Preprocessing.from_record(result["inference"])
+        if result.inference is not None:
+            return Preprocessing.from_record(result.inference)
         augment = config.get("augment") or {}
         rescale = augment.get("rescale", 1 / 255)
         normalization = augment.get("normalization", "none")
@@ -305,18 +291,17 @@ def _training_stats(config: dict, rescale: float) -> tuple[float, float]:
 # ---- ONNX ----
 
 
-def _load_onnx(run: Run, result: dict, weights: Path):
+def _load_onnx(run: Run, result: RunResult, weights: Path):
     """The run's ONNX model: the file training wrote beside the weights (checked against its
     sha256), else one converted now from the weights in a short-lived process that loads the
     framework (so this one never does), kept under the cache and keyed by the weights' hash."""
     from pipeline.onnx_model import OnnxCNN
 
-    recorded = result.get("onnx")
-    if recorded:
-        path = run.path / "weights" / recorded
-        check_file(run.id, path, result.get("onnx_sha256"))
+    if result.onnx:
+        path = run.path / "weights" / result.onnx
+        check_file(run.id, path, result.onnx_sha256)
         return OnnxCNN.from_bytes(path.read_bytes())
-    path = onnx_cache_path(result.get("weights_sha256") or sha256_of(weights))
+    path = onnx_cache_path(result.weights_sha256 or sha256_of(weights))
     if not path.is_file():
         convert_in_subprocess(run.id, path)
     return OnnxCNN.from_bytes(path.read_bytes())

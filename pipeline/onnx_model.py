@@ -8,7 +8,7 @@
 
 Why: a Streamlit process holding TensorFlow and torch peaks far above the Cloud's memory (see
 docs/cloud.md). ONNX Runtime and this graph cost ~150 MB, and give the same probabilities as the
-framework that trained the run (tests/test_onnx.py compares them).
+framework that trained the run (tests/explain/test_onnx.py compares them).
 
 The graph is built here from the weights rather than by a converter (``torch.onnx`` or
 ``tf2onnx``): one builder serves both frameworks, it needs only the ``onnx`` package, and the
@@ -254,7 +254,7 @@ class OnnxCNN:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_bytes(cls, onnx_bytes: bytes) -> "OnnxCNN":
+    def from_bytes(cls, onnx_bytes: bytes) -> OnnxCNN:
         import onnx
         from onnx import numpy_helper
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from PIL import Image
+
+from pipeline.data.images import resize_square
 
 EPSILON = 1e-6  # ImageDataGenerator's, added to the std before dividing
 CLASS_NAMES = ("NORMAL", "PNEUMONIA")  # index == label; the same as pipeline.data.CLASS_NAMES
@@ -45,7 +46,7 @@ class Preprocessing:
     epsilon: float = EPSILON
 
     @classmethod
-    def for_training(cls, config, stats, val: dict) -> "Preprocessing":
+    def for_training(cls, config, stats, val: dict) -> Preprocessing:
         """The record of a run trained with ``config`` (a TrainConfig), the training split's
         ``stats`` (DatasetStats or None) and its final validation metrics ``val``."""
         spec = config.augment
@@ -69,7 +70,7 @@ class Preprocessing:
         )
 
     @classmethod
-    def from_record(cls, record: dict) -> "Preprocessing":
+    def from_record(cls, record: dict) -> Preprocessing:
         """The record as result.json (or an exported run) holds it; PreprocessingError if unusable."""
         if not isinstance(record, dict):
             raise PreprocessingError(
@@ -121,12 +122,7 @@ def resize_to(images: np.ndarray, size: int) -> np.ndarray:
     """``images`` (N, H, W) at size x size, bilinear as the data layer resizes; unchanged if already so."""
     if images.shape[1:] == (size, size):
         return images
-    resized = [
-        np.asarray(
-            Image.fromarray(_as_uint8(image)).resize((size, size), Image.Resampling.BILINEAR)
-        )
-        for image in images
-    ]
+    resized = [resize_square(_as_uint8(image), size) for image in images]
     return np.stack(resized) if resized else np.zeros((0, size, size), np.uint8)
 
 

@@ -5,9 +5,10 @@
 
 ``shipped_runs/`` holds exported runs (``pipeline.export`` zips, named ``<run_id>.zip``): both
 frameworks on the synthetic demo data and, when ``--real`` names the Kermany folder, both on it,
-all on the ``quick`` preset at half width (a few MB in all). The run store imports them the first
-time it is listed (``install_shipped``), each verified against its manifest and weights sha256
-like any import, and marks them ``origin: shipped``. The store stays where it is
+all on the ``quick`` preset at half width (a few MB in all). ``install_shipped`` adds the missing
+ones to the run store, each verified against its manifest and weights sha256 like any import,
+and marks them ``origin: shipped``; the app calls it once per process (``dashboard/Home.py``),
+``python -m pipeline.runs list`` before it lists. The store stays where it is
 (``$PNEUMOLAB_CACHE/runs``); a visitor's own runs are ``origin: trained`` and never replace them.
 
 After a change to ``models/`` the run ids of new trainings change (the model code version is

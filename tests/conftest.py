@@ -1,4 +1,8 @@
-"""Shared test setup: a private cache per test session, and the real data's location."""
+"""Shared test setup: a private cache per test session, the real data's location, and the
+``browser`` mark on every test in tests/e2e/ (``make test-fast`` leaves out ``slow`` and ``browser``).
+
+Tests are grouped by area (tests/data, augment, training, evaluate, explain, pages, talk,
+security, e2e); what several of them share lives in the tests.helpers package."""
 
 import os
 from pathlib import Path
@@ -11,15 +15,21 @@ REAL_DATA = Path(
 )
 
 
+def pytest_collection_modifyitems(config, items):
+    browser = pytest.mark.browser
+    for item in items:
+        if "e2e" in item.path.parts:
+            item.add_marker(browser)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def private_cache(tmp_path_factory):
     """Keep every test's cache out of the user's ~/.cache/pneumolab."""
     cache = tmp_path_factory.mktemp("pneumolab-cache")
     previous = os.environ.get("PNEUMOLAB_CACHE")
     os.environ["PNEUMOLAB_CACHE"] = str(cache)
-    os.environ["PNEUMOLAB_SHIPPED_RUNS"] = (
-        "0"  # stores start empty; tests/test_shipped.py turns it on
-    )
+    # stores start empty; the tests of the shipped runs turn them on (tests/training/test_export.py)
+    os.environ["PNEUMOLAB_SHIPPED_RUNS"] = "0"
     yield cache
     if previous is None:
         os.environ.pop("PNEUMOLAB_CACHE", None)

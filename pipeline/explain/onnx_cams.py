@@ -2,7 +2,7 @@
 
 The graph returns the target layer's activations A and the exact gradient dS/dA of the logit
 (backward pass written into the graph), so each method is its channel weights or map in NumPy,
-with pytorch-grad-cam's formulas and ``base.normalise``'s scaling. tests/test_onnx.py checks the
+with pytorch-grad-cam's formulas and ``base.normalise``'s scaling. tests/explain/test_onnx.py checks the
 maps against the frameworks' own (pytorch-grad-cam for torch, GradientTape for Keras).
 """
 

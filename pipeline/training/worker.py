@@ -21,7 +21,10 @@ import signal
 import sys
 import time
 import traceback
+from dataclasses import replace
 
+from pipeline.frameworks import quiet_tensorflow
+from pipeline.records import RunResult
 from pipeline.runs import WEIGHTS_DIR, Run, store_lock, write_json
 from pipeline.settings import is_storage_error, sha256_of, storage_advice
 from pipeline.training.queue import (
@@ -36,6 +39,7 @@ WORK_DIR = ".weights.partial"
 
 
 def main() -> int:
+    quiet_tensorflow()  # unless the command that queued the run asked for --verbose
     claimed = claim_slot()
     if claimed is None:
         return 0  # every slot is busy; whoever holds one starts the next worker when done
@@ -90,20 +94,20 @@ def train_run(run: Run) -> dict:
     return final
 
 
-def _put_weights_in_place(run: Run, work, outcome: dict, started: float) -> None:
+def _put_weights_in_place(run: Run, work, outcome: RunResult, started: float) -> None:
     """One rename puts the complete weights in place, then result.json records their sha256:
     every later load checks the file against it, so a damaged file is refused, never used."""
-    checksum = sha256_of(work / outcome["weights"])
+    checksum = sha256_of(work / outcome.weights)
     onnx = _onnx_beside(run, work, outcome)
     shutil.rmtree(run.path / WEIGHTS_DIR, ignore_errors=True)
     os.replace(work, run.path / WEIGHTS_DIR)
-    write_json(
-        run.path / "result.json",
-        {**outcome, **onnx, "weights_sha256": checksum, "wall_s": round(time.time() - started, 3)},
+    recorded = replace(
+        outcome, **onnx, weights_sha256=checksum, wall_s=round(time.time() - started, 3)
     )
+    write_json(run.path / "result.json", recorded.to_dict())
 
 
-def _onnx_beside(run: Run, work, outcome: dict) -> dict:
+def _onnx_beside(run: Run, work, outcome: RunResult) -> dict:
     """The model as ONNX beside its weights, checked against the framework (``pipeline.export``),
     so that scoring the run later needs no framework. A failed conversion is logged and leaves
     the run complete without it: the app then converts the weights when it first needs to."""
@@ -112,7 +116,7 @@ def _onnx_beside(run: Run, work, outcome: dict) -> dict:
     config = run.config()
     try:
         data = onnx_from_weights(
-            config["framework"], work / outcome["weights"], config["img_size"], config["width"]
+            config["framework"], work / outcome.weights, config["img_size"], config["width"]
         )
         (work / ONNX_FILE).write_bytes(data)
     except Exception:  # onnx missing or a model the graph builder does not know: not fatal

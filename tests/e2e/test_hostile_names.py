@@ -4,7 +4,7 @@ Streamlit renders errors, captions and image captions as Markdown: the pages mus
 The AppTest side of the same cases is in tests/test_hostile_uploads.py.
 """
 
-from tests import hostile_files as hostile
+from tests.helpers import hostile_files as hostile
 
 from .streamlit_app import exception_texts, wait_for_page
 

@@ -12,11 +12,17 @@ from dashboard.ui.deployment import TRAINING_OFF
 from dashboard.ui.pages import HOME, TALK
 
 from .screenshots import save_artifact
-from .streamlit_app import running_app
-from .ui import assert_no_exception, open_page, url_path
+from .streamlit_app import running_app, wait_for_page
+from .ui import assert_no_exception, url_path
 
 TRIGGERS = re.compile(r"^\s*(Train|Delete)\b")
 SAYS_WHY = ("views/training.py", "views/talk_conclusion.py", "views/talk_insights.py")
+PAGE_TIMEOUT_S = 300  # the studio's preview imports both frameworks in a child process
+
+
+def open_page(page, base_url: str, path: str) -> None:
+    page.goto(f"{base_url}/{path}", timeout=PAGE_TIMEOUT_S * 1000)
+    wait_for_page(page, timeout_s=PAGE_TIMEOUT_S)
 
 
 @pytest.fixture(scope="module")

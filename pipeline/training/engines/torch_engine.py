@@ -98,11 +98,9 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
             stopping.best_epoch,
             started,
             first_step,
-            {
-                "replicas": world.size,
-                "mixed_precision": loop.precision.name,
-                **common.inference_record(config, data.stats, val),
-            },
+            replicas=world.size,
+            mixed_precision=loop.precision.name,
+            inference=common.inference_record(config, data.stats, val),
         )
     finally:
         distributed.shutdown_torch(world)
@@ -207,7 +205,7 @@ class _StepBatches(torch.utils.data.Dataset):
         return torch.stack([self.augment(image) for image in pixels]), indices
 
 
-def _torch_device(device: devices.Device) -> "torch.device":
+def _torch_device(device: devices.Device) -> torch.device:
     return (
         torch.device(device.type, device.index)
         if device.type == "cuda"
