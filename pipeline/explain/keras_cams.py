@@ -4,7 +4,7 @@ The model is walked layer by layer so that the target layer's activations and th
 (the last Dense layer without its sigmoid) come out of one forward pass; the tape gives the
 logit's gradient with respect to those activations. Channel weights then follow
 pytorch-grad-cam's formulas, and ``normalise`` its scaling: a Keras model holding the same
-weights as a torch model gives the same map (tests/test_explain_methods.py).
+weights as a torch model gives the same map (tests/explain/test_explain_methods.py).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ AppTest instances in one process share ``st.cache_data`` and ``st.cache_resource
 browser sessions of one ``streamlit run`` do, and keep their own ``st.session_state``: so two
 of them are two people on one server. Some checks rerun both at the same moment from two threads.
 
-What tests/test_runs.py already covers is not repeated here: ten triggers of one config at the
+What tests/training/test_runs.py already covers is not repeated here: ten triggers of one config at the
 same moment (threads and processes) make one run; two configs triggered one after the other
 queue and finish in order. Added here: two *different* configs triggered at the same moment
 from two processes (both queue, one trains while the other waits, both finish).
@@ -37,7 +37,7 @@ TINY = dict(
     batch_size=32,
     augment="none",
     early_stopping_patience=0,
-)  # as tests/test_evaluate_runs.py: one training serves both files
+)  # as tests/evaluate/test_evaluate_runs.py: one training serves both files
 ONE_THREAD = {
     "OMP_NUM_THREADS": "1",
 }  # the workers inherit it: torch on one thread

@@ -2,7 +2,7 @@
 
 Valid-but-odd images (16-bit, RGBA, CMYK, EXIF-rotated, animated) must count, converted to
 grayscale at the asked size; everything else must be listed with a reason that says what is
-wrong, and the counts per split and class must be exact. Cases are built by tests/hostile_files.py.
+wrong, and the counts per split and class must be exact. Cases are built by tests/helpers/hostile_files.py.
 """
 
 import json

@@ -1,6 +1,6 @@
 """Faults: training processes killed at any moment, full and read-only disks, damaged files.
 
-Every fault is real (see ``faults_helpers``): SIGKILL, a kernel that refuses writes, bytes
+Every fault is real (see ``tests.helpers.faults``): SIGKILL, a kernel that refuses writes, bytes
 flipped or cut off on disk. What must hold after each: the run store parses and lists, a
 killed run reads as failed and a retry trains it to the end, no partial or damaged weights
 are ever loaded (a message says to retrain instead), a damaged cache entry is rebuilt, and a
