@@ -52,12 +52,12 @@ def runs_cli(*args, env=None) -> subprocess.CompletedProcess:
 
 def test_training_records_everything_inference_needs(run_id):
     result = Run(run_id).result()
-    record = result["inference"]
+    record = result.inference
     assert record["img_size"] == 32 and record["channels"] == 1
     assert record["class_names"] == ["NORMAL", "PNEUMONIA"]
-    assert record["threshold"] == pytest.approx(result["val"]["threshold"])
+    assert record["threshold"] == pytest.approx(result.val.threshold)
     assert "Youden" in record["threshold_rule"]
-    assert result["onnx"] == "model.onnx"  # written and checked at training time
+    assert result.onnx == "model.onnx"  # written and checked at training time
 
 
 def test_scoring_needs_neither_the_training_package_nor_the_data(run_id, tmp_path):
