@@ -69,8 +69,13 @@ def comparison(
 @st.cache_resource(show_spinner="Loading the frameworks...")
 def framework_stack(frameworks: tuple[str, ...]) -> dict:
     """The saliency methods of ``frameworks``, imported once; the torch stack always first, since
-    it loads torchvision, which crashes the process once TensorFlow is in (docs/architecture.md, "Torch first")."""
+    it loads torchvision, which crashes the process once TensorFlow is in (docs/architecture.md, "Torch first").
+    With the ONNX backend every run offers the ONNX methods and no framework is imported."""
+    from dashboard.ui.deployment import model_backend
     from pipeline.explain import methods
+
+    if model_backend() == "onnx":
+        return {framework: methods("onnx") for framework in frameworks}
 
     return {
         framework: methods(framework)

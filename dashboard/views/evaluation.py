@@ -38,6 +38,7 @@ from pipeline.evaluate.bootstrap import STATISTICS
 from pipeline.evaluate.export import comparison_csv, to_csv, to_html, to_json
 from pipeline.evaluate.metrics import operating_point, report_table, threshold_metrics
 from pipeline.evaluate.report import evaluate
+from pipeline.export import ExportError, export_bytes
 from pipeline.records import Evaluation
 from pipeline.runs import Run, finished_runs
 from pipeline.talk import notes
@@ -443,7 +444,7 @@ def show_comparison(scored, runs: dict[str, dict], source: str, split: str) -> d
 def show_downloads(evaluation: Evaluation, table: dict | None) -> None:
     st.subheader("Downloads")
     name = f"evaluation-{evaluation.run_id[:8]}-{evaluation.split}"
-    columns = st.columns(3)
+    columns = st.columns(4)
     columns[0].download_button(
         "Metrics (JSON)",
         to_json({**evaluation.to_dict(), "comparison": table}),
@@ -468,6 +469,27 @@ def show_downloads(evaluation: Evaluation, table: dict | None) -> None:
         icon=":material/download:",
         on_click="ignore",
     )
+    run_id = evaluation.run_id
+    try:
+        archive = run_zip(run_id, updated(run_id))
+    except ExportError as error:
+        columns[3].caption(f"This run cannot be exported: {error}")
+        return
+    columns[3].download_button(
+        "This run (zip)",
+        archive,
+        f"pneumolab-run-{run_id}.zip",
+        mime="application/zip",
+        icon=":material/download:",
+        on_click="ignore",
+        help="Weights, config, metrics, training curves (CSV), a model card and predict.py, which "
+        "runs it with only its framework installed. `python -m pipeline.runs import` brings it back.",
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def run_zip(run_id: str, stamp: float) -> bytes:
+    return export_bytes(run_id)
 
 
 def _num(value) -> str:

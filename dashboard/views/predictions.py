@@ -19,6 +19,7 @@ import streamlit as st
 
 from dashboard.ui.common import FRAMEWORK_NAMES, pick_run, stop_unreadable_source
 from dashboard.ui.data_cache import source_fingerprint
+from dashboard.ui.deployment import model_backend
 from dashboard.ui.models import loaded_model
 from dashboard.ui.scoring import (
     faithfulness_of,
@@ -282,9 +283,17 @@ def main() -> None:
         outline = has_mask and st.toggle(
             "Outline the lesion (synthetic ground truth)", value=True, key="predictions_outline"
         )
-        measure_road = st.toggle(
-            "Faithfulness (ROAD: a few seconds per new map)", value=True, key="predictions_road"
-        )
+        if model_backend() == "onnx":  # ROAD runs pytorch-grad-cam's metric: it needs torch loaded
+            measure_road = False
+            st.caption(
+                "Faithfulness (ROAD) is not measured on this shared deployment: it needs PyTorch "
+                "loaded in the app, which does not fit its memory. The maps come from each run's ONNX "
+                "graph (the same maps as the frameworks', tested)."
+            )
+        else:
+            measure_road = st.toggle(
+                "Faithfulness (ROAD: a few seconds per new map)", value=True, key="predictions_road"
+            )
 
     with slide.key():
         if picked["truth"]:

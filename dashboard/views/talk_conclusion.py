@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.ui.common import FRAMEWORK_NAMES, FRAMEWORKS, live_fragment, unreadable_source
+from dashboard.ui.deployment import training_allowed, training_off_notice
 from dashboard.ui.models import loaded_model
 from dashboard.ui.slide import Slide
 from dashboard.ui.source_picker import active_source
@@ -254,6 +255,9 @@ def pair_command(base: TrainConfig) -> str:
 
 
 def start_button(base: TrainConfig, pair: Pair) -> None:
+    if not training_allowed():
+        training_off_notice()
+        return
     states = [run.state for run in pair.runs]
     label = "Both runs finished" if all(s == "finished" for s in states) else "Train both runs"
     help_text = (

@@ -212,6 +212,7 @@ def test_a_run_without_a_recorded_threshold_gets_youdens_on_its_validation_split
 
     result = json.loads((damaged_run.path / "result.json").read_text())
     recorded = result["val"].pop("threshold")
+    del result["inference"]  # a run trained before the preprocessing record existed
     write_json(damaged_run.path / "result.json", result)
     loaded = load_run_model(damaged_run.id)
     assert "validation split by Youden's J" in loaded.threshold_origin
@@ -219,18 +220,38 @@ def test_a_run_without_a_recorded_threshold_gets_youdens_on_its_validation_split
 
 
 def test_per_dataset_normalisation_uses_the_training_splits_statistics(damaged_run):
-    """Scored images are normalised with the training split's mean and std, never their own."""
+    """Scored images are normalised with the training split's mean and std, never their own:
+    recomputed from the training split for a run that predates the preprocessing record."""
     from pipeline.inference import load_run_model, model_input
 
     config = json.loads((damaged_run.path / "config.json").read_text())
     config["augment"]["normalization"] = "per_dataset"
     (damaged_run.path / "config.json").write_text(json.dumps(config))
+    result = json.loads((damaged_run.path / "result.json").read_text())
+    del result["inference"]
+    write_json(damaged_run.path / "result.json", result)
     loaded = load_run_model(damaged_run.id)
     train = load_split("synthetic", "train", 32).images.astype(np.float64) / 255
-    assert loaded.stats.mean == pytest.approx(train.mean(), rel=1e-6)
-    assert loaded.stats.std == pytest.approx(train.std(), rel=1e-6)
+    assert loaded.prep.mean == pytest.approx(train.mean(), rel=1e-6)
+    assert loaded.prep.std == pytest.approx(train.std(), rel=1e-6)
     test = load_split("synthetic", "test", 32).images[:4]
     expected = (test / 255 - train.mean()) / (train.std() + 1e-6)
+    assert np.allclose(model_input(loaded, test)[:, 0].numpy(), expected, atol=1e-5)
+
+
+def test_a_recorded_preprocessing_is_used_without_the_training_data(damaged_run):
+    """The run's own record decides, even when its source can no longer be read."""
+    from pipeline.inference import load_run_model, model_input
+
+    result = json.loads((damaged_run.path / "result.json").read_text())
+    result["inference"].update(normalization="per_dataset", mean=0.25, std=0.5)
+    write_json(damaged_run.path / "result.json", result)
+    config = json.loads((damaged_run.path / "config.json").read_text())
+    config["source"] = "/nowhere/chest_xray"
+    (damaged_run.path / "config.json").write_text(json.dumps(config))
+    loaded = load_run_model(damaged_run.id)
+    test = load_split("synthetic", "test", 32).images[:2]
+    expected = (test / 255 - 0.25) / (0.5 + 1e-6)
     assert np.allclose(model_input(loaded, test)[:, 0].numpy(), expected, atol=1e-5)
 
 
