@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dashboard.ui import robustness
 from dashboard.ui.data_cache import source_fingerprint
 from dashboard.ui.models import loaded_model
 from dashboard.ui.scoring import (
@@ -348,3 +349,29 @@ if open_source(spec).kind == "synthetic":  # the one source whose lesions are kn
     table = pd.DataFrame.from_dict(rows, orient="index")
     percent = ("hit rate", "chance (random point)", "best fixed point", "best on this layer's grid")
     st.dataframe(table.style.format(dict.fromkeys(percent, "{:.1%}")), width="stretch")
+
+st.subheader("Shortcut check over the test split")
+st.caption(
+    "Does each model look at the lungs, or at what marks the hospital: the borders and corners, "
+    "burned-in letters, the neck above the lungs? Found without hand-drawn masks."
+)
+
+
+def show_shortcut_image(framework: str, run_id: str, origin: str, predicted: int) -> None:
+    loaded = models[framework]
+    split = test_split(spec, fingerprint, loaded.img_size)
+    index = int(np.flatnonzero(split.origins == origin)[0])
+    pixels = split.images[index]
+    layer = default_layer(loaded.img_size)
+    cam = heatmap(run_id, updated(run_id), DEFAULT_METHOD, layer, predicted, pixels)
+    st.image(
+        overlay(pixels, cam, 0.5, size=max(160, loaded.img_size)),
+        caption=f"{printable_name(origin.rsplit('/', 1)[-1], 28)}: {CLASS_NAMES[split.labels[index]]}, "
+        f"called {CLASS_NAMES[predicted]}",
+        width="stretch",
+    )
+
+
+robustness.shortcuts_panel(
+    {fw: loaded.run_id for fw, loaded in models.items()}, spec, show_shortcut_image
+)

@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard.ui import robustness
 from dashboard.ui.models import loaded_model
 from dashboard.ui.source_picker import active_source
 from pipeline.data import SourceError
@@ -99,6 +100,7 @@ def framework_section(source: str) -> None:
         height="content",
         column_config={"computed by": st.column_config.TextColumn(width="medium")},
     )
+    robustness.basis_note(source)
     for sentence in conclusion.summary_sentences(rows):
         st.markdown(f"- {sentence}")
     differing = conclusion.differing_settings(runs)
@@ -353,6 +355,7 @@ def pair_result(source: str, current: Pair, command: str) -> None:
         st.error(f"The pair cannot be compared: {error}")
         return
     show_comparison(comparison)
+    robustness.basis_note(source)
 
 
 def pair_key(pair: Pair) -> str:
@@ -484,5 +487,7 @@ def _signed(value) -> str:
 st.title("4 · Conclusion")
 source = active_source()
 framework_section(source)
+st.divider()
+robustness.seed_summary(source, lambda run_id: conclusion.seed_figures(Run(run_id), source, load))
 st.divider()
 processing_section(source)

@@ -35,7 +35,7 @@ SHARED_MODEL_FILE = "__init__.py"  # the architecture's constants, used by both
 TEST_SPLIT = "test"
 WARM_UP_IMAGES = 8  # a first call compiles (Keras) or allocates (torch): not part of the timing
 TIMED_PASSES = 3
-CACHE_VERSION = 4  # change when what a cached evaluation holds changes
+CACHE_VERSION = 5  # change when what a cached evaluation holds changes (5: the threshold rule)
 
 
 # ---- which runs ----
@@ -199,6 +199,22 @@ def test_evaluation(run: Run, source: str, loader: Loader | None = None) -> dict
     evaluation = summary_of(scored)
     atomic_write_bytes(path, json.dumps(evaluation, indent=2, sort_keys=True).encode())
     return evaluation
+
+
+def seed_figures(run: Run, source: str, loader: Loader | None = None) -> dict:
+    """One run's figures for the seed-group summary: validation AUC (its result.json), and on the
+    test split at its own threshold: accuracy, AUC, NORMAL recall; the stress mean when cached."""
+    from pipeline.evaluate.stress import cached_stress
+
+    test = test_evaluation(run, source, loader)
+    stress = cached_stress(run.id, source, TEST_SPLIT)
+    return {
+        "val AUC": validation_auc(run),
+        "test accuracy": test["accuracy"],
+        "test AUC": test["auc"],
+        "test NORMAL recall": test["specificity"],
+        "stress-mean AUC": stress.mean["auc"] if stress else None,
+    }
 
 
 def warm_scored(run_id: str, source: str, split: str, loader: Loader | None = None):
