@@ -104,12 +104,11 @@ def threshold_strip(choice, slider: float) -> None:
         f"Shaded: the thresholds that are optimal on validation, **{choice.low:.3f} to "
         f"{choice.high:.3f}** (Youden's J within one mistake per class of its best"
         + (f", {choice.best_j:.3f}" if choice.best_j is not None else "")
-        + "). On a split the model nearly separates, this interval is wide and Youden's own "
-        "pick lands anywhere on it, often at an edge that does not survive a shift. **The rule**: "
-        "a model trained class-balanced is calibrated to equal priors, so its balanced-error "
-        "threshold is 0.5 (one trained on the raw class mix: its training prevalence); it is "
-        "used when validation agrees (it lies in the interval), else the interval's middle. "
-        f"Here: {choice.reason}."
+        + "). Where the model nearly separates validation, this interval is wide and Youden's "
+        "own pick lands anywhere on it, often at an edge that does not survive a shift. **The "
+        "rule**: a model trained class-balanced is calibrated to equal priors, so its "
+        "balanced-error threshold is 0.5 (trained on the raw class mix: its training "
+        "prevalence); it is used when it lies in the interval, else the interval's middle."
     )
 
 
@@ -136,7 +135,7 @@ def seeds_panel(run_id: str, figures, ensemble_figures=None) -> None:
     rows = []
     for framework, summary in summaries.items():
         row = {"model": sides[framework].describe()}
-        row.update({name: value.text() for name, value in summary.items()})
+        row.update({name: value.short() for name, value in summary.items()})
         rows.append(row)
     if (
         ensemble_figures is not None
@@ -186,7 +185,7 @@ def seed_summary(source: str, figures) -> None:
         st.error(f"The seed groups cannot be scored: {error}")
         return
     rows = [
-        {"model": group.describe()} | {n: v.text() for n, v in summaries[group.framework].items()}
+        {"model": group.describe()} | {n: v.short() for n, v in summaries[group.framework].items()}
         for group in pair
     ]
     st.dataframe(pd.DataFrame(rows).set_index("model"), width="stretch")

@@ -126,8 +126,11 @@ def choose_threshold(scored) -> float:
         key=f"{key}_reset",
         on_click=lambda: st.session_state.update({key: round(scored.threshold, 3)}),
     )
+    with left:
+        robustness.threshold_strip(scored.threshold_choice, float(threshold))
     st.caption(
-        f"The run's threshold: **{scored.threshold:.3f}**, {scored.threshold_origin}. "
+        f"The run's threshold: **{scored.threshold:.3f}**, by that rule: "
+        f"{scored.threshold_origin}. "
         + (
             "The slider is at it."
             if threshold == round(scored.threshold, 3)
@@ -569,7 +572,6 @@ for warning in scored.warnings:
 if split == "test":
     robustness.basis_note(source, split)
 threshold = choose_threshold(scored)
-robustness.threshold_strip(scored.threshold_choice, threshold)
 evaluation = evaluate(scored, threshold, with_bootstrap=False)
 evaluation["bootstrap"] = intervals(
     run_id, updated(run_id), source, source_fingerprint(source), split, threshold

@@ -105,6 +105,12 @@ class Spread:
     n: int
     values: tuple[float, ...]
 
+    def short(self, digits: int = 3) -> str:
+        """Mean ± sd, for a table whose rows already say how many seeds."""
+        if self.sd is None:
+            return f"{self.mean:.{digits}f}"
+        return f"{self.mean:.{digits}f} ± {self.sd:.{digits}f}"
+
     def text(self, digits: int = 3) -> str:
         if self.sd is None:
             return f"{self.mean:.{digits}f} (1 seed: spread unknown)"
@@ -146,14 +152,13 @@ def compare_spreads(quantity: str, keras: Spread, torch: Spread) -> Verdict:
     leader = "Keras" if difference > 0 else "PyTorch"
     if within:
         sentence = (
-            f"{quantity}: Keras {keras.text()} vs PyTorch {torch.text()}: the difference "
-            f"({difference:+.3f}) is within the seed-to-seed spread ({noise:.3f}): no framework "
-            "is better on this figure."
+            f"{quantity}: Keras - PyTorch = {difference:+.3f}, within the seed-to-seed spread "
+            f"({noise:.3f}): no framework is better on this figure."
         )
     else:
         sentence = (
-            f"{quantity}: Keras {keras.text()} vs PyTorch {torch.text()}: {leader} is ahead by "
-            f"{abs(difference):.3f}, more than the seed-to-seed spread ({noise:.3f})."
+            f"{quantity}: {leader} is ahead by {abs(difference):.3f}, more than the seed-to-seed "
+            f"spread ({noise:.3f})."
         )
     return Verdict(quantity, keras, torch, difference, noise, within, sentence)
 
