@@ -66,7 +66,7 @@ def test_shortcut_check_cli_reports_every_region_over_the_test_split(seed_group)
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,
         check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]

@@ -430,7 +430,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ModelLoadError, RunError, SourceError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    summary = {k: v for k, v in result.to_json().items() if k not in ("mass", "areas", "predicted")}
+    summary = {
+        k: v
+        for k, v in result.to_json().items()
+        if k not in ("mass", "areas", "predicted", "origins")
+    }
     summary["most_off_lung"] = [str(result.origins[i]) for i in result.check.most_off_lung()]
     if args.json:
         print(json.dumps(summary, indent=2))
