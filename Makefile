@@ -1,34 +1,48 @@
-# PneumoLab: `make run` starts the dashboard, `make test` runs the whole suite (browser tests included),
-# `make screenshots` runs the browser tests and renews the README's docs/screenshots/.
-# The virtual environment is (re)built when it is missing or a requirements file changed.
+# PneumoLab: `make run` starts the dashboard, `make test` runs the lint checks and the whole suite
+# (browser tests included), `make test-fast` the suite without the browser and without training
+# (a few minutes), `make lint` the checks alone, `make screenshots` runs the browser tests and
+# renews the README's docs/screenshots/, `make lock` recompiles requirements.lock.
+# The virtual environment is (re)built from requirements.lock when it is missing or the lock
+# changed, and the project itself is installed into it in editable mode (`pip install -e .`).
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test screenshots clean-venv
+.PHONY: run test test-fast lint screenshots lock clean-venv
 
-run: $(VENV)/.installed-run
+run: $(VENV)/.installed
 	$(BIN)/streamlit run dashboard/Home.py --server.port $(PORT)
 
-test: $(VENV)/.installed-dev
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-screenshots: $(VENV)/.installed-dev
+test-fast: $(VENV)/.installed
+	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+screenshots: $(VENV)/.installed
 	PNEUMOLAB_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+
+# Recompile the lock from the pins in requirements.txt and requirements-dev.txt (needs PyPI).
+lock: $(VENV)/.created
+	$(BIN)/python -m pip install --quiet pip-tools==7.6.2
+	$(BIN)/pip-compile --quiet --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
+		--output-file requirements.lock requirements-dev.txt
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	touch $@
 
-$(VENV)/.installed-run: requirements.txt $(VENV)/.created
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	touch $@
-
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed-run
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+$(VENV)/.installed: requirements.lock pyproject.toml $(VENV)/.created
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
 clean-venv:

@@ -1,6 +1,6 @@
 """How fast the Augmentation page re-renders: 8 samples per framework at 224 px.
 
-    python benchmarks/augment_speed.py [--source SRC] [--renders 15]
+    python -m benchmarks.augment_speed [--source SRC] [--renders 15]
 
 Prints three figures (median and 90th percentile over --renders re-draws, after a first
 render that loads Keras and PyTorch):
@@ -19,22 +19,20 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from pipeline.frameworks import import_torch
 
-import torch  # noqa: E402,F401  (torch and torchvision before TensorFlow)
-import torchvision  # noqa: E402,F401
+import_torch()  # torch and torchvision before TensorFlow
+
+ROOT = Path(__file__).resolve().parents[1]
 
 PAGE = ROOT / "dashboard" / "views" / "augmentation.py"
 # The page file, timed from inside its own script run (what a browser's re-render waits for).
 TIMED_PAGE = f"""
 import runpy, sys, time
 import streamlit as st
-sys.path.insert(0, {str(ROOT)!r})
 started, cpu_started = time.perf_counter(), time.thread_time()
 try:
     runpy.run_path({str(PAGE)!r}, run_name="__main__")

@@ -1,9 +1,9 @@
 """Prediction plus Grad-CAM for one image, both frameworks, on CPU, once the models are loaded.
 
-    python benchmarks/explain_speed.py                        # untrained talk-sized models, 150 px
-    python benchmarks/explain_speed.py --img-size 64 --width 0.5
-    python benchmarks/explain_speed.py --run KERAS_RUN --run TORCH_RUN   # finished runs instead
-    python benchmarks/explain_speed.py --torch-threads 1
+    python -m benchmarks.explain_speed                        # untrained talk-sized models, 150 px
+    python -m benchmarks.explain_speed --img-size 64 --width 0.5
+    python -m benchmarks.explain_speed --run KERAS_RUN --run TORCH_RUN   # finished runs instead
+    python -m benchmarks.explain_speed --torch-threads 1
 
 The issue's budget: under 1 s for both frameworks together (what the Predictions page pays for
 a new image). Without ``--run`` the models are untrained runs in a temporary run store, built
@@ -19,13 +19,11 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 BUDGET_S = 1.0
 WARM_UP = 3
@@ -59,7 +57,7 @@ def main() -> None:
 
     if not args.run:
         os.environ["PNEUMOLAB_CACHE"] = tempfile.mkdtemp(prefix="pneumolab-bench-")
-        from inference_speed import untrained_run  # benchmarks/ is this script's folder
+        from benchmarks.inference_speed import untrained_run
 
         args.run = [
             untrained_run(framework, args.img_size, args.width) for framework in ("torch", "keras")

@@ -1,6 +1,6 @@
 """How fast the Dataset explorer renders, measured with Streamlit's AppTest.
 
-    python benchmarks/explorer_speed.py [--source ../shared/data/chest_xray] [--reruns 10]
+    python -m benchmarks.explorer_speed [--source ../shared/data/chest_xray] [--reruns 10]
 
 The issue's budget, on the 5,216 real training images: first render under 5 s once the
 decoded-array cache on disk is built, re-renders under 0.5 s. "First render" is a fresh
@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from page_cache import build_disk_cache  # benchmarks/ is on the path: scripts run from there
+from benchmarks.page_cache import build_disk_cache
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "chest_xray"
@@ -29,7 +29,6 @@ TIMEOUT_S = 300
 
 def measure(reruns: int) -> dict:
     """Run in a child process: time the first renders, then the re-renders."""
-    sys.path.insert(0, str(ROOT))
     started = time.perf_counter()
     from streamlit.testing.v1 import AppTest
 

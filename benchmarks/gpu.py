@@ -1,7 +1,7 @@
 """Both frameworks on an NVIDIA GPU, next to the same training on the CPU (prints JSON).
 
-    python benchmarks/gpu.py                       # real data if present, else synthetic
-    python benchmarks/gpu.py --epochs 3 --size 150 --source ../shared/data/chest_xray
+    python -m benchmarks.gpu                       # real data if present, else synthetic
+    python -m benchmarks.gpu --epochs 3 --size 150 --source ../shared/data/chest_xray
 
 On the GPU each framework trains ``--epochs`` whole epochs with the engine (mixed precision,
 XLA for Keras); seconds per epoch leave out the first epoch, which pays for start-up and
@@ -14,6 +14,7 @@ with status 0: the test suite never needs one.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -23,7 +24,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 REAL_DATA = ROOT.parent / "shared" / "data" / "chest_xray"
 CPU_WARMUP_STEPS = 3
 
@@ -148,7 +148,7 @@ def _cpu_rate(config, workdir: Path, args, train, Cancelled) -> dict:
         train(config, workdir, lambda event: None, should_stop)
     except Cancelled:
         pass
-    intervals = [b - a for a, b in zip(starts, starts[1:])][-args.cpu_steps :]
+    intervals = [b - a for a, b in itertools.pairwise(starts)][-args.cpu_steps :]
     rate = args.batch_size * len(intervals) / sum(intervals)
     images = (len(load_split(args.source, "train", args.size)) // args.batch_size) * args.batch_size
     return {

@@ -1,6 +1,6 @@
 """How fast Home renders the first time, measured with Streamlit's AppTest.
 
-    python benchmarks/home_speed.py [--source synthetic] [--processes 3]
+    python -m benchmarks.home_speed [--source synthetic] [--processes 3]
 
 The issue's budget: Home's first AppTest run takes under 2 s (the demo data's arrays already
 cached on disk; that is what `make run` leaves behind after its first start). Each
@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from page_cache import build_disk_cache  # benchmarks/ is on the path: scripts run from there
+from benchmarks.page_cache import build_disk_cache
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET_S = 2.0
@@ -27,7 +27,6 @@ BUDGET_S = 2.0
 
 def measure() -> dict:
     """Run in a child process: import AppTest, then time Home's first run."""
-    sys.path.insert(0, str(ROOT))
     started = time.perf_counter()
     from streamlit.testing.v1 import AppTest
 

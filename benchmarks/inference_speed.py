@@ -1,8 +1,8 @@
 """How fast a run's model loads and predicts, per framework, and what the evaluation costs.
 
-    python benchmarks/inference_speed.py                      # untrained talk-sized models, 150 px
-    python benchmarks/inference_speed.py --img-size 64 --width 0.5
-    python benchmarks/inference_speed.py --run RUN_ID [--run OTHER_ID]   # finished runs instead
+    python -m benchmarks.inference_speed                      # untrained talk-sized models, 150 px
+    python -m benchmarks.inference_speed --img-size 64 --width 0.5
+    python -m benchmarks.inference_speed --run RUN_ID [--run OTHER_ID]   # finished runs instead
 
 Without ``--run``, each framework's model is built untrained at the given size and stored as a
 finished run in a temporary run store, so loading goes through ``load_run_model`` exactly as
@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,7 +28,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Many people at once: N browser sessions on the explorer and predictions pages of one server.
 
-    python benchmarks/load_check.py [--sessions 10] [--rounds 2] [--cache DIR]
+    python -m benchmarks.load_check [--sessions 10] [--rounds 2] [--cache DIR]
 
 Starts ``streamlit run dashboard/Home.py`` on the demo data (``tests/e2e/streamlit_app.py``),
 makes sure a finished quick Keras and PyTorch run exist on it (trains them with
@@ -30,17 +30,16 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from pipeline.settings import cache_root  # noqa: E402
+from pipeline.settings import cache_root
 from tests.e2e.streamlit_app import (
     chromium_problem,
     launch_chromium,
     peak_rss_mb,
     rss_mb,
     running_app,
-)  # noqa: E402
+)
+
+ROOT = Path(__file__).resolve().parents[1]
 
 PAGES = {  # name: (URL path, sidebar link, page title)
     "explorer": ("/explorer", "Dataset explorer", "Dataset explorer"),
@@ -112,7 +111,7 @@ def main() -> int:
             for _ in range(args.sessions)
         ]
         views = {name: [] for name in PAGES}
-        server_cpu = {name: 0.0 for name in PAGES}
+        server_cpu = dict.fromkeys(PAGES, 0.0)
         for round_ in range(args.rounds):
             for name in PAGES:
                 load = (
@@ -131,7 +130,14 @@ def main() -> int:
             "server_cpu_per_view": {name: server_cpu[name] / len(views[name]) for name in PAGES},
         }
     report(args, runs, cold, views, figures)
-    return 1 if any(view["problem"] for view in [*cold.values(), *sum(views.values(), [])]) else 0
+    return (
+        1
+        if any(
+            view["problem"]
+            for view in [*cold.values(), *(view for group in views.values() for view in group)]
+        )
+        else 0
+    )
 
 
 def quick_run(framework: str) -> str:
@@ -154,7 +160,6 @@ def quick_run(framework: str) -> str:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     if done.returncode != 0:
         raise SystemExit(f"training the quick {framework} run failed:\n{done.stderr[-3000:]}")

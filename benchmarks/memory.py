@@ -1,6 +1,6 @@
 """Peak memory of the Streamlit process while a browser walks every page, both frameworks loaded.
 
-    python benchmarks/memory.py [--source synthetic] [--cache DIR] [--target-mb 2500]
+    python -m benchmarks.memory [--source synthetic] [--cache DIR] [--target-mb 2500]
 
 Starts ``streamlit run dashboard/Home.py`` on the given source (the synthetic demo by default) with
 a fresh cache directory (or ``--cache DIR``, kept, so a second run skips the training), makes sure
@@ -26,18 +26,17 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from dashboard.ui.pages import HOME, TALK  # noqa: E402
+from dashboard.ui.pages import HOME, TALK
 from tests.e2e.streamlit_app import (
     exception_texts,
     launch_chromium,
     peak_rss_mb,
-    rss_mb,  # noqa: E402
+    rss_mb,
     running_app,
     wait_for_page,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 FRAMEWORKS = ("torch", "keras")
 

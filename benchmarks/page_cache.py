@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -11,7 +10,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def build_disk_cache(source: str) -> str:
     """Decode or generate the source once if needed (the budget starts after this); what happened, and how long."""
-    sys.path.insert(0, str(ROOT))
     from pipeline.data import open_source
     from pipeline.data.arrays import cache_path, load_arrays
     from pipeline.data.summary import SUMMARY_SIZE

@@ -1,8 +1,8 @@
 """Training speed of the talk's CNN in each framework, in images per second.
 
-    python benchmarks/train_speed.py                        # 150 px, both frameworks, real data
-    python benchmarks/train_speed.py --size 64 --steps 30 --frameworks torch
-    python benchmarks/train_speed.py --ablations --json     # and what each speed setting gives
+    python -m benchmarks.train_speed                        # 150 px, both frameworks, real data
+    python -m benchmarks.train_speed --size 64 --steps 30 --frameworks torch
+    python -m benchmarks.train_speed --ablations --json     # and what each speed setting gives
 
 For each framework, in a fresh process (so that thread settings and imports do not leak):
 
@@ -31,7 +31,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 DEFAULT_SOURCE = str(ROOT.parent / "shared" / "data" / "chest_xray")
 WARMUP_STEPS = 3
 

@@ -1,6 +1,6 @@
 """Peak memory of the Streamlit process while the Training page follows a training.
 
-    python benchmarks/training_page_memory.py [--source synthetic] [--preset quick] [--epochs N]
+    python -m benchmarks.training_page_memory [--source synthetic] [--preset quick] [--epochs N]
                                               [--img-size S] [--mode browser|apptest]
 
 ``browser`` (the default where Chromium and Playwright are installed): starts ``streamlit run
@@ -29,7 +29,6 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 TARGET_BYTES = 2 * 1024**3
 CHROMIUM = "/usr/bin/chromium"
@@ -69,7 +68,6 @@ def main() -> int:
             **os.environ,
             "PNEUMOLAB_CACHE": cache,
             "PNEUMOLAB_DATA": args.source,
-            "PYTHONPATH": str(ROOT),
         }
         os.environ.update(env)  # this process reads the same run store
         if args.mode == "browser":

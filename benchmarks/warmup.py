@@ -1,6 +1,6 @@
 """What the warm-up buys: each page's first render, cold and after a warm-up, on synthetic data.
 
-    python benchmarks/warmup.py [--source synthetic]
+    python -m benchmarks.warmup [--source synthetic]
 
 First makes sure a finished ``quick`` run of each framework exists for the source (trains the
 missing ones through the queue, as the Training page does). Then two fresh processes walk Home
@@ -26,8 +26,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 HOME = str(ROOT / "dashboard" / "Home.py")
 TIMEOUT_S = 600
@@ -106,7 +104,7 @@ def main() -> None:
         print(json.dumps(walk(args.source, warm_first=args.child == "warm")))
         return
 
-    from page_cache import build_disk_cache
+    from benchmarks.page_cache import build_disk_cache
 
     print(f"source {args.source}: decoded images {build_disk_cache(args.source)}")
     ensure_quick_runs(args.source)

@@ -2,28 +2,23 @@
 
 Run with ``streamlit run dashboard/Home.py``. This entry file only sets up navigation, the
 data-source sidebar and presenter mode (``?present=1``); each page lives in ``dashboard/views/``
-and calls into ``pipeline/``. It imports neither TensorFlow nor PyTorch: they cost 13 s and
-1.5 GB, and Home needs neither.
+and calls into ``pipeline/``. ``streamlit run`` puts only ``dashboard/`` on the import path: the
+project is installed (``pip install -e .``, which ``make`` and the Cloud's requirements file do),
+so ``dashboard``, ``pipeline`` and ``models`` import from anywhere (docs/architecture.md).
+It imports neither TensorFlow nor PyTorch: they cost seconds and gigabytes, and Home needs neither.
 """
 
-import sys
-from pathlib import Path
+import streamlit as st
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on the path
-    sys.path.insert(0, str(ROOT))
-
-import streamlit as st  # noqa: E402
-
-from dashboard.ui.pages import HOME, TALK  # noqa: E402
+from dashboard.ui.pages import HOME, TALK
 from dashboard.ui.presenter import (
     configure_page,
     presenter_mode,
-    presenter_sidebar,  # noqa: E402
+    presenter_sidebar,
     presenter_style,
     talk_controls,
 )
-from dashboard.ui.source_picker import source_sidebar  # noqa: E402
+from dashboard.ui.source_picker import source_sidebar
 
 presenting = presenter_mode()  # from the URL or the session, before the page is configured
 configure_page(presenting)

@@ -9,8 +9,8 @@ same names, so that a test can compare them (output shapes and parameter counts)
 Pooling comes straight after each convolution: max-pooling and ReLU commute, so the
 activations are exactly those of Conv -> ReLU -> MaxPool, but ReLU and BatchNorm then work
 on a quarter of the pixels. BatchNorm normalises the pooled maps (its statistics are over
-those). On this 2-core CPU that order trains 1.6x faster than Conv -> ReLU -> BatchNorm ->
-MaxPool (torch, 150 px, channels-last: 72 against 43 images per CPU-second).
+those). That order trains faster than Conv -> ReLU -> BatchNorm -> MaxPool
+(docs/architecture.md, "Measured figures").
 
 Filters 32-64-64-128-256 and the 128 dense units are multiplied by ``width``; the input is
 ``img_size`` x ``img_size`` with ``channels`` channels (1: grayscale). At 150 px, width 1, one

@@ -1,12 +1,9 @@
 """The talk's CNN in Keras 3 (see ``models/__init__.py`` for the architecture).
 
-Import through ``pipeline.frameworks`` first in processes that also use torch: this module
-imports keras (and so TensorFlow) at load time.
+Keras (and so TensorFlow) loads with this module, through ``models.frameworks``, torch first.
 """
 
 from __future__ import annotations
-
-from pipeline.frameworks import import_keras
 
 from models import (
     BATCH_NORM_BLOCKS,
@@ -19,12 +16,13 @@ from models import (
     dense_units,
     filters,
 )
+from models.frameworks import import_keras
 
 keras = import_keras()
 layers = keras.layers
 
 
-def build_keras_cnn(img_size: int = 150, channels: int = 1, width: float = 1.0) -> "keras.Model":
+def build_keras_cnn(img_size: int = 150, channels: int = 1, width: float = 1.0) -> keras.Model:
     """Input (N, img_size, img_size, channels) floats; output (N, 1) probability of PNEUMONIA.
 
     The last layer computes in float32 even under a mixed-precision policy, so the sigmoid
@@ -65,7 +63,7 @@ _KINDS = {
 }
 
 
-def layer_summary(model: "keras.Model") -> list[LayerInfo]:
+def layer_summary(model: keras.Model) -> list[LayerInfo]:
     """Every layer's output shape (channels last) and weight counts."""
     return [
         LayerInfo(
@@ -79,7 +77,7 @@ def layer_summary(model: "keras.Model") -> list[LayerInfo]:
     ]
 
 
-def load(path) -> "keras.Model":
+def load(path) -> keras.Model:
     """A model saved with ``model.save(".../model.keras")``, without its optimiser state."""
     return keras.models.load_model(
         path, compile=False, safe_mode=True

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-import torch
-from torch import nn
-
 from models import (
     BATCH_NORM_BLOCKS,
     BATCH_NORM_EPSILON,
@@ -19,6 +16,10 @@ from models import (
     feature_size,
     filters,
 )
+from models.frameworks import import_torch
+
+torch = import_torch()
+nn = torch.nn
 
 
 class PneumoniaCNN(nn.Sequential):

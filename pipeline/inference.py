@@ -25,8 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
+from pipeline.data.images import resize_square
+from pipeline.frameworks import import_keras, import_tensorflow, import_torch
+from pipeline.records import RunResult
 from pipeline.runs import Run, RunError
 from pipeline.settings import sha256_of
 
@@ -80,7 +82,7 @@ def load_run_model(run_id: str) -> LoadedModel:
             f"run {run_id}: the weights file is missing"
             f"{f' ({weights})' if weights else ''}; {_retrain(run_id)}"
         )
-    _check_weights(run_id, weights, result.get("weights_sha256"))
+    _check_weights(run_id, weights, result.weights_sha256)
     loaded = LoadedModel(
         run_id=run_id,
         framework=config.framework,
@@ -121,9 +123,7 @@ def model_input(loaded: LoadedModel, images: np.ndarray):
 
     x = eval_inputs(resize_to(np.asarray(images), loaded.img_size), loaded.spec, loaded.stats)
     if loaded.framework == "torch":
-        import torch
-
-        return torch.from_numpy(np.ascontiguousarray(x[:, None]))
+        return import_torch().from_numpy(np.ascontiguousarray(x[:, None]))
     return x[..., None]
 
 
@@ -131,24 +131,16 @@ def resize_to(images: np.ndarray, size: int) -> np.ndarray:
     """``images`` (N, H, W) at size x size, bilinear as the data layer resizes; unchanged if already so."""
     if images.shape[1:] == (size, size):
         return images
-    resized = [
-        np.asarray(
-            Image.fromarray(_as_uint8(image)).resize((size, size), Image.Resampling.BILINEAR)
-        )
-        for image in images
-    ]
+    resized = [resize_square(_as_uint8(image), size) for image in images]
     return np.stack(resized) if resized else np.zeros((0, size, size), np.uint8)
 
 
 def parameter_count(loaded: LoadedModel) -> int:
     """Weights including BatchNorm statistics, counted the same way for both frameworks."""
     if loaded.framework == "torch":  # parameters plus BatchNorm running statistics, as Keras counts
-        buffers = (
-            b
-            for name, b in loaded.model.named_buffers()
-            if not name.endswith("num_batches_tracked")
-        )
-        return sum(p.numel() for p in loaded.model.parameters()) + sum(b.numel() for b in buffers)
+        from models.torch_cnn import count_parameters
+
+        return count_parameters(loaded.model)
     return int(loaded.model.count_params())
 
 
@@ -156,8 +148,7 @@ def _forward(loaded: LoadedModel, images: np.ndarray) -> np.ndarray:
     x = model_input(loaded, images)
     with loaded.lock:
         if loaded.framework == "torch":
-            import torch
-
+            torch = import_torch()
             with torch.inference_mode():
                 logits = loaded.model(x.contiguous(memory_format=torch.channels_last))
                 return torch.sigmoid(logits.float()).numpy().astype(np.float64).ravel()
@@ -212,14 +203,13 @@ def _check_weights(run_id: str, path: Path, recorded: str | None) -> None:
 def _load_weights(config, path: Path, run_id: str):
     try:
         if config.framework == "torch":
-            import torch
-
+            torch = import_torch()
             from models.torch_cnn import load
 
             model = load(path, config.img_size, width=config.width)  # torch.load(weights_only=True)
-            # channels-last, as the engine trains and validates: 2-4x faster on this CPU (FIELD_NOTES)
+            # channels-last, as the engine trains and validates (faster on the CPU)
             return model.to(memory_format=torch.channels_last)
-        keras = _import_keras()
+        keras = import_keras()  # torch and torchvision first (see pipeline.frameworks)
         with _keras_cpu():
             return keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # every library reports a damaged file its own way
@@ -229,31 +219,21 @@ def _load_weights(config, path: Path, run_id: str):
         ) from None
 
 
-def _import_keras():
-    """Keras, after torch and torchvision (see the module docstring)."""
-    import torch  # noqa: F401
-    import torchvision  # noqa: F401
-
-    from pipeline.frameworks import import_keras
-
-    return import_keras()
-
-
 def _keras_cpu():
     """Keras inference on the CPU, as torch's: the two frameworks' inference times stay comparable,
     and a deployment without a GPU (Streamlit Cloud) sees the same figures."""
-    import tensorflow as tf
-
-    return tf.device("/CPU:0")
+    return import_tensorflow().device("/CPU:0")
 
 
-def _threshold(loaded: LoadedModel, result: dict):
+def _threshold(loaded: LoadedModel, result: RunResult):
     """The run's ThresholdChoice (pipeline.evaluate.threshold, the one rule): as its training
     recorded it, or chosen now on its validation split by that rule when it recorded none (runs
     trained before the rule recorded only Youden's pick, which the rule replaces)."""
     from pipeline.evaluate.threshold import FALLBACK, ThresholdChoice, choose_threshold
 
-    recorded = (result.get("val") or {}).get("threshold_choice")
+    recorded = getattr(result.val, "threshold_choice", None) or result.val.extra.get(
+        "threshold_choice"
+    )
     if recorded:
         try:
             return ThresholdChoice.from_dict(recorded)

@@ -9,6 +9,7 @@ both take a field name and a message) and the noun its messages use ("spec", "co
 from __future__ import annotations
 
 import json
+import math
 
 MAX_JSON_BYTES = 64_000  # a spec is a few hundred bytes, a config about 1 kB: far larger is neither
 
@@ -86,3 +87,35 @@ def show_value(value) -> str:
     """A value as a message quotes it: JSON spelling for text, true/false and null; shortened."""
     text = json.dumps(value) if isinstance(value, (str, bool, type(None))) else repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+# ---- one value against its declared range: shared by AugmentSpec and TrainConfig ----
+
+
+def choice_problem(value, allowed) -> str | None:
+    """What is wrong with ``value`` as one of ``allowed``; None when nothing is."""
+    if value not in allowed:
+        return f"expected one of {', '.join(allowed)}, got {show_value(value)}"
+    return None
+
+
+def number_problem(value, low: float, high: float, whole: bool = False) -> str | None:
+    """What is wrong with ``value`` as a finite number in [low, high] (an int when ``whole``);
+    None when nothing is. Booleans are not numbers here, whatever Python says."""
+    if whole:  # an int of any size: compared exactly, shown shortened
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"expected a whole number, got {show_value(value)}"
+        if not low <= value <= high:
+            return f"{show_value(value)} is outside the allowed range [{low}, {high}]"
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"expected a number, got {show_value(value)}"
+    try:
+        number = float(value)
+    except OverflowError:
+        return "number too large"
+    if not math.isfinite(number):
+        return f"expected a finite number, got {number}"
+    if not low <= number <= high:
+        return f"{number:g} is outside the allowed range [{low:g}, {high:g}]"
+    return None

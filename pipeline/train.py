@@ -23,6 +23,7 @@ import sys
 import typing
 from pathlib import Path
 
+from pipeline import cli
 from pipeline.augment import PRESETS as AUGMENT_PRESETS
 from pipeline.augment import AugmentSpec, SpecError
 from pipeline.data import DEFAULT_SOURCE, SourceError, canonical_source
@@ -39,7 +40,7 @@ OPTION_TYPES = (
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = cli.parse(_parser(), argv)
     try:
         config = build_config(args)
         outcome = trigger(config)
@@ -181,7 +182,7 @@ class _ProgressBar:
 
 
 def _print_result(run: Run, status: dict, how: str, as_json: bool) -> None:
-    result = run.result() or {}
+    result = run.result()
     if as_json:
         print(
             json.dumps(
@@ -191,9 +192,9 @@ def _print_result(run: Run, status: dict, how: str, as_json: bool) -> None:
                     "cached": how == "cached",
                     "error": status.get("error"),
                     "run_dir": str(run.path),
-                    "val": result.get("val"),
-                    "timings": result.get("timings"),
-                    "device": result.get("device"),
+                    "val": result.val.to_dict() if result else None,
+                    "timings": result.timings.to_dict() if result else None,
+                    "device": result.device.to_dict() if result else None,
                     "weights": str(run.weights() or "") or None,
                 },
                 indent=2,
@@ -206,7 +207,7 @@ def _print_result(run: Run, status: dict, how: str, as_json: bool) -> None:
             + (f": {status['error']}" if status.get("error") else "")
         )
         return
-    val = result.get("val") or {}
+    val = result.val.to_dict() if result else {}
     print(
         f"run {run.id}: finished; validation "
         + ", ".join(f"{k} {v:.4f}" for k, v in val.items() if isinstance(v, float))

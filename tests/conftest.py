@@ -1,4 +1,8 @@
-"""Shared test setup: a private cache per test session, and the real data's location."""
+"""Shared test setup: a private cache per test session, the real data's location, and the
+``browser`` mark on every test in tests/e2e/ (``make test-fast`` leaves out ``slow`` and ``browser``).
+
+Tests are grouped by area (tests/data, augment, training, evaluate, explain, pages, talk,
+security, e2e); what several of them share lives in the tests.helpers package."""
 
 import os
 from pathlib import Path
@@ -9,6 +13,13 @@ ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = Path(
     os.environ.get("PNEUMOLAB_REAL_DATA", ROOT.parent / "shared" / "data" / "chest_xray")
 )
+
+
+def pytest_collection_modifyitems(config, items):
+    browser = pytest.mark.browser
+    for item in items:
+        if "e2e" in item.path.parts:
+            item.add_marker(browser)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -312,7 +312,8 @@ def stress_figure(reports: dict, metric: str) -> go.Figure:
                 legendgroup=framework,
                 showlegend=index == 0,
                 line={"color": COLOURS[framework]},
-                hovertemplate=f"{shift.name} severity %{{x}}: {metric} %{{y:.3f}}<extra>{FRAMEWORK_NAMES[framework]}</extra>",
+                hovertemplate=f"{shift.name} severity %{{x}}: {metric} %{{y:.3f}}"
+                f"<extra>{FRAMEWORK_NAMES[framework]}</extra>",
                 row=index // columns + 1,
                 col=index % columns + 1,
             )

@@ -80,7 +80,7 @@ def ensemble_scored(
 @st.cache_resource(show_spinner="Loading the frameworks...")
 def framework_stack(frameworks: tuple[str, ...]) -> dict:
     """The saliency methods of ``frameworks``, imported once; the torch stack always first, since
-    it loads torchvision, which crashes the process once TensorFlow is in (FIELD_NOTES)."""
+    it loads torchvision, which crashes the process once TensorFlow is in (docs/architecture.md, "Torch first")."""
     from pipeline.explain import methods
 
     return {

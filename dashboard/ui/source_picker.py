@@ -137,9 +137,8 @@ def source_sidebar() -> str:
     candidate = _candidate(choices[label], current)
     candidate = canonical_source(candidate) if candidate else None
     if candidate and candidate != current:
-        with st.sidebar:
-            with st.spinner("Checking the source..."):
-                problem = check_source(candidate)
+        with st.sidebar, st.spinner("Checking the source..."):
+            problem = check_source(candidate)
         if problem:
             st.sidebar.error(f"{problem}\n\nStill using: {current}")
         else:

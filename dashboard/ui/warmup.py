@@ -20,14 +20,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import streamlit as st
 
+from dashboard.ui.common import FRAMEWORK_NAMES, FRAMEWORKS
 from dashboard.ui.source_picker import active_source
 
-FRAMEWORKS = {"keras": "Keras", "torch": "PyTorch"}  # the pages' order: Keras left, PyTorch right
 WORKER_NAME = "pneumolab-warmup"
 
 
@@ -43,7 +43,7 @@ class Step:
 
 
 @dataclass
-class Outcome:
+class StepResult:
     name: str
     state: str  # "done", "skipped", "failed" or "timed out"
     seconds: float
@@ -63,7 +63,7 @@ class Plan:
 # ---- running steps, each bounded ----
 
 
-def run_bounded(step: Step) -> Outcome:
+def run_bounded(step: Step) -> StepResult:
     """Run one step in a worker thread; wait ``step.limit_s`` at most."""
     box: dict = {}
 
@@ -81,17 +81,17 @@ def run_bounded(step: Step) -> Outcome:
     worker.join(step.limit_s)
     seconds = time.perf_counter() - started
     if worker.is_alive():
-        return Outcome(
+        return StepResult(
             step.name,
             "timed out",
             seconds,
             f"still running after {step.limit_s:.0f} s: left to finish in the background",
         )
     if "skipped" in box:
-        return Outcome(step.name, "skipped", seconds, box["skipped"])
+        return StepResult(step.name, "skipped", seconds, box["skipped"])
     if "error" in box:
-        return Outcome(step.name, "failed", seconds, box["error"])
-    return Outcome(step.name, "done", seconds, box.get("detail", ""))
+        return StepResult(step.name, "failed", seconds, box["error"])
+    return StepResult(step.name, "done", seconds, box.get("detail", ""))
 
 
 class _NoSessionInWorker(logging.Filter):
@@ -116,14 +116,14 @@ def plan_steps(plan: Plan) -> list[Step]:
         Step(f"Images of `{plan.source}`", lambda: load_images(plan), 600),
         Step("Latest finished run of each framework on this source", lambda: find_runs(plan), 30),
     ]
-    for framework, name in FRAMEWORKS.items():
+    for framework, name in FRAMEWORK_NAMES.items():
         steps.append(Step(f"{name} model", lambda fw=framework: load_model(plan, fw), 180))
-    for framework, name in FRAMEWORKS.items():
+    for framework, name in FRAMEWORK_NAMES.items():
         steps.append(
             Step(f"Evaluation: {name} on the test split", lambda fw=framework: score(plan, fw), 600)
         )
     steps.append(Step("Evaluation: Keras vs PyTorch", lambda: compare_runs(plan), 300))
-    for framework, name in FRAMEWORKS.items():
+    for framework, name in FRAMEWORK_NAMES.items():
         steps.append(
             Step(
                 f"Predictions: {name} verdict and Grad-CAM",
@@ -157,20 +157,16 @@ def find_runs(plan: Plan) -> str:
     if not plan.runs:
         raise Skipped("no finished run for this source yet: train one on the Training page")
     return ", ".join(
-        f"{FRAMEWORKS[framework]} {run_id[:8]}" for framework, run_id in plan.runs.items()
+        f"{FRAMEWORK_NAMES[framework]} {run_id[:8]}" for framework, run_id in plan.runs.items()
     )
 
 
 def latest_runs(source: str) -> dict[str, str]:
     """The newest finished run of each framework trained on ``source``: what the pages show first."""
-    from pipeline.runs import all_runs
+    from pipeline.runs import latest_per_framework
 
-    latest = {}
-    for run in all_runs():  # newest first
-        config = run.config()
-        if run.state == "finished" and config.get("source") == source:
-            latest.setdefault(config.get("framework"), run.id)
-    return {framework: latest[framework] for framework in FRAMEWORKS if framework in latest}
+    latest = latest_per_framework(source)
+    return {framework: latest[framework].id for framework in FRAMEWORKS if framework in latest}
 
 
 def load_model(plan: Plan, framework: str) -> str:
@@ -179,7 +175,7 @@ def load_model(plan: Plan, framework: str) -> str:
 
     if framework not in plan.runs:
         raise Skipped(
-            f"no finished {FRAMEWORKS[framework]} run for this source: train one on the Training page"
+            f"no finished {FRAMEWORK_NAMES[framework]} run for this source: train one on the Training page"
         )
     run_id = plan.runs[framework]
     loaded = loaded_model(run_id, updated(run_id))
@@ -274,9 +270,9 @@ def _need_images(plan: Plan) -> None:
 def _need_model(plan: Plan, framework: str):
     _need_images(plan)
     if framework not in plan.runs:
-        raise Skipped(f"no finished {FRAMEWORKS[framework]} run for this source")
+        raise Skipped(f"no finished {FRAMEWORK_NAMES[framework]} run for this source")
     if framework not in plan.models:
-        raise Skipped(f"the {FRAMEWORKS[framework]} model did not load (see above)")
+        raise Skipped(f"the {FRAMEWORK_NAMES[framework]} model did not load (see above)")
     return plan.models[framework]
 
 
@@ -309,8 +305,8 @@ ICONS = {
 
 
 def warm_up(
-    source: str, report: Callable[[int, int, Outcome], None] = lambda *_: None
-) -> list[Outcome]:
+    source: str, report: Callable[[int, int, StepResult], None] = lambda *_: None
+) -> list[StepResult]:
     """Run every step for ``source``; ``report(i, n, outcome)`` after each. Never raises."""
     plan = Plan(source)
     steps = plan_steps(plan)
@@ -338,7 +334,7 @@ def warmup_action(key: str) -> None:
     with st.status(f"Warming up for `{source}`...", expanded=True) as status:
         bar = st.progress(0.0, text="Starting...")
 
-        def report(done: int, total: int, outcome: Outcome) -> None:
+        def report(done: int, total: int, outcome: StepResult) -> None:
             st.markdown(
                 f"{ICONS[outcome.state]} **{outcome.name}** ({outcome.seconds:.1f} s): "
                 f"{outcome.state}{': ' + outcome.detail if outcome.detail else ''}"
@@ -360,7 +356,7 @@ def _last_summary(source: str) -> None:
         st.caption(f"Last warm-up {minutes:.0f} min ago: {_summary(last['outcomes'])}")
 
 
-def _summary(outcomes: list[Outcome]) -> str:
+def _summary(outcomes: list[StepResult]) -> str:
     seconds = sum(outcome.seconds for outcome in outcomes)
     counts = ", ".join(
         f"{_count(outcomes, state)} {state}" for state in ICONS if _count(outcomes, state)
@@ -368,5 +364,5 @@ def _summary(outcomes: list[Outcome]) -> str:
     return f"Warm-up: {counts} in {seconds:.0f} s"
 
 
-def _count(outcomes: list[Outcome], state: str) -> int:
+def _count(outcomes: list[StepResult], state: str) -> int:
     return sum(outcome.state == state for outcome in outcomes)

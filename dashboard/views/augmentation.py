@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dashboard.ui.common import stop_unreadable_source
 from dashboard.ui.data_cache import cached_arrays, source_fingerprint
 from dashboard.ui.source_picker import active_source
 from pipeline.augment.balance import batch_mix, keras_class_weights
@@ -494,81 +495,87 @@ def show_spec_files(spec: AugmentSpec) -> None:
 
 # ---- the page ----
 
-st.title("Augmentation studio")
-st.caption(
-    "One spec, two pipelines: Keras' ImageDataGenerator and torchvision's transforms.v2, on the same image."
-)
-spec = spec_from_sidebar()
-if spec is None:
-    st.warning("Fix the parameter named in the sidebar to see a preview.")
-    st.stop()
-show_spec_files(spec)
 
-source = active_source()
-size = st.sidebar.selectbox(
-    "Preview size (px)", PREVIEW_SIZES, index=len(PREVIEW_SIZES) - 1, key="aug_size"
-)
-try:
-    arrays = cached_arrays(source, size)
-except (SourceError, OSError, ValueError) as error:
-    st.error(f"The data source {code_span(source)} cannot be read: {error}")
-    st.stop()
-
-picked, controls = st.columns([1, 2])
-with controls:
-    chosen = choose_image(arrays, size)
-    count_column, seed_column, redraw_column = st.columns([2, 1, 1])
-    st.session_state.setdefault("aug_count", 8)
-    st.session_state.setdefault("aug_seed", 0)
-    count = count_column.slider("Samples per framework", 1, MAX_SAMPLES, key="aug_count")
-    seed_column.number_input("Seed", 0, 2**31 - 1, key="aug_seed")
-    redraw_column.button(
-        "Re-draw",
-        icon=":material/refresh:",
-        key="aug_redraw",
-        on_click=lambda: st.session_state.update(aug_seed=st.session_state["aug_seed"] + 1),
+def main() -> None:
+    st.title("Augmentation studio")
+    st.caption(
+        "One spec, two pipelines: Keras' ImageDataGenerator and torchvision's transforms.v2, on the same image."
     )
-if chosen is None:
-    st.stop()
-image, caption = chosen
-picked.image(image, caption=caption, width=200)
+    spec = spec_from_sidebar()
+    if spec is None:
+        st.warning("Fix the parameter named in the sidebar to see a preview.")
+        st.stop()
+    show_spec_files(spec)
 
-stats = None
-if spec.normalization == "per_dataset":
-    stats = split_statistics(source, source_fingerprint(source), size, spec.rescale, "precomputed")
-try:
-    rendered = render(
-        spec,
-        image,
-        count,
-        st.session_state["aug_seed"],
-        stats,
-        difference=st.session_state.get("aug_difference", False),
+    source = active_source()
+    size = st.sidebar.selectbox(
+        "Preview size (px)", PREVIEW_SIZES, index=len(PREVIEW_SIZES) - 1, key="aug_size"
     )
-except (ValueError, RuntimeError) as error:
-    st.error(f"The preview failed: {error}")
-    st.stop()
+    try:
+        arrays = cached_arrays(source, size)
+    except (SourceError, OSError, ValueError) as error:
+        stop_unreadable_source(source, error)
 
-show_samples(rendered)
-tabs = st.tabs(
-    [
-        "Drawn parameters",
-        "Difference view",
-        "What differs",
-        "Normalisation",
-        "Class balance",
-        "Code",
-    ]
-)
-with tabs[0]:
-    show_drawn(rendered["preview"])
-with tabs[1]:
-    show_difference(rendered)
-with tabs[2]:
-    show_differences(spec)
-with tabs[3]:
-    show_normalisation(rendered["preview"], spec, source, size)
-with tabs[4]:
-    show_balance(arrays)
-with tabs[5]:
-    show_code(spec, stats)
+    picked, controls = st.columns([1, 2])
+    with controls:
+        chosen = choose_image(arrays, size)
+        count_column, seed_column, redraw_column = st.columns([2, 1, 1])
+        st.session_state.setdefault("aug_count", 8)
+        st.session_state.setdefault("aug_seed", 0)
+        count = count_column.slider("Samples per framework", 1, MAX_SAMPLES, key="aug_count")
+        seed_column.number_input("Seed", 0, 2**31 - 1, key="aug_seed")
+        redraw_column.button(
+            "Re-draw",
+            icon=":material/refresh:",
+            key="aug_redraw",
+            on_click=lambda: st.session_state.update(aug_seed=st.session_state["aug_seed"] + 1),
+        )
+    if chosen is None:
+        st.stop()
+    image, caption = chosen
+    picked.image(image, caption=caption, width=200)
+
+    stats = None
+    if spec.normalization == "per_dataset":
+        stats = split_statistics(
+            source, source_fingerprint(source), size, spec.rescale, "precomputed"
+        )
+    try:
+        rendered = render(
+            spec,
+            image,
+            count,
+            st.session_state["aug_seed"],
+            stats,
+            difference=st.session_state.get("aug_difference", False),
+        )
+    except (ValueError, RuntimeError) as error:
+        st.error(f"The preview failed: {error}")
+        st.stop()
+
+    show_samples(rendered)
+    tabs = st.tabs(
+        [
+            "Drawn parameters",
+            "Difference view",
+            "What differs",
+            "Normalisation",
+            "Class balance",
+            "Code",
+        ]
+    )
+    with tabs[0]:
+        show_drawn(rendered["preview"])
+    with tabs[1]:
+        show_difference(rendered)
+    with tabs[2]:
+        show_differences(spec)
+    with tabs[3]:
+        show_normalisation(rendered["preview"], spec, source, size)
+    with tabs[4]:
+        show_balance(arrays)
+    with tabs[5]:
+        show_code(spec, stats)
+
+
+main()

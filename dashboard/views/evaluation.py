@@ -22,19 +22,20 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from dashboard.ui import robustness
+from dashboard.ui.common import COLOURS, SPLIT_DASH, pick_run, stop_unreadable_source
 from dashboard.ui.data_cache import source_fingerprint
 from dashboard.ui.scoring import comparison, ensemble_scored, intervals, scored_split, updated
 from dashboard.ui.source_picker import active_source, is_local, local_paths_allowed
 from pipeline.data import CLASS_NAMES, SPLITS, SourceError
+from pipeline.data.images import code_span
 from pipeline.evaluate.bootstrap import STATISTICS
 from pipeline.evaluate.export import comparison_csv, to_csv, to_html, to_json
-from pipeline.evaluate.metrics import predict_labels, report_table
+from pipeline.evaluate.metrics import operating_point, report_table, threshold_metrics
 from pipeline.evaluate.report import evaluate
-from pipeline.runs import Run, all_runs
-from pipeline.data.images import code_span
+from pipeline.records import Evaluation
+from pipeline.runs import Run, finished_runs
 
-FRAMEWORK_NAMES = {"keras": "Keras", "torch": "PyTorch"}
-COLOURS = {"keras": "#d1495b", "torch": "#3b75af", "validation": "#2a9d8f", "chosen": "#e9c46a"}
+MARKER_COLOURS = {"validation": "#2a9d8f", "chosen": "#e9c46a"}  # the two thresholds' points
 THRESHOLD_STEP = 0.001
 
 
@@ -50,35 +51,17 @@ def score_or_stop(run_id: str, source: str, split: str):
     except ModelLoadError as error:
         st.error(f"This run cannot be evaluated: {error}")
     except (SourceError, OSError, ValueError) as error:
-        st.error(f"The {split} split of {code_span(source)} cannot be scored: {error}")
+        stop_unreadable_source(source, error, f"The {split} split of")
     st.stop()
 
 
 # ---- choosing what to evaluate ----
 
 
-def finished_runs() -> dict[str, dict]:
-    return {run.id: run.summary() for run in all_runs() if run.state == "finished"}
-
-
-def describe_run(row: dict) -> str:
-    auc = (row.get("val") or {}).get("auc")
-    auc_text = f", val AUC {auc:.3f}" if isinstance(auc, float) else ""
-    return (
-        f"{FRAMEWORK_NAMES.get(row['framework'], row['framework'])} · {row['run_id'][:8]} · {row['source']} · "
-        f"{row['img_size']} px · {row['epochs']} epochs{auc_text}"
-    )
-
-
 def choose_run(runs: dict[str, dict]) -> str:
-    ids = list(runs)
-    on_source = [i for i, run_id in enumerate(ids) if runs[run_id]["source"] == active_source()]
-    return st.selectbox(
-        "Run",
-        ids,
-        index=on_source[0] if on_source else 0,
-        key="evaluation_run",
-        format_func=lambda run_id: describe_run(runs[run_id]),
+    """The run to evaluate: the newest on the active source by default."""
+    return pick_run(
+        "Run", [Run(run_id) for run_id in runs], "evaluation_run", prefer_source=active_source()
     )
 
 
@@ -88,7 +71,7 @@ def choose_data(run: dict) -> tuple[str, str]:
     if local_paths_allowed() or not is_local(
         run["source"]
     ):  # a shared deployment never opens a server path
-        sources = list(dict.fromkeys(sources + [run["source"]]))
+        sources = list(dict.fromkeys([*sources, run["source"]]))
     left, right = st.columns([3, 1])
     source = left.selectbox(
         "Scored on",
@@ -165,15 +148,15 @@ def confusion_figure(matrix: list[list[int]]) -> go.Figure:
     return figure
 
 
-def curve_figure(evaluation: dict, scored, threshold: float) -> go.Figure:
+def curve_figure(evaluation: Evaluation, scored, threshold: float) -> go.Figure:
     """ROC and precision-recall side by side, with the validation and the slider's points."""
-    roc, pr = evaluation["roc"], evaluation["pr"]
+    roc, pr = evaluation.metrics["roc"], evaluation.metrics["pr"]
     figure = make_subplots(
         rows=1,
         cols=2,
         subplot_titles=(
-            f"ROC, AUC {_num(evaluation['auc'])}",
-            f"Precision-recall, AP {_num(evaluation['average_precision'])}",
+            f"ROC, AUC {_num(evaluation.metrics['auc'])}",
+            f"Precision-recall, AP {_num(evaluation.metrics['average_precision'])}",
         ),
     )
     figure.add_scatter(
@@ -205,12 +188,14 @@ def curve_figure(evaluation: dict, scored, threshold: float) -> go.Figure:
         row=1,
         col=2,
     )
-    figure.add_hline(y=evaluation["prevalence"], line=dict(color="#bbb", dash="dot"), row=1, col=2)
+    figure.add_hline(
+        y=evaluation.metrics["prevalence"], line=dict(color="#bbb", dash="dot"), row=1, col=2
+    )
     for label, value, colour in (
-        ("validation threshold", scored.threshold, COLOURS["validation"]),
-        ("slider", threshold, COLOURS["chosen"]),
+        ("validation threshold", scored.threshold, MARKER_COLOURS["validation"]),
+        ("slider", threshold, MARKER_COLOURS["chosen"]),
     ):
-        point = operating_point(scored, value)
+        point = operating_point(threshold_metrics(scored.labels, scored.probabilities, value))
         figure.add_scatter(
             x=[point["fpr"]],
             y=[point["tpr"]],
@@ -243,19 +228,8 @@ def curve_figure(evaluation: dict, scored, threshold: float) -> go.Figure:
     return figure
 
 
-def operating_point(scored, threshold: float) -> dict:
-    called = predict_labels(scored.probabilities, threshold).astype(bool)
-    positive = scored.labels == 1
-    tp = int((called & positive).sum())
-    return {
-        "fpr": float((called & ~positive).sum() / max((~positive).sum(), 1)),
-        "tpr": tp / max(int(positive.sum()), 1),
-        "precision": tp / max(int(called.sum()), 1) if called.any() else 1.0,
-    }
-
-
-def calibration_figure(evaluation: dict) -> go.Figure:
-    calibration = evaluation["calibration"]
+def calibration_figure(evaluation: Evaluation) -> go.Figure:
+    calibration = evaluation.metrics["calibration"]
     figure = make_subplots(specs=[[{"secondary_y": True}]])
     figure.add_bar(
         x=calibration["mean_predicted"],
@@ -273,7 +247,7 @@ def calibration_figure(evaluation: dict) -> go.Figure:
         y=calibration["fraction_positive"],
         mode="lines+markers",
         name="this run",
-        line=dict(color=COLOURS.get(evaluation["framework"], "#333")),
+        line=dict(color=COLOURS.get(evaluation.framework, "#333")),
     )
     figure.update_xaxes(title_text="mean predicted probability of PNEUMONIA", range=[0, 1])
     figure.update_yaxes(
@@ -290,7 +264,7 @@ def training_figure(epochs: list[dict], framework: str) -> go.Figure:
     figure = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
     x = [row["epoch"] for row in epochs]
     for column, metric in ((1, "loss"), (2, "accuracy")):
-        for part, dash in (("train", "solid"), ("val", "dash")):
+        for part, dash in SPLIT_DASH.items():
             figure.add_scatter(
                 x=x,
                 y=[row.get(f"{part}_{metric}") for row in epochs],
@@ -312,7 +286,7 @@ def training_figure(epochs: list[dict], framework: str) -> go.Figure:
 # ---- sections ----
 
 
-def show_headline(evaluation: dict) -> None:
+def show_headline(evaluation: Evaluation) -> None:
     cells = st.columns(6)
     for cell, (label, key) in zip(
         cells,
@@ -325,12 +299,12 @@ def show_headline(evaluation: dict) -> None:
             ("Brier score", "brier"),
         ),
     ):
-        cell.metric(label, _num(evaluation[key]))
+        cell.metric(label, _num(evaluation.metric(key)))
 
 
-def show_report(evaluation: dict) -> None:
+def show_report(evaluation: Evaluation) -> None:
     st.subheader("Classification report")
-    table = pd.DataFrame(report_table(evaluation)).set_index("")
+    table = pd.DataFrame(report_table(evaluation.metrics)).set_index("")
     report, confusion = st.columns([3, 2])
     report.dataframe(
         table,
@@ -345,18 +319,18 @@ def show_report(evaluation: dict) -> None:
             "support": st.column_config.NumberColumn(format="%d"),
         },
     )
-    report.code(evaluation["report_text"], language=None)
+    report.code(evaluation.metrics["report_text"], language=None)
     confusion.plotly_chart(
-        confusion_figure(evaluation["confusion_matrix"]), key="evaluation_confusion"
+        confusion_figure(evaluation.metrics["confusion_matrix"]), key="evaluation_confusion"
     )
-    (tn, fp), (fn, tp) = evaluation["confusion_matrix"]
+    (tn, fp), (fn, tp) = evaluation.metrics["confusion_matrix"]
     confusion.caption(
         f"[[TN, FP], [FN, TP]] = [[{tn}, {fp}], [{fn}, {tp}]]; "
         f"{fn} PNEUMONIA images called NORMAL, {fp} NORMAL images called PNEUMONIA."
     )
 
 
-def show_intervals(evaluation: dict, bootstrap: dict) -> None:
+def show_intervals(evaluation: Evaluation, bootstrap: dict) -> None:
     st.subheader("95% bootstrap intervals")
     rows = [
         {
@@ -374,7 +348,7 @@ def show_intervals(evaluation: dict, bootstrap: dict) -> None:
     settings = bootstrap["settings"]
     st.caption(
         f"{settings['resamples']:,} resamples of whole {settings['unit']}s (seed {settings['seed']}): "
-        f"images of one patient stay together. {evaluation['n']:,} images scored."
+        f"images of one patient stay together. {evaluation.metrics['n']:,} images scored."
     )
 
 
@@ -385,10 +359,10 @@ def show_training_curves(run_id: str, framework: str) -> None:
         st.caption("This run recorded no epochs.")
         return
     st.plotly_chart(training_figure(epochs, framework), key="evaluation_training")
-    result = Run(run_id).result() or {}
-    if result.get("best_epoch"):
+    result = Run(run_id).result()
+    if result and result.best_epoch:
         st.caption(
-            f"Weights kept from epoch {result['best_epoch']} of {result.get('epochs_run', len(epochs))} "
+            f"Weights kept from epoch {result.best_epoch} of {result.epochs_run or len(epochs)} "
             "(best validation AUC; the test split played no part)."
         )
 
@@ -406,12 +380,11 @@ def show_comparison(scored, runs: dict[str, dict], source: str, split: str) -> d
         or other_framework
         or others
     )
-    other = st.selectbox(
+    other = pick_run(
         "Compare with",
-        others,
-        index=others.index(preferred[0]),
-        key=f"evaluation_compare_{scored.run_id}",  # each run starts on its own default
-        format_func=lambda run_id: describe_run(runs[run_id]),
+        [Run(run_id) for run_id in others],
+        f"evaluation_compare_{scored.run_id}",  # each run starts on its own default
+        default=preferred[0],
     )
     other_scored = score_or_stop(other, source, split)
     try:
@@ -468,7 +441,8 @@ def show_seeds(run_id: str, source: str, split: str) -> None:
 
     def figures(member: str) -> dict:
         found = evaluate(score_or_stop(member, source, split), with_bootstrap=False)
-        return _seed_figures(found) | {"val AUC": (Run(member).result() or {})["val"]["auc"]}
+        result = Run(member).result()
+        return _seed_figures(found) | {"val AUC": result.val.auc if result else None}
 
     def ensemble_figures(members: tuple[str, ...]) -> dict:
         stamps = tuple(updated(m) for m in members)
@@ -485,12 +459,12 @@ def show_seeds(run_id: str, source: str, split: str) -> None:
     )
 
 
-def _seed_figures(evaluation: dict) -> dict:
+def _seed_figures(evaluation: Evaluation) -> dict:
     return {
-        "accuracy": evaluation["accuracy"],
-        "AUC": evaluation["auc"],
-        "NORMAL recall": evaluation["specificity"],
-        "PNEUMONIA recall": evaluation["sensitivity"],
+        "accuracy": evaluation.metric("accuracy"),
+        "AUC": evaluation.metric("auc"),
+        "NORMAL recall": evaluation.metric("specificity"),
+        "PNEUMONIA recall": evaluation.metric("sensitivity"),
     }
 
 
@@ -504,13 +478,13 @@ def show_stress(scored, runs: dict[str, dict], source: str, split: str) -> None:
     robustness.stress_panel({f: pair[f] for f in ("keras", "torch") if f in pair}, source, split)
 
 
-def show_downloads(evaluation: dict, table: dict | None) -> None:
+def show_downloads(evaluation: Evaluation, table: dict | None) -> None:
     st.subheader("Downloads")
-    name = f"evaluation-{evaluation['run_id'][:8]}-{evaluation['split']}"
+    name = f"evaluation-{evaluation.run_id[:8]}-{evaluation.split}"
     columns = st.columns(3)
     columns[0].download_button(
         "Metrics (JSON)",
-        to_json({**evaluation, "comparison": table}),
+        to_json({**evaluation.to_dict(), "comparison": table}),
         f"{name}.json",
         mime="application/json",
         icon=":material/download:",
@@ -518,7 +492,7 @@ def show_downloads(evaluation: dict, table: dict | None) -> None:
     )
     columns[1].download_button(
         "Metrics (CSV)",
-        to_csv(evaluation) + ("\n" + comparison_csv(table) if table else ""),
+        to_csv(evaluation.to_dict()) + ("\n" + comparison_csv(table) if table else ""),
         f"{name}.csv",
         mime="text/csv",
         icon=":material/download:",
@@ -526,7 +500,7 @@ def show_downloads(evaluation: dict, table: dict | None) -> None:
     )
     columns[2].download_button(
         "Report (HTML)",
-        to_html(evaluation, table),
+        to_html(evaluation.to_dict(), table),
         f"{name}.html",
         mime="text/html",
         icon=":material/download:",
@@ -550,49 +524,55 @@ def _cell(value) -> str:
 
 # ---- the page ----
 
-st.title("Evaluation")
-st.caption(
-    "Score a finished run on a split it never trained on. The test split plays no part in training, "
-    "early stopping or the run's threshold."
-)
 
-runs = finished_runs()
-if not runs:
-    st.info(
-        "No finished training run yet. Train one on the Training page, or run "
-        "`python -m pipeline.train --framework torch --preset quick`."
-    )
-    st.stop()
-
-run_id = choose_run(runs)
-source, split = choose_data(runs[run_id])
-scored = score_or_stop(run_id, source, split)
-for warning in scored.warnings:
-    st.warning(warning)
-if split == "test":
-    robustness.basis_note(source, split)
-threshold = choose_threshold(scored)
-evaluation = evaluate(scored, threshold, with_bootstrap=False)
-evaluation["bootstrap"] = intervals(
-    run_id, updated(run_id), source, source_fingerprint(source), split, threshold
-)
-
-show_headline(evaluation)
-show_report(evaluation)
-st.subheader("ROC and precision-recall")
-st.plotly_chart(curve_figure(evaluation, scored, threshold), key="evaluation_curves")
-calibration, bootstrap = st.columns(2)
-with calibration:
-    st.subheader("Calibration")
-    st.plotly_chart(calibration_figure(evaluation), key="evaluation_calibration")
+def main() -> None:
+    st.title("Evaluation")
     st.caption(
-        f"Brier score {_num(evaluation['brier'])} (0 is perfect; always saying the prevalence "
-        f"{evaluation['prevalence']:.2f} scores {evaluation['prevalence'] * (1 - evaluation['prevalence']):.3f})."
+        "Score a finished run on a split it never trained on. The test split plays no part in training, "
+        "early stopping or the run's threshold."
     )
-with bootstrap:
-    show_intervals(evaluation, evaluation["bootstrap"])
-show_training_curves(run_id, scored.framework)
-table = show_comparison(scored, runs, source, split)
-show_seeds(run_id, source, split)
-show_stress(scored, runs, source, split)
-show_downloads(evaluation, table)
+
+    runs = {run.id: run.summary() for run in finished_runs()}
+    if not runs:
+        st.info(
+            "No finished training run yet. Train one on the Training page, or run "
+            "`python -m pipeline.train --framework torch --preset quick`."
+        )
+        st.stop()
+
+    run_id = choose_run(runs)
+    source, split = choose_data(runs[run_id])
+    scored = score_or_stop(run_id, source, split)
+    for warning in scored.warnings:
+        st.warning(warning)
+    if split == "test":
+        robustness.basis_note(source, split)
+    threshold = choose_threshold(scored)
+    bootstrap = intervals(
+        run_id, updated(run_id), source, source_fingerprint(source), split, threshold
+    )
+    evaluation = evaluate(scored, threshold, bootstrap=bootstrap)
+
+    show_headline(evaluation)
+    show_report(evaluation)
+    st.subheader("ROC and precision-recall")
+    st.plotly_chart(curve_figure(evaluation, scored, threshold), key="evaluation_curves")
+    calibration, bootstrap = st.columns(2)
+    with calibration:
+        st.subheader("Calibration")
+        st.plotly_chart(calibration_figure(evaluation), key="evaluation_calibration")
+        prevalence = evaluation.metric("prevalence")
+        st.caption(
+            f"Brier score {_num(evaluation.metric('brier'))} (0 is perfect; always saying the "
+            f"prevalence {prevalence:.2f} scores {prevalence * (1 - prevalence):.3f})."
+        )
+    with bootstrap:
+        show_intervals(evaluation, evaluation.bootstrap)
+    show_training_curves(run_id, scored.framework)
+    table = show_comparison(scored, runs, source, split)
+    show_seeds(run_id, source, split)
+    show_stress(scored, runs, source, split)
+    show_downloads(evaluation, table)
+
+
+main()

@@ -17,11 +17,12 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
+from dashboard.ui.common import stop_unreadable_source
 from dashboard.ui.data_cache import cached_arrays, cached_scan, cached_summary
-from pipeline.data.stats import class_statistics
 from dashboard.ui.source_picker import active_source
 from pipeline.data import CLASS_NAMES, SPLITS, SourceError, export_csv
 from pipeline.data.images import code_span
+from pipeline.data.stats import class_statistics
 
 CLASS_COLOURS = {"NORMAL": "#3b75af", "PNEUMONIA": "#d1495b"}
 SAMPLES_PER_CLASS = 8
@@ -34,9 +35,9 @@ DRAW_KEY = "explorer_draw"  # how many times the samples were re-drawn; seeds th
 
 
 @st.cache_data(show_spinner="Computing mean images and histograms...", max_entries=8)
-def pixel_statistics(spec: str, fingerprint: str) -> dict:
+def pixel_statistics(source: str, fingerprint: str) -> dict:
     """``pipeline.data.stats.class_statistics`` of the active source, once per fingerprint."""
-    return class_statistics(cached_arrays(spec))
+    return class_statistics(cached_arrays(source))
 
 
 # ---- figures ----
@@ -276,7 +277,7 @@ def show_patients(summary: dict) -> None:
         st.success("No patient has images in two splits.")
 
 
-def show_files(summary: dict, spec: str) -> None:
+def show_files(summary: dict, source: str) -> None:
     st.subheader("Notes")
     for note in summary["notes"] or ["Nothing to note: the source came with its own splits."]:
         st.markdown(f"- {note}")
@@ -299,7 +300,7 @@ def show_files(summary: dict, spec: str) -> None:
     # Written on click, on Streamlit's download thread: the page never waits for a rescan.
     st.download_button(
         "Download the manifest (CSV)",
-        data=lambda: export_csv(cached_scan(spec), failed=cached_arrays(spec).failed),
+        data=lambda: export_csv(cached_scan(source), failed=cached_arrays(source).failed),
         file_name=f"pneumolab-{summary['kind']}-manifest.csv",
         mime="text/csv",
         icon=":material/download:",
@@ -313,20 +314,26 @@ def show_files(summary: dict, spec: str) -> None:
 
 # ---- the page ----
 
-st.title("Dataset explorer")
-spec = active_source()
-try:
-    summary = cached_summary(spec)
-    arrays = cached_arrays(spec)
-except (SourceError, OSError, ValueError) as error:
-    st.error(f"The data source {code_span(spec)} cannot be read: {error}")
-    st.stop()
-st.caption(f"Source {code_span(spec)} ({summary['kind']}), fingerprint `{summary['fingerprint']}`.")
 
-show_counts(summary)
-show_samples(arrays, summary)
-stats = pixel_statistics(spec, summary["fingerprint"])
-show_pixels(stats, summary)
-show_means(stats)
-show_patients(summary)
-show_files(summary, spec)
+def main() -> None:
+    st.title("Dataset explorer")
+    source = active_source()
+    try:
+        summary = cached_summary(source)
+        arrays = cached_arrays(source)
+    except (SourceError, OSError, ValueError) as error:
+        stop_unreadable_source(source, error)
+    st.caption(
+        f"Source {code_span(source)} ({summary['kind']}), fingerprint `{summary['fingerprint']}`."
+    )
+
+    show_counts(summary)
+    show_samples(arrays, summary)
+    stats = pixel_statistics(source, summary["fingerprint"])
+    show_pixels(stats, summary)
+    show_means(stats)
+    show_patients(summary)
+    show_files(summary, source)
+
+
+main()

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from dashboard.ui.common import stop_unreadable_source
 from dashboard.ui.data_cache import cached_summary
 from dashboard.ui.pages import TALK
 from dashboard.ui.presenter import start_talk
@@ -10,46 +11,52 @@ from dashboard.ui.warmup import warmup_action
 from pipeline.data import SourceError
 from pipeline.data.images import code_span
 
-st.title("PneumoLab")
-st.markdown(
-    "Keras and PyTorch side by side on one real task: telling **pneumonia** from **normal** in "
-    "pediatric chest X-rays.  \nSee for yourself whether *data processing makes the difference*, "
-    "with your own data and your own runs."
-)
+# ---- the page ----
 
-source = active_source()
-try:
-    summary = cached_summary(source)
-except (SourceError, OSError, ValueError) as error:
-    st.error(f"The data source {code_span(source)} cannot be read: {error}")
-    st.stop()
 
-totals = summary["totals"]
-left, middle, right = st.columns(3)
-left.metric("Active source", summary["kind"])
-middle.metric("Images", f"{summary['images']:,}")
-right.metric("NORMAL : PNEUMONIA", f"{totals['NORMAL']:,} : {totals['PNEUMONIA']:,}")
-st.caption(f"Source: {code_span(source)}")
-if summary["skipped"]:
-    count = len(summary["skipped"])
-    st.caption(
-        f"{count} {'file' if count == 1 else 'files'} skipped: the Dataset explorer lists them with the reason."
+def main() -> None:
+    st.title("PneumoLab")
+    st.markdown(
+        "Keras and PyTorch side by side on one real task: telling **pneumonia** from **normal** in "
+        "pediatric chest X-rays.  \nSee for yourself whether *data processing makes the difference*, "
+        "with your own data and your own runs."
     )
 
-st.subheader("Giving the talk")
-present, warm = st.columns(2)
-if present.button(
-    "Present the talk",
-    key="home_present",
-    icon=":material/slideshow:",
-    type="primary",
-    help="Presenter mode from page 1: larger type, sidebar collapsed, previous / next buttons. "
-    "The address then ends in ?present=1: a reload or a shared link stays in the mode.",
-):
-    start_talk()
-with warm:
-    warmup_action(key="warmup_home")
+    source = active_source()
+    try:
+        summary = cached_summary(source)
+    except (SourceError, OSError, ValueError) as error:
+        stop_unreadable_source(source, error)
 
-st.subheader("Pages, in the talk's order")
-for page in TALK:
-    st.page_link(page.path, label=f"{page.title}: {page.blurb}", icon=page.icon)
+    totals = summary["totals"]
+    left, middle, right = st.columns(3)
+    left.metric("Active source", summary["kind"])
+    middle.metric("Images", f"{summary['images']:,}")
+    right.metric("NORMAL : PNEUMONIA", f"{totals['NORMAL']:,} : {totals['PNEUMONIA']:,}")
+    st.caption(f"Source: {code_span(source)}")
+    if summary["skipped"]:
+        count = len(summary["skipped"])
+        st.caption(
+            f"{count} {'file' if count == 1 else 'files'} skipped: the Dataset explorer lists them with the reason."
+        )
+
+    st.subheader("Giving the talk")
+    present, warm = st.columns(2)
+    if present.button(
+        "Present the talk",
+        key="home_present",
+        icon=":material/slideshow:",
+        type="primary",
+        help="Presenter mode from page 1: larger type, sidebar collapsed, previous / next buttons. "
+        "The address then ends in ?present=1: a reload or a shared link stays in the mode.",
+    ):
+        start_talk()
+    with warm:
+        warmup_action(key="warmup_home")
+
+    st.subheader("Pages, in the talk's order")
+    for page in TALK:
+        st.page_link(page.path, label=f"{page.title}: {page.blurb}", icon=page.icon)
+
+
+main()

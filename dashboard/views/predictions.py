@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.ui import robustness
+from dashboard.ui.common import FRAMEWORK_NAMES, pick_run, stop_unreadable_source
 from dashboard.ui.data_cache import source_fingerprint
 from dashboard.ui.models import loaded_model
 from dashboard.ui.scoring import (
@@ -43,9 +44,8 @@ from pipeline.data.images import (
 from pipeline.explain import CONV_LAYERS, DEFAULT_METHOD, MIN_MAP_SIDE, default_layer
 from pipeline.explain.overlay import overlay
 from pipeline.explain.scores import TOP_FRACTION, agreement
-from pipeline.runs import all_runs
+from pipeline.runs import finished_runs
 
-FRAMEWORKS = {"keras": "Keras", "torch": "PyTorch"}
 DISPLAY_SIZE = 320  # small training sizes are enlarged so the maps can be read
 GALLERY_SIZE = 12
 GALLERY_COLUMNS = 6
@@ -56,7 +56,7 @@ GALLERY_COLUMNS = 6
 
 def choose_runs() -> dict[str, str]:
     """The finished run picked for each framework (newest on the active source by default)."""
-    finished = [run.summary() for run in all_runs() if run.state == "finished"]
+    finished = finished_runs()
     if not finished:
         st.info(
             "No finished training run yet. Train one on the Training page, or run "
@@ -64,27 +64,20 @@ def choose_runs() -> dict[str, str]:
         )
         st.stop()
     chosen = {}
-    for column, (framework, name) in zip(st.columns(len(FRAMEWORKS)), FRAMEWORKS.items()):
-        rows = {row["run_id"]: row for row in finished if row["framework"] == framework}
-        if not rows:
+    for column, (framework, name) in zip(st.columns(len(FRAMEWORK_NAMES)), FRAMEWORK_NAMES.items()):
+        runs = [run for run in finished if run.config().get("framework") == framework]
+        if not runs:
             column.caption(f"No finished {name} run.")
             continue
-        ids = list(rows)
-        on_source = [i for i, run_id in enumerate(ids) if rows[run_id]["source"] == active_source()]
-        chosen[framework] = column.selectbox(
+        chosen[framework] = pick_run(
             f"{name} run",
-            ids,
-            index=on_source[0] if on_source else 0,
-            key=f"predictions_run_{framework}",
-            format_func=lambda run_id, rows=rows: describe_run(rows[run_id]),
+            runs,
+            f"predictions_run_{framework}",
+            prefer_source=active_source(),
+            container=column,
+            with_framework=False,
         )
     return chosen
-
-
-def describe_run(row: dict) -> str:
-    auc = row["val"].get("auc")
-    auc_text = f", val AUC {auc:.3f}" if isinstance(auc, float) else ""
-    return f"{row['run_id'][:8]} · {row['source']} · {row['img_size']} px · {row['epochs']} epochs{auc_text}"
 
 
 def load_models(chosen: dict[str, str]) -> dict:
@@ -96,27 +89,27 @@ def load_models(chosen: dict[str, str]) -> dict:
         try:
             loaded[framework] = loaded_model(run_id, updated(run_id))
         except ModelLoadError as error:
-            st.error(f"{FRAMEWORKS[framework]} run {run_id} cannot be used: {error}")
+            st.error(f"{FRAMEWORK_NAMES[framework]} run {run_id} cannot be used: {error}")
     if not loaded:
         st.stop()
     return loaded
 
 
-def pick_test_image(models: dict, spec: str, fingerprint: str) -> dict:
+def pick_test_image(models: dict, source: str, fingerprint: str) -> dict:
     """Per framework: the chosen test image at its run's size, with its mask; and its truth."""
-    splits = {fw: test_split(spec, fingerprint, m.img_size) for fw, m in models.items()}
+    splits = {fw: test_split(source, fingerprint, m.img_size) for fw, m in models.items()}
     by = st.radio(
         "Filter by the predictions of",
         list(models),
-        format_func=FRAMEWORKS.get,
+        format_func=FRAMEWORK_NAMES.get,
         horizontal=True,
         key="predictions_filter_by",
     )
     reference = splits[by]
     if len(reference) == 0:
-        st.warning(f"The test split of {spec} is empty: upload an image instead.")
+        st.warning(f"The test split of {source} is empty: upload an image instead.")
         st.stop()
-    scores = test_probabilities(models[by].run_id, updated(models[by].run_id), spec, fingerprint)
+    scores = test_probabilities(models[by].run_id, updated(models[by].run_id), source, fingerprint)
     predicted = (scores >= models[by].threshold).astype(int)
 
     class_column, outcome_column, band_column = st.columns(3)
@@ -134,7 +127,7 @@ def pick_test_image(models: dict, spec: str, fingerprint: str) -> dict:
         keep &= (predicted == reference.labels) == (outcome == "correct")
     matching = np.flatnonzero(keep)
 
-    gallery(reference, scores, predicted, FRAMEWORKS[by])
+    gallery(reference, scores, predicted, FRAMEWORK_NAMES[by])
     if len(matching) == 0:
         st.warning(
             "No test image matches these filters: widen the band or change the class or outcome."
@@ -146,7 +139,7 @@ def pick_test_image(models: dict, spec: str, fingerprint: str) -> dict:
         key="predictions_image",
         format_func=lambda i: (
             f"#{i} · {CLASS_NAMES[reference.labels[i]]} · "
-            f"P(PNEUMONIA) {scores[i]:.2f} by {FRAMEWORKS[by]}"
+            f"P(PNEUMONIA) {scores[i]:.2f} by {FRAMEWORK_NAMES[by]}"
         ),
     )
     origin = reference.origins[index]
@@ -215,163 +208,180 @@ def upload_image(models: dict) -> dict:
 
 # ---- the page ----
 
-st.title("Predictions and Grad-CAM")
-st.caption("Both frameworks' verdict on one X-ray, and where each model looked.")
 
-spec = active_source()
-try:
-    fingerprint = source_fingerprint(spec)
-except (SourceError, OSError, ValueError) as error:
-    st.error(f"The data source {code_span(spec)} cannot be read: {error}")
-    st.stop()
+def main() -> None:
+    st.title("Predictions and Grad-CAM")
+    st.caption("Both frameworks' verdict on one X-ray, and where each model looked.")
 
-chosen = choose_runs()
-available = framework_stack(tuple(sorted(chosen)))
-models = load_models(chosen)
-
-mode = st.radio("Image", ("From the test split", "Upload"), horizontal=True, key="predictions_mode")
-if mode == "Upload":
-    picked = upload_image(models)
-else:
+    source = active_source()
     try:
-        picked = pick_test_image(models, spec, fingerprint)
+        fingerprint = source_fingerprint(source)
     except (SourceError, OSError, ValueError) as error:
-        st.error(f"The test split of {code_span(spec)} cannot be read at this run's size: {error}")
-        st.stop()
+        stop_unreadable_source(source, error)
 
-method_keys = list(
-    dict.fromkeys(key for fw in ("torch", "keras") if fw in models for key in available[fw])
-)
-method_column, layer_column, target_column, opacity_column = st.columns(4)
-method = method_column.selectbox(
-    "Method",
-    method_keys,
-    index=method_keys.index(DEFAULT_METHOD),
-    key="predictions_method",
-    format_func=lambda key: next(m[key].label for m in available.values() if key in m),
-)
-layer_choice = layer_column.selectbox(
-    "Target layer",
-    ("auto", *CONV_LAYERS),
-    key="predictions_layer",
-    format_func=lambda name: (
-        "auto: "
-        + ", ".join(f"{FRAMEWORKS[fw]} {default_layer(m.img_size)}" for fw, m in models.items())
-        if name == "auto"
-        else name
-    ),
-    help=f"auto: the last conv layer whose map has at least {MIN_MAP_SIDE} x {MIN_MAP_SIDE} cells (conv5 from "
-    "96 px up, conv4 at 64 px). A coarser map cannot point at a lesion; earlier layers give finer, "
-    "less class-specific maps.",
-)
-layers = {
-    fw: default_layer(m.img_size) if layer_choice == "auto" else layer_choice
-    for fw, m in models.items()
-}
-target_name = target_column.selectbox(
-    "Evidence for", ("PNEUMONIA", "NORMAL"), key="predictions_target"
-)
-target = CLASS_NAMES.index(target_name)
-opacity = opacity_column.slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="predictions_opacity")
-has_mask = any(
-    image["mask"] is not None and image["mask"].any() for image in picked["images"].values()
-)
-outline = has_mask and st.toggle(
-    "Outline the lesion (synthetic ground truth)", value=True, key="predictions_outline"
-)
-measure_road = st.toggle(
-    "Faithfulness (ROAD: a few seconds per new map)", value=True, key="predictions_road"
-)
+    chosen = choose_runs()
+    available = framework_stack(tuple(sorted(chosen)))
+    models = load_models(chosen)
 
-if picked["truth"]:
-    st.markdown(f"**{picked['name']}**, true class **{picked['truth']}**")
-maps = {}
-for column, (framework, loaded) in zip(st.columns(len(models)), models.items()):
-    used = method if method in available[framework] else DEFAULT_METHOD
-    image = picked["images"][framework]
-    stamp, layer = updated(loaded.run_id), layers[framework]
-    p = probability(loaded.run_id, stamp, image["pixels"])
-    maps[framework] = heatmap(loaded.run_id, stamp, used, layer, target, image["pixels"])
-    with column:
-        st.subheader(FRAMEWORKS[framework])
-        label = "PNEUMONIA" if p >= loaded.threshold else "NORMAL"
-        st.metric("P(PNEUMONIA)", f"{p:.3f}")
-        st.markdown(
-            f"Label **{label}** at threshold {loaded.threshold:.3f} ({loaded.threshold_origin})"
+    mode = st.radio(
+        "Image", ("From the test split", "Upload"), horizontal=True, key="predictions_mode"
+    )
+    if mode == "Upload":
+        picked = upload_image(models)
+    else:
+        try:
+            picked = pick_test_image(models, source, fingerprint)
+        except (SourceError, OSError, ValueError) as error:
+            stop_unreadable_source(source, error, "At this run's size, the test split of")
+
+    method_keys = list(
+        dict.fromkeys(key for fw in ("torch", "keras") if fw in models for key in available[fw])
+    )
+    method_column, layer_column, target_column, opacity_column = st.columns(4)
+    method = method_column.selectbox(
+        "Method",
+        method_keys,
+        index=method_keys.index(DEFAULT_METHOD),
+        key="predictions_method",
+        format_func=lambda key: next(m[key].label for m in available.values() if key in m),
+    )
+    layer_choice = layer_column.selectbox(
+        "Target layer",
+        ("auto", *CONV_LAYERS),
+        key="predictions_layer",
+        format_func=lambda name: (
+            "auto: "
+            + ", ".join(
+                f"{FRAMEWORK_NAMES[fw]} {default_layer(m.img_size)}" for fw, m in models.items()
+            )
+            if name == "auto"
+            else name
+        ),
+        help=f"auto: the last conv layer whose map has at least {MIN_MAP_SIDE} x {MIN_MAP_SIDE} cells (conv5 from "
+        "96 px up, conv4 at 64 px). A coarser map cannot point at a lesion; earlier layers give finer, "
+        "less class-specific maps.",
+    )
+    layers = {
+        fw: default_layer(m.img_size) if layer_choice == "auto" else layer_choice
+        for fw, m in models.items()
+    }
+    target_name = target_column.selectbox(
+        "Evidence for", ("PNEUMONIA", "NORMAL"), key="predictions_target"
+    )
+    target = CLASS_NAMES.index(target_name)
+    opacity = opacity_column.slider(
+        "Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="predictions_opacity"
+    )
+    has_mask = any(
+        image["mask"] is not None and image["mask"].any() for image in picked["images"].values()
+    )
+    outline = has_mask and st.toggle(
+        "Outline the lesion (synthetic ground truth)", value=True, key="predictions_outline"
+    )
+    measure_road = st.toggle(
+        "Faithfulness (ROAD: a few seconds per new map)", value=True, key="predictions_road"
+    )
+
+    if picked["truth"]:
+        st.markdown(f"**{picked['name']}**, true class **{picked['truth']}**")
+    maps = {}
+    for column, (framework, loaded) in zip(st.columns(len(models)), models.items()):
+        used = method if method in available[framework] else DEFAULT_METHOD
+        image = picked["images"][framework]
+        stamp, layer = updated(loaded.run_id), layers[framework]
+        p = probability(loaded.run_id, stamp, image["pixels"])
+        maps[framework] = heatmap(loaded.run_id, stamp, used, layer, target, image["pixels"])
+        with column:
+            st.subheader(FRAMEWORK_NAMES[framework])
+            label = "PNEUMONIA" if p >= loaded.threshold else "NORMAL"
+            st.metric("P(PNEUMONIA)", f"{p:.3f}")
+            st.markdown(
+                f"Label **{label}** at threshold {loaded.threshold:.3f} ({loaded.threshold_origin})"
+            )
+            st.image(
+                overlay(
+                    image["pixels"],
+                    maps[framework],
+                    opacity,
+                    image["mask"] if outline else None,
+                    size=max(DISPLAY_SIZE, loaded.img_size),
+                ),
+                caption=f"{available[framework][used].label}, {layer}, evidence for {target_name}",
+                width="stretch",
+            )
+            if used != method:
+                st.caption(
+                    f"{available['torch'][method].label} has no Keras version here: Grad-CAM shown."
+                )
+            if measure_road:
+                score = faithfulness_of(loaded.run_id, stamp, used, layer, target, image["pixels"])
+                st.metric(
+                    "Faithfulness (ROAD)",
+                    f"{score:+.3f}",
+                    help="Logit kept when the least relevant pixels are removed minus logit kept when "
+                    "the most relevant are removed, halved, averaged over 20-80% removed. "
+                    "Higher is more faithful; about 0 is no better than a random map.",
+                )
+
+    if len(maps) == 2:
+        score = agreement(maps["keras"], maps["torch"])
+        st.metric(
+            f"Agreement: IoU of the two maps' top {TOP_FRACTION:.0%} regions",
+            "no hot region in a map" if np.isnan(score) else f"{score:.2f}",
+            help="1: both models single out the same pixels; 0: disjoint regions.",
         )
+
+    if open_source(source).kind == "synthetic":  # the one source whose lesions are known
+        st.subheader("Pointing game over the test split")
+        st.caption(
+            "Does the hottest pixel of Grad-CAM (evidence for PNEUMONIA) fall inside the synthetic lesion? "
+            "Over every PNEUMONIA test image. Chance is where a random point lands; the best fixed point is a "
+            "map that only knows where lesions usually are; a map from a layer's g x g grid can only peak at "
+            "g x g places, which bounds its hit rate."
+        )
+        rows = {
+            FRAMEWORK_NAMES[fw]: pointing(
+                loaded.run_id, updated(loaded.run_id), layers[fw], source, fingerprint
+            )
+            for fw, loaded in models.items()
+        }
+        table = pd.DataFrame.from_dict(rows, orient="index")
+        percent = (
+            "hit rate",
+            "chance (random point)",
+            "best fixed point",
+            "best on this layer's grid",
+        )
+        st.dataframe(table.style.format(dict.fromkeys(percent, "{:.1%}")), width="stretch")
+
+    show_shortcuts(models, source, fingerprint)
+
+
+def show_shortcuts(models: dict, source: str, fingerprint: str) -> None:
+    """Grad-CAM mass on borders, markers and off the lungs over the test split, per framework."""
+    st.subheader("Shortcut check over the test split")
+    st.caption(
+        "Does each model look at the lungs, or at what marks the hospital: the borders and "
+        "corners, burned-in letters, the neck above the lungs? Found without hand-drawn masks."
+    )
+
+    def show_image(framework: str, run_id: str, origin: str, predicted: int) -> None:
+        loaded = models[framework]
+        split = test_split(source, fingerprint, loaded.img_size)
+        index = int(np.flatnonzero(split.origins == origin)[0])
+        pixels = split.images[index]
+        layer = default_layer(loaded.img_size)
+        cam = heatmap(run_id, updated(run_id), DEFAULT_METHOD, layer, predicted, pixels)
         st.image(
-            overlay(
-                image["pixels"],
-                maps[framework],
-                opacity,
-                image["mask"] if outline else None,
-                size=max(DISPLAY_SIZE, loaded.img_size),
-            ),
-            caption=f"{available[framework][used].label}, {layer}, evidence for {target_name}",
+            overlay(pixels, cam, 0.5, size=max(160, loaded.img_size)),
+            caption=f"{printable_name(origin.rsplit('/', 1)[-1], 28)}: "
+            f"{CLASS_NAMES[split.labels[index]]}, called {CLASS_NAMES[predicted]}",
             width="stretch",
         )
-        if used != method:
-            st.caption(
-                f"{available['torch'][method].label} has no Keras version here: Grad-CAM shown."
-            )
-        if measure_road:
-            score = faithfulness_of(loaded.run_id, stamp, used, layer, target, image["pixels"])
-            st.metric(
-                "Faithfulness (ROAD)",
-                f"{score:+.3f}",
-                help="Logit kept when the least relevant pixels are removed minus logit kept when "
-                "the most relevant are removed, halved, averaged over 20-80% removed. "
-                "Higher is more faithful; about 0 is no better than a random map.",
-            )
 
-if len(maps) == 2:
-    score = agreement(maps["keras"], maps["torch"])
-    st.metric(
-        f"Agreement: IoU of the two maps' top {TOP_FRACTION:.0%} regions",
-        "no hot region in a map" if np.isnan(score) else f"{score:.2f}",
-        help="1: both models single out the same pixels; 0: disjoint regions.",
-    )
-
-if open_source(spec).kind == "synthetic":  # the one source whose lesions are known
-    st.subheader("Pointing game over the test split")
-    st.caption(
-        "Does the hottest pixel of Grad-CAM (evidence for PNEUMONIA) fall inside the synthetic lesion? "
-        "Over every PNEUMONIA test image. Chance is where a random point lands; the best fixed point is a "
-        "map that only knows where lesions usually are; a map from a layer's g x g grid can only peak at "
-        "g x g places, which bounds its hit rate."
-    )
-    rows = {
-        FRAMEWORKS[fw]: pointing(
-            loaded.run_id, updated(loaded.run_id), layers[fw], spec, fingerprint
-        )
-        for fw, loaded in models.items()
-    }
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    percent = ("hit rate", "chance (random point)", "best fixed point", "best on this layer's grid")
-    st.dataframe(table.style.format(dict.fromkeys(percent, "{:.1%}")), width="stretch")
-
-st.subheader("Shortcut check over the test split")
-st.caption(
-    "Does each model look at the lungs, or at what marks the hospital: the borders and corners, "
-    "burned-in letters, the neck above the lungs? Found without hand-drawn masks."
-)
-
-
-def show_shortcut_image(framework: str, run_id: str, origin: str, predicted: int) -> None:
-    loaded = models[framework]
-    split = test_split(spec, fingerprint, loaded.img_size)
-    index = int(np.flatnonzero(split.origins == origin)[0])
-    pixels = split.images[index]
-    layer = default_layer(loaded.img_size)
-    cam = heatmap(run_id, updated(run_id), DEFAULT_METHOD, layer, predicted, pixels)
-    st.image(
-        overlay(pixels, cam, 0.5, size=max(160, loaded.img_size)),
-        caption=f"{printable_name(origin.rsplit('/', 1)[-1], 28)}: {CLASS_NAMES[split.labels[index]]}, "
-        f"called {CLASS_NAMES[predicted]}",
-        width="stretch",
+    robustness.shortcuts_panel(
+        {fw: loaded.run_id for fw, loaded in models.items()}, source, show_image
     )
 
 
-robustness.shortcuts_panel(
-    {fw: loaded.run_id for fw, loaded in models.items()}, spec, show_shortcut_image
-)
+main()

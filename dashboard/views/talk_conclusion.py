@@ -18,12 +18,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.ui import robustness
+from dashboard.ui.common import FRAMEWORK_NAMES, FRAMEWORKS, live_fragment, unreadable_source
 from dashboard.ui.models import loaded_model
 from dashboard.ui.source_picker import active_source
 from pipeline.data import SourceError
 from pipeline.data.images import code_span
 from pipeline.inference import ModelLoadError
-from pipeline.runs import ACTIVE, Run
+from pipeline.runs import ACTIVE, Run, finished_runs
 from pipeline.talk import conclusion
 from pipeline.talk.processing_pair import (
     FIXED_THRESHOLD,
@@ -39,7 +40,6 @@ from pipeline.training.queue import refresh
 TRAINING_PAGE = "views/training.py"
 # a damaged or deleted run, a source gone or changed: said on the page, which goes on
 UNUSABLE = (ModelLoadError, SourceError, OSError, ValueError, KeyError)
-LABELS = conclusion.LABELS
 STATISTICS = {
     "AUC": "AUC",
     "specificity": "NORMAL recall (specificity)",
@@ -119,13 +119,13 @@ def framework_section(source: str) -> None:
 
 def choose_runs(source: str) -> dict[str, Run] | None:
     """A finished run per framework (newest by default), or None after saying what to start."""
-    candidates = {f: conclusion.finished_runs(f, source) for f in conclusion.FRAMEWORKS}
+    candidates = {f: finished_runs(f, source) for f in FRAMEWORKS}
     defaults = conclusion.default_runs(source)
     missing = conclusion.missing_runs(
         source, {f: (c[0] if c else None) for f, c in candidates.items()}
     )
     for item in missing:
-        label = LABELS[item["framework"]]
+        label = FRAMEWORK_NAMES[item["framework"]]
         under_way = item["under_way"]
         if under_way:
             st.info(
@@ -149,12 +149,12 @@ def choose_runs(source: str) -> dict[str, Run] | None:
     runs = {}
     for column, (framework, options) in zip(columns, candidates.items()):
         if len(options) == 1:
-            column.caption(f"{LABELS[framework]}: run {describe(options[0])}")
+            column.caption(f"{FRAMEWORK_NAMES[framework]}: run {describe(options[0])}")
             runs[framework] = options[0]
             continue
         ids = [run.id for run in options]
         chosen = column.selectbox(
-            f"{LABELS[framework]} run",
+            f"{FRAMEWORK_NAMES[framework]} run",
             ids,
             index=ids.index(defaults[framework].id),
             key=f"talk_run_{framework}",
@@ -172,22 +172,12 @@ def table_frame(rows: list[dict]) -> pd.DataFrame:
                 "quantity": row["quantity"],
                 "Keras": _number(row["keras"], row["digits"]),
                 "PyTorch": _number(row["torch"], row["digits"]),
-                "better": _better(row),
+                "better": FRAMEWORK_NAMES.get(conclusion.better_framework(row), ""),
                 "computed by": row["function"].removeprefix("pipeline.talk."),
             }
             for row in rows
         ]
     )
-
-
-def _better(row: dict) -> str:
-    """The framework ahead on this row, when the gap shows at the row's precision."""
-    keras, torch = round(row["keras"], row["digits"]), round(row["torch"], row["digits"])
-    if not row["better"] or keras == torch:
-        return ""
-    higher = "keras" if keras > torch else "torch"
-    lower = "torch" if higher == "keras" else "keras"
-    return LABELS[higher if row["better"] == "higher" else lower]
 
 
 def _number(value, digits: int) -> str:
@@ -211,7 +201,7 @@ def processing_section(source: str) -> None:
     try:
         pair = find_pair(base)
     except (SourceError, OSError) as error:
-        st.error(f"The data source cannot be read: {error}")
+        st.error(unreadable_source(source, error))
         return
     start_button(base, pair)
     pair_progress(tuple(run.id for run in pair.runs))
@@ -222,9 +212,9 @@ def pair_settings(source: str) -> TrainConfig | None:
     left, middle, right, last = st.columns(4)
     framework = left.radio(
         "Framework",
-        conclusion.FRAMEWORKS,
+        FRAMEWORKS,
         index=1,
-        format_func=LABELS.get,
+        format_func=FRAMEWORK_NAMES.get,
         horizontal=True,
         key="talk_pair_framework",
     )
@@ -286,9 +276,14 @@ def start_button(base: TrainConfig, pair: Pair) -> None:
     st.toast("Queued: " + ", ".join(f"{o.run.id[:8]} ({o.how})" for o in outcomes))
 
 
-@st.fragment(run_every="1s")
 def pair_progress(run_ids: tuple[str, str]) -> None:
-    """Both runs' progress while either is queued or running; a full rerun when the last one ends."""
+    """Both runs' progress; polls the run store only while either is queued or running, and
+    redraws the page once (the result section appears) when the last one ends."""
+    active = any(Run(run_id).state in ACTIVE for run_id in run_ids)
+    live_fragment(lambda: draw_pair(run_ids), active)
+
+
+def draw_pair(run_ids: tuple[str, str]) -> bool:
     refresh()  # a dead worker's run becomes failed; a waiting run gets a worker
     runs = [Run(run_id) for run_id in run_ids]
     active = any(run.state in ACTIVE for run in runs)
@@ -296,10 +291,9 @@ def pair_progress(run_ids: tuple[str, str]) -> None:
         for side, run in zip(("with processing", "without processing"), runs):
             run_line(side, run)
     if st.session_state.get("talk_pair_was_active") and not active:
-        st.session_state["talk_pair_was_active"] = False
         st.session_state["talk_pair_shown"] = " ".join(run_ids)  # show the pair that just finished
-        st.rerun()  # the result section appears
     st.session_state["talk_pair_was_active"] = active
+    return active
 
 
 def run_line(side: str, run: Run) -> None:
@@ -365,7 +359,7 @@ def pair_key(pair: Pair) -> str:
 def describe_pair(pair: Pair) -> str:
     config = pair.with_processing.config()
     return (
-        f"{LABELS.get(config['framework'])} · {config['img_size']} px · {config['epochs']} epochs · width "
+        f"{FRAMEWORK_NAMES.get(config['framework'])} · {config['img_size']} px · {config['epochs']} epochs · width "
         f"{config['width']} · seed {config['seed']} · runs {pair.with_processing.id[:8]} (with) and "
         f"{pair.without_processing.id[:8]} (without)"
     )
@@ -484,10 +478,17 @@ def _signed(value) -> str:
 
 # ---- the page ----
 
-st.title("4 · Conclusion")
-source = active_source()
-framework_section(source)
-st.divider()
-robustness.seed_summary(source, lambda run_id: conclusion.seed_figures(Run(run_id), source, load))
-st.divider()
-processing_section(source)
+
+def main() -> None:
+    st.title("4 · Conclusion")
+    source = active_source()
+    framework_section(source)
+    st.divider()
+    robustness.seed_summary(
+        source, lambda run_id: conclusion.seed_figures(Run(run_id), source, load)
+    )
+    st.divider()
+    processing_section(source)
+
+
+main()

@@ -186,7 +186,14 @@ def history_figure(history: dict[str, list[float]]) -> go.Figure:
     return figure
 
 
-st.title("2 · Insights: choosing a framework")
-show_comparison()
-show_workflow()
-show_demo()
+# ---- the page ----
+
+
+def main() -> None:
+    st.title("2 · Insights: choosing a framework")
+    show_comparison()
+    show_workflow()
+    show_demo()
+
+
+main()

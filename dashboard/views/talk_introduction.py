@@ -120,71 +120,82 @@ def sources_table(rows: list[dict]) -> None:
     )
 
 
-st.title("1 · Introduction: how deep learning got here")
-st.markdown(
-    "Seventy years from one learning neuron to networks that read X-rays, with two long winters on "
-    "the way. Hover over an event for what happened and why it mattered."
-)
+# ---- the page ----
 
-themes = st.pills("Show", THEMES, default=list(THEMES), selection_mode="multi", key="intro_themes")
-if themes:
-    st.plotly_chart(timeline_figure(set(themes)), width="stretch", config={"displayModeBar": False})
-else:
-    st.info("Pick at least one theme above to draw the timeline.")
 
-with st.expander("Every event, with its source"):
-    sources_table(
-        [
-            {
-                "year": e.year,
-                "event": e.title,
-                "what": e.what,
-                "why it mattered": e.why,
-                "source": e.source,
-                "link": e.url,
-            }
-            for e in TIMELINE
-            if e.theme in (themes or THEMES)
-        ]
-        + [
-            {
-                "year": w.start,
-                "event": f"{w.name} ({w.start}-{w.end})",
-                "what": w.why,
-                "why it mattered": "",
-                "source": w.source,
-                "link": w.url,
-            }
-            for w in WINTERS
-        ]
+def main() -> None:
+    st.title("1 · Introduction: how deep learning got here")
+    st.markdown(
+        "Seventy years from one learning neuron to networks that read X-rays, with two long winters on "
+        "the way. Hover over an event for what happened and why it mattered."
     )
 
-st.subheader("ImageNet: the error that fell")
-chart, text = st.columns([3, 2])
-chart.plotly_chart(imagenet_figure(), width="stretch", config={"displayModeBar": False})
-first, deep, last = ILSVRC_TOP5[0], next(r for r in ILSVRC_TOP5 if r.deep), ILSVRC_TOP5[-1]
-text.markdown(
-    f"The ImageNet Large Scale Visual Recognition Challenge (ILSVRC) asked for five guesses per "
-    f"image among 1,000 classes; an image counts as an error when none of the five is right.\n\n"
-    f"- {first.year}-{deep.year - 1}: hand-made features and linear SVMs, **{first.top5_error:g}%** error.\n"
-    f"- {deep.year}: {deep.winner}, a deep CNN trained on GPUs: **{deep.top5_error:g}%**.\n"
-    f"- {last.year}: **{last.top5_error:g}%**, below the **{HUMAN_TOP5.top5_error:g}%** one trained "
-    f"person reached on the same task.\n\n"
-    "Convolutional networks, more data and GPUs: the same three ingredients this demonstration uses "
-    "on chest X-rays."
-)
-with text.expander("Winners and sources"):
-    sources_table(
-        [
-            {
-                "year": r.year,
-                "top-5 error (%)": r.top5_error,
-                "winner": r.winner,
-                "note": r.note,
-                "source": r.source,
-                "link": r.url,
-            }
-            for r in (*ILSVRC_TOP5, HUMAN_TOP5)
-        ]
+    themes = st.pills(
+        "Show", THEMES, default=list(THEMES), selection_mode="multi", key="intro_themes"
     )
-st.caption(f"Human estimate: {HUMAN_TOP5.winner} ({HUMAN_TOP5.note}); {HUMAN_TOP5.source}.")
+    if themes:
+        st.plotly_chart(
+            timeline_figure(set(themes)), width="stretch", config={"displayModeBar": False}
+        )
+    else:
+        st.info("Pick at least one theme above to draw the timeline.")
+
+    with st.expander("Every event, with its source"):
+        sources_table(
+            [
+                {
+                    "year": e.year,
+                    "event": e.title,
+                    "what": e.what,
+                    "why it mattered": e.why,
+                    "source": e.source,
+                    "link": e.url,
+                }
+                for e in TIMELINE
+                if e.theme in (themes or THEMES)
+            ]
+            + [
+                {
+                    "year": w.start,
+                    "event": f"{w.name} ({w.start}-{w.end})",
+                    "what": w.why,
+                    "why it mattered": "",
+                    "source": w.source,
+                    "link": w.url,
+                }
+                for w in WINTERS
+            ]
+        )
+
+    st.subheader("ImageNet: the error that fell")
+    chart, text = st.columns([3, 2])
+    chart.plotly_chart(imagenet_figure(), width="stretch", config={"displayModeBar": False})
+    first, deep, last = ILSVRC_TOP5[0], next(r for r in ILSVRC_TOP5 if r.deep), ILSVRC_TOP5[-1]
+    text.markdown(
+        f"The ImageNet Large Scale Visual Recognition Challenge (ILSVRC) asked for five guesses per "
+        f"image among 1,000 classes; an image counts as an error when none of the five is right.\n\n"
+        f"- {first.year}-{deep.year - 1}: hand-made features and linear SVMs, **{first.top5_error:g}%** error.\n"
+        f"- {deep.year}: {deep.winner}, a deep CNN trained on GPUs: **{deep.top5_error:g}%**.\n"
+        f"- {last.year}: **{last.top5_error:g}%**, below the **{HUMAN_TOP5.top5_error:g}%** one trained "
+        f"person reached on the same task.\n\n"
+        "Convolutional networks, more data and GPUs: the same three ingredients this demonstration uses "
+        "on chest X-rays."
+    )
+    with text.expander("Winners and sources"):
+        sources_table(
+            [
+                {
+                    "year": r.year,
+                    "top-5 error (%)": r.top5_error,
+                    "winner": r.winner,
+                    "note": r.note,
+                    "source": r.source,
+                    "link": r.url,
+                }
+                for r in (*ILSVRC_TOP5, HUMAN_TOP5)
+            ]
+        )
+    st.caption(f"Human estimate: {HUMAN_TOP5.winner} ({HUMAN_TOP5.note}); {HUMAN_TOP5.source}.")
+
+
+main()

@@ -10,12 +10,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard.ui.common import stop_unreadable_source
 from dashboard.ui.data_cache import cached_scan, cached_summary
 from dashboard.ui.pages import TALK
 from dashboard.ui.source_picker import active_source
 from pipeline.data import SourceError, open_source
-from pipeline.talk.data_description import describe_data
 from pipeline.data.images import code_span
+from pipeline.talk.data_description import describe_data
 
 NEXT_PAGES = (
     "views/explorer.py",
@@ -29,8 +30,8 @@ KERMANY = "https://doi.org/10.1016/j.cell.2018.02.010"
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def source_description(spec: str) -> str:
-    return open_source(spec).describe()
+def source_description(source: str) -> str:
+    return open_source(source).describe()
 
 
 def show_task() -> None:
@@ -111,22 +112,28 @@ def show_next_steps() -> None:
         st.page_link(page.path, label=f"{page.title}: {page.blurb}", icon=page.icon)
 
 
-st.title("3 · Demonstration: the problem")
-show_task()
-spec = active_source()
-try:
-    summary = cached_summary(spec)
-    scan = cached_scan(spec)
-    description = source_description(spec)
-except (SourceError, OSError, ValueError) as error:
-    st.error(f"The data source {code_span(spec)} cannot be read: {error}")
-    st.stop()
-data = describe_data(summary, scan, description)
-structure_column, quantity_column = st.columns(2, gap="large")
-with structure_column:
-    show_structure(data["structure"])
-with quantity_column:
-    show_quantity(data["quantity"])
-show_origin(data["origin"])
-show_quality(data["quality"])
-show_next_steps()
+# ---- the page ----
+
+
+def main() -> None:
+    st.title("3 · Demonstration: the problem")
+    show_task()
+    source = active_source()
+    try:
+        summary = cached_summary(source)
+        scan = cached_scan(source)
+        description = source_description(source)
+    except (SourceError, OSError, ValueError) as error:
+        stop_unreadable_source(source, error)
+    data = describe_data(summary, scan, description)
+    structure_column, quantity_column = st.columns(2, gap="large")
+    with structure_column:
+        show_structure(data["structure"])
+    with quantity_column:
+        show_quantity(data["quantity"])
+    show_origin(data["origin"])
+    show_quality(data["quality"])
+    show_next_steps()
+
+
+main()

@@ -6,17 +6,18 @@ reads the run store every second for progress. Neither framework is imported her
 Streamlit process stays small while a training runs, and a reload loses nothing.
 """
 
-import difflib
-import json
-import platform
-import sys
-import time
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
+from dashboard.ui.common import (
+    COLOURS,
+    FRAMEWORK_NAMES,
+    SPLIT_DASH,
+    live_fragment,
+    unreadable_source,
+)
 from dashboard.ui.data_cache import source_fingerprint
 from dashboard.ui.source_picker import active_source
 from pipeline.augment import PRESETS as AUGMENT_PRESETS
@@ -32,21 +33,20 @@ from pipeline.training.config import (
     PRESETS,
     ConfigError,
     TrainConfig,
+    config_diff_text,
+    config_differences,
 )
-from pipeline.training.devices import cpu_name, nvidia_gpus
+from pipeline.training.devices import check_gpu_available, device_line, nvidia_gpus
+from pipeline.training.estimate import (
+    duration_text,
+    estimate_seconds,
+    fraction_and_eta,
+    position_text,
+)
 from pipeline.training.queue import cancel, refresh, trigger
 
-LABELS = {"keras": "Keras", "torch": "PyTorch"}
-COLORS = {"keras": "#1f77b4", "torch": "#ee4c2c"}
-FOLLOWED = (
-    "training_followed"  # session key: {framework: run id} of the runs this session shows live
-)
+FOLLOWED = "training_followed"  # session key: {framework: run id} of the runs shown live
 FROM_AUGMENT_PAGE = "chosen on the Augmentation page"
-# Training images per second of the talk-sized CNN at 150 px on a quiet 2-core CPU, as measured
-# by `python benchmarks/train_speed.py` (with augmentation), for estimates until this machine has
-# finished runs of its own to go by.
-DEFAULT_IMAGES_PER_S = {"keras": 125.0, "torch": 100.0}
-STARTUP_S = 20.0  # loading a framework and the cached arrays
 
 
 def main() -> None:
@@ -74,7 +74,7 @@ def settings(source: str) -> tuple[list[str], dict]:
         "Frameworks",
         FRAMEWORKS,
         default=list(FRAMEWORKS),
-        format_func=LABELS.get,
+        format_func=FRAMEWORK_NAMES.get,
         key="train_frameworks",
         help="Both: one click trains Keras, then PyTorch.",
     )
@@ -94,24 +94,11 @@ def settings(source: str) -> tuple[list[str], dict]:
             overrides = {"framework": framework, "source": source, **changes}
             if augment is not None:
                 overrides["augment"] = augment
-            configs[framework] = check_device(TrainConfig.from_preset(base, **overrides).validate())
+            config = TrainConfig.from_preset(base, **overrides).validate()
+            configs[framework] = check_gpu_available(config, gpu_names())
         except ConfigError as error:
             configs[framework] = error
     return frameworks, configs
-
-
-def check_device(config: TrainConfig) -> TrainConfig:
-    """Refuse ``device="gpu"`` here, before queueing, on a machine without one."""
-    if (
-        config.device == "gpu"
-        and not gpu_names()
-        and not (config.framework == "torch" and apple_gpu())
-    ):
-        raise ConfigError(
-            "device",
-            f"this machine has no GPU that {LABELS[config.framework]} can use; choose auto or cpu",
-        )
-    return config
 
 
 def augmentation_choice():
@@ -213,28 +200,13 @@ def gpu_names() -> list[str]:
     return nvidia_gpus()
 
 
-def apple_gpu() -> bool:
-    """Apple silicon, where torch trains on MPS (TensorFlow here has no MPS backend)."""
-    return sys.platform == "darwin" and platform.machine() == "arm64"
-
-
-def device_line() -> str:
-    gpus = gpu_names()
-    if gpus:
-        more = f" (and {len(gpus) - 1} more)" if len(gpus) > 1 else ""
-        return f"Device: **{gpus[0]}**{more}, CUDA, for both frameworks"
-    if apple_gpu():
-        return f"Device: **Apple GPU (MPS)** for PyTorch, **CPU** for Keras - {cpu_name()}"
-    return f"Device: **CPU** - {cpu_name()}"
-
-
 @st.cache_data(show_spinner=False, max_entries=8)
 def training_images(source: str, fingerprint: str) -> int:
     return len(open_source(source).scan().split("train"))
 
 
 def devices_and_estimate(frameworks: list[str], configs: dict, source: str) -> None:
-    st.caption(device_line())
+    st.caption(device_line(gpu_names()))
     if gpu_names() or not configs:
         return
     try:
@@ -245,44 +217,15 @@ def devices_and_estimate(frameworks: list[str], configs: dict, source: str) -> N
         f: estimate_seconds(c, images) for f, c in configs.items() if isinstance(c, TrainConfig)
     }
     if estimates:
-        parts = [f"{LABELS[f]} about {_duration(s)}" for f, s in estimates.items()]
+        parts = [f"{FRAMEWORK_NAMES[f]} about {duration_text(s)}" for f, s in estimates.items()]
         st.info(
             f"Estimated duration on this CPU ({images:,} training images): "
             + ", ".join(parts)
-            + (f"; {_duration(sum(estimates.values()))} in all." if len(estimates) > 1 else "."),
+            + (
+                f"; {duration_text(sum(estimates.values()))} in all." if len(estimates) > 1 else "."
+            ),
             icon=":material/timer:",
         )
-
-
-def estimate_seconds(config: TrainConfig, images: int) -> float:
-    """Seconds for ``config`` on this CPU, at the speed of the most similar finished CPU run
-    of the framework (same width, nearest image size, scaled by pixels), else at the speed
-    measured for the talk-sized CNN. Early stopping can only make it shorter."""
-    speed = DEFAULT_IMAGES_PER_S[config.framework] * (150 / config.img_size) ** 2 / config.width**2
-    similar = []
-    for run in all_runs():
-        result, past = run.result(), run.config()
-        if (
-            result
-            and past.get("framework") == config.framework
-            and past.get("width") == config.width
-            and result["device"]["type"] == "cpu"
-            and result["timings"].get("images_per_s")
-        ):
-            similar.append(
-                (
-                    abs(past["img_size"] - config.img_size),
-                    past["img_size"],
-                    result["timings"]["images_per_s"],
-                )
-            )
-    if similar:
-        _, size, measured = min(similar)
-        speed = measured * (size / config.img_size) ** 2
-    per_epoch = (
-        images / speed * 1.15
-    )  # + validation, about a third of an epoch's images, forward only
-    return STARTUP_S + config.epochs * per_epoch
 
 
 # ---- start ----
@@ -292,10 +235,12 @@ def start_button(frameworks: list[str], configs: dict) -> None:
     problems = [(f, c) for f, c in configs.items() if isinstance(c, ConfigError)]
     for framework, error in problems:
         st.error(
-            f"{LABELS[framework]}: the setting **{error.field}** cannot be used: {error.message}",
+            f"{FRAMEWORK_NAMES[framework]}: the setting **{error.field}** cannot be used: {error.message}",
             icon=":material/error:",
         )
-    label = "Train " + " and ".join(LABELS[f] for f in frameworks) if frameworks else "Train"
+    label = (
+        "Train " + " and ".join(FRAMEWORK_NAMES[f] for f in frameworks) if frameworks else "Train"
+    )
     if not st.button(
         label,
         type="primary",
@@ -312,22 +257,24 @@ def start_button(frameworks: list[str], configs: dict) -> None:
             outcome = trigger(configs[framework])
         except ConfigError as error:
             st.error(
-                f"{LABELS[framework]}: the setting **{error.field}** cannot be used: {error.message}"
+                f"{FRAMEWORK_NAMES[framework]}: the setting **{error.field}** cannot be used: {error.message}"
             )
             continue
         except StoreError as error:  # before OSError, which it is: the disk refused, not the data
             st.error(f"Training cannot start: {error}")
             return
         except (SourceError, OSError) as error:
-            st.error(f"The data source cannot be read: {error}")
+            st.error(unreadable_source(configs[framework].source, error))
             return
         followed[framework] = outcome.run.id
         if outcome.how == "cached":
             st.toast(
-                f"{LABELS[framework]}: this exact training finished before; showing its results."
+                f"{FRAMEWORK_NAMES[framework]}: this exact training finished before; showing its results."
             )
         elif outcome.how == "attached":
-            st.toast(f"{LABELS[framework]}: this training is already under way; following it.")
+            st.toast(
+                f"{FRAMEWORK_NAMES[framework]}: this training is already under way; following it."
+            )
 
 
 # ---- live progress ----
@@ -342,34 +289,35 @@ def followed_runs() -> list[Run]:
     return [Run(run_id) for run_id in ids]
 
 
-@st.fragment(run_every="1s")
 def live_runs() -> None:
+    """The followed runs' progress; polls the run store only while one is queued or running."""
+    active = any(run.state in ACTIVE for run in followed_runs())
+    live_fragment(draw_progress, active)
+
+
+def draw_progress() -> bool:
     refresh()  # a dead worker's run becomes failed; a waiting run gets a worker
     runs = followed_runs()
     if not runs:
-        return
+        return False
     st.subheader("Progress")
     active = False
     for run in runs:
         active |= run_status(run)
     st.plotly_chart(curves(runs), key="train_curves")
-    # when the last run ends, redraw the whole page once (history, buttons) and stop polling for it
-    if st.session_state.get("train_was_active") and not active:
-        st.session_state["train_was_active"] = False
-        st.rerun()
-    st.session_state["train_was_active"] = active
+    return active
 
 
 def run_status(run: Run) -> bool:
     """One line per run: framework, state, epoch, step, ETA, device; True while it is active."""
     status, config, progress = run.status(), run.config(), run.progress()
-    framework = LABELS.get(config.get("framework"), "?")
+    framework = FRAMEWORK_NAMES.get(config.get("framework"), "?")
     state = status["status"]
     columns = st.columns([5, 1])
     with columns[0]:
         if state == "running":
             done, eta = fraction_and_eta(progress)
-            eta_text = f", about {_duration(eta)} left" if eta is not None else ""
+            eta_text = f", about {duration_text(eta)} left" if eta is not None else ""
             where = position_text(progress)
             stopping = " (cancelling...)" if status.get("cancel_requested") else ""
             st.progress(done, text=f"**{framework}** `{run.id}`: {where}{eta_text}{stopping}")
@@ -379,12 +327,12 @@ def run_status(run: Run) -> bool:
             )
         elif state == "finished":
             result = run.result()
-            val = result["val"]
+            val, timings = result.val, result.timings
             st.success(
-                f"**{framework}** `{run.id}`: finished on {result['device']['name']} - validation "
-                f"AUC {val['auc']:.3f}, accuracy {val['accuracy']:.3f} "
-                f"({result['timings']['seconds_per_epoch']:.1f} s/epoch, "
-                f"{result['timings']['images_per_s']:.0f} images/s)",
+                f"**{framework}** `{run.id}`: finished on {result.device.name} - validation "
+                f"AUC {val.auc:.3f}, accuracy {val.accuracy:.3f} "
+                f"({timings.seconds_per_epoch:.1f} s/epoch, "
+                f"{timings.images_per_s:.0f} images/s)",
                 icon=":material/check_circle:",
             )
         elif state == "cancelled":
@@ -394,33 +342,12 @@ def run_status(run: Run) -> bool:
                 f"**{framework}** `{run.id}`: {state}. {status.get('error', '')}",
                 icon=":material/error:",
             )
-    if state in ACTIVE:
-        if columns[1].button("Cancel", key=f"cancel_{run.id}", icon=":material/stop:"):
-            cancel(run.id)
-            st.rerun(scope="fragment")
+    if state in ACTIVE and columns[1].button(
+        "Cancel", key=f"cancel_{run.id}", icon=":material/stop:"
+    ):
+        cancel(run.id)
+        st.rerun(scope="fragment")
     return state in ACTIVE
-
-
-def position_text(progress: dict) -> str:
-    position = progress.get("position")
-    if position is None:
-        return "loading the framework and the data"
-    if progress["epochs"] and progress["epochs"][-1]["epoch"] >= position["epoch"]:
-        return f"epoch {position['epoch']}/{position['epochs']} done"
-    return f"epoch {position['epoch']}/{position['epochs']}, step {position['step']}/{position['steps']}"
-
-
-def fraction_and_eta(progress: dict) -> tuple[float, float | None]:
-    """Share of all steps done, and the seconds left at the pace of the steps so far."""
-    position = progress.get("position")
-    if position is None:
-        return 0.0, None
-    done = ((position["epoch"] - 1) * position["steps"] + position["step"]) / (
-        position["epochs"] * position["steps"]
-    )
-    elapsed = time.time() - progress["steps"][0]["time"]
-    eta = elapsed * (1 - done) / done if elapsed > 0 else None
-    return min(done, 1.0), eta
 
 
 def curves(runs: list[Run]) -> go.Figure:
@@ -431,16 +358,16 @@ def curves(runs: list[Run]) -> go.Figure:
         framework = run.config().get("framework", "?")
         x = [row["epoch"] for row in epochs]
         for column, metric in ((1, "loss"), (2, "accuracy")):
-            for split, dash in (("train", "dash"), ("val", "solid")):
+            for split, dash in SPLIT_DASH.items():
                 figure.add_trace(
                     go.Scatter(
                         x=x,
                         y=[row.get(f"{split}_{metric}") for row in epochs],
                         mode="lines+markers",
-                        name=f"{LABELS.get(framework, framework)} {split} ({run.id[:6]})",
+                        name=f"{FRAMEWORK_NAMES.get(framework, framework)} {split} ({run.id[:6]})",
                         legendgroup=f"{run.id}-{split}",
                         showlegend=column == 1,
-                        line={"color": COLORS.get(framework), "dash": dash},
+                        line={"color": COLOURS.get(framework), "dash": dash},
                     ),
                     row=1,
                     col=column,
@@ -466,7 +393,7 @@ def history() -> None:
             {
                 "run": r["run_id"],
                 "status": r["status"],
-                "framework": LABELS.get(r["framework"], r["framework"]),
+                "framework": FRAMEWORK_NAMES.get(r["framework"], r["framework"]),
                 "source": r["source"],
                 "img_size": r["img_size"],
                 "epochs": r["epochs"],
@@ -515,22 +442,15 @@ def compare(run_ids: list[str]) -> None:
         left, right = st.columns(2)
         first = left.selectbox("Run A", run_ids, index=0, key="compare_a")
         second = right.selectbox("Run B", run_ids, index=1, key="compare_b")
-        a, b = _flat(Run(first).config()), _flat(Run(second).config())
-        differing = [
-            {"setting": k, "A": a.get(k), "B": b.get(k)}
-            for k in sorted(a | b)
-            if a.get(k) != b.get(k)
-        ]
+        a, b = Run(first).config(), Run(second).config()
+        differing = config_differences(a, b)
         if not differing:
             st.caption(
                 "Same settings (they differ in data or model code, or they are the same run)."
             )
             return
         st.dataframe(pd.DataFrame(differing).astype(str), hide_index=True)
-        diff = difflib.unified_diff(
-            _lines(first), _lines(second), f"run {first}", f"run {second}", lineterm=""
-        )
-        st.code("\n".join(diff), language="diff")
+        st.code(config_diff_text(a, b, f"run {first}", f"run {second}"), language="diff")
 
 
 def delete(run_ids: list[str]) -> None:
@@ -546,25 +466,6 @@ def delete(run_ids: list[str]) -> None:
                 f: r for f, r in st.session_state.get(FOLLOWED, {}).items() if r != chosen
             }
             st.rerun()
-
-
-def _flat(config: dict, prefix: str = "") -> dict:
-    flat = {}
-    for key, value in config.items():
-        if isinstance(value, dict):
-            flat |= _flat(value, f"{prefix}{key}.")
-        else:
-            flat[prefix + key] = value
-    return flat
-
-
-def _lines(run_id: str) -> list[str]:
-    return json.dumps(Run(run_id).config(), indent=2, sort_keys=True).splitlines()
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
 main()

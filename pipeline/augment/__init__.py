@@ -12,10 +12,10 @@ Importing this package loads neither framework; the builders import them when ca
 from .spec import FIELDS, PRESETS, AugmentSpec, SpecError, load_for_training, save_for_training
 
 __all__ = [
-    "AugmentSpec",
-    "SpecError",
     "FIELDS",
     "PRESETS",
-    "save_for_training",
+    "AugmentSpec",
+    "SpecError",
     "load_for_training",
+    "save_for_training",
 ]

@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from pipeline import cli
+
 from .spec import PRESETS, AugmentSpec, SpecError
 
 PREVIEW_SIZE = 224
@@ -48,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     preview.add_argument("--seed", type=int, default=0)
     preview.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args(argv)
+    args = cli.parse(parser, argv)
     try:
         spec = _spec(args)
         summary = write_preview(

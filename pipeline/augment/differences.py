@@ -1,6 +1,6 @@
 """What still differs between the two builders for a given spec: one line per parameter.
 
-The builders pick the closest equivalent for every setting (FIELD_NOTES' table); these lines
+The builders pick the closest equivalent for every setting (docs/architecture.md has the table); these lines
 are what remains, worded for the page. ``status`` is "same" (identical up to rounding),
 "close" (same range, different detail), "differs" or "not expressible" (one library cannot
 do it; the builder's substitute is named, nothing is dropped silently).

@@ -2,7 +2,8 @@
 
 Keras 3 no longer exports ``ImageDataGenerator`` from ``keras.preprocessing.image``; the
 legacy class is still reached as ``tf.keras.preprocessing.image.ImageDataGenerator``
-(FIELD_NOTES). Its ``flow(x, y)`` is a Keras 3 ``PyDataset``, so ``model.fit`` takes it.
+(``pipeline.frameworks.image_data_generator_class``). Its ``flow(x, y)`` is a Keras 3
+``PyDataset``, so ``model.fit`` takes it.
 
 What the generator does to one image (``NumpyArrayIterator``): ``get_random_transform``
 draws the parameters from NumPy's global generator, ``apply_transform`` applies them
@@ -23,21 +24,11 @@ import math
 
 import numpy as np
 
+from pipeline.frameworks import image_data_generator_class
+
 from .draws import Draw
 from .spec import AugmentSpec
 from .stats import DatasetStats, check_stats
-
-
-def image_data_generator_class():
-    """The legacy ``ImageDataGenerator`` class, loaded without crashing a torch process.
-
-    torch *and torchvision* must be imported before TensorFlow: ``import torchvision`` after
-    ``import tensorflow`` is a segmentation fault here, even with torch loaded first.
-    """
-    from pipeline.frameworks import import_torch_then_tensorflow
-
-    _, tensorflow = import_torch_then_tensorflow()
-    return tensorflow.keras.preprocessing.image.ImageDataGenerator
 
 
 def build_image_data_generator(spec: AugmentSpec, stats: DatasetStats | None = None):

@@ -16,10 +16,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 from dataclasses import dataclass
 
-from pipeline.json_input import parse_settings, show_value, type_name
+from pipeline.json_input import (
+    choice_problem,
+    number_problem,
+    parse_settings,
+    show_value,
+    type_name,
+)
 from pipeline.settings import atomic_write_bytes, cache_root
 
 
@@ -169,11 +174,11 @@ class AugmentSpec:
         canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
-    def replace(self, **changes) -> "AugmentSpec":
+    def replace(self, **changes) -> AugmentSpec:
         return dataclasses.replace(self, **changes)
 
     @classmethod
-    def from_dict(cls, values) -> "AugmentSpec":
+    def from_dict(cls, values) -> AugmentSpec:
         """A spec from a mapping; missing fields take the identity defaults."""
         if not isinstance(values, dict):
             raise SpecError("json", f"expected an object of parameters, got {type_name(values)}")
@@ -185,12 +190,12 @@ class AugmentSpec:
         return cls(**values)
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> "AugmentSpec":
+    def from_json(cls, text: str | bytes) -> AugmentSpec:
         """Parse a spec written by ``to_json`` (or by hand). Raises SpecError naming the field."""
         return cls.from_dict(parse_settings(text, SpecError, "spec", allow_nan=False))
 
     @classmethod
-    def preset(cls, name: str) -> "AugmentSpec":
+    def preset(cls, name: str) -> AugmentSpec:
         if name not in PRESETS:
             raise SpecError(
                 "preset", f"unknown preset '{str(name)[:40]}'; choose one of {', '.join(PRESETS)}"
@@ -232,10 +237,9 @@ def _checked(field: Field, value):
             raise SpecError(field.name, f"expected true or false, got {show_value(value)}")
         return value
     if field.kind == "choice":
-        if value not in field.choices:
-            raise SpecError(
-                field.name, f"expected one of {', '.join(field.choices)}, got {show_value(value)}"
-            )
+        problem = choice_problem(value, field.choices)
+        if problem:
+            raise SpecError(field.name, problem)
         return value
     if field.kind == "range":
         if value is None:
@@ -255,19 +259,10 @@ def _checked(field: Field, value):
 
 
 def _number(field: Field, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SpecError(field.name, f"expected a number, got {show_value(value)}")
-    try:
-        number = float(value)
-    except OverflowError:
-        raise SpecError(field.name, "number too large") from None
-    if not math.isfinite(number):
-        raise SpecError(field.name, f"expected a finite number, got {number}")
-    if not field.low <= number <= field.high:
-        raise SpecError(
-            field.name, f"{number:g} is outside the allowed range [{field.low:g}, {field.high:g}]"
-        )
-    return number
+    problem = number_problem(value, field.low, field.high)
+    if problem:
+        raise SpecError(field.name, problem)
+    return float(value)
 
 
 # ---- presets (after the validation they go through) ----

@@ -60,7 +60,7 @@ def iter_chunks(images: np.ndarray, chunk: int = CHUNK_IMAGES) -> Iterator[np.nd
 
 def fit_stats(chunks: Iterable[np.ndarray], rescale: float) -> DatasetStats:
     """Keras' way: ``ImageDataGenerator(featurewise_...).fit`` per chunk, pooled exactly."""
-    from .keras_builder import image_data_generator_class
+    from pipeline.frameworks import image_data_generator_class
 
     generator = image_data_generator_class()(
         featurewise_center=True,
@@ -88,7 +88,9 @@ def fit_stats(chunks: Iterable[np.ndarray], rescale: float) -> DatasetStats:
 
 def precomputed_stats(chunks: Iterable[np.ndarray], rescale: float) -> DatasetStats:
     """PyTorch's way: sums of x and x^2 in float64, then constants for ``Normalize``."""
-    import torch
+    from pipeline.frameworks import import_torch
+
+    torch = import_torch()
 
     started = time.perf_counter()
     total = torch.zeros((), dtype=torch.float64)

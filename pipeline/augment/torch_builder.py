@@ -5,7 +5,7 @@ range and normalisation as the Keras generator gives for the same spec. Order, a
 ImageDataGenerator applies them: affine, flips, brightness (all on 0-255), then rescale and
 normalisation.
 
-Mapping choices (FIELD_NOTES table; ``differences`` says what still differs):
+Mapping choices (docs/architecture.md has the table; ``differences`` says what still differs):
 - interpolation is passed explicitly: ``RandomAffine`` defaults to nearest, Keras to bilinear;
 - Keras' zoom range [1-z, 1+z] zooms *out* for factors > 1; torchvision's ``scale`` zooms in,
   so the same range of sizes is ``scale=(1/(1+z), 1/(1-z))``;
@@ -27,12 +27,9 @@ EPSILON = 1e-6  # what ImageDataGenerator adds to the std before dividing
 
 def import_torchvision_v2():
     """``(torch, v2)``; refuses (instead of crashing the process) after TensorFlow was loaded."""
-    from pipeline.frameworks import import_torch
+    from pipeline.frameworks import import_torch, torch_module
 
-    torch = import_torch()
-    from torchvision.transforms import v2
-
-    return torch, v2
+    return import_torch(), torch_module("torchvision.transforms.v2")
 
 
 def standardize_per_sample(x):
@@ -123,7 +120,7 @@ def apply_draw(transform, image: np.ndarray, draw: Draw) -> np.ndarray:
 @contextmanager
 def one_thread(torch):
     """Run one small image on one thread: with two busy cores, torch's intra-op threads made a
-    224 px affine take 25-130 ms instead of 0.5 ms (measured here). The setting is per process,
+    224 px affine take far longer (docs/architecture.md). The setting is per process,
     so it is restored at once; DataLoader workers already use one thread each.
     """
     threads = torch.get_num_threads()

@@ -21,8 +21,8 @@ DEFAULT_SOURCE = "synthetic"
 
 __all__ = [
     "CLASS_NAMES",
-    "SPLITS",
     "DEFAULT_SOURCE",
+    "SPLITS",
     "Record",
     "Scan",
     "Skipped",
@@ -30,11 +30,11 @@ __all__ = [
     "SourceError",
     "SplitArrays",
     "canonical_source",
-    "open_source",
-    "load_split",
-    "load_all",
-    "export_csv",
     "display_path",
+    "export_csv",
+    "load_all",
+    "load_split",
+    "open_source",
 ]
 
 

@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+from pipeline import cli
+
 from . import DEFAULT_SOURCE, SourceError, export_csv, load_all
 from .summary import SUMMARY_SIZE, summarize
 
@@ -33,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     export.add_argument("--source", default=DEFAULT_SOURCE)
     export.add_argument("--out", required=True, type=Path)
-    args = parser.parse_args(argv)
+    args = cli.parse(parser, argv)
     try:
         if args.command == "summary":
             report = summarize(args.source, args.size)

@@ -35,7 +35,7 @@ class SplitArrays:
     masks: np.ndarray | None  # (N, size, size) bool, synthetic lesions only
     failed: list[Skipped]  # images listed by the scan whose pixels could not be read
 
-    def subset(self, split: str) -> "SplitArrays":
+    def subset(self, split: str) -> SplitArrays:
         keep = self.splits == split
         masks = self.masks[keep] if self.masks is not None else None
         return SplitArrays(

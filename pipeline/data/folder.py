@@ -148,7 +148,7 @@ class FolderSource(Source):
         records, skipped, notes = [], [], []
         for split, split_dir in layout.items():
             classes = _child_dirs(split_dir)
-            for label, class_name in enumerate(CLASS_NAMES):
+            for class_name in CLASS_NAMES:
                 if class_name.lower() not in classes:
                     notes.append(f"{split}: no {class_name} folder")
             for dirpath, dirnames, filenames in os.walk(split_dir):
@@ -181,7 +181,7 @@ class FolderSource(Source):
         records = _carve(records, present, notes)
         carved = carved_splits(records, present)
         for split in sorted(present | set(layout), key=SPLITS.index):
-            for label, class_name in enumerate(CLASS_NAMES):
+            for class_name in CLASS_NAMES:
                 if not any(r.split == split and r.label == label for r in records):
                     notes.append(f"{split}: class {class_name} has no images")
         if not records:

@@ -128,8 +128,16 @@ def _decode(data: bytes, size: int) -> tuple[np.ndarray, tuple[int, int], tuple[
         notes.append(conversion)
     if (width, height) != (size, size):
         notes.append(f"resized from {width} x {height} to {size} x {size}, as training images are")
-    resized = gray.resize((size, size), Image.Resampling.BILINEAR)
-    return np.asarray(resized, dtype=np.uint8), (width, height), tuple(notes)
+    return resize_square(gray, size).astype(np.uint8, copy=False), (width, height), tuple(notes)
+
+
+def resize_square(
+    pixels: np.ndarray | Image.Image, size: int, resample=Image.Resampling.BILINEAR
+) -> np.ndarray:
+    """``pixels`` (a 2-D uint8 or float array, or a PIL image) at ``size`` x ``size``, bilinear:
+    the one resize of the project, for training images, uploads, heatmaps and masks alike."""
+    image = pixels if isinstance(pixels, Image.Image) else Image.fromarray(pixels)
+    return np.asarray(image.resize((size, size), resample))
 
 
 def _check_size(width: int, height: int) -> None:

@@ -28,9 +28,9 @@ from http.client import HTTPException
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from pipeline.data.core import SPLITS, Decoded, Record, Scan, Skipped, Source, SourceError
+from pipeline.data.images import resize_square
 from pipeline.settings import cache_root
 
 FLAG = "pneumoniamnist"  # the dataset's key in medmnist's INFO table
@@ -252,7 +252,7 @@ class MedMnistSource(Source):
         images, kept, failed = [], [], []
         with _open_npz(path) as npz:
             _, image_size = _check_layout(npz, path)
-            by_split = {split: None for split in {record.split for record in records}}
+            by_split = dict.fromkeys({record.split for record in records})
             for position, record in enumerate(records):
                 index = _index_in_file(record, path.name)
                 if index is None:
@@ -363,8 +363,7 @@ def _index_in_file(record: Record, name: str) -> int | None:
 def _resize(pixels: np.ndarray, size: int) -> np.ndarray:
     if pixels.shape == (size, size):
         return pixels.copy()
-    image = Image.fromarray(pixels).resize((size, size), Image.Resampling.BILINEAR)
-    return np.asarray(image, dtype=np.uint8)
+    return resize_square(pixels, size).astype(np.uint8, copy=False)
 
 
 def _sizes_text() -> str:

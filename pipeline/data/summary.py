@@ -45,7 +45,7 @@ def summarize_loaded(scan: Scan, arrays: SplitArrays, size: int) -> dict:
         "fingerprint": scan.fingerprint,
         "splits": splits,
         "totals": {c: sum(splits[s][c] for s in SPLITS) for c in CLASS_NAMES},
-        "images": int(len(arrays)),
+        "images": len(arrays),
         "patients": {s: len(patient_sets[s]) for s in SPLITS},
         "patients_known": scan.patients_known,
         "patient_overlap": len(overlap),

@@ -27,10 +27,10 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from threadpoolctl import threadpool_limits
 
 from pipeline.data.core import SPLITS, Decoded, Record, Scan, Skipped, Source
+from pipeline.data.images import resize_square
 from pipeline.settings import cache_entry_intact, cache_root, write_cache_entry
 
 GENERATOR_VERSION = "synthetic-1"  # change whenever the pixels a given seed produces change
@@ -165,7 +165,7 @@ def _index_by_origin(splits: np.ndarray) -> dict[str, int]:
 def _resize_image(pixels: np.ndarray, size: int) -> np.ndarray:
     if size == NATIVE_SIZE:
         return pixels.copy()
-    return np.asarray(Image.fromarray(pixels).resize((size, size), Image.Resampling.BILINEAR))
+    return resize_square(pixels, size)
 
 
 def _resize_mask(mask: np.ndarray, size: int) -> np.ndarray:
@@ -173,8 +173,7 @@ def _resize_mask(mask: np.ndarray, size: int) -> np.ndarray:
     place at any size, where nearest-neighbour sampling could drop or jag small ones."""
     if size == NATIVE_SIZE:
         return mask.copy()
-    image = Image.fromarray(mask.astype(np.float32))  # mode "F"
-    return np.asarray(image.resize((size, size), Image.Resampling.BILINEAR)) > 0.5
+    return resize_square(mask.astype(np.float32), size) > 0.5  # mode "F"
 
 
 BIT_PLANES = ("masks", "lungs")  # stored with np.packbits: 8x smaller, and far faster than zlib
@@ -209,7 +208,7 @@ def _write_cache(path: Path, data: Generated) -> None:
 def generate(params: SyntheticParams = SyntheticParams()) -> Generated:
     """Draw the whole dataset; the same ``params`` always give the same arrays."""
     # The matrix products here are small: on a busy 2-core machine, BLAS threads waiting on
-    # each other made generation 3x slower (9 s instead of 3 s) than one thread.
+    # each other made generation slower than one thread (docs/architecture.md).
     with threadpool_limits(limits=1, user_api="blas"):
         return _generate(params)
 

@@ -20,12 +20,13 @@ import json
 import sys
 from pathlib import Path
 
+from pipeline import cli
 from pipeline.data import SPLITS, SourceError
 from pipeline.runs import RunError
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = cli.parse(_parser(), argv)
     from pipeline.evaluate.compare import compare
     from pipeline.evaluate.export import CURVES, comparison_csv, to_csv, to_html, to_json
     from pipeline.evaluate.report import evaluate
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for warning in scored.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    evaluation = evaluate(scored, args.threshold, with_bootstrap=not args.no_bootstrap)
+    evaluation = evaluate(scored, args.threshold, with_bootstrap=not args.no_bootstrap).to_dict()
     comparison = compare(scored, other) if other is not None else None
     if args.stress:
         evaluation.update(_stress(args, scored, loaded))

@@ -14,6 +14,7 @@ import numpy as np
 from pipeline.evaluate.bootstrap import STATISTICS, paired_differences
 from pipeline.evaluate.metrics import ranking_metrics, threshold_metrics
 from pipeline.evaluate.scoring import Scored
+from pipeline.records import Timings
 from pipeline.runs import Run
 
 METRIC_LABELS = {
@@ -60,7 +61,7 @@ def compare(
         "run_b": b.run_id,
         "source": a.source,
         "split": a.split,
-        "images": int(len(index_a)),
+        "images": len(index_a),
         "thresholds": [threshold_a, threshold_b],
         "rows": rows,
         "bootstrap": intervals["settings"],
@@ -77,7 +78,7 @@ def matched_images(a: Scored, b: Scored) -> tuple[np.ndarray, np.ndarray]:
     """Indices into each scoring of the images both contain, in one order."""
     if a.source != b.source or a.split != b.split:
         return np.array([], int), np.array([], int)
-    common, index_a, index_b = np.intersect1d(
+    _common, index_a, index_b = np.intersect1d(
         a.origins, b.origins, assume_unique=True, return_indices=True
     )
     return index_a, index_b
@@ -85,16 +86,16 @@ def matched_images(a: Scored, b: Scored) -> tuple[np.ndarray, np.ndarray]:
 
 def costs(scored: Scored) -> dict:
     """What the run cost to train (from its result) and to use (measured while scoring)."""
-    result = Run(scored.run_id).result() or {}
-    timings = result.get("timings") or {}
+    result = Run(scored.run_id).result()
+    timings = result.timings if result else Timings()
     return {
-        "train_s_per_epoch": timings.get("seconds_per_epoch"),
-        "train_images_per_s": timings.get("images_per_s"),
+        "train_s_per_epoch": timings.seconds_per_epoch,
+        "train_images_per_s": timings.images_per_s,
         "inference_ms_per_image": scored.inference_ms_per_image,
         "parameters": scored.parameters,
         # not every run records it: the training process's peak resident memory
-        "peak_memory_mb": timings.get("peak_rss_mb", result.get("peak_rss_mb")),
-        "device": (result.get("device") or {}).get("name"),
+        "peak_memory_mb": timings.peak_rss_mb,
+        "device": result.device.name if result else None,
     }
 
 

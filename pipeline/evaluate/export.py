@@ -144,7 +144,7 @@ def _definition_list(evaluation: dict) -> str:
 def _report(evaluation: dict) -> str:
     columns = ("precision", "recall", "f1-score", "support")
     return _table(
-        ("",) + columns,
+        ("", *columns),
         [[row[""]] + [_fmt(row[c]) for c in columns] for row in report_table(evaluation)],
     )
 

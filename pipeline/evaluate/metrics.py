@@ -73,7 +73,7 @@ def threshold_metrics(labels, probabilities, threshold: float) -> dict:
     (tn, fp), (fn, tp) = confusion_matrix(labels, predicted, labels=[0, 1]).tolist()
     return {
         "threshold": float(threshold),
-        "n": int(len(labels)),
+        "n": len(labels),
         "accuracy": float(report["accuracy"]),
         "sensitivity": _ratio(tp, tp + fn),  # recall of PNEUMONIA
         "specificity": _ratio(tn, tn + fp),  # recall of NORMAL
@@ -85,6 +85,17 @@ def threshold_metrics(labels, probabilities, threshold: float) -> dict:
         "report_text": classification_report(
             labels, predicted, labels=[0, 1], target_names=list(CLASS_NAMES), zero_division=0
         ),
+    }
+
+
+def operating_point(metrics: dict) -> dict:
+    """Where ``threshold_metrics``' threshold sits on the ROC and precision-recall curves:
+    false and true positive rates, and precision (1 when nothing is called PNEUMONIA)."""
+    (tn, fp), (fn, tp) = metrics["confusion_matrix"]
+    return {
+        "fpr": fp / max(tn + fp, 1),
+        "tpr": tp / max(tp + fn, 1),
+        "precision": tp / (tp + fp) if tp + fp else 1.0,
     }
 
 

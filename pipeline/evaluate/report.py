@@ -1,6 +1,7 @@
-"""The evaluation of one scored run: metrics, intervals and costs in one JSON-ready dict.
+"""The evaluation of one scored run: metrics, intervals and costs, as one ``Evaluation`` record.
 
-The CLI prints it, the page draws it and the exports write it, so all three agree. The
+The CLI prints it (``Evaluation.to_dict``), the page draws it and the exports write it, so all
+three agree. The
 threshold defaults to the run's own (chosen on validation); any other value is the reader's
 exploration of the test split and is labelled as such.
 """
@@ -10,36 +11,43 @@ from __future__ import annotations
 from pipeline.evaluate.bootstrap import bootstrap_intervals
 from pipeline.evaluate.metrics import classification_metrics
 from pipeline.evaluate.scoring import Scored
+from pipeline.records import Evaluation
 
 
-def evaluate(scored: Scored, threshold: float | None = None, with_bootstrap: bool = True) -> dict:
-    """Everything about ``scored`` at ``threshold`` (default: the run's validation threshold)."""
+def evaluate(
+    scored: Scored,
+    threshold: float | None = None,
+    with_bootstrap: bool = True,
+    bootstrap: dict | None = None,
+) -> Evaluation:
+    """Everything about ``scored`` at ``threshold`` (default: the run's validation threshold).
+
+    The bootstrap intervals are computed when ``with_bootstrap`` unless given (``bootstrap``:
+    already computed for this threshold, e.g. from a cache)."""
     chosen = scored.threshold if threshold is None else float(threshold)
     origin = (
         scored.threshold_origin
         if threshold is None or chosen == scored.threshold
         else "set by hand"
     )
-    evaluation = {
-        "run_id": scored.run_id,
-        "framework": scored.framework,
-        "trained_on": scored.trained_on,
-        "source": scored.source,
-        "split": scored.split,
-        "img_size": scored.img_size,
-        "threshold_origin": origin,
-        "validation_threshold": scored.threshold,
-        "threshold_rule": scored.threshold_choice.to_dict() if scored.threshold_choice else None,
-        **classification_metrics(scored.labels, scored.probabilities, chosen),
-        "costs": {
-            "inference_ms_per_image": scored.inference_ms_per_image,
-            "parameters": scored.parameters,
-        },
-        "skipped": scored.skipped,
-        "warnings": scored.warnings,
-    }
-    if with_bootstrap:
-        evaluation["bootstrap"] = bootstrap_intervals(
+    if bootstrap is None and with_bootstrap:
+        bootstrap = bootstrap_intervals(
             scored.labels, scored.probabilities, chosen, groups=scored.patients
         )
-    return evaluation
+    return Evaluation(
+        run_id=scored.run_id,
+        framework=scored.framework,
+        trained_on=scored.trained_on,
+        source=scored.source,
+        split=scored.split,
+        img_size=scored.img_size,
+        threshold_origin=origin,
+        validation_threshold=scored.threshold,
+        threshold_rule=scored.threshold_choice.to_dict() if scored.threshold_choice else None,
+        metrics=classification_metrics(scored.labels, scored.probabilities, chosen),
+        inference_ms_per_image=scored.inference_ms_per_image,
+        parameters=scored.parameters,
+        skipped=scored.skipped,
+        warnings=scored.warnings,
+        bootstrap=bootstrap,
+    )

@@ -15,6 +15,7 @@ import json
 import sys
 from pathlib import Path
 
+from pipeline import cli
 from pipeline.explain import CONV_LAYERS, DEFAULT_METHOD, MIN_MAP_SIDE, PNEUMONIA
 from pipeline.explain.overlay import overlay, png_bytes
 from pipeline.settings import atomic_write_bytes
@@ -24,7 +25,7 @@ CLASSES = {"PNEUMONIA": PNEUMONIA, "NORMAL": 1 - PNEUMONIA}
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = cli.parse(_parser(), argv)
     try:
         result = explain_file(args)
     except UserError as error:

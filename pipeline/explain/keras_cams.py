@@ -4,7 +4,7 @@ The model is walked layer by layer so that the target layer's activations and th
 (the last Dense layer without its sigmoid) come out of one forward pass; the tape gives the
 logit's gradient with respect to those activations. Channel weights then follow
 pytorch-grad-cam's formulas, and ``normalise`` its scaling: a Keras model holding the same
-weights as a torch model gives the same map (tests/test_explain_methods.py).
+weights as a torch model gives the same map (tests/explain/test_explain_methods.py).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class KerasCam(Explainer):
         logit = tf.matmul(x, output.kernel) + output.bias  # the output layer, sigmoid left out
         return activations, logit
 
-    def scorer(self) -> "torch.nn.Module":
+    def scorer(self) -> torch.nn.Module:
         return _KerasLogit(self)
 
 
@@ -76,7 +76,7 @@ class _KerasLogit(torch.nn.Module):
         super().__init__()
         self.explainer = explainer
 
-    def forward(self, images01: "torch.Tensor") -> "torch.Tensor":
+    def forward(self, images01: torch.Tensor) -> torch.Tensor:
         inputs = self.explainer.to_input(images01[:, 0].numpy() * 255.0)
         _, logit = self.explainer.forward(inputs)
         return torch.from_numpy(logit.numpy())

@@ -8,6 +8,8 @@ import numpy as np
 from matplotlib import colormaps
 from PIL import Image
 
+from pipeline.data.images import resize_square
+
 COLORMAP = "jet"  # pytorch-grad-cam's default look: blue cold, red hot
 MASK_COLOUR = (0, 255, 0)
 
@@ -55,4 +57,4 @@ def png_bytes(rgb: np.ndarray) -> bytes:
 def _resize(plane: np.ndarray, size: int, resample=Image.Resampling.BILINEAR) -> np.ndarray:
     if plane.shape == (size, size):
         return plane
-    return np.asarray(Image.fromarray(plane).resize((size, size), resample))
+    return resize_square(plane, size, resample)

@@ -47,11 +47,9 @@ def agreement(first: np.ndarray, second: np.ndarray, fraction: float = TOP_FRACT
 def _resized(heatmap: np.ndarray, size: int) -> np.ndarray:
     if heatmap.shape == (size, size):
         return heatmap
-    from PIL import Image
+    from pipeline.data.images import resize_square
 
-    return np.asarray(
-        Image.fromarray(heatmap.astype(np.float32)).resize((size, size), Image.Resampling.BILINEAR)
-    )
+    return resize_square(heatmap.astype(np.float32), size)
 
 
 @dataclass
@@ -119,9 +117,12 @@ def faithfulness(
     explainer, images: np.ndarray, heatmaps: np.ndarray, percentiles=ROAD_PERCENTILES, seed: int = 0
 ) -> np.ndarray:
     """ROAD-combined score (N,) of each heatmap for ``explainer``'s model and class."""
-    import torch
     from pytorch_grad_cam.metrics.road import ROADCombined
     from pytorch_grad_cam.utils.model_targets import BinaryClassifierOutputTarget
+
+    from pipeline.frameworks import import_torch
+
+    torch = import_torch()
 
     images01 = torch.from_numpy(np.asarray(images, np.float32)[:, None] / 255.0)
     targets = [BinaryClassifierOutputTarget(explainer.target_class)] * len(images)

@@ -357,7 +357,8 @@ def _cache_path(run_id: str, source: str, split: str):
     from pipeline.runs import Run
     from pipeline.settings import cache_root
 
-    weights = (Run(run_id).result() or {}).get("weights_sha256", "none")
+    result = Run(run_id).result()
+    weights = (result.weights_sha256 if result else None) or "none"
     key = json.dumps([run_id, weights, source, open_source(source).fingerprint(), split])
     name = f"{hashlib.sha256(key.encode()).hexdigest()[:20]}-{VERSION}.json"
     return cache_root() / "shortcuts" / name

@@ -11,9 +11,10 @@ import copy
 import numpy as np
 
 from pipeline.explain.base import Explainer, import_grad_cam
+from pipeline.frameworks import import_torch
 
-pytorch_grad_cam = import_grad_cam()
-import torch  # noqa: E402
+pytorch_grad_cam = import_grad_cam()  # loads torch first (see pipeline.explain.base)
+torch = import_torch()
 from pytorch_grad_cam.utils.model_targets import BinaryClassifierOutputTarget  # noqa: E402
 
 

@@ -20,11 +20,12 @@ import argparse
 import json
 import sys
 
+from pipeline import cli
 from pipeline.data import DEFAULT_SOURCE, SourceError, canonical_source
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = cli.parse(_parser(), argv)
     from pipeline.inference import ModelLoadError
     from pipeline.training.config import ConfigError
 
@@ -75,8 +76,8 @@ def pair(args) -> int:
             "run_id": run.id,
             "status": statuses[side]["status"],
             "error": statuses[side].get("error"),
-            "val": (run.result() or {}).get("val"),
-            "timings": (run.result() or {}).get("timings"),
+            "val": run.result().val.to_dict() if run.result() else None,
+            "timings": run.result().timings.to_dict() if run.result() else None,
         }
         for side, run in zip(("with", "without"), found.runs)
     }

@@ -24,11 +24,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.runs import ACTIVE, Run, all_runs, read_json
+from pipeline.frameworks import FRAMEWORK_NAMES, FRAMEWORKS
+from pipeline.records import RunResult
+from pipeline.runs import ACTIVE, Run, all_runs, finished_runs, latest_per_framework, read_json
 from pipeline.settings import atomic_write_bytes, cache_root
 
-FRAMEWORKS = ("keras", "torch")
-LABELS = {"keras": "Keras", "torch": "PyTorch"}
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 MODEL_FILES = {"keras": "keras_cnn.py", "torch": "torch_cnn.py"}
 SHARED_MODEL_FILE = "__init__.py"  # the architecture's constants, used by both
@@ -41,22 +41,10 @@ CACHE_VERSION = 5  # change when what a cached evaluation holds changes (5: the 
 # ---- which runs ----
 
 
-def finished_runs(framework: str, source: str) -> list[Run]:
-    """Finished runs of ``framework`` trained on ``source``, newest first."""
-    return [
-        run
-        for run in all_runs()
-        if run.state == "finished"
-        and run.config().get("framework") == framework
-        and run.config().get("source") == source
-    ]
-
-
 def latest_runs(source: str) -> dict[str, Run | None]:
     """The newest finished run of each framework on ``source`` (None where there is none)."""
-    return {
-        framework: next(iter(finished_runs(framework, source)), None) for framework in FRAMEWORKS
-    }
+    latest = latest_per_framework(source)
+    return {framework: latest.get(framework) for framework in FRAMEWORKS}
 
 
 def default_runs(source: str) -> dict[str, Run | None]:
@@ -101,7 +89,8 @@ def missing_runs(source: str, runs: dict[str, Run | None]) -> list[dict]:
         missing.append(
             {
                 "framework": framework,
-                "command": f"python -m pipeline.train --framework {framework} --source {shlex.quote(source)} --preset quick",
+                "command": f"python -m pipeline.train --framework {framework} "
+                f"--source {shlex.quote(source)} --preset quick",
                 "under_way": {"run_id": under_way.id, "status": under_way.state}
                 if under_way
                 else None,
@@ -114,31 +103,31 @@ def missing_runs(source: str, runs: dict[str, Run | None]) -> list[dict]:
 
 
 def validation_auc(run: Run) -> float:
-    return _result(run)["val"]["auc"]
+    return _result(run).val.auc
 
 
 def validation_accuracy(run: Run) -> float:
     """At threshold 0.5, as the training history records it."""
-    return _result(run)["val"]["accuracy"]
+    return _result(run).val.accuracy
 
 
 def training_seconds(run: Run) -> float:
     """From the engine's start to the saved weights (loading the framework and the data included)."""
-    return _result(run)["timings"]["total_seconds"]
+    return _result(run).timings.total_seconds
 
 
 def seconds_per_epoch(run: Run) -> float:
-    return _result(run)["timings"]["seconds_per_epoch"]
+    return _result(run).timings.seconds_per_epoch
 
 
 def images_per_second(run: Run) -> float:
     """Training images per second of training-step time."""
-    return _result(run)["timings"]["images_per_s"]
+    return _result(run).timings.images_per_s
 
 
 def parameters(run: Run) -> int:
     """Weights including BatchNorm statistics, counted alike in both frameworks by the engines."""
-    return int(_result(run)["parameters"])
+    return int(_result(run).parameters)
 
 
 def weights_megabytes(run: Run) -> float:
@@ -146,7 +135,7 @@ def weights_megabytes(run: Run) -> float:
     return run.weights().stat().st_size / 1e6
 
 
-def _result(run: Run) -> dict:
+def _result(run: Run) -> RunResult:
     result = run.result()
     if result is None:
         raise ValueError(f"run {run.id} is {run.state}; only a finished run has figures")
@@ -252,7 +241,7 @@ def summary_of(scored) -> dict:
     """The evaluation at the run's threshold without curves: what the table and the pair show."""
     from pipeline.evaluate import evaluate
 
-    evaluation = evaluate(scored, with_bootstrap=False)
+    evaluation = evaluate(scored, with_bootstrap=False).to_dict()
     kept = (
         "run_id",
         "framework",
@@ -385,6 +374,19 @@ def framework_table(source: str, runs: dict[str, Run], loader: Loader | None = N
     ]
 
 
+def better_framework(row: dict) -> str | None:
+    """The framework ahead on one ``framework_table`` row (its id), when the gap shows at the
+    row's precision and the row says which way is better; None otherwise."""
+    values = {f: row.get(f) for f in FRAMEWORKS}
+    if not row["better"] or any(v is None for v in values.values()):
+        return None
+    keras, torch = (round(values[f], row["digits"]) for f in FRAMEWORKS)
+    if keras == torch:
+        return None
+    higher = "keras" if keras > torch else "torch"
+    return higher if row["better"] == "higher" else ("torch" if higher == "keras" else "keras")
+
+
 def differing_settings(runs: dict[str, Run]) -> dict[str, list]:
     """Settings other than the framework that differ between the runs: the comparison's caveats."""
     configs = {framework: run.config() for framework, run in runs.items()}
@@ -408,13 +410,13 @@ def summary_sentences(rows: list[dict]) -> list[str]:
         faster, slower = sorted(FRAMEWORKS, key=lambda f: row[f])
         if row[faster] and row[slower] != row[faster]:
             sentences.append(
-                f"{LABELS[faster]} was {row[slower] / row[faster]:.2f}x faster at {noun} "
+                f"{FRAMEWORK_NAMES[faster]} was {row[slower] / row[faster]:.2f}x faster at {noun} "
                 f"({row[faster]:.{row['digits']}f} against {row[slower]:.{row['digits']}f} "
                 f"{'s' if noun == 'an epoch' else 'ms per image'})."
             )
     auc = by_quantity["test AUC"]
     gap = round(auc["torch"], 3) - round(auc["keras"], 3)
-    leader = "PyTorch" if gap > 0 else "Keras"
+    leader = FRAMEWORK_NAMES["torch" if gap > 0 else "keras"]
     sentences.append(
         f"Test AUC: Keras {auc['keras']:.3f}, PyTorch {auc['torch']:.3f}"
         + (

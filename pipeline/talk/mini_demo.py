@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline import cli
+
 DEFAULT_EPOCHS = 5
 DEFAULT_SEED = 0
 MNIST_TRAIN = 12_000  # of 60,000: enough for ~95% in a few epochs, small enough for seconds
@@ -237,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    args = parser.parse_args(argv)
+    args = cli.parse(parser, argv)
     if not 1 <= args.epochs <= 50:
         parser.error(f"--epochs must be between 1 and 50, not {args.epochs}")
     started = time.perf_counter()

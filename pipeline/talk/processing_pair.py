@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pipeline.augment.spec import AugmentSpec
 from pipeline.data import open_source
 from pipeline.evaluate.compare import METRIC_LABELS
-from pipeline.runs import ACTIVE, Run, all_runs, read_json
+from pipeline.runs import ACTIVE, Run, finished_runs, read_json
 from pipeline.settings import atomic_write_bytes
 from pipeline.talk.conclusion import cached_path, summary_of, warm_scored
 from pipeline.training.config import TrainConfig
@@ -86,10 +86,8 @@ def stored_pairs(source: str) -> list[Pair]:
     """Every finished pair on ``source`` in the store, newest first: runs whose configs, data and
     model code agree except in the two processing settings, which take the two values above."""
     groups: dict[str, dict[str, Run]] = {}
-    for run in all_runs():  # newest first: a group's first complete pair is its newest
+    for run in finished_runs(source=source):  # newest first: a group's first complete pair wins
         config, data = run.config(), run.data()
-        if run.state != "finished" or config.get("source") != source:
-            continue
         side = _side(config)
         if side is None:
             continue

@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from pipeline.records import RunResult
+from pipeline.training.errors import Cancelled
 
-class Cancelled(Exception):
-    """Raised by an engine when ``should_stop()`` said yes; nothing finished was written."""
+__all__ = ["Cancelled", "engine", "train"]
 
 
 def engine(framework: str):
@@ -34,12 +35,13 @@ def engine(framework: str):
 
 def train(
     config, workdir: Path, report: Callable[[dict], None], should_stop: Callable[[], bool]
-) -> dict:
+) -> RunResult:
     """Train ``config`` with its framework's engine; weights go into ``workdir``.
 
     ``report`` receives ``{"event": "step", ...}`` about every half second and
     ``{"event": "epoch", ...}`` after each epoch; ``should_stop`` is asked before every step and
-    a yes raises ``Cancelled``. Returns ``{"history", "val", "timings", "device", "parameters",
-    "weights", "best_epoch", ...}`` with the weights of the best validation epoch saved.
+    a yes raises ``Cancelled``. Returns a ``pipeline.records.RunResult`` (history, validation
+    metrics, timings, device, parameters, weights file, best epoch), the weights of the best
+    validation epoch saved.
     """
     return engine(config.framework).train(config, Path(workdir), report, should_stop)

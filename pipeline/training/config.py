@@ -15,22 +15,25 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 from dataclasses import dataclass, field
 
+from models import MIN_IMG_SIZE  # the CNN pools five times
 from pipeline.augment.spec import PRESETS as AUGMENT_PRESETS
 from pipeline.augment.spec import AugmentSpec, SpecError
-from pipeline.json_input import parse_settings, show_value, type_name
+from pipeline.frameworks import FRAMEWORKS
+from pipeline.json_input import (
+    choice_problem,
+    number_problem,
+    parse_settings,
+    show_value,
+    type_name,
+)
 
-FRAMEWORKS = ("keras", "torch")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 LR_SCHEDULES = ("constant", "cosine", "plateau")
 CLASS_BALANCING = ("none", "class_weight", "sampler")
 DEVICES = ("auto", "cpu", "gpu")
-MIN_IMG_SIZE, MAX_IMG_SIZE = (
-    32,
-    512,
-)  # the CNN pools five times; 512 is already ~12x the talk's cost
+MAX_IMG_SIZE = 512  # already ~12x the talk's cost
 
 
 class ConfigError(ValueError):
@@ -85,7 +88,7 @@ class TrainConfig:
     # ---- presets ----
 
     @classmethod
-    def from_preset(cls, name: str, **overrides) -> "TrainConfig":
+    def from_preset(cls, name: str, **overrides) -> TrainConfig:
         """A preset with some fields replaced; ConfigError for an unknown preset or field."""
         if name not in PRESETS:
             raise ConfigError(
@@ -93,7 +96,7 @@ class TrainConfig:
             )
         return PRESETS[name].replace(**overrides)
 
-    def replace(self, **changes) -> "TrainConfig":
+    def replace(self, **changes) -> TrainConfig:
         unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
         if unknown:
             raise ConfigError(
@@ -118,7 +121,7 @@ class TrainConfig:
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     @classmethod
-    def from_dict(cls, values) -> "TrainConfig":
+    def from_dict(cls, values) -> TrainConfig:
         """A validated config; missing fields take the defaults, unknown ones are refused."""
         if not isinstance(values, dict):
             raise ConfigError("json", f"expected an object of settings, got {type_name(values)}")
@@ -127,7 +130,7 @@ class TrainConfig:
         return config
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> "TrainConfig":
+    def from_json(cls, text: str | bytes) -> TrainConfig:
         """Parse a config written by ``to_json`` (or by hand). Raises ConfigError naming the field."""
         values = parse_settings(
             text, ConfigError, "config"
@@ -136,7 +139,7 @@ class TrainConfig:
 
     # ---- validation ----
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         """Raise ConfigError naming the first impossible setting; returns self when all are fine."""
         _choice("framework", self.framework, FRAMEWORKS)
         if not isinstance(self.source, str) or not self.source.strip():
@@ -189,24 +192,20 @@ class TrainConfig:
 
 
 def _choice(name: str, value, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ConfigError(name, f"expected one of {', '.join(allowed)}, got {show_value(value)}")
+    _raise_if(name, choice_problem(value, allowed))
 
 
 def _integer(name: str, value, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(name, f"expected a whole number, got {show_value(value)}")
-    if not low <= value <= high:
-        raise ConfigError(name, f"{show_value(value)} is outside the allowed range [{low}, {high}]")
+    _raise_if(name, number_problem(value, low, high, whole=True))
 
 
 def _number(name: str, value, low: float, high: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(name, f"expected a number, got {show_value(value)}")
-    if not math.isfinite(value):
-        raise ConfigError(name, f"expected a finite number, got {value}")
-    if not low <= value <= high:
-        raise ConfigError(name, f"{value:g} is outside the allowed range [{low:g}, {high:g}]")
+    _raise_if(name, number_problem(value, low, high))
+
+
+def _raise_if(name: str, problem: str | None) -> None:
+    if problem is not None:
+        raise ConfigError(name, problem)
 
 
 PRESETS = {
@@ -222,3 +221,37 @@ PRESETS = {
     # The talk's settings: 150 px grayscale, the talk's ImageDataGenerator, 12 epochs, batch 32.
     "full": TrainConfig(),
 }
+
+
+# ---- comparing two configs ----
+
+
+def flat_settings(config: dict, prefix: str = "") -> dict:
+    """``config`` (as ``TrainConfig.to_dict`` or a run's config.json) with nested settings
+    named by their path: ``{"augment.rotation": 10, ...}``."""
+    flat = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            flat |= flat_settings(value, f"{prefix}{key}.")
+        else:
+            flat[prefix + key] = value
+    return flat
+
+
+def config_differences(a: dict, b: dict) -> list[dict]:
+    """The settings whose values differ, ``{"setting", "A", "B"}`` in setting order."""
+    a, b = flat_settings(a), flat_settings(b)
+    return [
+        {"setting": key, "A": a.get(key), "B": b.get(key)}
+        for key in sorted(a | b)
+        if a.get(key) != b.get(key)
+    ]
+
+
+def config_diff_text(a: dict, b: dict, name_a: str, name_b: str) -> str:
+    """A unified diff of the two configs as sorted, indented JSON."""
+    import difflib
+
+    lines_a = json.dumps(a, indent=2, sort_keys=True).splitlines()
+    lines_b = json.dumps(b, indent=2, sort_keys=True).splitlines()
+    return "\n".join(difflib.unified_diff(lines_a, lines_b, name_a, name_b, lineterm=""))

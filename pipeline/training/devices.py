@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 from dataclasses import asdict, dataclass
 from functools import cache
 
@@ -55,7 +56,9 @@ def usable_cores() -> int:
 
 def torch_device(requested: str, local_rank: int = 0) -> Device:
     """The torch device for ``requested`` ("auto", "cpu" or "gpu"); ``local_rank`` picks the GPU."""
-    import torch
+    from pipeline.frameworks import import_torch
+
+    torch = import_torch()
 
     if requested != "cpu":
         if torch.cuda.is_available():
@@ -98,13 +101,6 @@ def keras_device(requested: str) -> Device:
     return Device("cpu", cpu_name())
 
 
-def detect(framework: str, requested: str = "auto") -> Device:
-    """The device ``framework`` would train on; loads that framework."""
-    if framework == "torch":
-        return torch_device(requested)
-    return keras_device(requested)
-
-
 def nvidia_gpus() -> list[str]:
     """Names of the NVIDIA GPUs ``nvidia-smi`` lists, without loading a framework (for pages)."""
     import shutil
@@ -123,3 +119,34 @@ def nvidia_gpus() -> list[str]:
     except (OSError, subprocess.SubprocessError):
         return []
     return [line.strip() for line in listing.stdout.splitlines() if line.strip()]
+
+
+def apple_gpu() -> bool:
+    """Apple silicon, where torch trains on MPS (TensorFlow here has no MPS backend)."""
+    return sys.platform == "darwin" and platform.machine() == "arm64"
+
+
+def device_line(gpus: list[str]) -> str:
+    """What the trainings of this machine run on, in one line (Markdown), without loading a
+    framework: ``gpus`` as ``nvidia_gpus()`` lists them."""
+    if gpus:
+        more = f" (and {len(gpus) - 1} more)" if len(gpus) > 1 else ""
+        return f"Device: **{gpus[0]}**{more}, CUDA, for both frameworks"
+    if apple_gpu():
+        return f"Device: **Apple GPU (MPS)** for PyTorch, **CPU** for Keras - {cpu_name()}"
+    return f"Device: **CPU** - {cpu_name()}"
+
+
+def check_gpu_available(config, gpus: list[str]):
+    """``config``, or ConfigError for ``device="gpu"`` on a machine whose GPUs (``gpus``, as
+    ``nvidia_gpus()`` lists them) its framework cannot use: refused before it is queued."""
+    from pipeline.frameworks import FRAMEWORK_NAMES
+
+    usable = gpus or (config.framework == "torch" and apple_gpu())
+    if config.device == "gpu" and not usable:
+        raise ConfigError(
+            "device",
+            f"this machine has no GPU that {FRAMEWORK_NAMES[config.framework]} can use; "
+            "choose auto or cpu",
+        )
+    return config

@@ -9,7 +9,7 @@ wraps the model in DistributedDataParallel. Every rank sees its share of each gl
 
 Keras: one process; ``MirroredStrategy`` copies the model onto ``replicas`` devices and splits
 each global batch between them. Without GPUs the CPU is split into logical devices, which
-must happen before TensorFlow runs any operation (FIELD_NOTES):
+must happen before TensorFlow runs any operation (docs/architecture.md):
 
     python -m pipeline.training.distributed --config config.json --workdir work/
 
@@ -26,6 +26,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline import cli
+from pipeline.frameworks import import_torch, torch_module
 from pipeline.training.config import ConfigError
 
 
@@ -73,9 +75,7 @@ def init_torch(world: World, device) -> None:
     """Join the process group (several processes only); share the cores between CPU ranks."""
     if world.size == 1:
         return
-    import torch
-    import torch.distributed as dist
-
+    torch, dist = import_torch(), torch_module("torch.distributed")
     if device.type == "cuda":
         torch.cuda.set_device(device.index)
     else:
@@ -86,8 +86,7 @@ def init_torch(world: World, device) -> None:
 def shutdown_torch(world: World) -> None:
     if world.size == 1:
         return
-    import torch.distributed as dist
-
+    dist = torch_module("torch.distributed")
     if dist.is_initialized():
         dist.destroy_process_group()
 
@@ -96,9 +95,7 @@ def wrap_torch(model, world: World, device):
     """``model`` itself in one process, else a DistributedDataParallel around it."""
     if world.size == 1:
         return model
-    from torch.nn.parallel import DistributedDataParallel
-
-    return DistributedDataParallel(
+    return torch_module("torch.nn.parallel").DistributedDataParallel(
         model, device_ids=[device.index] if device.type == "cuda" else None
     )
 
@@ -107,9 +104,7 @@ def any_rank(flag: bool, world: World) -> bool:
     """True on every rank if it is true on any: all ranks stop at the same step, or none does."""
     if world.size == 1:
         return flag
-    import torch
-    import torch.distributed as dist
-
+    torch, dist = import_torch(), torch_module("torch.distributed")
     tensor = torch.tensor([int(flag)], device=_collective_device())
     dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
     return bool(tensor.item())
@@ -119,17 +114,14 @@ def from_main(compute, world: World):
     """``compute()`` on rank 0, its (picklable) result on every rank; others wait for it."""
     if world.size == 1:
         return compute()
-    import torch.distributed as dist
-
+    dist = torch_module("torch.distributed")
     box = [compute() if world.is_main else None]
     dist.broadcast_object_list(box, src=0, device=_collective_device())
     return box[0]
 
 
 def _collective_device():
-    import torch
-    import torch.distributed as dist
-
+    torch, dist = import_torch(), torch_module("torch.distributed")
     return (
         torch.device("cuda", torch.cuda.current_device())
         if dist.get_backend() == "nccl"
@@ -187,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True, type=Path, help="a TrainConfig JSON file")
     parser.add_argument("--workdir", required=True, type=Path, help="where the weights go")
     parser.add_argument("--result", type=Path, help="write the result JSON here (rank 0)")
-    args = parser.parse_args(argv)
+    args = cli.parse(parser, argv)
 
     from pipeline.training import train
     from pipeline.training.config import TrainConfig
@@ -199,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if int(os.environ.get("RANK", "0")) == 0:
-        text = json.dumps(outcome, indent=2)
+        text = json.dumps(outcome.to_dict(), indent=2)
         if args.result:
             args.result.write_text(text)
         else:

@@ -45,12 +45,14 @@ SLOTS_VARIABLE = "PNEUMOLAB_TRAINING_SLOTS"  # trainings at once on this machine
 
 
 @dataclass
-class Outcome:
+class Triggered:
+    """What ``trigger`` did: the run, and how it got it."""
+
     run: Run
     how: str  # "cached", "attached" or "queued"
 
 
-def trigger(config) -> Outcome:
+def trigger(config) -> Triggered:
     """The run for ``config`` on its data: finished, in progress or newly queued.
 
     Raises ``ConfigError`` (naming the field) for impossible settings and ``SourceError``
@@ -67,16 +69,16 @@ def trigger(config) -> Outcome:
         _reap_dead_workers()
         state = run.state
         if state == "finished":
-            return Outcome(run, "cached")
+            return Triggered(run, "cached")
         if state in ACTIVE:
-            return Outcome(run, "attached")
+            return Triggered(run, "attached")
         try:
             _enqueue(run, config, scan, MODEL_CODE_VERSION)
         except OSError as error:
             shutil.rmtree(run.path, ignore_errors=True)  # no status.json: the folder is no run
             raise store_error(error, run.path) from error
         start_worker_if_slot_free()
-    return Outcome(run, "queued")
+    return Triggered(run, "queued")
 
 
 def run_id_for(config, fingerprint: str) -> str:
@@ -145,7 +147,7 @@ def claim_slot():
     The lock lives as long as the handle (or the process) does.
     """
     for index in range(slot_count()):
-        handle = open(runs_root() / f".slot-{index}.lock", "a")
+        handle = open(runs_root() / f".slot-{index}.lock", "a")  # noqa: SIM115 (held by the caller)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -225,7 +227,7 @@ def start_worker_if_slot_free() -> None:
 
 def start_worker() -> None:
     """Start a training worker in its own session: it outlives the page or CLI that started it."""
-    log = open(runs_root() / ".workers.log", "ab")  # until the worker has picked its run
+    log = open(runs_root() / ".workers.log", "ab")  # noqa: SIM115 (until the worker picked its run)
     process = subprocess.Popen(
         [sys.executable, "-m", "pipeline.training.worker"],
         cwd=PROJECT_ROOT,
@@ -233,13 +235,7 @@ def start_worker() -> None:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        env={**os.environ, "PYTHONPATH": _python_path()},
     )
     log.close()
     # reap it when it exits, so a long-lived Streamlit process collects no zombies
     threading.Thread(target=process.wait, daemon=True).start()
-
-
-def _python_path() -> str:
-    existing = os.environ.get("PYTHONPATH")
-    return f"{PROJECT_ROOT}{os.pathsep}{existing}" if existing else str(PROJECT_ROOT)

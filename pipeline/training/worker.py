@@ -21,7 +21,10 @@ import signal
 import sys
 import time
 import traceback
+from dataclasses import replace
 
+from pipeline.frameworks import quiet_tensorflow
+from pipeline.records import RunResult
 from pipeline.runs import WEIGHTS_DIR, Run, store_lock, write_json
 from pipeline.settings import is_storage_error, sha256_of, storage_advice
 from pipeline.training.queue import (
@@ -36,6 +39,7 @@ WORK_DIR = ".weights.partial"
 
 
 def main() -> int:
+    quiet_tensorflow()  # unless the command that queued the run asked for --verbose
     claimed = claim_slot()
     if claimed is None:
         return 0  # every slot is busy; whoever holds one starts the next worker when done
@@ -90,16 +94,14 @@ def train_run(run: Run) -> dict:
     return final
 
 
-def _put_weights_in_place(run: Run, work, outcome: dict, started: float) -> None:
+def _put_weights_in_place(run: Run, work, outcome: RunResult, started: float) -> None:
     """One rename puts the complete weights in place, then result.json records their sha256:
     every later load checks the file against it, so a damaged file is refused, never used."""
-    checksum = sha256_of(work / outcome["weights"])
+    checksum = sha256_of(work / outcome.weights)
     shutil.rmtree(run.path / WEIGHTS_DIR, ignore_errors=True)
     os.replace(work, run.path / WEIGHTS_DIR)
-    write_json(
-        run.path / "result.json",
-        {**outcome, "weights_sha256": checksum, "wall_s": round(time.time() - started, 3)},
-    )
+    recorded = replace(outcome, weights_sha256=checksum, wall_s=round(time.time() - started, 3))
+    write_json(run.path / "result.json", recorded.to_dict())
 
 
 def _failure(error: Exception) -> str:

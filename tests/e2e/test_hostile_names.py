@@ -1,10 +1,10 @@
 """A file name holding HTML is shown as text in the browser, never run (issue 7, hostile uploads).
 
 Streamlit renders errors, captions and image captions as Markdown: the pages must escape names.
-The AppTest side of the same cases is in tests/test_hostile_uploads.py.
+The AppTest side of the same cases is in tests/security/test_hostile_uploads.py.
 """
 
-from tests import hostile_files as hostile
+from tests.helpers import hostile_files as hostile
 
 from .streamlit_app import exception_texts, wait_for_page
 

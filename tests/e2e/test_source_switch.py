@@ -1,6 +1,6 @@
 """The sidebar's data source: switching to a folder changes what Home counts; a bad path changes nothing."""
 
-from imagetree import kaggle_tree
+from tests.helpers.imagetree import kaggle_tree
 
 from .screenshots import save_artifact
 from .streamlit_app import wait_for_page

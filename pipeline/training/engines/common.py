@@ -17,18 +17,18 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.augment.balance import sampler_weights
 from pipeline.augment.spec import AugmentSpec
 from pipeline.augment.stats import DatasetStats, iter_chunks, precomputed_stats
 from pipeline.data import CLASS_NAMES, load_all
-from pipeline.training import Cancelled
+from pipeline.records import DeviceInfo, EpochRecord, RunResult, Timings, ValMetrics
 from pipeline.training.config import ConfigError, TrainConfig
+from pipeline.training.errors import Cancelled
 
 STEP_REPORT_INTERVAL_S = 0.5
 PLATEAU_PATIENCE, PLATEAU_FACTOR = 2, 0.5  # halve the rate after 2 epochs without a lower val loss
 EVAL_BATCH = 128
 EPSILON = 1e-6  # ImageDataGenerator's, added to the std before dividing
-# tests only: seconds to pause half-way through writing the weights, so a kill can land there
-SAVE_PAUSE_VARIABLE = "PNEUMOLAB_FAULT_PAUSE_IN_SAVE_S"
 
 
 # ---- data ----
@@ -114,7 +114,7 @@ class EpochOrder:
         rng = np.random.default_rng([self.seed, epoch])
         count = self.steps * self.batch_size
         if self.balancing == "sampler":
-            weights = 1.0 / np.bincount(self.labels)[self.labels]
+            weights = sampler_weights(self.labels)
             order = rng.choice(
                 len(self.labels), size=count, replace=True, p=weights / weights.sum()
             )
@@ -210,7 +210,7 @@ def binary_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict:
         "threshold": float(min(thresholds[best], 1.0)),  # roc_curve's first threshold is +inf
         "sensitivity": float(tpr[best]),
         "specificity": float(1.0 - fpr[best]),
-        "images": int(len(labels)),
+        "images": len(labels),
     }
 
 
@@ -222,17 +222,13 @@ def save_weights(path: Path, data: bytes) -> None:
 
     The file lands in the worker's temporary folder, which is moved in place only after this
     returns; the worker then records the file's sha256 for every later load to check.
-    ``$PNEUMOLAB_FAULT_PAUSE_IN_SAVE_S`` stops half-way for that long (tests kill it there).
+    (The fault tests replace it in the worker, from tests/helpers/pause_in_save/, to kill a
+    worker half-way through this write.)
     """
-    pause = float(os.environ.get(SAVE_PAUSE_VARIABLE) or 0)
-    half = len(data) // 2 if pause else len(data)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as handle:
-            handle.write(data[:half])
-            handle.flush()
-            time.sleep(pause)
-            handle.write(data[half:])
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
     except OSError as error:  # a failed write names no file: name the one being written
@@ -273,8 +269,8 @@ class Progress:
                 }
             )
 
-    def epoch(self, record: dict) -> None:
-        self.report({"event": "epoch", **record})
+    def epoch(self, record: EpochRecord) -> None:
+        self.report({"event": "epoch", **record.to_dict()})
 
 
 def epoch_record(
@@ -286,26 +282,26 @@ def epoch_record(
     train_seconds: float,
     images: int,
     learning_rate: float,
-) -> dict:
+) -> EpochRecord:
     """One row of the history, as the ``epoch`` event carries it (epoch is 1-based)."""
-    return {
-        "epoch": epoch,
-        "epochs": epochs,
-        "train_loss": train["loss"],
-        "train_accuracy": train["accuracy"],
-        "train_auc": train["auc"],
-        "val_loss": val["loss"],
-        "val_accuracy": val["accuracy"],
-        "val_auc": val["auc"],
-        "seconds": round(seconds, 3),
-        "train_seconds": round(train_seconds, 3),
-        "images_per_s": round(images / train_seconds, 2) if train_seconds > 0 else None,
-        "learning_rate": learning_rate,
-    }
+    return EpochRecord(
+        epoch=epoch,
+        epochs=epochs,
+        train_loss=train["loss"],
+        train_accuracy=train["accuracy"],
+        train_auc=train["auc"],
+        val_loss=val["loss"],
+        val_accuracy=val["accuracy"],
+        val_auc=val["auc"],
+        seconds=round(seconds, 3),
+        train_seconds=round(train_seconds, 3),
+        images_per_s=round(images / train_seconds, 2) if train_seconds > 0 else None,
+        learning_rate=learning_rate,
+    )
 
 
 def result(
-    history: list[dict],
+    history: list[EpochRecord],
     val: dict,
     device: dict,
     parameters: int,
@@ -313,26 +309,26 @@ def result(
     best_epoch: int,
     started: float,
     first_step: float | None,
-    extra: dict | None = None,
-) -> dict:
+    replicas: int = 1,
+    mixed_precision: str | None = None,
+) -> RunResult:
     """What ``train`` returns: history, final validation metrics, timings, device, model size."""
-    train_seconds = sum(row["train_seconds"] for row in history)
-    images = sum(
-        row["images_per_s"] * row["train_seconds"] for row in history if row["images_per_s"]
+    train_seconds = sum(row.train_seconds for row in history)
+    images = sum(row.images_per_s * row.train_seconds for row in history if row.images_per_s)
+    return RunResult(
+        history=history,
+        val=ValMetrics.from_dict(val),
+        timings=Timings(
+            seconds_per_epoch=round(sum(row.seconds for row in history) / len(history), 3),
+            images_per_s=round(images / train_seconds, 2) if train_seconds else None,
+            total_seconds=round(time.monotonic() - started, 3),
+            startup_seconds=round(first_step - started, 3) if first_step else None,
+        ),
+        device=DeviceInfo.from_dict(device),
+        parameters=parameters,
+        weights=weights,
+        best_epoch=best_epoch,
+        epochs_run=len(history),
+        replicas=replicas,
+        mixed_precision=mixed_precision,
     )
-    return {
-        "history": history,
-        "val": val,
-        "timings": {
-            "seconds_per_epoch": round(sum(row["seconds"] for row in history) / len(history), 3),
-            "images_per_s": round(images / train_seconds, 2) if train_seconds else None,
-            "total_seconds": round(time.monotonic() - started, 3),
-            "startup_seconds": round(first_step - started, 3) if first_step else None,
-        },
-        "device": device,
-        "parameters": parameters,
-        "weights": weights,
-        "best_epoch": best_epoch,
-        "epochs_run": len(history),
-        **(extra or {}),
-    }

@@ -57,7 +57,7 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
                     keras.metrics.BinaryAccuracy(name="accuracy"),
                     keras.metrics.AUC(num_thresholds=AUC_THRESHOLDS, name="auc"),
                 ],
-                jit_compile=device.is_gpu,  # XLA: faster on a GPU, 2.4x slower on this CPU
+                jit_compile=device.is_gpu,  # XLA: faster on a GPU, slower on a CPU (docs/architecture.md)
             )
         loop = _EngineCallback(
             config,
@@ -92,7 +92,8 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
             loop.stopping.best_epoch,
             started,
             loop.first_step,
-            {"replicas": strategy.num_replicas_in_sync, "mixed_precision": precision},
+            replicas=strategy.num_replicas_in_sync,
+            mixed_precision=precision,
         )
     finally:
         keras.mixed_precision.set_global_policy("float32")

@@ -98,7 +98,8 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
             stopping.best_epoch,
             started,
             first_step,
-            {"replicas": world.size, "mixed_precision": loop.precision.name},
+            replicas=world.size,
+            mixed_precision=loop.precision.name,
         )
     finally:
         distributed.shutdown_torch(world)
@@ -203,7 +204,7 @@ class _StepBatches(torch.utils.data.Dataset):
         return torch.stack([self.augment(image) for image in pixels]), indices
 
 
-def _torch_device(device: devices.Device) -> "torch.device":
+def _torch_device(device: devices.Device) -> torch.device:
     return (
         torch.device(device.type, device.index)
         if device.type == "cuda"

@@ -1,0 +1,255 @@
+"""The records that cross a layer: what a training run writes, and what evaluation returns.
+
+    RunResult     result.json of a finished run (``Run.result()`` reads it)
+    EpochRecord   one row of a run's history (the ``epoch`` progress event, and RunResult.history)
+    ValMetrics    the validation metrics of the kept epoch (RunResult.val)
+    Timings       how long training took (RunResult.timings)
+    DeviceInfo    what it trained on (RunResult.device)
+    Evaluation    one scored run at one threshold (``pipeline.evaluate.report.evaluate``)
+
+Pages, CLIs and the talk read attributes, never keys: a renamed field fails at once, in one place.
+``from_dict`` reads what older code wrote (a missing field reads as its default) and keeps keys it
+does not know in ``extra``, and ``to_dict`` writes them back, so a file written by newer code
+survives a round trip through older code. To add a field: add it to the dataclass with a default,
+and write it where the record is made (``pipeline/training/engines/common.py`` for a run).
+"""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def _known(cls) -> set[str]:
+    return {f.name for f in fields(cls)} - {"extra"}
+
+
+def _from(cls: type[T], data: dict | None, **nested) -> T:
+    """``cls`` from ``data``: nested records built by ``nested``, unknown keys kept in ``extra``."""
+    data = dict(data or {})
+    names = _known(cls)
+    values = {name: data.pop(name) for name in list(data) if name in names}
+    for name, build in nested.items():
+        if name in values:
+            values[name] = build(values[name])
+    for f in fields(cls):  # required fields missing from an older file read as None
+        if (
+            f.name != "extra"
+            and f.name not in values
+            and f.default is MISSING
+            and f.default_factory is MISSING
+        ):
+            values[f.name] = None
+    return cls(**values, extra=data) if "extra" in {f.name for f in fields(cls)} else cls(**values)
+
+
+def _to(record) -> dict:
+    out = {}
+    for f in fields(record):
+        if f.name == "extra":
+            continue
+        value = getattr(record, f.name)
+        if hasattr(value, "to_dict"):
+            value = value.to_dict()
+        elif isinstance(value, list):
+            value = [v.to_dict() if hasattr(v, "to_dict") else v for v in value]
+        out[f.name] = value
+    return {**getattr(record, "extra", {}), **out}
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """One epoch of training (``epoch`` is 1-based), as the progress page and result.json hold it."""
+
+    epoch: int
+    epochs: int
+    train_loss: float
+    train_accuracy: float
+    train_auc: float
+    val_loss: float
+    val_accuracy: float
+    val_auc: float
+    seconds: float
+    train_seconds: float
+    images_per_s: float | None
+    learning_rate: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> EpochRecord:
+        return _from(cls, data)
+
+    def to_dict(self) -> dict:
+        return _to(self)
+
+
+@dataclass(frozen=True)
+class ValMetrics:
+    """Validation metrics of the kept epoch; ``threshold`` maximises Youden's J there."""
+
+    loss: float | None = None
+    accuracy: float | None = None
+    auc: float | None = None
+    threshold: float | None = None
+    sensitivity: float | None = None
+    specificity: float | None = None
+    images: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> ValMetrics:
+        return _from(cls, data)
+
+    def to_dict(self) -> dict:
+        return _to(self)
+
+
+@dataclass(frozen=True)
+class Timings:
+    seconds_per_epoch: float | None = None
+    images_per_s: float | None = None
+    total_seconds: float | None = None
+    startup_seconds: float | None = None
+    peak_rss_mb: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> Timings:
+        return _from(cls, data)
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in _to(self).items() if not (k == "peak_rss_mb" and v is None)}
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    type: str | None = None  # "cpu", "cuda" or "mps"
+    name: str | None = None
+    index: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> DeviceInfo:
+        return _from(cls, data)
+
+    def to_dict(self) -> dict:
+        return _to(self)
+
+    @property
+    def is_gpu(self) -> bool:
+        return self.type in ("cuda", "mps")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """result.json: what a finished run trained, how well on validation, how fast, on what."""
+
+    history: list[EpochRecord]
+    val: ValMetrics
+    timings: Timings
+    device: DeviceInfo
+    parameters: int | None
+    weights: str | None  # file name inside the run's weights/ folder
+    best_epoch: int | None  # 1-based: the epoch whose weights were kept
+    epochs_run: int | None
+    replicas: int = 1
+    mixed_precision: str | None = None
+    weights_sha256: str | None = None  # None for runs trained before checksums were recorded
+    wall_s: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunResult:
+        return _from(
+            cls,
+            data,
+            history=lambda rows: [EpochRecord.from_dict(row) for row in rows or []],
+            val=ValMetrics.from_dict,
+            timings=Timings.from_dict,
+            device=DeviceInfo.from_dict,
+        )
+
+    def __post_init__(self):  # records read from an older file may lack the nested parts
+        for name, default in (
+            ("history", []),
+            ("val", ValMetrics()),
+            ("timings", Timings()),
+            ("device", DeviceInfo()),
+        ):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, default)
+
+    def to_dict(self) -> dict:
+        return _to(self)
+
+    def with_fields(self, **changes) -> RunResult:
+        return RunResult.from_dict({**self.to_dict(), **changes})
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One scored run at one threshold: metrics, intervals and costs (``evaluate`` makes it).
+
+    ``metrics`` holds what ``pipeline.evaluate.metrics.classification_metrics`` returns
+    (threshold, confusion, sensitivity, specificity, ppv, npv, f1, accuracy, auc, pr_auc, brier,
+    roc, pr, calibration, report); ``metric(name)`` reads one of them.
+    """
+
+    run_id: str
+    framework: str
+    trained_on: str
+    source: str
+    split: str
+    img_size: int
+    threshold_origin: str
+    validation_threshold: float
+    metrics: dict[str, Any]
+    inference_ms_per_image: float | None
+    parameters: int | None
+    skipped: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+    bootstrap: dict | None = None
+    threshold_rule: dict | None = None  # pipeline.evaluate.threshold.ThresholdChoice.to_dict()
+
+    @property
+    def threshold(self) -> float:
+        return self.metrics["threshold"]
+
+    def metric(self, name: str):
+        return self.metrics.get(name)
+
+    def to_dict(self) -> dict:
+        """The JSON the CLI prints and the exports write (the layout they always had)."""
+        data = {
+            "run_id": self.run_id,
+            "framework": self.framework,
+            "trained_on": self.trained_on,
+            "source": self.source,
+            "split": self.split,
+            "img_size": self.img_size,
+            "threshold_origin": self.threshold_origin,
+            "validation_threshold": self.validation_threshold,
+            "threshold_rule": self.threshold_rule,
+            **self.metrics,
+            "costs": {
+                "inference_ms_per_image": self.inference_ms_per_image,
+                "parameters": self.parameters,
+            },
+            "skipped": self.skipped,
+            "warnings": self.warnings,
+        }
+        if self.bootstrap is not None:
+            data["bootstrap"] = self.bootstrap
+        return data
+
+
+__all__ = [
+    "DeviceInfo",
+    "EpochRecord",
+    "Evaluation",
+    "RunResult",
+    "Timings",
+    "ValMetrics",
+]

@@ -1,0 +1,222 @@
+"""The run store: one folder per training run, outside the tracked files.
+
+    <cache>/runs/<run_id>/
+        config.json     the TrainConfig, as TrainConfig.to_json() writes it
+        data.json       source, data fingerprint, model code version
+        status.json     queued | running | finished | failed | cancelled, pid, times, error
+        progress.json   per-step and per-epoch history, rewritten while training
+        result.json     final validation metrics, timings, device, weights file name and sha256
+        weights/        model.keras or model.pt (moved in from a temporary folder)
+        worker.log      what the training process printed
+
+Every file is replaced atomically, and ``finished`` is the last thing a run writes: a
+reader that sees ``finished`` finds the result and the weights complete, and a run killed
+half-way never looks finished. The run id is a hash of the config, the data fingerprint and
+the model code version, so the same question always lands in the same folder.
+
+Faults: a JSON file damaged on disk reads as missing (a damaged status as ``damaged``, which a
+new trigger retrains), and a store the disk will not write raises ``StoreError`` saying which
+path and what to do; listing a read-only store still works.
+
+Other layers read runs through ``finished_runs(framework, source)`` and
+``latest_per_framework(source)``, and a run's result through ``Run.result()``, a typed
+``pipeline.records.RunResult``. The command line (``python -m pipeline.runs``) is in
+``__main__.py``: it refreshes the queue first, and the store itself never imports the queue.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import shutil
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from pipeline.records import RunResult
+from pipeline.settings import atomic_write_bytes, cache_root, storage_advice
+
+STATES = ("queued", "running", "finished", "failed", "cancelled")
+ACTIVE = ("queued", "running")
+WEIGHTS_DIR = "weights"
+
+
+class RunError(ValueError):
+    """A run that does not exist or cannot be changed now; the message says why."""
+
+
+class StoreError(OSError):
+    """The run store cannot be written (disk full, read-only, no permission); the message says
+    which path and what to do."""
+
+
+def store_error(error: OSError, path=None) -> StoreError:
+    return StoreError(storage_advice(error, error.filename or path or "the run store"))
+
+
+def runs_root() -> Path:
+    try:
+        root = cache_root() / "runs"
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise store_error(error) from error
+    return root
+
+
+def make_run_id(config_hash: str, fingerprint: str, code_version: str) -> str:
+    """Same config, same data, same model code: same id (and so the same cached run)."""
+    key = json.dumps([config_hash, fingerprint, code_version]).encode()
+    return hashlib.sha256(key).hexdigest()[:16]
+
+
+@contextmanager
+def store_lock():
+    """Exclusive lock over status changes of every run (held for milliseconds).
+
+    ``flock`` works across threads (each call opens its own file description) and processes,
+    and the kernel drops it when a holder dies, so a crash never leaves the store locked.
+    """
+    path = runs_root() / ".store.lock"
+    try:
+        handle = open(path, "a")
+    except OSError as error:  # a read-only or full disk: no status can change
+        raise store_error(error, path) from error
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def write_json(path: Path, data: dict) -> None:
+    atomic_write_bytes(path, json.dumps(data, indent=2, sort_keys=True).encode())
+
+
+def read_json(path: Path) -> dict | None:
+    """The object in ``path``; None when it is missing, or damaged on disk (not JSON, not UTF-8):
+    one bad file must not break every listing of the store."""
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+class Run:
+    """One run's folder; every read goes to disk, so it always shows the latest state."""
+
+    def __init__(self, run_id: str):
+        if not run_id or not all(c in "0123456789abcdef" for c in run_id):
+            raise RunError(
+                f"'{run_id}' is not a run id (16 hex digits, see `python -m pipeline.runs list`)"
+            )
+        self.id = run_id
+        self.path = runs_root() / run_id
+
+    def exists(self) -> bool:
+        return (self.path / "status.json").exists()
+
+    def status(self) -> dict:
+        """The status record; ``{"status": "missing"}`` for a run that was never created,
+        ``damaged`` for one whose status file the disk garbled (a new trigger trains it again)."""
+        record = read_json(self.path / "status.json")
+        if record is None and self.exists():
+            return {
+                "run_id": self.id,
+                "status": "damaged",
+                "error": f"{self.path / 'status.json'} is damaged; start the training again to retrain the run",
+            }
+        return record or {"run_id": self.id, "status": "missing"}
+
+    @property
+    def state(self) -> str:
+        return self.status()["status"]
+
+    def config(self) -> dict:
+        return read_json(self.path / "config.json") or {}
+
+    def data(self) -> dict:
+        return read_json(self.path / "data.json") or {}
+
+    def progress(self) -> dict:
+        return read_json(self.path / "progress.json") or {"steps": [], "epochs": []}
+
+    def result(self) -> RunResult | None:
+        """Final metrics, timings and device; only once the run has finished (and its
+        result.json reads)."""
+        if self.state != "finished":
+            return None
+        data = read_json(self.path / "result.json")
+        return RunResult.from_dict(data) if data is not None else None
+
+    def weights(self) -> Path | None:
+        result = self.result()
+        return self.path / WEIGHTS_DIR / result.weights if result and result.weights else None
+
+    def set_status(self, state: str, **fields) -> dict:
+        """Write a new status record, keeping earlier fields (times, attempt) unless replaced."""
+        assert state in STATES, state
+        record = {
+            **self.status(),
+            **fields,
+            "run_id": self.id,
+            "status": state,
+            "updated": time.time(),
+        }
+        write_json(self.path / "status.json", record)
+        return record
+
+    def summary(self) -> dict:
+        """One row for listings: status, framework, source, key settings and validation metrics."""
+        status, config, result = self.status(), self.config(), self.result()
+        return {
+            "run_id": self.id,
+            "status": status["status"],
+            "framework": config.get("framework"),
+            "source": config.get("source"),
+            "epochs": config.get("epochs"),
+            "img_size": config.get("img_size"),
+            "seed": config.get("seed"),
+            "created": status.get("created"),
+            "ended": status.get("ended"),
+            "device": (result.device.name if result else None) or status.get("device"),
+            "val": result.val.to_dict() if result else {},
+            "error": status.get("error"),
+        }
+
+    def delete(self) -> None:
+        """Remove the run's folder; refused while it is queued or running."""
+        with store_lock():
+            if self.state in ACTIVE:
+                raise RunError(f"run {self.id} is {self.state}; cancel it before deleting it")
+            if not self.path.exists():
+                raise RunError(f"no run {self.id}")
+            shutil.rmtree(self.path)
+
+
+def all_runs() -> list[Run]:
+    """Every run in the store, newest first."""
+    runs = [Run(p.name) for p in runs_root().iterdir() if p.is_dir() and not p.name.startswith(".")]
+    runs = [r for r in runs if r.exists()]
+    return sorted(runs, key=lambda r: r.status().get("created", 0), reverse=True)
+
+
+def finished_runs(framework: str | None = None, source: str | None = None) -> list[Run]:
+    """Finished runs, newest first; only ``framework``'s and only those trained on ``source``
+    when given (``source`` as the config holds it: canonical, as the pages pass it)."""
+    runs = [run for run in all_runs() if run.state == "finished"]
+    if framework is not None:
+        runs = [run for run in runs if run.config().get("framework") == framework]
+    if source is not None:
+        runs = [run for run in runs if run.config().get("source") == source]
+    return runs
+
+
+def latest_per_framework(source: str | None = None) -> dict[str, Run]:
+    """The newest finished run of each framework (on ``source`` when given), by framework name."""
+    latest: dict[str, Run] = {}
+    for run in finished_runs(source=source):  # newest first: the first one seen is kept
+        latest.setdefault(run.config().get("framework"), run)
+    latest.pop(None, None)
+    return latest

@@ -1,0 +1,56 @@
+"""Tiny real trainings for tests: one epoch at 32 px on the synthetic data, through the queue."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from pipeline.runs import Run
+from pipeline.training.config import TrainConfig
+
+TINY = dict(
+    source="synthetic",
+    epochs=1,
+    img_size=32,
+    width=0.25,
+    batch_size=32,
+    augment="none",
+    early_stopping_patience=0,
+)
+
+
+def tiny(framework: str, seed: int, **changes) -> TrainConfig:
+    return TrainConfig.from_preset("quick", framework=framework, seed=seed, **{**TINY, **changes})
+
+
+def tiny_run(framework: str) -> str:
+    """The id of a finished one-epoch run of ``framework`` at 32 px (trained now, or cached)."""
+    from pipeline.training.queue import trigger, wait
+
+    outcome = trigger(TrainConfig.from_preset("quick", framework=framework, **TINY))
+    status = wait(outcome.run, poll_s=0.3)
+    assert status["status"] == "finished", status
+    return outcome.run.id
+
+
+def wait_until(condition, timeout: float = 180.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def training_started(run: Run) -> bool:
+    """The worker is inside the training loop (it has reported a step)."""
+    return run.state == "running" and "position" in run.progress()
+
+
+def pid_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
