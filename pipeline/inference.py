@@ -53,11 +53,12 @@ class LoadedModel:
     framework: str  # "keras" or "torch": the framework that trained it
     model: object  # keras.Model (sigmoid output), PneumoniaCNN (logit output) or OnnxCNN
     prep: Preprocessing  # resize, rescale, normalisation, class names, recorded threshold
-    threshold: float  # chosen on the run's validation split
+    threshold: float  # pipeline.evaluate.threshold's rule, on the run's validation split
     threshold_origin: str
     config: dict  # the run's TrainConfig as a dict
     weights_path: Path
     backend: str = "framework"  # or "onnx"
+    threshold_choice: object = None  # pipeline.evaluate.threshold.ThresholdChoice (None: none)
     lock: threading.Lock = field(
         default_factory=threading.Lock, repr=False
     )  # one forward pass at a time
@@ -106,7 +107,9 @@ def load_run_model(run_id: str, backend: str = "framework") -> LoadedModel:
         weights_path=weights,
         backend=backend,
     )
-    loaded.threshold, loaded.threshold_origin = _threshold(loaded, result)
+    loaded.threshold_choice = _threshold(loaded, result)
+    loaded.threshold = loaded.threshold_choice.value
+    loaded.threshold_origin = loaded.threshold_choice.reason
     return loaded
 
 
@@ -232,28 +235,50 @@ def _keras_cpu():
     return import_tensorflow().device("/CPU:0")
 
 
-def _threshold(loaded: LoadedModel, result: RunResult) -> tuple[float, str]:
-    """The run's threshold, chosen on its validation split; computed there now if not recorded."""
-    if result.inference is not None:
-        return loaded.prep.threshold, loaded.prep.threshold_rule
-    recorded = result.val.threshold
-    if recorded is not None:
-        return float(recorded), "chosen on validation by Youden's J"
-    from pipeline.data import load_split
-    from pipeline.evaluate.metrics import youden_threshold
+def _threshold(loaded: LoadedModel, result: RunResult):
+    """The run's ThresholdChoice (pipeline.evaluate.threshold, the one rule): as its training
+    recorded it, or chosen now on its validation split by that rule when it recorded none (runs
+    trained before the rule recorded only Youden's pick, which the rule replaces)."""
+    from pipeline.evaluate.threshold import FALLBACK, ThresholdChoice, choose_threshold
 
-    try:
-        val = load_split(loaded.config["source"], "val", loaded.img_size)
-        threshold = youden_threshold(val.labels, predict_proba(loaded, val.images))
-    except (OSError, ValueError) as error:  # the source is gone or its validation split unusable
-        return (
-            DEFAULT_THRESHOLD,
-            f"0.5 (no validation threshold recorded, none computable: {_short(error)})",
-        )
-    return (
-        threshold,
-        "chosen now on the run's validation split by Youden's J (the run recorded none)",
+    recorded = (
+        getattr(result.val, "threshold_choice", None)
+        or result.val.extra.get("threshold_choice")
+        or loaded.prep.threshold_choice  # the self-contained record (result.json "inference")
     )
+    if recorded:
+        try:
+            return ThresholdChoice.from_dict(recorded)
+        except (TypeError, ValueError):
+            pass  # a damaged record: chosen again below, from the validation split
+    from pipeline.data import load_all
+
+    balancing = loaded.config.get("class_balancing", "class_weight")
+    try:
+        _, arrays = load_all(loaded.config["source"], loaded.img_size)
+        val, train = arrays.subset("val"), arrays.subset("train")
+        prevalence = float(train.labels.mean()) if len(train) else None
+        return choose_threshold(
+            val.labels, predict_proba(loaded, val.images), balancing, prevalence
+        )
+    except (OSError, ValueError) as error:  # the source is gone or its validation split unusable
+        if result.inference is not None:  # a self-contained run: its training's own choice
+            value = loaded.prep.threshold
+            return ThresholdChoice(
+                value,
+                loaded.prep.threshold_rule,
+                f"{value:.3f}: as its training recorded it; no validation split here to show "
+                f"the interval of optimal thresholds ({_short(error)})",
+                value,
+                value,
+            )
+        return ThresholdChoice(
+            DEFAULT_THRESHOLD,
+            FALLBACK,
+            f"0.5: no validation split to choose on ({_short(error)})",
+            0.0,
+            1.0,
+        )
 
 
 def run_preprocessing(run_id: str, config: dict, result: RunResult) -> Preprocessing:

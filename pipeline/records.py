@@ -216,6 +216,7 @@ class Evaluation:
     skipped: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
     bootstrap: dict | None = None
+    threshold_rule: dict | None = None  # pipeline.evaluate.threshold.ThresholdChoice.to_dict()
 
     @property
     def threshold(self) -> float:
@@ -235,6 +236,7 @@ class Evaluation:
             "img_size": self.img_size,
             "threshold_origin": self.threshold_origin,
             "validation_threshold": self.validation_threshold,
+            "threshold_rule": self.threshold_rule,
             **self.metrics,
             "costs": {
                 "inference_ms_per_image": self.inference_ms_per_image,

@@ -63,6 +63,17 @@ def comparison(
     )
 
 
+@st.cache_data(show_spinner="Scoring the ensemble of the seed group...", max_entries=8)
+def ensemble_scored(
+    run_ids: tuple[str, ...], stamps: tuple[float, ...], source: str, fingerprint: str, split: str
+):
+    """A seed group's mean probability (``pipeline.evaluate.ensemble``) on one split."""
+    from pipeline.evaluate.ensemble import score_ensemble
+
+    members = [loaded_model(run_id, stamp) for run_id, stamp in zip(run_ids, stamps)]
+    return score_ensemble(run_ids, source, split, members)
+
+
 # ---- Predictions ----
 
 

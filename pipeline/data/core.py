@@ -50,6 +50,9 @@ class Scan:
     fingerprint: str  # changes when any file is added, removed or modified
     patients_known: bool = True
     notes: list[str] = field(default_factory=list)  # e.g. how val / test were carved
+    carved: tuple[
+        str, ...
+    ] = ()  # splits carved out of train here (the source has no folder for them)
 
     def split(self, name: str) -> list[Record]:
         return [r for r in self.records if r.split == name]

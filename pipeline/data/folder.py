@@ -76,6 +76,12 @@ def _fingerprint(root: Path, extra: str = "") -> str:
     return digest.hexdigest()[:16]
 
 
+def carved_splits(records: list[Record], present: set[str]) -> tuple[str, ...]:
+    """The splits that ``_carve`` made out of train (the source had no images for them)."""
+    made = {r.split for r in records}
+    return tuple(split for split in DEFAULT_FRACTIONS if split not in present and split in made)
+
+
 def _carve(records: list[Record], present: set[str], notes: list[str]) -> list[Record]:
     """Carve missing val / test out of train, grouped by patient and stratified by class."""
     missing = {split: f for split, f in DEFAULT_FRACTIONS.items() if split not in present}
@@ -173,6 +179,7 @@ class FolderSource(Source):
             if split not in present
         ]
         records = _carve(records, present, notes)
+        carved = carved_splits(records, present)
         for split in sorted(present | set(layout), key=SPLITS.index):
             for class_name in CLASS_NAMES:
                 if not any(r.split == split and r.label == label for r in records):
@@ -181,7 +188,9 @@ class FolderSource(Source):
             raise SourceError(
                 f"No usable images in {self.root} ({len(skipped)} files skipped). {EXPECTED_LAYOUT}"
             )
-        return Scan(self.spec, self.kind, records, skipped, _fingerprint(self.root), True, notes)
+        return Scan(
+            self.spec, self.kind, records, skipped, _fingerprint(self.root), True, notes, carved
+        )
 
     def _label_of(self, path: Path, split_dir: Path) -> int | None:
         parts = path.relative_to(split_dir).parts
@@ -257,6 +266,7 @@ class CsvSource(Source):
             )
         notes: list[str] = []
         records = _carve(records, present, notes)
+        carved = carved_splits(records, present)
         if not records:
             raise SourceError(
                 f"{self.csv_path} names no usable images ({len(skipped)} rows skipped)."
@@ -267,7 +277,9 @@ class CsvSource(Source):
             digest.update(
                 os.fsencode(record.origin) + f"|{stat.st_size}|{stat.st_mtime_ns}".encode()
             )
-        return Scan(self.spec, self.kind, records, skipped, digest.hexdigest()[:16], True, notes)
+        return Scan(
+            self.spec, self.kind, records, skipped, digest.hexdigest()[:16], True, notes, carved
+        )
 
     def decode(self, records: list[Record], size: int) -> Decoded:
         return decode_files(records, size)

@@ -2,6 +2,7 @@
 
     python -m pipeline.evaluate --run RUN_ID --source synthetic --split test --json
     python -m pipeline.evaluate --run RUN_ID --compare OTHER_RUN_ID --html report.html
+    python -m pipeline.evaluate --run RUN_ID --split test --stress --json   # + shift stress
 
 The source defaults to the run's own training source, the threshold to the one chosen on
 the run's validation split. ``--json`` prints one object (accuracy, auc, confusion_matrix
@@ -30,10 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.evaluate.export import CURVES, comparison_csv, to_csv, to_html, to_json
     from pipeline.evaluate.report import evaluate
     from pipeline.evaluate.scoring import score_run
-    from pipeline.inference import ModelLoadError
+    from pipeline.inference import ModelLoadError, load_run_model
 
     try:
-        scored = score_run(args.run, args.source, args.split)
+        if args.ensemble:
+            scored, loaded = _ensemble(args)
+        else:
+            loaded = load_run_model(args.run)
+            scored = score_run(args.run, args.source, args.split, loaded=loaded)
         other = score_run(args.compare, scored.source, args.split) if args.compare else None
     except (ModelLoadError, RunError, SourceError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -42,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     evaluation = evaluate(scored, args.threshold, with_bootstrap=not args.no_bootstrap).to_dict()
     comparison = compare(scored, other) if other is not None else None
+    if args.stress:
+        evaluation.update(_stress(args, scored, loaded))
     if args.json_out:
         _write(args.json_out, to_json({**evaluation, "comparison": comparison}))
     if args.csv:
@@ -79,6 +86,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--compare", metavar="RUN_ID", help="a second run, scored on the same images"
     )
+    parser.add_argument(
+        "--ensemble",
+        action="store_true",
+        help="score the mean probability of --run's seed group (its runs that differ only in "
+        "the seed) instead of --run alone",
+    )
+    parser.add_argument(
+        "--stress",
+        action="store_true",
+        help="also score the split under 12 acquisition-like shifts x 3 severities "
+        "(pipeline/evaluate/stress.py; cached on disk)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--curves", action="store_true", help="include ROC, PR and calibration curves in --json"
@@ -100,6 +119,33 @@ def _probability(text: str) -> float:
     return value
 
 
+def _ensemble(args):
+    """The seed group of ``args.run`` as one model: (Scored, members)."""
+    from pipeline.evaluate.ensemble import load_members, score_ensemble
+    from pipeline.evaluate.seeds import group_of, seed_groups
+    from pipeline.runs import Run, all_runs
+
+    Run(args.run).config()  # an impossible id fails here, as for one run
+    group = group_of(args.run, seed_groups(r for r in all_runs() if r.state == "finished"))
+    if group is None:
+        raise RunError(f"run {args.run} is not a finished run")
+    members = load_members(group.run_ids)
+    return score_ensemble(group.run_ids, args.source, args.split, members), members
+
+
+def _stress(args, scored, loaded) -> dict:
+    from pipeline.evaluate.stress import stress_cached, stress_ensemble
+
+    if args.ensemble:
+        return stress_ensemble(loaded, scored.source, args.split).to_json()
+
+    def progress(done: int, total: int) -> None:
+        print(f"stress: {done}/{total} shifted copies scored", file=sys.stderr, flush=True)
+
+    report = stress_cached(args.run, scored.source, args.split, loaded=loaded, progress=progress)
+    return report.to_json()
+
+
 def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
     print(f"wrote {path}", file=sys.stderr)
@@ -111,6 +157,7 @@ def _text(evaluation: dict, comparison: dict | None) -> str:
         f"run {evaluation['run_id']} ({evaluation['framework']}) on {evaluation['source']}, "
         f"{evaluation['split']} split, {evaluation['n']} images",
         f"threshold {evaluation['threshold']:.4f} ({evaluation['threshold_origin']})",
+        *_interval_line(evaluation.get("threshold_rule")),
         "",
         evaluation["report_text"],
         f"confusion matrix [[TN, FP], [FN, TP]]: [[{tn}, {fp}], [{fn}, {tp}]]",
@@ -118,6 +165,13 @@ def _text(evaluation: dict, comparison: dict | None) -> str:
         f"sensitivity {_f(evaluation['sensitivity'])}  specificity {_f(evaluation['specificity'])}  "
         f"Brier {_f(evaluation['brier'])}",
     ]
+    if evaluation.get("stress"):
+        mean, clean = evaluation["stress_mean"], evaluation["stress_clean"]
+        lines.append(
+            f"under shift (mean of {len(evaluation['stress'])}): AUC {_f(mean['auc'])} "
+            f"accuracy {_f(mean['accuracy'])}; clean through the same path: AUC "
+            f"{_f(clean['auc'])} accuracy {_f(clean['accuracy'])}"
+        )
     for name, interval in (evaluation.get("bootstrap") or {}).items():
         if name != "settings":
             lines.append(
@@ -136,6 +190,15 @@ def _text(evaluation: dict, comparison: dict | None) -> str:
             )
         lines += [f"  {note}" for note in comparison.get("notes", [])]
     return "\n".join(lines)
+
+
+def _interval_line(rule: dict | None) -> list[str]:
+    if not rule:
+        return []
+    return [
+        f"thresholds optimal on validation: {rule['low']:.4f} to {rule['high']:.4f} "
+        f"(rule: {rule['rule']})"
+    ]
 
 
 def _f(value) -> str:

@@ -138,19 +138,6 @@ def calibration(labels, probabilities, bins: int = CALIBRATION_BINS) -> dict:
     }
 
 
-def youden_threshold(labels, probabilities) -> float:
-    """The threshold maximising sensitivity + specificity - 1 (Youden's J).
-
-    Meant for a validation split: choosing it on the test split would flatter the test figures.
-    """
-    labels, probabilities = check_inputs(labels, probabilities)
-    if len(np.unique(labels)) < 2:
-        raise ValueError("Youden's J needs both classes in the split")
-    fpr, tpr, thresholds = roc_curve(labels, probabilities)
-    best = int(np.argmax(tpr - fpr))
-    return float(min(thresholds[best], 1.0))  # the first ROC threshold is +inf: no image positive
-
-
 def report_table(metrics: dict) -> list[dict]:
     """The classification report as rows, in sklearn's layout (the talk's table)."""
     rows = [{"": name, **_columns(metrics["per_class"][name])} for name in CLASS_NAMES]

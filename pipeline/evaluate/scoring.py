@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.data import SPLITS, load_split, open_source
+from pipeline.evaluate.threshold import ThresholdChoice
 from pipeline.runs import Run
 
 
@@ -30,7 +31,7 @@ class Scored:
     source: str  # the source scored here
     split: str
     img_size: int
-    threshold: float  # chosen on validation when the run was trained
+    threshold: float  # chosen on validation by pipeline.evaluate.threshold's rule
     threshold_origin: str
     labels: np.ndarray  # (N,) int64
     probabilities: np.ndarray  # (N,) float64
@@ -40,6 +41,7 @@ class Scored:
     parameters: int
     skipped: list[dict] = field(default_factory=list)  # images of the source that could not be read
     warnings: list[str] = field(default_factory=list)  # reasons these figures may flatter the run
+    threshold_choice: ThresholdChoice | None = None  # the rule's record: value, reason, interval
 
     @property
     def n(self) -> int:
@@ -78,6 +80,7 @@ def score_run(run_id: str, source: str | None = None, split: str = "test", loade
         img_size=loaded.img_size,
         threshold=loaded.threshold,
         threshold_origin=loaded.threshold_origin,
+        threshold_choice=loaded.threshold_choice,
         labels=np.asarray(arrays.labels, np.int64),
         probabilities=np.asarray(probabilities, np.float64),
         patients=np.asarray(arrays.patients),

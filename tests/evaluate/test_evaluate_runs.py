@@ -55,8 +55,16 @@ def test_cli_json_has_the_issues_fields_and_equals_the_library(torch_run):
     run_result = Run(torch_run).result()
     test = load_split("synthetic", "test", 32)
 
-    assert printed["threshold"] == run_result.val.threshold  # chosen on validation, not on test
-    assert "validation" in printed["threshold_origin"]
+    # the one threshold rule, applied on validation (not on test); as training recorded it if it did
+    rule = printed["threshold_rule"]
+    assert printed["threshold"] == rule["value"] and rule["low"] <= rule["high"]
+    recorded = (
+        getattr(run_result.val, "threshold_choice", None)
+        or run_result.val.extra.get("threshold_choice")
+        or rule
+    )
+    assert rule["value"] == recorded["value"]
+    assert printed["threshold_origin"] == rule["reason"] and "validation" in rule["reason"]
     (tn, fp), (fn, tp) = printed["confusion_matrix"]
     assert tn + fp + fn + tp == len(test) == printed["n"]
     assert tn + fp == int((test.labels == 0).sum())
@@ -205,18 +213,29 @@ def test_corrupt_keras_weights_give_a_message(keras_run):
         shutil.rmtree(copy, ignore_errors=True)
 
 
-def test_a_run_without_a_recorded_threshold_gets_youdens_on_its_validation_split(
+def test_a_run_without_a_recorded_threshold_choice_gets_the_rules_on_its_validation_split(
     damaged_run, torch_run
 ):
-    from pipeline.inference import load_run_model
+    from pipeline.data import load_split
+    from pipeline.evaluate.threshold import choose_threshold
+    from pipeline.inference import load_run_model, predict_proba
 
     result = json.loads((damaged_run.path / "result.json").read_text())
-    recorded = result["val"].pop("threshold")
+    result["val"].pop("threshold_choice", None)  # as runs trained before the rule recorded it
     del result["inference"]  # a run trained before the preprocessing record existed
     write_json(damaged_run.path / "result.json", result)
     loaded = load_run_model(damaged_run.id)
-    assert "validation split by Youden's J" in loaded.threshold_origin
-    assert loaded.threshold == pytest.approx(recorded, abs=1e-6)  # the engine's choice, found again
+    val = load_split(loaded.config["source"], "val", loaded.img_size)
+    expected = choose_threshold(
+        val.labels, predict_proba(loaded, val.images), loaded.config["class_balancing"]
+    )
+    assert loaded.threshold_choice == expected and loaded.threshold == expected.value
+    assert loaded.threshold_origin == expected.reason
+    # recorded by training, it is used as recorded
+    result["val"]["threshold_choice"] = {**expected.to_dict(), "value": 0.42, "reason": "recorded"}
+    write_json(damaged_run.path / "result.json", result)
+    loaded = load_run_model(damaged_run.id)
+    assert (loaded.threshold, loaded.threshold_origin) == (0.42, "recorded")
 
 
 def test_per_dataset_normalisation_uses_the_training_splits_statistics(damaged_run):
