@@ -19,7 +19,10 @@ from dashboard.ui.presenter import (
     speaker_view,
     talk_controls,
 )
+from dashboard.ui.runs import install_shipped_runs
 from dashboard.ui.source_picker import source_sidebar
+
+install_shipped_runs()  # once per process: a fresh deployment has results at once
 
 if speaker_view():  # the speaker's second tab: notes, next page, clock; no navigation
     configure_page(False)

@@ -3,10 +3,14 @@
     loaded = load_run_model(run_id)            # ModelLoadError says what to do when it cannot
     probabilities = predict_proba(loaded, images_uint8)   # (N, S, S) uint8 -> (N,) float
 
-Images are fed exactly as the run's validation images were during training: resized to the
-run's image size, then rescaled and normalised by the engines' own ``eval_inputs`` (the
-augmentation spec's ``rescale`` and ``normalization``; per-dataset statistics come from the
-run's training split, never from the images being scored).
+Images are fed exactly as the run's validation images were during training: resized, rescaled
+and normalised by the run's own ``Preprocessing`` record (``pipeline.preprocessing``), which
+training writes into result.json with the training split's statistics, the class names and the
+threshold. Nothing here needs ``pipeline.training`` or the training data.
+
+Two backends give the same probabilities: ``framework`` (Keras or PyTorch, the one that trained
+the run) and ``onnx`` (``pipeline.onnx_model`` under ONNX Runtime: no framework in the process,
+about 1 GB less memory; what a shared deployment uses, see ``pipeline.settings.model_backend``).
 
 Inference runs on the CPU in both frameworks (torch's model is loaded there, Keras's is
 placed there), so inference times compare like with like, on any machine.
@@ -26,11 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.data.images import resize_square
 from pipeline.frameworks import import_keras, import_tensorflow, import_torch
+from pipeline.preprocessing import Preprocessing, PreprocessingError
+from pipeline.preprocessing import resize_to as resize_to
 from pipeline.records import RunResult
 from pipeline.runs import Run, RunError
-from pipeline.settings import sha256_of
+from pipeline.settings import cache_root, sha256_of
 
 BATCH_SIZE = 128
 DEFAULT_THRESHOLD = 0.5
@@ -45,32 +50,34 @@ class LoadedModel:
     """A run's model in inference mode, with what is needed to feed it and read its output."""
 
     run_id: str
-    framework: str  # "keras" or "torch"
-    model: object  # keras.Model (sigmoid output) or models.torch_cnn.PneumoniaCNN (logit output)
-    img_size: int
+    framework: str  # "keras" or "torch": the framework that trained it
+    model: object  # keras.Model (sigmoid output), PneumoniaCNN (logit output) or OnnxCNN
+    prep: Preprocessing  # resize, rescale, normalisation, class names, recorded threshold
     threshold: float  # pipeline.evaluate.threshold's rule, on the run's validation split
     threshold_origin: str
     config: dict  # the run's TrainConfig as a dict
-    spec: object  # the run's AugmentSpec: rescale and normalisation
-    stats: object  # DatasetStats of the training split for per-dataset normalisation, else None
     weights_path: Path
+    backend: str = "framework"  # or "onnx"
     threshold_choice: object = None  # pipeline.evaluate.threshold.ThresholdChoice (None: none)
     lock: threading.Lock = field(
         default_factory=threading.Lock, repr=False
     )  # one forward pass at a time
 
+    @property
+    def img_size(self) -> int:
+        return self.prep.img_size
 
-def load_run_model(run_id: str) -> LoadedModel:
-    """The model of finished run ``run_id``; ModelLoadError for anything that stops that."""
-    from pipeline.training.config import ConfigError, TrainConfig
 
-    run = _finished_run(run_id)
-    try:
-        config = TrainConfig.from_json((run.path / "config.json").read_text())
-    except (OSError, ConfigError) as error:
-        raise ModelLoadError(
-            f"run {run_id}: its config cannot be read ({error}); {_retrain(run_id)}"
-        ) from None
+def load_run_model(run_id: str, backend: str = "framework") -> LoadedModel:
+    """The model of finished run ``run_id``; ModelLoadError for anything that stops that.
+
+    ``backend`` "onnx" scores through ONNX Runtime (``pipeline.onnx_model``) instead of the
+    framework; the run's ONNX file is checked against its recorded sha256 like the weights.
+    """
+    run = finished_run(run_id)
+    config = run.config()
+    if not config.get("framework") or not config.get("img_size"):
+        raise ModelLoadError(f"run {run_id}: its config cannot be read; {_retrain(run_id)}")
     result = run.result()
     if result is None:
         raise ModelLoadError(
@@ -82,18 +89,23 @@ def load_run_model(run_id: str) -> LoadedModel:
             f"run {run_id}: the weights file is missing"
             f"{f' ({weights})' if weights else ''}; {_retrain(run_id)}"
         )
-    _check_weights(run_id, weights, result.weights_sha256)
+    check_file(run_id, weights, result.weights_sha256)
+    prep = run_preprocessing(run_id, config, result)
+    model = (
+        _load_onnx(run, result, weights)
+        if backend == "onnx"
+        else _load_weights(config, weights, run_id)
+    )
     loaded = LoadedModel(
         run_id=run_id,
-        framework=config.framework,
-        model=_load_weights(config, weights, run_id),
-        img_size=config.img_size,
+        framework=config["framework"],
+        model=model,
+        prep=prep,
         threshold=DEFAULT_THRESHOLD,
         threshold_origin="",
-        config=config.to_dict(),
-        spec=config.augment,
-        stats=_normalisation_stats(config),
+        config=config,
         weights_path=weights,
+        backend=backend,
     )
     loaded.threshold_choice = _threshold(loaded, result)
     loaded.threshold = loaded.threshold_choice.value
@@ -118,34 +130,34 @@ def predict_proba(
 
 def model_input(loaded: LoadedModel, images: np.ndarray):
     """Pixels (N, S, S), 0-255 (uint8, or float as saliency metrics perturb them), as the model's
-    input: a torch tensor (N, 1, S, S) or a NumPy array (N, S, S, 1), float32."""
-    from pipeline.training.engines.common import eval_inputs
-
-    x = eval_inputs(resize_to(np.asarray(images), loaded.img_size), loaded.spec, loaded.stats)
+    input, float32: a torch tensor (N, 1, S, S); for Keras a NumPy array (N, S, S, 1), for
+    ONNX one of (N, 1, S, S)."""
+    x = loaded.prep.apply(np.asarray(images))
+    if loaded.backend == "onnx":
+        return np.ascontiguousarray(x[:, None])
     if loaded.framework == "torch":
         return import_torch().from_numpy(np.ascontiguousarray(x[:, None]))
     return x[..., None]
 
 
-def resize_to(images: np.ndarray, size: int) -> np.ndarray:
-    """``images`` (N, H, W) at size x size, bilinear as the data layer resizes; unchanged if already so."""
-    if images.shape[1:] == (size, size):
-        return images
-    resized = [resize_square(_as_uint8(image), size) for image in images]
-    return np.stack(resized) if resized else np.zeros((0, size, size), np.uint8)
-
-
 def parameter_count(loaded: LoadedModel) -> int:
     """Weights including BatchNorm statistics, counted the same way for both frameworks."""
+    if loaded.backend == "onnx":
+        return loaded.model.parameter_count()
     if loaded.framework == "torch":  # parameters plus BatchNorm running statistics, as Keras counts
-        from models.torch_cnn import count_parameters
-
-        return count_parameters(loaded.model)
+        buffers = (
+            b
+            for name, b in loaded.model.named_buffers()
+            if not name.endswith("num_batches_tracked")
+        )
+        return sum(p.numel() for p in loaded.model.parameters()) + sum(b.numel() for b in buffers)
     return int(loaded.model.count_params())
 
 
 def _forward(loaded: LoadedModel, images: np.ndarray) -> np.ndarray:
     x = model_input(loaded, images)
+    if loaded.backend == "onnx":  # ONNX Runtime sessions may run concurrently
+        return loaded.model.probability(x).astype(np.float64)
     with loaded.lock:
         if loaded.framework == "torch":
             torch = import_torch()
@@ -156,14 +168,10 @@ def _forward(loaded: LoadedModel, images: np.ndarray) -> np.ndarray:
             return np.asarray(loaded.model.predict_on_batch(x), dtype=np.float64).ravel()
 
 
-def _as_uint8(image: np.ndarray) -> np.ndarray:
-    return image if image.dtype == np.uint8 else np.clip(np.rint(image), 0, 255).astype(np.uint8)
-
-
 # ---- loading ----
 
 
-def _finished_run(run_id: str) -> Run:
+def finished_run(run_id: str) -> Run:
     try:
         run = Run(run_id)
     except RunError as error:
@@ -181,7 +189,7 @@ def _finished_run(run_id: str) -> Run:
     return run
 
 
-def _check_weights(run_id: str, path: Path, recorded: str | None) -> None:
+def check_file(run_id: str, path: Path, recorded: str | None) -> None:
     """Refuse a weights file that is not the one its training wrote (truncated, bits flipped,
     replaced). Runs trained before checksums were recorded have none: the loaders' checks remain."""
     if recorded is None:
@@ -202,11 +210,13 @@ def _check_weights(run_id: str, path: Path, recorded: str | None) -> None:
 
 def _load_weights(config, path: Path, run_id: str):
     try:
-        if config.framework == "torch":
+        if config["framework"] == "torch":
             torch = import_torch()
             from models.torch_cnn import load
 
-            model = load(path, config.img_size, width=config.width)  # torch.load(weights_only=True)
+            model = load(
+                path, config["img_size"], width=config.get("width", 1.0)
+            )  # torch.load(weights_only=True)
             # channels-last, as the engine trains and validates (faster on the CPU)
             return model.to(memory_format=torch.channels_last)
         keras = import_keras()  # torch and torchvision first (see pipeline.frameworks)
@@ -231,7 +241,11 @@ def _threshold(loaded: LoadedModel, result: RunResult):
     trained before the rule recorded only Youden's pick, which the rule replaces)."""
     from pipeline.evaluate.threshold import FALLBACK, ThresholdChoice, choose_threshold
 
-    recorded = result.val.threshold_choice
+    recorded = (
+        getattr(result.val, "threshold_choice", None)
+        or result.val.extra.get("threshold_choice")
+        or loaded.prep.threshold_choice  # the self-contained record (result.json "inference")
+    )
     if recorded:
         try:
             return ThresholdChoice.from_dict(recorded)
@@ -248,6 +262,16 @@ def _threshold(loaded: LoadedModel, result: RunResult):
             val.labels, predict_proba(loaded, val.images), balancing, prevalence
         )
     except (OSError, ValueError) as error:  # the source is gone or its validation split unusable
+        if result.inference is not None:  # a self-contained run: its training's own choice
+            value = loaded.prep.threshold
+            return ThresholdChoice(
+                value,
+                loaded.prep.threshold_rule,
+                f"{value:.3f}: as its training recorded it; no validation split here to show "
+                f"the interval of optimal thresholds ({_short(error)})",
+                value,
+                value,
+            )
         return ThresholdChoice(
             DEFAULT_THRESHOLD,
             FALLBACK,
@@ -257,17 +281,81 @@ def _threshold(loaded: LoadedModel, result: RunResult):
         )
 
 
-def _normalisation_stats(config):
-    """The training split's mean and std when the spec normalises per dataset, else None.
+def run_preprocessing(run_id: str, config: dict, result: RunResult) -> Preprocessing:
+    """The run's recorded preprocessing; for a run trained before it was recorded, rebuilt from
+    its config and (per-dataset normalisation only) its training split's statistics."""
+    try:
+        if result.inference is not None:
+            return Preprocessing.from_record(result.inference)
+        augment = config.get("augment") or {}
+        rescale = augment.get("rescale", 1 / 255)
+        normalization = augment.get("normalization", "none")
+        mean = std = None
+        if normalization == "per_dataset":
+            mean, std = _training_stats(config, rescale)
+        record = {"img_size": config["img_size"], "channels": 1, "rescale": rescale}
+        return Preprocessing.from_record(
+            {**record, "normalization": normalization, "mean": mean, "std": std}
+        )
+    except (PreprocessingError, KeyError, OSError, ValueError) as error:
+        raise ModelLoadError(
+            f"run {run_id}: how to feed its model is unknown ({_short(error)}); {_retrain(run_id)}"
+        ) from None
 
-    Computed again by the engines' own ``load_data``, over the same training split (the run id
-    pins the data's fingerprint), since runs do not record them.
-    """
-    if config.augment.normalization != "per_dataset":
-        return None
-    from pipeline.training.engines.common import load_data
 
-    return load_data(config).stats
+def _training_stats(config: dict, rescale: float) -> tuple[float, float]:
+    """The training split's mean and std as training computed them (runs that predate the record)."""
+    from pipeline.augment.stats import iter_chunks, precomputed_stats
+    from pipeline.data import load_split
+
+    train = load_split(config["source"], "train", config["img_size"])
+    stats = precomputed_stats(iter_chunks(train.images), rescale)
+    return stats.mean, stats.std
+
+
+# ---- ONNX ----
+
+
+def _load_onnx(run: Run, result: RunResult, weights: Path):
+    """The run's ONNX model: the file training wrote beside the weights (checked against its
+    sha256), else one converted now from the weights in a short-lived process that loads the
+    framework (so this one never does), kept under the cache and keyed by the weights' hash."""
+    from pipeline.onnx_model import OnnxCNN
+
+    if result.onnx:
+        path = run.path / "weights" / result.onnx
+        check_file(run.id, path, result.onnx_sha256)
+        return OnnxCNN.from_bytes(path.read_bytes())
+    path = onnx_cache_path(result.weights_sha256 or sha256_of(weights))
+    if not path.is_file():
+        convert_in_subprocess(run.id, path)
+    return OnnxCNN.from_bytes(path.read_bytes())
+
+
+def onnx_cache_path(weights_sha256: str) -> Path:
+    return cache_root() / "onnx" / f"{weights_sha256[:32]}.onnx"
+
+
+def convert_in_subprocess(run_id: str, out: Path) -> None:
+    """``python -m pipeline.runs onnx RUN_ID --out OUT`` in a child process, one at a time."""
+    import fcntl
+    import subprocess
+    import sys
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.parent / ".convert.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one framework process at a time: memory, not speed
+        if out.is_file():
+            return
+        done = subprocess.run(
+            [sys.executable, "-m", "pipeline.runs", "onnx", run_id, "--out", str(out)],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+    if done.returncode != 0 or not out.is_file():
+        detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise ModelLoadError(f"run {run_id}: converting it to ONNX failed ({detail[0]})")
 
 
 def _retrain(run_id: str) -> str:

@@ -166,6 +166,11 @@ class RunResult:
     mixed_precision: str | None = None
     weights_sha256: str | None = None  # None for runs trained before checksums were recorded
     wall_s: float | None = None
+    # what inference needs without the training data (pipeline.preprocessing.Preprocessing's
+    # record: size, channels, rescale, normalisation statistics, class names, threshold and rule)
+    inference: dict | None = None
+    onnx: str | None = None  # the model as ONNX, beside the weights (pipeline.onnx_model)
+    onnx_sha256: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -219,7 +224,7 @@ class Evaluation:
     skipped: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
     bootstrap: dict | None = None
-    threshold_rule: dict | None = None  # the ThresholdChoice of pipeline.evaluate.threshold
+    threshold_rule: dict | None = None  # pipeline.evaluate.threshold.ThresholdChoice.to_dict()
 
     @property
     def threshold(self) -> float:

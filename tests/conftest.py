@@ -28,6 +28,8 @@ def private_cache(tmp_path_factory):
     cache = tmp_path_factory.mktemp("pneumolab-cache")
     previous = os.environ.get("PNEUMOLAB_CACHE")
     os.environ["PNEUMOLAB_CACHE"] = str(cache)
+    # stores start empty; the tests of the shipped runs turn them on (tests/training/test_export.py)
+    os.environ["PNEUMOLAB_SHIPPED_RUNS"] = "0"
     yield cache
     if previous is None:
         os.environ.pop("PNEUMOLAB_CACHE", None)

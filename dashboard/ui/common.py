@@ -46,6 +46,7 @@ def describe_run(run: Run, with_framework: bool = True) -> str:
         str(summary["source"]),
         f"{summary['img_size']} px",
         f"{summary['epochs']} epochs" + (f", val AUC {auc:.3f}" if isinstance(auc, float) else ""),
+        *(["shipped with the app"] if summary.get("origin") == "shipped" else []),
     ]
     return " · ".join(parts)
 

@@ -10,7 +10,10 @@ def loaded_model(run_id: str, stamp: float):
     """A run's model (``pipeline.inference.load_run_model``: safe loading, torch before TensorFlow).
 
     ``stamp`` changes when the run is trained again, so a new model replaces the cached one.
+    On a shared deployment (``model_backend`` "onnx") the model runs under ONNX Runtime and no
+    framework is loaded into this process.
     """
+    from dashboard.ui.deployment import model_backend
     from pipeline.inference import load_run_model
 
-    return load_run_model(run_id)
+    return load_run_model(run_id, backend=model_backend())

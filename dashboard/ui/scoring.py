@@ -63,14 +63,30 @@ def comparison(
     )
 
 
+@st.cache_data(show_spinner="Scoring the ensemble of the seed group...", max_entries=8)
+def ensemble_scored(
+    run_ids: tuple[str, ...], stamps: tuple[float, ...], source: str, fingerprint: str, split: str
+):
+    """A seed group's mean probability (``pipeline.evaluate.ensemble``) on one split."""
+    from pipeline.evaluate.ensemble import score_ensemble
+
+    members = [loaded_model(run_id, stamp) for run_id, stamp in zip(run_ids, stamps)]
+    return score_ensemble(run_ids, source, split, members)
+
+
 # ---- Predictions ----
 
 
 @st.cache_resource(show_spinner="Loading the frameworks...")
 def framework_stack(frameworks: tuple[str, ...]) -> dict:
     """The saliency methods of ``frameworks``, imported once; the torch stack always first, since
-    it loads torchvision, which crashes the process once TensorFlow is in (docs/architecture.md, "Torch first")."""
+    it loads torchvision, which crashes the process once TensorFlow is in (docs/architecture.md, "Torch first").
+    With the ONNX backend every run offers the ONNX methods and no framework is imported."""
+    from dashboard.ui.deployment import model_backend
     from pipeline.explain import methods
+
+    if model_backend() == "onnx":
+        return {framework: methods("onnx") for framework in frameworks}
 
     return {
         framework: methods(framework)

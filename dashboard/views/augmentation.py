@@ -15,13 +15,15 @@ import streamlit as st
 
 from dashboard.ui.common import stop_unreadable_source
 from dashboard.ui.data_cache import cached_arrays, source_fingerprint
+from dashboard.ui.deployment import frameworks_may_load
 from dashboard.ui.slide import Slide
 from dashboard.ui.source_picker import active_source
+from pipeline import isolated
 from pipeline.augment.balance import batch_mix, keras_class_weights
 from pipeline.augment.codegen import balance_code, keras_code, torch_code
 from pipeline.augment.differences import differences
 from pipeline.augment.draws import COLUMNS
-from pipeline.augment.preview import MAX_SAMPLES, Preview, encode_png, make_preview, to_pixels
+from pipeline.augment.preview import MAX_SAMPLES, Preview, rendered
 from pipeline.augment.spec import (
     FIELDS,
     PRESETS,
@@ -220,25 +222,12 @@ def render(
     stats: DatasetStats | None,
     difference: bool,
 ) -> dict:
-    """The preview and its pictures, PNG-encoded once (st.image re-encodes arrays at 3x the cost).
-
-    A plain dict: st.cache_data pickles what it returns, and classes defined in a page cannot be.
-    The difference view's replays and pictures are made only when it is shown.
-    """
-    preview = make_preview(spec, image, count, seed, stats, replay=difference)
-    pixels = {
-        name: [to_pixels(x, spec, stats) for x in getattr(preview, name)]
-        for name in ("keras", "torch", "replay")
-    }
-    gaps = [np.abs(a.astype(np.int16) - b) for a, b in zip(pixels["torch"], pixels["replay"])]
-    return {
-        "preview": preview,
-        **{name: [encode_png(x) for x in pixels[name]] for name in ("keras", "torch", "replay")},
-        "gaps": [encode_png(np.clip(g * DIFFERENCE_GAIN, 0, 255).astype(np.uint8)) for g in gaps],
-        "gap_captions": [
-            f"|diff| #{i}: mean {g.mean():.1f}, max {g.max()}" for i, g in enumerate(gaps)
-        ],
-    }
+    """``pipeline.augment.preview.rendered``: in this process, or on a shared deployment in a
+    process of its own, so that TensorFlow and torch never stay in the app's memory."""
+    args = (spec, image, count, seed, stats, difference, DIFFERENCE_GAIN)
+    if frameworks_may_load():
+        return rendered(*args)
+    return isolated.call("pipeline.augment.preview", "rendered", *args)
 
 
 # ---- sections ----

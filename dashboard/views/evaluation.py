@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
+from dashboard.ui import robustness
 from dashboard.ui.common import (
     COLOURS,
     SPLIT_DASH,
@@ -29,7 +30,7 @@ from dashboard.ui.common import (
     stop_unreadable_source,
 )
 from dashboard.ui.data_cache import source_fingerprint
-from dashboard.ui.scoring import comparison, intervals, scored_split, updated
+from dashboard.ui.scoring import comparison, ensemble_scored, intervals, scored_split, updated
 from dashboard.ui.slide import Slide, presenting
 from dashboard.ui.source_picker import active_source, is_local, local_paths_allowed
 from pipeline.data import CLASS_NAMES, SPLITS, SourceError
@@ -38,6 +39,7 @@ from pipeline.evaluate.bootstrap import STATISTICS
 from pipeline.evaluate.export import comparison_csv, to_csv, to_html, to_json
 from pipeline.evaluate.metrics import operating_point, report_table, threshold_metrics
 from pipeline.evaluate.report import evaluate
+from pipeline.export import ExportError, export_bytes
 from pipeline.records import Evaluation
 from pipeline.runs import Run, finished_runs
 from pipeline.talk import notes
@@ -116,8 +118,11 @@ def choose_threshold(scored) -> float:
         key=f"{key}_reset",
         on_click=lambda: st.session_state.update({key: round(scored.threshold, 3)}),
     )
+    with left:
+        robustness.threshold_strip(scored.threshold_choice, float(threshold))
     st.caption(
-        f"The run's threshold: **{scored.threshold:.3f}**, {scored.threshold_origin}. "
+        f"The run's threshold: **{scored.threshold:.3f}**, by that rule: "
+        f"{scored.threshold_origin}. "
         + (
             "The slider is at it."
             if threshold == round(scored.threshold, 3)
@@ -440,10 +445,53 @@ def show_comparison(scored, runs: dict[str, dict], source: str, split: str) -> d
     return table
 
 
+def show_seeds(run_id: str, source: str, split: str) -> None:
+    """Mean ± spread over the run's seed group and the other framework's (same settings)."""
+    st.subheader("Across seeds")
+
+    def figures(member: str) -> dict:
+        found = evaluate(score_or_stop(member, source, split), with_bootstrap=False)
+        result = Run(member).result()
+        return _seed_figures(found) | {"val AUC": result.val.auc if result else None}
+
+    def ensemble_figures(members: tuple[str, ...]) -> dict:
+        stamps = tuple(updated(m) for m in members)
+        scored = ensemble_scored(members, stamps, source, source_fingerprint(source), split)
+        return _seed_figures(evaluate(scored, with_bootstrap=False)) | {
+            "threshold": scored.threshold
+        }
+
+    robustness.seeds_panel(run_id, figures, ensemble_figures)
+    st.caption(
+        f"Figures on the {split} split at each run's own threshold; ± is the standard deviation "
+        "over seeds. A Keras vs PyTorch difference counts only when it exceeds that spread. "
+        "Same command for the ensemble: `python -m pipeline.evaluate --run ID --ensemble --json`."
+    )
+
+
+def _seed_figures(evaluation: Evaluation) -> dict:
+    return {
+        "accuracy": evaluation.metric("accuracy"),
+        "AUC": evaluation.metric("auc"),
+        "NORMAL recall": evaluation.metric("specificity"),
+        "PNEUMONIA recall": evaluation.metric("sensitivity"),
+    }
+
+
+def show_stress(scored, runs: dict[str, dict], source: str, split: str) -> None:
+    """This run and the compared run of the other framework, under acquisition-like shifts."""
+    st.subheader("Under acquisition shifts (a proxy for X-rays from elsewhere)")
+    pair = {scored.framework: scored.run_id}
+    other = st.session_state.get(f"evaluation_compare_{scored.run_id}")
+    if other in runs and runs[other]["framework"] != scored.framework:
+        pair[runs[other]["framework"]] = other
+    robustness.stress_panel({f: pair[f] for f in ("keras", "torch") if f in pair}, source, split)
+
+
 def show_downloads(evaluation: Evaluation, table: dict | None) -> None:
     st.subheader("Downloads")
     name = f"evaluation-{evaluation.run_id[:8]}-{evaluation.split}"
-    columns = st.columns(3)
+    columns = st.columns(4)
     columns[0].download_button(
         "Metrics (JSON)",
         to_json({**evaluation.to_dict(), "comparison": table}),
@@ -468,6 +516,27 @@ def show_downloads(evaluation: Evaluation, table: dict | None) -> None:
         icon=":material/download:",
         on_click="ignore",
     )
+    run_id = evaluation.run_id
+    try:
+        archive = run_zip(run_id, updated(run_id))
+    except ExportError as error:
+        columns[3].caption(f"This run cannot be exported: {error}")
+        return
+    columns[3].download_button(
+        "This run (zip)",
+        archive,
+        f"pneumolab-run-{run_id}.zip",
+        mime="application/zip",
+        icon=":material/download:",
+        on_click="ignore",
+        help="Weights, config, metrics, training curves (CSV), a model card and predict.py, which "
+        "runs it with only its framework installed. `python -m pipeline.runs import` brings it back.",
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def run_zip(run_id: str, stamp: float) -> bytes:
+    return export_bytes(run_id)
 
 
 def _num(value) -> str:
@@ -510,6 +579,8 @@ def main() -> None:
         threshold = choose_threshold(scored)
     for warning in scored.warnings:
         st.warning(warning)
+    if split == "test":
+        robustness.basis_note(source, split)
     bootstrap = intervals(
         run_id, updated(run_id), source, source_fingerprint(source), split, threshold
     )
@@ -540,6 +611,8 @@ def main() -> None:
         show_intervals(evaluation, evaluation.bootstrap)
     show_training_curves(run_id, scored.framework)
     table = show_comparison(scored, runs, source, split)
+    show_seeds(run_id, source, split)
+    show_stress(scored, runs, source, split)
     show_downloads(evaluation, table)
 
 

@@ -10,6 +10,7 @@ from dashboard.ui.source_picker import active_source
 from dashboard.ui.warmup import warmup_action
 from pipeline.data import SourceError
 from pipeline.data.images import code_span
+from pipeline.legal import ATTRIBUTION, NOT_A_MEDICAL_DEVICE
 
 # ---- the page ----
 
@@ -21,6 +22,7 @@ def main() -> None:
         "pediatric chest X-rays.  \nSee for yourself whether *data processing makes the difference*, "
         "with your own data and your own runs."
     )
+    st.warning(NOT_A_MEDICAL_DEVICE, icon=":material/medical_information:")
 
     source = active_source()
     try:
@@ -57,6 +59,8 @@ def main() -> None:
     st.subheader("Pages, in the talk's order")
     for page in TALK:
         st.page_link(page.path, label=f"{page.title}: {page.blurb}", icon=page.icon)
+
+    st.caption(ATTRIBUTION)
 
 
 main()

@@ -17,8 +17,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dashboard.ui import robustness
 from dashboard.ui.common import FRAMEWORK_NAMES, pick_run, stop_unreadable_source
 from dashboard.ui.data_cache import source_fingerprint
+from dashboard.ui.deployment import model_backend
 from dashboard.ui.models import loaded_model
 from dashboard.ui.scoring import (
     faithfulness_of,
@@ -282,9 +284,17 @@ def main() -> None:
         outline = has_mask and st.toggle(
             "Outline the lesion (synthetic ground truth)", value=True, key="predictions_outline"
         )
-        measure_road = st.toggle(
-            "Faithfulness (ROAD: a few seconds per new map)", value=True, key="predictions_road"
-        )
+        if model_backend() == "onnx":  # ROAD runs pytorch-grad-cam's metric: it needs torch loaded
+            measure_road = False
+            st.caption(
+                "Faithfulness (ROAD) is not measured on this shared deployment: it needs PyTorch "
+                "loaded in the app, which does not fit its memory. The maps come from each run's ONNX "
+                "graph (the same maps as the frameworks', tested)."
+            )
+        else:
+            measure_road = st.toggle(
+                "Faithfulness (ROAD: a few seconds per new map)", value=True, key="predictions_road"
+            )
 
     with slide.key():
         if picked["truth"]:
@@ -368,6 +378,35 @@ def main() -> None:
     }
     thresholds = {FRAMEWORK_NAMES[fw]: m.threshold for fw, m in models.items()}
     slide.notes(notes.predictions(picked, probabilities, thresholds))
+
+    show_shortcuts(models, source, fingerprint)
+
+
+def show_shortcuts(models: dict, source: str, fingerprint: str) -> None:
+    """Grad-CAM mass on borders, markers and off the lungs over the test split, per framework."""
+    st.subheader("Shortcut check over the test split")
+    st.caption(
+        "Does each model look at the lungs, or at what marks the hospital: the borders and "
+        "corners, burned-in letters, the neck above the lungs? Found without hand-drawn masks."
+    )
+
+    def show_image(framework: str, run_id: str, origin: str, predicted: int) -> None:
+        loaded = models[framework]
+        split = test_split(source, fingerprint, loaded.img_size)
+        index = int(np.flatnonzero(split.origins == origin)[0])
+        pixels = split.images[index]
+        layer = default_layer(loaded.img_size)
+        cam = heatmap(run_id, updated(run_id), DEFAULT_METHOD, layer, predicted, pixels)
+        st.image(
+            overlay(pixels, cam, 0.5, size=max(160, loaded.img_size)),
+            caption=f"{printable_name(origin.rsplit('/', 1)[-1], 28)}: "
+            f"{CLASS_NAMES[split.labels[index]]}, called {CLASS_NAMES[predicted]}",
+            width="stretch",
+        )
+
+    robustness.shortcuts_panel(
+        {fw: loaded.run_id for fw, loaded in models.items()}, source, show_image
+    )
 
 
 main()

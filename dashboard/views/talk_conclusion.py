@@ -17,7 +17,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard.ui import robustness
 from dashboard.ui.common import FRAMEWORK_NAMES, FRAMEWORKS, live_fragment, unreadable_source
+from dashboard.ui.deployment import training_allowed, training_off_notice
 from dashboard.ui.models import loaded_model
 from dashboard.ui.slide import Slide
 from dashboard.ui.source_picker import active_source
@@ -101,6 +103,7 @@ def framework_section(source: str, slide: Slide) -> list[dict] | None:
             height="content",
             column_config={"computed by": st.column_config.TextColumn(width="medium")},
         )
+        robustness.basis_note(source)
     for sentence in conclusion.summary_sentences(rows):
         st.markdown(f"- {sentence}")
     differing = conclusion.differing_settings(runs)
@@ -254,6 +257,9 @@ def pair_command(base: TrainConfig) -> str:
 
 
 def start_button(base: TrainConfig, pair: Pair) -> None:
+    if not training_allowed():
+        training_off_notice()
+        return
     states = [run.state for run in pair.runs]
     label = "Both runs finished" if all(s == "finished" for s in states) else "Train both runs"
     help_text = (
@@ -350,6 +356,7 @@ def pair_result(source: str, current: Pair, command: str) -> None:
         st.error(f"The pair cannot be compared: {error}")
         return
     show_comparison(comparison)
+    robustness.basis_note(source)
 
 
 def pair_key(pair: Pair) -> str:
@@ -485,6 +492,10 @@ def main() -> None:
     source = active_source()
     rows = framework_section(source, slide)
     slide.notes(notes.conclusion(rows))
+    st.divider()
+    robustness.seed_summary(
+        source, lambda run_id: conclusion.seed_figures(Run(run_id), source, load)
+    )
     st.divider()
     processing_section(source)
 

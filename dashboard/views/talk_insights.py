@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard.ui.deployment import frameworks_may_load, training_allowed, training_off_notice
 from dashboard.ui.slide import Slide
 from pipeline.frameworks import loaded
 from pipeline.talk import mini_demo, notes
@@ -85,8 +86,12 @@ def show_table() -> None:
 
 def show_table_sources() -> None:
     left, right = st.columns([1, 2])
-    if not frameworks_loaded() and left.button(
-        "Which GPUs are visible here?", key="insights_gpu", icon=":material/memory:"
+    if (
+        frameworks_may_load()
+        and not frameworks_loaded()
+        and left.button(
+            "Which GPUs are visible here?", key="insights_gpu", icon=":material/memory:"
+        )
     ):
         with st.spinner("Loading torch, then TensorFlow (~10 s the first time)..."):
             accelerators()
@@ -118,6 +123,9 @@ def show_demo() -> None:
         else "Data: scikit-learn's bundled 8 x 8 digits (MNIST is not in Keras's cache here, and the page "
         "never downloads it)."
     )
+    if not training_allowed():
+        training_off_notice()
+        return
     epochs_column, seed_column, button_column = st.columns([2, 1, 1], vertical_alignment="bottom")
     epochs = epochs_column.slider("Epochs", 1, 20, mini_demo.DEFAULT_EPOCHS, key="insights_epochs")
     seed = seed_column.number_input("Seed", 0, 10_000, mini_demo.DEFAULT_SEED, key="insights_seed")

@@ -19,6 +19,7 @@ from dashboard.ui.common import (
     unreadable_source,
 )
 from dashboard.ui.data_cache import source_fingerprint
+from dashboard.ui.deployment import training_allowed, training_off_notice
 from dashboard.ui.slide import Slide
 from dashboard.ui.source_picker import active_source
 from pipeline.augment import PRESETS as AUGMENT_PRESETS
@@ -272,6 +273,9 @@ def devices_and_estimate(
 
 
 def start_button(frameworks: list[str], configs: dict, seeds: list[int] | None = None) -> None:
+    if not training_allowed():
+        training_off_notice()
+        return
     problems = [(f, c) for f, c in configs.items() if isinstance(c, ConfigError)]
     for framework, error in problems:
         st.error(
@@ -499,6 +503,8 @@ def compare(run_ids: list[str]) -> None:
 
 
 def delete(run_ids: list[str]) -> None:
+    if not training_allowed():  # a shared deployment: a visitor must not remove the shipped runs
+        return
     with st.expander("Delete a run", icon=":material/delete:"):
         chosen = st.selectbox("Run", run_ids, key="delete_run")
         if st.button("Delete", key="delete_button", disabled=not chosen):

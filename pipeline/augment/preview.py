@@ -114,3 +114,32 @@ def encode_png(pixels: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
+
+
+def rendered(
+    spec: AugmentSpec,
+    image: np.ndarray,
+    count: int,
+    seed: int,
+    stats: DatasetStats | None,
+    difference: bool,
+    gain: int,
+) -> dict:
+    """The studio's preview and its pictures, PNG-encoded once (st.image re-encodes arrays at 3x
+    the cost). A plain dict of picklable values: pages cache it, and a shared deployment computes
+    it in a process of its own (``pipeline.isolated``). The difference view's replays and
+    pictures are made only when it is shown; ``gain`` multiplies the differences for display."""
+    preview = make_preview(spec, image, count, seed, stats, replay=difference)
+    pixels = {
+        name: [to_pixels(x, spec, stats) for x in getattr(preview, name)]
+        for name in ("keras", "torch", "replay")
+    }
+    gaps = [np.abs(a.astype(np.int16) - b) for a, b in zip(pixels["torch"], pixels["replay"])]
+    return {
+        "preview": preview,
+        **{name: [encode_png(x) for x in pixels[name]] for name in ("keras", "torch", "replay")},
+        "gaps": [encode_png(np.clip(g * gain, 0, 255).astype(np.uint8)) for g in gaps],
+        "gap_captions": [
+            f"|diff| #{i}: mean {g.mean():.1f}, max {g.max()}" for i, g in enumerate(gaps)
+        ],
+    }

@@ -7,8 +7,10 @@
 
 Modules, one idea each: ``metrics`` (scikit-learn metrics from labels and probabilities),
 ``bootstrap`` (vectorised 95% intervals, paired differences), ``scoring`` (a run's
-probabilities on a split), ``threshold`` (the one threshold rule), ``report`` (one evaluation
-dict), ``compare`` (two runs), ``export`` (JSON, CSV, HTML). ``python -m pipeline.evaluate`` is the command line.
+probabilities on a split), ``threshold`` (the one threshold rule), ``report`` (one
+``Evaluation``), ``compare`` (two runs), ``export`` (JSON, CSV, HTML), ``stress`` (shifted
+copies), ``seeds`` and ``ensemble`` (seed groups), ``basis`` (what a split rests on).
+``python -m pipeline.evaluate`` is the command line.
 
 Importing this package loads neither TensorFlow nor torch: only ``score_run`` does, and only
 the framework of the run it scores.

@@ -43,6 +43,7 @@ def evaluate(
         img_size=scored.img_size,
         threshold_origin=origin,
         validation_threshold=scored.threshold,
+        threshold_rule=scored.threshold_choice.to_dict() if scored.threshold_choice else None,
         metrics=classification_metrics(scored.labels, scored.probabilities, chosen),
         inference_ms_per_image=scored.inference_ms_per_image,
         parameters=scored.parameters,

@@ -105,6 +105,12 @@ class Spread:
     n: int
     values: tuple[float, ...]
 
+    def short(self, digits: int = 3) -> str:
+        """Mean ± sd, for a table whose rows already say how many seeds."""
+        if self.sd is None:
+            return f"{self.mean:.{digits}f}"
+        return f"{self.mean:.{digits}f} ± {self.sd:.{digits}f}"
+
     def text(self, digits: int = 3) -> str:
         if self.sd is None:
             return f"{self.mean:.{digits}f} (1 seed: spread unknown)"
@@ -146,17 +152,42 @@ def compare_spreads(quantity: str, keras: Spread, torch: Spread) -> Verdict:
     leader = "Keras" if difference > 0 else "PyTorch"
     if within:
         sentence = (
-            f"{quantity}: Keras {keras.text()} vs PyTorch {torch.text()}: the difference "
-            f"({difference:+.3f}) is within the seed-to-seed spread ({noise:.3f}): no framework "
-            "is better on this figure."
+            f"{quantity}: Keras - PyTorch = {difference:+.3f}, within the seed-to-seed spread "
+            f"({noise:.3f}): no framework is better on this figure."
         )
     else:
         sentence = (
-            f"{quantity}: Keras {keras.text()} vs PyTorch {torch.text()}: {leader} is ahead by "
-            f"{abs(difference):.3f}, more than the seed-to-seed spread ({noise:.3f})."
+            f"{quantity}: {leader} is ahead by {abs(difference):.3f}, more than the seed-to-seed "
+            f"spread ({noise:.3f})."
         )
     return Verdict(quantity, keras, torch, difference, noise, within, sentence)
 
 
 def _updated(run) -> float:
     return float(run.status().get("updated") or 0.0)
+
+
+# ---- a group's figures, and the pair of groups to compare ----
+
+
+def summarise(group: SeedGroup, figures) -> dict[str, Spread]:
+    """Each figure's spread over the group: ``figures(run_id)`` gives one run's {name: value}."""
+    per_run = [figures(run_id) for run_id in group.run_ids]
+    names = [name for name in per_run[0] if all(p.get(name) is not None for p in per_run)]
+    return {name: spread([p[name] for p in per_run]) for name in names}
+
+
+def verdicts(keras: dict[str, Spread], torch: dict[str, Spread]) -> list[Verdict]:
+    """``compare_spreads`` for every figure both groups have."""
+    return [compare_spreads(name, keras[name], torch[name]) for name in keras if name in torch]
+
+
+def framework_pair(groups: list[SeedGroup]) -> tuple[SeedGroup, SeedGroup] | None:
+    """The Keras and PyTorch groups with the same settings and the most seeds on both sides
+    (``groups`` is newest-first within a size, so ties go to the newest), else None."""
+    pairs = [
+        (group, other)
+        for group in groups
+        if group.framework == "keras" and (other := partner(group, groups)) is not None
+    ]
+    return max(pairs, key=lambda pair: min(pair[0].size, pair[1].size), default=None)

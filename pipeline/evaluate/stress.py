@@ -357,7 +357,8 @@ def cache_file(run_id: str, source: str, split: str, seed: int = SEED) -> Path:
     weights (a retrained run gets a new entry) and the source's fingerprint."""
     from pipeline.runs import Run
 
-    weights = (Run(run_id).result() or {}).get("weights_sha256", "none")[:12]
+    result = Run(run_id).result()
+    weights = (result.weights_sha256 if result else None) or "none"
     fingerprint = open_source(source).fingerprint()
     key = hashlib.sha256(json.dumps([run_id, weights, source, fingerprint]).encode()).hexdigest()
     return cache_root() / "stress" / f"{run_id}-{split}-{seed}-{key[:16]}-{VERSION}.json"

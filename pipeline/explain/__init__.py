@@ -8,7 +8,9 @@
     overlay(image, heatmap, opacity=0.5)  # RGB uint8 for display or a PNG
 
 PyTorch maps come from the ``grad-cam`` package (pytorch-grad-cam), Keras maps from
-``tf.GradientTape`` with the same formulas and the same normalisation (``base.normalise``).
+``tf.GradientTape`` with the same formulas and the same normalisation (``base.normalise``), and
+a run loaded with the ``onnx`` backend gets them from its ONNX graph (``onnx_cams``: gradients
+written into the graph, no framework loaded).
 Importing this package loads no framework; ``make_explainer`` loads the one it needs.
 
     python -m pipeline.explain --run RUN_ID --image x.png --out overlay.png [--method gradcam]
@@ -66,7 +68,11 @@ def default_layer(img_size: int) -> str:
 
 
 def methods(framework: str) -> dict[str, type[Explainer]]:
-    """The methods one framework offers, by key (``gradcam``, ``gradcam++``, ...)."""
+    """The methods one framework (or ``onnx``, any run's ONNX graph) offers, by key."""
+    if framework == "onnx":
+        from pipeline.explain import onnx_cams
+
+        return onnx_cams.METHODS
     if framework == "torch":
         from pipeline.explain import torch_cams
 
@@ -104,7 +110,7 @@ def make_explainer(
     from pipeline.inference import model_input
 
     return build_explainer(
-        loaded.framework,
+        "onnx" if loaded.backend == "onnx" else loaded.framework,
         loaded.model,
         lambda pixels: model_input(loaded, pixels),
         method,

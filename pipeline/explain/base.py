@@ -80,8 +80,21 @@ def normalise(cams: np.ndarray, size: int) -> np.ndarray:
 
     Exactly what pytorch-grad-cam does with a single target layer (``BaseCAM``): clip
     negatives, scale to [0, 1], resize bilinearly, scale again. The torch methods get it from
-    the library; the Keras methods call this, so maps of both frameworks compare like for like.
+    the library; the Keras and ONNX methods call this (written out, as the package's
+    ``scale_cam_image`` is, so that no framework is loaded), so every map compares like for like.
     """
-    from pytorch_grad_cam.utils.image import scale_cam_image
+    return _scale(_scale(np.maximum(cams, 0), (size, size)))
 
-    return scale_cam_image(scale_cam_image(np.maximum(cams, 0), (size, size)))
+
+def _scale(cams: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+    """pytorch_grad_cam.utils.image.scale_cam_image for 2-D maps."""
+    import cv2
+
+    result = []
+    for cam in cams:
+        cam = cam - np.min(cam)
+        cam = cam / (1e-7 + np.max(cam))
+        if size is not None:
+            cam = cv2.resize(np.float32(cam), size)
+        result.append(cam)
+    return np.float32(result)

@@ -349,47 +349,60 @@ class RunShortcuts:
         )
 
 
-def check_run(run_id: str, source: str | None = None, split: str = "test", loaded=None):
-    """The shortcut check of ``run_id`` on ``split`` (its own source by default), from the disk
-    cache when it was computed before."""
+def _cache_path(run_id: str, source: str, split: str):
     import hashlib
     import json
 
-    from pipeline.data import load_split, open_source
+    from pipeline.data import open_source
+    from pipeline.runs import Run
+    from pipeline.settings import cache_root
+
+    result = Run(run_id).result()
+    weights = (result.weights_sha256 if result else None) or "none"
+    key = json.dumps([run_id, weights, source, open_source(source).fingerprint(), split])
+    name = f"{hashlib.sha256(key.encode()).hexdigest()[:20]}-{VERSION}.json"
+    return cache_root() / "shortcuts" / name
+
+
+def cached_check(run_id: str, source: str, split: str = "test") -> RunShortcuts | None:
+    """The stored check, or None when there is none (or it is damaged: computed again)."""
+    import json
+
+    from pipeline.settings import cache_entry_intact
+
+    path = _cache_path(run_id, source, split)
+    if not cache_entry_intact(path):
+        return None
+    try:
+        return RunShortcuts.from_json(json.loads(path.read_text()))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def check_run(run_id: str, source: str | None = None, split: str = "test", loaded=None):
+    """The shortcut check of ``run_id`` on ``split`` (its own source by default), from the disk
+    cache when it was computed before (and stored there after)."""
+    import json
+
+    from pipeline.data import load_split
     from pipeline.explain import default_layer
     from pipeline.inference import load_run_model
     from pipeline.runs import Run
-    from pipeline.settings import cache_entry_intact, cache_root, write_cache_entry
+    from pipeline.settings import write_cache_entry
 
-    run = Run(run_id)
-    source = source or run.config().get("source")
-    weights = (run.result() or {}).get("weights_sha256", "none")
-    key = json.dumps([run_id, weights, source, open_source(source).fingerprint(), split])
-    path = (
-        cache_root()
-        / "shortcuts"
-        / f"{hashlib.sha256(key.encode()).hexdigest()[:20]}-{VERSION}.json"
-    )
-    if cache_entry_intact(path):
-        try:
-            return RunShortcuts.from_json(json.loads(path.read_text()))
-        except (OSError, ValueError, KeyError, TypeError):
-            pass  # computed again below
+    source = source or Run(run_id).config().get("source")
+    found = cached_check(run_id, source, split)
+    if found is not None:
+        return found
     loaded = loaded or load_run_model(run_id)
     arrays = load_split(source, split, loaded.img_size)
     layer = default_layer(loaded.img_size)
     maps, predicted = explain_split(loaded, arrays.images, layer)
+    check = shortcut_check(maps, arrays.images)
     result = RunShortcuts(
-        run_id,
-        loaded.framework,
-        source,
-        split,
-        layer,
-        shortcut_check(maps, arrays.images),
-        predicted,
-        arrays.origins,
+        run_id, loaded.framework, source, split, layer, check, predicted, arrays.origins
     )
-    write_cache_entry(path, json.dumps(result.to_json()).encode())
+    write_cache_entry(_cache_path(run_id, source, split), json.dumps(result.to_json()).encode())
     return result
 
 
@@ -418,7 +431,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ModelLoadError, RunError, SourceError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    summary = {k: v for k, v in result.to_json().items() if k not in ("mass", "areas", "predicted")}
+    summary = {
+        k: v
+        for k, v in result.to_json().items()
+        if k not in ("mass", "areas", "predicted", "origins")
+    }
     summary["most_off_lung"] = [str(result.origins[i]) for i in result.check.most_off_lung()]
     if args.json:
         print(json.dumps(summary, indent=2))

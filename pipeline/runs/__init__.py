@@ -22,6 +22,10 @@ Other layers read runs through ``finished_runs(framework, source)`` and
 ``latest_per_framework(source)``, and a run's result through ``Run.result()``, a typed
 ``pipeline.records.RunResult``. The command line (``python -m pipeline.runs``) is in
 ``__main__.py``: it refreshes the queue first, and the store itself never imports the queue.
+
+Exported runs (``pipeline.export``) and the runs that ship with the repository
+(``pipeline.shipped``, imported by the CLI's ``list`` and by the app at start) sit in the same
+store; ``Run.origin()`` tells them apart: "trained" here, "imported" from a zip, "shipped".
 """
 
 from __future__ import annotations
@@ -183,7 +187,12 @@ class Run:
             "device": (result.device.name if result else None) or status.get("device"),
             "val": result.val.to_dict() if result else {},
             "error": status.get("error"),
+            "origin": self.origin(),
         }
+
+    def origin(self) -> str:
+        """Where the run came from: "trained" here, "imported" from a zip, or "shipped"."""
+        return (read_json(self.path / "origin.json") or {}).get("origin", "trained")
 
     def delete(self) -> None:
         """Remove the run's folder; refused while it is queued or running."""

@@ -1,8 +1,14 @@
 """The run store from the command line.
 
-python -m pipeline.runs list [--json]
-python -m pipeline.runs show RUN_ID [--json]
-python -m pipeline.runs delete RUN_ID
+    python -m pipeline.runs list [--json]
+    python -m pipeline.runs show RUN_ID [--json]
+    python -m pipeline.runs delete RUN_ID
+    python -m pipeline.runs export RUN_ID --out run.zip   # take a run away (pipeline.export)
+    python -m pipeline.runs import run.zip               # bring one back, verified
+    python -m pipeline.runs onnx RUN_ID --out model.onnx # the model as ONNX, checked
+
+``list`` first adds the runs that ship with the repository (``pipeline.shipped``) to an empty
+or older store, verified like any import.
 """
 
 from __future__ import annotations
@@ -10,9 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from pipeline import cli
 from pipeline.runs import Run, RunError, StoreError, all_runs, runs_root
+from pipeline.shipped import install_shipped
 from pipeline.training.queue import refresh
 
 
@@ -30,11 +38,22 @@ def main(argv: list[str] | None = None) -> int:
     show.add_argument("--json", action="store_true", help="print one JSON object")
     delete = commands.add_parser("delete", help="remove a run that is not queued or running")
     delete.add_argument("run_id")
+    export = commands.add_parser("export", help="write a finished run to a zip")
+    export.add_argument("run_id")
+    export.add_argument("--out", required=True, help="the zip to write")
+    take_in = commands.add_parser("import", help="add an exported run to the store, verified")
+    take_in.add_argument("zip")
+    onnx = commands.add_parser("onnx", help="write a finished run's model as ONNX")
+    onnx.add_argument("run_id")
+    onnx.add_argument("--out", required=True, help="the .onnx file to write")
     args = cli.parse(parser, argv)
+    if args.command in ("export", "import", "onnx"):
+        return _transfer(args)
 
     try:
         refresh()  # a dead worker's run reads as failed, not as running forever
         if args.command == "list":
+            install_shipped()
             rows = [run.summary() for run in all_runs()]
             print(json.dumps(rows, indent=2) if args.json else _table(rows))
         elif args.command == "show":
@@ -51,6 +70,28 @@ def main(argv: list[str] | None = None) -> int:
             _existing(args.run_id).delete()
             print(f"deleted run {args.run_id}")
     except (RunError, StoreError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _transfer(args) -> int:
+    from pipeline.export import ExportError, export_run, import_run, run_onnx
+    from pipeline.inference import ModelLoadError
+    from pipeline.settings import atomic_write_bytes
+
+    try:
+        if args.command == "export":
+            _existing(args.run_id)
+            print(f"wrote {export_run(args.run_id, Path(args.out))}")
+        elif args.command == "import":
+            run = import_run(Path(args.zip))
+            print(f"imported run {run.id} ({run.state})")
+        else:
+            _existing(args.run_id)
+            atomic_write_bytes(Path(args.out), run_onnx(args.run_id))
+            print(f"wrote {args.out}")
+    except (RunError, StoreError, ExportError, ModelLoadError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

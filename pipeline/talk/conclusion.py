@@ -35,7 +35,7 @@ SHARED_MODEL_FILE = "__init__.py"  # the architecture's constants, used by both
 TEST_SPLIT = "test"
 WARM_UP_IMAGES = 8  # a first call compiles (Keras) or allocates (torch): not part of the timing
 TIMED_PASSES = 3
-CACHE_VERSION = 4  # change when what a cached evaluation holds changes
+CACHE_VERSION = 5  # change when what a cached evaluation holds changes (5: the threshold rule)
 
 
 # ---- which runs ----
@@ -188,6 +188,34 @@ def test_evaluation(run: Run, source: str, loader: Loader | None = None) -> dict
     evaluation = summary_of(scored)
     atomic_write_bytes(path, json.dumps(evaluation, indent=2, sort_keys=True).encode())
     return evaluation
+
+
+def seed_figures(run: Run, source: str, loader: Loader | None = None) -> dict:
+    """One run's figures for the seed-group summary: validation AUC (its result.json), and on the
+    test split at its own threshold: accuracy, AUC, NORMAL recall; the stress mean when cached.
+
+    Scored in one pass (no inference timing, unlike ``test_evaluation``) and cached on disk, so
+    a group of seeds costs one prediction of the test split per run, once."""
+    from pipeline.evaluate import evaluate, score_run
+    from pipeline.evaluate.stress import cached_stress
+    from pipeline.inference import load_run_model
+
+    path = cached_path("seed", [run.id, run.status().get("updated"), source, _fingerprint(source)])
+    test = read_json(path)
+    if test is None:
+        scored = score_run(run.id, source, TEST_SPLIT, loaded=(loader or load_run_model)(run.id))
+        found = evaluate(scored, with_bootstrap=False)
+        found = found if isinstance(found, dict) else found.to_dict()
+        test = {key: found[key] for key in ("accuracy", "auc", "specificity")}
+        atomic_write_bytes(path, json.dumps(test).encode())
+    stress = cached_stress(run.id, source, TEST_SPLIT)
+    return {
+        "val AUC": validation_auc(run),
+        "test accuracy": test["accuracy"],
+        "test AUC": test["auc"],
+        "test NORMAL recall": test["specificity"],
+        "stress-mean AUC": stress.mean["auc"] if stress else None,
+    }
 
 
 def warm_scored(run_id: str, source: str, split: str, loader: Loader | None = None):

@@ -98,10 +98,31 @@ def _put_weights_in_place(run: Run, work, outcome: RunResult, started: float) ->
     """One rename puts the complete weights in place, then result.json records their sha256:
     every later load checks the file against it, so a damaged file is refused, never used."""
     checksum = sha256_of(work / outcome.weights)
+    onnx = _onnx_beside(run, work, outcome)
     shutil.rmtree(run.path / WEIGHTS_DIR, ignore_errors=True)
     os.replace(work, run.path / WEIGHTS_DIR)
-    recorded = replace(outcome, weights_sha256=checksum, wall_s=round(time.time() - started, 3))
+    recorded = replace(
+        outcome, **onnx, weights_sha256=checksum, wall_s=round(time.time() - started, 3)
+    )
     write_json(run.path / "result.json", recorded.to_dict())
+
+
+def _onnx_beside(run: Run, work, outcome: RunResult) -> dict:
+    """The model as ONNX beside its weights, checked against the framework (``pipeline.export``),
+    so that scoring the run later needs no framework. A failed conversion is logged and leaves
+    the run complete without it: the app then converts the weights when it first needs to."""
+    from pipeline.export import ONNX_FILE, onnx_from_weights
+
+    config = run.config()
+    try:
+        data = onnx_from_weights(
+            config["framework"], work / outcome.weights, config["img_size"], config["width"]
+        )
+        (work / ONNX_FILE).write_bytes(data)
+    except Exception:  # onnx missing or a model the graph builder does not know: not fatal
+        traceback.print_exc()
+        return {}
+    return {"onnx": ONNX_FILE, "onnx_sha256": sha256_of(work / ONNX_FILE)}
 
 
 def _failure(error: Exception) -> str:

@@ -58,7 +58,12 @@ def test_cli_json_has_the_issues_fields_and_equals_the_library(torch_run):
     # the one threshold rule, applied on validation (not on test); as training recorded it if it did
     rule = printed["threshold_rule"]
     assert printed["threshold"] == rule["value"] and rule["low"] <= rule["high"]
-    assert rule.get("value") == (run_result.val.threshold_choice or rule)["value"]
+    recorded = (
+        getattr(run_result.val, "threshold_choice", None)
+        or run_result.val.extra.get("threshold_choice")
+        or rule
+    )
+    assert rule["value"] == recorded["value"]
     assert printed["threshold_origin"] == rule["reason"] and "validation" in rule["reason"]
     (tn, fp), (fn, tp) = printed["confusion_matrix"]
     assert tn + fp + fn + tp == len(test) == printed["n"]
@@ -217,6 +222,7 @@ def test_a_run_without_a_recorded_threshold_choice_gets_the_rules_on_its_validat
 
     result = json.loads((damaged_run.path / "result.json").read_text())
     result["val"].pop("threshold_choice", None)  # as runs trained before the rule recorded it
+    del result["inference"]  # a run trained before the preprocessing record existed
     write_json(damaged_run.path / "result.json", result)
     loaded = load_run_model(damaged_run.id)
     val = load_split(loaded.config["source"], "val", loaded.img_size)
@@ -233,18 +239,38 @@ def test_a_run_without_a_recorded_threshold_choice_gets_the_rules_on_its_validat
 
 
 def test_per_dataset_normalisation_uses_the_training_splits_statistics(damaged_run):
-    """Scored images are normalised with the training split's mean and std, never their own."""
+    """Scored images are normalised with the training split's mean and std, never their own:
+    recomputed from the training split for a run that predates the preprocessing record."""
     from pipeline.inference import load_run_model, model_input
 
     config = json.loads((damaged_run.path / "config.json").read_text())
     config["augment"]["normalization"] = "per_dataset"
     (damaged_run.path / "config.json").write_text(json.dumps(config))
+    result = json.loads((damaged_run.path / "result.json").read_text())
+    del result["inference"]
+    write_json(damaged_run.path / "result.json", result)
     loaded = load_run_model(damaged_run.id)
     train = load_split("synthetic", "train", 32).images.astype(np.float64) / 255
-    assert loaded.stats.mean == pytest.approx(train.mean(), rel=1e-6)
-    assert loaded.stats.std == pytest.approx(train.std(), rel=1e-6)
+    assert loaded.prep.mean == pytest.approx(train.mean(), rel=1e-6)
+    assert loaded.prep.std == pytest.approx(train.std(), rel=1e-6)
     test = load_split("synthetic", "test", 32).images[:4]
     expected = (test / 255 - train.mean()) / (train.std() + 1e-6)
+    assert np.allclose(model_input(loaded, test)[:, 0].numpy(), expected, atol=1e-5)
+
+
+def test_a_recorded_preprocessing_is_used_without_the_training_data(damaged_run):
+    """The run's own record decides, even when its source can no longer be read."""
+    from pipeline.inference import load_run_model, model_input
+
+    result = json.loads((damaged_run.path / "result.json").read_text())
+    result["inference"].update(normalization="per_dataset", mean=0.25, std=0.5)
+    write_json(damaged_run.path / "result.json", result)
+    config = json.loads((damaged_run.path / "config.json").read_text())
+    config["source"] = "/nowhere/chest_xray"
+    (damaged_run.path / "config.json").write_text(json.dumps(config))
+    loaded = load_run_model(damaged_run.id)
+    test = load_split("synthetic", "test", 32).images[:2]
+    expected = (test / 255 - 0.25) / (0.5 + 1e-6)
     assert np.allclose(model_input(loaded, test)[:, 0].numpy(), expected, atol=1e-5)
 
 

@@ -21,6 +21,7 @@ from pipeline.augment.balance import sampler_weights
 from pipeline.augment.spec import AugmentSpec
 from pipeline.augment.stats import DatasetStats, iter_chunks, precomputed_stats
 from pipeline.data import CLASS_NAMES, load_all
+from pipeline.preprocessing import EPSILON, Preprocessing, normalise
 from pipeline.records import DeviceInfo, EpochRecord, RunResult, Timings, ValMetrics
 from pipeline.training.config import ConfigError, TrainConfig
 from pipeline.training.errors import Cancelled
@@ -28,7 +29,6 @@ from pipeline.training.errors import Cancelled
 STEP_REPORT_INTERVAL_S = 0.5
 PLATEAU_PATIENCE, PLATEAU_FACTOR = 2, 0.5  # halve the rate after 2 epochs without a lower val loss
 EVAL_BATCH = 128
-EPSILON = 1e-6  # ImageDataGenerator's, added to the std before dividing
 
 
 # ---- data ----
@@ -77,14 +77,13 @@ def _check_split(split: str, labels: np.ndarray, minimum: int) -> None:
 def eval_inputs(images: np.ndarray, spec: AugmentSpec, stats: DatasetStats | None) -> np.ndarray:
     """(N, S, S) float32 as both augmentation builders give them with no random change drawn:
     rescaled, then normalised per sample or with the training split's statistics."""
-    x = images.astype(np.float32) * np.float32(spec.rescale)
-    if spec.normalization == "per_sample":
-        mean = x.mean(axis=(1, 2), keepdims=True)
-        std = x.std(axis=(1, 2), keepdims=True)
-        x = (x - mean) / (std + EPSILON)
-    elif spec.normalization == "per_dataset":
-        x = (x - np.float32(stats.mean)) / np.float32(stats.std + EPSILON)
-    return x
+    mean, std = (stats.mean, stats.std) if stats is not None else (None, None)
+    return normalise(images, spec.rescale, spec.normalization, mean, std, EPSILON)
+
+
+def inference_record(config: TrainConfig, stats: DatasetStats | None, val: dict) -> dict:
+    """What a run needs to be used without its training data (``pipeline.preprocessing``)."""
+    return Preprocessing.for_training(config, stats, val).to_record()
 
 
 # ---- which images each step sees ----
@@ -332,6 +331,7 @@ def result(
     first_step: float | None,
     replicas: int = 1,
     mixed_precision: str | None = None,
+    inference: dict | None = None,
 ) -> RunResult:
     """What ``train`` returns: history, final validation metrics, timings, device, model size."""
     train_seconds = sum(row.train_seconds for row in history)
@@ -352,4 +352,5 @@ def result(
         epochs_run=len(history),
         replicas=replicas,
         mixed_precision=mixed_precision,
+        inference=inference,
     )

@@ -97,6 +97,7 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
             loop.first_step,
             replicas=strategy.num_replicas_in_sync,
             mixed_precision=precision,
+            inference=common.inference_record(config, data.stats, val),
         )
     finally:
         keras.mixed_precision.set_global_policy("float32")

@@ -106,6 +106,7 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
             first_step,
             replicas=world.size,
             mixed_precision=loop.precision.name,
+            inference=common.inference_record(config, data.stats, val),
         )
     finally:
         distributed.shutdown_torch(world)

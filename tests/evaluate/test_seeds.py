@@ -8,7 +8,7 @@ from pipeline.evaluate.basis import CARVED, GENERATED, OWN, source_basis, split_
 from pipeline.evaluate.seeds import compare_spreads, group_of, partner, seed_groups, spread
 from pipeline.runs import Run, write_json
 from pipeline.training.config import TrainConfig
-from tests.imagetree import kaggle_tree
+from tests.helpers.imagetree import kaggle_tree
 
 
 def stored_run(run_id: str, fingerprint: str = "f1", **settings) -> Run:
@@ -63,6 +63,7 @@ def test_a_difference_within_the_seed_spread_is_called_noise_and_one_beyond_it_i
     assert "within the seed-to-seed spread" in within.sentence
     beyond = compare_spreads("accuracy", spread([0.92, 0.93, 0.94]), spread([0.86, 0.87, 0.88]))
     assert beyond.within_noise is False and "Keras is ahead by 0.060" in beyond.sentence
+    assert spread([0.92, 0.94]).short() == "0.930 ± 0.014" and spread([0.9]).short() == "0.900"
     unknown = compare_spreads("AUC", spread([0.96]), spread([0.95, 0.94]))
     assert unknown.within_noise is None and "cannot be told from noise" in unknown.sentence
 
