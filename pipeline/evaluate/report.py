@@ -50,5 +50,4 @@ def evaluate(
         skipped=scored.skipped,
         warnings=scored.warnings,
         bootstrap=bootstrap,
-        threshold_rule=scored.threshold_choice.to_dict() if scored.threshold_choice else None,
     )
