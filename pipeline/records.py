@@ -87,7 +87,11 @@ class EpochRecord:
 
 @dataclass(frozen=True)
 class ValMetrics:
-    """Validation metrics of the kept epoch; ``threshold`` maximises Youden's J there."""
+    """Validation metrics of the kept epoch. ``accuracy`` is at 0.5; ``threshold`` is chosen by
+    the one rule (``pipeline.evaluate.threshold``), whose name, interval of validation-optimal
+    thresholds and full record (``threshold_choice``) come with it, and ``sensitivity``,
+    ``specificity`` and ``accuracy_at_threshold`` are at that threshold. Runs trained before the
+    rule hold Youden's pick in ``threshold`` and no rule (inference chooses again for them)."""
 
     loss: float | None = None
     accuracy: float | None = None
@@ -96,6 +100,10 @@ class ValMetrics:
     sensitivity: float | None = None
     specificity: float | None = None
     images: int | None = None
+    threshold_rule: str | None = None
+    threshold_interval: list[float] | None = None
+    threshold_choice: dict | None = None
+    accuracy_at_threshold: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -3,12 +3,15 @@
     python -m pipeline.train --framework torch --source synthetic --preset quick
     python -m pipeline.train --framework keras --source ../shared/data/chest_xray --preset full --json
     python -m pipeline.train --framework torch --preset quick --epochs 1 --img-size 64 --seed 3
+    python -m pipeline.train --framework torch --source ../shared/data/chest_xray --preset full --seeds 0,1,2 --json
 
 Every setting of ``TrainConfig`` is an option (``--img-size`` for ``img_size``, ...), applied
 on top of the preset. The same config on the same data is the same run: a finished one is
 returned at once, one in progress is followed, a new one is queued and trained in its own
 process (one training at a time on this machine). A progress bar shows on a terminal;
-``--json`` prints one object (run_id, status, val metrics, timings, device) at the end.
+``--json`` prints one object (run_id, status, val metrics, timings, device) at the end;
+with ``--seeds`` each seed is its own run (queued in order) and ``--json`` prints
+``{"runs": [{"run_id", "seed", "status", "val", ...}, ...]}``.
 Ctrl-C cancels a run this command started, and leaves one it only attached to.
 
 Exit status: 0 finished, 1 failed or cancelled, 2 impossible settings or unreadable data.
@@ -28,7 +31,7 @@ from pipeline.augment import PRESETS as AUGMENT_PRESETS
 from pipeline.augment import AugmentSpec, SpecError
 from pipeline.data import DEFAULT_SOURCE, SourceError, canonical_source
 from pipeline.runs import Run, StoreError
-from pipeline.training.config import ConfigError, TrainConfig
+from pipeline.training.config import PRESETS, ConfigError, TrainConfig
 from pipeline.training.queue import cancel, trigger, wait
 
 OPTION_TYPES = (
@@ -41,9 +44,12 @@ OPTION_TYPES = (
 
 def main(argv: list[str] | None = None) -> int:
     args = cli.parse(_parser(), argv)
+    if args.seeds and args.seed is not None:
+        print("error: seed: give either --seed or --seeds, not both", file=sys.stderr)
+        return 2
     try:
-        config = build_config(args)
-        outcome = trigger(config)
+        configs = [build_config(args, seed) for seed in args.seeds or [None]]
+        outcomes = [trigger(config) for config in configs]  # queued in seed order
     except (
         ConfigError,
         StoreError,
@@ -53,26 +59,40 @@ def main(argv: list[str] | None = None) -> int:
     except (SourceError, OSError) as error:
         print(f"error: data source {args.source!r}: {error}", file=sys.stderr)
         return 2
-    run = outcome.run
     if not args.json:
-        print(f"run {run.id}: {_how(outcome.how)} ({run.path})", file=sys.stderr)
+        for outcome in outcomes:
+            print(
+                f"run {outcome.run.id}: {_how(outcome.how)} ({outcome.run.path})", file=sys.stderr
+            )
+    statuses = []
     try:
-        status = wait(run, on_poll=_ProgressBar(run) if _show_bar(args) else None)
+        for outcome in outcomes:
+            bar = _ProgressBar(outcome.run) if _show_bar(args) else None
+            statuses.append(wait(outcome.run, on_poll=bar))
     except KeyboardInterrupt:
-        if outcome.how != "queued":
-            print(f"\nleft run {run.id} to the process that started it", file=sys.stderr)
+        left = [o for o in outcomes[len(statuses) :] if o.how != "queued"]
+        for outcome in left:
+            print(f"\nleft run {outcome.run.id} to the process that started it", file=sys.stderr)
+        mine = [o for o in outcomes[len(statuses) :] if o.how == "queued"]
+        for outcome in mine:
+            cancel(outcome.run.id)
+        if not mine:
             return 130
-        cancel(run.id)
-        status = wait(run)
-    _print_result(run, status, outcome.how, args.json)
-    return 0 if status["status"] == "finished" else 1
+        statuses += [wait(o.run) for o in outcomes[len(statuses) :]]
+    if args.seeds:
+        _print_group(configs, outcomes, statuses, args.json)
+    else:
+        _print_result(outcomes[0].run, statuses[0], outcomes[0].how, args.json)
+    return 0 if all(status["status"] == "finished" for status in statuses) else 1
 
 
-def build_config(args: argparse.Namespace) -> TrainConfig:
-    """The preset, then every option given on the command line; validated."""
+def build_config(args: argparse.Namespace, seed: int | None = None) -> TrainConfig:
+    """The preset, then every option given on the command line (and ``seed``); validated."""
     overrides = {
         name: getattr(args, name) for name in _option_fields() if getattr(args, name) is not None
     }
+    if seed is not None:
+        overrides["seed"] = seed
     if args.augment is not None:
         overrides["augment"] = _augmentation(args.augment)
     config = TrainConfig.from_preset(
@@ -107,13 +127,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--source", default=DEFAULT_SOURCE, help="data source (default: %(default)s)"
     )
-    parser.add_argument("--preset", default="quick", choices=("quick", "full"))
+    parser.add_argument("--preset", default="quick", choices=tuple(PRESETS))
     parser.add_argument(
         "--augment",
         metavar="PRESET|FILE.json",
         help="augmentation: a preset name or a spec saved from the Augmentation page",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    parser.add_argument(
+        "--seeds",
+        type=_seed_list,
+        metavar="S1,S2,...",
+        help="train one run per seed (each its own cached run), e.g. 0,1,2; not with --seed",
+    )
     for name, kind in _option_fields().items():
         flag = "--" + name.replace("_", "-")
         if kind is bool:
@@ -121,6 +147,18 @@ def _parser() -> argparse.ArgumentParser:
         else:
             parser.add_argument(flag, type=kind, default=None, metavar=kind.__name__.upper())
     return parser
+
+
+def _seed_list(value: str) -> list[int]:
+    try:
+        seeds = [int(part) for part in value.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected whole numbers separated by commas, e.g. 0,1,2; got {value!r}"
+        ) from None
+    if len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"a seed is repeated in {value!r}")
+    return seeds
 
 
 def _option_fields() -> dict[str, type]:
@@ -179,6 +217,35 @@ class _ProgressBar:
             )  # step events are sampled; the last may be missing
         if status["status"] not in ("queued", "running"):
             self.bar.close()
+
+
+def _print_group(configs, outcomes, statuses, as_json: bool) -> None:
+    """One line per seed, or ``{"runs": [{"run_id", "seed", "status", "val", ...}, ...]}``."""
+    runs = []
+    for config, outcome, status in zip(configs, outcomes, statuses):
+        result = outcome.run.result()
+        runs.append(
+            {
+                "run_id": outcome.run.id,
+                "seed": config.seed,
+                "status": status["status"],
+                "cached": outcome.how == "cached",
+                "error": status.get("error"),
+                "run_dir": str(outcome.run.path),
+                "val": result.val.to_dict() if result else None,
+                "timings": result.timings.to_dict() if result else None,
+            }
+        )
+    if as_json:
+        print(json.dumps({"runs": runs}, indent=2))
+        return
+    for run in runs:
+        val = run["val"] or {}
+        figures = ", ".join(f"{k} {v:.4f}" for k, v in val.items() if isinstance(v, float))
+        print(
+            f"seed {run['seed']}: run {run['run_id']} {run['status']}"
+            + (f"; {figures}" if figures else "")
+        )
 
 
 def _print_result(run: Run, status: dict, how: str, as_json: bool) -> None:

@@ -62,8 +62,9 @@ def main() -> None:
     source = active_source()
     with slide.controls("Settings and start"):
         frameworks, configs = settings(source)
-        devices_and_estimate(frameworks, configs, source)
-        start_button(frameworks, configs)
+        seeds = seed_group()
+        devices_and_estimate(frameworks, configs, source, len(seeds or [0]))
+        start_button(frameworks, configs, seeds)
     with slide.key():  # the runs of both frameworks; a live training's progress follows
         history()
     live_runs()
@@ -87,10 +88,15 @@ def settings(source: str) -> tuple[list[str], dict]:
     )
     preset = right.radio(
         "Preset",
-        ["quick", "full", "custom"],
+        ["quick", "full", "talk", "custom"],
         horizontal=True,
         key="train_preset",
-        captions=["demo, minutes on a CPU", "the talk's settings", "set every value"],
+        captions=[
+            "demo, minutes on a CPU",
+            "the robust recipe",
+            "the talk's settings",
+            "set every value",
+        ],
     )
     augment = augmentation_choice()
     changes = custom_settings() if preset == "custom" else {}
@@ -106,6 +112,30 @@ def settings(source: str) -> tuple[list[str], dict]:
         except ConfigError as error:
             configs[framework] = error
     return frameworks, configs
+
+
+def seed_group() -> list[int] | None:
+    """Seeds to train as a group (one run each), or None for the settings' own seed."""
+    text = st.text_input(
+        "Seeds (a group)",
+        value="",
+        placeholder="e.g. 0,1,2",
+        key="train_seeds",
+        help="Train one run per seed, each cached on its own, so the pages can show the "
+        "seed-to-seed spread. Empty: the preset's (or the custom) seed only.",
+    )
+    if not text.strip():
+        return None
+    try:
+        seeds = [int(part) for part in text.split(",")]
+    except ValueError:
+        st.error(f"Seeds: expected whole numbers separated by commas, e.g. 0,1,2; got {text!r}")
+        return None
+    if len(set(seeds)) != len(seeds) or any(seed < 0 for seed in seeds):
+        st.error(f"Seeds: each seed once and none negative; got {text!r}")
+        return None
+    st.caption(f"{len(seeds)} runs per framework, one per seed: {', '.join(map(str, seeds))}.")
+    return seeds
 
 
 def augmentation_choice():
@@ -212,7 +242,9 @@ def training_images(source: str, fingerprint: str) -> int:
     return len(open_source(source).scan().split("train"))
 
 
-def devices_and_estimate(frameworks: list[str], configs: dict, source: str) -> None:
+def devices_and_estimate(
+    frameworks: list[str], configs: dict, source: str, runs_each: int = 1
+) -> None:
     st.caption(device_line(gpu_names()))
     if gpu_names() or not configs:
         return
@@ -221,7 +253,9 @@ def devices_and_estimate(frameworks: list[str], configs: dict, source: str) -> N
     except (SourceError, OSError, ValueError):
         return  # the start button reports the source's problem
     estimates = {
-        f: estimate_seconds(c, images) for f, c in configs.items() if isinstance(c, TrainConfig)
+        f: runs_each * estimate_seconds(c, images)
+        for f, c in configs.items()
+        if isinstance(c, TrainConfig)
     }
     if estimates:
         parts = [f"{FRAMEWORK_NAMES[f]} about {duration_text(s)}" for f, s in estimates.items()]
@@ -238,7 +272,7 @@ def devices_and_estimate(frameworks: list[str], configs: dict, source: str) -> N
 # ---- start ----
 
 
-def start_button(frameworks: list[str], configs: dict) -> None:
+def start_button(frameworks: list[str], configs: dict, seeds: list[int] | None = None) -> None:
     if not training_allowed():
         training_off_notice()
         return
@@ -263,28 +297,33 @@ def start_button(frameworks: list[str], configs: dict) -> None:
         return
     followed = st.session_state.setdefault(FOLLOWED, {})
     for framework in frameworks:
-        try:
-            outcome = trigger(configs[framework])
-        except ConfigError as error:
-            st.error(
-                f"{FRAMEWORK_NAMES[framework]}: the setting **{error.field}** cannot be used: {error.message}"
-            )
-            continue
-        except StoreError as error:  # before OSError, which it is: the disk refused, not the data
-            st.error(f"Training cannot start: {error}")
-            return
-        except (SourceError, OSError) as error:
-            st.error(unreadable_source(configs[framework].source, error))
-            return
-        followed[framework] = outcome.run.id
-        if outcome.how == "cached":
-            st.toast(
-                f"{FRAMEWORK_NAMES[framework]}: this exact training finished before; showing its results."
-            )
-        elif outcome.how == "attached":
-            st.toast(
-                f"{FRAMEWORK_NAMES[framework]}: this training is already under way; following it."
-            )
+        for seed in seeds or [None]:
+            config = configs[framework] if seed is None else configs[framework].replace(seed=seed)
+            key = framework if seed is None else f"{framework} seed {seed}"
+            if not _start(config, key, followed):
+                return
+
+
+def _start(config: TrainConfig, key: str, followed: dict) -> bool:
+    """Trigger one run and follow it; False when nothing more can start (disk or data)."""
+    name = FRAMEWORK_NAMES[config.framework]
+    try:
+        outcome = trigger(config)
+    except ConfigError as error:
+        st.error(f"{name}: the setting **{error.field}** cannot be used: {error.message}")
+        return True
+    except StoreError as error:  # before OSError, which it is: the disk refused, not the data
+        st.error(f"Training cannot start: {error}")
+        return False
+    except (SourceError, OSError) as error:
+        st.error(unreadable_source(config.source, error))
+        return False
+    followed[key] = outcome.run.id
+    if outcome.how == "cached":
+        st.toast(f"{name}: this exact training finished before; showing its results.")
+    elif outcome.how == "attached":
+        st.toast(f"{name}: this training is already under way; following it.")
+    return True
 
 
 # ---- live progress ----

@@ -100,13 +100,21 @@ def torch_code(spec: AugmentSpec, stats: DatasetStats | None = None) -> str:
         args.append(f"interpolation=v2.InterpolationMode.{spec.interpolation.upper()}")
         if fill_value(spec):
             args.append(f"fill={fill_value(spec)}")
-        steps += ["v2.RandomAffine(", *(f"    {arg}," for arg in args), "),"]
+        steps += [
+            "# PneumoLab trains with SpecAffine (pipeline/augment/torch_builder.py): Keras' fill",
+            "# mode, zoom drawn per axis in Keras' way, sub-pixel shifts. RandomAffine is close:",
+            "v2.RandomAffine(",
+            *(f"    {arg}," for arg in args),
+            "),",
+        ]
     if spec.horizontal_flip:
         steps.append("v2.RandomHorizontalFlip(),")
     if spec.vertical_flip:
         steps.append("v2.RandomVerticalFlip(),")
     if spec.brightness:
         steps.append(f"v2.ColorJitter(brightness={spec.brightness!r}),")
+    if spec.contrast or spec.gamma:
+        steps.append("# contrast and gamma: pipeline/augment/intensity.py (no torchvision step)")
     if spec.rescale == 1 / 255:
         steps.append("v2.ToDtype(torch.float32, scale=True),  # 0-255 -> 0-1, as rescale=1/255")
     else:

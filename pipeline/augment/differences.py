@@ -28,7 +28,10 @@ def differences(spec: AugmentSpec) -> list[Difference]:
         _shift(spec, "height_shift"),
         _shear(spec),
         _zoom(spec),
+        _zoom_axes(spec),
         _brightness(spec),
+        _intensity(spec, "contrast"),
+        _intensity(spec, "gamma"),
         _flip(spec, "horizontal_flip"),
         _flip(spec, "vertical_flip"),
         _fill(spec),
@@ -58,9 +61,9 @@ def _shift(s: AugmentSpec, name: str) -> Difference:
     return Difference(
         name,
         "close",
-        f"up to {value:g} x {axis} in both; torchvision rounds to whole pixels and shifts "
-        "after zooming, Keras shifts by fractions of a pixel before zooming (the legacy class "
-        "swaps width and height; the builder passes them swapped back)",
+        f"up to {value:g} x {axis} in both, in fractions of a pixel (the torch side draws as "
+        "Keras does; plain RandomAffine rounds to whole pixels); torch shifts after zooming, "
+        "Keras before (the legacy class swaps width and height; the builder swaps them back)",
     )
 
 
@@ -80,13 +83,34 @@ def _shear(s: AugmentSpec) -> Difference:
 def _zoom(s: AugmentSpec) -> Difference:
     if not s.zoom:
         return Difference("zoom", "same", "off in both")
-    low, high = 1 / (1 + s.zoom), 1 / (1 - s.zoom)
     return Difference(
         "zoom",
-        "close",
-        f"scale between {low:.3f} and {high:.3f} in both; Keras draws x and y "
-        f"independently (the aspect ratio changes) and uniformly in its zoom-out factor "
-        f"[{1 - s.zoom:g}, {1 + s.zoom:g}]; torchvision draws one factor, uniformly in scale",
+        "same",
+        f"zoom-out factor uniform in [{1 - s.zoom:g}, {1 + s.zoom:g}] in both (the torch side "
+        "draws as ImageDataGenerator does; plain RandomAffine draws uniformly in scale)",
+    )
+
+
+def _zoom_axes(s: AugmentSpec) -> Difference:
+    if not s.zoom:
+        return Difference("zoom_axes", "same", "no zoom")
+    how = (
+        "x and y drawn separately (the aspect ratio changes)"
+        if s.zoom_axes == "independent"
+        else "one factor for both axes"
+    )
+    return Difference("zoom_axes", "same", f"{how} in both")
+
+
+def _intensity(s: AugmentSpec, name: str) -> Difference:
+    bounds = getattr(s, name)
+    if bounds is None:
+        return Difference(name, "same", "off in both")
+    return Difference(
+        name,
+        "same",
+        f"drawn from U({bounds[0]:g}, {bounds[1]:g}) in both, one definition (augment/intensity.py); "
+        "torch rounds to whole grey levels after it, Keras stays in float",
     )
 
 
@@ -120,9 +144,15 @@ def _fill(s: AugmentSpec) -> Difference:
         )
     return Difference(
         "fill_mode",
-        "not expressible",
-        f"torchvision's RandomAffine fills with a constant only: "
-        f"'{s.fill_mode}' is Keras-only, the torch side fills with 0 (black)",
+        "same" if s.fill_mode != "wrap" else "close",
+        f"'{s.fill_mode}' in both: the torch side samples with grid_sample's "
+        f"{'border' if s.fill_mode != 'reflect' else 'reflection'} padding (plain RandomAffine "
+        "can only fill a constant, which gave black corners)"
+        + (
+            "; wrap tiles the normalised coordinates, blending one pixel at the seam"
+            if s.fill_mode == "wrap"
+            else ""
+        ),
     )
 
 

@@ -27,6 +27,7 @@ import numpy as np
 from pipeline.frameworks import image_data_generator_class
 
 from .draws import Draw
+from .intensity import keras_preprocessing_function
 from .spec import AugmentSpec
 from .stats import DatasetStats, check_stats
 
@@ -45,6 +46,7 @@ def build_image_data_generator(spec: AugmentSpec, stats: DatasetStats | None = N
         shear_range=spec.shear,
         zoom_range=spec.zoom,
         brightness_range=list(spec.brightness) if spec.brightness else None,
+        preprocessing_function=keras_preprocessing_function(spec),
         horizontal_flip=spec.horizontal_flip,
         vertical_flip=spec.vertical_flip,
         fill_mode=spec.fill_mode,
@@ -62,7 +64,26 @@ def build_image_data_generator(spec: AugmentSpec, stats: DatasetStats | None = N
         # Exactly what fit() stores: arrays of shape (1, 1, channels).
         generator.mean = np.full((1, 1, 1), stats.mean, dtype=np.float32)
         generator.std = np.full((1, 1, 1), stats.std, dtype=np.float32)
+    if spec.zoom and spec.zoom_axes == "shared":
+        _share_zoom(generator)
     return generator
+
+
+def _share_zoom(generator) -> None:
+    """Make the generator draw one zoom factor for both axes, as torchvision does.
+
+    The legacy class draws ``zx`` and ``zy`` independently and has no switch; this instance's
+    ``get_random_transform`` (which ``random_transform`` and previews call) copies ``zx`` to ``zy``
+    after the same draw, so every other parameter keeps its random stream.
+    """
+    draw = generator.get_random_transform
+
+    def shared(image_shape, seed=None):
+        params = draw(image_shape, seed)
+        params["zy"] = params["zx"]
+        return params
+
+    generator.get_random_transform = shared
 
 
 def draw_params(generator, shape: tuple[int, int], count: int, seed: int) -> list[dict]:

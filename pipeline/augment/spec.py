@@ -84,12 +84,38 @@ FIELDS = (
         0.01,
     ),
     Field(
+        "zoom_axes",
+        "Zoom axes",
+        "choice",
+        "independent: x and y zoom drawn separately (ImageDataGenerator, the aspect ratio "
+        "changes); shared: one factor for both (torchvision's RandomAffine)",
+        choices=("independent", "shared"),
+    ),
+    Field(
         "brightness",
         "Brightness range (factor)",
         "range",
         "brightness factor drawn from [min, max]; 1 = unchanged; off = no brightness change",
         0.1,
         3.0,
+        0.05,
+    ),
+    Field(
+        "contrast",
+        "Contrast range (factor)",
+        "range",
+        "contrast factor drawn from [min, max] around the image's mean grey level; off = none",
+        0.1,
+        3.0,
+        0.05,
+    ),
+    Field(
+        "gamma",
+        "Gamma range (exponent)",
+        "range",
+        "gamma drawn from [min, max]: 255 (x/255)^g; < 1 brightens the darks; off = none",
+        0.2,
+        5.0,
         0.05,
     ),
     Field("horizontal_flip", "Horizontal flip", "bool", "mirror left-right with probability 0.5"),
@@ -134,6 +160,7 @@ FIELDS = (
     ),
 )
 FIELD_BY_NAME = {f.name: f for f in FIELDS}
+RANGE_FIELDS = tuple(f.name for f in FIELDS if f.kind == "range")
 
 
 @dataclass(frozen=True)
@@ -145,7 +172,10 @@ class AugmentSpec:
     height_shift: float = 0.0
     shear: float = 0.0
     zoom: float = 0.0
+    zoom_axes: str = "independent"  # ImageDataGenerator's draw
     brightness: tuple[float, float] | None = None
+    contrast: tuple[float, float] | None = None
+    gamma: tuple[float, float] | None = None
     horizontal_flip: bool = False
     vertical_flip: bool = False
     fill_mode: str = "nearest"  # ImageDataGenerator's default
@@ -162,8 +192,9 @@ class AugmentSpec:
 
     def to_dict(self) -> dict:
         values = dataclasses.asdict(self)
-        if self.brightness is not None:
-            values["brightness"] = list(self.brightness)
+        for name in RANGE_FIELDS:
+            if values[name] is not None:
+                values[name] = list(values[name])
         return values
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -277,6 +308,19 @@ PRESETS = {
     # Small changes that keep anatomy plausible: no flip (the heart stays on the left).
     "light": AugmentSpec(
         rotation=10, width_shift=0.05, height_shift=0.05, zoom=0.1, brightness=(0.9, 1.1)
+    ),
+    # The robust recipe's augmentation (docs/generalisation.md): the talk's geometry, drawn the
+    # same way in both frameworks, plus acquisition-like intensity changes (exposure, contrast
+    # and gamma differ between hospitals and intakes).
+    "robust": AugmentSpec(
+        rotation=30,
+        zoom=0.2,
+        width_shift=0.1,
+        height_shift=0.1,
+        horizontal_flip=True,
+        brightness=(0.8, 1.2),
+        contrast=(0.75, 1.33),
+        gamma=(0.75, 1.33),
     ),
     "strong": AugmentSpec(
         rotation=30,

@@ -2,14 +2,19 @@
 
 Input: a uint8 tensor (1, H, W) with grey levels 0-255. Output: float32 (1, H, W) in the same
 range and normalisation as the Keras generator gives for the same spec. Order, as
-ImageDataGenerator applies them: affine, flips, brightness (all on 0-255), then rescale and
-normalisation.
+ImageDataGenerator applies them: affine, flips, brightness, contrast and gamma (all on 0-255),
+then rescale and normalisation.
 
-Mapping choices (docs/architecture.md has the table; ``differences`` says what still differs):
-- interpolation is passed explicitly: ``RandomAffine`` defaults to nearest, Keras to bilinear;
-- Keras' zoom range [1-z, 1+z] zooms *out* for factors > 1; torchvision's ``scale`` zooms in,
-  so the same range of sizes is ``scale=(1/(1+z), 1/(1-z))``;
-- ``RandomAffine`` fills with a constant only: any other fill mode becomes constant 0.
+The affine step is ``SpecAffine``, a ``RandomAffine`` that draws and fills the way
+ImageDataGenerator does, so that the two frameworks see the same kind of images:
+- the fill mode is honoured (``nearest`` repeats the edge, ``reflect`` mirrors, ``wrap``
+  tiles, ``constant`` fills a grey level); plain ``RandomAffine`` can only fill a constant,
+  which gave the torch runs black corners where Keras repeated the edge;
+- the zoom is drawn as Keras draws it: a zoom-out factor uniform in [1-z, 1+z], per axis
+  (``zoom_axes="independent"``) or one for both (``"shared"``);
+- shifts are drawn in fractions of a pixel, as Keras does (``RandomAffine`` rounds them);
+- interpolation is passed explicitly (``RandomAffine`` defaults to nearest, Keras to bilinear).
+What remains different is listed by ``differences`` (docs/architecture.md has the mapping table).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from .draws import Draw
+from .intensity import apply_intensity, has_intensity
 from .spec import AugmentSpec
 from .stats import DatasetStats, check_stats
 
@@ -49,8 +55,13 @@ def build_torch_transform(spec: AugmentSpec, stats: DatasetStats | None = None):
             "bilinear": v2.InterpolationMode.BILINEAR,
         }
         steps.append(
-            v2.RandomAffine(
-                **affine, interpolation=interpolation[spec.interpolation], fill=fill_value(spec)
+            _classes().SpecAffine(
+                **affine,
+                interpolation=interpolation[spec.interpolation],
+                fill=fill_value(spec),
+                fill_mode=spec.fill_mode,
+                zoom=spec.zoom,
+                zoom_axes=spec.zoom_axes,
             )
         )
     if spec.horizontal_flip:
@@ -59,6 +70,8 @@ def build_torch_transform(spec: AugmentSpec, stats: DatasetStats | None = None):
         steps.append(v2.RandomVerticalFlip())
     if spec.brightness:
         steps.append(v2.ColorJitter(brightness=spec.brightness))
+    if has_intensity(spec):
+        steps.append(_classes().RandomIntensity(spec.contrast, spec.gamma))
     steps.append(
         v2.ToDtype(torch.float32, scale=spec.rescale == 1 / 255)
     )  # scale=True divides by 255
@@ -90,6 +103,114 @@ def fill_value(spec: AugmentSpec) -> int:
     return spec.fill_constant if spec.fill_mode == "constant" else 0
 
 
+_PADDING = {"nearest": "border", "reflect": "reflection", "wrap": "border"}
+_CLASSES = {}
+
+
+def _classes():
+    """The two transform classes, defined on first use (torchvision is imported lazily)."""
+    if _CLASSES:
+        return _CLASSES["namespace"]
+    import types
+
+    torch, v2 = import_torchvision_v2()
+    from pipeline.frameworks import torch_module
+
+    _geometry = torch_module("torchvision.transforms.v2.functional._geometry")
+
+    class SpecAffine(v2.RandomAffine):
+        """``RandomAffine`` drawing and filling as ImageDataGenerator does (module docstring).
+
+        Its parameters add ``scale_y`` to torchvision's (``scale`` is the x scale).
+        """
+
+        def __init__(self, *args, fill_mode: str, zoom: float, zoom_axes: str, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.fill_mode, self.zoom, self.zoom_axes = fill_mode, zoom, zoom_axes
+            self.fill_level = float(kwargs.get("fill") or 0)
+
+        def make_params(self, flat_inputs):
+            height, width = v2.query_size(flat_inputs)
+            params = super().make_params(flat_inputs)
+            if self.translate is not None:  # fractions of a pixel, as Keras draws them
+                params["translate"] = tuple(
+                    float(torch.empty(1).uniform_(-limit * size, limit * size))
+                    for limit, size in zip(self.translate, (width, height))
+                )
+            scale_x = scale_y = 1.0
+            if self.zoom:  # Keras: a zoom-out factor uniform in [1 - z, 1 + z]
+                low, high = 1.0 - self.zoom, 1.0 + self.zoom
+                scale_x = 1.0 / float(torch.empty(1).uniform_(low, high))
+                scale_y = scale_x
+                if self.zoom_axes == "independent":
+                    scale_y = 1.0 / float(torch.empty(1).uniform_(low, high))
+            return {**params, "scale": scale_x, "scale_y": scale_y}
+
+        def transform(self, inpt, params):
+            return spec_affine(
+                inpt,
+                params,
+                self.interpolation.value,
+                self.fill_mode,
+                self.fill_level,
+            )
+
+    class RandomIntensity(v2.Transform):
+        """Contrast and gamma drawn per image (``intensity``); uint8 in and out."""
+
+        def __init__(self, contrast, gamma):
+            super().__init__()
+            self.contrast, self.gamma = contrast, gamma
+
+        def make_params(self, flat_inputs):
+            def draw(bounds):
+                return float(torch.empty(1).uniform_(*bounds)) if bounds else None
+
+            return {"contrast": draw(self.contrast), "gamma": draw(self.gamma)}
+
+        def transform(self, inpt, params):
+            x = apply_intensity(inpt.float(), params["contrast"], params["gamma"], ops=torch)
+            return x.round_().to(inpt.dtype) if not inpt.is_floating_point() else x
+
+    def spec_affine(image, params, mode: str, fill_mode: str, fill: float):
+        """The affine of ``params`` on a (C, H, W) tensor with Keras' fill modes."""
+        height, width = image.shape[-2:]
+        # torchvision's order with the scale per axis: rotate and shear, scale, then shift.
+        # The inverse maps an output pixel p to L S^-1 (p - t), L = (rotation and shear)^-1.
+        linear = _geometry._get_inverse_affine_matrix(
+            [0.0, 0.0], params["angle"], [0.0, 0.0], 1.0, list(params["shear"])
+        )
+        a, b, c, d = (
+            linear[0] / params["scale"],
+            linear[1] / params["scale_y"],
+            linear[3] / params["scale"],
+            linear[4] / params["scale_y"],
+        )
+        tx, ty = params["translate"]
+        matrix = [a, b, -(a * tx + b * ty), c, d, -(c * tx + d * ty)]
+        theta = torch.tensor(matrix, dtype=torch.float32).reshape(1, 2, 3)
+        grid = _geometry._affine_grid(theta, w=width, h=height, ow=width, oh=height)
+        if fill_mode == "constant":
+            return _geometry._apply_grid_transform(image, grid, mode, fill=[fill])
+        if fill_mode == "wrap":
+            grid = torch.remainder(grid + 1.0, 2.0) - 1.0
+        x = image.float()[None] if image.ndim == 3 else image.float()
+        out = torch.nn.functional.grid_sample(
+            x,
+            grid.expand(len(x), -1, -1, -1),
+            mode=mode,
+            padding_mode=_PADDING[fill_mode],
+            align_corners=False,
+        )
+        out = out[0] if image.ndim == 3 else out
+        return out.round_().to(image.dtype) if not image.is_floating_point() else out
+
+    _CLASSES["namespace"] = types.SimpleNamespace(
+        SpecAffine=SpecAffine, RandomIntensity=RandomIntensity
+    )
+    return _CLASSES["namespace"]
+
+
 def augment_many(
     transform, image: np.ndarray, count: int, seed: int
 ) -> list[tuple[np.ndarray, Draw]]:
@@ -109,8 +230,6 @@ def augment_many(
 def apply_draw(transform, image: np.ndarray, draw: Draw) -> np.ndarray:
     """``transform`` with its random steps replaced by ``draw``: (H, W) uint8 in, float32 out."""
     torch, v2 = import_torchvision_v2()
-    if draw.scale_x != draw.scale_y:
-        raise ValueError("torchvision's affine has one scale for both axes; this draw has two")
     x = torch.from_numpy(np.array(image, dtype=np.uint8))[None]
     with one_thread(torch):
         x = _replayed(v2, transform, x, draw)
@@ -139,6 +258,7 @@ def _replayed(v2, transform, x, draw: Draw):
                 "angle": -draw.angle,
                 "translate": [draw.shift_x, draw.shift_y],
                 "scale": draw.scale_x,
+                "scale_y": draw.scale_y,
                 "shear": [draw.shear, 0.0],
             }
             x = step.transform(x, params)
@@ -162,7 +282,7 @@ def _traced(transform, x):
     torch, v2 = import_torchvision_v2()
     drawn = {}
     for step in transform.transforms:
-        name = type(step).__name__
+        name = "RandomAffine" if isinstance(step, v2.RandomAffine) else type(step).__name__
         if isinstance(step, (v2.RandomHorizontalFlip, v2.RandomVerticalFlip)):
             # _RandomApplyTransform.forward: one torch.rand(1) decides, then the (empty) params
             drawn[name] = bool(torch.rand(1) < step.p)
@@ -185,7 +305,7 @@ def _to_draw(drawn: dict) -> Draw:
         shift_y=float(ty),
         shear=float(affine.get("shear", (0.0, 0.0))[0]),
         scale_x=float(affine.get("scale", 1.0)),
-        scale_y=float(affine.get("scale", 1.0)),
+        scale_y=float(affine.get("scale_y", affine.get("scale", 1.0))),
         flip_h=drawn.get("RandomHorizontalFlip", False),
         flip_v=drawn.get("RandomVerticalFlip", False),
         brightness=jitter.get("brightness_factor"),

@@ -32,6 +32,7 @@ from pipeline.json_input import (
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 LR_SCHEDULES = ("constant", "cosine", "plateau")
 CLASS_BALANCING = ("none", "class_weight", "sampler")
+CHECKPOINTS = ("best", "last")
 DEVICES = ("auto", "cpu", "gpu")
 MAX_IMG_SIZE = 512  # already ~12x the talk's cost
 
@@ -64,7 +65,11 @@ class TrainConfig:
     early_stopping_patience: int = (
         4  # epochs without a better val AUC; 0 = off. Never looks at test
     )
+    # "best": the epoch with the best val AUC; "last": the final one. On a validation split
+    # that is almost separable the best epoch is picked by noise (docs/generalisation.md).
+    checkpoint: str = "best"
     augment: AugmentSpec = field(default_factory=lambda: AugmentSpec.preset("talk"))
+    label_smoothing: float = 0.0  # targets y (1 - s) + s / 2, the same formula in both frameworks
     class_balancing: str = "class_weight"
     seed: int = 0
     device: str = "auto"
@@ -164,6 +169,8 @@ class TrainConfig:
             )
         _choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         _integer("early_stopping_patience", self.early_stopping_patience, 0, 1000)
+        _choice("checkpoint", self.checkpoint, CHECKPOINTS)
+        _number("label_smoothing", self.label_smoothing, 0.0, 0.5)
         if not isinstance(self.augment, AugmentSpec):
             raise ConfigError(
                 "augment",
@@ -219,7 +226,20 @@ PRESETS = {
         augment=AugmentSpec.preset("light"),
     ),
     # The talk's settings: 150 px grayscale, the talk's ImageDataGenerator, 12 epochs, batch 32.
-    "full": TrainConfig(),
+    # The talk's pages use it; its numbers on X-rays from elsewhere are in docs/generalisation.md.
+    "talk": TrainConfig(),
+    # The robust recipe (docs/generalisation.md): the same in both frameworks, every ingredient
+    # measured on its own on the patient-grouped validation split and under shift stress.
+    # 128 px keeps the talk's 4 x 4 last feature map at 0.73x the convolution cost, and 8 epochs
+    # of the cosine schedule converge: about half a talk run, so seed groups fit on 2 cores.
+    # The last epoch is kept: on an almost separable validation split the best one is noise.
+    "full": TrainConfig(
+        img_size=128,
+        epochs=8,
+        augment=AugmentSpec.preset("robust"),
+        checkpoint="last",
+        early_stopping_patience=0,
+    ),
 }
 
 

@@ -196,3 +196,25 @@ def test_the_page_imports_no_framework_and_names_an_impossible_setting():
     assert len(report["errors"]) == 2  # one per framework
     assert all("**img_size**" in error and "[32, 512]" in error for error in report["errors"])
     assert {run.id for run in all_runs()} == before  # the start button queued nothing
+
+
+def test_a_seed_group_starts_one_run_per_seed():
+    """Seeds "311,312" queue one run per seed (PyTorch only, to keep it short), each its own
+    cached run with its own seed; a bad seed list says what to type and starts nothing."""
+    app = open_page()
+    choose_tiny_settings(app, seed=310, frameworks=("torch",))
+    app.text_input(key="train_seeds").set_value("3x1").run()
+    assert any("whole numbers" in e.value for e in app.error)
+    app.text_input(key="train_seeds").set_value("311,312").run()
+    assert not app.error and any("2 runs per framework" in c.value for c in app.caption)
+    app.button(key="train_start").click().run()
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        runs = {Run(r.id).config()["seed"]: r for r in all_runs()}
+        if {311, 312} <= set(runs) and all(runs[s].state == "finished" for s in (311, 312)):
+            break
+        app.run()
+        time.sleep(2.0)
+    seeds = {run.config()["seed"]: run.state for run in all_runs()}
+    assert seeds.get(311) == "finished" and seeds.get(312) == "finished", seeds
+    assert 310 not in seeds  # the group replaces the custom seed

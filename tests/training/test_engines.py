@@ -34,8 +34,12 @@ def test_presets_are_valid_and_differ_where_they_should():
     for name in PRESETS:
         TrainConfig.from_preset(name).validate()
     quick, full = TrainConfig.from_preset("quick"), TrainConfig.from_preset("full")
+    talk = TrainConfig.from_preset("talk")
     assert quick.img_size < full.img_size and quick.epochs < full.epochs
-    assert full.img_size == 150 and full.augment == AugmentSpec.preset("talk")
+    # talk: exactly the talk's settings (150 px, its ImageDataGenerator, 12 epochs, batch 32)
+    assert talk == TrainConfig() and talk.img_size == 150 and talk.epochs == 12
+    assert talk.augment == AugmentSpec.preset("talk") and talk.checkpoint == "best"
+    assert full != talk and full.augment.contrast and full.augment.gamma
     assert TrainConfig.from_preset("quick", framework="keras", epochs=1).framework == "keras"
 
 
@@ -161,16 +165,27 @@ def test_schedule_and_early_stopping():
     assert not common.EarlyStopping(patience=0).should_stop
 
 
-def test_binary_metrics_and_youden_threshold():
+def test_binary_metrics_and_the_threshold_rule():
     labels = np.array([0, 0, 0, 1, 1, 1])
-    metrics = common.binary_metrics(labels, np.array([0.1, 0.2, 0.7, 0.6, 0.8, 0.9]))
+    probabilities = np.array([0.1, 0.2, 0.7, 0.6, 0.8, 0.9])
+    metrics = common.binary_metrics(labels, probabilities)
     assert metrics["auc"] == pytest.approx(8 / 9)
     assert metrics["accuracy"] == pytest.approx(5 / 6)
-    assert metrics["threshold"] == pytest.approx(
-        0.6
-    )  # first threshold with all positives and 2 of 3 negatives
-    assert (metrics["sensitivity"], metrics["specificity"]) == (1.0, pytest.approx(2 / 3))
     assert metrics["loss"] == pytest.approx(-np.mean(np.log([0.9, 0.8, 0.3, 0.6, 0.8, 0.9])))
+    assert "threshold" not in metrics  # epochs report no threshold: one rule, at the end
+
+    from pipeline.evaluate.threshold import choose_threshold
+
+    config = TrainConfig(class_balancing="class_weight")
+    final = common.final_metrics(labels, probabilities, config, np.array([0, 1, 1, 1]))
+    choice = choose_threshold(labels, probabilities, "class_weight", 0.75)
+    assert final["threshold"] == choice.value and final["threshold_rule"] == choice.rule
+    assert final["threshold_interval"] == [choice.low, choice.high]
+    assert final["threshold_choice"] == choice.to_dict()
+    called = probabilities >= choice.value
+    assert final["sensitivity"] == pytest.approx(called[labels == 1].mean())
+    assert final["specificity"] == pytest.approx((~called[labels == 0]).mean())
+    assert final["accuracy_at_threshold"] == pytest.approx(np.mean(called == (labels == 1)))
 
 
 @pytest.mark.parametrize("normalization", ["none", "per_sample", "per_dataset"])
@@ -239,6 +254,9 @@ def test_engine_trains_reports_and_writes_weights_that_reload(framework, balanci
     )
     val = outcome.val.to_dict()
     assert val["images"] == 200 and 0 <= val["threshold"] <= 1
+    low, high = val["threshold_interval"]
+    assert val["threshold_rule"] and 0 <= low <= high <= 1
+    assert val["threshold_choice"]["value"] == val["threshold"]
 
     # The weights kept are those of the best validation epoch, and they reload to the same metrics.
     best = outcome.best_epoch
@@ -277,6 +295,23 @@ def test_engine_refuses_a_gpu_it_does_not_have(tmp_path):
         common_engine("torch").train(
             TrainConfig(device="gpu", **TINY), tmp_path, print, lambda: False
         )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("framework", ["torch", "keras"])
+def test_last_checkpoint_and_label_smoothing(framework, tmp_path):
+    """checkpoint "last" keeps the final epoch's weights; label smoothing pulls the
+    probabilities away from 0 and 1 (targets 0.05 and 0.95 with s = 0.1)."""
+    config = TrainConfig(
+        framework=framework,
+        epochs=2,
+        checkpoint="last",
+        label_smoothing=0.1,
+        **{**TINY, "early_stopping_patience": 0},
+    )
+    outcome = common_engine(framework).train(config, tmp_path, lambda e: None, lambda: False)
+    assert outcome["best_epoch"] == 2
+    assert outcome["val"]["auc"] == pytest.approx(outcome["history"][-1]["val_auc"], abs=1e-9)
 
 
 @pytest.mark.slow

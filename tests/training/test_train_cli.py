@@ -139,3 +139,31 @@ def test_an_unreadable_source_exits_2_with_the_reason(tmp_path):
     done = train_cli("--framework", "torch", *TINY, "--source", str(tmp_path / "missing"), expect=2)
 
     assert "data source" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_seed_group_trains_each_seed_as_its_own_cached_run():
+    """``--seeds`` trains one run per seed and prints them all; asking again is all cache hits."""
+    args = ("--framework", "torch", *TINY, "--seeds", "211,212", "--json")
+    first = json.loads(train_cli(*args).stdout)
+    assert [run["seed"] for run in first["runs"]] == [211, 212]
+    assert all(run["status"] == "finished" and not run["cached"] for run in first["runs"])
+    assert len({run["run_id"] for run in first["runs"]}) == 2
+    for run in first["runs"]:
+        assert 0.0 <= run["val"]["auc"] <= 1.0
+        assert Run(run["run_id"]).config()["seed"] == run["seed"]
+    again = json.loads(train_cli(*args).stdout)
+    assert [run["run_id"] for run in again["runs"]] == [run["run_id"] for run in first["runs"]]
+    assert all(run["cached"] for run in again["runs"])
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--seeds", "0,x"), "whole numbers"),
+        (("--seeds", "1,1"), "repeated"),
+        (("--seeds", "0,1", "--seed", "3"), "either --seed or --seeds"),
+    ],
+)
+def test_bad_seed_groups_are_refused_before_anything_trains(args, message):
+    done = train_cli("--framework", "torch", *TINY, *args, expect=2)
+    assert message in done.stderr

@@ -193,23 +193,44 @@ class EarlyStopping:
 
 
 def binary_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict:
-    """Loss (mean binary cross-entropy), accuracy at 0.5, ROC AUC, and the threshold that
-    maximises Youden's J (sensitivity + specificity - 1) with its sensitivity and specificity."""
-    from sklearn.metrics import roc_auc_score, roc_curve
+    """Loss (mean binary cross-entropy), accuracy at 0.5 and ROC AUC: what each epoch reports."""
+    from sklearn.metrics import roc_auc_score
 
     labels = np.asarray(labels, dtype=np.int64)
     p = np.clip(np.asarray(probabilities, dtype=np.float64), 1e-7, 1 - 1e-7)
     loss = -np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p))
-    fpr, tpr, thresholds = roc_curve(labels, p)
-    best = int(np.argmax(tpr - fpr))
     return {
         "loss": float(loss),
         "accuracy": float(np.mean((p >= 0.5) == labels)),
         "auc": float(roc_auc_score(labels, p)),
-        "threshold": float(min(thresholds[best], 1.0)),  # roc_curve's first threshold is +inf
-        "sensitivity": float(tpr[best]),
-        "specificity": float(1.0 - fpr[best]),
         "images": len(labels),
+    }
+
+
+def final_metrics(
+    labels: np.ndarray, probabilities: np.ndarray, config: TrainConfig, train_labels: np.ndarray
+) -> dict:
+    """The run's validation metrics with its threshold, chosen by the one rule
+    (``pipeline.evaluate.threshold``): its value, the rule's name, the interval of thresholds
+    that are optimal on validation, and sensitivity, specificity and accuracy at it."""
+    from pipeline.evaluate.threshold import choose_threshold
+
+    metrics = binary_metrics(labels, probabilities)
+    choice = choose_threshold(
+        labels, probabilities, config.class_balancing, float(np.mean(train_labels))
+    )
+    labels = np.asarray(labels, dtype=np.int64)
+    called = np.asarray(probabilities, dtype=np.float64) >= choice.value
+    positives, negatives = labels == 1, labels == 0
+    return {
+        **metrics,
+        "threshold": choice.value,
+        "threshold_rule": choice.rule,
+        "threshold_interval": [choice.low, choice.high],
+        "threshold_choice": choice.to_dict(),
+        "accuracy_at_threshold": float(np.mean(called == positives)),
+        "sensitivity": float(called[positives].mean()) if positives.any() else None,
+        "specificity": float((~called[negatives]).mean()) if negatives.any() else None,
     }
 
 

@@ -52,7 +52,7 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
             model = build_keras_cnn(config.img_size, 1, config.width)
             model.compile(
                 optimizer=_optimizer(config),
-                loss=keras.losses.BinaryCrossentropy(),
+                loss=keras.losses.BinaryCrossentropy(label_smoothing=config.label_smoothing),
                 metrics=[
                     keras.metrics.BinaryAccuracy(name="accuracy"),
                     keras.metrics.AUC(num_thresholds=AUC_THRESHOLDS, name="auc"),
@@ -74,8 +74,11 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
             verbose=0,
         )
 
-        model.set_weights(loop.best_weights)  # early stopping keeps the best validation epoch
-        val = common.binary_metrics(data.val_labels, predict(model, val_x))
+        if config.checkpoint == "best":  # else the weights of the last epoch stay
+            model.set_weights(loop.best_weights)
+        val = common.final_metrics(
+            data.val_labels, predict(model, val_x), config, data.train_labels
+        )
         scratch = (
             workdir / f"unsaved-{WEIGHTS_FILE}"
         )  # Model.save takes a .keras path, not a buffer
@@ -89,7 +92,7 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
             device.as_dict(),
             model.count_params(),
             WEIGHTS_FILE,
-            loop.stopping.best_epoch,
+            loop.stopping.best_epoch if config.checkpoint == "best" else len(loop.history),
             started,
             loop.first_step,
             replicas=strategy.num_replicas_in_sync,

@@ -83,8 +83,14 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
             if stopping.should_stop:
                 break
 
-        model.load_state_dict(best_state)  # early stopping keeps the best validation epoch
-        val = loop.validate(val_x, data.val_labels)
+        if config.checkpoint == "best":  # else the weights of the last epoch stay
+            model.load_state_dict(best_state)
+        val = common.final_metrics(
+            data.val_labels,
+            distributed.from_main(lambda: predict(model, val_x, loop.device), world),
+            config,
+            data.train_labels,
+        )
         if world.is_main:
             buffer = io.BytesIO()
             torch.save(_cpu_state(model), buffer)
@@ -95,7 +101,7 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
             device.as_dict(),
             parameters,
             WEIGHTS_FILE,
-            stopping.best_epoch,
+            stopping.best_epoch if config.checkpoint == "best" else len(history),
             started,
             first_step,
             replicas=world.size,
@@ -120,6 +126,7 @@ class _Loop:
         self.precision = _Precision(config, device)
         weights = [class_weights[0], class_weights[1]] if class_weights else [1.0, 1.0]
         self.loss_weights = torch.tensor(weights, device=self.device)
+        self.smoothing = config.label_smoothing
         self.first_step = None
 
     def train_epoch(
@@ -144,8 +151,9 @@ class _Loop:
             self.optimizer.zero_grad(set_to_none=True)
             with self.precision.autocast():
                 logits = self.trained(x).squeeze(1).float()
+            target = y * (1.0 - self.smoothing) + 0.5 * self.smoothing  # as Keras smooths
             per_image = torch.nn.functional.binary_cross_entropy_with_logits(
-                logits, y, reduction="none"
+                logits, target, reduction="none"
             )
             loss = (per_image * self.loss_weights[y.long()]).mean()
             self.precision.step(loss, self.optimizer)

@@ -1,0 +1,196 @@
+"""Ablation of the robust recipe and of the framework gap, at a reduced scale that fits 2 cores.
+
+Each variant is the talk's settings with one change (or the recipe with one thing taken out);
+each trains once per framework and seed as an ordinary cached run, so a rerun only scores.
+
+    nice -n 10 python benchmarks/generalisation_ablation.py --source ../shared/data/chest_xray \
+        --img-size 96 --epochs 6 --seeds 0,1 --train
+    python benchmarks/generalisation_ablation.py --source ../shared/data/chest_xray \
+        --img-size 96 --epochs 6 --seeds 0,1 --score --out docs/results/generalisation_ablation.json
+
+``--train`` trains what is missing (one run after another, in the run store of
+``$PNEUMOLAB_CACHE``); ``--score`` reads each finished run's validation metrics and speed and,
+where ``pipeline.evaluate.stress`` exists, scores it under the shift stress on the validation
+split. ``benchmarks/framework_gap.py`` summarises the fill/zoom/framework rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pipeline.augment.spec import AugmentSpec
+from pipeline.data import canonical_source
+from pipeline.training.config import TrainConfig
+
+TALK_AUGMENT = AugmentSpec.preset("talk")
+
+# name -> (what it tests, the changes to the talk preset)
+VARIANTS = {
+    "talk": ("the talk's settings; both frameworks draw and fill alike (edge fill)", {}),
+    "black_fill": (
+        "fill moved-in pixels with black (what torchvision's RandomAffine did)",
+        {"augment": TALK_AUGMENT.replace(fill_mode="constant", fill_constant=0)},
+    ),
+    "shared_zoom": (
+        "one zoom factor for both axes (torchvision's draw)",
+        {"augment": TALK_AUGMENT.replace(zoom_axes="shared")},
+    ),
+    "intensity": (
+        "acquisition-like intensity: brightness 0.8-1.2, contrast 0.75-1.33, gamma 0.75-1.33",
+        {"augment": AugmentSpec.preset("robust")},
+    ),
+    "label_smoothing": ("label smoothing 0.1", {"label_smoothing": 0.1}),
+    "last_epoch": (
+        "keep the last epoch of the cosine schedule, no early stopping on val AUC",
+        {"checkpoint": "last", "early_stopping_patience": 0},
+    ),
+}
+
+
+def configs(args) -> list[tuple[str, str, int, TrainConfig]]:
+    source = canonical_source(args.source)
+    rows = []
+    for seed in args.seeds:
+        for name in args.variants:
+            for framework in args.frameworks:
+                config = TrainConfig.from_preset(
+                    "talk",
+                    framework=framework,
+                    source=source,
+                    img_size=args.img_size,
+                    epochs=args.epochs,
+                    seed=seed,
+                    **VARIANTS[name][1],
+                )
+                rows.append((name, framework, seed, config.validate()))
+    return rows
+
+
+def train(rows) -> None:
+    from pipeline.training.queue import trigger, wait
+
+    for name, framework, seed, config in rows:
+        started = time.monotonic()
+        outcome = trigger(config)
+        status = wait(outcome.run)
+        print(
+            f"{name:16s} {framework:5s} seed {seed}: {status['status']} ({outcome.how}) "
+            f"{time.monotonic() - started:.0f} s run {outcome.run.id}",
+            flush=True,
+        )
+
+
+def score(rows, source: str, stress: bool) -> list[dict]:
+    from pipeline.data import open_source
+    from pipeline.runs import Run
+    from pipeline.training.queue import run_id_for
+
+    fingerprint = open_source(source).scan().fingerprint
+    out = []
+    for name, framework, seed, config in rows:
+        run = Run(run_id_for(config, fingerprint))
+        if run.state != "finished":
+            continue
+        result = run.result() or {}
+        row = {
+            "variant": name,
+            "framework": framework,
+            "seed": seed,
+            "run_id": run.id,
+            "val_auc": result["val"]["auc"],
+            "val_accuracy": result["val"]["accuracy"],
+            "images_per_s": result["timings"]["images_per_s"],
+            "total_seconds": result["timings"]["total_seconds"],
+            "best_epoch": result.get("best_epoch"),
+        }
+        if stress:
+            row.update(_stress(run.id, source))
+        out.append(row)
+    return out
+
+
+def _stress(run_id: str, source: str) -> dict:
+    import subprocess
+
+    command = [
+        sys.executable,
+        "-m",
+        "pipeline.evaluate",
+        "--run",
+        run_id,
+        "--source",
+        source,
+        "--split",
+        "val",
+        "--stress",
+        "--json",
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode:
+        return {"stress_error": done.stderr.strip()[-300:]}
+    report = json.loads(done.stdout)
+    return {
+        "stress_auc": report["stress_mean"]["auc"],
+        "stress_accuracy": report["stress_mean"]["accuracy"],
+        "threshold": report.get("threshold"),
+    }
+
+
+def summary(rows: list[dict]) -> list[dict]:
+    """Mean and spread (sample std) over seeds per variant and framework."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for row in rows:
+        groups.setdefault((row["variant"], row["framework"]), []).append(row)
+    table = []
+    for (variant, framework), members in groups.items():
+        entry = {"variant": variant, "framework": framework, "seeds": len(members)}
+        for key in ("val_auc", "val_accuracy", "stress_auc", "stress_accuracy", "images_per_s"):
+            values = [m[key] for m in members if m.get(key) is not None]
+            if values:
+                entry[key] = statistics.mean(values)
+                entry[f"{key}_std"] = statistics.stdev(values) if len(values) > 1 else None
+        table.append(entry)
+    return table
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--source", required=True)
+    parser.add_argument("--img-size", type=int, default=96)
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--seeds", type=lambda v: [int(s) for s in v.split(",")], default=[0, 1])
+    parser.add_argument("--frameworks", type=lambda v: v.split(","), default=["torch", "keras"])
+    parser.add_argument("--variants", type=lambda v: v.split(","), default=list(VARIANTS))
+    parser.add_argument("--train", action="store_true")
+    parser.add_argument("--score", action="store_true")
+    parser.add_argument("--no-stress", action="store_true")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    rows = configs(args)
+    if args.train:
+        train(rows)
+    if args.score:
+        scored = score(rows, canonical_source(args.source), not args.no_stress)
+        report = {
+            "scale": {"img_size": args.img_size, "epochs": args.epochs, "seeds": args.seeds},
+            "variants": {name: VARIANTS[name][0] for name in args.variants},
+            "runs": scored,
+            "summary": summary(scored),
+        }
+        text = json.dumps(report, indent=2)
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(text + "\n")
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
