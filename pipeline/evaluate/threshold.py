@@ -23,9 +23,14 @@ The rule (prior-aware, checked against validation):
    trained, not from the validation images, so it does not chase their noise.
 2. The interval of validation-optimal thresholds: every threshold whose J is within the
    split's resolution of the best J (one more mistake in each class: 1/n_normal + 1/n_pneumonia).
-3. If the prior-aware threshold lies in that interval, it is the threshold. If not, the model
-   is not calibrated as its training implies (too few epochs, a collapsed class) and the
-   validation evidence wins: the middle of the interval.
+   It is recorded and shown, not followed: on a carved split that interval sits where the clean
+   images put it, and it moves when the images shift. Measured on the `full` runs under the
+   shift stress (docs/robust_recipe.md, "The threshold under shift"): at the middle of the
+   interval (0.06-0.07) NORMAL recall fell from 0.96 to 0.75-0.77 under stress, at 0.5 it held
+   0.89-0.93, and the stressed J was 0.73 against 0.80.
+3. The prior stands unless validation shows the model is not calibrated as its training implies
+   (too few epochs, a collapsed class): its balanced accuracy at the prior is more than
+   ``PRIOR_SLACK`` below the best one. Then, and only then, the middle of the interval.
 """
 
 from __future__ import annotations
@@ -38,6 +43,10 @@ BALANCED = ("class_weight", "sampler")  # TrainConfig.class_balancing values tha
 PRIOR_AWARE = "prior-aware"
 MIDDLE_OF_INTERVAL = "middle of the validation-optimal interval"
 FALLBACK = "fallback 0.5"
+# Balanced accuracy the prior may lose on clean validation before validation overrules it: a
+# wide plateau (the `full` runs lose 3 points at 0.5) is kept, a model that calls nearly nobody
+# ill at 0.5 (an under-trained one) is not.
+PRIOR_SLACK = 0.10
 
 
 @dataclass(frozen=True)
@@ -134,15 +143,21 @@ def choose_threshold(
         if balancing in BALANCED
         else f"trained on the raw class mix (PNEUMONIA {prior:.0%})"
     )
-    if youden_j(labels, probabilities, prior) >= best_j - tolerance - 1e-12:
+    at_prior = youden_j(labels, probabilities, prior)
+    if at_prior >= best_j - tolerance - 1e-12:
+        verdict = f"validation agrees (optimal from {low:.3f} to {high:.3f})"
+    elif at_prior >= best_j - 2 * PRIOR_SLACK:  # J = 2 x balanced accuracy - 1
+        lost = (best_j - at_prior) / 2
+        verdict = (
+            f"validation's optimum ({low:.3f} to {high:.3f}) is not followed: a carved split's "
+            f"optimum moves when the images shift, and {prior:.2f} loses only {lost:.1%} of "
+            "balanced accuracy there"
+        )
+    else:
+        verdict = ""
+    if verdict:
         return ThresholdChoice(
-            prior,
-            PRIOR_AWARE,
-            f"{prior:.2f}: {trained}; validation agrees (optimal from {low:.3f} to {high:.3f})",
-            low,
-            high,
-            best_j,
-            tolerance,
+            prior, PRIOR_AWARE, f"{prior:.2f}: {trained}; {verdict}", low, high, best_j, tolerance
         )
     middle = (low + high) / 2
     if youden_j(labels, probabilities, middle) < best_j - tolerance - 1e-12:  # a gap in the hull
@@ -155,8 +170,9 @@ def choose_threshold(
     return ThresholdChoice(
         middle,
         MIDDLE_OF_INTERVAL,
-        f"{middle:.3f}: {trained}, but {prior:.2f} is not optimal on validation; "
-        f"the middle of the optimal interval {low:.3f} to {high:.3f}",
+        f"{middle:.3f}: {trained}, but at {prior:.2f} it loses over {PRIOR_SLACK:.0%} of "
+        f"balanced accuracy on validation (not calibrated as trained); the middle of the "
+        f"optimal interval {low:.3f} to {high:.3f}",
         low,
         high,
         best_j,

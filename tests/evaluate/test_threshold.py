@@ -7,6 +7,7 @@ from pipeline.evaluate.threshold import (
     FALLBACK,
     MIDDLE_OF_INTERVAL,
     PRIOR_AWARE,
+    PRIOR_SLACK,
     ThresholdChoice,
     choose_threshold,
     optimal_interval,
@@ -35,6 +36,19 @@ def test_a_balanced_model_on_a_wide_plateau_keeps_one_half_where_youden_picks_an
     assert youden_j(labels, probabilities, pneumonia[0]) == 1.0 and pneumonia[0] > 0.9
 
 
+def test_a_balanced_model_biased_on_clean_validation_keeps_one_half_within_the_slack():
+    # the `full` runs: NORMAL far below 0.5, most PNEUMONIA above it, some in (0.1, 0.5)
+    rng = np.random.default_rng(4)
+    labels, probabilities = separable(rng, gap=(0.05, 0.5))
+    pneumonia = np.flatnonzero(labels == 1)
+    probabilities[pneumonia[:40]] = rng.uniform(0.1, 0.5, 40)  # 40 of 390 below 0.5
+    choice = choose_threshold(labels, probabilities, "class_weight")
+    assert youden_j(labels, probabilities, 0.5) < choice.best_j - choice.tolerance
+    assert choice.high < 0.5  # validation alone would pick far below 0.5 ...
+    assert choice.rule == PRIOR_AWARE and choice.value == 0.5  # ... the prior stands
+    assert "not followed" in choice.reason
+
+
 def test_the_sampler_counts_as_balanced_and_a_raw_prior_model_takes_the_training_prevalence():
     assert prior_threshold("sampler") == 0.5
     assert prior_threshold("none", 0.74) == 0.74
@@ -47,13 +61,14 @@ def test_the_sampler_counts_as_balanced_and_a_raw_prior_model_takes_the_training
     assert "raw class mix" in choice.reason
 
 
-def test_validation_overrules_a_prior_it_contradicts_with_the_middle_of_the_interval():
+def test_validation_overrules_a_prior_that_loses_over_the_slack_with_the_interval_middle():
     # an under-trained model: everything below 0.4, NORMAL below 0.1, PNEUMONIA in [0.2, 0.4]
     rng = np.random.default_rng(2)
     labels, probabilities = separable(rng, gap=(0.1, 0.2))
     probabilities[labels == 1] = rng.uniform(0.2, 0.4, (labels == 1).sum())
     choice = choose_threshold(labels, probabilities, "class_weight")
     assert youden_j(labels, probabilities, 0.5) == 0.0  # 0.5 calls nobody ill
+    assert choice.best_j - youden_j(labels, probabilities, 0.5) > 2 * PRIOR_SLACK
     assert choice.rule == MIDDLE_OF_INTERVAL
     assert choice.low < choice.value < choice.high
     assert choice.value == pytest.approx((choice.low + choice.high) / 2)
