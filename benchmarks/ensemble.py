@@ -1,7 +1,7 @@
 """Does averaging a seed group help? Each finished seed group (2+ runs) in the run store, its
 members' mean ± sd against the ensemble (mean probability), on one split; optionally under shift.
 
-    python benchmarks/ensemble.py [--source S] [--split val|test] [--stress] [--json]
+    python -m benchmarks.ensemble [--source S] [--split val|test] [--stress] [--json]
 
 Figures: AUC, accuracy and NORMAL recall at each model's own threshold (the one rule), and with
 --stress the stress-mean AUC and accuracy (``pipeline.evaluate.stress``; members' reports come
@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402,F401  (torch and torchvision before TensorFlow)
 import torchvision  # noqa: E402,F401

@@ -4,9 +4,9 @@ Reads finished runs from the run store (``$PNEUMOLAB_CACHE``) and the stress rep
 ``python -m pipeline.evaluate --run ID --split val --stress --json`` (one file per run), and
 prints one table plus mean and seed-to-seed spread per framework.
 
-    PNEUMOLAB_CACHE=/work/notes/cache-real python benchmarks/final_runs_summary.py \
-        --runs /work/notes/final-torch.json /work/notes/final-keras.json \
-        --stress-dir /work/notes --out /work/notes/final-summary.json
+    PNEUMOLAB_CACHE=~/.cache/pneumolab python -m benchmarks.final_runs_summary \
+        --runs final-torch.json final-keras.json \
+        --stress-dir . --out final-summary.json
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ import json
 import statistics
 import sys
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def rows(run_ids: list[str], stress_dir: Path) -> list[dict]:

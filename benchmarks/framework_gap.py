@@ -6,7 +6,7 @@ with and without the change), and the gap between the frameworks at identical se
 with its spread over seeds and a verdict: a difference counts only when it exceeds the
 seed-to-seed spread (Conclusion page: "within noise" otherwise).
 
-    python benchmarks/framework_gap.py --ablation docs/results/generalisation_ablation.json \
+    python -m benchmarks.framework_gap --ablation docs/results/generalisation_ablation.json \
         --out docs/results/framework_gap.json
 """
 

@@ -3,9 +3,9 @@
 Each variant is the talk's settings with one change (or the recipe with one thing taken out);
 each trains once per framework and seed as an ordinary cached run, so a rerun only scores.
 
-    nice -n 10 python benchmarks/generalisation_ablation.py --source ../shared/data/chest_xray \
+    nice -n 10 python -m benchmarks.generalisation_ablation --source ../shared/data/chest_xray \
         --img-size 96 --epochs 6 --seeds 0,1 --train
-    python benchmarks/generalisation_ablation.py --source ../shared/data/chest_xray \
+    python -m benchmarks.generalisation_ablation --source ../shared/data/chest_xray \
         --img-size 96 --epochs 6 --seeds 0,1 --score --out docs/results/generalisation_ablation.json
 
 ``--train`` trains what is missing (one run after another, in the run store of
@@ -22,8 +22,6 @@ import statistics
 import sys
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline.augment.spec import AugmentSpec
 from pipeline.data import canonical_source

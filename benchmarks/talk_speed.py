@@ -1,6 +1,6 @@
 """Every talk page's time to render in presenter mode, in Chromium, after the warm-up.
 
-    python benchmarks/talk_speed.py [--cache DIR] [--no-warmup]
+    python -m benchmarks.talk_speed [--cache DIR] [--no-warmup]
 
 Starts ``streamlit run dashboard/Home.py`` on the synthetic demo data with the run store in
 ``--cache`` (default: $PNEUMOLAB_CACHE, else a new empty folder: then the pages that need runs
@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from dashboard.ui.pages import TALK  # noqa: E402
 from tests.e2e.streamlit_app import launch_chromium, running_app, wait_for_page  # noqa: E402

@@ -6,7 +6,7 @@ of accuracy, NORMAL recall (specificity) and PNEUMONIA recall (sensitivity), nex
 split's. A threshold that is optimal on the clean validation split but loses NORMAL recall
 under shift is what the external test showed for Youden's pick.
 
-    PNEUMOLAB_CACHE=... python benchmarks/threshold_under_stress.py --run RUN_ID \
+    PNEUMOLAB_CACHE=... python -m benchmarks.threshold_under_stress --run RUN_ID \
         --source ../shared/data/chest_xray --split val --json
 """
 
@@ -18,8 +18,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 CANDIDATES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 
