@@ -37,6 +37,9 @@ from pipeline.explain import (
 )
 from pipeline.explain.__main__ import main as explain_cli
 
+# It trains two models (about 30-40 s each on 2 idle cores): part of `make test`, not test-fast.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 HOME = str(ROOT / "dashboard" / "Home.py")
 FRAMEWORKS = ("keras", "torch")
