@@ -65,8 +65,8 @@ def load(run_id: str):
 
 
 def describe(run: Run) -> str:
-    config, result = run.config(), run.result() or {}
-    auc = (result.get("val") or {}).get("auc")
+    config, result = run.config(), run.result()
+    auc = result.val.auc if result is not None else None
     ended = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.status().get("ended", 0)))
     return (
         f"{run.id[:8]} · {config.get('img_size')} px · {config.get('epochs')} epochs · "

@@ -14,10 +14,10 @@ from dashboard.ui.slide import Slide
 from dashboard.ui.source_picker import active_source
 from pipeline.data import SourceError
 from pipeline.data.images import code_span
+from pipeline.frameworks import FRAMEWORK_NAMES
 from pipeline.inference import ModelLoadError
 from pipeline.runs import Run
 from pipeline.talk import notes
-from pipeline.talk.conclusion import LABELS
 from pipeline.talk.nutshell import nutshell
 from pipeline.talk.processing_pair import compare_pair, stored_pairs
 
@@ -77,7 +77,7 @@ with slide.key():
             + ("beyond the noise" if effect.beyond_noise else "within the noise"),
         )
 st.caption(
-    f"{LABELS.get(summary.framework, summary.framework)} runs {summary.runs['with']} (with) and "
+    f"{FRAMEWORK_NAMES.get(summary.framework, summary.framework)} runs {summary.runs['with']} (with) and "
     f"{summary.runs['without']} (without), "
     f"{summary.images} test images of {code_span(source)}; grey changes are within the noise (the 95% "
     "paired-bootstrap interval includes zero). One pair, one seed: the Conclusion page has the details."

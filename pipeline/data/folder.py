@@ -181,7 +181,7 @@ class FolderSource(Source):
         records = _carve(records, present, notes)
         carved = carved_splits(records, present)
         for split in sorted(present | set(layout), key=SPLITS.index):
-            for class_name in CLASS_NAMES:
+            for label, class_name in enumerate(CLASS_NAMES):
                 if not any(r.split == split and r.label == label for r in records):
                     notes.append(f"{split}: class {class_name} has no images")
         if not records:

@@ -107,7 +107,6 @@ def test_evaluation_and_predictions_use_the_shipped_runs_without_any_framework(t
 import sys
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[2]
 app = AppTest.from_file({APP!r}, default_timeout=300).run()
 for page in ("views/evaluation.py", "views/predictions.py", "views/talk_conclusion.py"):
     app.switch_page(page).run()

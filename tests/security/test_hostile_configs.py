@@ -105,7 +105,7 @@ CONFIG_CASES = {
     "unknown augment preset": (
         hostile.json_bytes({"augment": "wild"}),
         "augment.preset",
-        "choose one of none, talk, light, strong",
+        "choose one of none, talk, light, robust, strong",
     ),
     "impossible pair": (
         hostile.json_bytes({"weight_decay": 0.1, "optimizer": "adam"}),
@@ -254,7 +254,7 @@ def test_train_cli_refuses_a_bad_spec_file_with_exit_2(tmp_path, case):
     [
         (
             ["--augment", "/nonexistent/spec.json"],
-            "error: augment: neither a preset (none, talk, light, strong) nor a "
+            "error: augment: neither a preset (none, talk, light, robust, strong) nor a "
             "readable spec file: No such file or directory",
         ),
         (["--augment", "/"], "readable spec file: Is a directory"),
