@@ -20,6 +20,7 @@ from dashboard.ui.scoring import updated
 from pipeline.evaluate import basis as basis_module
 from pipeline.evaluate import seeds as seeds_module
 from pipeline.evaluate import stress as stress_module
+from pipeline.evaluate.threshold import PRIOR_SLACK
 from pipeline.explain import shortcuts as shortcuts_module
 from pipeline.runs import all_runs
 
@@ -108,7 +109,9 @@ def threshold_strip(choice, slider: float) -> None:
         "own pick lands anywhere on it, often at an edge that does not survive a shift. **The "
         "rule**: a model trained class-balanced is calibrated to equal priors, so its "
         "balanced-error threshold is 0.5 (trained on the raw class mix: its training "
-        "prevalence); it is used when it lies in the interval, else the interval's middle."
+        "prevalence). It stands unless it loses more than "
+        f"{PRIOR_SLACK:.0%} of balanced accuracy on validation (a model not calibrated as "
+        "trained); only then the interval's middle is used."
     )
 
 

@@ -65,7 +65,7 @@ def test_page_shows_the_clis_numbers_and_follows_the_threshold(runs):
     scored = score_run(runs["torch"], "synthetic", "test")
     cli = evaluate(
         scored
-    )  # what `python -m pipeline.evaluate --json` prints (checked in test_evaluate_runs)
+    ).to_dict()  # what `python -m pipeline.evaluate --json` prints (checked in test_evaluate_runs)
     app = open_evaluation(runs["torch"])
     assert not app.error, [e.value for e in app.error]
 
@@ -77,7 +77,7 @@ def test_page_shows_the_clis_numbers_and_follows_the_threshold(runs):
         assert table.loc[name, "support"] == cli["per_class"][name]["support"]
     (tn, fp), (fn, tp) = cli["confusion_matrix"]
     assert f"[[TN, FP], [FN, TP]] = [[{tn}, {fp}], [{fn}, {tp}]]" in captions(app)
-    assert f"The run's threshold: **{cli['threshold']:.3f}**, chosen on validation" in captions(app)
+    assert f"The run's threshold: **{cli['threshold']:.3f}**, by that rule" in captions(app)
     assert "The slider is at it." in captions(app)
     intervals = next(d.value for d in app.main.dataframe if "95% low" in d.value.columns)
     assert intervals.loc["auc", "95% low"] == pytest.approx(cli["bootstrap"]["auc"]["low"])
@@ -86,10 +86,11 @@ def test_page_shows_the_clis_numbers_and_follows_the_threshold(runs):
         "Metrics (JSON)",
         "Metrics (CSV)",
         "Report (HTML)",
+        "This run (zip)",
     ]
 
     app.slider(key=f"evaluation_threshold_{runs['torch']}").set_value(0.2).run()
-    assert shown_metrics(app) == expected_metrics(evaluate(scored, 0.2))
+    assert shown_metrics(app) == expected_metrics(evaluate(scored, 0.2).to_dict())
     assert "not a fair test figure" in captions(app)
     moved = report(app)
     assert moved.loc["PNEUMONIA", "recall"] >= table.loc["PNEUMONIA", "recall"]
