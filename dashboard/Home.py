@@ -35,7 +35,9 @@ configure_page(presenting)
 home = st.Page(HOME.path, title=HOME.title, icon=HOME.icon, default=True)
 talk = [st.Page(page.path, title=page.title, icon=page.icon) for page in TALK]
 
-navigation = st.navigation({"PneumoLab": [home], "Talk": talk})
+# expanded=True: all 17 pages listed in the talk's order (Streamlit folds a long list after ten
+# entries behind "View more", which hid the pages the speaker goes to).
+navigation = st.navigation({"PneumoLab": [home], "Talk": talk}, expanded=True)
 source_sidebar()
 presenter_sidebar(presenting)
 if presenting:

@@ -105,16 +105,21 @@ def image_data_generator_class():
     return import_tensorflow().keras.preprocessing.image.ImageDataGenerator
 
 
-def quiet_tensorflow(verbose: bool = False) -> None:
+def quiet_tensorflow(verbose: bool | None = None) -> None:
     """Hide TensorFlow's C++ log lines (level 3: errors included, which on a CPU machine are only
     "failed call to cuInit"); Python exceptions still say what went wrong. ``verbose`` keeps them.
-    Takes effect only before TensorFlow loads; a level already set in the environment wins."""
+    Takes effect only before TensorFlow loads. The level is set, not defaulted: a process that
+    loaded TensorFlow itself (the Streamlit server, a test run) has level 2 in its environment,
+    which shows the cuInit error, and the workers it starts inherit that environment.
+    ``verbose=None`` (a training worker) follows the command that started it."""
+    if verbose is None:
+        verbose = os.environ.get(QUIET_VARIABLE) == "0"
     if verbose:
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"  # here and in the workers this process starts
         os.environ[QUIET_VARIABLE] = "0"
     else:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        os.environ.setdefault(QUIET_VARIABLE, "1")
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        os.environ[QUIET_VARIABLE] = "1"
 
 
 def _tf_log_level() -> int:

@@ -119,9 +119,10 @@ def export_run(run_id: str, out: Path) -> Path:
     return out
 
 
-def export_bytes(run_id: str) -> bytes:
-    """Run ``run_id`` as a zip, built in memory (the pages offer it as a download). No framework
-    is loaded: the weights are checked against their sha256, the preprocessing read."""
+def check_exportable(run_id: str):
+    """``(run, config, result, prep)`` of a run that can be exported; ExportError says why not.
+    Cheap (no framework, no scoring): the weights are checked against their sha256, the
+    preprocessing read. Pages call it to offer the download, which builds the zip on click."""
     from pipeline.inference import ModelLoadError, check_file, finished_run, run_preprocessing
 
     try:
@@ -134,6 +135,13 @@ def export_bytes(run_id: str) -> bytes:
         prep = run_preprocessing(run_id, config, result)
     except ModelLoadError as error:
         raise ExportError(str(error)) from None
+    return run, config, result, prep
+
+
+def export_bytes(run_id: str) -> bytes:
+    """Run ``run_id`` as a zip, built in memory (the pages offer it as a download). No framework
+    is loaded; the model card's validation intervals may score the validation split (ONNX)."""
+    run, config, _, prep = check_exportable(run_id)
     files: dict[str, bytes] = {}
     for name in RUN_FILES:
         if (run.path / name).is_file():
@@ -144,10 +152,10 @@ def export_bytes(run_id: str) -> bytes:
     files["curves.csv"] = curves_csv(run.progress())
     files["MODEL_CARD.md"] = model_card(run, config["framework"], prep).encode()
     files["predict.py"] = (Path(__file__).parent / "export_predict.py").read_bytes()
-    if config["framework"] == "torch":  # the architecture travels with the weights
-        models = Path(__file__).resolve().parent.parent / "models"
-        for name in ("__init__.py", "torch_cnn.py"):
-            files[f"models/{name}"] = (models / name).read_bytes()
+    if config["framework"] == "torch":  # the architecture travels with the weights: the package
+        models = Path(__file__).resolve().parent.parent / "models"  # whole, as it imports itself
+        for path in sorted(models.glob("*.py")):
+            files[f"models/{path.name}"] = path.read_bytes()
     files[MANIFEST] = _manifest(run_id, files)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -1,6 +1,6 @@
 """Score chest X-rays with an exported PneumoLab run: only its framework, NumPy and Pillow needed.
 
-    python predict.py image.png [more.png ...]        # from the folder the zip unpacked to
+    python predict.py image.png [more.png ...]        # the folder the zip unpacked to
     python predict.py --json image.png                 # one JSON object per image
 
 Not a medical device: for teaching only, never for diagnosis (see MODEL_CARD.md).
@@ -31,15 +31,16 @@ def preprocess(path, prep):
     return x
 
 
-def probabilities(framework, weights, batch):
+def probabilities(config, weights, batch):
     """Probability of class 1 for a batch (N, S, S), with the run's framework only."""
-    if framework == "torch":
+    if config["framework"] == "torch":
         import torch
 
-        sys.path.insert(0, str(HERE))  # the exported models package: the architecture
+        # The architecture is the zip's models/ package: Python puts this script's folder first
+        # on the import path when it runs as `python predict.py`.
         from models.torch_cnn import load
 
-        model = load(weights, batch.shape[-1])
+        model = load(weights, batch.shape[-1], width=config.get("width", 1.0))
         with torch.no_grad():
             return torch.sigmoid(model(torch.from_numpy(batch[:, None]))).numpy().ravel()
     import keras
@@ -57,7 +58,7 @@ def main(argv=None):
     result = json.loads((HERE / "result.json").read_text())
     prep = json.loads((HERE / "preprocessing.json").read_text())
     batch = np.stack([preprocess(path, prep) for path in args.images])
-    p = probabilities(config["framework"], HERE / "weights" / result["weights"], batch)
+    p = probabilities(config, HERE / "weights" / result["weights"], batch)
     names = prep["class_names"]
     for path, value in zip(args.images, p):
         label = names[1] if value >= prep["threshold"] else names[0]

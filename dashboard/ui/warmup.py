@@ -123,6 +123,7 @@ def plan_steps(plan: Plan) -> list[Step]:
             Step(f"Evaluation: {name} on the test split", lambda fw=framework: score(plan, fw), 600)
         )
     steps.append(Step("Evaluation: Keras vs PyTorch", lambda: compare_runs(plan), 300))
+    steps.append(Step("Evaluation: the other seeds", lambda: score_seed_groups(plan), 900))
     for framework, name in FRAMEWORK_NAMES.items():
         steps.append(
             Step(
@@ -213,6 +214,29 @@ def compare_runs(plan: Plan) -> str:
         newest, updated(newest), other, updated(other), plan.source, plan.fingerprint, "test"
     )
     return f"{newest[:8]} vs {other[:8]}"
+
+
+def score_seed_groups(plan: Plan) -> str:
+    """The page's "Across seeds" table: every seed of each default run's group (and of the other
+    framework's group with the same settings) scored on the test split."""
+    from dashboard.ui.scoring import scored_split, updated
+    from pipeline.evaluate import seeds as seeds_module
+    from pipeline.runs import all_runs
+
+    _need_images(plan)
+    groups = seeds_module.seed_groups(run for run in all_runs() if run.state == "finished")
+    members = set()
+    for run_id in plan.runs.values():
+        group = seeds_module.group_of(run_id, groups)
+        if group is not None:
+            partner = seeds_module.partner(group, groups)
+            members.update(group.run_ids, partner.run_ids if partner else ())
+    others = sorted(members - set(plan.runs.values()))
+    if not others:
+        raise Skipped("no other seed of these runs")
+    for run_id in others:
+        scored_split(run_id, updated(run_id), plan.source, plan.fingerprint, "test")
+    return f"{len(others)} more runs scored"
 
 
 def explain(plan: Plan, framework: str) -> str:

@@ -39,7 +39,7 @@ from pipeline.evaluate.bootstrap import STATISTICS
 from pipeline.evaluate.export import comparison_csv, to_csv, to_html, to_json
 from pipeline.evaluate.metrics import operating_point, report_table, threshold_metrics
 from pipeline.evaluate.report import evaluate
-from pipeline.export import ExportError, export_bytes
+from pipeline.export import ExportError, check_exportable, export_bytes
 from pipeline.records import Evaluation
 from pipeline.runs import Run, finished_runs
 from pipeline.talk import notes
@@ -516,15 +516,15 @@ def show_downloads(evaluation: Evaluation, table: dict | None) -> None:
         icon=":material/download:",
         on_click="ignore",
     )
-    run_id = evaluation.run_id
+    run_id, stamp = evaluation.run_id, updated(evaluation.run_id)
     try:
-        archive = run_zip(run_id, updated(run_id))
+        exportable(run_id, stamp)
     except ExportError as error:
         columns[3].caption(f"This run cannot be exported: {error}")
         return
     columns[3].download_button(
         "This run (zip)",
-        archive,
+        lambda: run_zip(run_id, stamp),  # built on click: the model card may score a split
         f"pneumolab-run-{run_id}.zip",
         mime="application/zip",
         icon=":material/download:",
@@ -537,6 +537,12 @@ def show_downloads(evaluation: Evaluation, table: dict | None) -> None:
 @st.cache_data(show_spinner=False, max_entries=8)
 def run_zip(run_id: str, stamp: float) -> bytes:
     return export_bytes(run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def exportable(run_id: str, stamp: float) -> None:
+    """Raises ExportError when the run cannot be exported (not cached then)."""
+    check_exportable(run_id)
 
 
 def _num(value) -> str:

@@ -1,7 +1,7 @@
 """Drawn parameters follow the spec's distribution in both builders (fixed seeds, many draws).
 
-Kolmogorov-Smirnov for continuous draws, chi-square for torchvision's whole-pixel shifts,
-binomial for flips. A rejection threshold of p < 1e-4 keeps the fixed-seed tests stable while
+Kolmogorov-Smirnov for continuous draws (SpecAffine draws shifts in fractions of a pixel, as
+ImageDataGenerator does), binomial for flips. A rejection threshold of p < 1e-4 keeps the fixed-seed tests stable while
 a wrong range (checked below) is rejected with p far below it.
 """
 
@@ -75,25 +75,25 @@ def test_keras_draws_follow_the_spec(keras_draws):
 
 
 def test_torch_draws_follow_the_spec(torch_draws):
+    """SpecAffine draws as ImageDataGenerator does: zoom per axis, shifts in fractions of a pixel."""
     assert_follows(column(torch_draws, "angle"), uniform(-30, 30))
     assert_follows(column(torch_draws, "shear"), uniform(-12, 12))
-    scale = column(torch_draws, "scale_x")
-    assert np.array_equal(scale, column(torch_draws, "scale_y"))  # one factor for both axes
-    assert_follows(scale, uniform(1 / 1.2, 1 / 0.8))  # the same range of sizes as Keras' zoom
+    zoom_x, zoom_y = 1 / column(torch_draws, "scale_x"), 1 / column(torch_draws, "scale_y")
+    assert_follows(zoom_x, uniform(0.8, 1.2))  # the zoom-out factor Keras draws, per axis
+    assert_follows(zoom_y, uniform(0.8, 1.2))
+    assert abs(np.corrcoef(zoom_x, zoom_y)[0, 1]) < 0.08  # drawn independently
     assert_follows(column(torch_draws, "brightness"), uniform(0.6, 1.3))
-    for name, fraction in (("shift_x", 0.1), ("shift_y", 0.25)):
-        assert_whole_pixel_shifts(column(torch_draws, name), fraction * SIZE)
+    assert_follows(column(torch_draws, "shift_x"), uniform(-0.1 * SIZE, 0.1 * SIZE))
+    assert_follows(column(torch_draws, "shift_y"), uniform(-0.25 * SIZE, 0.25 * SIZE))
 
 
-def assert_whole_pixel_shifts(values, limit):
-    """torchvision draws U(-limit, limit) and rounds it: P(k) = length of [k-.5, k+.5] within the range."""
-    assert np.array_equal(values, np.round(values))
-    ks = np.arange(-round(limit), round(limit) + 1)
-    lengths = np.clip(np.minimum(ks + 0.5, limit) - np.maximum(ks - 0.5, -limit), 0, None)
-    expected = lengths / lengths.sum() * len(values)
-    observed = np.array([(values == k).sum() for k in ks])
-    assert observed.sum() == len(values)
-    assert stats.chisquare(observed, expected).pvalue > ALPHA
+def test_a_shared_zoom_draws_one_factor_for_both_axes():
+    _, transform = builders(SPEC.replace(zoom_axes="shared"))
+    image = np.zeros((SIZE, SIZE), np.uint8)
+    draws = [draw for _, draw in torch_builder.augment_many(transform, image, 500, seed=2)]
+    scale = column(draws, "scale_x")
+    assert np.array_equal(scale, column(draws, "scale_y"))
+    assert_follows(1 / scale, uniform(0.8, 1.2))
 
 
 @pytest.mark.parametrize("framework", ["keras", "torch"])
@@ -107,11 +107,10 @@ def test_flips_are_fair_coins(framework, keras_draws, torch_draws):
 def test_the_checks_reject_a_wrong_range(keras_draws, torch_draws):
     """The same checks fail for a distribution the spec did not ask for: they can fail."""
     assert stats.kstest(column(keras_draws, "angle"), uniform(-25, 25)).pvalue < 1e-9
-    assert (
-        stats.kstest(column(torch_draws, "scale_x"), uniform(0.8, 1.2)).pvalue < 1e-9
-    )  # Keras' range, not torch's
-    with pytest.raises(AssertionError):
-        assert_whole_pixel_shifts(column(torch_draws, "shift_x"), 0.12 * SIZE)
+    zoom_x = 1 / column(torch_draws, "scale_x")
+    assert stats.kstest(zoom_x, uniform(0.85, 1.15)).pvalue < 1e-9  # a narrower zoom
+    shift_x = column(torch_draws, "shift_x")
+    assert stats.kstest(shift_x, uniform(-0.12 * SIZE, 0.12 * SIZE)).pvalue < 1e-9
 
 
 def test_off_parameters_draw_nothing():

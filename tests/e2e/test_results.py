@@ -1,5 +1,8 @@
 """Evaluation and Predictions with a finished run of each framework: both models loaded and shown."""
 
+import io
+import zipfile
+
 import pytest
 
 from .screenshots import save_artifact, save_readme_shot
@@ -20,6 +23,13 @@ def test_evaluation_compares_keras_and_pytorch(page, app_url, quick_runs):
     assert frameworks == set(FRAMEWORK_NAMES), f"evaluated {run!r}, compared with {other!r}"
     page.get_by_text("Keras vs PyTorch", exact=True).scroll_into_view_if_needed()
     save_artifact(page, "evaluation-compared")
+
+    # the run's zip is built when the button is clicked (the model card may score a split)
+    with page.expect_download(timeout=300_000) as download:
+        page.get_by_role("button", name="This run (zip)").click()
+    names = zipfile.ZipFile(io.BytesIO(download.value.path().read_bytes())).namelist()
+    assert any(name.endswith("/predict.py") for name in names), names
+    assert any(name.endswith("/MODEL_CARD.md") for name in names), names
 
 
 @pytest.mark.slow

@@ -80,7 +80,7 @@ def test_cli_json_has_the_issues_fields_and_equals_the_library(torch_run):
         assert interval["low"] <= interval["estimate"] <= interval["high"]
     assert "roc" not in printed  # curves only with --curves
 
-    here = evaluate(score_run(torch_run, "synthetic", "test"))
+    here = evaluate(score_run(torch_run, "synthetic", "test")).to_dict()
     for key in (
         "accuracy",
         "auc",
@@ -98,7 +98,9 @@ def test_scoring_feeds_torch_exactly_as_training_validation_did(torch_run):
     from pipeline.evaluate import evaluate, score_run
 
     val = Run(torch_run).result().val.to_dict()
-    again = evaluate(score_run(torch_run, split="val"), threshold=0.5, with_bootstrap=False)
+    again = evaluate(
+        score_run(torch_run, split="val"), threshold=0.5, with_bootstrap=False
+    ).to_dict()
     assert again["n"] == val["images"]
     assert again["auc"] == pytest.approx(val["auc"], abs=1e-6)
     assert again["accuracy"] == pytest.approx(val["accuracy"], abs=1.5 / val["images"])
@@ -288,7 +290,7 @@ def test_scores_that_may_flatter_a_run_carry_a_warning(damaged_run):
     )  # the source changed since
     scored = score_run(damaged_run.id, split="test")
     assert any("source changed since this run trained" in w for w in scored.warnings)
-    assert evaluate(scored, with_bootstrap=False)["warnings"] == scored.warnings
+    assert evaluate(scored, with_bootstrap=False).warnings == scored.warnings
     result = evaluate_cli("--run", damaged_run.id, "--json", "--no-bootstrap")
     assert "warning: The source changed" in result.stderr
 

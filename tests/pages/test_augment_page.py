@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from pipeline.augment.differences import differences
 from pipeline.augment.spec import PRESETS, AugmentSpec, load_for_training, training_spec_path
 
 pytestmark = pytest.mark.filterwarnings(
@@ -63,10 +64,9 @@ def test_page_opens_on_the_talk_preset_with_eight_samples_per_framework():
     table = drawn_table(app)
     assert len(table) == 16 and set(table["framework"]) == {"Keras", "torchvision"}
     differs = next(m.value for m in app.main.markdown if m.value.startswith("- **rotation**"))
-    assert (
-        len(differs.splitlines()) == 12
-    )  # one line per parameter (fill_constant goes with fill_mode)
-    assert "- **fill_mode** :red-badge[not expressible]" in differs  # talk: nearest fill
+    # one line per parameter (fill_constant goes with fill_mode)
+    assert len(differs.splitlines()) == len(differences(PRESETS["talk"])) == 15
+    assert "- **fill_mode** :green-badge[same] 'nearest' in both" in differs  # SpecAffine's fill
     codes = [c.value for c in app.main.code]
     assert any("rotation_range=30.0" in c for c in codes) and any(
         "v2.RandomAffine(" in c for c in codes

@@ -117,8 +117,9 @@ def test_warm_up_loads_both_models_and_the_pages_then_predict_nothing(
         "Predictions: PyTorch verdict and Grad-CAM",
     ):
         assert ": done" in lines[name], (name, lines[name])
-    assert calls["load_run_model"] == 2  # one model per framework, loaded once
-    assert calls["score_run"] == 2  # each run's test split scored once
+    # each run's test split scored once, each model loaded once: the newest run per framework,
+    # and the other seeds of their groups when the store holds some (they join the page's table)
+    assert calls["load_run_model"] == calls["score_run"] >= 2
     assert calls["make_explainer"] >= 2
 
     calls.clear()

@@ -127,7 +127,9 @@ def test_table_numbers_are_the_run_stores_and_pipeline_evaluates(trained, keras_
     rows = {row["quantity"]: row for row in report["rows"]}
     for framework, run in runs.items():
         result = run.result()
-        evaluation = evaluate(score_run(run.id, "synthetic", "test"), with_bootstrap=False)
+        evaluation = evaluate(
+            score_run(run.id, "synthetic", "test"), with_bootstrap=False
+        ).to_dict()
         assert rows["validation AUC"][framework] == result.val.auc
         assert rows["validation accuracy (threshold 0.5)"][framework] == result.val.accuracy
         assert rows["seconds per epoch"][framework] == result.timings.seconds_per_epoch

@@ -310,8 +310,8 @@ def test_last_checkpoint_and_label_smoothing(framework, tmp_path):
         **{**TINY, "early_stopping_patience": 0},
     )
     outcome = common_engine(framework).train(config, tmp_path, lambda e: None, lambda: False)
-    assert outcome["best_epoch"] == 2
-    assert outcome["val"]["auc"] == pytest.approx(outcome["history"][-1]["val_auc"], abs=1e-9)
+    assert outcome.best_epoch == 2
+    assert outcome.val.auc == pytest.approx(outcome.history[-1].val_auc, abs=1e-9)
 
 
 @pytest.mark.slow
