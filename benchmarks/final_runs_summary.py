@@ -28,20 +28,22 @@ def rows(run_ids: list[str], stress_dir: Path) -> list[dict]:
         if not result:
             out.append({"run_id": run_id, "status": run.state})
             continue
-        val = result["val"]
+        val, timings = result.val, result.timings
         row = {
             "run_id": run_id,
             "status": run.state,
             "framework": config["framework"],
             "seed": config["seed"],
-            "val_auc": val["auc"],
-            "val_accuracy_at_0.5": val["accuracy"],
-            "threshold": val.get("threshold"),
-            "threshold_rule": val.get("threshold_rule"),
-            "threshold_interval": val.get("threshold_interval"),
-            "val_accuracy_at_threshold": val.get("accuracy_at_threshold"),
-            "images_per_s": result["timings"]["images_per_s"],
-            "wall_seconds": result["timings"]["total_seconds"],
+            "val_auc": val.auc,
+            "val_accuracy_at_0.5": val.accuracy,
+            "threshold": val.threshold,
+            "threshold_rule": val.threshold_rule,
+            "threshold_interval": val.threshold_interval,
+            "val_accuracy_at_threshold": val.accuracy_at_threshold,
+            "val_normal_recall_at_threshold": val.specificity,
+            "val_pneumonia_recall_at_threshold": val.sensitivity,
+            "images_per_s": timings.images_per_s,
+            "wall_seconds": timings.total_seconds,
         }
         stress = stress_dir / f"final-stress-{run_id}.json"
         if stress.exists() and stress.stat().st_size:
@@ -56,7 +58,15 @@ def spread(rows: list[dict]) -> dict:
     for framework in ("torch", "keras"):
         members = [r for r in rows if r.get("framework") == framework]
         entry = {"seeds": [r["seed"] for r in members]}
-        for key in ("val_auc", "stress_auc", "stress_accuracy", "threshold", "images_per_s"):
+        for key in (
+            "val_auc",
+            "val_accuracy_at_threshold",
+            "val_normal_recall_at_threshold",
+            "stress_auc",
+            "stress_accuracy",
+            "threshold",
+            "images_per_s",
+        ):
             values = [r[key] for r in members if r.get(key) is not None]
             if values:
                 entry[key] = {

@@ -96,17 +96,19 @@ def score(rows, source: str, stress: bool) -> list[dict]:
         run = Run(run_id_for(config, fingerprint))
         if run.state != "finished":
             continue
-        result = run.result() or {}
+        result = run.result()
+        if result is None:
+            continue
         row = {
             "variant": name,
             "framework": framework,
             "seed": seed,
             "run_id": run.id,
-            "val_auc": result["val"]["auc"],
-            "val_accuracy": result["val"]["accuracy"],
-            "images_per_s": result["timings"]["images_per_s"],
-            "total_seconds": result["timings"]["total_seconds"],
-            "best_epoch": result.get("best_epoch"),
+            "val_auc": result.val.auc,
+            "val_accuracy": result.val.accuracy,
+            "images_per_s": result.timings.images_per_s,
+            "total_seconds": result.timings.total_seconds,
+            "best_epoch": result.best_epoch,
         }
         if stress:
             row.update(_stress(run.id, source))

@@ -120,15 +120,15 @@ def child(args) -> dict:
     with tempfile.TemporaryDirectory() as workdir:
         if where == "gpu":
             outcome = train(config, Path(workdir), lambda event: None, lambda: False)
-            later = outcome["history"][1:] or outcome["history"]
+            later = outcome.history[1:] or outcome.history
             return {
-                "device": outcome["device"]["name"],
-                "mixed_precision": outcome.get("mixed_precision"),
-                "seconds_per_epoch": round(sum(e["seconds"] for e in later) / len(later), 2),
-                "first_epoch_seconds": outcome["history"][0]["seconds"],
-                "images_per_s": round(sum(e["images_per_s"] for e in later) / len(later), 1),
-                "val_auc": round(outcome["val"]["auc"], 4),
-                "epochs": len(outcome["history"]),
+                "device": outcome.device.name,
+                "mixed_precision": outcome.mixed_precision,
+                "seconds_per_epoch": round(sum(e.seconds for e in later) / len(later), 2),
+                "first_epoch_seconds": outcome.history[0].seconds,
+                "images_per_s": round(sum(e.images_per_s for e in later) / len(later), 1),
+                "val_auc": round(outcome.val.auc, 4),
+                "epochs": len(outcome.history),
             }
         return _cpu_rate(config, Path(workdir), args, train, Cancelled)
 

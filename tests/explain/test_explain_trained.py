@@ -143,7 +143,9 @@ def test_the_two_frameworks_look_at_similar_places(pneumonia_maps, test_split):
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_grad_cam_is_more_faithful_than_a_random_map(models, pneumonia_maps, test_split, framework):
-    chosen = np.flatnonzero(test_split.labels == 1)[:8]
+    # 32 images, not 8: ROAD's score per image is noisy (a random map beat Keras' Grad-CAM on
+    # the mean of 8 in one CI run); the mean over 32 is what the claim is about
+    chosen = np.flatnonzero(test_split.labels == 1)[:32]
     explainer = make_explainer(models[framework])
     images = test_split.images[chosen]
     grad_cam = faithfulness(explainer, images, pneumonia_maps[framework][chosen])
