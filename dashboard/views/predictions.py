@@ -32,7 +32,7 @@ from dashboard.ui.scoring import (
     test_split,
     updated,
 )
-from dashboard.ui.slide import Slide
+from dashboard.ui.slide import Slide, presenting
 from dashboard.ui.source_picker import active_source
 from pipeline.data import CLASS_NAMES, SourceError, open_source
 from pipeline.data.images import (
@@ -306,13 +306,19 @@ def main() -> None:
             stamp, layer = updated(loaded.run_id), layers[framework]
             p = probability(loaded.run_id, stamp, image["pixels"])
             maps[framework] = heatmap(loaded.run_id, stamp, used, layer, target, image["pixels"])
+            road = (
+                faithfulness_of(loaded.run_id, stamp, used, layer, target, image["pixels"])
+                if measure_road
+                else None
+            )
+            caption = f"{available[framework][used].label}, {layer}, evidence for {target_name}"
             with column:
                 st.subheader(FRAMEWORK_NAMES[framework])
                 label = "PNEUMONIA" if p >= loaded.threshold else "NORMAL"
                 st.metric("P(PNEUMONIA)", f"{p:.3f}")
-                st.markdown(
-                    f"Label **{label}** at threshold {loaded.threshold:.3f} ({loaded.threshold_origin})"
-                )
+                st.markdown(f"Label **{label}** at threshold {loaded.threshold:.3f}")
+                if not presenting():  # on a slide the rule would push the map under the bar
+                    st.caption(f"The threshold's rule: {loaded.threshold_origin}")
                 st.image(
                     overlay(
                         image["pixels"],
@@ -321,20 +327,22 @@ def main() -> None:
                         image["mask"] if outline else None,
                         size=max(DISPLAY_SIZE, loaded.img_size),
                     ),
-                    caption=f"{available[framework][used].label}, {layer}, evidence for {target_name}",
+                    caption=caption
+                    + (
+                        f" · faithfulness (ROAD) {road:+.3f}"
+                        if presenting() and road is not None
+                        else ""
+                    ),
                     width="stretch",
                 )
                 if used != method:
                     st.caption(
                         f"{available['torch'][method].label} has no Keras version here: Grad-CAM shown."
                     )
-                if measure_road:
-                    score = faithfulness_of(
-                        loaded.run_id, stamp, used, layer, target, image["pixels"]
-                    )
+                if road is not None and not presenting():
                     st.metric(
                         "Faithfulness (ROAD)",
-                        f"{score:+.3f}",
+                        f"{road:+.3f}",
                         help="Logit kept when the least relevant pixels are removed minus logit kept when "
                         "the most relevant are removed, halved, averaged over 20-80% removed. "
                         "Higher is more faithful; about 0 is no better than a random map.",

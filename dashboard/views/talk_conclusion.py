@@ -21,7 +21,7 @@ from dashboard.ui import robustness
 from dashboard.ui.common import FRAMEWORK_NAMES, FRAMEWORKS, live_fragment, unreadable_source
 from dashboard.ui.deployment import training_allowed, training_off_notice
 from dashboard.ui.models import loaded_model
-from dashboard.ui.slide import Slide
+from dashboard.ui.slide import Slide, presenting
 from dashboard.ui.source_picker import active_source
 from pipeline.data import SourceError
 from pipeline.data.images import code_span
@@ -57,6 +57,8 @@ VERDICT_ICONS = {
     "mixed": ":material/swap_vert:",
     "none": ":material/drag_handle:",
 }
+
+SLIDE_ROW_HEIGHT = 26  # px a table row on a slide (Streamlit's default is 35)
 
 
 def load(run_id: str):
@@ -101,6 +103,9 @@ def framework_section(source: str, slide: Slide) -> list[dict] | None:
             hide_index=True,
             width="stretch",
             height="content",
+            row_height=SLIDE_ROW_HEIGHT
+            if presenting()
+            else None,  # 14 rows above the bar at 720 px
             column_config={"computed by": st.column_config.TextColumn(width="medium")},
         )
         robustness.basis_note(source)

@@ -119,12 +119,12 @@ def test_the_keys_leave_a_focused_widget_alone(browser_context, app_url):
     perceptron = next(i for i, info in enumerate(TALK) if info.path.endswith("talk_perceptron.py"))
     open_page(page, app_url, url_path(TALK[perceptron]), query="present=1")
     page.get_by_text("Data and epochs").click()  # the controls' expander
-    slider = page.get_by_role("slider").first
-    before = slider.get_attribute("aria-valuenow")
+    slider = page.get_by_role("slider").first  # an <input type="range"> in Streamlit 1.67
+    before = slider.input_value()
     slider.focus()
     page.keyboard.press("ArrowRight")
     wait_for_page(page)
-    assert slider.get_attribute("aria-valuenow") != before, "the slider did not take the key"
+    assert slider.input_value() != before, "the slider did not take the key"
     assert position(page) == expected_position(perceptron), "a key for the slider changed the page"
 
     page.locator("h1").first.click()  # focus back on the page: the clicker works again
