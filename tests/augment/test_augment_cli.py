@@ -6,7 +6,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
+
+pytestmark = pytest.mark.app  # AppTest or a framework CLI: not in make test-fast
 
 ROOT = Path(__file__).resolve().parents[2]
 

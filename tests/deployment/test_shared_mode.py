@@ -17,6 +17,8 @@ from streamlit.testing.v1 import AppTest
 from dashboard.ui.deployment import TRAINING_OFF
 from dashboard.ui.pages import HOME, TALK
 
+pytestmark = pytest.mark.app  # AppTest or a framework CLI: not in make test-fast
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "dashboard" / "Home.py")
 TRAINING_LABELS = ("Train", "Train both runs", "Train now", "Delete")
@@ -106,6 +108,7 @@ def test_evaluation_and_predictions_use_the_shipped_runs_without_any_framework(t
     code = f"""
 import sys
 from streamlit.testing.v1 import AppTest
+
 
 app = AppTest.from_file({APP!r}, default_timeout=300).run()
 for page in ("views/evaluation.py", "views/predictions.py", "views/talk_conclusion.py"):

@@ -261,6 +261,7 @@ def test_overlay_opacity_and_mask_outline():
 # ---- import order: a message, never a crash ----
 
 
+@pytest.mark.app
 def test_loading_after_tensorflow_is_an_error_not_a_segfault():
     """torch then TensorFlow (what pipeline.frameworks gives) and then torchvision/triton crashes."""
     code = "import torch, tensorflow\nimport pipeline.explain.torch_cams"

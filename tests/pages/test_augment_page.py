@@ -15,9 +15,10 @@ from streamlit.testing.v1 import AppTest
 from pipeline.augment.differences import differences
 from pipeline.augment.spec import PRESETS, AugmentSpec, load_for_training, training_spec_path
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Please import `affine_transform`:DeprecationWarning"
-)
+pytestmark = [
+    pytest.mark.app,
+    pytest.mark.filterwarnings("ignore:Please import `affine_transform`:DeprecationWarning"),
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = str(ROOT / "dashboard" / "Home.py")

@@ -3,10 +3,13 @@
 import re
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipeline.data import CLASS_NAMES, SPLITS
 from pipeline.data.summary import summarize
+
+pytestmark = pytest.mark.app  # AppTest or a framework CLI: not in make test-fast
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = str(ROOT / "dashboard" / "Home.py")

@@ -7,9 +7,12 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipeline.data.summary import summarize
+
+pytestmark = pytest.mark.app  # AppTest or a framework CLI: not in make test-fast
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = str(ROOT / "dashboard" / "Home.py")

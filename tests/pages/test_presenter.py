@@ -3,9 +3,12 @@ walk through every page of the talk in order (dashboard.ui.pages.TALK), stopping
 
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.ui.pages import TALK
+
+pytestmark = pytest.mark.app  # AppTest or a framework CLI: not in make test-fast
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = str(ROOT / "dashboard" / "Home.py")

@@ -16,6 +16,8 @@ from pipeline.data.summary import summarize
 from pipeline.talk.history import ILSVRC_TOP5, THEMES
 from tests.helpers.imagetree import kaggle_tree
 
+pytestmark = pytest.mark.app  # AppTest or a framework CLI: not in make test-fast
+
 ROOT = Path(__file__).resolve().parents[2]
 HOME = str(ROOT / "dashboard" / "Home.py")
 TIMEOUT_S = 180  # the Insights demo imports Keras (~10 s alone, more on a busy machine)

@@ -26,6 +26,8 @@ from pipeline.runs import Run
 from pipeline.training.config import TrainConfig
 from tests.helpers.imagetree import kaggle_tree
 
+pytestmark = pytest.mark.app  # AppTest or a framework CLI: not in make test-fast
+
 ROOT = Path(__file__).resolve().parents[2]
 HOME = str(ROOT / "dashboard" / "Home.py")
 TIMEOUT_S = 180
@@ -201,6 +203,7 @@ RACER = """
 import json, os, sys, time
 from pipeline.training.config import TrainConfig
 from pipeline.training.queue import trigger, wait
+
 config, gate = TrainConfig.from_json(sys.argv[1]), sys.argv[2]
 while not os.path.exists(gate):
     time.sleep(0.001)

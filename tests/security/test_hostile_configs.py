@@ -270,6 +270,7 @@ def test_train_cli_refuses_bad_options_with_exit_2(args, words):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.app
 def test_augmentation_page_spec_upload_refuses_every_bad_file_and_keeps_the_spec():
     app = AppTest.from_file(str(ROOT / "dashboard" / "Home.py"), default_timeout=300).run()
     app.switch_page("views/augmentation.py").run()

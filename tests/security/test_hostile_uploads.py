@@ -161,6 +161,7 @@ def test_captions_escape_markdown_and_html():
 # ---- the Augmentation page ----
 
 
+@pytest.mark.app
 def test_augmentation_page_takes_every_kind_of_upload():
     app = AppTest.from_file(HOME, default_timeout=300).run()
     app.switch_page("views/augmentation.py").run()
@@ -219,6 +220,7 @@ def run_id():
     return outcome.run.id
 
 
+@pytest.mark.app
 def test_predictions_page_takes_every_kind_of_upload(run_id):
     app = AppTest.from_file(HOME, default_timeout=120).run()
     app.switch_page("views/predictions.py").run()
@@ -279,6 +281,7 @@ def explain(tmp_path, run_id, name: str, data: bytes) -> subprocess.CompletedPro
     )
 
 
+@pytest.mark.app
 def test_explain_cli_refuses_broken_files_with_exit_2(tmp_path, run_id, capsys):
     from pipeline.explain.__main__ import (
         main,
@@ -305,6 +308,7 @@ def test_explain_cli_refuses_broken_files_with_exit_2(tmp_path, run_id, capsys):
     )
 
 
+@pytest.mark.app
 def test_explain_cli_converts_an_animated_gif_and_says_so_in_valid_json(tmp_path, run_id):
     result = explain(tmp_path, run_id, hostile.HTML_NAME, hostile.animated_gif())
     assert result.returncode == 0, result.stderr
@@ -314,6 +318,7 @@ def test_explain_cli_converts_an_animated_gif_and_says_so_in_valid_json(tmp_path
     assert (tmp_path / "overlay.png").stat().st_size > 0
 
 
+@pytest.mark.app
 def test_evaluation_report_escapes_a_hostile_file_name(tmp_path, run_id):
     """A folder whose test split holds a broken file called <img src=x onerror=alert(1)>.png."""
     root = tmp_path / "xr"

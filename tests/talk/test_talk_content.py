@@ -127,6 +127,7 @@ def demo_run(tmp_path_factory):
     return json.loads(child.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # trains the mini demo's network
 def test_mini_demo_really_learns_the_held_out_digits(demo_run):
     assert demo_run["dataset"] == "scikit-learn digits"
     assert (
@@ -145,6 +146,7 @@ def test_mini_demo_really_learns_the_held_out_digits(demo_run):
     )  # seconds once Keras is imported, even on a busy 2-core machine
 
 
+@pytest.mark.slow  # trains the mini demo's network
 def test_mini_demo_log_is_the_keras_log_and_matches_history(demo_run):
     lines = demo_run["log"].splitlines()
     epochs = demo_run["epochs"]
