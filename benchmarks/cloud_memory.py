@@ -55,6 +55,8 @@ CGROUP_ROOT = Path("/sys/fs/cgroup/memory")
 SHARED_SETTINGS = {"PNEUMOLAB_ALLOW_TRAINING": "0", "PNEUMOLAB_MODEL_BACKEND": "onnx"}
 PAGE_TIMEOUT_S = 300  # five sessions on two busy cores; the studio's child imports both frameworks
 
+SERVER_PID = "PNEUMOLAB_BENCHMARK_SERVER_PID"
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(
@@ -82,6 +84,7 @@ def main() -> int:
         with memory_cgroup(args.limit_mb) as group, app(args.source, cache, group) as (url, pid):
             sampler = RssSampler(pid)
             print(f"server started: rss {rss_mb(pid):.0f} MB, cgroup {group.usage_mb():.0f} MB")
+            os.environ[SERVER_PID] = str(pid)  # the walkers print the server's memory per page
             problems = run_walkers(url, 1)
             one = group.report(pid, "one session")
             group.reset_peak()
@@ -246,6 +249,14 @@ def run_walkers(url: str, sessions: int) -> list[str]:
     return problems
 
 
+def _server_memory() -> str:
+    """ ", server RSS / peak" after a page, when the parent named the server's process."""
+    pid = os.environ.get(SERVER_PID)
+    if not pid:
+        return ""
+    return f", server RSS {rss_mb(int(pid)):.0f} MB, peak {peak_rss_mb(int(pid)):.0f} MB"
+
+
 def walk(url: str) -> int:
     """Every page in the talk's order, in one Chromium session."""
     from playwright.sync_api import Error as PlaywrightError
@@ -267,7 +278,10 @@ def walk(url: str) -> int:
                     print(f"PROBLEM {info.title}: {str(error).splitlines()[0]}", flush=True)
                     continue
                 shown = exception_texts(page)
-                print(f"{info.title}: {time.monotonic() - started:.1f} s", flush=True)
+                print(
+                    f"{info.title}: {time.monotonic() - started:.1f} s{_server_memory()}",
+                    flush=True,
+                )
                 if shown:
                     print(f"PROBLEM {info.title}: exception {shown[0][:300]!r}", flush=True)
                 if info.path in BOTH_FRAMEWORKS_SHOWN:
