@@ -32,7 +32,12 @@ def main_heading(page) -> str:
 
 def select_option(page, label: str, option: str, scope=None) -> None:
     """Pick ``option`` in the selectbox labelled ``label`` (a combobox in Streamlit 1.67)."""
-    (scope or page).get_by_role("combobox", name=label).click()
+    box = (scope or page).get_by_role("combobox", name=label)
+    # scrolled first, as a user would: a click that scrolls the sidebar (17 pages above the source
+    # picker) lands while it moves, and the list does not open
+    box.scroll_into_view_if_needed()
+    page.wait_for_timeout(200)
+    box.click()
     page.get_by_role("option", name=option, exact=True).click()
     wait_for_page(page)
 
