@@ -24,9 +24,8 @@ import torchvision  # noqa: E402,F401
 
 from pipeline.evaluate import evaluate, score_run  # noqa: E402
 from pipeline.evaluate.ensemble import load_members, score_ensemble  # noqa: E402
-from pipeline.evaluate.seeds import seed_groups, spread  # noqa: E402
+from pipeline.evaluate.seeds import finished_seed_groups, spread  # noqa: E402
 from pipeline.evaluate.stress import stress_cached, stress_ensemble  # noqa: E402
-from pipeline.runs import all_runs  # noqa: E402
 
 
 def figures(evaluation) -> dict:
@@ -68,11 +67,7 @@ def main() -> int:
     parser.add_argument("--stress", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    groups = [
-        g
-        for g in seed_groups(r for r in all_runs() if r.state == "finished")
-        if g.size > 1 and g.source == args.source
-    ]
+    groups = [g for g in finished_seed_groups() if g.size > 1 and g.source == args.source]
     if not groups:
         print(f"no seed group of 2+ finished runs trained on {args.source}", file=sys.stderr)
         return 1

@@ -120,7 +120,7 @@ def export_run(run_id: str, out: Path) -> Path:
 
 
 def check_exportable(run_id: str):
-    """``(run, config, result, prep)`` of a run that can be exported; ExportError says why not.
+    """``(run, config, prep)`` of a run that can be exported; ExportError says why not.
     Cheap (no framework, no scoring): the weights are checked against their sha256, the
     preprocessing read. Pages call it to offer the download, which builds the zip on click."""
     from pipeline.inference import ModelLoadError, check_file, finished_run, run_preprocessing
@@ -135,13 +135,13 @@ def check_exportable(run_id: str):
         prep = run_preprocessing(run_id, config, result)
     except ModelLoadError as error:
         raise ExportError(str(error)) from None
-    return run, config, result, prep
+    return run, config, prep
 
 
 def export_bytes(run_id: str) -> bytes:
     """Run ``run_id`` as a zip, built in memory (the pages offer it as a download). No framework
     is loaded; the model card's validation intervals may score the validation split (ONNX)."""
-    run, config, _, prep = check_exportable(run_id)
+    run, config, prep = check_exportable(run_id)
     files: dict[str, bytes] = {}
     for name in RUN_FILES:
         if (run.path / name).is_file():

@@ -22,7 +22,6 @@ from pipeline.evaluate import seeds as seeds_module
 from pipeline.evaluate import stress as stress_module
 from pipeline.evaluate.threshold import PRIOR_SLACK
 from pipeline.explain import shortcuts as shortcuts_module
-from pipeline.runs import all_runs
 
 FRAMEWORK_NAMES = {"keras": "Keras", "torch": "PyTorch"}
 COLOURS = {"keras": "#d1495b", "torch": "#3b75af"}
@@ -118,19 +117,14 @@ def threshold_strip(choice, slider: float) -> None:
 # ---- seed groups ----
 
 
-def finished_groups() -> list:
-    return seeds_module.seed_groups(run for run in all_runs() if run.state == "finished")
-
-
 def seeds_panel(run_id: str, figures, ensemble_figures=None) -> None:
     """Mean ± spread of ``figures(run_id) -> {name: value}`` over the run's seed group and the
     other framework's group with the same settings, the verdict, and the ensemble's figures."""
-    groups = finished_groups()
-    group = seeds_module.group_of(run_id, groups)
-    if group is None:
+    compared = seeds_module.compared_groups(run_id, seeds_module.finished_seed_groups())
+    if not compared:
         return
-    other = seeds_module.partner(group, groups)
-    sides = {g.framework: g for g in (group, other) if g is not None}
+    group = compared[0]
+    sides = {g.framework: g for g in compared}
     summaries = {}
     with st.spinner("Scoring every seed of the group (once per run, then cached)..."):
         for framework, members in sides.items():
@@ -171,7 +165,7 @@ def seed_summary(source: str, figures) -> None:
     """The Conclusion's seed section: the Keras and PyTorch groups with the same settings and the
     most seeds, mean ± spread of ``figures(run_id)``, and whether each difference is noise."""
     st.header("Keras vs PyTorch across seeds")
-    groups = [g for g in finished_groups() if g.source == source]
+    groups = [g for g in seeds_module.finished_seed_groups() if g.source == source]
     pair = seeds_module.framework_pair(groups)
     if pair is None:
         st.info(

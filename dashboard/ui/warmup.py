@@ -221,16 +221,15 @@ def score_seed_groups(plan: Plan) -> str:
     framework's group with the same settings) scored on the test split."""
     from dashboard.ui.scoring import scored_split, updated
     from pipeline.evaluate import seeds as seeds_module
-    from pipeline.runs import all_runs
 
     _need_images(plan)
-    groups = seeds_module.seed_groups(run for run in all_runs() if run.state == "finished")
-    members = set()
-    for run_id in plan.runs.values():
-        group = seeds_module.group_of(run_id, groups)
-        if group is not None:
-            partner = seeds_module.partner(group, groups)
-            members.update(group.run_ids, partner.run_ids if partner else ())
+    groups = seeds_module.finished_seed_groups()
+    members = {
+        run_id
+        for default in plan.runs.values()
+        for group in seeds_module.compared_groups(default, groups)
+        for run_id in group.run_ids
+    }
     others = sorted(members - set(plan.runs.values()))
     if not others:
         raise Skipped("no other seed of these runs")

@@ -296,6 +296,7 @@ def main() -> None:
                 "Faithfulness (ROAD: a few seconds per new map)", value=True, key="predictions_road"
             )
 
+    on_slide = presenting()
     with slide.key():
         if picked["truth"]:
             st.markdown(f"**{picked['name']}**, true class **{picked['truth']}**")
@@ -312,12 +313,14 @@ def main() -> None:
                 else None
             )
             caption = f"{available[framework][used].label}, {layer}, evidence for {target_name}"
+            if on_slide and road is not None:  # one line under the map, not a metric below it
+                caption += f" · faithfulness (ROAD) {road:+.3f}"
             with column:
                 st.subheader(FRAMEWORK_NAMES[framework])
                 label = "PNEUMONIA" if p >= loaded.threshold else "NORMAL"
                 st.metric("P(PNEUMONIA)", f"{p:.3f}")
                 st.markdown(f"Label **{label}** at threshold {loaded.threshold:.3f}")
-                if not presenting():  # on a slide the rule would push the map under the bar
+                if not on_slide:  # on a slide the rule would push the map under the bar
                     st.caption(f"The threshold's rule: {loaded.threshold_origin}")
                 st.image(
                     overlay(
@@ -327,19 +330,14 @@ def main() -> None:
                         image["mask"] if outline else None,
                         size=max(DISPLAY_SIZE, loaded.img_size),
                     ),
-                    caption=caption
-                    + (
-                        f" · faithfulness (ROAD) {road:+.3f}"
-                        if presenting() and road is not None
-                        else ""
-                    ),
+                    caption=caption,
                     width="stretch",
                 )
                 if used != method:
                     st.caption(
                         f"{available['torch'][method].label} has no Keras version here: Grad-CAM shown."
                     )
-                if road is not None and not presenting():
+                if road is not None and not on_slide:
                     st.metric(
                         "Faithfulness (ROAD)",
                         f"{road:+.3f}",

@@ -122,11 +122,11 @@ def _probability(text: str) -> float:
 def _ensemble(args):
     """The seed group of ``args.run`` as one model: (Scored, members)."""
     from pipeline.evaluate.ensemble import load_members, score_ensemble
-    from pipeline.evaluate.seeds import group_of, seed_groups
-    from pipeline.runs import Run, all_runs
+    from pipeline.evaluate.seeds import finished_seed_groups, group_of
+    from pipeline.runs import Run
 
     Run(args.run).config()  # an impossible id fails here, as for one run
-    group = group_of(args.run, seed_groups(r for r in all_runs() if r.state == "finished"))
+    group = group_of(args.run, finished_seed_groups())
     if group is None:
         raise RunError(f"run {args.run} is not a finished run")
     members = load_members(group.run_ids)

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.runs import all_runs
+
 FRAMEWORK_LABELS = {"keras": "Keras", "torch": "PyTorch"}
 IGNORED = ("seed",)  # the one setting a seed group's runs may differ in
 
@@ -79,6 +81,11 @@ def seed_groups(runs) -> list[SeedGroup]:
     return sorted(groups, key=lambda g: (-g.size, -newest[g.key]))
 
 
+def finished_seed_groups() -> list[SeedGroup]:
+    """The seed groups of every finished run in the store."""
+    return seed_groups(run for run in all_runs() if run.state == "finished")
+
+
 def group_of(run_id: str, groups: list[SeedGroup]) -> SeedGroup | None:
     return next((group for group in groups if run_id in group.run_ids), None)
 
@@ -93,6 +100,16 @@ def partner(group: SeedGroup, groups: list[SeedGroup]) -> SeedGroup | None:
         ),
         None,
     )
+
+
+def compared_groups(run_id: str, groups: list[SeedGroup]) -> list[SeedGroup]:
+    """The run's group, then the other framework's group with the same settings when there is
+    one: what a page compares. Empty when the run is in no group."""
+    group = group_of(run_id, groups)
+    if group is None:
+        return []
+    other = partner(group, groups)
+    return [group] if other is None else [group, other]
 
 
 # ---- spread and the verdict ----

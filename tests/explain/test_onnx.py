@@ -13,6 +13,7 @@ import pytest
 import pipeline.explain.torch_cams as torch_cams  # the torch stack first: it must load before TensorFlow
 from pipeline.explain import build_explainer
 from pipeline.onnx_model import OnnxCNN, build_model, weights_from_keras, weights_from_torch
+from tests.helpers.blocked import block_imports
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -106,9 +107,7 @@ def test_the_graph_loads_without_any_framework(torch_model, tmp_path):
     path = tmp_path / "model.onnx"
     path.write_bytes(build_model(weights_from_torch(torch_model)))
     code = (
-        "import sys\n"
-        "for name in ('torch', 'tensorflow', 'keras', 'torchvision'): sys.modules[name] = None\n"
-        "import numpy as np\n"
+        block_imports("torch", "tensorflow", "keras", "torchvision") + "import numpy as np\n"
         "from pipeline.onnx_model import OnnxCNN\n"
         "from pipeline.explain import build_explainer\n"
         f"model = OnnxCNN.from_bytes(open({str(path)!r}, 'rb').read())\n"
