@@ -21,7 +21,9 @@ from dashboard.ui.presenter import (
 )
 from dashboard.ui.runs import install_shipped_runs
 from dashboard.ui.source_picker import source_sidebar
+from pipeline.heap import return_freed_memory
 
+return_freed_memory()  # once per process: scored splits give their memory back (pipeline/heap.py)
 install_shipped_runs()  # once per process: a fresh deployment has results at once
 
 if speaker_view():  # the speaker's second tab: notes, next page, clock; no navigation

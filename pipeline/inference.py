@@ -37,7 +37,9 @@ from pipeline.records import RunResult
 from pipeline.runs import Run, RunError
 from pipeline.settings import cache_root, sha256_of
 
-BATCH_SIZE = 128
+# conv1's output for a 150 px batch of 128 is 368 MB of float32 alone; batches of 32 score as
+# fast on a CPU and peak about 400 MB lower (docs/cloud.md)
+BATCH_SIZE = 32
 DEFAULT_THRESHOLD = 0.5
 
 

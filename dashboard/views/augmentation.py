@@ -33,14 +33,8 @@ from pipeline.augment.spec import (
     save_for_training,
     training_spec_path,
 )
-from pipeline.augment.stats import (
-    DatasetStats,
-    agreement,
-    fit_stats,
-    iter_chunks,
-    precomputed_stats,
-)
-from pipeline.data import CLASS_NAMES, SourceError
+from pipeline.augment.stats import DatasetStats, agreement, split_stats
+from pipeline.data import CLASS_NAMES, SourceError, load_image
 from pipeline.data.images import (
     IMAGE_EXTENSIONS,
     ImageError,
@@ -204,10 +198,18 @@ def spec_from_sidebar() -> AugmentSpec | None:
 def split_statistics(
     source: str, fingerprint: str, size: int, rescale: float, method: str
 ) -> DatasetStats:
-    arrays = cached_arrays(source, size)
-    train = arrays.images[arrays.splits == "train"]
-    compute = {"fit": fit_stats, "precomputed": precomputed_stats}[method]
-    return compute(iter_chunks(train), rescale)
+    """``pipeline.augment.stats.split_stats``. The training split at ``size`` is read for it and
+    let go after (the page holds the source at 128 px only); on a shared deployment in a process
+    of its own, since both ways import a framework."""
+    if frameworks_may_load():
+        return split_stats(source, size, rescale, method)
+    return isolated.call("pipeline.augment.stats", "split_stats", source, size, rescale, method)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def one_image(source: str, fingerprint: str, origin: str, size: int) -> np.ndarray:
+    """One image at the preview size, decoded alone (``pipeline.data.load_image``)."""
+    return load_image(source, origin, size)
 
 
 @st.cache_data(
@@ -233,8 +235,10 @@ def render(
 # ---- sections ----
 
 
-def choose_image(arrays, size: int) -> tuple[np.ndarray, str] | None:
-    """The image to augment and a caption for it, or None (with a message) when there is none."""
+def choose_image(arrays, source: str, size: int) -> tuple[np.ndarray, str] | None:
+    """The image to augment and a caption for it, or None (with a message) when there is none.
+    ``arrays`` (the source at 128 px) says which images there are; the chosen one is decoded at
+    ``size``."""
     train = np.flatnonzero(arrays.splits == "train")
     how = st.radio(
         "Image",
@@ -290,7 +294,16 @@ def choose_image(arrays, size: int) -> tuple[np.ndarray, str] | None:
     if index is None:
         st.warning("The training split of this source is empty.")
         return None
-    return arrays.images[index], f"{arrays.origins[index]} ({CLASS_NAMES[arrays.labels[index]]})"
+    origin = str(arrays.origins[index])
+    if arrays.images.shape[1] == size:
+        pixels = arrays.images[index]
+    else:
+        try:
+            pixels = one_image(source, source_fingerprint(source), origin, size)
+        except (SourceError, OSError) as error:
+            st.error(f"This image cannot be shown at {size} px: {error}")
+            return None
+    return pixels, f"{origin} ({CLASS_NAMES[arrays.labels[index]]})"
 
 
 def show_samples(rendered: dict) -> None:
@@ -505,14 +518,14 @@ def main() -> None:
         "Preview size (px)", PREVIEW_SIZES, index=len(PREVIEW_SIZES) - 1, key="aug_size"
     )
     try:
-        arrays = cached_arrays(source, size)
+        arrays = cached_arrays(source)
     except (SourceError, OSError, ValueError) as error:
         stop_unreadable_source(source, error)
 
     with slide.controls("Image, samples and seed"):
         picked, controls = st.columns([1, 2])
         with controls:
-            chosen = choose_image(arrays, size)
+            chosen = choose_image(arrays, source, size)
             count_column, seed_column, redraw_column = st.columns([2, 1, 1])
             st.session_state.setdefault("aug_count", 8)
             st.session_state.setdefault("aug_seed", 0)

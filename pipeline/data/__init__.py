@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from .arrays import SplitArrays, load_arrays
 from .core import CLASS_NAMES, SPLITS, Record, Scan, Skipped, Source, SourceError
 from .folder import CsvSource, FolderSource, display_path, export_csv
@@ -33,6 +35,7 @@ __all__ = [
     "display_path",
     "export_csv",
     "load_all",
+    "load_image",
     "load_split",
     "open_source",
 ]
@@ -97,3 +100,18 @@ def load_split(spec: str, split: str, size: int) -> SplitArrays:
     if split not in SPLITS:
         raise ValueError(f"split '{split}' is not one of {', '.join(SPLITS)}")
     return load_all(spec, size)[1].subset(split)
+
+
+def load_image(spec: str, origin: str, size: int) -> np.ndarray:
+    """The image ``origin`` of ``spec`` at ``size`` (S, S) uint8, decoded alone: a page that shows
+    one image need not hold the whole source at that size. The pixels equal the cached arrays'."""
+    source = open_source(spec)
+    record = next((r for r in source.scan().records if r.origin == origin), None)
+    if record is None:
+        raise SourceError(
+            f"{origin} is no longer in {source.describe()}; pick another image or reload the page"
+        )
+    decoded = source.decode([record], size)
+    if not decoded.kept:
+        raise SourceError(f"{origin} cannot be read: {decoded.failed[0].reason}")
+    return decoded.images[0]

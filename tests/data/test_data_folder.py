@@ -9,7 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.data import SourceError, export_csv, load_all, load_split, open_source
+from pipeline.data import (
+    SourceError,
+    export_csv,
+    load_all,
+    load_image,
+    load_split,
+    open_source,
+)
 from pipeline.data.summary import summarize
 from tests.helpers.imagetree import kaggle_tree, write_image
 
@@ -112,6 +119,18 @@ def test_cache_is_reused_and_invalidated_by_changes(tmp_path):
     changed_scan, changed = load_all(str(root), 32)
     assert changed_scan.fingerprint != scan.fingerprint
     assert len(changed) == 13
+
+
+def test_one_image_decodes_as_the_arrays_do_and_says_when_it_is_gone(tmp_path):
+    root = kaggle_tree(tmp_path / "xr", per_class=(3, 5), broken=False)
+    _, arrays = load_all(str(root), 48)
+    for index in (0, len(arrays) - 1):
+        alone = load_image(str(root), str(arrays.origins[index]), 48)
+        assert alone.shape == (48, 48) and np.array_equal(alone, arrays.images[index])
+    gone = Path(str(arrays.origins[0]))
+    gone.unlink()
+    with pytest.raises(SourceError, match="no longer in"):
+        load_image(str(root), str(gone), 48)
 
 
 def test_corrupt_cache_entry_is_rebuilt(tmp_path):
