@@ -3,7 +3,7 @@
 glibc serves a large allocation with its own ``mmap`` and returns it on ``free``, but it raises
 that "large" threshold (up to 32 MB) each time such a block is freed. After a split is scored,
 the next arrays of a few MB come from the heap instead, and a freed heap rarely shrinks: a process
-that scored four runs on 5,856 X-rays kept 126 MB more, and peaked 123 MB higher
+that scored four runs on 5,216 X-rays kept 126 MB more, and peaked 123 MB higher
 (``benchmarks/scoring_memory.py``; docs/cloud.md). Setting the threshold explicitly turns that
 adjustment off (mallopt(3), "M_MMAP_THRESHOLD").
 """
