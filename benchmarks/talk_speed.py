@@ -1,16 +1,19 @@
 """Every talk page's time to render in presenter mode, in Chromium, after the warm-up.
 
-    python -m benchmarks.talk_speed [--cache DIR] [--no-warmup]
+    python -m benchmarks.talk_speed [--cache DIR] [--no-warmup] [--cold-browser]
 
 Starts ``streamlit run dashboard/Home.py`` on the synthetic demo data with the run store in
 ``--cache`` (default: $PNEUMOLAB_CACHE, else a new empty folder: then the pages that need runs
 say so instead of showing them). One browser session opens Home and presses "Warm up for the
-talk" (unless --no-warmup); then, for each page of ``dashboard.ui.pages.TALK`` in order, a
-*fresh* browser context (a new Streamlit session, as a new tab would be) opens
-``/<page>?present=1`` and the clock runs until the page's script has finished and its key
-content (``.st-key-slide_key``) is on screen: that includes loading Streamlit's frontend into
-the new tab. Then one tab walks the talk as the speaker does, PageDown after PageDown, and the
-clock runs from the key press to the next page's script done. The goal: every page under 1 s.
+talk" (unless --no-warmup); then, for each page of ``dashboard.ui.pages.TALK`` in order, a new
+tab of the same browser (a new Streamlit session; the browser's cache holds Streamlit's
+frontend, as it does for a speaker who opened the app before) opens ``/<page>?present=1`` and
+the clock runs until the page's script has finished and its key content
+(``.st-key-slide_key``) is on screen: that includes starting Streamlit's frontend in the tab.
+``--cold-browser`` opens each page in a fresh browser context instead (empty cache: the
+frontend's scripts are downloaded and compiled again, seconds on their own). Then one tab walks
+the talk as the speaker does, PageDown after PageDown, and the clock runs from the key press to
+the next page's script done. The goal: every page under 1 s.
 
 Prints one line per page and the 1-minute load average before and after (the machine may be
 shared: read the times against it).
@@ -46,7 +49,7 @@ READY = """() => {
 
 def warm_up(browser, url: str) -> float:
     """Press Home's warm-up button and wait for its summary; the seconds it took."""
-    page = browser.new_page(viewport=VIEWPORT)
+    page = browser.new_page()
     page.goto(url)
     wait_for_page(page)
     started = time.perf_counter()
@@ -58,9 +61,10 @@ def warm_up(browser, url: str) -> float:
     return seconds
 
 
-def time_page(browser, url: str, path: str, timeout_s: float = 120) -> float:
-    """Seconds from asking for the page in a new session to its script done and key content shown."""
-    context = browser.new_context(viewport=VIEWPORT)
+def time_page(browser, url: str, path: str, cold: bool, timeout_s: float = 120) -> float:
+    """Seconds from asking for the page in a new tab (a new session) to its script done and key
+    content shown; ``cold``: in a fresh browser context, with nothing cached."""
+    context = browser.browser.new_context(viewport=VIEWPORT) if cold else browser
     page = context.new_page()
     try:
         started = time.perf_counter()
@@ -72,12 +76,12 @@ def time_page(browser, url: str, path: str, timeout_s: float = 120) -> float:
             page.wait_for_timeout(20)
         raise TimeoutError(f"{path} was not ready within {timeout_s:.0f} s")
     finally:
-        context.close()
+        (context if cold else page).close()
 
 
 def walk_talk(browser, url: str, timeout_s: float = 120) -> dict[str, float]:
     """Seconds from PageDown to the next page drawn, in one tab in presenter mode."""
-    page = browser.new_page(viewport=VIEWPORT)
+    page = browser.new_page()
     page.goto(f"{url}/{url_path(TALK[0])}?present=1")
     wait_for_page(page)
     times = {}
@@ -101,19 +105,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", default=os.environ.get("PNEUMOLAB_CACHE"))
     parser.add_argument("--no-warmup", action="store_true")
+    parser.add_argument("--cold-browser", action="store_true", help="a fresh browser per page")
     args = parser.parse_args()
     cache = args.cache or tempfile.mkdtemp(prefix="talk-speed-")
     from playwright.sync_api import sync_playwright
 
     print(f"cache {cache}; load average before: {os.getloadavg()[0]:.2f}")
     with running_app({"PNEUMOLAB_DATA": "synthetic"}, cache) as url, sync_playwright() as pw:
-        browser = launch_chromium(pw)
+        # one browser context: its tabs share the HTTP cache, as a speaker's browser does
+        browser = launch_chromium(pw).new_context(viewport=VIEWPORT)
         if not args.no_warmup:
             print(f"warm-up: {warm_up(browser, url):.1f} s")
         times = {}
         print("page                                  new tab   PageDown")
         for info in TALK:
-            times[url_path(info)] = time_page(browser, url, url_path(info))
+            times[url_path(info)] = time_page(browser, url, url_path(info), args.cold_browser)
         walked = walk_talk(browser, url)
         for index, info in enumerate(TALK, start=1):
             path = url_path(info)

@@ -20,10 +20,12 @@ from dashboard.ui.presenter import (
     talk_controls,
 )
 from dashboard.ui.runs import install_shipped_runs
+from dashboard.ui.server import keep_keras_state
 from dashboard.ui.source_picker import source_sidebar
 from pipeline.heap import return_freed_memory
 
 return_freed_memory()  # once per process: scored splits give their memory back (pipeline/heap.py)
+keep_keras_state()  # no Keras reset after every run (dashboard/ui/server.py)
 install_shipped_runs()  # once per process: a fresh deployment has results at once
 
 if speaker_view():  # the speaker's second tab: notes, next page, clock; no navigation
