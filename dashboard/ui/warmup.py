@@ -193,12 +193,12 @@ def load_model(plan: Plan, framework: str) -> str:
 
 def score(plan: Plan, framework: str) -> str:
     """The Evaluation page's first view of this run: the test split scored, intervals at its threshold."""
-    from dashboard.ui.scoring import intervals, scored_split, updated
+    from dashboard.ui.scoring import evaluation_of, scored_split, updated
 
     loaded = _need_model(plan, framework)
     stamp = updated(loaded.run_id)
     scored = scored_split(loaded.run_id, stamp, plan.source, plan.fingerprint, "test")
-    intervals(loaded.run_id, stamp, plan.source, plan.fingerprint, "test", scored.threshold)
+    evaluation_of(loaded.run_id, stamp, plan.source, plan.fingerprint, "test", scored.threshold)
     return f"{scored.n:,} test images scored, 95% intervals at threshold {scored.threshold:.3f}"
 
 
@@ -219,7 +219,7 @@ def compare_runs(plan: Plan) -> str:
 def score_seed_groups(plan: Plan) -> str:
     """The page's "Across seeds" table: every seed of each default run's group (and of the other
     framework's group with the same settings) scored on the test split."""
-    from dashboard.ui.scoring import scored_split, updated
+    from dashboard.ui.scoring import evaluation_of, updated
     from pipeline.evaluate import seeds as seeds_module
 
     _need_images(plan)
@@ -233,8 +233,10 @@ def score_seed_groups(plan: Plan) -> str:
     others = sorted(members - set(plan.runs.values()))
     if not others:
         raise Skipped("no other seed of these runs")
-    for run_id in others:
-        scored_split(run_id, updated(run_id), plan.source, plan.fingerprint, "test")
+    for run_id in sorted(members):  # the default runs' figures too: the table asks for all
+        evaluation_of(
+            run_id, updated(run_id), plan.source, plan.fingerprint, "test", with_bootstrap=False
+        )
     return f"{len(others)} more runs scored"
 
 

@@ -30,7 +30,13 @@ from dashboard.ui.common import (
     stop_unreadable_source,
 )
 from dashboard.ui.data_cache import source_fingerprint
-from dashboard.ui.scoring import comparison, ensemble_scored, intervals, scored_split, updated
+from dashboard.ui.scoring import (
+    comparison,
+    ensemble_scored,
+    evaluation_of,
+    scored_split,
+    updated,
+)
 from dashboard.ui.slide import Slide, presenting
 from dashboard.ui.source_picker import active_source, is_local, local_paths_allowed
 from pipeline.data import CLASS_NAMES, SPLITS, SourceError
@@ -450,7 +456,11 @@ def show_seeds(run_id: str, source: str, split: str) -> None:
     st.subheader("Across seeds")
 
     def figures(member: str) -> dict:
-        found = evaluate(score_or_stop(member, source, split), with_bootstrap=False)
+        score_or_stop(member, source, split)  # a message, and the page stops, if it cannot
+        fingerprint = source_fingerprint(source)
+        found = evaluation_of(
+            member, updated(member), source, fingerprint, split, with_bootstrap=False
+        )
         result = Run(member).result()
         return _seed_figures(found) | {"val AUC": result.val.auc if result else None}
 
@@ -587,10 +597,9 @@ def main() -> None:
         st.warning(warning)
     if split == "test":
         robustness.basis_note(source, split)
-    bootstrap = intervals(
+    evaluation = evaluation_of(
         run_id, updated(run_id), source, source_fingerprint(source), split, threshold
     )
-    evaluation = evaluate(scored, threshold, bootstrap=bootstrap)
 
     with slide.key():
         show_headline(evaluation)
