@@ -17,9 +17,11 @@ for them: about 1.5 GB less at its peak (docs/cloud.md has the measurements).
 
 from __future__ import annotations
 
+import importlib
 import os
 
 from dashboard.ui.source_picker import OFF_WORDS, _secret
+from pipeline import isolated
 
 TRAINING_VARIABLE, TRAINING_SECRET = "PNEUMOLAB_ALLOW_TRAINING", "allow_training"
 BACKEND_VARIABLE, BACKEND_SECRET = "PNEUMOLAB_MODEL_BACKEND", "model_backend"
@@ -47,6 +49,15 @@ def model_backend() -> str:
 def frameworks_may_load() -> bool:
     """Whether pages may import TensorFlow or torch into this process (not with ``onnx``)."""
     return model_backend() == "framework"
+
+
+def with_frameworks(module: str, function: str, *args):
+    """``module.function(*args)`` for work that imports TensorFlow or torch: in this process
+    where frameworks may load, otherwise in a process of its own (``pipeline.isolated``), so that
+    they never stay in a shared deployment's memory."""
+    if frameworks_may_load():
+        return getattr(importlib.import_module(module), function)(*args)
+    return isolated.call(module, function, *args)
 
 
 def training_off_notice() -> None:

@@ -15,15 +15,14 @@ import streamlit as st
 
 from dashboard.ui.common import stop_unreadable_source
 from dashboard.ui.data_cache import cached_arrays, source_fingerprint
-from dashboard.ui.deployment import frameworks_may_load
+from dashboard.ui.deployment import with_frameworks
 from dashboard.ui.slide import Slide
 from dashboard.ui.source_picker import active_source
-from pipeline import isolated
 from pipeline.augment.balance import batch_mix, keras_class_weights
 from pipeline.augment.codegen import balance_code, keras_code, torch_code
 from pipeline.augment.differences import differences
 from pipeline.augment.draws import COLUMNS
-from pipeline.augment.preview import MAX_SAMPLES, Preview, rendered
+from pipeline.augment.preview import MAX_SAMPLES, Preview
 from pipeline.augment.spec import (
     FIELDS,
     PRESETS,
@@ -33,7 +32,7 @@ from pipeline.augment.spec import (
     save_for_training,
     training_spec_path,
 )
-from pipeline.augment.stats import DatasetStats, agreement, split_stats
+from pipeline.augment.stats import DatasetStats, agreement
 from pipeline.data import CLASS_NAMES, SourceError, load_image
 from pipeline.data.images import (
     IMAGE_EXTENSIONS,
@@ -199,11 +198,8 @@ def split_statistics(
     source: str, fingerprint: str, size: int, rescale: float, method: str
 ) -> DatasetStats:
     """``pipeline.augment.stats.split_stats``. The training split at ``size`` is read for it and
-    let go after (the page holds the source at 128 px only); on a shared deployment in a process
-    of its own, since both ways import a framework."""
-    if frameworks_may_load():
-        return split_stats(source, size, rescale, method)
-    return isolated.call("pipeline.augment.stats", "split_stats", source, size, rescale, method)
+    let go after (the page holds the source at 128 px only); both ways import a framework."""
+    return with_frameworks("pipeline.augment.stats", "split_stats", source, size, rescale, method)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -224,12 +220,9 @@ def render(
     stats: DatasetStats | None,
     difference: bool,
 ) -> dict:
-    """``pipeline.augment.preview.rendered``: in this process, or on a shared deployment in a
-    process of its own, so that TensorFlow and torch never stay in the app's memory."""
+    """``pipeline.augment.preview.rendered``, which imports both frameworks."""
     args = (spec, image, count, seed, stats, difference, DIFFERENCE_GAIN)
-    if frameworks_may_load():
-        return rendered(*args)
-    return isolated.call("pipeline.augment.preview", "rendered", *args)
+    return with_frameworks("pipeline.augment.preview", "rendered", *args)
 
 
 # ---- sections ----
