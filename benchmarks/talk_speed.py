@@ -47,9 +47,9 @@ READY = """() => {
 }"""
 
 
-def warm_up(browser, url: str) -> float:
+def warm_up(speaker, url: str) -> float:
     """Press Home's warm-up button and wait for its summary; the seconds it took."""
-    page = browser.new_page()
+    page = speaker.new_page()
     page.goto(url)
     wait_for_page(page)
     started = time.perf_counter()
@@ -61,10 +61,10 @@ def warm_up(browser, url: str) -> float:
     return seconds
 
 
-def time_page(browser, url: str, path: str, cold: bool, timeout_s: float = 120) -> float:
-    """Seconds from asking for the page in a new tab (a new session) to its script done and key
-    content shown; ``cold``: in a fresh browser context, with nothing cached."""
-    context = browser.browser.new_context(viewport=VIEWPORT) if cold else browser
+def time_page(speaker, url: str, path: str, cold: bool, timeout_s: float = 120) -> float:
+    """Seconds from asking for the page in a new tab of the speaker's browser (a new session) to
+    its script done and key content shown; ``cold``: in a fresh context, with nothing cached."""
+    context = speaker.browser.new_context(viewport=VIEWPORT) if cold else speaker
     page = context.new_page()
     try:
         started = time.perf_counter()
@@ -79,9 +79,9 @@ def time_page(browser, url: str, path: str, cold: bool, timeout_s: float = 120) 
         (context if cold else page).close()
 
 
-def walk_talk(browser, url: str, timeout_s: float = 120) -> dict[str, float]:
+def walk_talk(speaker, url: str, timeout_s: float = 120) -> dict[str, float]:
     """Seconds from PageDown to the next page drawn, in one tab in presenter mode."""
-    page = browser.new_page()
+    page = speaker.new_page()
     page.goto(f"{url}/{url_path(TALK[0])}?present=1")
     wait_for_page(page)
     times = {}
@@ -112,21 +112,21 @@ def main() -> None:
 
     print(f"cache {cache}; load average before: {os.getloadavg()[0]:.2f}")
     with running_app({"PNEUMOLAB_DATA": "synthetic"}, cache) as url, sync_playwright() as pw:
-        # one browser context: its tabs share the HTTP cache, as a speaker's browser does
-        browser = launch_chromium(pw).new_context(viewport=VIEWPORT)
+        # the speaker's browser: one context, whose tabs share the HTTP cache
+        speaker = launch_chromium(pw).new_context(viewport=VIEWPORT)
         if not args.no_warmup:
-            print(f"warm-up: {warm_up(browser, url):.1f} s")
+            print(f"warm-up: {warm_up(speaker, url):.1f} s")
         times = {}
         print("page                                  new tab   PageDown")
         for info in TALK:
-            times[url_path(info)] = time_page(browser, url, url_path(info), args.cold_browser)
-        walked = walk_talk(browser, url)
+            times[url_path(info)] = time_page(speaker, url, url_path(info), args.cold_browser)
+        walked = walk_talk(speaker, url)
         for index, info in enumerate(TALK, start=1):
             path = url_path(info)
             step = f"{walked[path]:7.2f} s" if path in walked else "      -  "
             flag = "" if times[path] < GOAL_S and walked.get(path, 0) < GOAL_S else "  over 1 s"
             print(f"{index:2d} {info.title:34s} {times[path]:7.2f} s {step}{flag}")
-        browser.close()
+        speaker.close()
     print(
         f"{sum(t < GOAL_S for t in times.values())} of {len(times)} pages under {GOAL_S:g} s in a new "
         f"tab, {sum(t < GOAL_S for t in walked.values())} of {len(walked)} after PageDown; "
