@@ -7,15 +7,23 @@ folded away, and notes for the speaker's own view.
     with slide.key():                            # the figure or headline numbers: first in presenter mode
         ...
     slide.notes(notes.evaluation(evaluation))    # shown in the speaker view (?present=1&speaker=1)
+    if not slide.more("Curves, calibration, seeds and stress"):
+        return                                   # presenter mode: the rest waits for the switch
 
 Outside presenter mode nothing moves: the controls and the key content are drawn where they are
-called, as before. The key content's container is the element the browser tests check: fully
+called, as before, and ``more`` is always true. In presenter mode the rest of a page (further
+figures and tables, which the audience would have to scroll to) is drawn only once the speaker
+switches it on: a slide's browser work is then its key content alone, which is what brings
+the heaviest pages under a second after PageDown (docs/architecture.md, "Between two runs").
+
+The key content's container is the element the browser tests check: fully
 inside a 1280 x 720 and a 1920 x 1080 window, above the bar.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 
 import streamlit as st
 
@@ -44,6 +52,14 @@ class Slide:
     def key(self):
         """The block the audience must see: at the top in presenter mode, in place otherwise."""
         return self._lead if self._lead is not None else st.container(key=KEY)
+
+    def more(self, label: str) -> bool:
+        """Whether to draw the rest of the page: always, except in presenter mode, where a
+        switch (off when the slide opens) holds it back until the talk goes there."""
+        if not presenting():
+            return True
+        page = re.sub(r"\W", "_", st.session_state.get(PAGE_KEY, "page"))
+        return st.toggle(label, key=f"slide_more_{page}", help="Draws the rest of this page.")
 
     def notes(self, notes: Notes) -> None:
         """Hand the page's notes to the speaker view (presenter mode only; cheap otherwise)."""

@@ -555,6 +555,9 @@ def main() -> None:
 
     with slide.key():
         show_samples(rendered)
+    slide.notes(notes.augmentation(spec, len(rendered["keras"])))
+    if not slide.more("Drawn parameters, differences, normalisation, balance and code"):
+        return
     tabs = st.tabs(
         [
             "Drawn parameters",
@@ -577,7 +580,6 @@ def main() -> None:
         show_balance(arrays)
     with tabs[5]:
         show_code(spec, stats)
-    slide.notes(notes.augmentation(spec, len(rendered["keras"])))
 
 
 main()

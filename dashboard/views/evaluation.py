@@ -611,6 +611,8 @@ def main() -> None:
             split,
         )
     )
+    if not slide.more("Curves, calibration, intervals, seeds and stress"):
+        return
     st.subheader("ROC and precision-recall")
     st.plotly_chart(curve_figure(evaluation, scored, threshold), key="evaluation_curves")
     calibration, bootstrap = st.columns(2)

@@ -332,13 +332,15 @@ def main() -> None:
 
     with slide.key():
         show_counts(summary)
+    slide.notes(notes.explorer(summary))
+    if not slide.more("Samples, pixel statistics, patients and files"):
+        return
     show_samples(arrays, summary)
     stats = pixel_statistics(source, summary["fingerprint"])
     show_pixels(stats, summary)
     show_means(stats)
     show_patients(summary)
     show_files(summary, source)
-    slide.notes(notes.explorer(summary))
 
 
 main()

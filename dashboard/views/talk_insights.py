@@ -211,9 +211,11 @@ def main() -> None:
     st.title("2 · Insights: choosing a framework")
     slide = Slide()
     show_comparison(slide)
+    slide.notes(notes.insights([fw.name for fw in FRAMEWORKS], installed_versions(), WORKFLOW))
+    if not slide.more("The Keras workflow in seven calls, and its live demo"):
+        return
     show_workflow()
     show_demo()
-    slide.notes(notes.insights([fw.name for fw in FRAMEWORKS], installed_versions(), WORKFLOW))
 
 
 main()

@@ -15,7 +15,7 @@ from dashboard.ui.slide import Slide
 from pipeline.talk import notes, perceptron
 
 COLOURS = {-1: "#3b75af", 1: "#d1495b"}
-MAX_FRAMES = 60
+MAX_FRAMES = 30
 LIMITS = (-2.6, 2.6)
 
 

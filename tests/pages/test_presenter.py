@@ -117,3 +117,22 @@ def test_a_value_it_does_not_know_is_a_message():
     assert not presenting(app)
     assert any("?present=1" in toast.value for toast in app.toast)
     assert "present" not in app.query_params
+
+
+def test_a_slide_draws_the_rest_of_its_page_only_when_the_speaker_asks():
+    """In presenter mode the explorer shows its key content (the class counts) and a switch; the
+    samples, statistics and files below come when it is on. Outside the mode they are always there."""
+    app = open_home("1")
+    app.switch_page("views/explorer.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    headings = lambda: [h.value for h in app.subheader]  # noqa: E731
+    assert "Class counts per split" in headings() and "Samples per class" not in headings()
+    more = app.toggle(key="slide_more_views_explorer_py")
+    assert more.value is False and "Samples" in more.label
+    more.set_value(True).run()
+    assert "Samples per class" in headings() and "Manifest" in headings()
+
+    app = open_home()
+    app.switch_page("views/explorer.py").run()
+    assert "Samples per class" in headings()
+    assert not [t for t in app.toggle if t.key.startswith("slide_more")]
