@@ -49,6 +49,15 @@ VARIANTS = {
         "keep the last epoch of the cosine schedule, no early stopping on val AUC",
         {"checkpoint": "last", "early_stopping_patience": 0},
     ),
+    "mixup": ("mixup, alpha 0.2", {"mixup_alpha": 0.2}),
+    "ema": (
+        "weight averaging (EMA, decay 0.99) of the last epochs: compare with last_epoch",
+        {"checkpoint": "last", "early_stopping_patience": 0, "ema_decay": 0.99},
+    ),
+    "longer": (
+        "a longer schedule: twice the epochs, last epoch kept: compare with last_epoch",
+        {"checkpoint": "last", "early_stopping_patience": 0, "epochs_factor": 2},
+    ),
 }
 
 
@@ -58,14 +67,16 @@ def configs(args) -> list[tuple[str, str, int, TrainConfig]]:
     for seed in args.seeds:
         for name in args.variants:
             for framework in args.frameworks:
+                changes = dict(VARIANTS[name][1])
+                epochs = args.epochs * changes.pop("epochs_factor", 1)
                 config = TrainConfig.from_preset(
                     "talk",
                     framework=framework,
                     source=source,
                     img_size=args.img_size,
-                    epochs=args.epochs,
+                    epochs=epochs,
                     seed=seed,
-                    **VARIANTS[name][1],
+                    **changes,
                 )
                 rows.append((name, framework, seed, config.validate()))
     return rows

@@ -34,6 +34,8 @@ LR_SCHEDULES = ("constant", "cosine", "plateau")
 CLASS_BALANCING = ("none", "class_weight", "sampler")
 CHECKPOINTS = ("best", "last")
 DEVICES = ("auto", "cpu", "gpu")
+# Settings added after runs were shipped, with the value that trains as before they existed.
+LATER_SETTINGS = {"mixup_alpha": 0.0, "ema_decay": 0.0}
 MAX_IMG_SIZE = 512  # already ~12x the talk's cost
 
 
@@ -70,6 +72,12 @@ class TrainConfig:
     checkpoint: str = "best"
     augment: AugmentSpec = field(default_factory=lambda: AugmentSpec.preset("talk"))
     label_smoothing: float = 0.0  # targets y (1 - s) + s / 2, the same formula in both frameworks
+    # mixup (Zhang et al. 2018, arXiv:1710.09412): each step blends its batch with a shuffled
+    # copy of itself by one lambda ~ Beta(alpha, alpha); images, targets and class weights alike.
+    mixup_alpha: float = 0.0  # 0 = off
+    # Weight averaging: the kept weights are an exponential moving average of every step's,
+    # updated as Keras's optimiser does it (use_ema); BatchNorm statistics stay the live ones.
+    ema_decay: float = 0.0  # 0 = off; 0.99 averages over about the last 100 steps
     class_balancing: str = "class_weight"
     seed: int = 0
     device: str = "auto"
@@ -121,8 +129,17 @@ class TrainConfig:
         return json.dumps(self.to_dict(), indent=indent, sort_keys=True)
 
     def stable_hash(self) -> str:
-        """First 16 hex digits of the SHA-256 of the canonical (compact, sorted) JSON."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """First 16 hex digits of the SHA-256 of the canonical (compact, sorted) JSON.
+
+        A setting added after runs were published enters the hash only when it is set away
+        from the value that trains as before (``LATER_SETTINGS``), so those runs keep their ids.
+        """
+        values = {
+            key: value
+            for key, value in self.to_dict().items()
+            if key not in LATER_SETTINGS or value != LATER_SETTINGS[key]
+        }
+        canonical = json.dumps(values, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     @classmethod
@@ -171,6 +188,14 @@ class TrainConfig:
         _integer("early_stopping_patience", self.early_stopping_patience, 0, 1000)
         _choice("checkpoint", self.checkpoint, CHECKPOINTS)
         _number("label_smoothing", self.label_smoothing, 0.0, 0.5)
+        _number("mixup_alpha", self.mixup_alpha, 0.0, 4.0)
+        _number("ema_decay", self.ema_decay, 0.0, 0.9999)
+        if self.ema_decay and self.checkpoint != "last":
+            raise ConfigError(
+                "ema_decay",
+                "the averaged weights are those of the last step; set checkpoint to 'last' "
+                "(or ema_decay to 0)",
+            )
         if not isinstance(self.augment, AugmentSpec):
             raise ConfigError(
                 "augment",

@@ -314,6 +314,74 @@ def test_last_checkpoint_and_label_smoothing(framework, tmp_path):
     assert outcome.val.auc == pytest.approx(outcome.history[-1].val_auc, abs=1e-9)
 
 
+def test_later_settings_keep_the_ids_of_runs_trained_before_them():
+    """mixup and weight averaging enter the run id only when switched on."""
+    from pipeline.training.config import LATER_SETTINGS
+
+    full = TrainConfig.from_preset("full")
+    values = {k: v for k, v in full.to_dict().items() if k not in LATER_SETTINGS}
+    canonical = json.dumps(values, sort_keys=True, separators=(",", ":"))
+    import hashlib
+
+    assert full.stable_hash() == hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    assert full.replace(mixup_alpha=0.2).stable_hash() != full.stable_hash()
+    assert full.replace(ema_decay=0.99).stable_hash() != full.stable_hash()
+    with pytest.raises(ConfigError, match="^ema_decay: .*checkpoint to 'last'"):
+        TrainConfig(ema_decay=0.99).validate()  # talk keeps its best epoch
+    with pytest.raises(ConfigError, match="^mixup_alpha:"):
+        full.replace(mixup_alpha=-1.0).validate()
+
+
+def test_mixup_draws_the_same_blend_for_both_engines():
+    labels = np.array([0, 1, 1, 1, 0, 1, 1, 1])
+    config = TrainConfig(mixup_alpha=0.4, seed=3)
+    targets = common.Targets(labels, config, {0: 2.0, 1: 0.5})
+    indices = np.arange(8)
+    first, again = targets.step(1, 5, indices), targets.step(1, 5, indices)
+    assert first.mix == again.mix and np.array_equal(first.pairing, again.pairing)
+    assert targets.step(1, 6, indices).mix != first.mix  # a fresh draw each step
+    y = labels.astype(np.float32)
+    weight = np.where(labels == 0, 2.0, 0.5)
+    mixed = first.mix * y + (1 - first.mix) * y[first.pairing]
+    assert np.allclose(first.y, mixed)
+    assert np.allclose(first.weight, first.mix * weight + (1 - first.mix) * weight[first.pairing])
+    x = np.random.default_rng(0).random((8, 4, 4), dtype=np.float32)
+    blended = first.blend(x)
+    assert np.allclose(blended[2], first.mix * x[2] + (1 - first.mix) * x[first.pairing[2]])
+    assert np.allclose(first.blend(torch.from_numpy(x)).numpy(), blended)  # torch alike
+    plain = common.Targets(labels, config.replace(mixup_alpha=0.0), None).step(0, 0, indices)
+    assert plain.blend(x) is x and np.array_equal(plain.y, y) and (plain.weight == 1).all()
+
+
+def test_torch_weight_average_follows_keras_use_ema():
+    """Keras: after each update avg = m avg + (1 - m) w, and avg = w after the first."""
+    from pipeline.training.engines.torch_engine import _Average
+
+    layer = torch.nn.Linear(2, 1)
+    average = _Average(layer, 0.9)
+    expected = None
+    for value in (1.0, 3.0, -2.0):
+        with torch.no_grad():
+            layer.weight.fill_(value)
+        average.update()
+        expected = value if expected is None else 0.9 * expected + 0.1 * value
+    average.finish()
+    assert layer.weight.detach().numpy() == pytest.approx(np.full((1, 2), expected), abs=1e-6)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("framework", ["torch", "keras"])
+def test_mixup_and_weight_averaging_train(framework, tmp_path):
+    """Both ingredients train in both engines; the kept weights are the averaged ones, so the
+    final validation differs from the last epoch's (which the live weights scored)."""
+    config = TrainConfig(
+        framework=framework, epochs=2, checkpoint="last", mixup_alpha=0.4, ema_decay=0.5, **TINY
+    )
+    outcome = common_engine(framework).train(config, tmp_path, lambda e: None, lambda: False)
+    assert math.isfinite(outcome.history[-1].train_loss)
+    assert outcome.val.loss != pytest.approx(outcome.history[-1].val_loss, abs=1e-9)
+
+
 @pytest.mark.slow
 def test_both_frameworks_learn_the_real_images(real_data, tmp_path):
     """One epoch at 48 px on the real training split: far better than chance on validation."""

@@ -131,6 +131,59 @@ def class_weights(config: TrainConfig, labels: np.ndarray) -> dict[int, float] |
     return keras_class_weights(labels)
 
 
+# ---- what each step's loss is computed against ----
+
+MIXUP_STREAM = 1  # keeps mixup's draws apart from the epoch order's, which use (seed, epoch)
+
+
+@dataclass(frozen=True)
+class StepTargets:
+    """One step's targets in [0, 1] and loss weights per image; with mixup, also how its
+    images are blended: ``mix`` x image + (1 - ``mix``) x image[``pairing``]."""
+
+    y: np.ndarray  # (B,) float32
+    weight: np.ndarray  # (B,) float32: the class weight, blended like the targets
+    pairing: np.ndarray | None = None  # None: the images stay as they are
+    mix: float = 1.0
+
+    def blend(self, x):
+        """The step's images blended as the targets are (NumPy or torch, batch first)."""
+        if self.pairing is None:
+            return x
+        return self.mix * x + (1.0 - self.mix) * x[self.pairing]
+
+    @property
+    def labels(self) -> np.ndarray:
+        """The class each blended image is closest to, for the epoch's training metrics."""
+        return (self.y >= 0.5).astype(np.int64)
+
+
+class Targets:
+    """Targets and weights of every step, one definition for both engines. mixup's draw
+    (one lambda ~ Beta(alpha, alpha) and one pairing per step) depends only on the seed,
+    the epoch and the step, so both frameworks blend the same images by the same amount."""
+
+    def __init__(self, labels: np.ndarray, config: TrainConfig, weights: dict | None):
+        self.labels, self.alpha, self.seed = labels, config.mixup_alpha, config.seed
+        per_class = [weights[0], weights[1]] if weights else [1.0, 1.0]
+        self.per_class = np.asarray(per_class, dtype=np.float32)
+
+    def step(self, epoch: int, step: int, indices: np.ndarray) -> StepTargets:
+        labels = self.labels[indices]
+        y, weight = labels.astype(np.float32), self.per_class[labels]
+        if not self.alpha:
+            return StepTargets(y, weight)
+        rng = np.random.default_rng([self.seed, epoch, step, MIXUP_STREAM])
+        mix = float(rng.beta(self.alpha, self.alpha))
+        pairing = rng.permutation(len(indices))
+        return StepTargets(
+            (mix * y + (1 - mix) * y[pairing]).astype(np.float32),
+            (mix * weight + (1 - mix) * weight[pairing]).astype(np.float32),
+            pairing,
+            mix,
+        )
+
+
 # ---- learning rate and early stopping ----
 
 

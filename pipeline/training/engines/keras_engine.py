@@ -43,9 +43,11 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
         order = common.EpochOrder(data.train_labels, config)
         batches = AugmentedBatches(
             data.train_images,
-            data.train_labels,
             order,
             build_image_data_generator(config.augment, data.stats),
+            common.Targets(
+                data.train_labels, config, common.class_weights(config, data.train_labels)
+            ),
         )
         val_x = common.eval_inputs(data.val_images, config.augment, data.stats)[..., None]
         with strategy.scope():
@@ -69,7 +71,6 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
         model.fit(
             batches,
             epochs=config.epochs,
-            class_weight=common.class_weights(config, data.train_labels),
             callbacks=[loop],
             verbose=0,
         )
@@ -110,11 +111,13 @@ def predict(model, x: np.ndarray, batch_size: int = common.EVAL_BATCH) -> np.nda
 
 class AugmentedBatches(keras.utils.PyDataset):
     """Batches of augmented images: the generator's ``random_transform`` and ``standardize``
-    per image, exactly what ``ImageDataGenerator.flow`` does, on the images ``order`` picks."""
+    per image, exactly what ``ImageDataGenerator.flow`` does, on the images ``order`` picks,
+    with the step's targets and loss weights (class weights, mixup: ``common.Targets``)."""
 
-    def __init__(self, images: np.ndarray, labels: np.ndarray, order: common.EpochOrder, generator):
+    def __init__(self, images: np.ndarray, order: common.EpochOrder, generator, targets):
         super().__init__()  # one worker: tf.data's prefetch already overlaps it with training
-        self.images, self.labels, self.order, self.generator = images, labels, order, generator
+        self.images, self.order, self.generator = images, order, generator
+        self.targets = targets
         self.epoch = 0
         self.steps = order.epoch(0)
 
@@ -127,7 +130,8 @@ class AugmentedBatches(keras.utils.PyDataset):
         for slot, index in enumerate(indices):
             image = self.images[index][..., None].astype(np.float32)
             x[slot] = self.generator.standardize(self.generator.random_transform(image))
-        return x, self.labels[indices].astype(np.float32)
+        targets = self.targets.step(self.epoch, step, indices)
+        return targets.blend(x), targets.y, targets.weight
 
     def on_epoch_end(self):
         self.epoch += 1
@@ -190,15 +194,17 @@ class _EngineCallback(keras.callbacks.Callback):
 
 
 def _optimizer(config: TrainConfig):
-    """The configured optimiser; momentum and rho as the torch engine sets them."""
+    """The configured optimiser; momentum and rho as the torch engine sets them. With
+    ``ema_decay``, ``fit`` ends by putting the averaged weights in the model."""
     lr = config.learning_rate
+    average = {"use_ema": True, "ema_momentum": config.ema_decay} if config.ema_decay else {}
     if config.optimizer == "adam":
-        return keras.optimizers.Adam(lr)
+        return keras.optimizers.Adam(lr, **average)
     if config.optimizer == "adamw":
-        return keras.optimizers.AdamW(lr, weight_decay=config.weight_decay)
+        return keras.optimizers.AdamW(lr, weight_decay=config.weight_decay, **average)
     if config.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(lr, rho=0.9)
-    return keras.optimizers.SGD(lr, momentum=0.9)
+        return keras.optimizers.RMSprop(lr, rho=0.9, **average)
+    return keras.optimizers.SGD(lr, momentum=0.9, **average)
 
 
 def _precision(config: TrainConfig, device: devices.Device) -> str:

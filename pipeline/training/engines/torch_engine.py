@@ -48,7 +48,10 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
         ).unsqueeze(1)
         model = PneumoniaCNN(config.img_size, 1, config.width)
         parameters = count_parameters(model)
-        loop = _Loop(model, config, device, world, common.class_weights(config, data.train_labels))
+        targets = common.Targets(
+            data.train_labels, config, common.class_weights(config, data.train_labels)
+        )
+        loop = _Loop(model, config, device, world, targets)
 
         schedule = common.Schedule(config, order.steps)
         stopping = common.EarlyStopping(config.early_stopping_patience)
@@ -59,9 +62,7 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
         for epoch in range(config.epochs):
             epoch_started = time.monotonic()
             batches = _batches(data.train_images, order.epoch(epoch), augment, device)
-            train_metrics = loop.train_epoch(
-                epoch, batches, data.train_labels, schedule, progress, should_stop
-            )
+            train_metrics = loop.train_epoch(epoch, batches, schedule, progress, should_stop)
             first_step = first_step or loop.first_step
             train_seconds = time.monotonic() - epoch_started
             val = loop.validate(val_x, data.val_labels)
@@ -85,6 +86,7 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
 
         if config.checkpoint == "best":  # else the weights of the last epoch stay
             model.load_state_dict(best_state)
+        loop.average.finish()  # with ema_decay: the averaged weights replace the last ones
         val = common.final_metrics(
             data.val_labels,
             distributed.from_main(lambda: predict(model, val_x, loop.device), world),
@@ -117,26 +119,20 @@ class _Loop:
     and precision: one training epoch and one validation pass at a time."""
 
     def __init__(
-        self, model, config: TrainConfig, device: devices.Device, world, class_weights: dict | None
+        self, model, config: TrainConfig, device: devices.Device, world, targets: common.Targets
     ):
         self.device, self.world = _torch_device(device), world
         self.model = model.to(self.device, memory_format=torch.channels_last)
         self.trained = distributed.wrap_torch(self.model, world, device)
         self.optimizer = _optimizer(self.model, config)
+        self.average = _Average(self.model, config.ema_decay)
         self.precision = _Precision(config, device)
-        weights = [class_weights[0], class_weights[1]] if class_weights else [1.0, 1.0]
-        self.loss_weights = torch.tensor(weights, device=self.device)
+        self.targets = targets
         self.smoothing = config.label_smoothing
         self.first_step = None
 
     def train_epoch(
-        self,
-        epoch: int,
-        batches,
-        all_labels: np.ndarray,
-        schedule: common.Schedule,
-        progress: common.Progress,
-        should_stop,
+        self, epoch: int, batches, schedule: common.Schedule, progress: common.Progress, should_stop
     ) -> dict:
         """One pass over ``batches``; the epoch's loss, accuracy and AUC on what it trained on."""
         self.trained.train()
@@ -144,8 +140,11 @@ class _Loop:
         for step, (x, indices) in enumerate(batches):
             progress.step(epoch, step, distributed.any_rank(should_stop(), self.world))
             self.first_step = self.first_step or time.monotonic()
-            x = x.to(self.device, non_blocking=True).contiguous(memory_format=torch.channels_last)
-            y = torch.from_numpy(all_labels[indices]).float().to(self.device)
+            targets = self.targets.step(epoch, step, np.asarray(indices))
+            x = targets.blend(x.to(self.device, non_blocking=True))
+            x = x.contiguous(memory_format=torch.channels_last)
+            y = torch.from_numpy(targets.y).to(self.device)
+            weight = torch.from_numpy(targets.weight).to(self.device)
             for group in self.optimizer.param_groups:
                 group["lr"] = schedule.rate(epoch, step)
             self.optimizer.zero_grad(set_to_none=True)
@@ -155,11 +154,12 @@ class _Loop:
             per_image = torch.nn.functional.binary_cross_entropy_with_logits(
                 logits, target, reduction="none"
             )
-            loss = (per_image * self.loss_weights[y.long()]).mean()
+            loss = (per_image * weight).mean()
             self.precision.step(loss, self.optimizer)
+            self.average.update()
             losses.append(loss.item())
             probabilities.append(torch.sigmoid(logits.detach()).cpu().numpy())
-            labels.append(all_labels[indices])
+            labels.append(targets.labels)
         metrics = common.binary_metrics(np.concatenate(labels), np.concatenate(probabilities))
         metrics["loss"] = float(np.mean(losses))  # the (class-weighted) loss that was minimised
         return metrics  # under DDP: rank 0's share of the epoch
@@ -231,6 +231,35 @@ def _optimizer(model, config: TrainConfig):
     if config.optimizer == "rmsprop":
         return torch.optim.RMSprop(params, lr, alpha=0.9, eps=1e-7)
     return torch.optim.SGD(params, lr, momentum=0.9)
+
+
+class _Average:
+    """Keras's optimiser option ``use_ema`` in torch, step for step: after each update
+    average = decay x average + (1 - decay) x weight, starting from the first step's weights.
+    Trainable parameters only: BatchNorm's running statistics stay the live ones, as in Keras."""
+
+    def __init__(self, model, decay: float):
+        self.parameters = list(model.parameters()) if decay else []
+        self.decay = decay
+        self.average = None
+
+    def update(self) -> None:
+        if not self.parameters:
+            return
+        with torch.no_grad():
+            if self.average is None:
+                self.average = [p.detach().clone() for p in self.parameters]
+                return
+            torch._foreach_mul_(self.average, self.decay)
+            torch._foreach_add_(self.average, self.parameters, alpha=1.0 - self.decay)
+
+    def finish(self) -> None:
+        """Put the averaged weights into the model (Keras does this at the end of ``fit``)."""
+        if self.average is None:
+            return
+        with torch.no_grad():
+            for parameter, average in zip(self.parameters, self.average):
+                parameter.copy_(average)
 
 
 class _Precision:
