@@ -3,6 +3,7 @@
     python -m benchmarks.train_speed                        # 150 px, both frameworks, real data
     python -m benchmarks.train_speed --size 64 --steps 30 --frameworks torch
     python -m benchmarks.train_speed --ablations --json     # and what each speed setting gives
+    python -m benchmarks.train_speed --size 64 --setting mixup_alpha=0.2   # an ingredient's cost
 
 For each framework, in a fresh process (so that thread settings and imports do not leak):
 
@@ -49,6 +50,13 @@ def main() -> int:
     parser.add_argument(
         "--augment", default="talk", help="augmentation preset of the pipeline figure"
     )
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="a TrainConfig field for the pipeline figure (JSON value), e.g. ema_decay=0.99",
+    )
     parser.add_argument("--ablations", action="store_true")
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
@@ -63,6 +71,7 @@ def main() -> int:
         "size": args.size,
         "batch_size": args.batch_size,
         "steps": args.steps,
+        "settings": settings_of(args),
         "cpu_cores": os.cpu_count(),
         "load_before": os.getloadavg()[0],
     }
@@ -95,6 +104,18 @@ ABLATIONS = {
 }
 
 
+def settings_of(args) -> dict:
+    """``--setting field=value`` pairs; weight averaging keeps the last weights, so it brings
+    ``checkpoint="last"`` along."""
+    settings = {}
+    for item in args.setting:
+        field, _, value = item.partition("=")
+        settings[field] = json.loads(value)
+    if settings.get("ema_decay"):
+        settings.setdefault("checkpoint", "last")
+    return settings
+
+
 def run_child(args, what: str) -> dict:
     env = dict(os.environ)
     if what.endswith(":spinning_threads"):
@@ -114,6 +135,7 @@ def run_child(args, what: str) -> dict:
         args.source,
         "--augment",
         args.augment,
+        *(f"--setting={item}" for item in args.setting),
     ]
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
     if done.returncode != 0:
@@ -303,6 +325,7 @@ def pipeline_figure(framework: str, args) -> dict:
         batch_size=args.batch_size,
         augment=args.augment,
         early_stopping_patience=0,
+        **settings_of(args),
     )
     starts = []
 

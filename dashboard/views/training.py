@@ -28,6 +28,7 @@ from pipeline.data import SourceError, open_source
 from pipeline.runs import ACTIVE, STATES, Run, RunError, StoreError, all_runs
 from pipeline.talk import notes
 from pipeline.training.config import (
+    CHECKPOINTS,
     CLASS_BALANCING,
     DEVICES,
     FRAMEWORKS,
@@ -224,6 +225,32 @@ def custom_settings() -> dict:
         ),
         "mixed_precision": columns[0].checkbox(
             "Mixed precision (GPU only)", value=full.mixed_precision, key="train_mixed_precision"
+        ),
+        "checkpoint": columns[1].selectbox(
+            "Weights kept",
+            CHECKPOINTS,
+            index=CHECKPOINTS.index(full.checkpoint),
+            key="train_checkpoint",
+            help="best: the epoch with the best validation AUC; last: the final one.",
+        ),
+        "label_smoothing": columns[2].number_input(
+            "Label smoothing", value=full.label_smoothing, step=0.05, key="train_smoothing"
+        ),
+        "mixup_alpha": columns[3].number_input(
+            "Mixup alpha",
+            value=full.mixup_alpha,
+            step=0.1,
+            key="train_mixup",
+            help="0 = off. Each step blends its batch with a shuffled copy by one λ ~ Beta(α, α).",
+        ),
+        "ema_decay": columns[0].number_input(
+            "Weight averaging (EMA decay)",
+            value=full.ema_decay,
+            format="%.4f",
+            step=0.001,
+            key="train_ema",
+            help="0 = off; 0.99 keeps an average of about the last 100 steps' weights "
+            "(needs Weights kept: last).",
         ),
     }
 

@@ -218,3 +218,15 @@ def test_a_seed_group_starts_one_run_per_seed():
     seeds = {run.config()["seed"]: run.state for run in all_runs()}
     assert seeds.get(311) == "finished" and seeds.get(312) == "finished", seeds
     assert 310 not in seeds  # the group replaces the custom seed
+
+
+def test_the_recipe_ingredients_are_settings_and_weight_averaging_asks_for_the_last_weights():
+    app = open_page()
+    app.radio(key="train_preset").set_value("custom").run()
+    app.selectbox(key="train_checkpoint").set_value("best")
+    app.number_input(key="train_ema").set_value(0.99).run()
+    errors = [e.value for e in app.error]
+    assert errors and all("**ema_decay**" in e and "'last'" in e for e in errors), errors
+    app.selectbox(key="train_checkpoint").set_value("last")
+    app.number_input(key="train_mixup").set_value(0.2).run()
+    assert not app.error, [e.value for e in app.error]
