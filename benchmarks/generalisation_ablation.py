@@ -171,6 +171,60 @@ def summary(rows: list[dict]) -> list[dict]:
     return table
 
 
+# the variant each one is paired with, seed by seed (the talk's settings unless listed)
+BASELINE = {"ema": "last_epoch", "longer": "last_epoch"}
+
+
+def _mean_sd(values: list[float], scale: float = 1.0, digits: int = 4, sign: str = "") -> str:
+    values = [v * scale for v in values if v is not None]
+    if not values:
+        return "-"
+    mean = f"{statistics.mean(values):{sign}.{digits}f}"
+    return mean if len(values) == 1 else f"{mean} ± {statistics.stdev(values):.{digits}f}"
+
+
+def paired_effect(rows: list[dict], variant: str, framework: str, key: str) -> list[float]:
+    """``variant`` minus its baseline, seed by seed (the same seed, one change)."""
+    base = BASELINE.get(variant, "talk")
+    if variant == base:
+        return []
+    of = {
+        (r["variant"], r["seed"]): r.get(key)
+        for r in rows
+        if r["framework"] == framework and r.get(key) is not None
+    }
+    return [of[(variant, s)] - of[(base, s)] for v, s in of if v == variant and (base, s) in of]
+
+
+def markdown(report: dict) -> str:
+    """The scored ablation as docs/robust_recipe.md's table: mean ± sd over seeds, and each
+    variant's paired effect on the stress mean against its baseline."""
+    rows = report["runs"]
+    lines = [
+        "| variant | framework | seeds | val AUC | val accuracy | stress-mean AUC | "
+        "stress-mean accuracy | paired Δ stress-mean AUC | paired Δ stress-mean accuracy "
+        "(points) | images/s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for variant in report["variants"]:
+        for framework in ("torch", "keras"):
+            group = [r for r in rows if r["variant"] == variant and r["framework"] == framework]
+            if not group:
+                continue
+            seeds = ",".join(str(r["seed"]) for r in sorted(group, key=lambda r: r["seed"]))
+            values = {key: [r.get(key) for r in group] for key in group[0]}
+            lines.append(
+                f"| `{variant}` | {framework} | {seeds} | {_mean_sd(values['val_auc'])} | "
+                f"{_mean_sd(values['val_accuracy'], digits=3)} | "
+                f"{_mean_sd(values.get('stress_auc', []))} | "
+                f"{_mean_sd(values.get('stress_accuracy', []), digits=3)} | "
+                f"{_mean_sd(paired_effect(rows, variant, framework, 'stress_auc'), sign='+')} | "
+                f"{_mean_sd(paired_effect(rows, variant, framework, 'stress_accuracy'), 100, 1, '+')} | "
+                f"{_mean_sd(values['images_per_s'], digits=0)} |"
+            )
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--source", required=True)
@@ -183,7 +237,13 @@ def main(argv=None) -> int:
     parser.add_argument("--score", action="store_true")
     parser.add_argument("--no-stress", action="store_true")
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--table", type=Path, help="print a scored ablation JSON as a markdown table, and stop"
+    )
     args = parser.parse_args(argv)
+    if args.table:
+        print(markdown(json.loads(args.table.read_text())))
+        return 0
     rows = configs(args)
     if args.train:
         train(rows)

@@ -507,7 +507,8 @@ def gap_section() -> None:
         f"{', '.join(map(str, finding.seeds))}; each change is the talk's settings with one "
         "difference, paired by seed. Validation is the patient-grouped split carved from the "
         "training pool (it flatters: X-rays from elsewhere score lower) and its 36 shifted "
-        "copies (the stress mean). A difference counts only when it exceeds the seed-to-seed "
+        "copies (the stress mean); accuracy is at each run's own threshold. Effects are paired "
+        "by seed, ± their spread. A difference counts only when it exceeds the seed-to-seed "
         "spread. From `docs/results/framework_gap.json`, written by `python -m "
         "benchmarks.framework_gap` (docs/robust_recipe.md)."
     )

@@ -30,6 +30,10 @@ VERDICT_WORDS = {
     "exceeds noise": "larger than the seed-to-seed spread",
     "within noise": "within the seed-to-seed spread, so no framework difference",
 }
+SHORT_VERDICT = {
+    "exceeds noise": "beyond the seed spread",
+    "within noise": "within the seed spread",
+}
 GAP = "Keras − PyTorch"  # the framework column of the rows that compare the frameworks
 
 
@@ -93,17 +97,30 @@ class GapFinding:
                 f"(n = {judged.n}): {VERDICT_WORDS.get(judged.verdict, judged.verdict)}."
             )
         for change in sorted({e.change for e in self.effects} - {IDENTICAL}):
-            parts = []
-            for framework in FRAMEWORK_NAMES.values():
-                effect = self.of(change, framework, "stress_accuracy") or self.of(
-                    change, framework, "val_accuracy"
-                )
-                if effect is not None:
-                    parts.append(f"{effect.text()} in {framework} ({effect.verdict})")
+            parts = [self._metric_words(change, metric) for metric in METRICS]
+            parts = [part for part in parts if part]
             if parts:
-                metric = "stress-mean" if self.of(change, "PyTorch", "stress_accuracy") else "val"
-                out.append(f"{change}: {metric} accuracy " + ", ".join(parts) + ".")
+                out.append(f"{change}: " + "; ".join(parts) + ".")
         return out
+
+    def _metric_words(self, change: str, metric: str) -> str:
+        """'val AUC -0.0028 ± 0.0001 in PyTorch, -0.0025 ± 0.0015 in Keras (verdict)'."""
+        effects = [
+            (framework, self.of(change, framework, metric))
+            for framework in FRAMEWORK_NAMES.values()
+        ]
+        effects = [(framework, effect) for framework, effect in effects if effect is not None]
+        if not effects:
+            return ""
+        verdicts = {effect.verdict for _, effect in effects}
+        if len(verdicts) == 1:
+            values = ", ".join(f"{effect.text()} in {framework}" for framework, effect in effects)
+            return f"{METRICS[metric]} {values} ({SHORT_VERDICT.get(*verdicts, *verdicts)})"
+        values = ", ".join(
+            f"{effect.text()} in {framework} ({SHORT_VERDICT.get(effect.verdict, effect.verdict)})"
+            for framework, effect in effects
+        )
+        return f"{METRICS[metric]} {values}"
 
 
 IDENTICAL = "identical processing (the talk's settings in both)"
