@@ -41,7 +41,10 @@ def test_a_gap_inside_the_seed_spread_reads_as_no_framework_difference(tmp_path)
     assert fill.verdict == "exceeds noise" and fill.text().startswith("-8.0 ± 1.0 points")
     words = finding.sentences()
     assert "no framework difference" in words[0]
-    assert any("-8.0 ± 1.0 points in PyTorch" in line and "beyond the seed spread" in line for line in words)
+    assert any(
+        "-8.0 ± 1.0 points in PyTorch" in line and "beyond the seed spread" in line
+        for line in words
+    )
     rows = finding.table()
     assert {row["framework"] for row in rows} == {"PyTorch", "Keras", GAP}
 
