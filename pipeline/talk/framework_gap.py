@@ -100,7 +100,7 @@ class GapFinding:
             parts = [self._metric_words(change, metric) for metric in METRICS]
             parts = [part for part in parts if part]
             if parts:
-                out.append(f"{change}: " + "; ".join(parts) + ".")
+                out.append(f"{change[:1].upper()}{change[1:]}: " + "; ".join(parts) + ".")
         return out
 
     def _metric_words(self, change: str, metric: str) -> str:
