@@ -335,13 +335,13 @@ def test_later_settings_keep_the_ids_of_runs_trained_before_them():
 def test_mixup_draws_the_same_blend_for_both_engines():
     labels = np.array([0, 1, 1, 1, 0, 1, 1, 1])
     config = TrainConfig(mixup_alpha=0.4, seed=3)
-    targets = common.Targets(labels, config, {0: 2.0, 1: 0.5})
+    targets = common.Targets(labels, config)  # class weights "balanced": 2.0 and 2/3
     indices = np.arange(8)
     first, again = targets.step(1, 5, indices), targets.step(1, 5, indices)
     assert first.mix == again.mix and np.array_equal(first.pairing, again.pairing)
     assert targets.step(1, 6, indices).mix != first.mix  # a fresh draw each step
     y = labels.astype(np.float32)
-    weight = np.where(labels == 0, 2.0, 0.5)
+    weight = np.where(labels == 0, 2.0, 2 / 3)
     mixed = first.mix * y + (1 - first.mix) * y[first.pairing]
     assert np.allclose(first.y, mixed)
     assert np.allclose(first.weight, first.mix * weight + (1 - first.mix) * weight[first.pairing])
@@ -349,7 +349,8 @@ def test_mixup_draws_the_same_blend_for_both_engines():
     blended = first.blend(x)
     assert np.allclose(blended[2], first.mix * x[2] + (1 - first.mix) * x[first.pairing[2]])
     assert np.allclose(first.blend(torch.from_numpy(x)).numpy(), blended)  # torch alike
-    plain = common.Targets(labels, config.replace(mixup_alpha=0.0), None).step(0, 0, indices)
+    unweighted = config.replace(mixup_alpha=0.0, class_balancing="none")
+    plain = common.Targets(labels, unweighted).step(0, 0, indices)
     assert plain.blend(x) is x and np.array_equal(plain.y, y) and (plain.weight == 1).all()
 
 

@@ -163,8 +163,9 @@ class Targets:
     (one lambda ~ Beta(alpha, alpha) and one pairing per step) depends only on the seed,
     the epoch and the step, so both frameworks blend the same images by the same amount."""
 
-    def __init__(self, labels: np.ndarray, config: TrainConfig, weights: dict | None):
+    def __init__(self, labels: np.ndarray, config: TrainConfig):
         self.labels, self.alpha, self.seed = labels, config.mixup_alpha, config.seed
+        weights = class_weights(config, labels)
         per_class = [weights[0], weights[1]] if weights else [1.0, 1.0]
         self.per_class = np.asarray(per_class, dtype=np.float32)
 

@@ -45,9 +45,7 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
             data.train_images,
             order,
             build_image_data_generator(config.augment, data.stats),
-            common.Targets(
-                data.train_labels, config, common.class_weights(config, data.train_labels)
-            ),
+            common.Targets(data.train_labels, config),
         )
         val_x = common.eval_inputs(data.val_images, config.augment, data.stats)[..., None]
         with strategy.scope():

@@ -48,10 +48,7 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
         ).unsqueeze(1)
         model = PneumoniaCNN(config.img_size, 1, config.width)
         parameters = count_parameters(model)
-        targets = common.Targets(
-            data.train_labels, config, common.class_weights(config, data.train_labels)
-        )
-        loop = _Loop(model, config, device, world, targets)
+        loop = _Loop(model, config, device, world, common.Targets(data.train_labels, config))
 
         schedule = common.Schedule(config, order.steps)
         stopping = common.EarlyStopping(config.early_stopping_patience)
