@@ -185,15 +185,10 @@ def _mean_sd(values: list[float], scale: float = 1.0, digits: int = 4, sign: str
 
 def paired_effect(rows: list[dict], variant: str, framework: str, key: str) -> list[float]:
     """``variant`` minus its baseline, seed by seed (the same seed, one change)."""
+    from benchmarks.framework_gap import paired
+
     base = BASELINE.get(variant, "talk")
-    if variant == base:
-        return []
-    of = {
-        (r["variant"], r["seed"]): r.get(key)
-        for r in rows
-        if r["framework"] == framework and r.get(key) is not None
-    }
-    return [of[(variant, s)] - of[(base, s)] for v, s in of if v == variant and (base, s) in of]
+    return [] if variant == base else paired(rows, framework, variant, base, key)
 
 
 def markdown(report: dict) -> str:

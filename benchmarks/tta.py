@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -30,7 +29,7 @@ def mirrored_mean(predict):
 
 
 def measure(run_id: str, source: str, split: str) -> dict:
-    from pipeline.evaluate.stress import acquisition_images, stress_scores
+    from pipeline.evaluate.stress import acquisition_images, stress_mean, stress_scores
     from pipeline.inference import load_run_model, predict_proba
 
     loaded = load_run_model(run_id)
@@ -43,10 +42,7 @@ def measure(run_id: str, source: str, split: str) -> dict:
         seconds = time.perf_counter() - started
         out[name] = {
             "clean": clean,
-            "stress_mean": {
-                "auc": statistics.mean(r.auc for r in rows),
-                "accuracy": statistics.mean(r.accuracy for r in rows),
-            },
+            "stress_mean": stress_mean(rows),
             "rows": [(r.shift, r.severity, r.auc, r.accuracy) for r in rows],
             "images_per_s": len(labels) * (len(rows) + 1) / seconds,
         }

@@ -195,11 +195,7 @@ class StressReport:
 
     @property
     def mean(self) -> dict:
-        aucs = [row.auc for row in self.rows if row.auc is not None]
-        return {
-            "auc": float(np.mean(aucs)) if aucs else None,
-            "accuracy": float(np.mean([row.accuracy for row in self.rows])),
-        }
+        return stress_mean(self.rows)
 
     def to_json(self) -> dict:
         return {
@@ -235,6 +231,15 @@ class StressReport:
             clean=data["stress_clean"],
             rows=[StressRow(**row) for row in data["stress"]],
         )
+
+
+def stress_mean(rows: list[StressRow]) -> dict:
+    """``{"auc", "accuracy"}`` averaged over the shifted copies (AUC over those that have one)."""
+    aucs = [row.auc for row in rows if row.auc is not None]
+    return {
+        "auc": float(np.mean(aucs)) if aucs else None,
+        "accuracy": float(np.mean([row.accuracy for row in rows])),
+    }
 
 
 def acquisition_images(source: str, split: str, size: int) -> tuple[np.ndarray, np.ndarray]:

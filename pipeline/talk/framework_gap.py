@@ -35,6 +35,7 @@ SHORT_VERDICT = {
     "within noise": "within the seed spread",
 }
 GAP = "Keras − PyTorch"  # the framework column of the rows that compare the frameworks
+IDENTICAL = "identical processing (the talk's settings in both)"  # the change of those rows
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,6 @@ class Effect:
     std: float | None
     n: int
     verdict: str  # "exceeds noise", "within noise" or "one seed: ..."
-
-    @property
-    def counts(self) -> bool:
-        return self.verdict == "exceeds noise"
 
     def text(self) -> str:
         scale, unit = (100, " points") if "accuracy" in self.metric else (1, "")
@@ -121,9 +118,6 @@ class GapFinding:
             for framework, effect in effects
         )
         return f"{METRICS[metric]} {values}"
-
-
-IDENTICAL = "identical processing (the talk's settings in both)"
 
 
 def load_finding(path: Path = FINDING_FILE) -> GapFinding | None:
