@@ -20,12 +20,13 @@ from dashboard.ui.presenter import (
     talk_controls,
 )
 from dashboard.ui.runs import install_shipped_runs
-from dashboard.ui.server import keep_keras_state
+from dashboard.ui.server import keep_keras_state, serialize_ast_parsing
 from dashboard.ui.source_picker import source_sidebar
 from pipeline.heap import return_freed_memory
 
 return_freed_memory()  # once per process: scored splits give their memory back (pipeline/heap.py)
 keep_keras_state()  # no Keras reset after every run (dashboard/ui/server.py)
+serialize_ast_parsing()  # before any page is parsed: CPython's gh-106905 (dashboard/ui/server.py)
 install_shipped_runs()  # once per process: a fresh deployment has results at once
 
 if speaker_view():  # the speaker's second tab: notes, next page, clock; no navigation
@@ -39,7 +40,7 @@ configure_page(presenting)
 home = st.Page(HOME.path, title=HOME.title, icon=HOME.icon, default=True)
 talk = [st.Page(page.path, title=page.title, icon=page.icon) for page in TALK]
 
-# expanded=True: all 17 pages listed in the talk's order (Streamlit folds a long list after ten
+# expanded=True: all the pages listed in the talk's order (Streamlit folds a long list after ten
 # entries behind "View more", which hid the pages the speaker goes to).
 navigation = st.navigation({"PneumoLab": [home], "Talk": talk}, expanded=True)
 source_sidebar()

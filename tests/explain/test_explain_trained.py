@@ -141,28 +141,53 @@ def test_the_two_frameworks_look_at_similar_places(pneumonia_maps, test_split):
     )  # two independent random 20% regions: about 0.11; 0.48-0.63 seen at conv5, 96 px
 
 
-KERAS_ROAD = pytest.mark.xfail(
-    strict=True,
-    reason="measured, not yet explained: the Keras model trained here (96 px, seed 0) scores ROAD "
-    "-0.35 for Grad-CAM against -0.02 for random maps over 32 PNEUMONIA test images, while its "
-    "pointing game beats chance (test above); the PyTorch model passes. Strict: a fix shows "
-    "as an unexpected pass.",
-)
+# ROAD (in logits) of random maps is 0 in expectation: removing random pixels first or last takes
+# nothing in particular away. 48 random-map means over the 32 images (three draws per model, 16
+# models: both frameworks, seeds 0-4 with AVX-512 kernels and 0-2 with AVX2 ones;
+# benchmarks/gradcam_faithfulness.py) had mean -0.011, sd 0.039, range -0.111 to +0.068: the
+# bound is six of those standard deviations from 0.
+RANDOM_ROAD = 0.25
 
 
-@pytest.mark.parametrize(
-    "framework", [pytest.param("keras", marks=KERAS_ROAD), "torch"], ids=["keras", "torch"]
-)
-def test_grad_cam_is_more_faithful_than_a_random_map(models, pneumonia_maps, test_split, framework):
-    # 32 images, not 8: ROAD's score per image is noisy (a random map beat Keras' Grad-CAM on
-    # the mean of 8 in one CI run); the mean over 32 is what the claim is about
+@pytest.fixture(scope="module")
+def road(models, pneumonia_maps, test_split) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per framework, ROAD per image of Grad-CAM and of random maps (the first 32 PNEUMONIA images)."""
+    # 32 images, not 8: ROAD's score per image is noisy; the mean over 32 is what a claim is about
     chosen = np.flatnonzero(test_split.labels == 1)[:32]
-    explainer = make_explainer(models[framework])
     images = test_split.images[chosen]
-    grad_cam = faithfulness(explainer, images, pneumonia_maps[framework][chosen])
     random_maps = np.random.default_rng(0).random(images.shape).astype(np.float32)
-    random = faithfulness(explainer, images, random_maps)
-    print(f"{framework}: ROAD Grad-CAM {grad_cam.mean():+.3f}, random maps {random.mean():+.3f}")
+    scores = {}
+    for framework in FRAMEWORKS:
+        explainer = make_explainer(models[framework])
+        grad_cam = faithfulness(explainer, images, pneumonia_maps[framework][chosen])
+        scores[framework] = grad_cam, faithfulness(explainer, images, random_maps)
+        print(
+            f"{framework}: ROAD Grad-CAM {grad_cam.mean():+.3f}, "
+            f"random maps {scores[framework][1].mean():+.3f}"
+        )
+    return scores
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_faithfulness_is_measured_and_random_maps_score_about_zero(road, framework):
+    """What holds for both frameworks on every machine: ROAD is measured, and calibrated."""
+    grad_cam, random = road[framework]
+    assert grad_cam.shape == random.shape == (32,)
+    assert np.isfinite(grad_cam).all() and np.isfinite(random).all()
+    assert abs(random.mean()) < RANDOM_ROAD
+
+
+# Torch only. Over 8 models (seeds 0-4 with AVX-512 kernels, 0-2 with oneDNN and ATen held to
+# AVX2), PyTorch's Grad-CAM beat the random maps in every one, by 1.19 to 2.53 (mean 1.70, sd
+# 0.47: 0 is 3.7 sd away). Keras' did in 7 of 8, by -0.43 to +3.83 (mean 1.69, sd 1.69), and
+# changed sign with the CPU's instruction set alone: at seed 0 its Grad-CAM scored +0.456 with
+# AVX-512 kernels and -0.443 with AVX2 ones, random maps -0.015 and -0.016 (issue 21 met +0.456
+# and -0.35 on two machines). Being more faithful than a random map is not a property of Keras'
+# Grad-CAM here, so it is not asserted; the test above prints it, and docs/generalisation.md
+# ("Grad-CAM's faithfulness over seeds") gives the spread.
+@pytest.mark.parametrize("framework", ["torch"])
+def test_grad_cam_is_more_faithful_than_a_random_map(road, framework):
+    grad_cam, random = road[framework]
     assert grad_cam.mean() > random.mean()
 
 

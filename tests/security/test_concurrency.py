@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.ui.server import ast_parsing_is_serialized
 from pipeline.data.summary import summarize
 from pipeline.runs import Run
 from pipeline.training.config import TrainConfig
@@ -108,9 +109,19 @@ def test_one_sessions_source_switch_leaves_another_session_on_the_demo(tmp_path)
 
 
 def test_two_sessions_rerunning_at_the_same_moment_keep_their_own_sources(tmp_path):
-    """Both scripts run at once on two threads, as Streamlit runs two sessions, ten times each."""
+    """Both scripts run at once on two threads, as Streamlit runs two sessions, ten times each.
+
+    Every AppTest run compiles Home and the page afresh (no shared script cache), so the two
+    threads parse scripts at the same moments: on Python 3.11.0-3.11.7 one run in 20 or so
+    failed in CI (CPython's gh-106905) until Home serialised ``ast.parse``. That the lock
+    closes the race is tested directly, deterministically, in tests/deployment/test_server.py;
+    here it must be in place before the threads start.
+    """
     hospital = kaggle_tree(tmp_path / "hospital", per_class=(4, 12), broken=False)
     a, b = session("views/explorer.py"), session("views/explorer.py")
+    assert ast_parsing_is_serialized(), (
+        "Home's first run installs the lock (dashboard/ui/server.py)"
+    )
     a.sidebar.selectbox(key="source_kind").set_value("Folder or CSV on this machine").run()
     a.sidebar.text_input(key="source_path_path").set_value(str(hospital)).run()
     seen = {"a": [], "b": []}
