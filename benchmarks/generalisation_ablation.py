@@ -69,8 +69,9 @@ def configs(args) -> list[tuple[str, str, int, TrainConfig]]:
             for framework in args.frameworks:
                 changes = dict(VARIANTS[name][1])
                 epochs = args.epochs * changes.pop("epochs_factor", 1)
-                config = TrainConfig.from_preset(
-                    "talk",
+                # TrainConfig(): the talk's settings as one config for both frameworks, as
+                # before the `talk` preset resolved per framework (issue 20); same run ids
+                config = TrainConfig().replace(
                     framework=framework,
                     source=source,
                     img_size=args.img_size,

@@ -1,11 +1,13 @@
 """Finished runs that ship with the repository, so a fresh deployment has results on its first visit.
 
-    python -m pipeline.shipped train [--real ../shared/data/chest_xray]   # retrain them (one line)
-    python -m pipeline.shipped list                                        # what ships, verified
+    python -m pipeline.shipped train --real ../shared/data/chest_xray   # retrain them (one line)
+    python -m pipeline.shipped list                                      # what ships, and its size
 
 ``shipped_runs/`` holds exported runs (``pipeline.export`` zips, named ``<run_id>.zip``): both
-frameworks on the synthetic demo data and, when ``--real`` names the Kermany folder, both on it,
-all on the ``quick`` preset at half width (a few MB in all). ``install_shipped`` adds the missing
+frameworks on the synthetic demo data (``quick`` at half width), and on the Kermany training
+images the ``full`` recipe's seeds 0, 1 and 2 in each framework plus the Nutshell's processing
+pair, at most ``BUDGET_MB`` in git (docs/shipped_runs.md: what a zip holds, what was left out
+and why). Keras weights ship without the optimiser's state (``slim_weights``). ``install_shipped`` adds the missing
 ones to the run store, each verified against its manifest and weights sha256 like any import,
 and marks them ``origin: shipped``; the app calls it once per process (``dashboard/Home.py``),
 ``python -m pipeline.runs list`` before it lists. The store stays where it is
@@ -27,8 +29,10 @@ from pathlib import Path
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "shipped_runs"
 SWITCH = "PNEUMOLAB_SHIPPED_RUNS"  # "0": leave them out (the test suite's stores start empty)
-PRESET, WIDTH = "quick", 0.5
-DEMO_SOURCE = "synthetic"
+DEMO_SOURCE, DEMO_PRESET, DEMO_WIDTH = "synthetic", "quick", 0.5  # a few MB, trains in minutes
+REAL_PRESET, REAL_SEEDS = "full", (0, 1, 2)  # the robust recipe as a seed group per framework
+PAIR_PRESET = "quick"  # the Nutshell's pair (the Conclusion page's default pair settings)
+BUDGET_MB = 60  # shipped_runs/ in git, at most (docs/shipped_runs.md)
 
 
 def shipped_zips() -> list[Path]:
@@ -42,7 +46,12 @@ def install_shipped() -> list[str]:
     every listing of the store."""
     from pipeline.export import ExportError, import_run
     from pipeline.runs import StoreError, runs_root
+    from pipeline.training.migrate import migrate_store
 
+    try:
+        migrate_store()  # runs from before content identities get today's ids first
+    except (StoreError, OSError) as error:
+        warnings.warn(f"old runs not migrated: {error}", stacklevel=2)
     if os.environ.get(SWITCH, "1").strip().lower() in ("0", "false", "no", "off"):
         return []
     root, added = runs_root(), []
@@ -56,32 +65,84 @@ def install_shipped() -> list[str]:
     return added
 
 
-def train_shipped(real: str | None) -> list[Path]:
-    """Train the shipped runs in a private store and export them to ``shipped_runs/``."""
-    os.environ["PNEUMOLAB_CACHE"] = tempfile.mkdtemp(prefix="pneumolab-shipped-")
-    from pipeline.export import export_run
+def shipped_configs(real: str | None) -> list:
+    """What ships: the demo runs, and on the real images the `full` seed groups and the pair."""
+    from pipeline.talk.processing_pair import pair_configs
     from pipeline.training.config import TrainConfig
+
+    configs = [
+        TrainConfig.from_preset(DEMO_PRESET, framework=f, source=DEMO_SOURCE, width=DEMO_WIDTH)
+        for f in ("torch", "keras")
+    ]
+    configs += pair_configs(
+        TrainConfig.from_preset(
+            PAIR_PRESET, framework="torch", source=DEMO_SOURCE, width=DEMO_WIDTH
+        )
+    )
+    if real:
+        source = str(Path(real).resolve())
+        configs += [
+            TrainConfig.from_preset(REAL_PRESET, framework=f, source=source, seed=seed)
+            for f in ("torch", "keras")
+            for seed in REAL_SEEDS
+        ]
+        configs += pair_configs(
+            TrainConfig.from_preset(PAIR_PRESET, framework="torch", source=source)
+        )
+    return configs
+
+
+def train_shipped(real: str | None, store: str | None = None) -> list[Path]:
+    """Train (or find, in ``store``) the shipped runs and export them, slimmed, to ``shipped_runs/``.
+
+    ``store`` is a run store to reuse (``$PNEUMOLAB_CACHE`` of an earlier call): a run that
+    finished there is exported without training again. By default a fresh private store."""
+    os.environ["PNEUMOLAB_CACHE"] = store or tempfile.mkdtemp(prefix="pneumolab-shipped-")
+    from pipeline.export import export_run
+    from pipeline.training.migrate import migrate_store
     from pipeline.training.queue import trigger, wait
 
-    sources = [DEMO_SOURCE] + ([str(Path(real).resolve())] if real else [])
+    migrate_store()  # a reused store from before content identities: today's ids first
+    runs = []
+    for config in shipped_configs(real):
+        run = trigger(config).run
+        final = wait(run)
+        if final.get("status") != "finished":
+            raise SystemExit(
+                f"{config.framework} on {config.source}: {final.get('status')} {final.get('error')}"
+            )
+        runs.append(run)
     SHIPPED_DIR.mkdir(exist_ok=True)
     for old in shipped_zips():
         old.unlink()
     written = []
-    for source in sources:
-        for framework in ("torch", "keras"):
-            config = TrainConfig.from_preset(
-                PRESET, framework=framework, source=source, width=WIDTH
-            )
-            run = trigger(config).run
-            final = wait(run)
-            if final.get("status") != "finished":
-                raise SystemExit(
-                    f"{framework} on {source}: {final.get('status')} {final.get('error')}"
-                )
-            written.append(export_run(run.id, SHIPPED_DIR / f"{run.id}.zip"))
-            print(f"shipped {framework} on {source}: run {run.id}", flush=True)
+    for run in runs:
+        slim_weights(run)
+        written.append(export_run(run.id, SHIPPED_DIR / f"{run.id}.zip"))
+        print(
+            f"shipped {run.config()['framework']} on {run.dataset_name()}: run {run.id}", flush=True
+        )
     return written
+
+
+def slim_weights(run) -> None:
+    """Drop the optimiser's state from a Keras run's weights (``model.keras`` saves Adam's two
+    moments beside the weights, three times the size); the model and its predictions are the
+    same. The new file's sha256 replaces the old one in result.json, so imports verify it."""
+    from pipeline.frameworks import import_keras
+    from pipeline.runs import WEIGHTS_DIR, read_json, write_json
+    from pipeline.settings import sha256_of
+
+    if run.config().get("framework") != "keras":
+        return
+    keras = import_keras()
+    weights = run.weights()
+    model = keras.models.load_model(weights, compile=False, safe_mode=True)
+    slim = weights.with_name(f"slim-{weights.name}")
+    model.save(slim)  # not compiled: no optimiser to save
+    os.replace(slim, run.path / WEIGHTS_DIR / weights.name)
+    result = read_json(run.path / "result.json")
+    write_json(run.path / "result.json", {**result, "weights_sha256": sha256_of(weights)})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,13 +154,19 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="retrain the shipped runs into shipped_runs/")
     train.add_argument("--real", help="the Kermany folder (train/NORMAL, train/PNEUMONIA)")
+    train.add_argument(
+        "--store", help="a run store to reuse: runs that finished there are not trained again"
+    )
     commands.add_parser("list", help="the shipped zips and their run ids")
     args = parser.parse_args(argv)
     if args.command == "train":
-        train_shipped(args.real)
+        train_shipped(args.real, args.store)
     else:
+        total = 0
         for path in shipped_zips():
+            total += path.stat().st_size
             print(f"{path.stem}  {path.stat().st_size / 1e6:.2f} MB")
+        print(f"total {total / 1e6:.1f} MB (budget {BUDGET_MB} MB)")
     return 0
 
 

@@ -4,6 +4,7 @@
     python -m pipeline.train --framework keras --source ../shared/data/chest_xray --preset full --json
     python -m pipeline.train --framework torch --preset quick --epochs 1 --img-size 64 --seed 3
     python -m pipeline.train --framework torch --source ../shared/data/chest_xray --preset full --seeds 0,1,2 --json
+    python -m pipeline.train --framework keras --preset talk --show-config --json
 
 Every setting of ``TrainConfig`` is an option (``--img-size`` for ``img_size``, ...), applied
 on top of the preset. The same config on the same data is the same run: a finished one is
@@ -13,6 +14,12 @@ process (one training at a time on this machine). A progress bar shows on a term
 with ``--seeds`` each seed is its own run (queued in order) and ``--json`` prints
 ``{"runs": [{"run_id", "seed", "status", "val", ...}, ...]}``.
 Ctrl-C cancels a run this command started, and leaves one it only attached to.
+``--show-config`` prints the resolved config instead (each setting with its value and where it
+comes from: the talk's slides, the app's choice, per run, or set on this command line) and
+trains nothing, reads no data and leaves the run store alone; with ``--json``
+``{"preset", "framework", "config", "config_hash", "settings": [...]}`` (with ``--seeds``,
+``{"configs": [...]}``, one per seed). The ``talk`` preset resolves per framework: each
+framework's pipeline as the talk shows it (``pipeline.training.config.TALK_SETTINGS``).
 
 Exit status: 0 finished, 1 failed or cancelled, 2 impossible settings or unreadable data.
 """
@@ -31,7 +38,7 @@ from pipeline.augment import PRESETS as AUGMENT_PRESETS
 from pipeline.augment import AugmentSpec, SpecError
 from pipeline.data import DEFAULT_SOURCE, SourceError, canonical_source
 from pipeline.runs import Run, StoreError
-from pipeline.training.config import PRESETS, ConfigError, TrainConfig
+from pipeline.training.config import PRESETS, ConfigError, TrainConfig, setting_origins
 from pipeline.training.queue import cancel, trigger, wait
 
 OPTION_TYPES = (
@@ -47,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.seeds and args.seed is not None:
         print("error: seed: give either --seed or --seeds, not both", file=sys.stderr)
         return 2
+    if args.show_config:
+        return show_config(args)
     try:
         configs = [build_config(args, seed) for seed in args.seeds or [None]]
         outcomes = [trigger(config) for config in configs]  # queued in seed order
@@ -101,6 +110,42 @@ def build_config(args: argparse.Namespace, seed: int | None = None) -> TrainConf
     return config.validate()
 
 
+def show_config(args: argparse.Namespace) -> int:
+    """Print the resolved config(s) with every setting's origin; nothing trains or is stored."""
+    try:
+        configs = [build_config(args, seed) for seed in args.seeds or [None]]
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    shown = [resolved_config(config, args.preset) for config in configs]
+    if args.json:
+        print(json.dumps({"configs": shown} if args.seeds else shown[0], indent=2))
+        return 0
+    for item in shown:
+        print(
+            f"{item['preset']} preset, {item['framework']}, seed {item['config']['seed']}: "
+            f"config {item['config_hash']}"
+        )
+        width = max(len(row["setting"]) for row in item["settings"])
+        for row in item["settings"]:
+            print(
+                f"  {row['setting']:{width}s}  {json.dumps(row['value']):>16s}  "
+                f"{row['origin']}: {row['note']}"
+            )
+    return 0
+
+
+def resolved_config(config: TrainConfig, preset: str) -> dict:
+    """What ``--show-config --json`` prints for one config."""
+    return {
+        "preset": preset,
+        "framework": config.framework,
+        "config": config.to_dict(),
+        "config_hash": config.stable_hash(),
+        "settings": setting_origins(config, preset),
+    }
+
+
 def _augmentation(value: str):
     """A preset name as it is (the config resolves it), or the spec in a JSON file."""
     if value in AUGMENT_PRESETS:
@@ -134,6 +179,11 @@ def _parser() -> argparse.ArgumentParser:
         help="augmentation: a preset name or a spec saved from the Augmentation page",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    parser.add_argument(
+        "--show-config",
+        action="store_true",
+        help="print the resolved config and where each value comes from; train nothing",
+    )
     parser.add_argument(
         "--seeds",
         type=_seed_list,

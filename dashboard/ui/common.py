@@ -14,6 +14,7 @@ import streamlit as st
 from pipeline.data.images import code_span
 from pipeline.frameworks import FRAMEWORK_NAMES, FRAMEWORKS
 from pipeline.runs import Run
+from pipeline.runs.choice import runs_to_show
 
 __all__ = [
     "COLOURS",
@@ -43,7 +44,7 @@ def describe_run(run: Run, with_framework: bool = True) -> str:
     parts = [
         *([framework_name(summary["framework"])] if with_framework else []),
         summary["run_id"][:8],
-        str(summary["source"]),
+        f"trained on {summary['dataset']}",
         f"{summary['img_size']} px",
         f"{summary['epochs']} epochs" + (f", val AUC {auc:.3f}" if isinstance(auc, float) else ""),
         *(["shipped with the app"] if summary.get("origin") == "shipped" else []),
@@ -60,14 +61,15 @@ def pick_run(
     container=st,
     with_framework: bool = True,
 ) -> str:
-    """A select box over ``runs`` (newest first); the default is ``default``, else the newest on
-    ``prefer_source``, else the newest. Returns the chosen run id."""
+    """A select box over ``runs``; the default is ``default``, else the first that
+    ``pipeline.runs.choice.runs_to_show`` ranks for ``prefer_source`` (its own runs, else the best
+    that share its labels), else the first. Returns the chosen run id."""
     runs = list(runs)
     ids = [run.id for run in runs]
     descriptions = {run.id: describe_run(run, with_framework) for run in runs}
     if default not in ids:
-        on_source = [run.id for run in runs if run.config().get("source") == prefer_source]
-        default = on_source[0] if on_source else ids[0]
+        ranked = [r.id for r in runs_to_show(prefer_source).runs] if prefer_source else []
+        default = next((run_id for run_id in ranked if run_id in ids), ids[0])
     return container.selectbox(
         label, ids, index=ids.index(default), key=key, format_func=descriptions.get
     )

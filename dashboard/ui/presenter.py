@@ -32,12 +32,17 @@ SPEAKER = "speaker"  # ?present=1&speaker=1: the speaker's own view, which follo
 # the bottom and the page's scrolling area ends where the bar starts, so the bar covers
 # nothing. While the sidebar is open (no "expand" button in the header) the bar starts right
 # of it, at Streamlit's default width.
+# The scrolling element (stMain) keeps the window's full height inside that shortened container,
+# so its last BAR_HEIGHT is clipped: without room below it, a slide's last line could sit under
+# the bar and never scroll into view. The content's bottom padding is that room (the bar's
+# height and a margin), so every slide's last line can be scrolled above the bar.
 BAR_HEIGHT = "4.4rem"
+END_ROOM = f"calc({BAR_HEIGHT} + 1rem)"
 STYLE = f"""
 <style>
 html {{ font-size: clamp(16px, 2.05vh, 24px); }}
 [data-testid="stAppViewContainer"] {{ bottom: {BAR_HEIGHT} !important; height: auto !important; }}
-.stMainBlockContainer {{ padding-top: 2.2rem; padding-bottom: 1rem; max-width: 100%; }}
+.stMainBlockContainer {{ padding-top: 2.2rem; padding-bottom: {END_ROOM}; max-width: 100%; }}
 .stMainBlockContainer h1 {{ padding-top: 0; padding-bottom: 0.4rem; }}
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] p {{ font-size: 1.6rem; }}
 /* the key content of a slide (dashboard.ui.slide): images and tables sized to the screen */

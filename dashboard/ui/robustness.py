@@ -15,6 +15,7 @@ from plotly.subplots import make_subplots
 
 from dashboard.ui import background
 from dashboard.ui.data_cache import source_fingerprint
+from dashboard.ui.deployment import training_allowed
 from dashboard.ui.models import loaded_model
 from dashboard.ui.scoring import updated
 from pipeline.evaluate import basis as basis_module
@@ -22,6 +23,8 @@ from pipeline.evaluate import seeds as seeds_module
 from pipeline.evaluate import stress as stress_module
 from pipeline.evaluate.threshold import PRIOR_SLACK
 from pipeline.explain import shortcuts as shortcuts_module
+from pipeline.runs.choice import runs_to_show
+from pipeline.runs.provenance import provenance
 
 FRAMEWORK_NAMES = {"keras": "Keras", "torch": "PyTorch"}
 COLOURS = {"keras": "#d1495b", "torch": "#3b75af"}
@@ -165,15 +168,10 @@ def seed_summary(source: str, figures) -> None:
     """The Conclusion's seed section: the Keras and PyTorch groups with the same settings and the
     most seeds, mean ± spread of ``figures(run_id)``, and whether each difference is noise."""
     st.header("Keras vs PyTorch across seeds")
-    groups = [g for g in seeds_module.finished_seed_groups() if g.source == source]
-    pair = seeds_module.framework_pair(groups)
+    shown = runs_to_show(source)
+    pair = seeds_module.framework_pair(seeds_module.seed_groups(shown.runs))
     if pair is None:
-        st.info(
-            "No Keras and PyTorch runs with the same settings on this source yet. Train a seed "
-            "group in each framework (`python -m pipeline.train --framework keras --preset full "
-            "--seeds 0,1,2`, then `--framework torch`) to tell a framework difference from noise.",
-            icon=":material/info:",
-        )
+        st.info(no_seed_pair(shown), icon=":material/info:")
         return
     try:
         with st.spinner("Scoring every seed on the test split (once per run, then cached)..."):
@@ -186,14 +184,32 @@ def seed_summary(source: str, figures) -> None:
         for group in pair
     ]
     st.dataframe(pd.DataFrame(rows).set_index("model"), width="stretch")
+    st.caption(provenance(pair[0].run_ids[0], source, "test").label)
     basis_note(source)
-    for verdict in seeds_module.verdicts(summaries["keras"], summaries["torch"]):
+    found = seeds_module.verdicts(summaries["keras"], summaries["torch"])
+    for verdict in found:
         icon = {True: ":material/drag_handle:", False: ":material/compare_arrows:", None: ""}
         st.markdown(f"- {icon[verdict.within_noise]} {verdict.sentence}")
+    if training_allowed() and any(verdict.within_noise is None for verdict in found):
+        st.caption("Train more seeds (`--seeds 0,1,2`) to measure the spread.")
     st.caption(
         "± is the standard deviation over seeds. Test figures at each run's own threshold; "
         "stress-mean AUC once the stress test has run (Evaluation page or `python -m "
         "pipeline.evaluate --run ID --stress`)."
+    )
+
+
+def no_seed_pair(shown) -> str:
+    """Why the seed table is empty, in one sentence; a command only where training is allowed."""
+    if not shown.runs:
+        return f"Nothing to compare across seeds: {shown.reason}."
+    text = "No Keras and PyTorch seed groups with the same settings among the runs shown here"
+    if not training_allowed():
+        return text + "."
+    return (
+        text + ". Train a seed group in each framework (`python -m pipeline.train --framework "
+        "keras --preset full --seeds 0,1,2`, then `--framework torch`) to tell a framework "
+        "difference from noise."
     )
 
 

@@ -133,6 +133,7 @@ def plan_steps(plan: Plan) -> list[Step]:
             )
         )
     steps.append(Step("Talk: both pipelines on this data", lambda: talk_pipelines(plan), 120))
+    steps.append(Step("Talk: the MODEL slide (both models built)", model_slide, 180))
     steps.append(Step("Conclusion: Keras vs PyTorch", lambda: conclusion_table(plan), 600))
     steps.append(Step("Conclusion and In a nutshell: the processing pair", lambda: pair(plan), 600))
     steps.append(Step("Insights: the mini demo", run_mini_demo, 300))
@@ -163,27 +164,36 @@ def load_images(plan: Plan) -> str:
 def find_runs(plan: Plan) -> str:
     plan.runs = latest_runs(plan.source)
     if not plan.runs:
-        raise Skipped("no finished run for this source yet: train one on the Training page")
+        from pipeline.runs.choice import runs_to_show
+
+        raise Skipped(runs_to_show(plan.source).reason)
     return ", ".join(
         f"{FRAMEWORK_NAMES[framework]} {run_id[:8]}" for framework, run_id in plan.runs.items()
     )
 
 
 def latest_runs(source: str) -> dict[str, str]:
-    """The newest finished run of each framework trained on ``source``: what the pages show first."""
-    from pipeline.runs import latest_per_framework
+    """The run of each framework that the pages show first for ``source``: its own best, else
+    the best that share its labels (``pipeline.runs.choice.runs_to_show``)."""
+    from pipeline.runs.choice import runs_to_show
 
-    latest = latest_per_framework(source)
-    return {framework: latest[framework].id for framework in FRAMEWORKS if framework in latest}
+    shown = {}
+    for framework in FRAMEWORKS:
+        runs = runs_to_show(source, framework).runs
+        if runs:
+            shown[framework] = runs[0].id
+    return shown
 
 
 def load_model(plan: Plan, framework: str) -> str:
+    from dashboard.ui.deployment import training_allowed
     from dashboard.ui.models import loaded_model
     from dashboard.ui.scoring import updated
 
     if framework not in plan.runs:
         raise Skipped(
-            f"no finished {FRAMEWORK_NAMES[framework]} run for this source: train one on the Training page"
+            f"no finished {FRAMEWORK_NAMES[framework]} run for this source"
+            + (": train one on the Training page" if training_allowed() else "")
         )
     run_id = plan.runs[framework]
     loaded = loaded_model(run_id, updated(run_id))
@@ -291,6 +301,14 @@ def talk_pipelines(plan: Plan) -> str:
     return f"{normalised.shape_after} normalised, {stages.dataset_length:,} Dataset items"
 
 
+def model_slide() -> str:
+    """The MODEL slide's description of both built models (cached on disk once built)."""
+    from dashboard.ui.talk_live import built_architecture
+
+    found = built_architecture()
+    return ", ".join(f"{name}: {side.parameters:,} weights" for name, side in found.models.items())
+
+
 def _load(run_id: str):
     """The pages' loader: the shared model cache (one load per run per process)."""
     from dashboard.ui.models import loaded_model
@@ -306,9 +324,25 @@ def conclusion_table(plan: Plan) -> str:
     _need_images(plan)
     runs = conclusion.default_runs(plan.source)
     if any(run is None for run in runs.values()):
-        raise Skipped("needs a finished run of each framework on this source")
+        raise Skipped("needs a finished run of each framework whose labels match this source")
     rows = conclusion.framework_table(plan.source, runs, loader=_load)
-    return f"{len(rows)} rows for runs " + ", ".join(run.id[:8] for run in runs.values())
+    seeds = conclusion_seed_table(plan)
+    return f"{len(rows)} rows for runs " + ", ".join(run.id[:8] for run in runs.values()) + seeds
+
+
+def conclusion_seed_table(plan: Plan) -> str:
+    """The Conclusion's "across seeds" table: every seed of the pair of groups it shows, scored."""
+    from pipeline.evaluate import seeds as seeds_module
+    from pipeline.runs import Run
+    from pipeline.runs.choice import runs_to_show
+    from pipeline.talk import conclusion
+
+    groups = seeds_module.seed_groups(runs_to_show(plan.source).runs)
+    pair = seeds_module.framework_pair(groups) or ()
+    for group in pair:
+        for run_id in group.run_ids:
+            conclusion.seed_figures(Run(run_id), plan.source, _load)
+    return f"; seed table: {' and '.join(g.describe() for g in pair)}" if pair else ""
 
 
 def pair(plan: Plan) -> str:

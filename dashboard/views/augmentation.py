@@ -170,9 +170,10 @@ def spec_from_sidebar() -> AugmentSpec | None:
         list(PRESETS),
         key="aug_preset",
         on_change=apply_preset,
-        help="none: identity · talk: the talk's ImageDataGenerator (rotation 30, zoom 0.2, shifts "
-        "0.1, horizontal flip) · light: small moves, brightness ±10 %, no flip · strong: larger "
-        "moves, shear 10, brightness ±30 %, flip",
+        help="none: identity · talk: an ImageDataGenerator as in the talk, with values of the "
+        "app's choice (the slides give none: rotation 30, zoom 0.2, shifts 0.1, horizontal flip) "
+        "· light: small moves, brightness ±10 %, no flip · strong: larger moves, shear 10, "
+        "brightness ±30 %, flip",
     )
     values = {field.name: parameter_widget(field) for field in FIELDS}
     try:

@@ -1,9 +1,14 @@
 """Evaluation: how good a finished run is on a split it never trained on, and what it cost.
 
-The talk's classification report, the confusion matrix, ROC and precision-recall curves,
-calibration and 95% bootstrap intervals, all at one threshold that a slider moves; the run's
-own threshold (chosen on its validation split) is the default and is labelled as such. Then
-the run's training curves, Keras against PyTorch on the same images, and downloads.
+The answer first: the headline metrics, the talk's classification report beside the confusion
+matrix, and one line on what they rest on (which run, trained on what and scored on which split,
+at which threshold, trained where: ``pipeline.runs.provenance``), with what flatters them next to
+it. How it was reached follows: the run, source and split pickers and the threshold slider (the
+run's own threshold, chosen on its validation split, is the default and is labelled as such).
+Their place is below the answer but they run first: the answer's container is taken at the top
+and filled once they have. Then ROC and precision-recall curves, calibration and 95% bootstrap
+intervals at the slider's threshold, the run's training curves, Keras against PyTorch on the same
+images, and downloads.
 
 Every number comes from ``pipeline.evaluate``, the same functions as
 ``python -m pipeline.evaluate``, so the page and the command line agree. Models load once per
@@ -30,6 +35,7 @@ from dashboard.ui.common import (
     stop_unreadable_source,
 )
 from dashboard.ui.data_cache import source_fingerprint
+from dashboard.ui.deployment import training_allowed
 from dashboard.ui.scoring import (
     comparison,
     ensemble_scored,
@@ -48,6 +54,8 @@ from pipeline.evaluate.report import evaluate
 from pipeline.export import ExportError, check_exportable, export_bytes
 from pipeline.records import Evaluation
 from pipeline.runs import Run, finished_runs
+from pipeline.runs.choice import partner
+from pipeline.runs.provenance import provenance
 from pipeline.talk import notes
 
 MARKER_COLOURS = {"validation": "#2a9d8f", "chosen": "#e9c46a"}  # the two thresholds' points
@@ -73,22 +81,25 @@ def score_or_stop(run_id: str, source: str, split: str):
 # ---- choosing what to evaluate ----
 
 
-def choose_run(runs: dict[str, dict]) -> str:
+def choose_run(runs: dict[str, dict], container=st) -> str:
     """The run to evaluate: the newest on the active source by default."""
     return pick_run(
-        "Run", [Run(run_id) for run_id in runs], "evaluation_run", prefer_source=active_source()
+        "Run",
+        [Run(run_id) for run_id in runs],
+        "evaluation_run",
+        prefer_source=active_source(),
+        container=container,
     )
 
 
-def choose_data(run: dict) -> tuple[str, str]:
+def choose_data(run: dict, source_cell=st, split_cell=st) -> tuple[str, str]:
     """Source (the active one by default, or the run's own) and split (test by default)."""
     sources = [active_source()]
     if local_paths_allowed() or not is_local(
         run["source"]
     ):  # a shared deployment never opens a server path
         sources = list(dict.fromkeys([*sources, run["source"]]))
-    left, right = st.columns([3, 1])
-    source = left.selectbox(
+    source = source_cell.selectbox(
         "Scored on",
         sources,
         key="evaluation_source",
@@ -96,7 +107,9 @@ def choose_data(run: dict) -> tuple[str, str]:
             f"{s} (active source)" if s == active_source() else f"{s} (the run's training source)"
         ),
     )
-    split = right.selectbox("Split", SPLITS, index=SPLITS.index("test"), key="evaluation_split")
+    split = split_cell.selectbox(
+        "Split", SPLITS, index=SPLITS.index("test"), key="evaluation_split"
+    )
     if source != run["source"]:
         st.caption(
             f"A run trained on {code_span(run['source'])}, scored on another source: its threshold still "
@@ -346,6 +359,68 @@ def show_report(evaluation: Evaluation) -> None:
     )
 
 
+def show_basis(scored, run: dict, split: str, threshold: float) -> None:
+    """One line under the result: which run, trained on what and scored on which split, at which
+    threshold, trained where; and, short, when the scored split was carved (it flatters)."""
+    try:
+        found = run_provenance(
+            scored.run_id,
+            updated(scored.run_id),
+            scored.source,
+            source_fingerprint(scored.source),
+            split,
+        )
+    except (SourceError, OSError, ValueError) as error:
+        st.caption(f"What these figures rest on cannot be read: {error}")
+        return
+    settings = ", ".join(
+        part
+        for part in (
+            f"{run['img_size']} px" if run.get("img_size") else "",
+            f"{run['epochs']} epochs" if run.get("epochs") else "",
+            f"seed {run['seed']}" if run.get("seed") is not None else "",
+        )
+        if part
+    )
+    if threshold == scored.threshold:
+        rule = scored.threshold_choice.rule if scored.threshold_choice else "recorded"
+        which = f"threshold {threshold:.3f}, the run's own ({rule}, set on its validation split)"
+    else:
+        which = f"threshold {threshold:.3f} from the slider (the run's own: {scored.threshold:.3f})"
+    parts = [
+        f"{framework_name(scored.framework)} run {scored.run_id[:8]}"
+        + (f" ({settings})" if settings else ""),
+        found.label
+        + (" (**carved from the training folder, so it flatters**)" if found.carved else ""),
+        which,
+        f"trained on {found.trained_where}",
+    ]
+    st.caption("**Basis**: " + " · ".join(parts))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def run_provenance(run_id: str, stamp: float, source: str, fingerprint: str, split: str):
+    """``pipeline.runs.provenance`` of a run scored on a split (it scans the source: once)."""
+    return provenance(run_id, source, split)
+
+
+def show_details(evaluation: Evaluation, scored, threshold: float) -> None:
+    """How the result looks across thresholds, how calibrated it is and how sure."""
+    st.subheader("ROC and precision-recall")
+    st.plotly_chart(curve_figure(evaluation, scored, threshold), key="evaluation_curves")
+    calibration, bootstrap = st.columns(2)
+    with calibration:
+        st.subheader("Calibration")
+        st.plotly_chart(calibration_figure(evaluation), key="evaluation_calibration")
+        prevalence = evaluation.metric("prevalence")
+        st.caption(
+            f"Brier score {_num(evaluation.metric('brier'))} (0 is perfect; always saying the "
+            f"prevalence {prevalence:.2f} scores {prevalence * (1 - prevalence):.3f})."
+        )
+    with bootstrap:
+        show_intervals(evaluation, evaluation.bootstrap)
+
+
 def show_intervals(evaluation: Evaluation, bootstrap: dict) -> None:
     st.subheader("95% bootstrap intervals")
     rows = [
@@ -388,19 +463,18 @@ def show_comparison(scored, runs: dict[str, dict], source: str, split: str) -> d
     st.subheader("Keras vs PyTorch")
     others = [run_id for run_id in runs if run_id != scored.run_id]
     if not others:
-        st.caption("Train a run of the other framework to compare the two here.")
+        st.caption(
+            "Train a run of the other framework to compare the two here."
+            if training_allowed()
+            else "No other finished run to compare with."
+        )
         return None
-    other_framework = [r for r in others if runs[r]["framework"] != scored.framework]
-    preferred = (
-        [r for r in other_framework if runs[r]["source"] == scored.trained_on]
-        or other_framework
-        or others
-    )
+    preferred = partner(Run(scored.run_id), [Run(run_id) for run_id in others])
     other = pick_run(
         "Compare with",
         [Run(run_id) for run_id in others],
         f"evaluation_compare_{scored.run_id}",  # each run starts on its own default
-        default=preferred[0],
+        default=preferred.id if preferred else None,
     )
     other_scored = score_or_stop(other, source, split)
     try:
@@ -572,38 +646,53 @@ def _cell(value) -> str:
 # ---- the page ----
 
 
-def main() -> None:
-    st.title("Evaluation")
+def choose(runs: dict[str, dict], answer) -> tuple[str, str, str, object, float]:
+    """Run, data and threshold, drawn under the answer they decide (the answer's place is taken
+    first and filled once these have run). Returns run id, source, split, scored split, threshold."""
+    if not presenting():  # on a slide they are folded into the controls' expander
+        st.subheader("Run, data and threshold")
     st.caption(
         "Score a finished run on a split it never trained on. The test split plays no part in training, "
         "early stopping or the run's threshold."
     )
+    run_cell, source_cell, split_cell = st.columns([5, 3, 1])
+    run_id = choose_run(runs, run_cell)
+    source, split = choose_data(runs[run_id], source_cell, split_cell)
+    with answer:  # a run or data it cannot use: the message where the result would be
+        scored = score_or_stop(run_id, source, split)
+    threshold = choose_threshold(scored)
+    return run_id, source, split, scored, threshold
 
+
+def main() -> None:
+    st.title("Evaluation")
     runs = {run.id: run.summary() for run in finished_runs()}
     if not runs:
         st.info(
             "No finished training run yet. Train one on the Training page, or run "
             "`python -m pipeline.train --framework torch --preset quick`."
+            if training_allowed()
+            else "Nothing to show: this deployment holds no finished run, and training is off."
         )
         st.stop()
 
     slide = Slide()
+    answer = slide.key()  # the result leads the page, in and out of presenter mode
+    basis = st.container()  # then what it rests on, in one line, and what flatters it
     with slide.controls("Run, data and threshold"):
-        run_id = choose_run(runs)
-        source, split = choose_data(runs[run_id])
-        scored = score_or_stop(run_id, source, split)
-        threshold = choose_threshold(scored)
-    for warning in scored.warnings:
-        st.warning(warning)
-    if split == "test":
-        robustness.basis_note(source, split)
-    evaluation = evaluation_of(
-        run_id, updated(run_id), source, source_fingerprint(source), split, threshold
-    )
-
-    with slide.key():
+        run_id, source, split, scored, threshold = choose(runs, answer)
+    with answer:
+        evaluation = evaluation_of(
+            run_id, updated(run_id), source, source_fingerprint(source), split, threshold
+        )
         show_headline(evaluation)
         show_report(evaluation)
+    with basis:
+        show_basis(scored, runs[run_id], split, threshold)
+        for warning in scored.warnings:
+            st.warning(warning)
+        if split == "test":
+            robustness.basis_note(source, split)
     slide.notes(
         notes.evaluation(
             {key: evaluation.metric(key) for key in notes.EVALUATION_METRICS},
@@ -613,19 +702,7 @@ def main() -> None:
     )
     if not slide.more("Curves, calibration, intervals, seeds and stress"):
         return
-    st.subheader("ROC and precision-recall")
-    st.plotly_chart(curve_figure(evaluation, scored, threshold), key="evaluation_curves")
-    calibration, bootstrap = st.columns(2)
-    with calibration:
-        st.subheader("Calibration")
-        st.plotly_chart(calibration_figure(evaluation), key="evaluation_calibration")
-        prevalence = evaluation.metric("prevalence")
-        st.caption(
-            f"Brier score {_num(evaluation.metric('brier'))} (0 is perfect; always saying the "
-            f"prevalence {prevalence:.2f} scores {prevalence * (1 - prevalence):.3f})."
-        )
-    with bootstrap:
-        show_intervals(evaluation, evaluation.bootstrap)
+    show_details(evaluation, scored, threshold)
     show_training_curves(run_id, scored.framework)
     table = show_comparison(scored, runs, source, split)
     show_seeds(run_id, source, split)

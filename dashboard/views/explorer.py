@@ -270,13 +270,22 @@ def show_patients(summary: dict) -> None:
     table = pd.DataFrame({"patients": summary["patients"], "images": images}).loc[list(SPLITS)]
     st.dataframe(table, width="content")
     overlap = summary["patient_overlap"]
+    other_kind = summary.get("patient_overlap_other_kind", 0)
     if overlap:
         st.warning(
-            f"{overlap:,} patients have images in more than one split: their near-duplicate images "
+            f"{overlap:,} {'patient has' if overlap == 1 else 'patients have'} images in more "
+            "than one split: images of one patient look more alike than those of two, so they "
             "leak into validation and test, and the scores there will be too good."
         )
     else:
         st.success("No patient has images in two splits.")
+    if other_kind:
+        st.info(
+            f"{other_kind:,} {'personN id appears' if other_kind == 1 else 'personN ids appear'} "
+            "in two splits, with a different kind of pneumonia in each: the file names number "
+            "patients per kind (person1_bacteria and person1_virus, say, are two children), so "
+            "these are not a leak (docs/patients.md)."
+        )
 
 
 def show_files(summary: dict, source: str) -> None:

@@ -1,10 +1,12 @@
 """Predictions: one X-ray, both frameworks' verdicts, and where each model looked.
 
-Pick a test image (by class, outcome and confidence, or from the gallery of mistakes) or
-upload one. For the chosen run of each framework: the probability of PNEUMONIA, the label at
-the run's threshold and a class-activation map (Grad-CAM by default) side by side, the
-agreement of the two maps, and each map's faithfulness (ROAD). On synthetic data the lesion is
-outlined and the pointing game scores each framework's maps over the whole test split.
+The answer first: for the chosen run of each framework, side by side, the probability of
+PNEUMONIA, the label at the run's threshold and a class-activation map (Grad-CAM by default),
+then each map's faithfulness (ROAD) and the agreement of the two maps. Below them, the choices
+that gave them: the runs, a test image (by class, outcome and confidence, or from the gallery of
+mistakes) or an upload, the method, layer and overlay; they run first and the answer's container,
+taken at the top, is filled after. On synthetic data the lesion is outlined and the pointing game
+scores each framework's maps over the whole test split.
 
 Models load once per process (st.cache_resource), the torch stack before TensorFlow; maps
 and scores are cached per run, method, layer and image (in ``dashboard.ui.scoring``, shared with
@@ -13,6 +15,8 @@ the warm-up), so moving a slider costs nothing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -20,7 +24,7 @@ import streamlit as st
 from dashboard.ui import robustness
 from dashboard.ui.common import FRAMEWORK_NAMES, pick_run, stop_unreadable_source
 from dashboard.ui.data_cache import source_fingerprint
-from dashboard.ui.deployment import model_backend
+from dashboard.ui.deployment import model_backend, training_allowed
 from dashboard.ui.models import loaded_model
 from dashboard.ui.scoring import (
     faithfulness_of,
@@ -47,6 +51,8 @@ from pipeline.explain import CONV_LAYERS, DEFAULT_METHOD, MIN_MAP_SIDE, default_
 from pipeline.explain.overlay import overlay
 from pipeline.explain.scores import TOP_FRACTION, agreement
 from pipeline.runs import finished_runs
+from pipeline.runs.choice import runs_to_show
+from pipeline.runs.provenance import provenance
 from pipeline.talk import notes
 
 DISPLAY_SIZE = 320  # small training sizes are enlarged so the maps can be read
@@ -64,11 +70,16 @@ def choose_runs() -> dict[str, str]:
         st.info(
             "No finished training run yet. Train one on the Training page, or run "
             "`python -m pipeline.train --framework torch --preset quick`."
+            if training_allowed()
+            else "Nothing to show: this deployment holds no finished run, and training is off."
         )
         st.stop()
     chosen = {}
     for column, (framework, name) in zip(st.columns(len(FRAMEWORK_NAMES)), FRAMEWORK_NAMES.items()):
-        runs = [run for run in finished if run.config().get("framework") == framework]
+        # the runs whose labels mean what this source's mean (its own first); else any finished run
+        runs = runs_to_show(active_source(), framework).runs or [
+            run for run in finished if run.config().get("framework") == framework
+        ]
         if not runs:
             column.caption(f"No finished {name} run.")
             continue
@@ -209,143 +220,183 @@ def upload_image(models: dict) -> dict:
     return {"images": images, "truth": None, "name": upload.name}
 
 
-# ---- the page ----
+# ---- choosing the map ----
 
 
-def main() -> None:
-    st.title("Predictions and Grad-CAM")
-    st.caption("Both frameworks' verdict on one X-ray, and where each model looked.")
+@dataclass(frozen=True)
+class MapSettings:
+    """How the maps are drawn: the method, each framework's layer, the class and the overlay."""
 
-    source = active_source()
+    method: str
+    layers: dict[str, str]
+    target: int
+    target_name: str
+    opacity: float
+    outline: bool
+    measure_road: bool
+
+
+def choose_image(models: dict, source: str, fingerprint: str) -> dict:
+    """A test image (filtered, or from the gallery of mistakes) or an upload."""
+    mode = st.radio(
+        "Image", ("From the test split", "Upload"), horizontal=True, key="predictions_mode"
+    )
+    if mode == "Upload":
+        return upload_image(models)
     try:
-        fingerprint = source_fingerprint(source)
+        return pick_test_image(models, source, fingerprint)
     except (SourceError, OSError, ValueError) as error:
-        stop_unreadable_source(source, error)
+        stop_unreadable_source(source, error, "At this run's size, the test split of")
 
-    slide = Slide()
-    with slide.controls("Runs"):
-        chosen = choose_runs()
-    available = framework_stack(tuple(sorted(chosen)))
-    models = load_models(chosen)
 
-    with slide.controls("Image, method and layer"):
-        mode = st.radio(
-            "Image", ("From the test split", "Upload"), horizontal=True, key="predictions_mode"
-        )
-        if mode == "Upload":
-            picked = upload_image(models)
-        else:
-            try:
-                picked = pick_test_image(models, source, fingerprint)
-            except (SourceError, OSError, ValueError) as error:
-                stop_unreadable_source(source, error, "At this run's size, the test split of")
-
-        method_keys = list(
-            dict.fromkeys(key for fw in ("torch", "keras") if fw in models for key in available[fw])
-        )
-        method_column, layer_column, target_column, opacity_column = st.columns(4)
-        method = method_column.selectbox(
-            "Method",
-            method_keys,
-            index=method_keys.index(DEFAULT_METHOD),
-            key="predictions_method",
-            format_func=lambda key: next(m[key].label for m in available.values() if key in m),
-        )
-        layer_choice = layer_column.selectbox(
-            "Target layer",
-            ("auto", *CONV_LAYERS),
-            key="predictions_layer",
-            format_func=lambda name: (
-                "auto: "
-                + ", ".join(
-                    f"{FRAMEWORK_NAMES[fw]} {default_layer(m.img_size)}" for fw, m in models.items()
-                )
-                if name == "auto"
-                else name
-            ),
-            help=f"auto: the last conv layer whose map has at least {MIN_MAP_SIDE} x {MIN_MAP_SIDE} cells (conv5 from "
-            "96 px up, conv4 at 64 px). A coarser map cannot point at a lesion; earlier layers give finer, "
-            "less class-specific maps.",
-        )
-        layers = {
+def choose_map(models: dict, available: dict, picked: dict) -> MapSettings:
+    """Method, target layer, class and opacity in one row; the lesion outline and ROAD below."""
+    method_keys = list(
+        dict.fromkeys(key for fw in ("torch", "keras") if fw in models for key in available[fw])
+    )
+    method_column, layer_column, target_column, opacity_column = st.columns(4)
+    method = method_column.selectbox(
+        "Method",
+        method_keys,
+        index=method_keys.index(DEFAULT_METHOD),
+        key="predictions_method",
+        format_func=lambda key: next(m[key].label for m in available.values() if key in m),
+    )
+    layer_choice = layer_column.selectbox(
+        "Target layer",
+        ("auto", *CONV_LAYERS),
+        key="predictions_layer",
+        format_func=lambda name: (
+            "auto: "
+            + ", ".join(
+                f"{FRAMEWORK_NAMES[fw]} {default_layer(m.img_size)}" for fw, m in models.items()
+            )
+            if name == "auto"
+            else name
+        ),
+        help=f"auto: the last conv layer whose map has at least {MIN_MAP_SIDE} x {MIN_MAP_SIDE} cells (conv5 from "
+        "96 px up, conv4 at 64 px). A coarser map cannot point at a lesion; earlier layers give finer, "
+        "less class-specific maps.",
+    )
+    target_name = target_column.selectbox(
+        "Evidence for", ("PNEUMONIA", "NORMAL"), key="predictions_target"
+    )
+    opacity = opacity_column.slider(
+        "Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="predictions_opacity"
+    )
+    return MapSettings(
+        method=method,
+        layers={
             fw: default_layer(m.img_size) if layer_choice == "auto" else layer_choice
             for fw, m in models.items()
-        }
-        target_name = target_column.selectbox(
-            "Evidence for", ("PNEUMONIA", "NORMAL"), key="predictions_target"
-        )
-        target = CLASS_NAMES.index(target_name)
-        opacity = opacity_column.slider(
-            "Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="predictions_opacity"
-        )
-        has_mask = any(
-            image["mask"] is not None and image["mask"].any() for image in picked["images"].values()
-        )
-        outline = has_mask and st.toggle(
-            "Outline the lesion (synthetic ground truth)", value=True, key="predictions_outline"
-        )
-        if model_backend() == "onnx":  # ROAD runs pytorch-grad-cam's metric: it needs torch loaded
-            measure_road = False
-            st.caption(
-                "Faithfulness (ROAD) is not measured on this shared deployment: it needs PyTorch "
-                "loaded in the app, which does not fit its memory. The maps come from each run's ONNX "
-                "graph (the same maps as the frameworks', tested)."
-            )
-        else:
-            measure_road = st.toggle(
-                "Faithfulness (ROAD: a few seconds per new map)", value=True, key="predictions_road"
-            )
+        },
+        target=CLASS_NAMES.index(target_name),
+        target_name=target_name,
+        opacity=opacity,
+        outline=choose_outline(picked),
+        measure_road=choose_road(),
+    )
 
-    on_slide = presenting()
-    with slide.key():
-        if picked["truth"]:
-            st.markdown(f"**{picked['name']}**, true class **{picked['truth']}**")
-        maps = {}
-        for column, (framework, loaded) in zip(st.columns(len(models)), models.items()):
-            used = method if method in available[framework] else DEFAULT_METHOD
-            image = picked["images"][framework]
-            stamp, layer = updated(loaded.run_id), layers[framework]
-            p = probability(loaded.run_id, stamp, image["pixels"])
-            maps[framework] = heatmap(loaded.run_id, stamp, used, layer, target, image["pixels"])
-            road = (
-                faithfulness_of(loaded.run_id, stamp, used, layer, target, image["pixels"])
-                if measure_road
-                else None
-            )
-            caption = f"{available[framework][used].label}, {layer}, evidence for {target_name}"
-            if on_slide and road is not None:  # one line under the map, not a metric below it
-                caption += f" · faithfulness (ROAD) {road:+.3f}"
-            with column:
-                st.subheader(FRAMEWORK_NAMES[framework])
-                label = "PNEUMONIA" if p >= loaded.threshold else "NORMAL"
-                st.metric("P(PNEUMONIA)", f"{p:.3f}")
-                st.markdown(f"Label **{label}** at threshold {loaded.threshold:.3f}")
-                if not on_slide:  # on a slide the rule would push the map under the bar
-                    st.caption(f"The threshold's rule: {loaded.threshold_origin}")
-                st.image(
-                    overlay(
-                        image["pixels"],
-                        maps[framework],
-                        opacity,
-                        image["mask"] if outline else None,
-                        size=max(DISPLAY_SIZE, loaded.img_size),
-                    ),
-                    caption=caption,
-                    width="stretch",
-                )
-                if used != method:
-                    st.caption(
-                        f"{available['torch'][method].label} has no Keras version here: Grad-CAM shown."
-                    )
-                if road is not None and not on_slide:
-                    st.metric(
-                        "Faithfulness (ROAD)",
-                        f"{road:+.3f}",
-                        help="Logit kept when the least relevant pixels are removed minus logit kept when "
-                        "the most relevant are removed, halved, averaged over 20-80% removed. "
-                        "Higher is more faithful; about 0 is no better than a random map.",
-                    )
 
+def choose_outline(picked: dict) -> bool:
+    """The synthetic lesion's outline, offered only when the image has one."""
+    has_mask = any(
+        image["mask"] is not None and image["mask"].any() for image in picked["images"].values()
+    )
+    return has_mask and st.toggle(
+        "Outline the lesion (synthetic ground truth)", value=True, key="predictions_outline"
+    )
+
+
+def choose_road() -> bool:
+    """Whether to measure each map's faithfulness (ROAD); never under ONNX Runtime."""
+    if model_backend() == "onnx":  # ROAD runs pytorch-grad-cam's metric: it needs torch loaded
+        st.caption(
+            "Faithfulness (ROAD) is not measured on this shared deployment: it needs PyTorch "
+            "loaded in the app, which does not fit its memory. The maps come from each run's ONNX "
+            "graph (the same maps as the frameworks', tested)."
+        )
+        return False
+    return st.toggle(
+        "Faithfulness (ROAD: a few seconds per new map)", value=True, key="predictions_road"
+    )
+
+
+# ---- the verdicts and maps ----
+
+
+def basis_caption(models: dict, source: str) -> str:
+    """Which runs gave the verdicts, and what they trained on: one line under them."""
+    parts = []
+    for framework, loaded in models.items():
+        basis = provenance(loaded.run_id, source, "test")
+        parts.append(f"{FRAMEWORK_NAMES[framework]} run {loaded.run_id[:8]}: {basis.label}")
+    return "; ".join(parts)
+
+
+def show_verdicts(picked: dict, models: dict, available: dict, settings: MapSettings) -> dict:
+    """Each framework's verdict and map side by side; returns the maps by framework."""
+    if picked["truth"]:
+        st.markdown(f"**{picked['name']}**, true class **{picked['truth']}**")
+    maps = {}
+    for column, (framework, loaded) in zip(st.columns(len(models)), models.items()):
+        with column:
+            maps[framework] = show_verdict(
+                framework, loaded, picked["images"][framework], available, settings
+            )
+    return maps
+
+
+def show_verdict(
+    framework: str, loaded, image: dict, available: dict, settings: MapSettings
+) -> np.ndarray:
+    """One framework's column: P(PNEUMONIA), the label at its threshold, the map and its ROAD."""
+    on_slide, methods = presenting(), available[framework]
+    used = settings.method if settings.method in methods else DEFAULT_METHOD
+    stamp, layer = updated(loaded.run_id), settings.layers[framework]
+    p = probability(loaded.run_id, stamp, image["pixels"])
+    cam = heatmap(loaded.run_id, stamp, used, layer, settings.target, image["pixels"])
+    road = (
+        faithfulness_of(loaded.run_id, stamp, used, layer, settings.target, image["pixels"])
+        if settings.measure_road
+        else None
+    )
+    caption = f"{methods[used].label}, {layer}, evidence for {settings.target_name}"
+    if on_slide and road is not None:  # one line under the map, not a metric below it
+        caption += f" · faithfulness (ROAD) {road:+.3f}"
+    st.subheader(FRAMEWORK_NAMES[framework])
+    label = "PNEUMONIA" if p >= loaded.threshold else "NORMAL"
+    st.metric("P(PNEUMONIA)", f"{p:.3f}")
+    st.markdown(f"Label **{label}** at threshold {loaded.threshold:.3f}")
+    st.image(
+        overlay(
+            image["pixels"],
+            cam,
+            settings.opacity,
+            image["mask"] if settings.outline else None,
+            size=max(DISPLAY_SIZE, loaded.img_size),
+        ),
+        caption=caption,
+        width="stretch",
+    )
+    if not on_slide:  # under the map, which comes first; on a slide it would push the map off
+        st.caption(f"The threshold's rule: {loaded.threshold_origin}")
+    if used != settings.method:
+        st.caption(
+            f"{available['torch'][settings.method].label} has no Keras version here: Grad-CAM shown."
+        )
+    if road is not None and not on_slide:
+        st.metric(
+            "Faithfulness (ROAD)",
+            f"{road:+.3f}",
+            help="Logit kept when the least relevant pixels are removed minus logit kept when "
+            "the most relevant are removed, halved, averaged over 20-80% removed. "
+            "Higher is more faithful; about 0 is no better than a random map.",
+        )
+    return cam
+
+
+def show_agreement(maps: dict) -> None:
     if len(maps) == 2:
         score = agreement(maps["keras"], maps["torch"])
         st.metric(
@@ -354,28 +405,68 @@ def main() -> None:
             help="1: both models single out the same pixels; 0: disjoint regions.",
         )
 
-    if open_source(source).kind == "synthetic":  # the one source whose lesions are known
-        st.subheader("Pointing game over the test split")
+
+def show_pointing_game(models: dict, layers: dict, source: str, fingerprint: str) -> None:
+    """On synthetic data only: how often each framework's map peaks inside the lesion."""
+    if open_source(source).kind != "synthetic":  # the one source whose lesions are known
+        return
+    st.subheader("Pointing game over the test split")
+    st.caption(
+        "Does the hottest pixel of Grad-CAM (evidence for PNEUMONIA) fall inside the synthetic lesion? "
+        "Over every PNEUMONIA test image. Chance is where a random point lands; the best fixed point is a "
+        "map that only knows where lesions usually are; a map from a layer's g x g grid can only peak at "
+        "g x g places, which bounds its hit rate."
+    )
+    rows = {
+        FRAMEWORK_NAMES[fw]: pointing(
+            loaded.run_id, updated(loaded.run_id), layers[fw], source, fingerprint
+        )
+        for fw, loaded in models.items()
+    }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    percent = (
+        "hit rate",
+        "chance (random point)",
+        "best fixed point",
+        "best on this layer's grid",
+    )
+    st.dataframe(table.style.format(dict.fromkeys(percent, "{:.1%}")), width="stretch")
+
+
+# ---- the page ----
+
+
+def main() -> None:
+    st.title("Predictions and Grad-CAM")
+    source = active_source()
+    try:
+        fingerprint = source_fingerprint(source)
+    except (SourceError, OSError, ValueError) as error:
+        stop_unreadable_source(source, error)
+
+    slide = Slide()
+    answer = slide.key()  # both verdicts and maps lead the page, in and out of presenter mode
+    after_answer = st.container()
+    if not presenting():  # on a slide they are folded into the controls' expanders
+        st.subheader("Runs, image and map")
         st.caption(
-            "Does the hottest pixel of Grad-CAM (evidence for PNEUMONIA) fall inside the synthetic lesion? "
-            "Over every PNEUMONIA test image. Chance is where a random point lands; the best fixed point is a "
-            "map that only knows where lesions usually are; a map from a layer's g x g grid can only peak at "
-            "g x g places, which bounds its hit rate."
+            "Both frameworks' verdict on one X-ray, and where each model looked: the runs, the "
+            "X-ray and the map chosen here give the verdicts above."
         )
-        rows = {
-            FRAMEWORK_NAMES[fw]: pointing(
-                loaded.run_id, updated(loaded.run_id), layers[fw], source, fingerprint
-            )
-            for fw, loaded in models.items()
-        }
-        table = pd.DataFrame.from_dict(rows, orient="index")
-        percent = (
-            "hit rate",
-            "chance (random point)",
-            "best fixed point",
-            "best on this layer's grid",
-        )
-        st.dataframe(table.style.format(dict.fromkeys(percent, "{:.1%}")), width="stretch")
+    with slide.controls("Runs"):
+        chosen = choose_runs()
+    available = framework_stack(tuple(sorted(chosen)))
+    models = load_models(chosen)
+    with slide.controls("Image, method and layer"):
+        picked = choose_image(models, source, fingerprint)
+        settings = choose_map(models, available, picked)
+
+    with answer:
+        maps = show_verdicts(picked, models, available, settings)
+        st.caption(basis_caption(models, source))
+    with after_answer:
+        show_agreement(maps)
+    show_pointing_game(models, settings.layers, source, fingerprint)
     probabilities = {
         FRAMEWORK_NAMES[fw]: probability(
             m.run_id, updated(m.run_id), picked["images"][fw]["pixels"]

@@ -18,15 +18,19 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.ui import robustness
+from dashboard.ui.claims import claims_section
 from dashboard.ui.common import FRAMEWORK_NAMES, FRAMEWORKS, live_fragment, unreadable_source
 from dashboard.ui.deployment import training_allowed, training_off_notice
 from dashboard.ui.models import loaded_model
 from dashboard.ui.slide import Slide, presenting
 from dashboard.ui.source_picker import active_source
+from dashboard.ui.talk_bullets import show_talk_bullets
 from pipeline.data import SourceError
 from pipeline.data.images import code_span
 from pipeline.inference import ModelLoadError
-from pipeline.runs import ACTIVE, Run, finished_runs
+from pipeline.runs import ACTIVE, Run
+from pipeline.runs.choice import runs_to_show
+from pipeline.runs.provenance import provenance
 from pipeline.talk import conclusion, framework_gap, notes
 from pipeline.talk.processing_pair import (
     FIXED_THRESHOLD,
@@ -72,8 +76,9 @@ def describe(run: Run) -> str:
     auc = result.val.auc if result is not None else None
     ended = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.status().get("ended", 0)))
     return (
-        f"{run.id[:8]} · {config.get('img_size')} px · {config.get('epochs')} epochs · "
-        f"val AUC {auc:.3f} · {ended}"
+        f"{run.id[:8]} · trained on {run.dataset_name()} · {config.get('img_size')} px · "
+        f"{config.get('epochs')} epochs · seed {config.get('seed')} · val AUC {auc:.3f} · {ended}"
+        + (" · shipped" if run.origin() == "shipped" else "")
         if auc is not None
         else run.id
     )
@@ -83,13 +88,14 @@ def describe(run: Run) -> str:
 
 
 def framework_section(source: str, slide: Slide) -> list[dict] | None:
-    st.header("Keras vs PyTorch, from your own runs")
+    st.header("Keras vs PyTorch")
     st.caption(
-        f"The newest finished Keras and PyTorch runs on {code_span(source)} with the same settings (else the newest "
-        "of each; choose others below). Test figures: "
-        "the test split, at each run's own threshold chosen on validation."
+        "The best Keras and PyTorch runs trained with the same settings on the same images: this "
+        "source's own runs first, else runs trained elsewhere on X-rays whose labels mean the same "
+        "(choose others below). Test figures: this source's test split, at each run's own "
+        "threshold chosen on its validation split."
     )
-    runs = choose_runs(source)  # not folded: with a run missing, it says what to train
+    runs = choose_runs(source)  # not folded: with a run missing, it says why
     if runs is None:
         return None
     try:
@@ -108,6 +114,7 @@ def framework_section(source: str, slide: Slide) -> list[dict] | None:
             column_config={"computed by": st.column_config.TextColumn(width="medium")},
         )
         robustness.basis_note(source)
+    st.caption(f"{basis_line(runs, source)}. {conclusion.speed_basis(runs)}")
     for sentence in conclusion.summary_sentences(rows):
         st.markdown(f"- {sentence}")
     differing = conclusion.differing_settings(runs)
@@ -127,30 +134,13 @@ def framework_section(source: str, slide: Slide) -> list[dict] | None:
 
 def choose_runs(source: str) -> dict[str, Run] | None:
     """A finished run per framework (newest by default), or None after saying what to start."""
-    candidates = {f: finished_runs(f, source) for f in FRAMEWORKS}
+    candidates = conclusion.candidate_runs(source)
     defaults = conclusion.default_runs(source)
     missing = conclusion.missing_runs(
         source, {f: (c[0] if c else None) for f, c in candidates.items()}
     )
     for item in missing:
-        label = FRAMEWORK_NAMES[item["framework"]]
-        under_way = item["under_way"]
-        if under_way:
-            st.info(
-                f"No finished {label} run on this source yet: run `{under_way['run_id']}` is "
-                f"{under_way['status']}. Its column appears here when it finishes.",
-                icon=":material/hourglass_top:",
-            )
-        else:
-            st.warning(
-                f"No finished **{label}** run on {code_span(source)} yet, so there is no {label} column to show. "
-                f"Start one (preset *quick*, {label}) on the Training page, or run "
-                f"`{item['command']}`.",
-                icon=":material/info:",
-            )
-        st.page_link(
-            TRAINING_PAGE, label=f"Training page: train {label}", icon=":material/model_training:"
-        )
+        say_missing(item, source)
     if missing:
         return None
     columns = st.columns(len(candidates))
@@ -172,20 +162,69 @@ def choose_runs(source: str) -> dict[str, Run] | None:
     return runs
 
 
+def basis_line(runs: dict[str, Run], source: str) -> str:
+    """Which runs, trained on what, scored on which split: one line under the table."""
+    first = next(iter(runs.values()))
+    seeds = ", ".join(
+        f"{FRAMEWORK_NAMES[f]} seed {r.config().get('seed')}" for f, r in runs.items()
+    )
+    return f"{provenance(first.id, source, 'test').label} · {seeds} (one seed each: see the seed table)"
+
+
+def say_missing(item: dict, source: str) -> None:
+    """Why a framework has no column: a run under way, else what to start (where training is
+    allowed), else why nothing can be shown, in one sentence."""
+    label = FRAMEWORK_NAMES[item["framework"]]
+    under_way = item["under_way"]
+    if under_way:
+        st.info(
+            f"No finished {label} run on this source yet: run `{under_way['run_id']}` is "
+            f"{under_way['status']}. Its column appears here when it finishes.",
+            icon=":material/hourglass_top:",
+        )
+    elif not training_allowed():
+        reason = runs_to_show(source, item["framework"]).reason
+        st.info(f"No {label} column: {reason}.", icon=":material/info:")
+    else:
+        st.warning(
+            f"No finished **{label}** run on {code_span(source)} yet, so there is no {label} "
+            f"column to show. Start one (preset *quick*, {label}) on the Training page, or run "
+            f"`{item['command']}`.",
+            icon=":material/info:",
+        )
+        st.page_link(
+            TRAINING_PAGE, label=f"Training page: train {label}", icon=":material/model_training:"
+        )
+
+
 def table_frame(rows: list[dict]) -> pd.DataFrame:
     """Rows as text, each number at its row's precision, with the better framework named."""
     return pd.DataFrame(
         [
             {
                 "quantity": row["quantity"],
-                "Keras": _number(row["keras"], row["digits"]),
-                "PyTorch": _number(row["torch"], row["digits"]),
-                "better": FRAMEWORK_NAMES.get(conclusion.better_framework(row), ""),
+                "Keras": _cell(row, "keras"),
+                "PyTorch": _cell(row, "torch"),
+                "better": "not ranked: other machines"
+                if row.get("ranked") is False
+                else FRAMEWORK_NAMES.get(conclusion.better_framework(row), ""),
                 "computed by": row["function"].removeprefix("pipeline.talk."),
             }
             for row in rows
         ]
     )
+
+
+def _cell(row: dict, framework: str) -> str:
+    """A value at its row's precision; a speed row's mean over seeds with its spread."""
+    spread = (row.get("spread") or {}).get(framework)
+    seeds = (row.get("seeds") or {}).get(framework, 1)
+    text = _number(row[framework], row["digits"])
+    if spread is None:
+        return text
+    if row.get("mean"):  # a mean over the seeds
+        return f"{text} ± {spread:,.{row['digits']}f} ({seeds} seeds)"
+    return f"{text} (sd over {seeds} seeds {spread:,.{row['digits']}f})"
 
 
 def _number(value, digits: int) -> str:
@@ -199,10 +238,15 @@ def processing_section(source: str) -> None:
     st.header("Does data processing make a difference?")
     st.markdown(
         "Two runs of the same model, image size, epochs, seed and data. They differ in exactly two settings: "
-        "**with processing** trains with the talk's augmentation (rotation 30°, zoom 0.2, shifts 0.1, "
-        "horizontal flip) and class weights; **without** trains on the images as they are, with no class "
-        "balancing. Both are scored on the same test images."
+        "**with processing** trains with the talk's Transform + Sampler, as its PyTorch pipeline has them: "
+        "augmentation (rotation 30°, zoom 0.2, shifts 0.1, horizontal flip: values the app's choice), "
+        "Normalize with the training split's mean and std computed in advance, and a WeightedRandomSampler; "
+        "**without** trains on the images as they are, with no normalisation and no class balancing. "
+        "Both are scored on the same test images."
     )
+    if not training_allowed():  # the measured pairs only: nothing here may start a training
+        pair_result(source, None, None)
+        return
     base = pair_settings(source)
     if base is None:
         return
@@ -333,17 +377,20 @@ def run_line(side: str, run: Run) -> None:
         st.error(f"**{side}** `{run.id}`: {state}. {error} Press the button to train it again.")
 
 
-def pair_result(source: str, current: Pair, command: str) -> None:
+def pair_result(source: str, current: Pair | None, command: str | None) -> None:
     pairs = stored_pairs(source)
     if not pairs:
         st.info(
             f"No measured pair on this source yet: press **Train both runs**, or run `{command}`. "
-            "The comparison appears here when both runs have finished.",
+            "The comparison appears here when both runs have finished."
+            if command
+            else "Nothing to compare: no pair of runs with and without processing has labels "
+            "that mean what this source's labels mean.",
             icon=":material/info:",
         )
         return
     by_key = {pair_key(pair): pair for pair in pairs}
-    wanted = pair_key(current)
+    wanted = pair_key(current) if current is not None else None
     keys = list(by_key)
     chosen = st.selectbox(
         "Measured pair",
@@ -360,6 +407,7 @@ def pair_result(source: str, current: Pair, command: str) -> None:
         st.error(f"The pair cannot be compared: {error}")
         return
     show_comparison(comparison)
+    st.caption(provenance(pair.with_processing.id, source, "test").label)
     robustness.basis_note(source)
 
 
@@ -522,7 +570,10 @@ def main() -> None:
     slide = Slide()
     source = active_source()
     rows = framework_section(source, slide)
-    slide.notes(notes.conclusion(rows))
+    st.subheader("The talk's conclusion, beside the measurements")
+    bullets = show_talk_bullets(source)
+    table_notes, bullet_notes = notes.conclusion(rows), notes.bullets(bullets)
+    slide.notes(notes.Notes(table_notes.say + bullet_notes.say, table_notes.point_at))
     st.divider()
     robustness.seed_summary(
         source, lambda run_id: conclusion.seed_figures(Run(run_id), source, load)
@@ -531,6 +582,7 @@ def main() -> None:
     gap_section()
     st.divider()
     processing_section(source)
+    claims_section(source, load)
 
 
 main()

@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboard.ui.slide import Slide
 from pipeline.talk import gradients, notes
+from pipeline.talk.history import span, winter
 
 COLOURS = {"sigmoid": "#d1495b", "relu": "#3b75af"}
 NAMES = {"sigmoid": "sigmoid", "relu": "ReLU"}
@@ -70,19 +71,22 @@ def slope_figure() -> go.Figure:
     return figure
 
 
-st.title("1 · The vanishing gradient, and the second winter")
-slide = Slide()
-with slide.controls("Network"):
-    left, middle, right = st.columns(3)
-    depth = left.slider("Layers", 2, 40, gradients.DEFAULT_DEPTH, key="grad_depth")
-    width = middle.select_slider(
-        "Units per layer", (16, 32, 64, 128, 256), gradients.DEFAULT_WIDTH, key="grad_width"
-    )
-    seed = right.number_input("Seed", 0, 10_000, gradients.DEFAULT_SEED, key="grad_seed")
-by_activation = profiles(int(depth), int(width), int(seed))
-sigmoid, relu = by_activation["sigmoid"].gradient_norm, by_activation["relu"].gradient_norm
-shrink = sigmoid[-1] / sigmoid[0]
-with slide.key():
+# ---- sections ----
+
+
+def controls(slide: Slide) -> tuple[int, int, int]:
+    with slide.controls("Network"):
+        left, middle, right = st.columns(3)
+        depth = left.slider("Layers", 2, 40, gradients.DEFAULT_DEPTH, key="grad_depth")
+        width = middle.select_slider(
+            "Units per layer", (16, 32, 64, 128, 256), gradients.DEFAULT_WIDTH, key="grad_width"
+        )
+        seed = right.number_input("Seed", 0, 10_000, gradients.DEFAULT_SEED, key="grad_seed")
+    return int(depth), int(width), int(seed)
+
+
+def show_profiles(by_activation: dict[str, gradients.Profile], depth: int, width: int) -> None:
+    sigmoid, relu = by_activation["sigmoid"].gradient_norm, by_activation["relu"].gradient_norm
     chart, facts = st.columns([3, 2], gap="large")
     chart.plotly_chart(
         depth_figure(by_activation),
@@ -98,15 +102,35 @@ with slide.key():
         first, ratio = st.columns(2)
         first.metric("Layer 1, sigmoid", f"{sigmoid[0]:.1e}")
         first.metric("Layer 1, ReLU", f"{relu[0]:.1e}")
-        ratio.metric("Last / first, sigmoid", f"{shrink:.0e}×")
+        ratio.metric("Last / first, sigmoid", f"{sigmoid[-1] / sigmoid[0]:.0e}×")
         ratio.metric("Last / first, ReLU", f"{relu[-1] / relu[0]:.1f}×")
         st.plotly_chart(
             slope_figure(), width="stretch", config={"displayModeBar": False}, key="grad_slopes"
         )
-st.caption(
-    "Fully connected, Glorot-initialised for the sigmoid and He-initialised for ReLU, squared-error loss on "
-    "random targets: `pipeline.talk.gradients.gradient_profile`. Hochreiter 1991 (diploma thesis) and "
-    "Glorot and Bengio, AISTATS 2010 (https://proceedings.mlr.press/v9/glorot10a.html); ReLU: Nair and "
-    "Hinton, ICML 2010; Glorot, Bordes and Bengio, AISTATS 2011."
-)
-slide.notes(notes.gradients(int(depth), float(sigmoid[0]), float(relu[0]), float(shrink)))
+
+
+# ---- the page ----
+
+
+def main() -> None:
+    second = winter(2)
+    st.title("1 · The vanishing gradient, and the second winter")
+    slide = Slide()
+    depth, width, seed = controls(slide)
+    by_activation = profiles(depth, width, seed)
+    sigmoid, relu = by_activation["sigmoid"].gradient_norm, by_activation["relu"].gradient_norm
+    with slide.key():
+        show_profiles(by_activation, depth, width)
+    st.caption(
+        "Fully connected, Glorot-initialised for the sigmoid and He-initialised for ReLU, squared-error loss on "
+        "random targets: `pipeline.talk.gradients.gradient_profile`. Hochreiter 1991 (diploma thesis) and "
+        "Glorot and Bengio, AISTATS 2010 (https://proceedings.mlr.press/v9/glorot10a.html); ReLU: Nair and "
+        f"Hinton, ICML 2010; Glorot, Bordes and Bengio, AISTATS 2011. The second winter, {span(second)}: "
+        f"{second.why} ({second.source})."
+    )
+    slide.notes(
+        notes.gradients(depth, float(sigmoid[0]), float(relu[0]), float(sigmoid[-1] / sigmoid[0]))
+    )
+
+
+main()

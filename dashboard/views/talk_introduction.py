@@ -178,11 +178,13 @@ def main() -> None:
     st.subheader("ImageNet: the error that fell")
     chart, text = st.columns([3, 2])
     chart.plotly_chart(imagenet_figure(), width="stretch", config={"displayModeBar": False})
-    first, deep, last = ILSVRC_TOP5[0], next(r for r in ILSVRC_TOP5 if r.deep), ILSVRC_TOP5[-1]
+    deep, last = next(r for r in ILSVRC_TOP5 if r.deep), ILSVRC_TOP5[-1]
+    shallow = [r for r in ILSVRC_TOP5 if not r.deep]
     text.markdown(
         f"The ImageNet Large Scale Visual Recognition Challenge (ILSVRC) asked for five guesses per "
         f"image among 1,000 classes; an image counts as an error when none of the five is right.\n\n"
-        f"- {first.year}-{deep.year - 1}: hand-made features and linear SVMs, **{first.top5_error:g}%** error.\n"
+        f"- {', '.join(f'{r.year}: **{r.top5_error:g}%**' for r in shallow)} error with hand-made "
+        "features and linear SVMs.\n"
         f"- {deep.year}: {deep.winner}, a deep CNN trained on GPUs: **{deep.top5_error:g}%**.\n"
         f"- {last.year}: **{last.top5_error:g}%**, below the **{HUMAN_TOP5.top5_error:g}%** one trained "
         f"person reached on the same task.\n\n"

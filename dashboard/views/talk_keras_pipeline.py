@@ -13,7 +13,7 @@ from dashboard.ui.talk_cache import normalised_train
 from pipeline.augment.spec import AugmentSpec
 from pipeline.data import SourceError
 from pipeline.data.images import code_span
-from pipeline.talk import notes, pipelines
+from pipeline.talk import notes, origins, pipelines
 from pipeline.talk.nutshell import transform_words
 
 STEP_PAGES = {
@@ -34,30 +34,28 @@ def step_facts(summary: dict, norm: pipelines.Normalised) -> dict[str, str]:
         "Description": f"{summary['images']:,} images, NORMAL or PNEUMONIA, in train / val / test "
         f"({', '.join(f'{sum(c.values()):,}' for c in summary['splits'].values())})",
         "Explore": f"{ratio:.2f} PNEUMONIA per NORMAL; widths {width['min']}-{width['max']} px before resizing",
-        "Preprocess": f"reshape to {norm.shape_after}, rescale to [0, 1]; augment: "
-        + ", ".join(transform_words(TALK_AUGMENT.to_dict(), NO_AUGMENT.to_dict())).lower(),
+        "Preprocess": f"reshape to {norm.shape_after}, rescale to [0, 1]; augment with "
+        "ImageDataGenerator: "
+        + ", ".join(transform_words(TALK_AUGMENT.to_dict(), NO_AUGMENT.to_dict())).lower()
+        + " (the app's values, below)",
         "Implement": "keras.Sequential: add Conv2D, MaxPool2D and BatchNormalization blocks, then Dense; "
         "compile, fit, evaluate, predict",
     }
 
 
-st.title("3 · The Keras pipeline, on this data")
-slide = Slide()
-spec = active_source()
-try:
-    summary = cached_summary(spec)
-    norm = normalised_train(spec)
-except (SourceError, OSError, ValueError) as error:
-    st.error(f"The data source {code_span(spec)} cannot be read: {error}")
-    st.stop()
-facts = step_facts(summary, norm)
-with slide.key():
+# ---- sections ----
+
+
+def show_steps(facts: dict[str, str]) -> None:
     for number, (column, step) in enumerate(zip(st.columns(4), pipelines.KERAS_STEPS), start=1):
         with column.container(border=True, height="stretch"):
             st.markdown(f"**{number} · {step}**")
             st.markdown(facts[step])
             path, title = STEP_PAGES[step]
             st.page_link(path, label=title, icon=":material/arrow_forward:")
+
+
+def show_normalisation(spec: str, norm: pipelines.Normalised) -> None:
     st.markdown("**Normalisation** on the train split of " + code_span(spec))
     before, arrow, after = st.columns([5, 1, 5], vertical_alignment="center")
     before.metric("uint8 images (N, width, height)", str(norm.shape_before))
@@ -68,9 +66,31 @@ with slide.key():
         f"{norm.dtype_after}, values {norm.range_after[0]:.3f} to {norm.range_after[1]:.3f} "
         f"(first {pipelines.SAMPLE_BATCH} converted: {norm.batch_range[0]:.3f} to {norm.batch_range[1]:.3f})"
     )
-st.caption(
-    f"Images at the explorer's {summary['cached_size']} px. The channel axis is what Conv2D expects "
-    "(channels last); dividing by 255 keeps the gradients of the first layer in a usable range. "
-    "Computed by `pipeline.talk.pipelines.normalise`."
-)
-slide.notes(notes.keras_pipeline(summary, norm))
+
+
+# ---- the page ----
+
+
+def main() -> None:
+    st.title("3 · The Keras pipeline, on this data")
+    slide = Slide()
+    spec = active_source()
+    try:
+        summary = cached_summary(spec)
+        norm = normalised_train(spec)
+    except (SourceError, OSError, ValueError) as error:
+        st.error(f"The data source {code_span(spec)} cannot be read: {error}")
+        st.stop()
+    with slide.key():
+        show_steps(step_facts(summary, norm))
+        show_normalisation(spec, norm)
+    st.caption(
+        f"Images at the explorer's {summary['cached_size']} px. The channel axis is what Conv2D expects "
+        "(channels last); dividing by 255 keeps the gradients of the first layer in a usable range. "
+        "Computed by `pipeline.talk.pipelines.normalise`. Augmentation: "
+        f"{origins.augmentation()}."
+    )
+    slide.notes(notes.keras_pipeline(summary, norm))
+
+
+main()

@@ -1,4 +1,4 @@
-"""4 · In a nutshell: transform + class balancing, and what they measurably did on this data.
+"""4 · In a nutshell: the talk's Transform + Sampler, and what they measurably did on this data.
 
 Built from the Conclusion's pair of runs (``pipeline.talk.nutshell`` over
 ``processing_pair.compare_pair``, cached on disk once the Conclusion has compared them); with no
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.ui.deployment import training_allowed
 from dashboard.ui.models import loaded_model
 from dashboard.ui.slide import Slide
 from dashboard.ui.source_picker import active_source
@@ -17,6 +18,7 @@ from pipeline.data.images import code_span
 from pipeline.frameworks import FRAMEWORK_NAMES
 from pipeline.inference import ModelLoadError
 from pipeline.runs import Run
+from pipeline.runs.provenance import provenance
 from pipeline.talk import notes
 from pipeline.talk.nutshell import nutshell
 from pipeline.talk.processing_pair import compare_pair, stored_pairs
@@ -40,14 +42,24 @@ source = active_source()
 pairs = stored_pairs(source)
 if not pairs:
     with slide.key():
-        st.info(
-            f"No measured pair of runs on {code_span(source)} yet, so this slide has nothing to say: the "
-            "Conclusion page trains the same model with and without processing and measures the difference.",
-            icon=":material/info:",
-        )
-        st.page_link(
-            CONCLUSION, label="4 · Conclusion: train and compare the pair", icon=":material/flag:"
-        )
+        if training_allowed():
+            st.info(
+                f"No measured pair of runs for {code_span(source)} yet, so this slide has nothing to "
+                "say: the Conclusion page trains the same model with and without processing and "
+                "measures the difference.",
+                icon=":material/info:",
+            )
+            st.page_link(
+                CONCLUSION,
+                label="4 · Conclusion: train and compare the pair",
+                icon=":material/flag:",
+            )
+        else:  # one sentence: why, and nothing this deployment forbids
+            st.info(
+                "Nothing to show: no pair of runs with and without processing has labels that "
+                "mean what this source's labels mean.",
+                icon=":material/info:",
+            )
     slide.notes(notes.nutshell(None))
     st.stop()
 try:
@@ -59,10 +71,10 @@ except UNUSABLE as error:
 with slide.key():
     transform, balancing = st.columns(2, gap="large")
     with transform.container(border=True):
-        st.markdown("**Transform** (augmentation while training)")
+        st.markdown("**Transform** (augmentation and normalisation)")
         st.markdown(", ".join(summary.transform) if summary.transform else "none")
     with balancing.container(border=True):
-        st.markdown("**Class balancing** (against the class imbalance)")
+        st.markdown("**Sampler** (class balancing, against the imbalance)")
         st.markdown(summary.balancing)
     BOX[summary.verdict](f"**{summary.headline}**")
     for column, effect in zip(st.columns(len(summary.effects)), summary.effects):
@@ -78,8 +90,8 @@ with slide.key():
         )
 st.caption(
     f"{FRAMEWORK_NAMES.get(summary.framework, summary.framework)} runs {summary.runs['with']} (with) and "
-    f"{summary.runs['without']} (without), "
-    f"{summary.images} test images of {code_span(source)}; grey changes are within the noise (the 95% "
+    f"{summary.runs['without']} (without), {provenance(pairs[0].with_processing.id, source, 'test').label}, "
+    f"{summary.images} images; grey changes are within the noise (the 95% "
     "paired-bootstrap interval includes zero). One pair, one seed: the Conclusion page has the details."
 )
 slide.notes(notes.nutshell(summary))

@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboard.ui.slide import Slide
 from pipeline.talk import notes, perceptron
+from pipeline.talk.history import span, winter
 
 COLOURS = {-1: "#3b75af", 1: "#d1495b"}
 MAX_FRAMES = 30
@@ -121,22 +122,27 @@ def mistakes_figure(trace: perceptron.Trace) -> go.Figure:
     return figure
 
 
-st.title("1 · The perceptron, and the first winter")
-slide = Slide()
-with slide.controls("Data and epochs"):
-    left, middle, right = st.columns([2, 1, 1])
-    name = left.radio(
-        "Points",
-        list(perceptron.DATASETS),
-        horizontal=True,
-        key="pla_data",
-        format_func=str.capitalize,
-    )
-    epochs = middle.slider("Epochs at most", 1, 100, perceptron.DEFAULT_EPOCHS, key="pla_epochs")
-    seed = right.number_input("Seed", 0, 10_000, perceptron.DEFAULT_SEED, key="pla_seed")
-points, trace = traced(name, int(epochs), int(seed))
-wrong = trace.errors_of(points, -1)
-with slide.key():
+# ---- sections ----
+
+
+def controls(slide: Slide) -> tuple[str, int, int]:
+    with slide.controls("Data and epochs"):
+        left, middle, right = st.columns([2, 1, 1])
+        name = left.radio(
+            "Points",
+            list(perceptron.DATASETS),
+            horizontal=True,
+            key="pla_data",
+            format_func=str.capitalize,
+        )
+        epochs = middle.slider(
+            "Epochs at most", 1, 100, perceptron.DEFAULT_EPOCHS, key="pla_epochs"
+        )
+        seed = right.number_input("Seed", 0, 10_000, perceptron.DEFAULT_SEED, key="pla_seed")
+    return name, int(epochs), int(seed)
+
+
+def show_learning(name: str, points: perceptron.Points, trace: perceptron.Trace) -> None:
     chart, facts = st.columns([3, 2], gap="large")
     chart.plotly_chart(
         learning_figure(points, trace),
@@ -155,7 +161,8 @@ with slide.key():
             outcome.metric("Converged", f"epoch {trace.converged_at}")
         else:
             outcome.metric(
-                f"Wrong after {len(trace.mistakes_per_epoch)} epochs", f"{wrong} of {len(points.y)}"
+                f"Wrong after {len(trace.mistakes_per_epoch)} epochs",
+                f"{trace.errors_of(points, -1)} of {len(points.y)}",
             )
         st.plotly_chart(
             mistakes_figure(trace),
@@ -163,13 +170,35 @@ with slide.key():
             config={"displayModeBar": False},
             key="pla_mistakes",
         )
-st.caption(
-    "Rosenblatt 1958 (https://doi.org/10.1037/h0042519); convergence on separable data: Novikoff 1962; "
-    "XOR and the limits of one layer: Minsky and Papert, Perceptrons, 1969. Points drawn by "
-    "`pipeline.talk.perceptron.dataset`, learned by `perceptron.learn`."
-)
-slide.notes(
-    notes.perceptron(
-        name, len(points.y), trace.updates, trace.converged_at, wrong, len(trace.mistakes_per_epoch)
+
+
+# ---- the page ----
+
+
+def main() -> None:
+    first = winter(1)
+    st.title("1 · The perceptron, and the first winter")
+    slide = Slide()
+    name, epochs, seed = controls(slide)
+    points, trace = traced(name, epochs, seed)
+    with slide.key():
+        show_learning(name, points, trace)
+    st.caption(
+        "Rosenblatt 1958 (https://doi.org/10.1037/h0042519); convergence on separable data: Novikoff "
+        "1962; XOR and the limits of one layer: Minsky and Papert, Perceptrons, 1969, then the first "
+        f"AI winter ({span(first)}). Points drawn by `pipeline.talk.perceptron.dataset`, learned by "
+        "`perceptron.learn`."
     )
-)
+    slide.notes(
+        notes.perceptron(
+            name,
+            len(points.y),
+            trace.updates,
+            trace.converged_at,
+            trace.errors_of(points, -1),
+            len(trace.mistakes_per_epoch),
+        )
+    )
+
+
+main()

@@ -1,5 +1,6 @@
 """2 · Who uses which framework: published counts only (``pipeline.talk.popularity``), each with
-who counted what and when; the talk's figure that has no checkable source is named, not redrawn."""
+who counted what and when. The talk's October 2017 chart has no published count to check it
+against: March 2017's stands in, and the page says so (``popularity.OCTOBER_2017``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from dashboard.ui.slide import Slide
 from pipeline.talk import notes, popularity
 
 HIGHLIGHT = {"TensorFlow": "#e9a03b", "Keras": "#d1495b", "PyTorch": "#3b75af"}
+
+
+# ---- figures ----
 
 
 def arxiv_figure() -> go.Figure:
@@ -50,23 +54,30 @@ def conference_figure() -> go.Figure:
     return figure
 
 
-st.title("2 · Who uses which framework")
-slide = Slide()
-with slide.key():
-    early, late = st.columns(2, gap="large")
-    early.markdown(f"**[2017: arXiv mentions]({popularity.KARPATHY_2017})**")
-    early.plotly_chart(
-        arxiv_figure(), width="stretch", config={"displayModeBar": False}, key="pop_arxiv"
-    )
-    late.markdown(f"**[2019: research conferences]({popularity.HE_2019})**")
-    late.plotly_chart(
-        conference_figure(),
-        width="stretch",
-        config={"displayModeBar": False},
-        key="pop_conferences",
-    )
-left, right = st.columns(2, gap="large")
-left.caption(popularity.ARXIV_2017_BASIS)
-right.caption(popularity.CONFERENCES_2019_BASIS + " Hatched: a lower bound.")
-st.caption(popularity.UNSOURCED)
-slide.notes(notes.popularity(popularity.ARXIV_2017, popularity.CONFERENCES_2019))
+# ---- the page ----
+
+
+def main() -> None:
+    st.title("2 · Who uses which framework")
+    slide = Slide()
+    with slide.key():
+        early, late = st.columns(2, gap="large")
+        early.markdown(f"**[2017: arXiv mentions]({popularity.KARPATHY_2017})** (March)")
+        early.plotly_chart(
+            arxiv_figure(), width="stretch", config={"displayModeBar": False}, key="pop_arxiv"
+        )
+        late.markdown(f"**[2019: research conferences]({popularity.HE_2019})**")
+        late.plotly_chart(
+            conference_figure(),
+            width="stretch",
+            config={"displayModeBar": False},
+            key="pop_conferences",
+        )
+    left, right = st.columns(2, gap="large")
+    left.caption(popularity.ARXIV_2017_BASIS)
+    right.caption(popularity.CONFERENCES_2019_BASIS + " Hatched: a lower bound.")
+    st.caption(popularity.OCTOBER_2017)
+    slide.notes(notes.popularity(popularity.ARXIV_2017, popularity.CONFERENCES_2019))
+
+
+main()

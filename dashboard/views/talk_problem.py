@@ -17,7 +17,7 @@ from dashboard.ui.slide import Slide, presenting
 from dashboard.ui.source_picker import active_source
 from pipeline.data import SourceError, open_source
 from pipeline.data.images import code_span
-from pipeline.talk import notes
+from pipeline.talk import kermany, notes
 from pipeline.talk.data_description import describe_data
 
 NEXT_PAGES = (
@@ -28,7 +28,6 @@ NEXT_PAGES = (
     "views/predictions.py",
 )
 FINDING_STYLE = {"ok": st.success, "info": st.info, "warning": st.warning}
-KERMANY = "https://doi.org/10.1016/j.cell.2018.02.010"
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -41,11 +40,13 @@ def show_task() -> None:
         "**The task.** Tell **PNEUMONIA** from **NORMAL** on pediatric chest X-rays: pneumonia is a leading "
         "cause of death in children under five worldwide, and reading the films takes a trained eye that is "
         "not always at hand.\n\n"
-        f"**The data.** [Kermany et al., Cell 2018]({KERMANY}): 5,856 anterior-posterior chest X-rays of "
+        f"**The data.** [Kermany et al., Cell 2018]({kermany.CELL}): anterior-posterior chest X-rays of "
         "children aged one to five from Guangzhou Women and Children's Medical Center, graded by two "
         "expert physicians (a third checked the test set). About one NORMAL image for every three "
         "PNEUMONIA (bacterial or viral). Their transfer-learned Inception-V3 reached 92.8% accuracy on the "
-        "624-image test split."
+        f"{kermany.FILES['test']}-image test split.\n\n"
+        f"**How many.** {kermany.counts_sentence()} ([description]({kermany.KAGGLE}), "
+        f"[Mendeley Data]({kermany.MENDELEY}))"
     )
 
 

@@ -300,8 +300,9 @@ def _number(field: Field, value) -> float:
 
 PRESETS = {
     "none": AugmentSpec(),
-    # The talk's ImageDataGenerator: rotation_range=30, zoom_range=0.2, width/height_shift_range=0.1,
-    # horizontal_flip=True, everything else at the library's defaults.
+    # The talk's pipeline uses an ImageDataGenerator; its slides give no values, so these are the
+    # app's choice (pipeline/talk/origins.py): rotation_range=30, zoom_range=0.2,
+    # width/height_shift_range=0.1, horizontal_flip=True, everything else at the library's defaults.
     "talk": AugmentSpec(
         rotation=30, zoom=0.2, width_shift=0.1, height_shift=0.1, horizontal_flip=True
     ),

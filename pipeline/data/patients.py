@@ -1,9 +1,21 @@
 """Patient ids from file names, and splits that never put one patient in two places.
 
-The Kermany file names carry the patient: ``person123_bacteria_456.jpeg`` (patient
-``person123``), ``IM-0115-0001.jpeg`` (``IM-0115``), ``NORMAL2-IM-0007-0001.jpeg``
-(``NORMAL2-IM-0007``). Several images of one patient are near duplicates, so a split that
-separates them leaks the answer into validation.
+The Kermany file names carry the patient: ``person123_bacteria_456.jpeg``,
+``IM-0115-0001.jpeg`` (``IM-0115``), ``NORMAL2-IM-0007-0001.jpeg`` (``NORMAL2-IM-0007``).
+Images of one patient look more alike than images of two, so a split that separates them leaks
+the answer into validation.
+
+``personN`` is numbered per kind of pneumonia: ``person1_bacteria_*`` and ``person1_virus_*``
+are two children. The images say so (docs/patients.md, ``python -m benchmarks.patient_key``):
+a bacteria and a virus image of one ``personN`` are no more alike than images of two random
+``personN`` ids, while two images of one ``(personN, kind)`` are; and half the ``personN`` ids
+of the training folder carry both kinds, as many as two independent numberings give by chance.
+So there are two keys:
+
+- ``patient_id`` (``person123``), coarse: carving groups by it. Grouping more coarsely never
+  leaks, and it keeps every carved split, and so every trained run's data, as it was.
+- ``leak_key`` (``person123_bacteria``), the patient: the leak check counts by it, so that a
+  split is called leaky only where one child's images are in two splits.
 """
 
 from __future__ import annotations
@@ -18,6 +30,8 @@ PATIENT_PATTERNS = (
     re.compile(r"^((?:NORMAL\d*-)?IM-\d+)-", re.IGNORECASE),
 )
 
+KIND_NUMBERED = re.compile(r"^(person\d+)_(bacteria|virus)_", re.IGNORECASE)
+
 DEFAULT_FRACTIONS = {"val": 0.1, "test": 0.1}
 DEFAULT_SEED = 0
 
@@ -30,6 +44,20 @@ def patient_id(filename: str) -> str:
         if match:
             return match.group(1)
     return PurePath(stem).stem
+
+
+def leak_key(filename: str, patient: str | None = None) -> str:
+    """The patient for the leak check: ``personN_bacteria`` or ``personN_virus`` for a Kermany
+    pneumonia file (``personN`` is numbered per kind), ``patient_id`` for any other name.
+
+    ``patient``, the id a source gave the image, wins where it is not the coarse id the file
+    name gives (a CSV's own patient column, the synthetic generator's ids).
+    """
+    coarse = patient_id(filename)
+    if patient is not None and patient != coarse:
+        return patient
+    match = KIND_NUMBERED.match(PurePath(filename).name)
+    return f"{match.group(1)}_{match.group(2).lower()}" if match else coarse
 
 
 def grouped_split(

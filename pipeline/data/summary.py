@@ -1,4 +1,9 @@
-"""What a source holds, as one JSON-ready dict: counts, patients, overlap, skipped files."""
+"""What a source holds, as one JSON-ready dict: counts, patients, overlap, skipped files.
+
+Patients are counted, and the overlap between splits checked, by ``patients.leak_key``: a
+Kermany ``personN`` is numbered per kind of pneumonia, so ``person1_bacteria`` in train and
+``person1_virus`` in test are two children, not a leak (docs/patients.md).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import numpy as np
 from . import CLASS_NAMES, SPLITS, SplitArrays, load_all
 from .core import Scan
 from .folder import display_path
+from .patients import leak_key
 
 SUMMARY_SIZE = 128  # the size the explorer shows; decoding finds the broken files
 NOTHING_DECODED = "no image could be read: every file is listed under skipped with the reason"
@@ -30,11 +36,15 @@ def summarize_loaded(scan: Scan, arrays: SplitArrays, size: int) -> dict:
         }
         for s in SPLITS
     }
-    patient_sets = {s: set(arrays.patients[arrays.splits == s].tolist()) for s in SPLITS}
-    overlap = set()
-    for i, a in enumerate(SPLITS):
-        for b in SPLITS[i + 1 :]:
-            overlap |= patient_sets[a] & patient_sets[b]
+    keys = np.array(
+        [leak_key(o, p) for o, p in zip(arrays.origins.tolist(), arrays.patients.tolist())],
+        dtype=str,
+    )
+    patient_sets = {s: set(keys[arrays.splits == s].tolist()) for s in SPLITS}
+    overlap = _in_two_splits(patient_sets)
+    coarse = _in_two_splits({s: set(arrays.patients[arrays.splits == s].tolist()) for s in SPLITS})
+    coarse_of = dict(zip(keys.tolist(), arrays.patients.tolist()))
+    other_kind = coarse - {coarse_of[key] for key in overlap}
     skipped = [
         {"path": display_path(s.path), "reason": s.reason} for s in scan.skipped + arrays.failed
     ]
@@ -48,12 +58,22 @@ def summarize_loaded(scan: Scan, arrays: SplitArrays, size: int) -> dict:
         "images": len(arrays),
         "patients": {s: len(patient_sets[s]) for s in SPLITS},
         "patients_known": scan.patients_known,
-        "patient_overlap": len(overlap),
+        "patient_overlap": len(overlap),  # patients (leak_key) with images in two splits
+        # ids like personN in two splits only as different patients (another kind in each split)
+        "patient_overlap_other_kind": len(other_kind),
         "skipped": skipped,
         "notes": scan.notes + ([NOTHING_DECODED] if len(arrays) == 0 else []),
         "image_size": {"width": _stats(widths), "height": _stats(heights)},
         "cached_size": size,
     }
+
+
+def _in_two_splits(sets: dict[str, set[str]]) -> set[str]:
+    overlap = set()
+    for i, a in enumerate(SPLITS):
+        for b in SPLITS[i + 1 :]:
+            overlap |= sets[a] & sets[b]
+    return overlap
 
 
 def _stats(values: np.ndarray) -> dict:

@@ -13,13 +13,12 @@ unknown, and the verdict says so instead of guessing.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 
 import numpy as np
 
 from pipeline.runs import all_runs
+from pipeline.runs.choice import settings_key
 
 FRAMEWORK_LABELS = {"keras": "Keras", "torch": "PyTorch"}
 IGNORED = ("seed",)  # the one setting a seed group's runs may differ in
@@ -27,9 +26,9 @@ IGNORED = ("seed",)  # the one setting a seed group's runs may differ in
 
 @dataclass(frozen=True)
 class SeedGroup:
-    """Finished runs with one config except the seed, on one dataset (same data fingerprint)."""
+    """Finished runs with one config except the seed, on one dataset (same training images)."""
 
-    key: str  # hash of the config without the seed, and the data fingerprint
+    key: str  # hash of the config without the seed or source path, and the data's identity
     framework: str
     source: str
     settings_key: str  # as ``key`` but without the framework: pairs Keras with PyTorch
@@ -48,19 +47,13 @@ class SeedGroup:
         )
 
 
-def group_key(config: dict, fingerprint: str | None, without: tuple[str, ...] = IGNORED) -> str:
-    kept = {name: value for name, value in config.items() if name not in without}
-    return hashlib.sha256(json.dumps([kept, fingerprint], sort_keys=True).encode()).hexdigest()[:16]
-
-
 def seed_groups(runs) -> list[SeedGroup]:
     """The seed groups among ``runs`` (``pipeline.runs.Run``; pass finished ones): groups of one
     included, the biggest and then the newest first. Two runs with the same seed and settings
     have the same id, so a group never holds a seed twice."""
     members: dict[str, list] = {}
     for run in runs:
-        config, fingerprint = run.config(), run.data().get("fingerprint")
-        members.setdefault(group_key(config, fingerprint), []).append(run)
+        members.setdefault(settings_key(run, IGNORED), []).append(run)
     groups = []
     for key, found in members.items():
         found.sort(key=lambda run: run.config().get("seed", 0))
@@ -70,9 +63,7 @@ def seed_groups(runs) -> list[SeedGroup]:
                 key=key,
                 framework=config.get("framework", ""),
                 source=config.get("source", ""),
-                settings_key=group_key(
-                    config, found[0].data().get("fingerprint"), ("seed", "framework")
-                ),
+                settings_key=settings_key(found[0], ("seed", "framework")),
                 run_ids=tuple(run.id for run in found),
                 seeds=tuple(int(run.config().get("seed", 0)) for run in found),
             )
@@ -161,7 +152,7 @@ def compare_spreads(quantity: str, keras: Spread, torch: Spread) -> Verdict:
         sentence = (
             f"{quantity}: Keras {keras.mean:.3f}, PyTorch {torch.mean:.3f}; with one seed on a "
             "side the seed-to-seed spread is unknown, so this difference cannot be told from "
-            "noise. Train more seeds (--seeds 0,1,2)."
+            "noise."
         )
         return Verdict(quantity, keras, torch, difference, None, None, sentence)
     noise = max(keras.sd, torch.sd)

@@ -61,7 +61,8 @@ def map_side(img_size: int, layer: str) -> int:
 def default_layer(img_size: int) -> str:
     """The last conv layer whose map has at least MIN_MAP_SIDE cells a side.
 
-    conv5 from 96 px up (9 x 9 at the talk's 150 px), conv4 from 48 px, conv3 from 24 px.
+    conv5 from 96 px up (9 x 9 at the `talk` preset's 150 px, the app's choice), conv4 from 48 px,
+    conv3 from 24 px.
     """
     fine_enough = [layer for layer in CONV_LAYERS if map_side(img_size, layer) >= MIN_MAP_SIDE]
     return fine_enough[-1] if fine_enough else CONV_LAYERS[0]

@@ -2,7 +2,7 @@
 
     <cache>/runs/<run_id>/
         config.json     the TrainConfig, as TrainConfig.to_json() writes it
-        data.json       source, data fingerprint, model code version
+        data.json       source, data fingerprint, content identity, model code version
         status.json     queued | running | finished | failed | cancelled, pid, times, error
         progress.json   per-step and per-epoch history, rewritten while training
         result.json     final validation metrics, timings, device, weights file name and sha256
@@ -11,8 +11,9 @@
 
 Every file is replaced atomically, and ``finished`` is the last thing a run writes: a
 reader that sees ``finished`` finds the result and the weights complete, and a run killed
-half-way never looks finished. The run id is a hash of the config, the data fingerprint and
-the model code version, so the same question always lands in the same folder.
+half-way never looks finished. The run id is a hash of the settings (the config without its
+source path), the training images' content identity (``pipeline.data.identity``) and the model
+code version, so the same question always lands in the same folder, wherever the data sits.
 
 Faults: a JSON file damaged on disk reads as missing (a damaged status as ``damaged``, which a
 new trigger retrains), and a store the disk will not write raises ``StoreError`` saying which
@@ -66,6 +67,18 @@ def runs_root() -> Path:
     except OSError as error:
         raise store_error(error) from error
     return root
+
+
+def identity_fields(identity) -> dict:
+    """What a run's data.json records of its training images' content identity
+    (a ``pipeline.data.identity.DatasetIdentity``)."""
+    return {
+        "identity": identity.fingerprint,
+        "identity_version": identity.version,
+        "dataset": identity.name,
+        "label_space": identity.label_space,
+        "training_images": identity.images,
+    }
 
 
 def make_run_id(config_hash: str, fingerprint: str, code_version: str) -> str:
@@ -188,7 +201,25 @@ class Run:
             "val": result.val.to_dict() if result else {},
             "error": status.get("error"),
             "origin": self.origin(),
+            "dataset": self.dataset_name(),
+            "identity": self.identity(),
         }
+
+    def identity(self) -> str | None:
+        """The content identity of the images it trained on; None for a run trained before
+        identities were recorded whose source could not be read since (``pipeline.training.migrate``)."""
+        return self.data().get("identity")
+
+    def data_key(self) -> str:
+        """What "the same data" means for this run: its identity, else (an old run) the source
+        string and the stat fingerprint it was trained on."""
+        data = self.data()
+        return data.get("identity") or f"{data.get('source')}|{data.get('fingerprint')}"
+
+    def dataset_name(self) -> str:
+        """The training data for people: the folder or file name, never a full path."""
+        data = self.data()
+        return data.get("dataset") or str(data.get("source") or "?")
 
     def origin(self) -> str:
         """Where the run came from: "trained" here, "imported" from a zip, or "shipped"."""
@@ -212,14 +243,37 @@ def all_runs() -> list[Run]:
 
 
 def finished_runs(framework: str | None = None, source: str | None = None) -> list[Run]:
-    """Finished runs, newest first; only ``framework``'s and only those trained on ``source``
-    when given (``source`` as the config holds it: canonical, as the pages pass it)."""
+    """Finished runs, newest first; only ``framework``'s and only those trained on ``source``'s
+    training images when given: matched by content (``pipeline.data.identity``), so a copy of
+    the same images at another path has the same runs. A run with no recorded identity matches
+    by its source string (canonical, as the pages pass it)."""
     runs = [run for run in all_runs() if run.state == "finished"]
     if framework is not None:
         runs = [run for run in runs if run.config().get("framework") == framework]
     if source is not None:
-        runs = [run for run in runs if run.config().get("source") == source]
+        runs = [run for run in runs if trained_on(run, source)]
     return runs
+
+
+def trained_on(run: Run, source: str) -> bool:
+    """Whether ``run`` trained on ``source``'s training images (by content where known)."""
+    recorded = run.identity()
+    if recorded is not None:
+        identity = source_identity(source)
+        if identity is not None:
+            return recorded == identity.fingerprint
+    return run.config().get("source") == source
+
+
+def source_identity(source: str):
+    """``pipeline.data.identity.dataset_identity``, or None for a source that cannot be read."""
+    from pipeline.data import SourceError
+    from pipeline.data.identity import dataset_identity
+
+    try:
+        return dataset_identity(source)
+    except (SourceError, OSError):
+        return None
 
 
 def latest_per_framework(source: str | None = None) -> dict[str, Run]:

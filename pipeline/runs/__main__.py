@@ -1,6 +1,7 @@
 """The run store from the command line.
 
-    python -m pipeline.runs list [--json]
+    python -m pipeline.runs list [--source SRC] [--json]   # --source: runs trained on SRC's
+                                                            # training images, matched by content
     python -m pipeline.runs show RUN_ID [--json]
     python -m pipeline.runs delete RUN_ID
     python -m pipeline.runs export RUN_ID --out run.zip   # take a run away (pipeline.export)
@@ -19,7 +20,7 @@ import sys
 from pathlib import Path
 
 from pipeline import cli
-from pipeline.runs import Run, RunError, StoreError, all_runs, runs_root
+from pipeline.runs import Run, RunError, StoreError, all_runs, runs_root, trained_on
 from pipeline.shipped import install_shipped
 from pipeline.training.queue import refresh
 
@@ -33,6 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="every run, newest first")
     listing.add_argument("--json", action="store_true", help="print one JSON list")
+    listing.add_argument(
+        "--source",
+        help="only runs trained on this source's training images (matched by their content, "
+        "wherever the files sit)",
+    )
     show = commands.add_parser("show", help="one run's status, config, data, history and result")
     show.add_argument("run_id")
     show.add_argument("--json", action="store_true", help="print one JSON object")
@@ -54,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         refresh()  # a dead worker's run reads as failed, not as running forever
         if args.command == "list":
             install_shipped()
-            rows = [run.summary() for run in all_runs()]
+            runs = all_runs() if args.source is None else _trained_on(args.source)
+            rows = [run.summary() for run in runs]
             print(json.dumps(rows, indent=2) if args.json else _table(rows))
         elif args.command == "show":
             run = _existing(args.run_id)
@@ -95,6 +102,18 @@ def _transfer(args) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def _trained_on(spec: str) -> list[Run]:
+    """Every run (any state) trained on ``spec``'s training images; RunError for a bad source."""
+    from pipeline.data import SourceError, canonical_source
+    from pipeline.data.identity import dataset_identity
+
+    try:
+        dataset_identity(canonical_source(spec))
+    except (SourceError, OSError) as error:
+        raise RunError(f"source {spec!r} cannot be read: {error}") from None
+    return [run for run in all_runs() if trained_on(run, canonical_source(spec))]
 
 
 def _existing(run_id: str) -> Run:

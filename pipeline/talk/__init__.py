@@ -10,6 +10,12 @@ active data set's structure, quantity, origin and quality), ``pipelines`` (the K
 PyTorch pipelines' steps on the active data), ``conclusion`` (Keras vs PyTorch from the runs),
 ``processing_pair`` (the same model trained with and without augmentation and balancing),
 ``nutshell`` (the pair's measured effect, as the talk's summary slide) and ``notes`` (speaker
-notes computed from each page's data).
+notes computed from each page's data). Issue 20's slides: ``outline`` (the title, agenda and
+closing), ``mlp`` (an MLP learning XOR, in NumPy), ``dlbench`` (DLBench's figure and its CPU
+MNIST comparison, with sources), ``mnist_example`` (the talk's MNIST code and log, run with and
+without its fault), ``architecture`` (the MODEL slide from the two built models),
+``talk_report`` (the talk's evaluation report beside a measured one), ``talk_bullets`` (its
+conclusion bullets beside the measurements), ``kermany`` (the data set's published counts) and
+``origins`` (which values the slides give and which are the app's).
 Command line: ``python -m pipeline.talk table|pair|slides``.
 """

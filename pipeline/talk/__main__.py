@@ -3,12 +3,16 @@
     python -m pipeline.talk table --source ../shared/data/chest_xray --json
     python -m pipeline.talk pair --source ../shared/data/chest_xray --framework torch --preset quick --json
     python -m pipeline.talk pair --source synthetic --framework keras --preset quick --epochs 2 --img-size 48
+    python -m pipeline.talk claims --source ../shared/data/chest_xray --json
 
 ``table`` reads the newest finished run of each framework on the source (it trains nothing;
 it says which run to start when one is missing). ``pair`` queues the two runs of the
-processing pair - with the talk's augmentation and class weights, and with neither - waits for
-them (a run that finished before is reused, never trained twice) and prints their comparison
-on the test split.
+processing pair - with the talk's Transform + Sampler (its PyTorch pipeline's augmentation,
+Normalize and WeightedRandomSampler), and with neither - waits for them (a run that finished
+before is reused, never trained twice) and prints their comparison on the test split.
+``claims`` compares, over seeds, the two pipelines as the talk gives them (``--preset talk``),
+the same processing in both (``--preset full``) and the framework gap of the ablation
+(``pipeline.talk.claims``); it trains nothing and names the commands for missing seeds.
 
 Exit status: 0 done, 1 a run failed or was cancelled (or, for ``table``, a framework has no
 finished run), 2 impossible settings or unreadable data.
@@ -30,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.training.config import ConfigError
 
     try:
-        return {"table": table, "pair": pair, "slides": slides}[args.command](args)
+        return {"table": table, "pair": pair, "slides": slides, "claims": claims}[args.command](
+            args
+        )
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -89,10 +95,38 @@ def pair(args) -> int:
     return 0 if comparison else 1
 
 
+def claims(args) -> int:
+    """The Conclusion's three comparisons over seeds (``pipeline.talk.claims``)."""
+    from pipeline.talk.claims import claims as compute
+    from pipeline.training.queue import refresh
+
+    refresh()  # a dead worker's run reads as failed, not as running
+    found = compute(canonical_source(args.source))
+    if args.json:
+        print(json.dumps(found.to_dict(), indent=2))
+    else:
+        lines = [f"source: {found.source}", found.rule]
+        for claim in found.claims:
+            lines += ["", f"{claim.title} ({claim.status})", *claim.sentences]
+            lines += [f"  train: {s.command}" for s in claim.sides if s.command]
+        print("\n".join(lines))
+    return 0
+
+
 def slides(args) -> int:
     """What the talk's live slides compute, on the source: the same functions as the pages."""
     from pipeline.data import load_all
-    from pipeline.talk import gradients, perceptron, pipelines, popularity, software_table
+    from pipeline.talk import (
+        architecture,
+        dlbench,
+        gradients,
+        mlp,
+        perceptron,
+        pipelines,
+        popularity,
+        software_table,
+        talk_report,
+    )
 
     traces = {}
     for name in perceptron.DATASETS:
@@ -124,9 +158,28 @@ def slides(args) -> int:
         },
         "software_table_cells_with_sources": len(software_table.source_rows()),
         "arxiv_2017_leader": popularity.leader(popularity.ARXIV_2017).name,
+        "mlp_xor": _mlp_xor(perceptron, mlp),
+        # both models built (torch first), or read from the cache of an earlier build
+        "architecture": architecture.summary(architecture.architecture()),
+        "talk_report": talk_report.TALK.to_dict(),
+        "dlbench_mnist_cpu_minutes": {r.framework: round(r.minutes, 1) for r in dlbench.MNIST_CPU},
     }
     print(json.dumps(report, indent=2) if args.json else _slides_text(report))
     return 0
+
+
+def _mlp_xor(perceptron, mlp) -> dict:
+    """The MLP slide's numbers on the perceptron's own XOR points."""
+    points = perceptron.dataset("xor")
+    trace = mlp.learn(points)
+    return {
+        "points": len(points.y),
+        "hidden": trace.hidden,
+        "epochs": trace.epochs,
+        "solved_at_epoch": trace.solved_at,
+        "wrong_at_the_end": trace.wrong_at_the_end,
+        "perceptron_wrong_at_the_end": perceptron.learn(points).errors_of(points, -1),
+    }
 
 
 def _slides_text(report: dict) -> str:
@@ -146,6 +199,17 @@ def _slides_text(report: dict) -> str:
     n = report["normalisation"]
     lines.append(f"normalisation: {tuple(n['before'])} uint8 -> {tuple(n['after'])} float32")
     lines.append(f"PyTorch Dataset: {report['pytorch_stages']['dataset_length']} items")
+    m = report["mlp_xor"]
+    lines.append(
+        f"MLP on XOR ({m['hidden']} hidden units, {m['epochs']} epochs): {m['wrong_at_the_end']} of "
+        f"{m['points']} wrong (the perceptron: {m['perceptron_wrong_at_the_end']})"
+    )
+    for framework, counts in report["architecture"].items():
+        lines.append(
+            f"{framework}: {counts['conv']} conv, {counts['batchnorm']} batchnorm, {counts['maxpool']} "
+            f"maxpool, {counts['dropout']} dropout, {counts['parameters']:,} weights"
+        )
+    lines.append(f"the talk's report: accuracy {report['talk_report']['accuracy']}")
     return "\n".join(lines)
 
 
@@ -163,9 +227,13 @@ def _parser() -> argparse.ArgumentParser:
         "pair", help="train (or reuse) the processing pair and compare it"
     )
     slides_command = commands.add_parser(
-        "slides", help="the live slides' numbers: perceptron, gradients, pipelines, sources"
+        "slides",
+        help="the live slides' numbers: perceptron, MLP, gradients, pipelines, models, sources",
     )
-    for command in (table_command, pair_command, slides_command):
+    claims_command = commands.add_parser(
+        "claims", help="the two pipelines as given, the same processing, the framework gap"
+    )
+    for command in (table_command, pair_command, slides_command, claims_command):
         command.add_argument(
             "--source", default=DEFAULT_SOURCE, help="data source (default: %(default)s)"
         )

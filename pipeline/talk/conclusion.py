@@ -26,7 +26,8 @@ from pathlib import Path
 
 from pipeline.frameworks import FRAMEWORK_NAMES, FRAMEWORKS
 from pipeline.records import RunResult
-from pipeline.runs import ACTIVE, Run, all_runs, finished_runs, latest_per_framework, read_json
+from pipeline.runs import ACTIVE, Run, all_runs, read_json
+from pipeline.runs.choice import runs_to_show, settings_key
 from pipeline.settings import atomic_write_bytes, cache_root
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
@@ -41,28 +42,29 @@ CACHE_VERSION = 5  # change when what a cached evaluation holds changes (5: the 
 # ---- which runs ----
 
 
+def candidate_runs(source: str) -> dict[str, list[Run]]:
+    """Each framework's runs that the page may show for ``source``, best first: the source's own,
+    else those trained on other data whose labels mean the same (``pipeline.runs.choice``)."""
+    return {framework: runs_to_show(source, framework).runs for framework in FRAMEWORKS}
+
+
 def latest_runs(source: str) -> dict[str, Run | None]:
-    """The newest finished run of each framework on ``source`` (None where there is none)."""
-    latest = latest_per_framework(source)
-    return {framework: latest.get(framework) for framework in FRAMEWORKS}
+    """The first candidate of each framework for ``source`` (None where there is none)."""
+    return {f: (runs[0] if runs else None) for f, runs in candidate_runs(source).items()}
 
 
 def default_runs(source: str) -> dict[str, Run | None]:
-    """The newest Keras and PyTorch runs trained with the same settings (a like-for-like pair),
-    or the newest run of each framework when no such pair exists."""
-    torch_runs = {
-        _settings_key(run): run for run in reversed(finished_runs("torch", source))
-    }  # newest wins
-    for keras_run in finished_runs("keras", source):
-        match = torch_runs.get(_settings_key(keras_run))
+    """The best Keras and PyTorch runs trained with the same settings on the same data (a
+    like-for-like pair), or the first candidate of each framework when no such pair exists."""
+    candidates = candidate_runs(source)
+    torch_runs: dict[str, Run] = {}
+    for run in candidates["torch"]:
+        torch_runs.setdefault(settings_key(run, ("framework",)), run)  # best first wins
+    for keras_run in candidates["keras"]:
+        match = torch_runs.get(settings_key(keras_run, ("framework",)))
         if match is not None:
             return {"keras": keras_run, "torch": match}
     return latest_runs(source)
-
-
-def _settings_key(run: Run) -> str:
-    config = {key: value for key, value in run.config().items() if key != "framework"}
-    return json.dumps([config, run.data().get("fingerprint")], sort_keys=True)
 
 
 def active_run(framework: str, source: str) -> Run | None:
@@ -202,11 +204,11 @@ def seed_figures(run: Run, source: str, loader: Loader | None = None) -> dict:
 
     path = cached_path("seed", [run.id, run.status().get("updated"), source, _fingerprint(source)])
     test = read_json(path)
-    if test is None:
+    if test is None or "sensitivity" not in test:  # entries from before it was kept
         scored = score_run(run.id, source, TEST_SPLIT, loaded=(loader or load_run_model)(run.id))
         found = evaluate(scored, with_bootstrap=False)
         found = found if isinstance(found, dict) else found.to_dict()
-        test = {key: found[key] for key in ("accuracy", "auc", "specificity")}
+        test = {key: found[key] for key in ("accuracy", "auc", "specificity", "sensitivity")}
         atomic_write_bytes(path, json.dumps(test).encode())
     stress = cached_stress(run.id, source, TEST_SPLIT)
     return {
@@ -214,6 +216,7 @@ def seed_figures(run: Run, source: str, loader: Loader | None = None) -> dict:
         "test accuracy": test["accuracy"],
         "test AUC": test["auc"],
         "test NORMAL recall": test["specificity"],
+        "test PNEUMONIA recall": test["sensitivity"],
         "stress-mean AUC": stress.mean["auc"] if stress else None,
     }
 
@@ -354,32 +357,128 @@ def cell(row: Row, framework: str, run: Run, source: str):
     return row.function(run)
 
 
+# Speeds recorded by training: compared only between runs trained on the same machine, as the
+# mean over the run's seed group (the seeds trained there), with their spread.
+TRAINING_SPEEDS = (training_seconds, seconds_per_epoch, images_per_second)
+# Quality rows: the chosen run's value, and the spread of the same figure over its seeds
+SEED_FIGURE = {
+    validation_auc: "val AUC",
+    test_auc: "test AUC",
+    test_accuracy: "test accuracy",
+    test_sensitivity: "test PNEUMONIA recall",
+    test_specificity: "test NORMAL recall",
+}
+
+
 def framework_table(source: str, runs: dict[str, Run], loader: Loader | None = None) -> list[dict]:
     """One dict per row: ``quantity``, a value per framework, ``function`` (its dotted name), ``better``.
 
     ``runs`` holds a finished run for each framework. Test evaluations are computed first
-    (with ``loader`` when given), so every test row then reads the cache.
+    (with ``loader`` when given), so every test row then reads the cache. A training-speed row
+    holds the mean over each run's seed group on its machine, ``spread`` (sd per framework) and
+    ``ranked``: False when the runs trained on different (or unrecorded) machines.
     """
     for run in runs.values():
         test_evaluation(run, source, loader)
-    return [
-        {
+    same = same_training_machine(runs)
+    table = []
+    for row in ROWS:
+        entry = {
             "quantity": row.quantity,
             **{framework: cell(row, framework, run, source) for framework, run in runs.items()},
             "function": f"{row.function.__module__}.{row.function.__name__}",
             "better": row.better,
             "digits": row.digits,
         }
-        for row in ROWS
+        if row.function in TRAINING_SPEEDS:
+            entry |= speed_over_seeds(row.function, runs) | {"ranked": same, "mean": True}
+        elif row.function in SEED_FIGURE:
+            figure = SEED_FIGURE[row.function]
+            entry |= metric_spread(
+                lambda mate, figure=figure: seed_figures(mate, source, loader)[figure], runs
+            )
+        elif row.function is validation_accuracy:
+            entry |= metric_spread(validation_accuracy, runs)
+        table.append(entry)
+    return table
+
+
+def metric_spread(value_of: Callable[[Run], float], runs: dict[str, Run]) -> dict:
+    """The sd of one figure (``value_of(run)``) over each run's seed group (every machine): a
+    gap between the frameworks within it is not ranked. No spread with a single seed."""
+    import numpy as np
+
+    spread, seeds = {}, {}
+    for framework, run in runs.items():
+        mates = seed_mates(run, same_machine=False)
+        values = [value_of(mate) for mate in mates] if len(mates) > 1 else []
+        spread[framework] = float(np.std(values, ddof=1)) if len(values) > 1 else None
+        seeds[framework] = len(mates)
+    return {"spread": spread, "seeds": seeds}
+
+
+def same_training_machine(runs: dict[str, Run]) -> bool:
+    """Whether every run records the same training machine (``pipeline.machine.machine_id``)."""
+    machines = {run.status().get("machine") for run in runs.values()}
+    return len(machines) == 1 and None not in machines
+
+
+def speed_basis(runs: dict[str, Run]) -> str:
+    """What the training-speed rows compare, in one sentence."""
+    from pipeline.machine import machine_id
+
+    if not same_training_machine(runs):
+        return (
+            "Training speeds are not ranked: these runs trained on different machines (or one "
+            "did not record its machine)."
+        )
+    machine = next(iter(runs.values())).status().get("machine")
+    where = "this machine" if machine == machine_id() else "one machine, not this one"
+    return (
+        f"Training speeds: mean ± sd over each run's seeds trained on {where}; a gap within "
+        "that spread is not ranked. Inference is timed here, now."
+    )
+
+
+def seed_mates(run: Run, same_machine: bool = True) -> list[Run]:
+    """The finished runs of ``run``'s seed group (itself included); only those trained on its
+    machine when ``same_machine`` (speeds compare only there)."""
+    from pipeline.runs import finished_runs
+
+    key, machine = settings_key(run), run.status().get("machine")
+    mates = [
+        other
+        for other in finished_runs(run.config().get("framework"))
+        if settings_key(other) == key
+        and (not same_machine or other.status().get("machine") == machine)
     ]
+    return mates or [run]
+
+
+def speed_over_seeds(function: Callable, runs: dict[str, Run]) -> dict:
+    """``function``'s mean and sd over each run's seed mates: {framework: mean, "spread": {...}, "seeds": {...}}."""
+    import numpy as np
+
+    found, spread, seeds = {}, {}, {}
+    for framework, run in runs.items():
+        values = [function(mate) for mate in seed_mates(run)]
+        values = [v for v in values if v is not None]
+        found[framework] = float(np.mean(values)) if values else None
+        spread[framework] = float(np.std(values, ddof=1)) if len(values) > 1 else None
+        seeds[framework] = len(values)
+    return {**found, "spread": spread, "seeds": seeds}
 
 
 def better_framework(row: dict) -> str | None:
     """The framework ahead on one ``framework_table`` row (its id), when the gap shows at the
-    row's precision and the row says which way is better; None otherwise."""
+    row's precision and the row says which way is better; None otherwise. A speed row from
+    different machines is never ranked, and one whose gap is within the seeds' spread neither."""
     values = {f: row.get(f) for f in FRAMEWORKS}
-    if not row["better"] or any(v is None for v in values.values()):
+    if not row["better"] or any(v is None for v in values.values()) or row.get("ranked") is False:
         return None
+    spreads = [s for s in (row.get("spread") or {}).values() if s is not None]
+    if spreads and abs(values["keras"] - values["torch"]) <= max(spreads):
+        return None  # within the seed-to-seed spread: noise
     keras, torch = (round(values[f], row["digits"]) for f in FRAMEWORKS)
     if keras == torch:
         return None
@@ -407,6 +506,18 @@ def summary_sentences(rows: list[dict]) -> list[str]:
         ("inference ms per image (CPU)", "inference"),
     ):
         row = by_quantity[quantity]
+        if row.get("ranked") is False:
+            sentences.append(
+                "Training speeds are not compared: the two runs trained on different machines "
+                "(or did not record theirs)."
+            )
+            continue
+        if better_framework(row) is None and row.get("spread"):
+            sentences.append(
+                f"Time per epoch: within the seed-to-seed spread on the machine that trained "
+                f"them ({_with_spread(row, 'keras')} s Keras, {_with_spread(row, 'torch')} s PyTorch)."
+            )
+            continue
         faster, slower = sorted(FRAMEWORKS, key=lambda f: row[f])
         if row[faster] and row[slower] != row[faster]:
             sentences.append(
@@ -417,21 +528,32 @@ def summary_sentences(rows: list[dict]) -> list[str]:
     auc = by_quantity["test AUC"]
     gap = round(auc["torch"], 3) - round(auc["keras"], 3)
     leader = FRAMEWORK_NAMES["torch" if gap > 0 else "keras"]
-    sentences.append(
-        f"Test AUC: Keras {auc['keras']:.3f}, PyTorch {auc['torch']:.3f}"
-        + (
+    spreads = [s for s in (auc.get("spread") or {}).values() if s is not None]
+    if gap and spreads and better_framework(auc) is None:
+        ending = (
+            f": a gap of {abs(gap):.3f}, within the spread over seeds ({max(spreads):.3f}), so "
+            "neither framework is ahead."
+        )
+    elif gap:
+        ending = (
             f" ({leader} ahead by {abs(gap):.3f}; the Evaluation page's paired bootstrap says whether "
             "that gap is larger than the test split's noise)."
-            if gap
-            else ": the same to three decimals."
         )
-    )
+    else:
+        ending = ": the same to three decimals."
+    sentences.append(f"Test AUC: Keras {auc['keras']:.3f}, PyTorch {auc['torch']:.3f}{ending}")
     lines = by_quantity["lines of model code"]
     sentences.append(
         f"The same network takes {lines['keras']} lines of Keras and {lines['torch']} lines of PyTorch "
         f"(plus {shared_model_code_lines()} shared lines of constants in `models/{SHARED_MODEL_FILE}`)."
     )
     return sentences
+
+
+def _with_spread(row: dict, framework: str) -> str:
+    value, spread = row[framework], (row.get("spread") or {}).get(framework)
+    text = f"{value:.{row['digits']}f}"
+    return text + (f" ± {spread:.{row['digits']}f}" if spread is not None else "")
 
 
 def table_report(

@@ -56,7 +56,8 @@ TIMELINE: tuple[Event, ...] = (
         1958,
         "The perceptron",
         "Rosenblatt's perceptron learns the weights of a single artificial neuron from examples.",
-        "The first machine that learned a classifier from data instead of being programmed.",
+        "Among the first machines to learn a classifier from labelled examples instead of being "
+        "programmed: its weights came from a learning rule, not from its designer.",
         "ideas",
         "F. Rosenblatt, The perceptron: a probabilistic model for information storage and organization "
         "in the brain, Psychological Review 65(6), 1958",
@@ -190,7 +191,7 @@ TIMELINE: tuple[Event, ...] = (
     Event(
         2017,
         "PyTorch",
-        "PyTorch's first public release: a define-by-run framework where the model is ordinary Python.",
+        "Facebook AI Research releases PyTorch (January): define-by-run, the model is ordinary Python.",
         "Debuggable models; within a few years the framework most research papers use.",
         "tools",
         "A. Paszke et al., PyTorch: an imperative style, high-performance deep learning library, "
@@ -239,13 +240,27 @@ WINTERS: tuple[Era, ...] = (
     Era(
         1995,
         2006,
-        "Neural networks out of favour",
-        "After the second AI winter (late 1980s), SVMs and hand-made features won the benchmarks; "
-        "deep networks were hard to train and short of data and compute.",
+        "Second AI winter",
+        "Neural networks out of favour: from the late 1990s SVMs and hand-made features won the "
+        "benchmarks, deep networks trained badly (vanishing gradients) and lacked data and compute; "
+        "interest revived around 2006.",
         "Y. LeCun, Y. Bengio, G. Hinton, Deep learning, Nature 521, 2015",
         "https://doi.org/10.1038/nature14539",
     ),
 )
+# The talk's two winters are those of neural networks. Every page and note dates them from
+# WINTERS (``winter``), so that the Introduction, the perceptron, the vanishing gradient and the
+# speaker notes say the same years.
+
+
+def winter(number: int) -> Era:
+    """The talk's first (1) or second (2) winter."""
+    return WINTERS[number - 1]
+
+
+def span(era: Era) -> str:
+    return f"{era.start}-{era.end}"
+
 
 _RESULTS = "https://image-net.org/challenges/LSVRC/{year}/results"
 

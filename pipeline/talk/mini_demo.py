@@ -187,6 +187,16 @@ class _LineTee(io.TextIOBase):
         return len(text)
 
 
+@contextlib.contextmanager
+def captured_log(on_log: Callable[[str], None] | None = None):
+    """What Keras prints while the block runs, kept in the yielded ``_LineTee`` (``.text``);
+    ``on_log(text so far)`` after each line. One capture at a time: two would interleave."""
+    with _STDOUT_LOCK:
+        tee = _LineTee(on_log)
+        with contextlib.redirect_stdout(tee):
+            yield tee
+
+
 def run_demo(
     epochs: int = DEFAULT_EPOCHS,
     seed: int = DEFAULT_SEED,
@@ -199,14 +209,12 @@ def run_demo(
     started = time.perf_counter()
     data = load_digit_data(seed)
     keras.utils.set_random_seed(seed)  # weights, shuffling and the validation split repeat
-    with _STDOUT_LOCK:
-        tee = _LineTee(on_log)
-        with contextlib.redirect_stdout(tee):
-            workflow_started = time.perf_counter()
-            history, test_loss, test_accuracy, probabilities = keras_workflow(
-                data.x_train, data.y_train, data.x_test, data.y_test, epochs
-            )
-            workflow_seconds = time.perf_counter() - workflow_started
+    with captured_log(on_log) as tee:
+        workflow_started = time.perf_counter()
+        history, test_loss, test_accuracy, probabilities = keras_workflow(
+            data.x_train, data.y_train, data.x_test, data.y_test, epochs
+        )
+        workflow_seconds = time.perf_counter() - workflow_started
     predictions = [
         {"true": int(true), "predicted": int(row.argmax()), "probability": float(row.max())}
         for true, row in zip(data.y_test, probabilities)

@@ -23,6 +23,8 @@ def _pct(value: float) -> str:
 def perceptron(
     name: str, points: int, updates: int, converged_at: int | None, wrong: int, epochs: int
 ) -> Notes:
+    from pipeline.talk.history import span, winter
+
     if converged_at is not None:
         outcome = f"On these {points} points it found a separating line after {updates} updates, epoch {converged_at}."
     else:
@@ -35,13 +37,15 @@ def perceptron(
             "Rosenblatt 1958: one neuron, one line, a rule that learns from its mistakes.",
             outcome,
             "Switch to XOR: Minsky and Papert 1969 proved one layer cannot do it; funding dried up, "
-            "the first AI winter.",
+            f"the first AI winter ({span(winter(1))}).",
         ),
         "the black line: press Play and let it move; then the bars of mistakes per epoch",
     )
 
 
 def gradients(depth: int, sigmoid_first: float, relu_first: float, sigmoid_ratio: float) -> Notes:
+    from pipeline.talk.history import span, winter
+
     return Notes(
         (
             "Backpropagation (1986) trains several layers, but deep sigmoid networks barely learned.",
@@ -49,7 +53,8 @@ def gradients(depth: int, sigmoid_first: float, relu_first: float, sigmoid_ratio
             f"sigmoids and {relu_first:.1e} with ReLU: the sigmoid's slope is at most 1/4, so each "
             "layer shrinks it.",
             f"The last sigmoid layer gets {sigmoid_ratio:.0e} times what the first gets: the early "
-            "layers stay random. ReLU, better initialisation and GPUs ended the second winter.",
+            f"layers stay random: the second winter ({span(winter(2))}). Layer-wise pre-training "
+            "(2006) ended it; ReLU, better initialisation and GPUs made deep nets train directly.",
         ),
         "the red line falling to the left of the chart, against the flat blue one",
     )
@@ -57,10 +62,21 @@ def gradients(depth: int, sigmoid_first: float, relu_first: float, sigmoid_ratio
 
 def landscape(names: list[str], rows: list[dict[str, str]]) -> Notes:
     no_cuda = [row["Software"] for row in rows if row["CUDA GPUs"].startswith("No")]
+    jvm = ("Python", "Java", "Scala", "Kotlin")
+    other = [
+        f"{row['Software']} ({row['Interfaces']})"
+        for row in rows
+        if not any(word in row["Interfaces"] for word in jvm)
+    ]
     return Notes(
         (
             f"{len(names)} projects, from Dlib (C++) and Caffe to Flux (Julia) and BigDL on Apache Spark.",
-            "Every framework here has Python or JVM interfaces; most run on CUDA GPUs"
+            (
+                f"All but {', '.join(other)} have Python or JVM interfaces"
+                if other
+                else "Every framework here has Python or JVM interfaces"
+            )
+            + "; most run on CUDA GPUs"
             + (f" (not {', '.join(no_cuda)}: CPU clusters)." if no_cuda else "."),
             "Keras sits on top of a backend; PyTorch and TensorFlow are where research and industry went.",
         ),
@@ -79,7 +95,8 @@ def popularity(arxiv, conferences) -> Notes:
             f"2019: {cvpr.name} had {cvpr.percent:g}% PyTorch among PyTorch-or-TensorFlow papers; "
             "every large conference a majority.",
             "Counts by Karpathy (2017) and Horace He (2019); He interned on the PyTorch team and did not "
-            "count Keras separately: say so.",
+            "count Keras separately: say so. The talk's own chart was October 2017: no published "
+            "count for that month, so March 2017 stands in.",
         ),
         "the tiny PyTorch bar on the left, then the bars above the half line on the right",
     )
@@ -299,4 +316,153 @@ def conclusion(rows: list[dict] | None) -> Notes:
             "Then the pair: the same model with and without processing. That is where the difference is.",
         ),
         "the table's rows where one framework is marked better",
+    )
+
+
+# ---- the slides of issue 20: frame, MLP, DLBench, MNIST, model, report, bullets ----
+
+
+def title(title_text: str, claim: str) -> Notes:
+    return Notes(
+        (
+            f"{title_text}: two frameworks, one task, measured rather than asserted.",
+            f"The claim to test today: {claim}",
+            "Everything on the next slides is computed live from data on this machine.",
+        ),
+        "the claim under the title",
+    )
+
+
+def agenda(parts, pages_per_part: dict[int, int]) -> Notes:
+    return Notes(
+        tuple(
+            f"Part {part.number}, {part.name}: {part.what} ({pages_per_part.get(part.number, 0)} slides)."
+            for part in parts
+        ),
+        "the four parts, left to right",
+    )
+
+
+def mlp_xor(
+    points: int, hidden: int, trace, perceptron_wrong: int, perceptron_epochs: int
+) -> Notes:
+    solved = (
+        f"it has every point right from epoch {trace.solved_at}"
+        if trace.solved_at is not None
+        else f"{trace.wrong_at_the_end} of {points} are still wrong after {trace.epochs} epochs"
+    )
+    return Notes(
+        (
+            f"The same {points} XOR points: the perceptron still has {perceptron_wrong} wrong after "
+            f"{perceptron_epochs} epochs, because no line separates them.",
+            f"Add one hidden layer of {hidden} units and train it by backpropagation (1986): {solved}.",
+            "Minsky and Papert's proof was about one layer. Several layers were the answer; training "
+            "them took until 1986.",
+        ),
+        "the curved boundary on the right: press Play and watch it bend around the corners",
+    )
+
+
+def breakthrough(releases, citation: str) -> Notes:
+    first, last = releases[0], releases[-1]
+    after_2012 = [r.name for r in releases if r.year > 2012]
+    return Notes(
+        (
+            f"The frameworks DLBench names, by first release: {first.name} {first.year} to "
+            f"{last.name} {last.year}.",
+            f"{len(after_2012)} of {len(releases)} came after AlexNet (2012): "
+            + ", ".join(after_2012)
+            + ".",
+            f"Source: {citation}.",
+        ),
+        "the cluster of releases between 2013 and 2017",
+    )
+
+
+def frameworks_compared(results) -> Notes:
+    fastest = min(results, key=lambda r: r.seconds)
+    slowest = max(results, key=lambda r: r.seconds)
+    keras = next(r for r in results if r.framework == "Keras")
+    torch = next(r for r in results if r.framework == "PyTorch")
+    return Notes(
+        (
+            f"DLBench trained one CNN on MNIST in {len(results)} frameworks on the same CPU machine.",
+            f"Accuracy is nearly the same everywhere; time is not: {fastest.framework} "
+            f"{fastest.minutes:.0f} min, {slowest.framework} {slowest.minutes:.0f} min.",
+            f"Keras (on TensorFlow) {keras.minutes:.1f} min against PyTorch {torch.minutes:.1f} min: "
+            "'Keras is slow' is not what this benchmark found on a CPU.",
+        ),
+        "the time bars: the accuracy column barely changes",
+    )
+
+
+def mnist_example(talk_log, comparison) -> Notes:
+    said = (
+        f"The code asks for {talk_log.code_epochs} epochs; the log shows {talk_log.log_epochs}.",
+        f"val_loss {talk_log.val_loss[0]:g}-{talk_log.val_loss[1]:g} with val_accuracy about "
+        f"{talk_log.val_accuracy:g}: the validation images were not divided by 255.",
+    )
+    if comparison is None:
+        live = "Press Run: the same code with and without the fix, side by side."
+    else:
+        bug, fixed = comparison.as_in_the_talk, comparison.fixed
+        live = (
+            f"Live on {comparison.data}: val_loss {bug.last('val_loss'):.2f} unscaled against "
+            f"{fixed.last('val_loss'):.2f} scaled, val_accuracy {bug.last('val_accuracy'):.3f} "
+            f"against {fixed.last('val_accuracy'):.3f}."
+        )
+    return Notes((*said, live), "the val_loss column of the left log, then the right one")
+
+
+def architecture(found, slide_counts) -> Notes:
+    keras, torch = found.models["keras"], found.models["torch"]
+    return Notes(
+        (
+            f"The MODEL slide: {slide_counts.conv} Conv, {slide_counts.batchnorm} BatchNorm, "
+            f"{slide_counts.maxpool} MaxPooling2D, {slide_counts.dropout} Dropout.",
+            f"Both models, built here at {found.img_size} px: Keras {keras.parameters:,} weights, "
+            f"PyTorch {torch.parameters:,}"
+            + (", layer for layer the same." if not found.differences() else ", and they differ."),
+            "Keras counts BatchNorm's running statistics as weights; PyTorch keeps them as buffers: "
+            "counted alike here.",
+        ),
+        "the two parameter totals, then the layer table",
+    )
+
+
+def talk_report(talk, measured: dict) -> Notes:
+    pneumonia, normal = talk.row("PNEUMONIA"), talk.row("NORMAL")
+    lines = [
+        f"The talk's model: accuracy {talk.accuracy:.2f}, PNEUMONIA recall {pneumonia.recall:.2f}, "
+        f"NORMAL recall {normal.recall:.2f} on {talk.images} test images.",
+    ]
+    for framework, report in measured.items():
+        if report is not None:
+            lines.append(
+                f"Here, {framework}: accuracy {report.accuracy:.2f}, NORMAL recall "
+                f"{report.row('NORMAL').recall:.2f} on {report.images} images."
+            )
+    lines.append("Its report calls Pneumonia class 0; its CSV, and this app, call it 1.")
+    return Notes(tuple(lines), "the NORMAL recall in both tables")
+
+
+def questions(title_text: str) -> Notes:
+    return Notes(
+        (
+            f"{title_text}: thank the audience, take questions.",
+            "Every slide stays live: go back to any page to answer with the data.",
+        ),
+        "the page list, to jump back",
+    )
+
+
+def bullets(report) -> Notes:
+    """The talk's conclusion bullets against the measurements (``talk_bullets.check``)."""
+    return Notes(
+        tuple(
+            f"{topic.topic}: the talk says Keras '{topic.keras_bullet.lower()}', PyTorch "
+            f"'{topic.torch_bullet.lower()}'; measured: {topic.verdict}."
+            for topic in report.topics
+        ),
+        "the verdict column: where the measurements agree, and where they say the opposite",
     )

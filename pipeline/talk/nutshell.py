@@ -1,6 +1,6 @@
-"""The talk's "in a nutshell" slide, rebuilt from a measurement: what the transform (augmentation)
-and the class balancing did, according to the Conclusion's pair of runs
-(``pipeline.talk.processing_pair.compare_pair``).
+"""The talk's "in a nutshell" slide, rebuilt from a measurement: what the Transform (augmentation
+and normalisation) and the Sampler (class balancing) of the talk's PyTorch pipeline did,
+according to the Conclusion's pair of runs (``pipeline.talk.processing_pair.compare_pair``).
 
     summary = nutshell(compare_pair(pair, source))
 
@@ -18,8 +18,13 @@ from pipeline.talk.processing_pair import FIXED_THRESHOLD, interval
 
 BALANCING = {
     "class_weight": "class weights: each NORMAL image counts more in the loss",
-    "sampler": "a weighted sampler: NORMAL images drawn as often as PNEUMONIA ones",
+    "sampler": "a WeightedRandomSampler: NORMAL images drawn as often as PNEUMONIA ones",
     "none": "none: images in their natural proportion",
+}
+# choice values in words (the rest read as they are)
+VALUE_WORDS = {
+    "per_dataset": "the training split's mean and std, computed in advance",
+    "per_sample": "each image to mean 0, std 1",
 }
 EFFECTS = (  # (threshold, statistic, label)
     ("validation", "auc", "Test AUC"),
@@ -42,7 +47,7 @@ class Effect:
 
 @dataclass(frozen=True)
 class Nutshell:
-    transform: list[str]  # the augmentation's non-default settings, in words
+    transform: list[str]  # the augmentation's and normalisation's settings, in words
     balancing: str
     effects: list[Effect]
     verdict: str  # helped, hurt, mixed, none
@@ -59,8 +64,9 @@ def transform_words(augment: dict, baseline: dict) -> list[str]:
         value = augment.get(field.name)
         if value == baseline.get(field.name):
             continue
+        shown = VALUE_WORDS.get(value, value) if isinstance(value, str) else value
         words.append(
-            f"{field.label}: {'yes' if value is True else f'{value:g}' if isinstance(value, float) else value}"
+            f"{field.label}: {'yes' if value is True else f'{value:g}' if isinstance(value, float) else shown}"
         )
     return words
 

@@ -11,8 +11,11 @@ Two counts stand in for the talk's popularity slides:
   Facebook-affiliated authors and papers mentioning both left out). The article gives CVPR's
   share exactly and the others as lower bounds; they are kept as such (``at_least``).
 
-The talk's "breakthrough of deep-learning frameworks" figure (framework activity over time) has
-no source that can be checked here, so it is not redrawn; ``UNSOURCED`` says so on the page.
+The talk shows a chart of arXiv mentions for October 2017. No published count for that month
+could be found to check it against (``OCTOBER_2017``), so the app keeps Karpathy's March 2017
+counts, the nearest month with published numbers, and says so on the page. The talk's
+"breakthrough of deep-learning frameworks" figure is sourced: it is DLBench's
+(``pipeline.talk.dlbench``), redrawn on a slide of its own.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ HE_2019 = (
     "https://thegradient.pub/state-of-ml-frameworks-2019-pytorch-dominates-research-"
     "tensorflow-dominates-industry/"
 )
-UNSOURCED = (
-    'The talk\'s "breakthrough of deep-learning frameworks" figure is not redrawn: its numbers '
-    "have no source that can be checked, and PneumoLab shows no number it cannot cite."
+OCTOBER_2017 = (
+    "The talk's chart counts arXiv mentions in October 2017. No published count for that month was "
+    "found to check it against, so the left chart keeps Karpathy's counts for March 2017, the "
+    "nearest month whose numbers are published (seven months earlier: PyTorch was one month old)."
 )
 
 

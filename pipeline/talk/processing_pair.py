@@ -6,10 +6,12 @@
     comparison = compare_pair(pair)          # paired bootstrap of (with - without), and the words
 
 The two configs are the same model, size, epochs, seed and data, and differ in exactly two
-settings: the talk's augmentation with class weights, against no augmentation and no class
-balancing. Both are scored on the same test images; ``pipeline.evaluate.compare`` gives each
-difference a 95% paired-bootstrap interval, at each run's own validation threshold and at
-the fixed 0.5 of the talk's ``predict > 0.5``, where class imbalance shows most (NORMAL recall).
+settings: the talk's Transform + Sampler (the PyTorch pipeline's augmentation and its Normalize
+with the training split's mean and std, computed in advance, and a WeightedRandomSampler:
+``TALK_PIPELINES["torch"]``), against no augmentation, no normalisation and no class balancing.
+Both are scored on the same test images; ``pipeline.evaluate.compare`` gives each difference a
+95% paired-bootstrap interval, at each run's own validation threshold and at a fixed 0.5 (the
+app's reference: the slides show no threshold), where class imbalance shows most (NORMAL recall).
 The conclusion's sentences are derived from those intervals, never written in advance.
 """
 
@@ -20,14 +22,20 @@ from dataclasses import dataclass
 
 from pipeline.augment.spec import AugmentSpec
 from pipeline.data import open_source
+from pipeline.data.identity import dataset_identity
 from pipeline.evaluate.compare import METRIC_LABELS
-from pipeline.runs import ACTIVE, Run, finished_runs, read_json
+from pipeline.runs import ACTIVE, Run, read_json
+from pipeline.runs.choice import runs_to_show
 from pipeline.settings import atomic_write_bytes
 from pipeline.talk.conclusion import cached_path, summary_of, warm_scored
-from pipeline.training.config import TrainConfig
+from pipeline.training.config import TALK_PIPELINES, TrainConfig
 from pipeline.training.queue import run_id_for, trigger
 
-WITH_PROCESSING = {"augment": AugmentSpec.preset("talk"), "class_balancing": "class_weight"}
+# the talk's Transform (augmentation + Normalize) and Sampler, as its PyTorch pipeline has them
+WITH_PROCESSING = {
+    "augment": TALK_PIPELINES["torch"].augment,
+    "class_balancing": TALK_PIPELINES["torch"].class_balancing,
+}
 WITHOUT_PROCESSING = {"augment": AugmentSpec.preset("none"), "class_balancing": "none"}
 PAIR_FIELDS = tuple(WITH_PROCESSING)
 FIXED_THRESHOLD = 0.5
@@ -44,13 +52,13 @@ STATISTIC_OF = {
 
 
 def pair_configs(base: TrainConfig) -> tuple[TrainConfig, TrainConfig]:
-    """``base`` with processing (talk augmentation + class weights) and without (neither)."""
+    """``base`` with processing (the talk's Transform + Sampler) and without (neither)."""
     return base.replace(**WITH_PROCESSING).validate(), base.replace(**WITHOUT_PROCESSING).validate()
 
 
 def run_id_of(config: TrainConfig) -> str:
     """The id ``pipeline.training.queue.trigger`` gives ``config`` on its data today."""
-    return run_id_for(config, open_source(config.source).fingerprint())
+    return run_id_for(config, dataset_identity(config.source).fingerprint)
 
 
 @dataclass(frozen=True)
@@ -83,23 +91,27 @@ def start_pair(base: TrainConfig) -> list:
 
 
 def stored_pairs(source: str) -> list[Pair]:
-    """Every finished pair on ``source`` in the store, newest first: runs whose configs, data and
-    model code agree except in the two processing settings, which take the two values above."""
+    """The finished pairs a page shows for ``source``, newest first: runs whose settings, data and
+    model code agree except in the two processing settings, which take the two values above.
+    The source's own pairs; when it has none, the pairs trained on other data whose labels mean
+    the same (``pipeline.runs.choice.runs_to_show``), each then scored on this source."""
     groups: dict[str, dict[str, Run]] = {}
-    for run in finished_runs(source=source):  # newest first: a group's first complete pair wins
+    for run in _newest_first(runs_to_show(source).runs):  # a group's first complete pair wins
         config, data = run.config(), run.data()
         side = _side(config)
         if side is None:
             continue
-        rest = {k: v for k, v in config.items() if k not in PAIR_FIELDS}
-        key = json.dumps(
-            [rest, data.get("fingerprint"), data.get("model_code_version")], sort_keys=True
-        )
+        rest = {k: v for k, v in config.items() if k not in (*PAIR_FIELDS, "source")}
+        key = json.dumps([rest, run.data_key(), data.get("model_code_version")], sort_keys=True)
         groups.setdefault(key, {}).setdefault(side, run)
     pairs = [Pair(group["with"], group["without"]) for group in groups.values() if len(group) == 2]
     return sorted(
         pairs, key=lambda p: max(r.status().get("ended", 0) for r in p.runs), reverse=True
     )
+
+
+def _newest_first(runs: list[Run]) -> list[Run]:
+    return sorted(runs, key=lambda run: run.status().get("ended", 0), reverse=True)
 
 
 def _side(config: dict) -> str | None:
@@ -212,9 +224,9 @@ def conclusion(comparison: dict) -> list[str]:
         interval(comparison, "fixed", "specificity"),
         interval(comparison, "fixed", "sensitivity"),
     )
-    if fixed["outside"]:  # where the imbalance bites: the talk's fixed threshold, NORMAL recall
+    if fixed["outside"]:  # where the imbalance bites: a fixed threshold, NORMAL recall
         headline += (
-            f" At the talk's fixed threshold {FIXED_THRESHOLD}, NORMAL recall went from {fixed['b']:.3f} "
+            f" At the fixed threshold {FIXED_THRESHOLD}, NORMAL recall went from {fixed['b']:.3f} "
             f"without processing to {fixed['a']:.3f} with it, and PNEUMONIA recall from "
             f"{fixed_sensitivity['b']:.3f} to {fixed_sensitivity['a']:.3f}."
         )
@@ -225,7 +237,7 @@ def conclusion(comparison: dict) -> list[str]:
     ]
     sentences.append(
         _describe(
-            f"At the fixed threshold {FIXED_THRESHOLD} (the talk's `> 0.5`), NORMAL recall", fixed
+            f"At the fixed threshold {FIXED_THRESHOLD} (the app's reference), NORMAL recall", fixed
         )
     )
     sentences.append(

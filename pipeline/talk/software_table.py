@@ -195,16 +195,16 @@ SOFTWARE: tuple[Software, ...] = (
     Software(
         "PyTorch",
         {
-            "Creator": "Meta AI; PyTorch Foundation",
-            "First release": "2016",
+            "Creator": "Facebook AI Research",
+            "First release": "2017 (January)",
             "Licence": "BSD 3-Clause",
             "Written in": "Python, C++, CUDA",
             "Interfaces": "Python, C++",
             "CUDA GPUs": "Yes; ROCm, Apple MPS",
         },
         {
-            "Creator": "https://pytorch.org/foundation",
-            "First release": "https://arxiv.org/abs/1912.01703",
+            # the PyTorch paper: its authors at Facebook AI Research, released in January 2017
+            **_same("https://arxiv.org/abs/1912.01703", "Creator", "First release"),
             **_same("https://github.com/pytorch/pytorch", "Licence", "Written in"),
             "Interfaces": "https://pytorch.org/cppdocs/",
             "CUDA GPUs": "https://pytorch.org/get-started/locally/",
@@ -229,6 +229,43 @@ SOFTWARE: tuple[Software, ...] = (
         },
     ),
 )
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A cell where this table says something else than the talk's own table, and why."""
+
+    software: str
+    column: str
+    talk_said: str
+    why: str
+
+    def shown(self) -> str:
+        return next(s for s in SOFTWARE if s.name == self.software).cells[self.column]
+
+
+CORRECTIONS: tuple[Correction, ...] = (
+    Correction(
+        "Chainer",
+        "Licence",
+        "BSD",
+        "Chainer's LICENSE file is the MIT licence (github.com/chainer/chainer).",
+    ),
+)
+
+
+def corrections_text() -> str:
+    """One sentence naming every cell corrected from the talk's table, for under the table."""
+    return "Corrected from the talk's table: " + "; ".join(
+        f"{c.software}'s {c.column.lower()} is {c.shown()}, not {c.talk_said} ({c.why})"
+        for c in CORRECTIONS
+    )
+
+
+def without_python_or_jvm() -> list[str]:
+    """The software whose interfaces name neither Python nor a JVM language (Java, Scala, Kotlin)."""
+    jvm = ("Python", "Java", "Scala", "Kotlin")
+    return [s.name for s in SOFTWARE if not any(word in s.cells["Interfaces"] for word in jvm)]
 
 
 def table_rows() -> list[dict[str, str]]:

@@ -4,6 +4,8 @@
     config.validate()                                   # ConfigError(field, message) if impossible
     assert TrainConfig.from_json(config.to_json()) == config
     config.stable_hash()                                # 16 hex digits, part of the run id
+    TrainConfig.from_preset("talk", framework="keras")  # the talk's Keras pipeline (per framework)
+    setting_origins(config, "quick")                    # each value: slide, app's choice, per run
 
 Everything that changes what a training produces is a field here, so that the run id (a hash
 of the config, the data and the model code) names one result. Settings that only change
@@ -50,7 +52,9 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How to train the talk's CNN once. Defaults are the ``full`` preset on the synthetic data."""
+    """How to train the talk's CNN once. The defaults are the settings the ``talk`` preset had
+    before it resolved per framework (one config for both); they stay as they are, so that the
+    id of every run trained from them stays too."""
 
     framework: str = "torch"
     source: str = "synthetic"  # anything pipeline.data.open_source takes
@@ -102,12 +106,17 @@ class TrainConfig:
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> TrainConfig:
-        """A preset with some fields replaced; ConfigError for an unknown preset or field."""
+        """A preset with some fields replaced; ConfigError for an unknown preset or field.
+
+        A preset that differs per framework (``talk``: each framework's pipeline as the talk
+        shows it) resolves for ``overrides["framework"]`` (default: TrainConfig's, torch)."""
         if name not in PRESETS:
             raise ConfigError(
                 "preset", f"unknown preset {show_value(name)}; choose one of {', '.join(PRESETS)}"
             )
-        return PRESETS[name].replace(**overrides)
+        framework = overrides.get("framework", PRESETS[name].framework)
+        base = FRAMEWORK_PRESETS.get(name, {}).get(framework, PRESETS[name])
+        return base.replace(**overrides)
 
     def replace(self, **changes) -> TrainConfig:
         unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
@@ -141,6 +150,13 @@ class TrainConfig:
         }
         canonical = json.dumps(values, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    def settings_hash(self) -> str:
+        """``stable_hash`` without the source string: what trains, wherever the data sits.
+
+        The run id pairs it with the data's content identity (``pipeline.data.identity``), so
+        the same settings on a copy of the same images at another path are the same run."""
+        return self.replace(source="").stable_hash()
 
     @classmethod
     def from_dict(cls, values) -> TrainConfig:
@@ -240,6 +256,180 @@ def _raise_if(name: str, problem: str | None) -> None:
         raise ConfigError(name, problem)
 
 
+# ---- the talk's two pipelines: every value, and where it comes from ----
+
+SLIDE = "slide"  # the talk's slides show it
+APP = "app's choice"  # the slides do not give it: this project chose it
+PER_RUN = "per run"  # not part of a pipeline: chosen for each run (data, seed, hardware)
+OVERRIDDEN = "set for this run"  # a preset's value replaced (a command-line option, a widget)
+ORIGINS = (SLIDE, APP, PER_RUN, OVERRIDDEN)
+PER_RUN_FIELDS = {  # what each says, for ``setting_origins``
+    "framework": "which of the two pipelines",
+    "source": "the data it trains on",
+    "seed": "one draw of weights, image order and augmentation: compare over seeds",
+    "device": "the hardware it trains on",
+    "mixed_precision": "on a GPU only",
+    "replicas": "devices training at once",
+}
+# the values no slide gives, the same on both sides so the pipelines differ only where the slides do
+SAME_AS_KERAS = "the same as the Keras pipeline's, so that the two differ only where the slides do"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One value of a preset that differs per framework, and where it comes from.
+
+    ``name`` is a TrainConfig field or ``augment.<parameter>``; ``origin`` is SLIDE or APP."""
+
+    name: str
+    value: object
+    origin: str
+    note: str
+    frameworks: tuple[str, ...] = FRAMEWORKS
+
+
+_KERAS, _TORCH = ("keras",), ("torch",)
+_GEOMETRY = (
+    "the slides show ImageDataGenerator (Keras) and transforms (PyTorch) without their values; "
+    "the same in both"
+)
+
+# The talk's two pipelines, as its slides show them (pipeline/talk/pipelines.py: the Keras steps
+# Description, Explore, Preprocess (reshape, / 255), Implement; the PyTorch CSV, Dataset,
+# Normalize with a mean and std computed in advance and a WeightedRandomSampler). The one place
+# that says which value is the slides' and which the app's: ``--show-config`` prints it and the
+# pipeline slides can read it (``talk_settings``). ``test_train_cli`` checks every field is here.
+TALK_SETTINGS = (
+    Setting(
+        "img_size",
+        150,
+        APP,
+        "not on the slides: the size this project has trained the talk's CNN at from the start "
+        "(five poolings leave a 4 x 4 map)",
+    ),
+    Setting("width", 1.0, APP, "the layer widths of models/ as written (filters 32-64-64-128-256)"),
+    Setting("epochs", 12, APP, "not on the slides"),
+    Setting("batch_size", 32, APP, "not on the slides; Keras' fit() default"),
+    Setting("optimizer", "adam", APP, "not on the slides"),
+    Setting("learning_rate", 1e-3, APP, "Adam's default rate in both libraries"),
+    Setting("weight_decay", 0.0, APP, "none"),
+    Setting("lr_schedule", "cosine", APP, "cosine decay to 0 over all steps, alike in both"),
+    Setting(
+        "early_stopping_patience", 4, APP, "epochs without a better validation AUC; never test"
+    ),
+    Setting("checkpoint", "best", APP, "the epoch with the best validation AUC is kept"),
+    Setting("label_smoothing", 0.0, APP, "off"),
+    Setting("mixup_alpha", 0.0, APP, "off"),
+    Setting("ema_decay", 0.0, APP, "off"),
+    Setting("augment.rotation", 30.0, APP, _GEOMETRY),
+    Setting("augment.width_shift", 0.1, APP, _GEOMETRY),
+    Setting("augment.height_shift", 0.1, APP, _GEOMETRY),
+    Setting("augment.zoom", 0.2, APP, _GEOMETRY),
+    Setting("augment.horizontal_flip", True, APP, _GEOMETRY),
+    Setting("augment.shear", 0.0, APP, "off"),
+    Setting("augment.vertical_flip", False, APP, "off"),
+    Setting("augment.brightness", None, APP, "off"),
+    Setting("augment.contrast", None, APP, "off"),
+    Setting("augment.gamma", None, APP, "off"),
+    Setting("augment.zoom_axes", "independent", APP, "ImageDataGenerator's default draw", _KERAS),
+    Setting(
+        "augment.zoom_axes",
+        "independent",
+        APP,
+        f"{SAME_AS_KERAS} (torchvision draws one factor; the gap it makes is measured in "
+        "docs/robust_recipe.md)",
+        _TORCH,
+    ),
+    Setting("augment.fill_mode", "nearest", APP, "ImageDataGenerator's default", _KERAS),
+    Setting(
+        "augment.fill_mode",
+        "nearest",
+        APP,
+        f"{SAME_AS_KERAS} (torchvision fills black; the gap it makes is measured in "
+        "docs/robust_recipe.md)",
+        _TORCH,
+    ),
+    Setting("augment.fill_constant", 0, APP, "unused with fill mode 'nearest'"),
+    Setting("augment.interpolation", "bilinear", APP, "ImageDataGenerator's default", _KERAS),
+    Setting(
+        "augment.interpolation",
+        "bilinear",
+        APP,
+        f"{SAME_AS_KERAS} (torchvision's RandomAffine reads the nearest pixel)",
+        _TORCH,
+    ),
+    Setting(
+        "augment.rescale",
+        1 / 255,
+        SLIDE,
+        "Preprocess: x.reshape(N, w, h, 1) / 255 (pipeline/talk/pipelines.py)",
+        _KERAS,
+    ),
+    Setting(
+        "augment.rescale",
+        1 / 255,
+        APP,
+        "pixels in [0, 1] before Normalize, as ToTensor gives them",
+        _TORCH,
+    ),
+    Setting(
+        "augment.normalization", "none", SLIDE, "the Keras slides only rescale to [0, 1]", _KERAS
+    ),
+    Setting(
+        "augment.normalization",
+        "per_dataset",
+        SLIDE,
+        "Normalize(mean, std) with a mean and std computed in advance; the app computes them on "
+        "the training split only",
+        _TORCH,
+    ),
+    Setting(
+        "class_balancing",
+        "none",
+        SLIDE,
+        "none on the Keras slides: the images come in their natural proportion (about 1 : 3)",
+        _KERAS,
+    ),
+    Setting(
+        "class_balancing",
+        "sampler",
+        SLIDE,
+        "WeightedRandomSampler: each image drawn with weight 1 / its class's count, with "
+        "replacement, so batches come out about 50 : 50 instead of 25 : 75",
+        _TORCH,
+    ),
+)
+# Not a training setting, but a value the talk's figures are read at.
+THRESHOLD_NOTE = Setting(
+    "threshold",
+    "chosen on validation",
+    APP,
+    "the slides show no threshold (no `predict > 0.5`): each run's is chosen on its validation "
+    "split by the app's rule (pipeline.evaluate.threshold); the fixed 0.5 that the processing "
+    "pair also reports is the app's reference",
+)
+
+
+def talk_settings(framework: str) -> tuple[Setting, ...]:
+    """``TALK_SETTINGS`` of one framework's pipeline."""
+    return tuple(setting for setting in TALK_SETTINGS if framework in setting.frameworks)
+
+
+def _pipeline(framework: str) -> TrainConfig:
+    values, augment = {}, {}
+    for setting in talk_settings(framework):
+        if setting.name.startswith("augment."):
+            augment[setting.name.removeprefix("augment.")] = setting.value
+        else:
+            values[setting.name] = setting.value
+    return TrainConfig(framework=framework, augment=AugmentSpec.from_dict(augment), **values)
+
+
+# Each framework's pipeline as the talk describes it (issue 20): TrainConfig() was one config
+# for both, with class weights and no normalisation, which neither pipeline of the talk used.
+TALK_PIPELINES = {framework: _pipeline(framework) for framework in FRAMEWORKS}
+
+
 PRESETS = {
     # A demo on CPU: the real 5,216 training images in well under 3 minutes per framework.
     "quick": TrainConfig(
@@ -250,9 +440,10 @@ PRESETS = {
         early_stopping_patience=0,
         augment=AugmentSpec.preset("light"),
     ),
-    # The talk's settings: 150 px grayscale, the talk's ImageDataGenerator, 12 epochs, batch 32.
-    # The talk's pages use it; its numbers on X-rays from elsewhere are in docs/generalisation.md.
-    "talk": TrainConfig(),
+    # Each framework's pipeline as the talk shows it (TALK_SETTINGS says which values are the
+    # slides'): ``from_preset("talk", framework=...)`` resolves it; this entry is the default
+    # framework's, for what both share (size, epochs).
+    "talk": TALK_PIPELINES[TrainConfig.framework],
     # The robust recipe (docs/generalisation.md): the same in both frameworks, every ingredient
     # measured on its own on the patient-grouped validation split and under shift stress.
     # 128 px keeps the talk's 4 x 4 last feature map at 0.73x the convolution cost, and 8 epochs
@@ -266,6 +457,40 @@ PRESETS = {
         early_stopping_patience=0,
     ),
 }
+
+# Presets whose values differ per framework: {name: {framework: config}}.
+FRAMEWORK_PRESETS = {"talk": TALK_PIPELINES}
+
+
+def setting_origins(config: TrainConfig, preset: str) -> list[dict]:
+    """Every setting of ``config``, built from ``preset``, with its value and where it comes
+    from: ``{"setting", "value", "origin", "note"}`` in the config's order. The talk's values
+    say slide or app's choice (``TALK_SETTINGS``); another preset's are the app's choice; the
+    run's own (data, seed, hardware) are per run; a value that is not the preset's is marked
+    as set for this run. For ``talk``, a last row says where the threshold comes from."""
+    expected = flat_settings(TrainConfig.from_preset(preset, framework=config.framework).to_dict())
+    table = {setting.name: setting for setting in talk_settings(config.framework)}
+    rows = []
+    for name, value in flat_settings(config.to_dict()).items():
+        if name in PER_RUN_FIELDS:
+            origin, note = PER_RUN, PER_RUN_FIELDS[name]
+        elif value != expected.get(name):
+            origin, note = OVERRIDDEN, f"the {preset} preset's value is {expected.get(name)!r}"
+        elif preset in FRAMEWORK_PRESETS and name in table:
+            origin, note = table[name].origin, table[name].note
+        else:
+            origin, note = APP, f"the {preset} preset"
+        rows.append({"setting": name, "value": value, "origin": origin, "note": note})
+    if preset == "talk":
+        rows.append(
+            {
+                "setting": THRESHOLD_NOTE.name,
+                "value": THRESHOLD_NOTE.value,
+                "origin": THRESHOLD_NOTE.origin,
+                "note": THRESHOLD_NOTE.note,
+            }
+        )
+    return rows
 
 
 # ---- comparing two configs ----

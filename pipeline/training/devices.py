@@ -9,13 +9,14 @@ than float32 (45 against 43 images per CPU-second at 150 px), so it would cost p
 
 from __future__ import annotations
 
-import os
 import platform
 import sys
 from dataclasses import asdict, dataclass
-from functools import cache
 
+from pipeline.machine import cpu_name, machine_id, usable_cores
 from pipeline.training.config import ConfigError
+
+__all__ = ["cpu_name", "machine_id", "usable_cores"]
 
 
 @dataclass(frozen=True)
@@ -30,28 +31,6 @@ class Device:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-@cache
-def cpu_name() -> str:
-    """The processor's model name and the cores this process may use."""
-    name = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    name = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return f"{name} ({usable_cores()} cores)"
-
-
-def usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS
-        return os.cpu_count() or 1
 
 
 def torch_device(requested: str, local_rank: int = 0) -> Device:

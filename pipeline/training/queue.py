@@ -31,6 +31,7 @@ from pipeline.runs import (
     ACTIVE,
     Run,
     StoreError,
+    identity_fields,
     make_run_id,
     runs_root,
     store_error,
@@ -61,10 +62,13 @@ def trigger(config) -> Triggered:
     """
     from models import MODEL_CODE_VERSION
     from pipeline.data import open_source
+    from pipeline.data.identity import identity_of
 
     config.validate()
-    scan = open_source(config.source).scan()
-    run = Run(run_id_for(config, scan.fingerprint))
+    source = open_source(config.source)
+    scan = source.scan()
+    identity = identity_of(source)
+    run = Run(run_id_for(config, identity.fingerprint))
     with store_lock():
         _reap_dead_workers()
         state = run.state
@@ -73,7 +77,7 @@ def trigger(config) -> Triggered:
         if state in ACTIVE:
             return Triggered(run, "attached")
         try:
-            _enqueue(run, config, scan, MODEL_CODE_VERSION)
+            _enqueue(run, config, scan, identity, MODEL_CODE_VERSION)
         except OSError as error:
             shutil.rmtree(run.path, ignore_errors=True)  # no status.json: the folder is no run
             raise store_error(error, run.path) from error
@@ -81,11 +85,12 @@ def trigger(config) -> Triggered:
     return Triggered(run, "queued")
 
 
-def run_id_for(config, fingerprint: str) -> str:
-    """The id of ``config``'s run on data with this fingerprint: what makes a training happen once."""
+def run_id_for(config, identity: str) -> str:
+    """The id of ``config``'s run on the training images with this content identity
+    (``pipeline.data.identity``): what makes a training happen once, wherever the files sit."""
     from models import MODEL_CODE_VERSION
 
-    return make_run_id(config.stable_hash(), fingerprint, MODEL_CODE_VERSION)
+    return make_run_id(config.settings_hash(), identity, MODEL_CODE_VERSION)
 
 
 def cancel(run_id: str) -> str:
@@ -157,7 +162,7 @@ def claim_slot():
     return None
 
 
-def _enqueue(run: Run, config, scan, code_version: str) -> None:
+def _enqueue(run: Run, config, scan, identity, code_version: str) -> None:
     """(Re)create the run's folder as a fresh queued run; earlier failed attempts are cleared."""
     attempt = run.status().get("attempt", 0) + 1
     if run.path.exists():
@@ -172,6 +177,7 @@ def _enqueue(run: Run, config, scan, code_version: str) -> None:
             "fingerprint": scan.fingerprint,
             "images": len(scan.records),
             "model_code_version": code_version,
+            **identity_fields(identity),
         },
     )
     now = time.time()

@@ -24,6 +24,7 @@ import traceback
 from dataclasses import replace
 
 from pipeline.frameworks import quiet_tensorflow
+from pipeline.machine import cpu_name, machine_id
 from pipeline.records import RunResult
 from pipeline.runs import WEIGHTS_DIR, Run, store_lock, write_json
 from pipeline.settings import is_storage_error, sha256_of, storage_advice
@@ -50,7 +51,14 @@ def main() -> int:
             slot.close()
             return 0
         run = waiting[0]
-        run.set_status("running", pid=os.getpid(), slot=slot_index, started=time.time())
+        run.set_status(
+            "running",
+            pid=os.getpid(),
+            slot=slot_index,
+            started=time.time(),
+            machine=machine_id(),
+            machine_name=cpu_name(),
+        )
     _send_output_to(run.path / "worker.log")
     final = train_run(run)
     with store_lock():

@@ -6,7 +6,7 @@ from .screenshots import save_artifact, save_readme_shot
 from .streamlit_app import wait_for_page
 from .ui import assert_no_exception, open_page, url_path
 
-README_PAGE = 0  # the talk page whose presenter view the README shows
+README_PAGE = 2  # the talk page whose presenter view the README shows (the Introduction)
 
 
 def position(page) -> str:

@@ -1,7 +1,8 @@
 """The Evaluation page, run by Streamlit's AppTest on two tiny runs trained in this session.
 
-The page must show the numbers ``pipeline.evaluate`` gives (the CLI's), follow the threshold
-slider, compare Keras with PyTorch, and turn a run it cannot use into a message.
+The page must show the numbers ``pipeline.evaluate`` gives (the CLI's), lead with them (the
+pickers and the threshold follow, with one line on what the figures rest on between), follow the
+threshold slider, compare Keras with PyTorch, and turn a run it cannot use into a message.
 """
 
 import shutil
@@ -11,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipeline.runs import Run, all_runs, runs_root
+from pipeline.runs.provenance import provenance
 from tests.helpers.runs import tiny_run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,6 +61,17 @@ def captions(app: AppTest) -> str:
     return "\n".join(c.value for c in app.main.caption)
 
 
+def in_order(node):
+    """The node and everything under it, in the order the page shows them."""
+    yield node
+    for index in sorted(getattr(node, "children", {})):
+        yield from in_order(node.children[index])
+
+
+def position(app: AppTest, wanted) -> int:
+    return next(i for i, node in enumerate(in_order(app.main)) if wanted(node))
+
+
 def test_page_shows_the_clis_numbers_and_follows_the_threshold(runs):
     from pipeline.evaluate import evaluate, score_run
 
@@ -79,6 +92,16 @@ def test_page_shows_the_clis_numbers_and_follows_the_threshold(runs):
     assert f"[[TN, FP], [FN, TP]] = [[{tn}, {fp}], [{fn}, {tp}]]" in captions(app)
     assert f"The run's threshold: **{cli['threshold']:.3f}**, by that rule" in captions(app)
     assert "The slider is at it." in captions(app)
+
+    # the answer first: metrics, report and the line on what they rest on, then the pickers
+    basis = next(c.value for c in app.main.caption if c.value.startswith("**Basis**"))
+    assert basis.startswith(f"**Basis**: PyTorch run {runs['torch'][:8]} (")
+    assert provenance(runs["torch"], "synthetic", "test").label in basis
+    assert f"threshold {cli['threshold']:.3f}, the run's own" in basis
+    picker = position(app, lambda n: n.type == "selectbox" and n.key == "evaluation_run")
+    assert position(app, lambda n: n.type == "metric") < picker
+    assert position(app, lambda n: n.type == "dataframe") < picker
+    assert position(app, lambda n: n.type == "caption" and n.value == basis) < picker
     intervals = next(d.value for d in app.main.dataframe if "95% low" in d.value.columns)
     assert intervals.loc["auc", "95% low"] == pytest.approx(cli["bootstrap"]["auc"]["low"])
     assert len(app.get("plotly_chart")) >= 4  # confusion, ROC + PR, calibration, training curves
@@ -92,6 +115,9 @@ def test_page_shows_the_clis_numbers_and_follows_the_threshold(runs):
     app.slider(key=f"evaluation_threshold_{runs['torch']}").set_value(0.2).run()
     assert shown_metrics(app) == expected_metrics(evaluate(scored, 0.2).to_dict())
     assert "not a fair test figure" in captions(app)
+    assert f"threshold 0.200 from the slider (the run's own: {cli['threshold']:.3f})" in captions(
+        app
+    )
     moved = report(app)
     assert moved.loc["PNEUMONIA", "recall"] >= table.loc["PNEUMONIA", "recall"]
 

@@ -185,3 +185,163 @@ def test_introduction_and_problem_import_no_framework():
         "views/talk_problem.py": ["3 · Demonstration: the problem", []],
     }
     assert report["loaded"] == []
+
+
+# ---- the slides of issue 20 ----
+
+
+def test_the_frame_slides_title_agenda_and_questions():
+    from dashboard.ui.pages import TALK
+    from pipeline.talk import outline
+
+    app = open_page("views/talk_title.py")
+    assert app.title[0].value == outline.TITLE
+    assert any(outline.CLAIM in m.value for m in app.main.markdown)
+    app = open_page("views/talk_agenda.py")
+    shown = "\n".join(m.value for m in app.main.markdown)
+    for page in TALK:  # every numbered slide is on the agenda, under its part
+        if outline.part_of(page.title) is not None:
+            assert page.title.split("·", 1)[1].strip() in shown, page.title
+    assert [h for h in shown.splitlines() if h.startswith("#### ")] == [
+        f"#### {part.number} · {part.name}" for part in outline.PARTS
+    ]
+    app = open_page("views/talk_questions.py")
+    assert app.title[0].value == outline.QUESTIONS
+
+
+def test_the_mlp_slide_learns_xor_beside_the_perceptron():
+    app = open_page("views/talk_mlp.py")
+    assert len(app.main.get("plotly_chart")) == 2
+    perceptron_wrong, mlp_wrong = (m.value for m in app.main.metric)
+    assert mlp_wrong == "0 of 60" and perceptron_wrong != "0 of 60"
+    app.main.slider(key="mlp_hidden").set_value(1).run()  # one hidden unit: still a single bend
+    assert not app.exception
+
+
+def test_the_dlbench_slides_cite_the_paper_under_each_figure():
+    from pipeline.talk import dlbench
+
+    for path, rows in (("views/talk_breakthrough.py", 9), ("views/talk_frameworks.py", 6)):
+        app = open_page(path)
+        assert len(app.main.get("plotly_chart")) == 1
+        assert any(dlbench.CITATION in c.value and dlbench.DOI in c.value for c in app.main.caption)
+        assert len(app.main.dataframe[0].value) == rows
+
+
+def test_the_mnist_slide_shows_the_code_that_runs_and_what_the_log_gives_away():
+    import inspect
+
+    from pipeline.talk import mnist_example
+
+    app = open_page("views/talk_mnist.py")
+    assert app.main.code[0].value == inspect.getsource(mnist_example.mnist_example).strip()
+    metrics = {m.label: m.value for m in app.main.metric}
+    assert metrics == {
+        "Epochs: code / log": "10 / 5",
+        "val_loss": "12 to 19",
+        "val_accuracy": "about 0.97",
+    }
+    assert [i.value for i in app.main.info] == [
+        "Press **Run both now**: a few seconds each, the two Keras logs side by side."
+    ]
+
+
+@pytest.mark.slow  # trains the example twice in Keras
+def test_the_mnist_slide_runs_the_example_with_and_without_the_fault():
+    app = open_page("views/talk_mnist.py")
+    app.main.button(key="mnist_run").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    talk_log, fixed_log = app.main.code[1].value, app.main.code[2].value
+    assert talk_log.startswith("Epoch 1/5\n") and fixed_log.startswith("Epoch 1/5\n")
+    assert any("a stand-in ran instead" in c.value for c in app.main.caption)
+    losses = [float(m.value) for m in app.main.metric if m.label == "last val_loss"]
+    assert losses[0] > 10 * losses[1]
+
+
+def test_the_model_slide_reads_the_built_models():
+    import json
+
+    from pipeline.settings import write_cache_entry
+    from pipeline.talk import architecture
+
+    layers = [architecture.Layer(f"conv{i}", "conv", (4, 4, 8), 80, 0) for i in range(5)]
+    layers += [architecture.Layer(f"bn{i}", "batchnorm", (4, 4, 8), 16, 16) for i in range(4)]
+    layers += [architecture.Layer(f"pool{i}", "maxpool", (2, 2, 8), 0, 0) for i in range(5)]
+    layers += [architecture.Layer(f"dropout{i}", "dropout", (8,), 0, 0) for i in range(2)]
+    built = architecture.Architecture(
+        architecture.DEFAULT_SIZE,
+        1,
+        1.0,
+        "test",
+        {f: architecture.BuiltModel(f, tuple(layers)) for f in ("keras", "torch")},
+    )
+    # a description already on disk: the page reads it and imports no framework
+    write_cache_entry(architecture.cache_path(), json.dumps(built.to_dict()).encode())
+    from dashboard.ui.talk_live import built_architecture
+
+    built_architecture.clear()  # an earlier test of this process may have cached the real models
+    app = open_page("views/talk_model.py")
+    table = app.main.table[0].value
+    assert table.loc["Conv2D"].tolist() == ["5", "5", "5"]
+    assert table.loc["BatchNormalization"].tolist() == ["4", "4", "4"]
+    assert {m.label: m.value for m in app.main.metric} == {
+        "Keras: weights": "528",
+        "PyTorch: weights": "528",
+    }
+    assert any("Both match the slide" in m.value for m in app.main.markdown)
+
+
+def test_the_report_slide_shows_the_talks_report_and_says_how_to_measure_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("PNEUMOLAB_CACHE", str(tmp_path))  # an empty run store
+    app = open_page("views/talk_report.py")
+    talk = app.main.table[0].value
+    assert talk.loc["Pneumonia (class 0)"].tolist() == ["0.91", "0.96", "0.93", "390"]
+    assert talk.loc["Normal (class 1)"].tolist() == ["0.92", "0.84", "0.88", "234"]
+    assert talk.loc["accuracy", "f1-score"] == "0.91"
+    assert any("calls Pneumonia class 0" in c.value for c in app.main.caption)
+    assert any("Training page trains one" in i.value for i in app.main.info)  # no run yet
+
+
+def test_the_corrected_facts_on_the_pages():
+    from pipeline.talk import history, popularity
+
+    app = open_page("views/talk_gradients.py")
+    assert any(
+        f"The second winter, {history.span(history.winter(2))}" in c.value for c in app.main.caption
+    )
+    app = open_page("views/talk_introduction.py")
+    assert any("2010: **28.2%**, 2011: **25.8%**" in m.value for m in app.main.markdown)
+    app = open_page("views/talk_problem.py")
+    said = " ".join(m.value for m in app.main.markdown)
+    assert "5,863 images by the data set's own description" in said and "5,856 files" in said
+    app = open_page("views/talk_landscape.py")
+    assert any("Chainer's licence is MIT, not BSD" in c.value for c in app.main.caption)
+    app = open_page("views/talk_popularity.py")
+    assert popularity.OCTOBER_2017 in [c.value for c in app.main.caption]
+
+
+def test_the_talk_runs_in_its_order_and_home_lists_it_so():
+    from dashboard.ui.pages import TALK
+
+    paths = [page.path for page in TALK]
+    position = {path.removeprefix("views/").removesuffix(".py"): i for i, path in enumerate(paths)}
+    assert paths[:2] == ["views/talk_title.py", "views/talk_agenda.py"]
+    assert paths[-1] == "views/talk_questions.py"
+    talk_order = (  # the talk: Keras pipeline -> MODEL -> PyTorch pipeline -> nutshell -> evaluation
+        "talk_perceptron",
+        "talk_mlp",
+        "talk_gradients",
+        "talk_keras_pipeline",
+        "talk_model",
+        "talk_torch_pipeline",
+        "talk_nutshell",
+        "talk_report",
+        "evaluation",
+        "talk_conclusion",
+    )
+    assert [position[name] for name in talk_order] == sorted(position[name] for name in talk_order)
+    assert len(set(paths)) == len(paths)
+
+    app = AppTest.from_file(HOME, default_timeout=TIMEOUT_S).run()
+    links = [link.value for link in app.main.get("page_link")]
+    assert links == [f"{page.title}: {page.blurb}" for page in TALK]

@@ -101,9 +101,9 @@ def test_pair_configs_differ_exactly_in_augmentation_and_balancing():
     assert (
         {key for key in a if a[key] != b[key]} == set(PAIR_FIELDS) == {"augment", "class_balancing"}
     )
-    assert (
-        with_processing.augment.rotation == 30 and with_processing.class_balancing == "class_weight"
-    )
+    # the talk's Transform + Sampler: its PyTorch pipeline's augmentation, Normalize, sampler
+    assert with_processing.augment.rotation == 30 and with_processing.class_balancing == "sampler"
+    assert with_processing.augment.normalization == "per_dataset"
     assert (
         without.augment.to_dict()
         == TrainConfig.from_preset("quick", augment="none").augment.to_dict()

@@ -36,9 +36,10 @@ def test_presets_are_valid_and_differ_where_they_should():
     quick, full = TrainConfig.from_preset("quick"), TrainConfig.from_preset("full")
     talk = TrainConfig.from_preset("talk")
     assert quick.img_size < full.img_size and quick.epochs < full.epochs
-    # talk: exactly the talk's settings (150 px, its ImageDataGenerator, 12 epochs, batch 32)
-    assert talk == TrainConfig() and talk.img_size == 150 and talk.epochs == 12
-    assert talk.augment == AugmentSpec.preset("talk") and talk.checkpoint == "best"
+    # talk: each framework's pipeline as the talk shows it (tests/training/test_talk_preset.py)
+    assert talk.img_size == 150 and talk.epochs == 12 and talk.checkpoint == "best"
+    keras = TrainConfig.from_preset("talk", framework="keras")
+    assert keras.augment == AugmentSpec.preset("talk") and talk.class_balancing == "sampler"
     assert full != talk and full.augment.contrast and full.augment.gamma
     assert TrainConfig.from_preset("quick", framework="keras", epochs=1).framework == "keras"
 

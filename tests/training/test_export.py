@@ -7,6 +7,7 @@ Trains two tiny runs (one epoch, 32 px) in this test session's private store.
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -205,3 +206,28 @@ def test_a_damaged_shipped_run_is_skipped_not_installed(tmp_path, monkeypatch):
     with pytest.warns(UserWarning, match="not installed"):
         assert shipped.install_shipped() == []
     assert not (runs_root() / good.stem).exists()
+
+
+def test_the_shipped_runs_are_the_full_recipe_and_fit_the_budget(tmp_path, real_data):
+    """Seeds 0-2 of `full` in both frameworks on the Kermany training images, within 60 MB, and
+    found by content: a copy of the images at another path lists them as its own."""
+    from pipeline.evaluate.threshold import PRIOR_AWARE
+    from pipeline.shipped import BUDGET_MB, REAL_PRESET, REAL_SEEDS, shipped_zips
+    from pipeline.training.config import TrainConfig
+
+    assert sum(z.stat().st_size for z in shipped_zips()) <= BUDGET_MB * 1e6
+    env = {"PNEUMOLAB_CACHE": str(tmp_path / "fresh"), "PNEUMOLAB_SHIPPED_RUNS": "1"}
+    copy = shutil.copytree(real_data, tmp_path / "elsewhere" / "xrays")  # new path, new times
+    done = runs_cli("list", "--source", str(copy), "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    full = TrainConfig.from_preset(REAL_PRESET)
+    recipe = sorted(
+        (row["framework"], row["seed"])
+        for row in rows
+        if (row["img_size"], row["epochs"]) == (full.img_size, full.epochs)
+    )
+    assert recipe == sorted((f, s) for f in ("keras", "torch") for s in REAL_SEEDS)
+    assert all(row["origin"] == "shipped" and row["dataset"] == "chest_xray" for row in rows)
+    # the threshold each run recorded is today's rule's
+    assert all(row["val"]["threshold_rule"] == PRIOR_AWARE for row in rows), rows

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.data import open_source
+from pipeline.data.identity import dataset_identity
 from pipeline.runs import Run, RunError, make_run_id
 from pipeline.training.config import TrainConfig
 from pipeline.training.queue import cancel, claim_slot, refresh, trigger, wait
@@ -57,10 +58,12 @@ def test_store_holds_config_data_history_metrics_timings_device_and_weights(two_
         run = outcome.run
         config = TrainConfig.from_json((run.path / "config.json").read_text())
         assert config == tiny(framework, seed=101)
+        identity = dataset_identity("synthetic").fingerprint
         assert run.id == make_run_id(
-            config.stable_hash(), fingerprint, run.data()["model_code_version"]
+            config.settings_hash(), identity, run.data()["model_code_version"]
         )
         assert run.data()["fingerprint"] == fingerprint
+        assert run.data()["identity"] == identity
 
         progress = run.progress()
         assert [e["epoch"] for e in progress["epochs"]] == [1]

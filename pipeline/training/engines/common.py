@@ -192,7 +192,8 @@ class Schedule:
     """The learning rate of every step, the same in both frameworks.
 
     ``cosine`` decays from the configured rate to 0 over all steps; ``plateau`` halves it after
-    two epochs without a lower validation loss (the talk's ReduceLROnPlateau); ``constant`` keeps it.
+    two epochs without a lower validation loss (Keras's ReduceLROnPlateau, as the app offers it);
+    ``constant`` keeps it.
     """
 
     def __init__(self, config: TrainConfig, steps_per_epoch: int):

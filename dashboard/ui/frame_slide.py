@@ -1,0 +1,27 @@
+"""The look of the talk's frame slides (title, questions): one centred block, set larger.
+
+    with centred("talk_title"):      # a container whose key names the CSS rule
+        st.title(...)
+
+The rule only touches that block, so the presenter style of every other slide is unchanged.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+STYLE = """
+<style>
+.st-key-{key} {{ align-items: center; padding-top: 6vh; }}
+.st-key-{key} * {{ text-align: center; }}
+.st-key-{key} h1 {{ font-size: 3.4rem; }}
+.st-key-{key} h3 {{ font-weight: 400; }}
+.st-key-{key} blockquote {{ border: none; font-size: 1.35rem; margin: 1.5rem 0; }}
+</style>
+"""
+
+
+def centred(key: str):
+    """A container centred and set larger, for a title or closing slide."""
+    st.html(STYLE.format(key=key))
+    return st.container(key=key)

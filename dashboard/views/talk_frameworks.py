@@ -1,0 +1,82 @@
+"""2 · Deep learning frameworks compared: DLBench's six frameworks on one task, from the logs the
+paper published (``pipeline.talk.dlbench.MNIST_CPU``): the same CNN on MNIST on one CPU machine,
+its test accuracy and its wall time per framework. No framework is imported.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard.ui.slide import Slide
+from pipeline.talk import dlbench, notes
+
+HIGHLIGHT = {"Keras": "#d1495b", "PyTorch": "#3b75af", "TensorFlow": "#e9a03b"}
+
+# ---- figures ----
+
+
+def time_figure() -> go.Figure:
+    results = dlbench.MNIST_CPU
+    figure = go.Figure(
+        go.Bar(
+            x=[r.minutes for r in results],
+            y=[r.framework for r in results],
+            orientation="h",
+            marker_color=[HIGHLIGHT.get(r.framework, "#9aa5b1") for r in results],
+            text=[f"{r.minutes:.0f} min · {r.test_accuracy:.2%}" for r in results],
+            textposition="outside",
+            cliponaxis=False,
+        )
+    )
+    figure.update_yaxes(autorange="reversed")
+    figure.update_xaxes(
+        title=f"minutes for {dlbench.EPOCHS} epochs (test accuracy after them)", range=[0, 110]
+    )
+    figure.update_layout(height=360, margin=dict(t=10, b=10, l=10, r=40), plot_bgcolor="white")
+    return figure
+
+
+# ---- sections ----
+
+
+def show_table() -> None:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "framework": r.framework,
+                    "version": r.version,
+                    "test accuracy": r.test_accuracy,
+                    "minutes": round(r.minutes, 1),
+                    "log": r.log_url,
+                }
+                for r in dlbench.MNIST_CPU
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={"log": st.column_config.LinkColumn("log", display_text="open")},
+    )
+
+
+# ---- the page ----
+
+
+def main() -> None:
+    st.title("2 · Deep learning frameworks compared")
+    slide = Slide()
+    with slide.key():
+        st.plotly_chart(
+            time_figure(), width="stretch", config={"displayModeBar": False}, key="dlb_mnist"
+        )
+        st.caption(
+            f"{dlbench.MNIST_BASIS} Source: [{dlbench.CITATION}]({dlbench.DOI}); logs: {dlbench.REPOSITORY}."
+        )
+    with st.expander("The six runs, with their versions and logs"):
+        show_table()
+    slide.notes(notes.frameworks_compared(dlbench.MNIST_CPU))
+
+
+main()

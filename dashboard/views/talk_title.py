@@ -1,0 +1,37 @@
+"""The title slide: the talk's title, its subject, the claim the talk sets out to test and its
+four parts (``pipeline.talk.outline``). No person is named."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.ui.frame_slide import centred
+from dashboard.ui.slide import Slide
+from pipeline.talk import notes, outline
+
+# ---- sections ----
+
+
+def show_title() -> None:
+    with centred("talk_title"):
+        st.title(outline.TITLE, anchor=False)
+        st.markdown(f"### {outline.SUBTITLE}")
+        st.markdown(f"> {outline.CLAIM}")
+        st.markdown("  ·  ".join(f"**{part.number}** {part.name}" for part in outline.PARTS))
+        st.caption(
+            "Every slide after this one is computed live, on this machine, from the data source picked "
+            "in the sidebar: the claim is tested, not repeated."
+        )
+
+
+# ---- the page ----
+
+
+def main() -> None:
+    slide = Slide()
+    with slide.key():
+        show_title()
+    slide.notes(notes.title(outline.TITLE, outline.CLAIM))
+
+
+main()
