@@ -11,6 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard.ui.animation import play_controls
 from dashboard.ui.slide import Slide
 from pipeline.talk import mlp, notes, perceptron
 
@@ -94,44 +95,7 @@ def mlp_figure(points: perceptron.Points, trace: mlp.MlpTrace) -> go.Figure:
         for weights, label in zip(trace.snapshots, labels)
     ]
     figure.update_layout(
-        updatemenus=[
-            dict(
-                type="buttons",
-                x=0,
-                y=0,
-                xanchor="left",
-                yanchor="bottom",
-                buttons=[
-                    dict(
-                        label="▶ Play",
-                        method="animate",
-                        args=[
-                            labels,
-                            dict(frame=dict(duration=FRAME_MS, redraw=True), mode="immediate"),
-                        ],
-                    )
-                ],
-            )
-        ],
-        sliders=[
-            dict(
-                active=len(labels) - 1,
-                font=dict(size=1, color="rgba(0,0,0,0)"),  # no tick labels: the current one shows
-                ticklen=0,
-                y=0,
-                x=0.2,
-                len=0.8,
-                currentvalue=dict(prefix="", font=dict(size=13)),
-                steps=[
-                    dict(
-                        method="animate",
-                        label=label,
-                        args=[[label], dict(mode="immediate", frame=dict(duration=0, redraw=True))],
-                    )
-                    for label in labels
-                ],
-            )
-        ],
+        **play_controls(labels, frame_ms=FRAME_MS, slider_x=0.2),
     )
     return _square(figure)
 

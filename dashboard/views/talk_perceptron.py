@@ -11,6 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard.ui.animation import play_controls
 from dashboard.ui.slide import Slide
 from pipeline.talk import notes, perceptron
 from pipeline.talk.history import span, winter
@@ -67,44 +68,7 @@ def learning_figure(points: perceptron.Points, trace: perceptron.Trace) -> go.Fi
         legend=dict(orientation="h", y=1.02, yanchor="bottom"),
         xaxis=dict(range=LIMITS, zeroline=False, scaleanchor="y", constrain="domain"),
         yaxis=dict(range=LIMITS, zeroline=False),
-        updatemenus=[
-            dict(
-                type="buttons",
-                x=0,
-                y=0,
-                xanchor="left",
-                yanchor="bottom",
-                buttons=[
-                    dict(
-                        label="▶ Play",
-                        method="animate",
-                        args=[
-                            labels,
-                            dict(frame=dict(duration=120, redraw=True), mode="immediate"),
-                        ],
-                    )
-                ],
-            )
-        ],
-        sliders=[
-            dict(
-                active=len(labels) - 1,
-                font=dict(size=1, color="rgba(0,0,0,0)"),  # no tick labels: the current one shows
-                ticklen=0,
-                y=0,
-                x=0.18,
-                len=0.82,
-                currentvalue=dict(prefix="", font=dict(size=13)),
-                steps=[
-                    dict(
-                        method="animate",
-                        label=label,
-                        args=[[label], dict(mode="immediate", frame=dict(duration=0, redraw=True))],
-                    )
-                    for label in labels
-                ],
-            )
-        ],
+        **play_controls(labels, frame_ms=120, slider_x=0.18),
     )
     return figure
 
