@@ -245,6 +245,7 @@ def processing_section(source: str) -> None:
         "Both are scored on the same test images."
     )
     if not training_allowed():  # the measured pairs only: nothing here may start a training
+        training_off_notice()
         pair_result(source, None, None)
         return
     base = pair_settings(source)
