@@ -92,7 +92,7 @@ def rank(runs: list[Run]) -> list[Run]:
     in_both = _settings_in_both_frameworks(runs)
 
     def quality(members: list[Run]):
-        aucs = [r.result().val.auc for r in members if r.result() and r.result().val.auc]
+        aucs = [res.val.auc for r in members if (res := r.result()) and res.val.auc]
         newest = max(r.status().get("ended", 0) for r in members)
         both = settings_key(members[0], ("seed", "framework")) in in_both
         return (both, len(members), sum(aucs) / len(aucs) if aucs else 0.0, newest)

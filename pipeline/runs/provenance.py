@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.machine import machine_id
-from pipeline.runs import Run, source_identity
+from pipeline.runs import Run, source_identity, trained_on
 
 
 @dataclass(frozen=True)
@@ -28,9 +28,7 @@ class Provenance:
 def provenance(run_id: str, source: str, split: str) -> Provenance:
     run = Run(run_id)
     identity = source_identity(source)
-    cross = run.identity() is None or identity is None or identity.fingerprint != run.identity()
-    if run.identity() is None and identity is not None:
-        cross = run.config().get("source") != source
+    cross = not trained_on(run, source)
     scored = _scored_name(source, identity)
     if cross and scored == run.dataset_name():  # two datasets, one folder name: say which
         scored = f"{scored} (another dataset of that name, at {source})"

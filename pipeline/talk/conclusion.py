@@ -378,9 +378,15 @@ def framework_table(source: str, runs: dict[str, Run], loader: Loader | None = N
     holds the mean over each run's seed group on its machine, ``spread`` (sd per framework) and
     ``ranked``: False when the runs trained on different (or unrecorded) machines.
     """
+    from pipeline.evaluate.seeds import seed_groups
+    from pipeline.runs import finished_runs
+
     for run in runs.values():
         test_evaluation(run, source, loader)
     same = same_training_machine(runs)
+    groups = seed_groups(finished_runs())  # once: every spread row reads the same groups
+    mates = {f: seed_mates(run, groups, same_machine=False) for f, run in runs.items()}
+    speed_mates = {f: seed_mates(run, groups) for f, run in runs.items()}
     table = []
     for row in ROWS:
         entry = {
@@ -391,29 +397,28 @@ def framework_table(source: str, runs: dict[str, Run], loader: Loader | None = N
             "digits": row.digits,
         }
         if row.function in TRAINING_SPEEDS:
-            entry |= speed_over_seeds(row.function, runs) | {"ranked": same, "mean": True}
+            entry |= speed_over_seeds(row.function, speed_mates) | {"ranked": same, "mean": True}
         elif row.function in SEED_FIGURE:
             figure = SEED_FIGURE[row.function]
             entry |= metric_spread(
-                lambda mate, figure=figure: seed_figures(mate, source, loader)[figure], runs
+                lambda mate, figure=figure: seed_figures(mate, source, loader)[figure], mates
             )
         elif row.function is validation_accuracy:
-            entry |= metric_spread(validation_accuracy, runs)
+            entry |= metric_spread(validation_accuracy, mates)
         table.append(entry)
     return table
 
 
-def metric_spread(value_of: Callable[[Run], float], runs: dict[str, Run]) -> dict:
-    """The sd of one figure (``value_of(run)``) over each run's seed group (every machine): a
-    gap between the frameworks within it is not ranked. No spread with a single seed."""
+def metric_spread(value_of: Callable[[Run], float], mates: dict[str, list[Run]]) -> dict:
+    """The sd of one figure (``value_of(run)``) over each framework's seed mates (every machine):
+    a gap between the frameworks within it is not ranked. No spread with a single seed."""
     import numpy as np
 
     spread, seeds = {}, {}
-    for framework, run in runs.items():
-        mates = seed_mates(run, same_machine=False)
-        values = [value_of(mate) for mate in mates] if len(mates) > 1 else []
+    for framework, group in mates.items():
+        values = [value_of(mate) for mate in group] if len(group) > 1 else []
         spread[framework] = float(np.std(values, ddof=1)) if len(values) > 1 else None
-        seeds[framework] = len(mates)
+        seeds[framework] = len(group)
     return {"spread": spread, "seeds": seeds}
 
 
@@ -440,28 +445,26 @@ def speed_basis(runs: dict[str, Run]) -> str:
     )
 
 
-def seed_mates(run: Run, same_machine: bool = True) -> list[Run]:
-    """The finished runs of ``run``'s seed group (itself included); only those trained on its
-    machine when ``same_machine`` (speeds compare only there)."""
-    from pipeline.runs import finished_runs
+def seed_mates(run: Run, groups: list, same_machine: bool = True) -> list[Run]:
+    """``run``'s seed group among ``groups`` (``pipeline.evaluate.seeds.seed_groups``, itself
+    included); only the runs trained on its machine when ``same_machine`` (speeds compare only
+    there)."""
+    from pipeline.evaluate.seeds import group_of
 
-    key, machine = settings_key(run), run.status().get("machine")
-    mates = [
-        other
-        for other in finished_runs(run.config().get("framework"))
-        if settings_key(other) == key
-        and (not same_machine or other.status().get("machine") == machine)
-    ]
-    return mates or [run]
+    group = group_of(run.id, groups)
+    mates = [Run(run_id) for run_id in group.run_ids] if group else [run]
+    machine = run.status().get("machine")
+    return [m for m in mates if not same_machine or m.status().get("machine") == machine] or [run]
 
 
-def speed_over_seeds(function: Callable, runs: dict[str, Run]) -> dict:
-    """``function``'s mean and sd over each run's seed mates: {framework: mean, "spread": {...}, "seeds": {...}}."""
+def speed_over_seeds(function: Callable, mates: dict[str, list[Run]]) -> dict:
+    """``function``'s mean and sd over each framework's seed mates:
+    {framework: mean, "spread": {...}, "seeds": {...}}."""
     import numpy as np
 
     found, spread, seeds = {}, {}, {}
-    for framework, run in runs.items():
-        values = [function(mate) for mate in seed_mates(run)]
+    for framework, group in mates.items():
+        values = [function(mate) for mate in group]
         values = [v for v in values if v is not None]
         found[framework] = float(np.mean(values)) if values else None
         spread[framework] = float(np.std(values, ddof=1)) if len(values) > 1 else None
