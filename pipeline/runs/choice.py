@@ -46,16 +46,23 @@ def source_label_space(source: str) -> str | None:
 
 def runs_to_show(source: str, framework: str | None = None) -> Shown:
     """The source's own finished runs, else the best ones that share its label space."""
-    finished = finished_runs(framework)
+    # ranked over both frameworks, then filtered: whether a group was trained in both
+    # frameworks is part of its rank, so one framework's list keeps the order of the whole
+    finished = finished_runs()
     own = [run for run in finished if trained_on(run, source)]
     if own:
-        return Shown(rank(own), True, "runs trained on this source's training images")
+        shown = _of(rank(own), framework)
+        if shown:
+            return Shown(shown, True, "runs trained on this source's training images")
     space = source_label_space(source)
-    shared = [run for run in finished if space is not None and label_space(run) == space]
+    shared = _of(
+        rank([run for run in finished if space is not None and label_space(run) == space]),
+        framework,
+    )
     if shared:
         names = sorted({run.dataset_name() for run in shared})
         return Shown(
-            rank(shared),
+            shared,
             False,
             f"no run has trained on this source's training images, so these runs trained on "
             f"{', '.join(names)} are scored on its test split",
@@ -64,6 +71,10 @@ def runs_to_show(source: str, framework: str | None = None) -> Shown:
     if space is None:
         return Shown([], False, f"{what}: this source cannot be read")
     return Shown([], False, f"{what} has labels that mean what this source's labels mean")
+
+
+def _of(runs: list[Run], framework: str | None) -> list[Run]:
+    return [r for r in runs if framework is None or r.config().get("framework") == framework]
 
 
 def partner(run: Run, candidates: list[Run]) -> Run | None:

@@ -21,7 +21,8 @@ def test_evaluation_compares_keras_and_pytorch(page, app_url, quick_runs):
         name for name in FRAMEWORK_NAMES for value in (run, other) if value.startswith(name)
     }
     assert frameworks == set(FRAMEWORK_NAMES), f"evaluated {run!r}, compared with {other!r}"
-    page.get_by_text("Keras vs PyTorch", exact=True).scroll_into_view_if_needed()
+    main = page.get_by_test_id("stMainBlockContainer")  # the sidebar names a slide so too
+    main.get_by_text("Keras vs PyTorch", exact=True).scroll_into_view_if_needed()
     save_artifact(page, "evaluation-compared")
 
     # the run's zip is built when the button is clicked (the model card may score a split)

@@ -76,6 +76,27 @@ def test_own_runs_first_else_the_best_that_share_the_labels(sources):
     assert [r.id for r in runs_to_show("synthetic").runs] == [f"{20:016x}"]
 
 
+def test_one_frameworks_list_keeps_the_order_of_both(sources):
+    """A page's default (the first of both frameworks' ranking that is of its framework) and the
+    warm-up's (the first of that framework's list) must be the same run: a group trained in both
+    frameworks outranks a larger group trained in one, in each framework's list too."""
+    kermany, _ = sources
+    identity = dataset_identity(kermany)
+    alone = [
+        stored(f"{i + 1:016x}", kermany, identity, "keras", seed=i, auc=0.99) for i in range(3)
+    ]
+    both = [
+        stored(f"{i + 10:016x}", kermany, identity, f, seed=0, auc=0.9, epochs=5)
+        for i, f in enumerate(("keras", "torch"))
+    ]
+    ranked = [r.id for r in runs_to_show(kermany).runs]
+    for framework in ("keras", "torch"):
+        runs = [r.id for r in runs_to_show(kermany, framework).runs]
+        assert runs == [r for r in ranked if r in runs]
+    assert runs_to_show(kermany, "keras").runs[0].id == both[0].id
+    assert {r.id for r in runs_to_show(kermany, "keras").runs} == {r.id for r in alone + both[:1]}
+
+
 def test_nothing_to_show_says_why_in_one_sentence(sources):
     _, other = sources
     shown = runs_to_show(other)
