@@ -39,9 +39,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from benchmarks.memory import BOTH_FRAMEWORKS_SHOWN, RssSampler
-from dashboard.ui.pages import HOME, TALK
-from tests.e2e.streamlit_app import (
+from benchmarks.browser import (
     exception_texts,
     free_port,
     launch_chromium,
@@ -49,6 +47,8 @@ from tests.e2e.streamlit_app import (
     rss_mb,
     wait_for_page,
 )
+from benchmarks.memory import BOTH_FRAMEWORKS_SHOWN, RssSampler
+from dashboard.ui.pages import HOME, TALK
 
 ROOT = Path(__file__).resolve().parents[1]
 CGROUP_ROOT = Path("/sys/fs/cgroup/memory")

@@ -5,10 +5,11 @@
     ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2 python -m benchmarks.gradcam_faithfulness
                                                     # as on a CPU without AVX-512
 
-Trains the setting of ``tests/explain/test_explain_trained.py`` (synthetic data, 96 px, width
-0.5, 8 epochs; only the seed changes) through the training queue in a temporary run store, then
-scores what the test scores: ROAD (``pipeline.explain.faithfulness``) of the default Grad-CAM
-maps of the first 32 PNEUMONIA test images, against random maps of the same images (the test's
+Trains the setting that ``tests/explain/test_explain_trained.py`` trains (``TRAINING``:
+synthetic data, 96 px, width 0.5, 8 epochs; only the seed changes) through the training queue in
+a temporary run store, then scores what the test scores: ROAD
+(``pipeline.explain.faithfulness``) of the default Grad-CAM maps of the first 32 PNEUMONIA test
+images, against random maps of the same images (the test's
 ``default_rng(0)``, and two more random draws to show how much the random baseline itself
 moves). Per seed and framework it prints both means and their difference; per framework the
 mean, standard deviation, minimum and maximum over seeds, and in how many seeds Grad-CAM beat
@@ -33,6 +34,20 @@ import time
 from pathlib import Path
 
 FRAMEWORKS = ("keras", "torch")
+# the setting measured here and trained by tests/explain/test_explain_trained.py (seed 0)
+SIZE = 96
+TRAINING = dict(
+    source="synthetic",
+    img_size=SIZE,
+    epochs=8,
+    width=0.5,
+    batch_size=32,
+    learning_rate=3e-3,
+    augment={"normalization": "per_sample"},
+    early_stopping_patience=0,
+    lr_schedule="cosine",
+    seed=0,
+)
 IMAGES = 32  # the test's count of PNEUMONIA test images
 RANDOM_DRAWS = (0, 1, 2)  # draw 0 is the test's random maps
 ISA_VARIABLES = ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY")
@@ -116,7 +131,6 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.runs import Run
     from pipeline.training.config import TrainConfig
     from pipeline.training.queue import trigger, wait
-    from tests.explain.test_explain_trained import SIZE, TRAINING
 
     print(f"setting: {TRAINING}; cache {os.environ['PNEUMOLAB_CACHE']}", flush=True)
     print(f"cpu: {cpu_line()}", flush=True)

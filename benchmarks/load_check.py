@@ -2,7 +2,7 @@
 
     python -m benchmarks.load_check [--sessions 10] [--rounds 2] [--cache DIR]
 
-Starts ``streamlit run dashboard/Home.py`` on the demo data (``tests/e2e/streamlit_app.py``),
+Starts ``streamlit run dashboard/Home.py`` on the demo data (``benchmarks/browser.py``),
 makes sure a finished quick Keras and PyTorch run exist on it (trains them with
 ``python -m pipeline.train`` if missing, once: they stay in the cache), and opens both pages once
 in a first session (the cold visit: frameworks, models and Grad-CAM load then). Then N people,
@@ -30,14 +30,14 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline.settings import cache_root
-from tests.e2e.streamlit_app import (
+from benchmarks.browser import (
     chromium_problem,
     launch_chromium,
     peak_rss_mb,
     rss_mb,
     running_app,
 )
+from pipeline.settings import cache_root
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,7 +48,7 @@ PAGES = {  # name: (URL path, sidebar link, page title)
 PAGE_TIMEOUT_S = 300  # ten sessions on two busy cores can take minutes; slower counts as a failure
 POLL_S = 0.05
 SETTLE_S = 0.6  # rendered once idle this long: a rerun the page asked for would have started
-# tests/e2e/streamlit_app.py's idle check, plus the page's title, evaluated without blocking
+# benchmarks/browser.py's idle check, plus the page's title, evaluated without blocking
 RENDERED = """(title) => {
     const app = document.querySelector('[data-testid="stApp"]');
     const heading = document.querySelector('[data-testid="stMainBlockContainer"] h1');

@@ -26,8 +26,7 @@ import threading
 import time
 from pathlib import Path
 
-from dashboard.ui.pages import HOME, TALK
-from tests.e2e.streamlit_app import (
+from benchmarks.browser import (
     exception_texts,
     launch_chromium,
     peak_rss_mb,
@@ -35,6 +34,7 @@ from tests.e2e.streamlit_app import (
     running_app,
     wait_for_page,
 )
+from dashboard.ui.pages import HOME, TALK
 
 ROOT = Path(__file__).resolve().parents[1]
 

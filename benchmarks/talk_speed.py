@@ -29,9 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+from benchmarks.browser import launch_chromium, running_app, url_path, wait_for_page  # noqa: E402
 from dashboard.ui.pages import TALK  # noqa: E402
-from tests.e2e.streamlit_app import launch_chromium, running_app, wait_for_page  # noqa: E402
-from tests.e2e.ui import url_path  # noqa: E402
 
 GOAL_S = 1.0
 VIEWPORT = {"width": 1280, "height": 720}

@@ -1,5 +1,7 @@
-"""What every command line shares: ``--verbose``, and quiet TensorFlow without it.
+"""What every command line shares: its parser's layout, ``--verbose``, and quiet TensorFlow
+without it.
 
+    parser = cli.parser("pipeline.data", __doc__)   # python -m pipeline.data; the docstring as help
     args = cli.parse(parser, argv)
 
 TensorFlow prints oneDNN notices and, on a machine without a GPU, "failed call to cuInit" at
@@ -15,6 +17,16 @@ import argparse
 from pipeline.frameworks import quiet_tensorflow
 
 VERBOSE_HELP = "show TensorFlow's own log lines on stderr (hidden by default)"
+
+
+def parser(module: str, doc: str | None) -> argparse.ArgumentParser:
+    """The parser of ``python -m module``: the module's docstring as its description, laid out
+    as written."""
+    return argparse.ArgumentParser(
+        prog=f"python -m {module}",
+        description=doc,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def parse(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> argparse.Namespace:

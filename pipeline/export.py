@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.legal import ATTRIBUTION, NOT_A_MEDICAL_DEVICE
+from pipeline.records import Intervals
 from pipeline.runs import Run, RunError, runs_root, store_lock, write_json
 
 RUN_FILES = ("config.json", "data.json", "result.json", "progress.json", "status.json")
@@ -153,7 +154,9 @@ def export_bytes(run_id: str) -> bytes:
     files["preprocessing.json"] = json.dumps(prep.to_record(), indent=2).encode()
     files["curves.csv"] = curves_csv(run.progress())
     files["MODEL_CARD.md"] = model_card(run, config["framework"], prep).encode()
-    files["predict.py"] = (Path(__file__).parent / "export_predict.py").read_bytes()
+    # a script for the receiving machine, which has one framework and not this project: a folder
+    # without __init__.py keeps it out of the package, and so out of the import contracts
+    files["predict.py"] = (Path(__file__).parent / "templates" / "predict.py").read_bytes()
     if config["framework"] == "torch":  # the architecture travels with the weights: the package
         models = Path(__file__).resolve().parent.parent / "models"  # whole, as it imports itself
         for path in sorted(models.glob("*.py")):
@@ -221,9 +224,9 @@ def model_card(run: Run, framework: str, prep) -> str:
         "|---|---|---|",
     ]
     for key in ("auc", "accuracy", "sensitivity", "specificity"):
-        interval = (intervals or {}).get(key) or {}
-        value = interval.get("estimate", val.get(key) if key == "auc" else None)
-        low, high = interval.get("low"), interval.get("high")
+        interval = intervals.of(key) if intervals else None
+        value = interval.estimate if interval else (val.get(key) if key == "auc" else None)
+        low, high = (interval.low, interval.high) if interval else (None, None)
         shown = f"{low:.3f} to {high:.3f}" if low is not None and high is not None else "-"
         lines.append(f"| {key} | {'-' if value is None else f'{value:.4f}'} | {shown} |")
     lines += [
@@ -240,12 +243,12 @@ def model_card(run: Run, framework: str, prep) -> str:
     return "\n".join(lines) + "\n"
 
 
-def validation_intervals(run: Run, config: dict, result, prep) -> tuple[dict | None, str]:
+def validation_intervals(run: Run, config: dict, result, prep) -> tuple[Intervals | None, str]:
     """Bootstrap intervals of the validation metrics: as training recorded them, else computed
     now on the run's validation split (ONNX scoring, resampled by patient), else none."""
     recorded = result.extra.get("val_intervals") or result.val.extra.get("intervals")
     if recorded:
-        return recorded, "as recorded by training"
+        return Intervals.from_dict(recorded), "as recorded by training"
     from pipeline.evaluate.bootstrap import bootstrap_intervals
     from pipeline.evaluate.scoring import score_run
     from pipeline.inference import load_run_model

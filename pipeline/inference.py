@@ -55,12 +55,12 @@ class LoadedModel:
     framework: str  # "keras" or "torch": the framework that trained it
     model: object  # keras.Model (sigmoid output), PneumoniaCNN (logit output) or OnnxCNN
     prep: Preprocessing  # resize, rescale, normalisation, class names, recorded threshold
-    threshold: float  # pipeline.evaluate.threshold's rule, on the run's validation split
+    threshold: float  # pipeline.threshold's rule, on the run's validation split
     threshold_origin: str
     config: dict  # the run's TrainConfig as a dict
     weights_path: Path
     backend: str = "framework"  # or "onnx"
-    threshold_choice: object = None  # pipeline.evaluate.threshold.ThresholdChoice (None: none)
+    threshold_choice: object = None  # pipeline.threshold.ThresholdChoice (None: none)
     lock: threading.Lock = field(
         default_factory=threading.Lock, repr=False
     )  # one forward pass at a time
@@ -238,10 +238,10 @@ def _keras_cpu():
 
 
 def _threshold(loaded: LoadedModel, result: RunResult):
-    """The run's ThresholdChoice (pipeline.evaluate.threshold, the one rule): as its training
+    """The run's ThresholdChoice (pipeline.threshold, the one rule): as its training
     recorded it, or chosen now on its validation split by that rule when it recorded none (runs
     trained before the rule recorded only Youden's pick, which the rule replaces)."""
-    from pipeline.evaluate.threshold import FALLBACK, ThresholdChoice, choose_threshold
+    from pipeline.threshold import FALLBACK, ThresholdChoice, choose_threshold
 
     recorded = (
         getattr(result.val, "threshold_choice", None)

@@ -124,6 +124,39 @@ def build_model(weights: dict[str, np.ndarray], gradient_layer: str | None = Non
     from onnx import TensorProto, helper, numpy_helper
 
     graph = _Graph()
+    saved, hidden, last = _forward(graph, weights)
+    outputs = ["probability", "logit"]
+    if gradient_layer is not None:
+        _backward(graph, weights, saved, hidden, last, int(gradient_layer.removeprefix("conv")))
+        outputs += ["activations", "gradients"]
+
+    initializers = [
+        numpy_helper.from_array(np.asarray(v, np.float32), k) for k, v in weights.items()
+    ]
+    initializers += [numpy_helper.from_array(v, k) for k, v in graph.constants.items()]
+    model = helper.make_model(
+        helper.make_graph(
+            graph.nodes,
+            "pneumonia_cnn",
+            [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, "S", "S"])],
+            [
+                helper.make_tensor_value_info(name, TensorProto.FLOAT, _SHAPES[name])
+                for name in outputs
+            ],
+            initializers,
+        ),
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name="pneumolab",
+    )
+    model.ir_version = 9  # what ONNX Runtime 1.31 reads; newer onnx writes a later default
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
+
+
+def _forward(graph: _Graph, weights: dict[str, np.ndarray]):
+    """The forward pass, ``image`` to ``probability`` and ``logit``: what each block saved for
+    the backward pass (conv output, pooled output, pooling indices), the dense layer's output
+    and the last block's output."""
     x = "image"
     saved = {}
     for block in range(1, BLOCKS + 1):
@@ -150,32 +183,7 @@ def build_model(weights: dict[str, np.ndarray], gradient_layer: str | None = Non
         name="logit",
     )
     graph.node("Sigmoid", [logit], name="probability")
-    outputs = ["probability", "logit"]
-    if gradient_layer is not None:
-        _backward(graph, weights, saved, hidden, x, int(gradient_layer.removeprefix("conv")))
-        outputs += ["activations", "gradients"]
-
-    initializers = [
-        numpy_helper.from_array(np.asarray(v, np.float32), k) for k, v in weights.items()
-    ]
-    initializers += [numpy_helper.from_array(v, k) for k, v in graph.constants.items()]
-    model = helper.make_model(
-        helper.make_graph(
-            graph.nodes,
-            "pneumonia_cnn",
-            [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, "S", "S"])],
-            [
-                helper.make_tensor_value_info(name, TensorProto.FLOAT, _SHAPES[name])
-                for name in outputs
-            ],
-            initializers,
-        ),
-        opset_imports=[helper.make_opsetid("", OPSET)],
-        producer_name="pneumolab",
-    )
-    model.ir_version = 9  # what ONNX Runtime 1.31 reads; newer onnx writes a later default
-    onnx.checker.check_model(model)
-    return model.SerializeToString()
+    return saved, hidden, x
 
 
 def _backward(graph, weights, saved, hidden, last, target_block: int) -> None:

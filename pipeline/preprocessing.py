@@ -51,7 +51,7 @@ class Preprocessing:
         ``stats`` (DatasetStats or None) and its final validation metrics ``val``."""
         spec = config.augment
         threshold, rule = val.get("threshold"), "Youden's J on the run's validation split"
-        choice = val.get("threshold_choice")  # pipeline.evaluate.threshold's record, when present
+        choice = val.get("threshold_choice")  # pipeline.threshold's record, when present
         if isinstance(choice, dict) and choice.get("value") is not None:
             threshold = choice["value"]
             rule = f"{choice.get('rule', 'rule')} on the run's validation split"

@@ -5,7 +5,11 @@
     ValMetrics    the validation metrics of the kept epoch (RunResult.val)
     Timings       how long training took (RunResult.timings)
     DeviceInfo    what it trained on (RunResult.device)
+    Metrics       a scored split's metrics at one threshold (Evaluation.metrics)
+    Intervals     95% bootstrap intervals at one threshold (Evaluation.bootstrap)
+    Comparison    two runs on the same images, row by row (``pipeline.evaluate.compare``)
     Evaluation    one scored run at one threshold (``pipeline.evaluate.report.evaluate``)
+    EvaluationSummary  its figures without curves or intervals (``Evaluation.summary``)
 
 Pages, CLIs and the talk read attributes, never keys: a renamed field fails at once, in one place.
 ``from_dict`` reads what older code wrote (a missing field reads as its default) and keeps keys it
@@ -88,7 +92,7 @@ class EpochRecord:
 @dataclass(frozen=True)
 class ValMetrics:
     """Validation metrics of the kept epoch. ``accuracy`` is at 0.5; ``threshold`` is chosen by
-    the one rule (``pipeline.evaluate.threshold``), whose name, interval of validation-optimal
+    the one rule (``pipeline.threshold``), whose name, interval of validation-optimal
     thresholds and full record (``threshold_choice``) come with it, and ``sensitivity``,
     ``specificity`` and ``accuracy_at_threshold`` are at that threshold. Runs trained before the
     rule hold Youden's pick in ``threshold`` and no rule (inference chooses again for them)."""
@@ -202,12 +206,135 @@ class RunResult:
 
 
 @dataclass(frozen=True)
+class Metrics:
+    """One scored split at one threshold (``pipeline.evaluate.metrics.classification_metrics``):
+    first what the threshold decides, then what it does not (AUC, AP, Brier, the curves).
+    Plain JSON values throughout; ``to_dict`` is their layout in the CLI's JSON and the exports.
+    """
+
+    threshold: float
+    n: int
+    accuracy: float
+    sensitivity: float | None  # recall of PNEUMONIA; None without PNEUMONIA images
+    specificity: float | None  # recall of NORMAL; None without NORMAL images
+    confusion_matrix: list[list[int]]  # [[tn, fp], [fn, tp]]
+    per_class: dict[str, dict[str, float]]  # class name -> precision, recall, f1, support
+    macro_avg: dict[str, float]
+    weighted_avg: dict[str, float]
+    report_text: str  # sklearn's classification_report, the talk's printout
+    auc: float | None  # None without both classes
+    average_precision: float
+    brier: float
+    prevalence: float
+    roc: dict[str, list[float]]  # fpr, tpr, thresholds
+    pr: dict[str, list[float]]  # precision, recall, thresholds
+    calibration: dict[str, Any]  # mean_predicted, fraction_positive, bin_counts, bins
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Metrics:
+        return _from(cls, data)
+
+    def to_dict(self) -> dict:
+        return _to(self)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A statistic's estimate and its 95% bootstrap interval (None where it is undefined)."""
+
+    estimate: float | None
+    low: float | None
+    high: float | None
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> Interval | None:
+        return None if data is None else _from(cls, data)
+
+    def to_dict(self) -> dict:
+        return _to(self)
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """95% bootstrap intervals of accuracy, AUC, sensitivity and specificity at one threshold
+    (``pipeline.evaluate.bootstrap.bootstrap_intervals``); ``settings``: resamples, seed,
+    confidence, and the unit resampled (``patient`` or ``image``)."""
+
+    accuracy: Interval | None
+    auc: Interval | None
+    sensitivity: Interval | None
+    specificity: Interval | None
+    settings: dict[str, Any]
+
+    def of(self, statistic: str) -> Interval | None:
+        """The interval of ``statistic``, one of ``pipeline.evaluate.bootstrap.STATISTICS``."""
+        return getattr(self, statistic)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Intervals:
+        return _from(cls, data, **dict.fromkeys(_known(cls) - {"settings"}, Interval.from_dict))
+
+    def to_dict(self) -> dict:
+        return _to(self)
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    """One quantity of two runs side by side: ``difference`` is a - b; ``low``, ``high`` and
+    ``outside`` (the 95% interval excludes zero) only for the paired-bootstrap statistics."""
+
+    quantity: str
+    a: float | int | str | None
+    b: float | int | str | None
+    difference: float | None
+    low: float | None = None
+    high: float | None = None
+    outside: bool | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ComparisonRow:
+        return _from(cls, data)
+
+    def to_dict(self) -> dict:
+        return _to(self)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two runs scored on the same images (``pipeline.evaluate.compare``): metric rows with
+    paired-bootstrap intervals, then cost rows; ``bootstrap`` holds the resampling settings."""
+
+    label_a: str
+    label_b: str
+    run_a: str
+    run_b: str
+    source: str
+    split: str
+    images: int
+    thresholds: list[float]
+    rows: list[ComparisonRow]
+    bootstrap: dict[str, Any]
+    notes: list[str]
+
+    def row(self, quantity: str) -> ComparisonRow:
+        """The row of ``quantity`` (``METRIC_LABELS``' or ``COST_LABELS``' wording)."""
+        return next(row for row in self.rows if row.quantity == quantity)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Comparison:
+        return _from(cls, data, rows=lambda rows: [ComparisonRow.from_dict(r) for r in rows])
+
+    def to_dict(self) -> dict:
+        return _to(self)
+
+
+@dataclass(frozen=True)
 class Evaluation:
     """One scored run at one threshold: metrics, intervals and costs (``evaluate`` makes it).
 
-    ``metrics`` holds what ``pipeline.evaluate.metrics.classification_metrics`` returns
-    (threshold, confusion, sensitivity, specificity, ppv, npv, f1, accuracy, auc, pr_auc, brier,
-    roc, pr, calibration, report); ``metric(name)`` reads one of them.
+    ``metrics`` is the ``Metrics`` at that threshold; ``metric(name)`` reads one of its fields by
+    name (for tables that list several). ``bootstrap`` holds the ``Intervals`` at that
+    threshold when they were computed.
     """
 
     run_id: str
@@ -218,20 +345,46 @@ class Evaluation:
     img_size: int
     threshold_origin: str
     validation_threshold: float
-    metrics: dict[str, Any]
+    metrics: Metrics
     inference_ms_per_image: float | None
     parameters: int | None
     skipped: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
-    bootstrap: dict | None = None
-    threshold_rule: dict | None = None  # pipeline.evaluate.threshold.ThresholdChoice.to_dict()
+    bootstrap: Intervals | None = None
+    threshold_rule: dict | None = None  # pipeline.threshold.ThresholdChoice.to_dict()
 
     @property
     def threshold(self) -> float:
-        return self.metrics["threshold"]
+        return self.metrics.threshold
 
     def metric(self, name: str):
-        return self.metrics.get(name)
+        return getattr(self.metrics, name)
+
+    def summary(self) -> EvaluationSummary:
+        """The figures at this threshold without curves or intervals."""
+        metrics = self.metrics
+        return EvaluationSummary(
+            run_id=self.run_id,
+            framework=self.framework,
+            source=self.source,
+            split=self.split,
+            img_size=self.img_size,
+            threshold=metrics.threshold,
+            threshold_origin=self.threshold_origin,
+            n=metrics.n,
+            accuracy=metrics.accuracy,
+            auc=metrics.auc,
+            sensitivity=metrics.sensitivity,
+            specificity=metrics.specificity,
+            average_precision=metrics.average_precision,
+            brier=metrics.brier,
+            confusion_matrix=metrics.confusion_matrix,
+            per_class=metrics.per_class,
+            macro_avg=metrics.macro_avg,
+            warnings=self.warnings,
+            inference_ms_per_image=self.inference_ms_per_image,
+            parameters=self.parameters,
+        )
 
     def to_dict(self) -> dict:
         """The JSON the CLI prints and the exports write (the layout they always had)."""
@@ -245,7 +398,7 @@ class Evaluation:
             "threshold_origin": self.threshold_origin,
             "validation_threshold": self.validation_threshold,
             "threshold_rule": self.threshold_rule,
-            **self.metrics,
+            **self.metrics.to_dict(),
             "costs": {
                 "inference_ms_per_image": self.inference_ms_per_image,
                 "parameters": self.parameters,
@@ -254,14 +407,56 @@ class Evaluation:
             "warnings": self.warnings,
         }
         if self.bootstrap is not None:
-            data["bootstrap"] = self.bootstrap
+            data["bootstrap"] = self.bootstrap.to_dict()
         return data
 
 
+@dataclass(frozen=True)
+class EvaluationSummary:
+    """A run's figures at its own threshold, without curves or intervals
+    (``Evaluation.summary``): what the Conclusion's table and the talk's report read, kept on
+    disk as JSON (``pipeline.talk.conclusion.test_evaluation``)."""
+
+    run_id: str
+    framework: str
+    source: str
+    split: str
+    img_size: int
+    threshold: float
+    threshold_origin: str
+    n: int
+    accuracy: float
+    auc: float | None
+    sensitivity: float | None
+    specificity: float | None
+    average_precision: float
+    brier: float
+    confusion_matrix: list[list[int]]
+    per_class: dict[str, dict[str, float]]
+    macro_avg: dict[str, float]
+    warnings: list[str]
+    inference_ms_per_image: float | None
+    parameters: int | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> EvaluationSummary:
+        return _from(cls, data)
+
+    def to_dict(self) -> dict:
+        return _to(self)
+
+
 __all__ = [
+    "Comparison",
+    "ComparisonRow",
     "DeviceInfo",
     "EpochRecord",
     "Evaluation",
+    "EvaluationSummary",
+    "Interval",
+    "Intervals",
+    "Metrics",
     "RunResult",
     "Timings",
     "ValMetrics",

@@ -20,12 +20,13 @@ as its layer shapes are those of the current model (the weights are checked by s
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
 import warnings
 from pathlib import Path
+
+from pipeline import cli
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "shipped_runs"
 SWITCH = "PNEUMOLAB_SHIPPED_RUNS"  # "0": leave them out (the test suite's stores start empty)
@@ -146,11 +147,7 @@ def slim_weights(run) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m pipeline.shipped",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = cli.parser("pipeline.shipped", __doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="retrain the shipped runs into shipped_runs/")
     train.add_argument("--real", help="the Kermany folder (train/NORMAL, train/PNEUMONIA)")

@@ -5,6 +5,7 @@
     python -m pipeline.train --framework torch --preset quick --epochs 1 --img-size 64 --seed 3
     python -m pipeline.train --framework torch --source ../shared/data/chest_xray --preset full --seeds 0,1,2 --json
     python -m pipeline.train --framework keras --preset talk --show-config --json
+    RAY_ADDRESS=HOST:6379 python -m pipeline.train --framework torch --seeds 0,1 --executor ray
 
 Every setting of ``TrainConfig`` is an option (``--img-size`` for ``img_size``, ...), applied
 on top of the preset. The same config on the same data is the same run: a finished one is
@@ -14,6 +15,9 @@ process (one training at a time on this machine). A progress bar shows on a term
 with ``--seeds`` each seed is its own run (queued in order) and ``--json`` prints
 ``{"runs": [{"run_id", "seed", "status", "val", ...}, ...]}``.
 Ctrl-C cancels a run this command started, and leaves one it only attached to.
+``--executor ray`` (or ``PNEUMOLAB_EXECUTOR=ray``; the option wins) trains new runs as tasks on
+the Ray cluster at ``RAY_ADDRESS`` (none: a local Ray instance), docs/cluster.md; the JSON
+then records ``executor`` and ``node`` (the Ray node: id, ip, hostname) per run.
 ``--show-config`` prints the resolved config instead (each setting with its value and where it
 comes from: the talk's slides, the app's choice, per run, or set on this command line) and
 trains nothing, reads no data and leaves the run store alone; with ``--json``
@@ -39,6 +43,7 @@ from pipeline.augment import AugmentSpec, SpecError
 from pipeline.data import DEFAULT_SOURCE, SourceError, canonical_source
 from pipeline.runs import Run, StoreError
 from pipeline.training.config import PRESETS, ConfigError, TrainConfig, setting_origins
+from pipeline.training.executors import EXECUTOR_VARIABLE, EXECUTORS
 from pipeline.training.queue import cancel, trigger, wait
 
 OPTION_TYPES = (
@@ -58,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         return show_config(args)
     try:
         configs = [build_config(args, seed) for seed in args.seeds or [None]]
-        outcomes = [trigger(config) for config in configs]  # queued in seed order
+        outcomes = [trigger(config, args.executor) for config in configs]  # in seed order
     except (
         ConfigError,
         StoreError,
@@ -180,6 +185,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object at the end")
     parser.add_argument(
+        "--executor",
+        choices=tuple(EXECUTORS),
+        help=f"where new runs train: local (default) or ray (${EXECUTOR_VARIABLE} otherwise)",
+    )
+    parser.add_argument(
         "--show-config",
         action="store_true",
         help="print the resolved config and where each value comes from; train nothing",
@@ -284,6 +294,7 @@ def _print_group(configs, outcomes, statuses, as_json: bool) -> None:
                 "run_dir": str(outcome.run.path),
                 "val": result.val.to_dict() if result else None,
                 "timings": result.timings.to_dict() if result else None,
+                **_where(status),
             }
         )
     if as_json:
@@ -296,6 +307,11 @@ def _print_group(configs, outcomes, statuses, as_json: bool) -> None:
             f"seed {run['seed']}: run {run['run_id']} {run['status']}"
             + (f"; {figures}" if figures else "")
         )
+
+
+def _where(status: dict) -> dict:
+    """Which executor trained the run, and on which Ray node (None for a local run)."""
+    return {"executor": status.get("executor", "local"), "node": status.get("node")}
 
 
 def _print_result(run: Run, status: dict, how: str, as_json: bool) -> None:
@@ -313,6 +329,7 @@ def _print_result(run: Run, status: dict, how: str, as_json: bool) -> None:
                     "timings": result.timings.to_dict() if result else None,
                     "device": result.device.to_dict() if result else None,
                     "weights": str(run.weights() or "") or None,
+                    **_where(status),
                 },
                 indent=2,
             )

@@ -14,7 +14,7 @@ import streamlit as st
 from pipeline.data.images import code_span
 from pipeline.frameworks import FRAMEWORK_NAMES, FRAMEWORKS
 from pipeline.runs import Run
-from pipeline.runs.choice import runs_to_show
+from pipeline.runs.choice import default_run
 
 __all__ = [
     "COLOURS",
@@ -61,15 +61,14 @@ def pick_run(
     container=st,
     with_framework: bool = True,
 ) -> str:
-    """A select box over ``runs``; the default is ``default``, else the first that
-    ``pipeline.runs.choice.runs_to_show`` ranks for ``prefer_source`` (its own runs, else the best
-    that share its labels), else the first. Returns the chosen run id."""
+    """A select box over ``runs``; the default is ``default``, else
+    ``pipeline.runs.choice.default_run`` for ``prefer_source`` (the first its ranking keeps: its
+    own runs, else the best that share its labels), else the first. Returns the chosen run id."""
     runs = list(runs)
     ids = [run.id for run in runs]
     descriptions = {run.id: describe_run(run, with_framework) for run in runs}
     if default not in ids:
-        ranked = [r.id for r in runs_to_show(prefer_source).runs] if prefer_source else []
-        default = next((run_id for run_id in ranked if run_id in ids), ids[0])
+        default = default_run(runs, prefer_source).id
     return container.selectbox(
         label, ids, index=ids.index(default), key=key, format_func=descriptions.get
     )

@@ -4,6 +4,19 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pipeline.runs import Run
+
+
+def updated(run_id: str) -> float:
+    """When the run last changed: part of every cache key, so a retrained run is reloaded."""
+    return Run(run_id).status().get("updated", 0.0)
+
+
+def model_of(run_id: str):
+    """The run's model from the shared cache: the one loader every page and the warm-up pass to
+    ``pipeline.talk`` (``loader=model_of``) and call themselves."""
+    return loaded_model(run_id, updated(run_id))
+
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=6)
 def loaded_model(run_id: str, stamp: float):

@@ -14,20 +14,18 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from dashboard.ui import background
+from dashboard.ui.common import COLOURS, FRAMEWORK_NAMES
 from dashboard.ui.data_cache import source_fingerprint
 from dashboard.ui.deployment import training_allowed
-from dashboard.ui.models import loaded_model
-from dashboard.ui.scoring import updated
+from dashboard.ui.models import model_of
 from pipeline.evaluate import basis as basis_module
 from pipeline.evaluate import seeds as seeds_module
 from pipeline.evaluate import stress as stress_module
-from pipeline.evaluate.threshold import PRIOR_SLACK
 from pipeline.explain import shortcuts as shortcuts_module
 from pipeline.runs.choice import runs_to_show
 from pipeline.runs.provenance import provenance
+from pipeline.threshold import PRIOR_SLACK
 
-FRAMEWORK_NAMES = {"keras": "Keras", "torch": "PyTorch"}
-COLOURS = {"keras": "#d1495b", "torch": "#3b75af"}
 POLL_S = 2.0
 
 
@@ -268,7 +266,7 @@ def _stress_jobs(missing: dict[str, str], source: str, split: str) -> None:
         )
         if st.button(f"Run the stress test ({names})", key=f"stress_start_{split}"):
             for framework, run_id in missing.items():
-                loaded = loaded_model(run_id, updated(run_id))
+                loaded = model_of(run_id)
                 background.start(
                     keys[framework],
                     lambda progress, run_id=run_id, loaded=loaded: stress_module.stress_cached(
@@ -409,7 +407,7 @@ def _shortcut_jobs(missing: dict, source: str) -> None:
     if not running:
         if st.button(f"Run the shortcut check ({names})", key="shortcuts_start"):
             for run_id, key in missing.values():
-                loaded = loaded_model(run_id, updated(run_id))
+                loaded = model_of(run_id)
                 background.start(
                     key,
                     lambda progress, run_id=run_id, loaded=loaded: shortcuts_module.check_run(

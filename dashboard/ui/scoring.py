@@ -16,14 +16,9 @@ from pipeline.data import load_split
 from pipeline.evaluate.bootstrap import bootstrap_intervals
 from pipeline.evaluate.compare import compare
 from pipeline.explain import DEFAULT_METHOD, PNEUMONIA, map_side
-from pipeline.runs import Run
+from pipeline.records import Comparison, Intervals
 
 POINTING_BATCH = 32
-
-
-def updated(run_id: str) -> float:
-    """When the run last changed: part of every cache key, so a retrained run is reloaded."""
-    return Run(run_id).status().get("updated", 0.0)
 
 
 # ---- Evaluation ----
@@ -40,7 +35,7 @@ def scored_split(run_id: str, stamp: float, source: str, fingerprint: str, split
 @st.cache_data(show_spinner="Bootstrapping 95% intervals...", max_entries=64)
 def intervals(
     run_id: str, stamp: float, source: str, fingerprint: str, split: str, threshold: float
-) -> dict:
+) -> Intervals:
     scored = scored_split(run_id, stamp, source, fingerprint, split)
     return bootstrap_intervals(
         scored.labels, scored.probabilities, threshold, groups=scored.patients
@@ -78,7 +73,7 @@ def comparison(
     source: str,
     fingerprint: str,
     split: str,
-) -> dict:
+) -> Comparison:
     return compare(
         scored_split(run_a, stamp_a, source, fingerprint, split),
         scored_split(run_b, stamp_b, source, fingerprint, split),

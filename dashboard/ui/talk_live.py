@@ -46,10 +46,6 @@ def mnist_runs(epochs: int, seed: int) -> mnist_example.MnistComparison:
 @st.cache_data(show_spinner=False, max_entries=16)
 def measured_report(run_id: str, stamp: float, source: str) -> talk_report.Report:
     """A run's report on the test split (the Conclusion's evaluation, cached on disk too)."""
-    from dashboard.ui.models import loaded_model
+    from dashboard.ui.models import model_of
 
-    return talk_report.measured(
-        Run(run_id),
-        source,
-        loader=lambda run: loaded_model(run, Run(run).status().get("updated", 0.0)),
-    )
+    return talk_report.measured(Run(run_id), source, loader=model_of)

@@ -8,7 +8,8 @@ pointing game on synthetic data), and one epoch of the Insights page's mini demo
 
 Streamlit's caches belong to the process, so one warm-up serves every later session: it calls
 the very cached functions the pages call (``dashboard.ui.data_cache``, ``.models``,
-``.scoring``) with the keys the pages' default view uses.
+``.scoring``) with the keys of each page's default view, which ``dashboard.ui.first_view``
+computes for the page and the warm-up alike (``PAGES``: one list of steps per results page).
 
 Nothing may hang: each step runs in a worker thread and is waited for at most its limit. A step
 that overruns is reported and left to finish in the background (the page that needs it then
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from dashboard.ui.common import FRAMEWORK_NAMES, FRAMEWORKS
+from dashboard.ui.common import FRAMEWORK_NAMES
 from dashboard.ui.source_picker import active_source
 
 WORKER_NAME = "pneumolab-warmup"
@@ -107,7 +108,7 @@ logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").add
 )
 
 
-# ---- the steps ----
+# ---- the steps: what every page needs, then each results page's first view ----
 
 
 def plan_steps(plan: Plan) -> list[Step]:
@@ -118,25 +119,8 @@ def plan_steps(plan: Plan) -> list[Step]:
     ]
     for framework, name in FRAMEWORK_NAMES.items():
         steps.append(Step(f"{name} model", lambda fw=framework: load_model(plan, fw), 180))
-    for framework, name in FRAMEWORK_NAMES.items():
-        steps.append(
-            Step(f"Evaluation: {name} on the test split", lambda fw=framework: score(plan, fw), 600)
-        )
-    steps.append(Step("Evaluation: Keras vs PyTorch", lambda: compare_runs(plan), 300))
-    steps.append(Step("Evaluation: the other seeds", lambda: score_seed_groups(plan), 900))
-    for framework, name in FRAMEWORK_NAMES.items():
-        steps.append(
-            Step(
-                f"Predictions: {name} verdict and Grad-CAM",
-                lambda fw=framework: explain(plan, fw),
-                600,
-            )
-        )
-    steps.append(Step("Talk: both pipelines on this data", lambda: talk_pipelines(plan), 120))
-    steps.append(Step("Talk: the MODEL slide (both models built)", model_slide, 180))
-    steps.append(Step("Conclusion: Keras vs PyTorch", lambda: conclusion_table(plan), 600))
-    steps.append(Step("Conclusion and In a nutshell: the processing pair", lambda: pair(plan), 600))
-    steps.append(Step("Insights: the mini demo", run_mini_demo, 300))
+    for page_steps in PAGES:
+        steps += page_steps(plan)
     return steps
 
 
@@ -162,7 +146,10 @@ def load_images(plan: Plan) -> str:
 
 
 def find_runs(plan: Plan) -> str:
-    plan.runs = latest_runs(plan.source)
+    """The run of each framework that the Predictions page opens on (``first_view``)."""
+    from dashboard.ui.first_view import predictions_runs
+
+    plan.runs = {framework: run.id for framework, run in predictions_runs(plan.source).items()}
     if not plan.runs:
         from pipeline.runs.choice import runs_to_show
 
@@ -172,23 +159,9 @@ def find_runs(plan: Plan) -> str:
     )
 
 
-def latest_runs(source: str) -> dict[str, str]:
-    """The run of each framework that the pages show first for ``source``: its own best, else
-    the best that share its labels (``pipeline.runs.choice.runs_to_show``)."""
-    from pipeline.runs.choice import runs_to_show
-
-    shown = {}
-    for framework in FRAMEWORKS:
-        runs = runs_to_show(source, framework).runs
-        if runs:
-            shown[framework] = runs[0].id
-    return shown
-
-
 def load_model(plan: Plan, framework: str) -> str:
     from dashboard.ui.deployment import training_allowed
-    from dashboard.ui.models import loaded_model
-    from dashboard.ui.scoring import updated
+    from dashboard.ui.models import model_of
 
     if framework not in plan.runs:
         raise Skipped(
@@ -196,40 +169,60 @@ def load_model(plan: Plan, framework: str) -> str:
             + (": train one on the Training page" if training_allowed() else "")
         )
     run_id = plan.runs[framework]
-    loaded = loaded_model(run_id, updated(run_id))
+    loaded = model_of(run_id)
     plan.models[framework] = loaded
     return f"run {run_id[:8]}, {loaded.img_size} px"
 
 
+# ---- Evaluation ----
+
+
+def evaluation_steps(plan: Plan) -> list[Step]:
+    steps = [
+        Step(f"Evaluation: {name} on the test split", lambda fw=framework: score(plan, fw), 600)
+        for framework, name in FRAMEWORK_NAMES.items()
+    ]
+    steps.append(Step("Evaluation: Keras vs PyTorch", lambda: compare_runs(plan), 300))
+    steps.append(Step("Evaluation: the other seeds", lambda: score_seed_groups(plan), 900))
+    return steps
+
+
 def score(plan: Plan, framework: str) -> str:
-    """The Evaluation page's first view of this run: the test split scored, intervals at its threshold."""
-    from dashboard.ui.scoring import evaluation_of, scored_split, updated
+    """The Evaluation page's first view of this run: the split scored, intervals at its threshold."""
+    from dashboard.ui.first_view import EVALUATION_SPLIT
+    from dashboard.ui.models import updated
+    from dashboard.ui.scoring import evaluation_of, scored_split
 
     loaded = _need_model(plan, framework)
-    stamp = updated(loaded.run_id)
-    scored = scored_split(loaded.run_id, stamp, plan.source, plan.fingerprint, "test")
-    evaluation_of(loaded.run_id, stamp, plan.source, plan.fingerprint, "test", scored.threshold)
-    return f"{scored.n:,} test images scored, 95% intervals at threshold {scored.threshold:.3f}"
+    stamp, split = updated(loaded.run_id), EVALUATION_SPLIT
+    scored = scored_split(loaded.run_id, stamp, plan.source, plan.fingerprint, split)
+    evaluation_of(loaded.run_id, stamp, plan.source, plan.fingerprint, split, scored.threshold)
+    return f"{scored.n:,} {split} images scored, 95% intervals at threshold {scored.threshold:.3f}"
 
 
 def compare_runs(plan: Plan) -> str:
-    """The page compares its default run (the newest) with the other framework's newest."""
-    from dashboard.ui.scoring import comparison, updated
+    """The page's "Keras vs PyTorch": its default run against that run's partner."""
+    from dashboard.ui.first_view import evaluation_view
+    from dashboard.ui.models import updated
+    from dashboard.ui.scoring import comparison
 
     _need_images(plan)
     if len(plan.models) < 2:
         raise Skipped("needs a loaded model of each framework")
-    newest, other = _newest_first(plan.runs.values())
-    comparison(
-        newest, updated(newest), other, updated(other), plan.source, plan.fingerprint, "test"
-    )
-    return f"{newest[:8]} vs {other[:8]}"
+    view = evaluation_view(plan.source)
+    if view is None or view.partner is None:
+        raise Skipped("the default run has no other finished run to be compared with")
+    run, other = view.run.id, view.partner.id
+    comparison(run, updated(run), other, updated(other), plan.source, plan.fingerprint, view.split)
+    return f"{run[:8]} vs {other[:8]}"
 
 
 def score_seed_groups(plan: Plan) -> str:
     """The page's "Across seeds" table: every seed of each default run's group (and of the other
     framework's group with the same settings) scored on the test split."""
-    from dashboard.ui.scoring import evaluation_of, updated
+    from dashboard.ui.first_view import EVALUATION_SPLIT
+    from dashboard.ui.models import updated
+    from dashboard.ui.scoring import evaluation_of
     from pipeline.evaluate import seeds as seeds_module
 
     _need_images(plan)
@@ -245,16 +238,35 @@ def score_seed_groups(plan: Plan) -> str:
         raise Skipped("no other seed of these runs")
     for run_id in sorted(members):  # the default runs' figures too: the table asks for all
         evaluation_of(
-            run_id, updated(run_id), plan.source, plan.fingerprint, "test", with_bootstrap=False
+            run_id,
+            updated(run_id),
+            plan.source,
+            plan.fingerprint,
+            EVALUATION_SPLIT,
+            with_bootstrap=False,
         )
     return f"{len(others)} more runs scored"
 
 
+# ---- Predictions ----
+
+
+def predictions_steps(plan: Plan) -> list[Step]:
+    return [
+        Step(
+            f"Predictions: {name} verdict and Grad-CAM", lambda fw=framework: explain(plan, fw), 600
+        )
+        for framework, name in FRAMEWORK_NAMES.items()
+    ]
+
+
 def explain(plan: Plan, framework: str) -> str:
-    """The Predictions page's first view: test image #0 (of the first framework's split), both verdicts,
-    Grad-CAM for PNEUMONIA at the default layer, its ROAD score; and the pointing game on synthetic data."""
+    """The Predictions page's first view (``first_view``): its first test image, both verdicts,
+    the default map and its ROAD score; and the pointing game on synthetic data."""
     import numpy as np
 
+    from dashboard.ui.first_view import MAP_METHOD, MAP_TARGET, first_image, map_layer
+    from dashboard.ui.models import updated
     from dashboard.ui.scoring import (
         faithfulness_of,
         framework_stack,
@@ -263,33 +275,42 @@ def explain(plan: Plan, framework: str) -> str:
         probability,
         test_probabilities,
         test_split,
-        updated,
     )
-    from pipeline.data import open_source
-    from pipeline.explain import DEFAULT_METHOD, PNEUMONIA, default_layer
+    from pipeline.data import CLASS_NAMES, open_source
 
     loaded = _need_model(plan, framework)
     framework_stack(tuple(sorted(plan.models)))
-    stamp, layer = updated(loaded.run_id), default_layer(loaded.img_size)
+    stamp, layer = updated(loaded.run_id), map_layer(loaded.img_size)
     split = test_split(plan.source, plan.fingerprint, loaded.img_size)
-    if len(split) == 0:
-        raise Skipped("the test split of this source is empty")
     test_probabilities(loaded.run_id, stamp, plan.source, plan.fingerprint)
-    first = next(
-        iter(plan.models.values())
-    )  # the page filters by the first framework's predictions
-    origin = test_split(plan.source, plan.fingerprint, first.img_size).origins[0]
-    pixels = split.images[int(np.flatnonzero(split.origins == origin)[0])]
+    first = first_image(plan.models, plan.source, plan.fingerprint) if len(split) else None
+    if first is None:
+        raise Skipped("the test split of this source is empty")
+    pixels = split.images[int(np.flatnonzero(split.origins == first.origin)[0])]
+    target = CLASS_NAMES.index(MAP_TARGET)
     probability(loaded.run_id, stamp, pixels)
-    heatmap(loaded.run_id, stamp, DEFAULT_METHOD, layer, PNEUMONIA, pixels)
-    done = f"Grad-CAM at {layer} for test image #0"
+    heatmap(loaded.run_id, stamp, MAP_METHOD, layer, target, pixels)
+    done = f"Grad-CAM at {layer} for test image #{first.index}"
     if loaded.backend != "onnx":  # the page measures ROAD only with the framework loaded
-        faithfulness_of(loaded.run_id, stamp, DEFAULT_METHOD, layer, PNEUMONIA, pixels)
+        faithfulness_of(loaded.run_id, stamp, MAP_METHOD, layer, target, pixels)
         done += " and its ROAD score"
     if open_source(plan.source).kind == "synthetic":
         pointing(loaded.run_id, stamp, layer, plan.source, plan.fingerprint)
         done += ", pointing game"
     return done
+
+
+# ---- the talk ----
+
+
+def talk_steps(plan: Plan) -> list[Step]:
+    return [
+        Step("Talk: both pipelines on this data", lambda: talk_pipelines(plan), 120),
+        Step("Talk: the MODEL slide (both models built)", model_slide, 180),
+        Step("Conclusion: Keras vs PyTorch", lambda: conclusion_table(plan), 600),
+        Step("Conclusion and In a nutshell: the processing pair", lambda: pair(plan), 600),
+        Step("Insights: the mini demo", run_mini_demo, 300),
+    ]
 
 
 def talk_pipelines(plan: Plan) -> str:
@@ -309,29 +330,23 @@ def model_slide() -> str:
     return ", ".join(f"{name}: {side.parameters:,} weights" for name, side in found.models.items())
 
 
-def _load(run_id: str):
-    """The pages' loader: the shared model cache (one load per run per process)."""
-    from dashboard.ui.models import loaded_model
-    from dashboard.ui.scoring import updated
-
-    return loaded_model(run_id, updated(run_id))
-
-
 def conclusion_table(plan: Plan) -> str:
     """The Conclusion's table for its default runs (scored once, then cached on disk)."""
+    from dashboard.ui.models import model_of
     from pipeline.talk import conclusion
 
     _need_images(plan)
     runs = conclusion.default_runs(plan.source)
     if any(run is None for run in runs.values()):
         raise Skipped("needs a finished run of each framework whose labels match this source")
-    rows = conclusion.framework_table(plan.source, runs, loader=_load)
+    rows = conclusion.framework_table(plan.source, runs, loader=model_of)
     seeds = conclusion_seed_table(plan)
     return f"{len(rows)} rows for runs " + ", ".join(run.id[:8] for run in runs.values()) + seeds
 
 
 def conclusion_seed_table(plan: Plan) -> str:
     """The Conclusion's "across seeds" table: every seed of the pair of groups it shows, scored."""
+    from dashboard.ui.models import model_of
     from pipeline.evaluate import seeds as seeds_module
     from pipeline.runs import Run
     from pipeline.runs.choice import runs_to_show
@@ -341,19 +356,21 @@ def conclusion_seed_table(plan: Plan) -> str:
     pair = seeds_module.framework_pair(groups) or ()
     for group in pair:
         for run_id in group.run_ids:
-            conclusion.seed_figures(Run(run_id), plan.source, _load)
+            conclusion.seed_figures(Run(run_id), plan.source, model_of)
     return f"; seed table: {' and '.join(g.describe() for g in pair)}" if pair else ""
 
 
 def pair(plan: Plan) -> str:
-    """The newest measured processing pair, compared on the test split (cached on disk)."""
-    from pipeline.talk.processing_pair import compare_pair, stored_pairs
+    """The Nutshell's pair (the newest measured), compared on the test split (cached on disk)."""
+    from dashboard.ui.first_view import nutshell_pair
+    from dashboard.ui.models import model_of
+    from pipeline.talk.processing_pair import compare_pair
 
     _need_images(plan)
-    pairs = stored_pairs(plan.source)
-    if not pairs:
+    shown = nutshell_pair(plan.source)
+    if shown is None:
         raise Skipped("no finished pair of runs with and without processing on this source")
-    comparison = compare_pair(pairs[0], plan.source, loader=_load)
+    comparison = compare_pair(shown, plan.source, loader=model_of)
     return f"verdict: {comparison['verdict']}"
 
 
@@ -375,6 +392,10 @@ def run_mini_demo() -> str:
     return f"one epoch on {result.dataset} ({result.workflow_seconds:.1f} s); the page still trains it live"
 
 
+# Each results page's first view, in the order the warm-up fills them.
+PAGES = (evaluation_steps, predictions_steps, talk_steps)
+
+
 def _need_images(plan: Plan) -> None:
     if plan.fingerprint is None:
         raise Skipped("the source's images did not load (see above)")
@@ -387,12 +408,6 @@ def _need_model(plan: Plan, framework: str):
     if framework not in plan.models:
         raise Skipped(f"the {FRAMEWORK_NAMES[framework]} model did not load (see above)")
     return plan.models[framework]
-
-
-def _newest_first(run_ids) -> list[str]:
-    from pipeline.runs import Run
-
-    return sorted(run_ids, key=lambda run_id: Run(run_id).status().get("created", 0), reverse=True)
 
 
 def _first_line(error: Exception) -> str:

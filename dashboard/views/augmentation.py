@@ -5,9 +5,15 @@ declaration that validates a spec), so the page, the JSON files and the training
 disagree about a parameter's name or range. The spec lives in session state as an
 ``AugmentSpec``: widgets are refilled from it whenever Streamlit dropped them (after visiting
 another page) or a preset or an uploaded file replaced it.
+
+Below the studio, the Search section (``dashboard.ui.search``) runs an Optuna search of the
+spec outside this script and follows it; it previews a trial with the studio's own drawing
+(``show_trial_samples``) and hands the best spec to the studio through ``load_into_widgets``.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pandas as pd
@@ -16,6 +22,7 @@ import streamlit as st
 from dashboard.ui.common import stop_unreadable_source
 from dashboard.ui.data_cache import cached_arrays, source_fingerprint
 from dashboard.ui.deployment import with_frameworks
+from dashboard.ui.search import search_section
 from dashboard.ui.slide import Slide
 from dashboard.ui.source_picker import active_source
 from pipeline.augment.balance import batch_mix, keras_class_weights
@@ -47,9 +54,14 @@ from pipeline.talk import notes
 PREVIEW_SIZES = (128, 150, 224)
 SPEC_KEY = "aug_spec"  # the current AugmentSpec (not a widget: survives page changes)
 MESSAGE_KEY = "aug_message"  # (kind, text) left by a callback for the next run to show
-DIFFERENCE_GAIN = (
-    8  # the difference view multiplies grey-level differences by this to make them visible
-)
+# the difference view multiplies grey-level differences by this to make them visible
+DIFFERENCE_GAIN = 8
+STATUS_BADGES = {  # how "What differs" marks each parameter
+    "same": ":green-badge[same]",
+    "close": ":blue-badge[close]",
+    "differs": ":orange-badge[differs]",
+    "not expressible": ":red-badge[not expressible]",
+}
 
 
 # ---- the spec <-> the sidebar widgets ----
@@ -226,6 +238,21 @@ def render(
     return with_frameworks("pipeline.augment.preview", "rendered", *args)
 
 
+def rendered_for(
+    spec: AugmentSpec, image: np.ndarray, count: int, source: str, size: int, difference: bool
+) -> tuple[dict, DatasetStats | None]:
+    """``spec``'s samples of ``image`` at the studio's seed, and the split statistics that
+    per-dataset normalisation needs (None otherwise): the studio and a search trial's preview
+    are drawn the same way."""
+    stats = None
+    if spec.normalization == "per_dataset":
+        stats = split_statistics(
+            source, source_fingerprint(source), size, spec.rescale, "precomputed"
+        )
+    seed = st.session_state["aug_seed"]
+    return render(spec, image, count, seed, stats, difference), stats
+
+
 # ---- sections ----
 
 
@@ -233,7 +260,6 @@ def choose_image(arrays, source: str, size: int) -> tuple[np.ndarray, str] | Non
     """The image to augment and a caption for it, or None (with a message) when there is none.
     ``arrays`` (the source at 128 px) says which images there are; the chosen one is decoded at
     ``size``."""
-    train = np.flatnonzero(arrays.splits == "train")
     how = st.radio(
         "Image",
         ["By class", "Random", "Upload"],
@@ -242,52 +268,73 @@ def choose_image(arrays, source: str, size: int) -> tuple[np.ndarray, str] | Non
         label_visibility="collapsed",
     )
     if how == "Upload":
-        upload = st.file_uploader(
-            "An X-ray image",
-            type=sorted(e.lstrip(".") for e in IMAGE_EXTENSIONS),
-            key="aug_image_upload",
-        )
-        if upload is None:
-            st.info(
-                "Upload an image to augment it (it is converted as training images are: grayscale, square)."
-            )
-            return None
-        name = printable_name(upload.name)
-        try:
-            converted = read_upload(upload.getvalue(), size)
-        except ImageError as error:
-            st.error(f"{code_span(name)} cannot be used: {error}. Upload a PNG or JPEG X-ray.")
-            return None
-        if converted.notes:
-            st.caption(f"{code_span(name)}: " + "; ".join(converted.notes))
-        return converted.pixels, f"uploaded: {escape_markdown(name)}"  # image captions are Markdown
+        return uploaded_image(size)
+    train = np.flatnonzero(arrays.splits == "train")
     if how == "Random":
-        draw = st.session_state.get("aug_random_draw", 0)
-        st.button(
-            "Another random image",
-            icon=":material/casino:",
-            key="aug_random",
-            on_click=lambda: st.session_state.update(aug_random_draw=draw + 1),
-        )
-        index = int(np.random.default_rng(draw).choice(train)) if len(train) else None
-    else:
-        left, right = st.columns(2)
-        label = CLASS_NAMES.index(left.selectbox("Class", CLASS_NAMES, key="aug_class"))
-        of_class = train[arrays.labels[train] == label]
-        if not len(of_class):
-            st.warning(f"The training split has no {CLASS_NAMES[label]} image.")
+        index = random_index(train)
+        if index is None:
+            st.warning("The training split of this source is empty.")
             return None
-        if st.session_state.get("aug_number", 0) >= len(
-            of_class
-        ):  # another class or source has fewer images
-            st.session_state["aug_number"] = len(of_class) - 1
-        number = right.number_input(
-            f"Image (0-{len(of_class) - 1})", 0, len(of_class) - 1, key="aug_number"
+    else:
+        index = index_by_class(arrays, train)
+        if index is None:
+            return None
+    return image_at(arrays, index, source, size)
+
+
+def uploaded_image(size: int) -> tuple[np.ndarray, str] | None:
+    """An uploaded X-ray, converted as training images are, or None (with a message)."""
+    upload = st.file_uploader(
+        "An X-ray image",
+        type=sorted(e.lstrip(".") for e in IMAGE_EXTENSIONS),
+        key="aug_image_upload",
+    )
+    if upload is None:
+        st.info(
+            "Upload an image to augment it (it is converted as training images are: grayscale, square)."
         )
-        index = int(of_class[number])
-    if index is None:
-        st.warning("The training split of this source is empty.")
         return None
+    name = printable_name(upload.name)
+    try:
+        converted = read_upload(upload.getvalue(), size)
+    except ImageError as error:
+        st.error(f"{code_span(name)} cannot be used: {error}. Upload a PNG or JPEG X-ray.")
+        return None
+    if converted.notes:
+        st.caption(f"{code_span(name)}: " + "; ".join(converted.notes))
+    return converted.pixels, f"uploaded: {escape_markdown(name)}"  # image captions are Markdown
+
+
+def random_index(train: np.ndarray) -> int | None:
+    """A training image drawn at random; the button draws another (a new seed, so it repeats)."""
+    draw = st.session_state.get("aug_random_draw", 0)
+    st.button(
+        "Another random image",
+        icon=":material/casino:",
+        key="aug_random",
+        on_click=lambda: st.session_state.update(aug_random_draw=draw + 1),
+    )
+    return int(np.random.default_rng(draw).choice(train)) if len(train) else None
+
+
+def index_by_class(arrays, train: np.ndarray) -> int | None:
+    """The n-th training image of a chosen class, or None (with a message) when it has none."""
+    left, right = st.columns(2)
+    label = CLASS_NAMES.index(left.selectbox("Class", CLASS_NAMES, key="aug_class"))
+    of_class = train[arrays.labels[train] == label]
+    if not len(of_class):
+        st.warning(f"The training split has no {CLASS_NAMES[label]} image.")
+        return None
+    if st.session_state.get("aug_number", 0) >= len(of_class):
+        st.session_state["aug_number"] = len(of_class) - 1  # another class or source has fewer
+    number = right.number_input(
+        f"Image (0-{len(of_class) - 1})", 0, len(of_class) - 1, key="aug_number"
+    )
+    return int(of_class[number])
+
+
+def image_at(arrays, index: int, source: str, size: int) -> tuple[np.ndarray, str] | None:
+    """Training image ``index`` at ``size`` px and its caption (origin and class)."""
     origin = str(arrays.origins[index])
     if arrays.images.shape[1] == size:
         pixels = arrays.images[index]
@@ -298,6 +345,22 @@ def choose_image(arrays, source: str, size: int) -> tuple[np.ndarray, str] | Non
             st.error(f"This image cannot be shown at {size} px: {error}")
             return None
     return pixels, f"{origin} ({CLASS_NAMES[arrays.labels[index]]})"
+
+
+def sample_controls() -> int:
+    """Samples per framework, the seed and the re-draw button; returns the sample count."""
+    count_column, seed_column, redraw_column = st.columns([2, 1, 1])
+    st.session_state.setdefault("aug_count", 8)
+    st.session_state.setdefault("aug_seed", 0)
+    count = count_column.slider("Samples per framework", 1, MAX_SAMPLES, key="aug_count")
+    seed_column.number_input("Seed", 0, 2**31 - 1, key="aug_seed")
+    redraw_column.button(
+        "Re-draw",
+        icon=":material/refresh:",
+        key="aug_redraw",
+        on_click=lambda: st.session_state.update(aug_seed=st.session_state["aug_seed"] + 1),
+    )
+    return count
 
 
 def show_samples(rendered: dict) -> None:
@@ -314,6 +377,13 @@ def show_samples(rendered: dict) -> None:
         f"Computed in {preview.seconds['keras'] * 1000:.0f} ms (Keras) and "
         f"{preview.seconds['torch'] * 1000:.0f} ms (torchvision)."
     )
+
+
+def show_trial_samples(
+    spec: AugmentSpec, image: np.ndarray, count: int, source: str, size: int
+) -> None:
+    """A search trial's spec on the studio's image, drawn as the studio draws its own."""
+    show_samples(rendered_for(spec, image, count, source, size, difference=False)[0])
 
 
 def show_drawn(preview: Preview) -> None:
@@ -352,14 +422,6 @@ def show_difference(rendered: dict) -> None:
         caption=[rendered["gap_captions"][i] for i in shown],
         width=110,
     )
-
-
-STATUS_BADGES = {
-    "same": ":green-badge[same]",
-    "close": ":blue-badge[close]",
-    "differs": ":orange-badge[differs]",
-    "not expressible": ":red-badge[not expressible]",
-}
 
 
 def show_differences(spec: AugmentSpec) -> None:
@@ -491,74 +553,8 @@ def show_spec_files(spec: AugmentSpec) -> None:
         st.caption(f"The training page uses another spec (`{saved.stable_hash()}`).")
 
 
-# ---- the page ----
-
-
-def main() -> None:
-    st.title("Augmentation studio")
-    st.caption(
-        "One spec, two pipelines: Keras' ImageDataGenerator and torchvision's transforms.v2, on the same image."
-    )
-    slide = Slide()
-    spec = spec_from_sidebar()
-    if spec is None:
-        st.warning("Fix the parameter named in the sidebar to see a preview.")
-        st.stop()
-    with slide.controls("Spec files"):
-        show_spec_files(spec)
-
-    source = active_source()
-    size = st.sidebar.selectbox(
-        "Preview size (px)", PREVIEW_SIZES, index=len(PREVIEW_SIZES) - 1, key="aug_size"
-    )
-    try:
-        arrays = cached_arrays(source)
-    except (SourceError, OSError, ValueError) as error:
-        stop_unreadable_source(source, error)
-
-    with slide.controls("Image, samples and seed"):
-        picked, controls = st.columns([1, 2])
-        with controls:
-            chosen = choose_image(arrays, source, size)
-            count_column, seed_column, redraw_column = st.columns([2, 1, 1])
-            st.session_state.setdefault("aug_count", 8)
-            st.session_state.setdefault("aug_seed", 0)
-            count = count_column.slider("Samples per framework", 1, MAX_SAMPLES, key="aug_count")
-            seed_column.number_input("Seed", 0, 2**31 - 1, key="aug_seed")
-            redraw_column.button(
-                "Re-draw",
-                icon=":material/refresh:",
-                key="aug_redraw",
-                on_click=lambda: st.session_state.update(aug_seed=st.session_state["aug_seed"] + 1),
-            )
-    if chosen is None:
-        st.stop()
-    image, caption = chosen
-    picked.image(image, caption=caption, width=200)
-
-    stats = None
-    if spec.normalization == "per_dataset":
-        stats = split_statistics(
-            source, source_fingerprint(source), size, spec.rescale, "precomputed"
-        )
-    try:
-        rendered = render(
-            spec,
-            image,
-            count,
-            st.session_state["aug_seed"],
-            stats,
-            difference=st.session_state.get("aug_difference", False),
-        )
-    except (ValueError, RuntimeError) as error:
-        st.error(f"The preview failed: {error}")
-        st.stop()
-
-    with slide.key():
-        show_samples(rendered)
-    slide.notes(notes.augmentation(spec, len(rendered["keras"])))
-    if not slide.more("Drawn parameters, differences, normalisation, balance and code"):
-        return
+def show_details(rendered: dict, spec: AugmentSpec, arrays, stats, source: str, size: int) -> None:
+    """Everything past the samples, one tab each."""
     tabs = st.tabs(
         [
             "Drawn parameters",
@@ -581,6 +577,69 @@ def main() -> None:
         show_balance(arrays)
     with tabs[5]:
         show_code(spec, stats)
+
+
+# ---- the page ----
+
+
+def studio_source() -> tuple[str, int, object]:
+    """The active source, the preview size and the source's arrays at 128 px (or the page stops)."""
+    source = active_source()
+    size = st.sidebar.selectbox(
+        "Preview size (px)", PREVIEW_SIZES, index=len(PREVIEW_SIZES) - 1, key="aug_size"
+    )
+    try:
+        arrays = cached_arrays(source)
+    except (SourceError, OSError, ValueError) as error:
+        stop_unreadable_source(source, error)
+    return source, size, arrays
+
+
+def image_and_samples(arrays, source: str, size: int) -> tuple[np.ndarray, int]:
+    """The image and sample controls, and the chosen image beside them; returns the image and
+    the sample count, or stops the page when there is no image to augment."""
+    picked, controls = st.columns([1, 2])
+    with controls:
+        chosen = choose_image(arrays, source, size)
+        count = sample_controls()
+    if chosen is None:
+        st.stop()
+    image, caption = chosen
+    picked.image(image, caption=caption, width=200)
+    return image, count
+
+
+def main() -> None:
+    st.title("Augmentation studio")
+    st.caption(
+        "One spec, two pipelines: Keras' ImageDataGenerator and torchvision's transforms.v2, on the same image."
+    )
+    slide = Slide()
+    spec = spec_from_sidebar()
+    if spec is None:
+        st.warning("Fix the parameter named in the sidebar to see a preview.")
+        st.stop()
+    with slide.controls("Spec files"):
+        show_spec_files(spec)
+    source, size, arrays = studio_source()
+    with slide.controls("Image, samples and seed"):
+        image, count = image_and_samples(arrays, source, size)
+    difference = st.session_state.get("aug_difference", False)
+    try:
+        rendered, stats = rendered_for(spec, image, count, source, size, difference)
+    except (ValueError, RuntimeError) as error:
+        st.error(f"The preview failed: {error}")
+        st.stop()
+    with slide.key():
+        show_samples(rendered)
+    slide.notes(notes.augmentation(spec, len(rendered["keras"])))
+    if not slide.more("Drawn parameters, differences, normalisation, balance, code and search"):
+        return
+    show_details(rendered, spec, arrays, stats, source, size)
+    drawn = functools.partial(
+        show_trial_samples, image=image, count=count, source=source, size=size
+    )
+    search_section(source, preview=drawn, load=load_into_widgets)
 
 
 main()

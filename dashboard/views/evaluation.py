@@ -36,12 +36,12 @@ from dashboard.ui.common import (
 )
 from dashboard.ui.data_cache import source_fingerprint
 from dashboard.ui.deployment import training_allowed
+from dashboard.ui.models import updated
 from dashboard.ui.scoring import (
     comparison,
     ensemble_scored,
     evaluation_of,
     scored_split,
-    updated,
 )
 from dashboard.ui.slide import Slide, presenting
 from dashboard.ui.source_picker import active_source, is_local, local_paths_allowed
@@ -52,7 +52,7 @@ from pipeline.evaluate.export import comparison_csv, to_csv, to_html, to_json
 from pipeline.evaluate.metrics import operating_point, report_table, threshold_metrics
 from pipeline.evaluate.report import evaluate
 from pipeline.export import ExportError, check_exportable, export_bytes
-from pipeline.records import Evaluation
+from pipeline.records import Comparison, Evaluation, Intervals
 from pipeline.runs import Run, finished_runs
 from pipeline.runs.choice import partner
 from pipeline.runs.provenance import provenance
@@ -178,20 +178,43 @@ def confusion_figure(matrix: list[list[int]]) -> go.Figure:
 
 def curve_figure(evaluation: Evaluation, scored, threshold: float) -> go.Figure:
     """ROC and precision-recall side by side, with the validation and the slider's points."""
-    roc, pr = evaluation.metrics["roc"], evaluation.metrics["pr"]
     figure = make_subplots(
         rows=1,
         cols=2,
         subplot_titles=(
-            f"ROC, AUC {_num(evaluation.metrics['auc'])}",
-            f"Precision-recall, AP {_num(evaluation.metrics['average_precision'])}",
+            f"ROC, AUC {_num(evaluation.metrics.auc)}",
+            f"Precision-recall, AP {_num(evaluation.metrics.average_precision)}",
         ),
     )
+    add_curves(figure, evaluation, COLOURS[scored.framework])
+    for label, value, colour in (
+        ("validation threshold", scored.threshold, MARKER_COLOURS["validation"]),
+        ("slider", threshold, MARKER_COLOURS["chosen"]),
+    ):
+        point = operating_point(threshold_metrics(scored.labels, scored.probabilities, value))
+        add_point(figure, point, f"{label} {value:.3f}", colour)
+    figure.update_xaxes(
+        title_text="false positive rate (1 - specificity)", range=[0, 1], row=1, col=1
+    )
+    figure.update_yaxes(
+        title_text="true positive rate (sensitivity)", range=[0, 1.02], row=1, col=1
+    )
+    figure.update_xaxes(title_text="recall (sensitivity)", range=[0, 1], row=1, col=2)
+    figure.update_yaxes(title_text="precision", range=[0, 1.02], row=1, col=2)
+    figure.update_layout(
+        height=380, margin=dict(t=40, b=10, l=10, r=10), legend=dict(orientation="h", y=-0.25)
+    )
+    return figure
+
+
+def add_curves(figure: go.Figure, evaluation: Evaluation, colour: str) -> None:
+    """The ROC curve beside chance (the diagonal), and the PR curve beside the prevalence."""
+    roc, pr = evaluation.metrics.roc, evaluation.metrics.pr
     figure.add_scatter(
         x=roc["fpr"],
         y=roc["tpr"],
         name="ROC",
-        line=dict(color=COLOURS[scored.framework]),
+        line=dict(color=colour),
         customdata=roc["thresholds"],
         hovertemplate="FPR %{x:.3f}<br>TPR %{y:.3f}<br>threshold %{customdata:.3f}",
         row=1,
@@ -211,53 +234,35 @@ def curve_figure(evaluation: Evaluation, scored, threshold: float) -> go.Figure:
         x=pr["recall"],
         y=pr["precision"],
         name="PR",
-        line=dict(color=COLOURS[scored.framework]),
+        line=dict(color=colour),
         showlegend=False,
         row=1,
         col=2,
     )
     figure.add_hline(
-        y=evaluation.metrics["prevalence"], line=dict(color="#bbb", dash="dot"), row=1, col=2
+        y=evaluation.metrics.prevalence, line=dict(color="#bbb", dash="dot"), row=1, col=2
     )
-    for label, value, colour in (
-        ("validation threshold", scored.threshold, MARKER_COLOURS["validation"]),
-        ("slider", threshold, MARKER_COLOURS["chosen"]),
-    ):
-        point = operating_point(threshold_metrics(scored.labels, scored.probabilities, value))
-        figure.add_scatter(
-            x=[point["fpr"]],
-            y=[point["tpr"]],
-            mode="markers",
-            name=f"{label} {value:.3f}",
-            marker=dict(size=12, color=colour, line=dict(color="black", width=1)),
-            row=1,
-            col=1,
-        )
-        figure.add_scatter(
-            x=[point["tpr"]],
-            y=[point["precision"]],
-            mode="markers",
-            showlegend=False,
-            marker=dict(size=12, color=colour, line=dict(color="black", width=1)),
-            row=1,
-            col=2,
-        )
-    figure.update_xaxes(
-        title_text="false positive rate (1 - specificity)", range=[0, 1], row=1, col=1
+
+
+def add_point(figure: go.Figure, point: dict, name: str, colour: str) -> None:
+    """One threshold's operating point on both curves (named once, in the legend)."""
+    marker = dict(size=12, color=colour, line=dict(color="black", width=1))
+    figure.add_scatter(
+        x=[point["fpr"]], y=[point["tpr"]], mode="markers", name=name, marker=marker, row=1, col=1
     )
-    figure.update_yaxes(
-        title_text="true positive rate (sensitivity)", range=[0, 1.02], row=1, col=1
+    figure.add_scatter(
+        x=[point["tpr"]],
+        y=[point["precision"]],
+        mode="markers",
+        showlegend=False,
+        marker=marker,
+        row=1,
+        col=2,
     )
-    figure.update_xaxes(title_text="recall (sensitivity)", range=[0, 1], row=1, col=2)
-    figure.update_yaxes(title_text="precision", range=[0, 1.02], row=1, col=2)
-    figure.update_layout(
-        height=380, margin=dict(t=40, b=10, l=10, r=10), legend=dict(orientation="h", y=-0.25)
-    )
-    return figure
 
 
 def calibration_figure(evaluation: Evaluation) -> go.Figure:
-    calibration = evaluation.metrics["calibration"]
+    calibration = evaluation.metrics.calibration
     figure = make_subplots(specs=[[{"secondary_y": True}]])
     figure.add_bar(
         x=calibration["mean_predicted"],
@@ -348,11 +353,11 @@ def show_report(evaluation: Evaluation) -> None:
         },
     )
     if not presenting():  # on a slide the table says it once; the text form is for copying
-        report.code(evaluation.metrics["report_text"], language=None)
+        report.code(evaluation.metrics.report_text, language=None)
     confusion.plotly_chart(
-        confusion_figure(evaluation.metrics["confusion_matrix"]), key="evaluation_confusion"
+        confusion_figure(evaluation.metrics.confusion_matrix), key="evaluation_confusion"
     )
-    (tn, fp), (fn, tp) = evaluation.metrics["confusion_matrix"]
+    (tn, fp), (fn, tp) = evaluation.metrics.confusion_matrix
     confusion.caption(
         f"[[TN, FP], [FN, TP]] = [[{tn}, {fp}], [{fn}, {tp}]]; "
         f"{fn} PNEUMONIA images called NORMAL, {fp} NORMAL images called PNEUMONIA."
@@ -421,14 +426,14 @@ def show_details(evaluation: Evaluation, scored, threshold: float) -> None:
         show_intervals(evaluation, evaluation.bootstrap)
 
 
-def show_intervals(evaluation: Evaluation, bootstrap: dict) -> None:
+def show_intervals(evaluation: Evaluation, bootstrap: Intervals) -> None:
     st.subheader("95% bootstrap intervals")
     rows = [
         {
             "statistic": name,
-            "estimate": bootstrap[name]["estimate"],
-            "95% low": bootstrap[name]["low"],
-            "95% high": bootstrap[name]["high"],
+            "estimate": bootstrap.of(name).estimate,
+            "95% low": bootstrap.of(name).low,
+            "95% high": bootstrap.of(name).high,
         }
         for name in STATISTICS
     ]
@@ -436,10 +441,10 @@ def show_intervals(evaluation: Evaluation, bootstrap: dict) -> None:
         pd.DataFrame(rows).set_index("statistic").style.format("{:.4f}", na_rep="-"),
         width="stretch",
     )
-    settings = bootstrap["settings"]
+    settings = bootstrap.settings
     st.caption(
         f"{settings['resamples']:,} resamples of whole {settings['unit']}s (seed {settings['seed']}): "
-        f"images of one patient stay together. {evaluation.metrics['n']:,} images scored."
+        f"images of one patient stay together. {evaluation.metrics.n:,} images scored."
     )
 
 
@@ -458,10 +463,11 @@ def show_training_curves(run_id: str, framework: str) -> None:
         )
 
 
-def show_comparison(scored, runs: dict[str, dict], source: str, split: str) -> dict | None:
-    """Keras vs PyTorch: the newest finished run of the other framework by default."""
+def show_comparison(scored, runs: dict[str, dict], source: str, split: str) -> Comparison | None:
+    """Keras vs PyTorch: by default the run's partner (``pipeline.runs.choice.partner``: the other
+    framework's run with the same settings and seed, else its first)."""
     st.subheader("Keras vs PyTorch")
-    others = [run_id for run_id in runs if run_id != scored.run_id]
+    others = [Run(run_id) for run_id in runs if run_id != scored.run_id]
     if not others:
         st.caption(
             "Train a run of the other framework to compare the two here."
@@ -469,10 +475,10 @@ def show_comparison(scored, runs: dict[str, dict], source: str, split: str) -> d
             else "No other finished run to compare with."
         )
         return None
-    preferred = partner(Run(scored.run_id), [Run(run_id) for run_id in others])
+    preferred = partner(Run(scored.run_id), others)
     other = pick_run(
         "Compare with",
-        [Run(run_id) for run_id in others],
+        others,
         f"evaluation_compare_{scored.run_id}",  # each run starts on its own default
         default=preferred.id if preferred else None,
     )
@@ -490,12 +496,33 @@ def show_comparison(scored, runs: dict[str, dict], source: str, split: str) -> d
     except ValueError as error:
         st.error(f"These two runs cannot be compared: {error}")
         return None
+    frame = comparison_frame(table)
+    st.dataframe(
+        frame.map(_cell),
+        width="stretch",
+        height="content",
+        column_config={
+            "quantity": st.column_config.TextColumn(width="medium"),
+            **{c: st.column_config.TextColumn(alignment="right") for c in frame.columns},
+        },
+    )
+    for note in table.notes:
+        st.caption(note)
+    st.caption(
+        f"Each run at its own validation threshold ({scored.threshold:.3f} and {other_scored.threshold:.3f}). "
+        "'outside the interval': the 95% paired-bootstrap interval of the difference excludes zero."
+    )
+    return table
+
+
+def comparison_frame(table: Comparison) -> pd.DataFrame:
+    """``pipeline.evaluate.compare``'s rows, one per quantity, under the runs' labels."""
     frame = (
-        pd.DataFrame(table["rows"])
+        pd.DataFrame([row.to_dict() for row in table.rows])
         .rename(
             columns={
-                "a": table["label_a"],
-                "b": table["label_b"],
+                "a": table.label_a,
+                "b": table.label_b,
                 "difference": "a - b",
                 "low": "95% low",
                 "high": "95% high",
@@ -507,22 +534,7 @@ def show_comparison(scored, runs: dict[str, dict], source: str, split: str) -> d
     frame["outside the interval"] = (
         frame["outside the interval"].map({True: "yes", False: "no"}).fillna("")
     )
-    st.dataframe(
-        frame.map(_cell),
-        width="stretch",
-        height="content",
-        column_config={
-            "quantity": st.column_config.TextColumn(width="medium"),
-            **{c: st.column_config.TextColumn(alignment="right") for c in frame.columns},
-        },
-    )
-    for note in table["notes"]:
-        st.caption(note)
-    st.caption(
-        f"Each run at its own validation threshold ({scored.threshold:.3f} and {other_scored.threshold:.3f}). "
-        "'outside the interval': the 95% paired-bootstrap interval of the difference excludes zero."
-    )
-    return table
+    return frame
 
 
 def show_seeds(run_id: str, source: str, split: str) -> None:
@@ -572,8 +584,9 @@ def show_stress(scored, runs: dict[str, dict], source: str, split: str) -> None:
     robustness.stress_panel({f: pair[f] for f in ("keras", "torch") if f in pair}, source, split)
 
 
-def show_downloads(evaluation: Evaluation, table: dict | None) -> None:
+def show_downloads(evaluation: Evaluation, comparison: Comparison | None) -> None:
     st.subheader("Downloads")
+    table = comparison.to_dict() if comparison else None  # the exports' JSON layout
     name = f"evaluation-{evaluation.run_id[:8]}-{evaluation.split}"
     columns = st.columns(4)
     columns[0].download_button(

@@ -25,7 +25,15 @@ from dashboard.ui import robustness
 from dashboard.ui.common import FRAMEWORK_NAMES, pick_run, stop_unreadable_source
 from dashboard.ui.data_cache import source_fingerprint
 from dashboard.ui.deployment import model_backend, training_allowed
-from dashboard.ui.models import loaded_model
+from dashboard.ui.first_view import (
+    IMAGE_FILTER,
+    MAP_LAYER,
+    MAP_METHOD,
+    MAP_TARGET,
+    map_layer,
+    predictions_candidates,
+)
+from dashboard.ui.models import model_of, updated
 from dashboard.ui.scoring import (
     faithfulness_of,
     framework_stack,
@@ -34,7 +42,6 @@ from dashboard.ui.scoring import (
     probability,
     test_probabilities,
     test_split,
-    updated,
 )
 from dashboard.ui.slide import Slide, presenting
 from dashboard.ui.source_picker import active_source
@@ -47,11 +54,11 @@ from pipeline.data.images import (
     printable_name,
     read_upload,
 )
+from pipeline.evaluate.selection import OUTCOMES, ImageFilter, confident_mistakes, matching_images
 from pipeline.explain import CONV_LAYERS, DEFAULT_METHOD, MIN_MAP_SIDE, default_layer
 from pipeline.explain.overlay import overlay
 from pipeline.explain.scores import TOP_FRACTION, agreement
 from pipeline.runs import finished_runs
-from pipeline.runs.choice import runs_to_show
 from pipeline.runs.provenance import provenance
 from pipeline.talk import notes
 
@@ -64,9 +71,9 @@ GALLERY_COLUMNS = 6
 
 
 def choose_runs() -> dict[str, str]:
-    """The finished run picked for each framework (newest on the active source by default)."""
-    finished = finished_runs()
-    if not finished:
+    """The finished run picked for each framework (by default ``first_view.predictions_runs``:
+    the best on the active source, else the best that share its labels)."""
+    if not finished_runs():
         st.info(
             "No finished training run yet. Train one on the Training page, or run "
             "`python -m pipeline.train --framework torch --preset quick`."
@@ -75,11 +82,9 @@ def choose_runs() -> dict[str, str]:
         )
         st.stop()
     chosen = {}
+    candidates = predictions_candidates(active_source())
     for column, (framework, name) in zip(st.columns(len(FRAMEWORK_NAMES)), FRAMEWORK_NAMES.items()):
-        # the runs whose labels mean what this source's mean (its own first); else any finished run
-        runs = runs_to_show(active_source(), framework).runs or [
-            run for run in finished if run.config().get("framework") == framework
-        ]
+        runs = candidates[framework]
         if not runs:
             column.caption(f"No finished {name} run.")
             continue
@@ -101,7 +106,7 @@ def load_models(chosen: dict[str, str]) -> dict:
     loaded = {}
     for framework, run_id in chosen.items():
         try:
-            loaded[framework] = loaded_model(run_id, updated(run_id))
+            loaded[framework] = model_of(run_id)
         except ModelLoadError as error:
             st.error(f"{FRAMEWORK_NAMES[framework]} run {run_id} cannot be used: {error}")
     if not loaded:
@@ -114,34 +119,18 @@ def pick_test_image(models: dict, source: str, fingerprint: str) -> dict:
     splits = {fw: test_split(source, fingerprint, m.img_size) for fw, m in models.items()}
     by = st.radio(
         "Filter by the predictions of",
-        list(models),
+        list(models),  # the first framework's by default, as ``first_view.first_image``
         format_func=FRAMEWORK_NAMES.get,
         horizontal=True,
         key="predictions_filter_by",
     )
-    reference = splits[by]
+    reference, threshold = splits[by], models[by].threshold
     if len(reference) == 0:
         st.warning(f"The test split of {source} is empty: upload an image instead.")
         st.stop()
     scores = test_probabilities(models[by].run_id, updated(models[by].run_id), source, fingerprint)
-    predicted = (scores >= models[by].threshold).astype(int)
-
-    class_column, outcome_column, band_column = st.columns(3)
-    wanted_class = class_column.selectbox("Class", ("all", *CLASS_NAMES), key="predictions_class")
-    outcome = outcome_column.selectbox(
-        "Outcome", ("all", "correct", "wrong"), key="predictions_outcome"
-    )
-    low, high = band_column.slider(
-        "P(PNEUMONIA) between", 0.0, 1.0, (0.0, 1.0), 0.05, key="predictions_band"
-    )
-    keep = (scores >= low) & (scores <= high)
-    if wanted_class != "all":
-        keep &= reference.labels == CLASS_NAMES.index(wanted_class)
-    if outcome != "all":
-        keep &= (predicted == reference.labels) == (outcome == "correct")
-    matching = np.flatnonzero(keep)
-
-    gallery(reference, scores, predicted, FRAMEWORK_NAMES[by])
+    matching = matching_images(reference.labels, scores, threshold, choose_filter())
+    gallery(reference, scores, threshold, FRAMEWORK_NAMES[by])
     if len(matching) == 0:
         st.warning(
             "No test image matches these filters: widen the band or change the class or outcome."
@@ -171,15 +160,35 @@ def pick_test_image(models: dict, source: str, fingerprint: str) -> dict:
     }
 
 
-def gallery(split, scores: np.ndarray, predicted: np.ndarray, name: str) -> None:
-    wrong = np.flatnonzero(predicted != split.labels)
-    with st.expander(f"Gallery: the {len(wrong)} test images {name} gets wrong"):
-        if len(wrong) == 0:
+def choose_filter() -> ImageFilter:
+    """Class, outcome and probability band in one row, starting at ``first_view.IMAGE_FILTER``."""
+    class_column, outcome_column, band_column = st.columns(3)
+    classes, outcomes = ("all", *CLASS_NAMES), OUTCOMES
+    return ImageFilter(
+        wanted_class=class_column.selectbox(
+            "Class",
+            classes,
+            index=classes.index(IMAGE_FILTER.wanted_class),
+            key="predictions_class",
+        ),
+        outcome=outcome_column.selectbox(
+            "Outcome",
+            outcomes,
+            index=outcomes.index(IMAGE_FILTER.outcome),
+            key="predictions_outcome",
+        ),
+        band=band_column.slider(
+            "P(PNEUMONIA) between", 0.0, 1.0, IMAGE_FILTER.band, 0.05, key="predictions_band"
+        ),
+    )
+
+
+def gallery(split, scores: np.ndarray, threshold: float, name: str) -> None:
+    shown, wrong = confident_mistakes(split.labels, scores, threshold, GALLERY_SIZE)
+    with st.expander(f"Gallery: the {wrong} test images {name} gets wrong"):
+        if wrong == 0:
             st.write("None.")
             return
-        shown = wrong[np.argsort(-np.abs(scores[wrong] - 0.5))][
-            :GALLERY_SIZE
-        ]  # most confident first
         for start in range(0, len(shown), GALLERY_COLUMNS):
             for column, i in zip(
                 st.columns(GALLERY_COLUMNS), shown[start : start + GALLERY_COLUMNS]
@@ -258,13 +267,14 @@ def choose_map(models: dict, available: dict, picked: dict) -> MapSettings:
     method = method_column.selectbox(
         "Method",
         method_keys,
-        index=method_keys.index(DEFAULT_METHOD),
+        index=method_keys.index(MAP_METHOD),
         key="predictions_method",
         format_func=lambda key: next(m[key].label for m in available.values() if key in m),
     )
+    layers = (MAP_LAYER, *CONV_LAYERS)
     layer_choice = layer_column.selectbox(
         "Target layer",
-        ("auto", *CONV_LAYERS),
+        layers,
         key="predictions_layer",
         format_func=lambda name: (
             "auto: "
@@ -278,18 +288,16 @@ def choose_map(models: dict, available: dict, picked: dict) -> MapSettings:
         "96 px up, conv4 at 64 px). A coarser map cannot point at a lesion; earlier layers give finer, "
         "less class-specific maps.",
     )
+    targets = ("PNEUMONIA", "NORMAL")
     target_name = target_column.selectbox(
-        "Evidence for", ("PNEUMONIA", "NORMAL"), key="predictions_target"
+        "Evidence for", targets, index=targets.index(MAP_TARGET), key="predictions_target"
     )
     opacity = opacity_column.slider(
         "Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="predictions_opacity"
     )
     return MapSettings(
         method=method,
-        layers={
-            fw: default_layer(m.img_size) if layer_choice == "auto" else layer_choice
-            for fw, m in models.items()
-        },
+        layers={fw: map_layer(m.img_size, layer_choice) for fw, m in models.items()},
         target=CLASS_NAMES.index(target_name),
         target_name=target_name,
         opacity=opacity,
@@ -433,6 +441,33 @@ def show_pointing_game(models: dict, layers: dict, source: str, fingerprint: str
     st.dataframe(table.style.format(dict.fromkeys(percent, "{:.1%}")), width="stretch")
 
 
+def show_shortcuts(models: dict, source: str, fingerprint: str) -> None:
+    """Grad-CAM mass on borders, markers and off the lungs over the test split, per framework."""
+    st.subheader("Shortcut check over the test split")
+    st.caption(
+        "Does each model look at the lungs, or at what marks the hospital: the borders and "
+        "corners, burned-in letters, the neck above the lungs? Found without hand-drawn masks."
+    )
+
+    def show_image(framework: str, run_id: str, origin: str, predicted: int) -> None:
+        loaded = models[framework]
+        split = test_split(source, fingerprint, loaded.img_size)
+        index = int(np.flatnonzero(split.origins == origin)[0])
+        pixels = split.images[index]
+        layer = default_layer(loaded.img_size)
+        cam = heatmap(run_id, updated(run_id), DEFAULT_METHOD, layer, predicted, pixels)
+        st.image(
+            overlay(pixels, cam, 0.5, size=max(160, loaded.img_size)),
+            caption=f"{printable_name(origin.rsplit('/', 1)[-1], 28)}: "
+            f"{CLASS_NAMES[split.labels[index]]}, called {CLASS_NAMES[predicted]}",
+            width="stretch",
+        )
+
+    robustness.shortcuts_panel(
+        {fw: loaded.run_id for fw, loaded in models.items()}, source, show_image
+    )
+
+
 # ---- the page ----
 
 
@@ -477,33 +512,6 @@ def main() -> None:
     slide.notes(notes.predictions(picked, probabilities, thresholds))
 
     show_shortcuts(models, source, fingerprint)
-
-
-def show_shortcuts(models: dict, source: str, fingerprint: str) -> None:
-    """Grad-CAM mass on borders, markers and off the lungs over the test split, per framework."""
-    st.subheader("Shortcut check over the test split")
-    st.caption(
-        "Does each model look at the lungs, or at what marks the hospital: the borders and "
-        "corners, burned-in letters, the neck above the lungs? Found without hand-drawn masks."
-    )
-
-    def show_image(framework: str, run_id: str, origin: str, predicted: int) -> None:
-        loaded = models[framework]
-        split = test_split(source, fingerprint, loaded.img_size)
-        index = int(np.flatnonzero(split.origins == origin)[0])
-        pixels = split.images[index]
-        layer = default_layer(loaded.img_size)
-        cam = heatmap(run_id, updated(run_id), DEFAULT_METHOD, layer, predicted, pixels)
-        st.image(
-            overlay(pixels, cam, 0.5, size=max(160, loaded.img_size)),
-            caption=f"{printable_name(origin.rsplit('/', 1)[-1], 28)}: "
-            f"{CLASS_NAMES[split.labels[index]]}, called {CLASS_NAMES[predicted]}",
-            width="stretch",
-        )
-
-    robustness.shortcuts_panel(
-        {fw: loaded.run_id for fw, loaded in models.items()}, source, show_image
-    )
 
 
 main()

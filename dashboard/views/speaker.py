@@ -55,7 +55,14 @@ def follow_the_talk() -> None:
     )
 
 
-st.title("Speaker view")
-st.caption("Keep this tab on your own screen; it follows the tab on the projector.")
-follow_the_talk()
-st.button("Restart the talk clock", icon=":material/timer:", on_click=restart_clock)
+# ---- the page ----
+
+
+def main() -> None:
+    st.title("Speaker view")
+    st.caption("Keep this tab on your own screen; it follows the tab on the projector.")
+    follow_the_talk()
+    st.button("Restart the talk clock", icon=":material/timer:", on_click=restart_clock)
+
+
+main()

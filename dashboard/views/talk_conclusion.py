@@ -21,7 +21,7 @@ from dashboard.ui import robustness
 from dashboard.ui.claims import claims_section
 from dashboard.ui.common import FRAMEWORK_NAMES, FRAMEWORKS, live_fragment, unreadable_source
 from dashboard.ui.deployment import training_allowed, training_off_notice
-from dashboard.ui.models import loaded_model
+from dashboard.ui.models import model_of
 from dashboard.ui.slide import Slide, presenting
 from dashboard.ui.source_picker import active_source
 from dashboard.ui.talk_bullets import show_talk_bullets
@@ -41,6 +41,7 @@ from pipeline.talk.processing_pair import (
     stored_pairs,
 )
 from pipeline.training.config import MAX_IMG_SIZE, MIN_IMG_SIZE, PRESETS, ConfigError, TrainConfig
+from pipeline.training.estimate import fraction_done, position_text
 from pipeline.training.queue import refresh
 
 TRAINING_PAGE = "views/training.py"
@@ -64,11 +65,6 @@ VERDICT_ICONS = {
 
 # px a table row on a slide (Streamlit's default is 35): the 14 rows fit above the bar at 720 px
 SLIDE_ROW_HEIGHT = 26
-
-
-def load(run_id: str):
-    """The page's shared model cache (one load per run per process), for scoring on a cache miss."""
-    return loaded_model(run_id, Run(run_id).status().get("updated", 0.0))
 
 
 def describe(run: Run) -> str:
@@ -100,7 +96,7 @@ def framework_section(source: str, slide: Slide) -> list[dict] | None:
         return None
     try:
         with st.spinner("Scoring both runs on the test split (once per run, then cached)..."):
-            rows = conclusion.framework_table(source, runs, loader=load)
+            rows = conclusion.framework_table(source, runs, loader=model_of)
     except UNUSABLE as error:
         st.error(f"The table cannot be computed: {error}")
         return None
@@ -355,17 +351,9 @@ def draw_pair(run_ids: tuple[str, str]) -> bool:
 def run_line(side: str, run: Run) -> None:
     state = run.state
     if state == "running":
-        position = run.progress().get("position")
-        if position is None:
-            st.progress(0.0, text=f"**{side}** `{run.id}`: loading the framework and the data")
-            return
-        done = ((position["epoch"] - 1) * position["steps"] + position["step"]) / (
-            position["epochs"] * position["steps"]
-        )
+        progress = run.progress()
         st.progress(
-            min(done, 1.0),
-            text=f"**{side}** `{run.id}`: epoch {position['epoch']}/{position['epochs']}, "
-            f"step {position['step']}/{position['steps']}",
+            fraction_done(progress), text=f"**{side}** `{run.id}`: {position_text(progress)}"
         )
     elif state == "queued":
         st.progress(0.0, text=f"**{side}** `{run.id}`: queued, waiting for the training before it")
@@ -403,7 +391,7 @@ def pair_result(source: str, current: Pair | None, command: str | None) -> None:
     pair = by_key[chosen]
     try:
         with st.spinner("Scoring both runs on the test split and bootstrapping the differences..."):
-            comparison = compare_pair(pair, source, loader=load)
+            comparison = compare_pair(pair, source, loader=model_of)
     except UNUSABLE as error:
         st.error(f"The pair cannot be compared: {error}")
         return
@@ -577,13 +565,13 @@ def main() -> None:
     slide.notes(notes.Notes(table_notes.say + bullet_notes.say, table_notes.point_at))
     st.divider()
     robustness.seed_summary(
-        source, lambda run_id: conclusion.seed_figures(Run(run_id), source, load)
+        source, lambda run_id: conclusion.seed_figures(Run(run_id), source, model_of)
     )
     st.divider()
     gap_section()
     st.divider()
     processing_section(source)
-    claims_section(source, load)
+    claims_section(source, model_of)
 
 
 main()

@@ -122,18 +122,11 @@ def sources_table(rows: list[dict]) -> None:
     )
 
 
-# ---- the page ----
+# ---- sections ----
 
 
-def main() -> None:
-    st.title("1 · Introduction: how deep learning got here")
-    slide = Slide()
-    if not presenting():
-        st.markdown(
-            "Seventy years from one learning neuron to networks that read X-rays, with two long "
-            "winters on the way. Hover over an event for what happened and why it mattered."
-        )
-
+def show_timeline(slide: Slide) -> list[str]:
+    """The theme pills and the timeline; returns the themes shown."""
     with slide.controls("Themes"):
         themes = st.pills(
             "Show", THEMES, default=list(THEMES), selection_mode="multi", key="intro_themes"
@@ -147,7 +140,11 @@ def main() -> None:
             )
         else:
             st.info("Pick at least one theme above to draw the timeline.")
+    return themes
 
+
+def event_sources(themes: list[str]) -> None:
+    """Every event of the themes shown, and every winter, with its source."""
     with st.expander("Every event, with its source"):
         sources_table(
             [
@@ -175,6 +172,9 @@ def main() -> None:
             ]
         )
 
+
+def show_imagenet() -> None:
+    """The winning error by year, what it means, and the winners with their sources."""
     st.subheader("ImageNet: the error that fell")
     chart, text = st.columns([3, 2])
     chart.plotly_chart(imagenet_figure(), width="stretch", config={"displayModeBar": False})
@@ -206,6 +206,22 @@ def main() -> None:
             ]
         )
     st.caption(f"Human estimate: {HUMAN_TOP5.winner} ({HUMAN_TOP5.note}); {HUMAN_TOP5.source}.")
+
+
+# ---- the page ----
+
+
+def main() -> None:
+    st.title("1 · Introduction: how deep learning got here")
+    slide = Slide()
+    if not presenting():
+        st.markdown(
+            "Seventy years from one learning neuron to networks that read X-rays, with two long "
+            "winters on the way. Hover over an event for what happened and why it mattered."
+        )
+    themes = show_timeline(slide)
+    event_sources(themes)
+    show_imagenet()
     slide.notes(notes.introduction(TIMELINE, WINTERS, ILSVRC_TOP5, HUMAN_TOP5))
 
 

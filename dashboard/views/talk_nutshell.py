@@ -10,37 +10,33 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.ui.deployment import training_allowed
-from dashboard.ui.models import loaded_model
+from dashboard.ui.first_view import nutshell_pair
+from dashboard.ui.models import model_of
 from dashboard.ui.slide import Slide
 from dashboard.ui.source_picker import active_source
 from pipeline.data import SourceError
 from pipeline.data.images import code_span
 from pipeline.frameworks import FRAMEWORK_NAMES
 from pipeline.inference import ModelLoadError
-from pipeline.runs import Run
 from pipeline.runs.provenance import provenance
 from pipeline.talk import notes
 from pipeline.talk.nutshell import nutshell
-from pipeline.talk.processing_pair import compare_pair, stored_pairs
+from pipeline.talk.processing_pair import Pair, compare_pair
 
 CONCLUSION = "views/talk_conclusion.py"
 BOX = {"helped": st.success, "hurt": st.warning, "mixed": st.info, "none": st.info}
 UNUSABLE = (ModelLoadError, SourceError, OSError, ValueError, KeyError)
 
 
-def load(run_id: str):
-    return loaded_model(run_id, Run(run_id).status().get("updated", 0.0))
-
-
 def effect_value(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-st.title("4 · In a nutshell")
-slide = Slide()
-source = active_source()
-pairs = stored_pairs(source)
-if not pairs:
+# ---- sections ----
+
+
+def say_no_pair(slide: Slide, source: str) -> None:
+    """No measured pair: where to get one (where training is allowed), else why there is none."""
     with slide.key():
         if training_allowed():
             st.info(
@@ -61,37 +57,61 @@ if not pairs:
                 icon=":material/info:",
             )
     slide.notes(notes.nutshell(None))
-    st.stop()
-try:
-    with st.spinner("Comparing the pair on the test split (once, then cached)..."):
-        summary = nutshell(compare_pair(pairs[0], source, loader=load))
-except UNUSABLE as error:
-    st.error(f"The pair cannot be compared: {error}")
-    st.stop()
-with slide.key():
-    transform, balancing = st.columns(2, gap="large")
-    with transform.container(border=True):
-        st.markdown("**Transform** (augmentation and normalisation)")
-        st.markdown(", ".join(summary.transform) if summary.transform else "none")
-    with balancing.container(border=True):
-        st.markdown("**Sampler** (class balancing, against the imbalance)")
-        st.markdown(summary.balancing)
-    BOX[summary.verdict](f"**{summary.headline}**")
-    for column, effect in zip(st.columns(len(summary.effects)), summary.effects):
-        column.metric(
-            effect.label,
-            effect_value(effect.with_processing),
-            None if effect.difference is None else f"{effect.difference:+.3f} vs without",
-            delta_color="normal" if effect.beyond_noise else "off",
-            help=None
-            if effect.low is None
-            else f"95% interval of the difference {effect.low:+.3f} to {effect.high:+.3f}: "
-            + ("beyond the noise" if effect.beyond_noise else "within the noise"),
-        )
-st.caption(
-    f"{FRAMEWORK_NAMES.get(summary.framework, summary.framework)} runs {summary.runs['with']} (with) and "
-    f"{summary.runs['without']} (without), {provenance(pairs[0].with_processing.id, source, 'test').label}, "
-    f"{summary.images} images; grey changes are within the noise (the 95% "
-    "paired-bootstrap interval includes zero). One pair, one seed: the Conclusion page has the details."
-)
-slide.notes(notes.nutshell(summary))
+
+
+def show_summary(summary, slide: Slide) -> None:
+    """The two ingredients, the verdict, and each effect with its interval."""
+    with slide.key():
+        transform, balancing = st.columns(2, gap="large")
+        with transform.container(border=True):
+            st.markdown("**Transform** (augmentation and normalisation)")
+            st.markdown(", ".join(summary.transform) if summary.transform else "none")
+        with balancing.container(border=True):
+            st.markdown("**Sampler** (class balancing, against the imbalance)")
+            st.markdown(summary.balancing)
+        BOX[summary.verdict](f"**{summary.headline}**")
+        for column, effect in zip(st.columns(len(summary.effects)), summary.effects):
+            column.metric(
+                effect.label,
+                effect_value(effect.with_processing),
+                None if effect.difference is None else f"{effect.difference:+.3f} vs without",
+                delta_color="normal" if effect.beyond_noise else "off",
+                help=None
+                if effect.low is None
+                else f"95% interval of the difference {effect.low:+.3f} to {effect.high:+.3f}: "
+                + ("beyond the noise" if effect.beyond_noise else "within the noise"),
+            )
+
+
+def show_basis(summary, pair: Pair, source: str) -> None:
+    st.caption(
+        f"{FRAMEWORK_NAMES.get(summary.framework, summary.framework)} runs {summary.runs['with']} (with) and "
+        f"{summary.runs['without']} (without), {provenance(pair.with_processing.id, source, 'test').label}, "
+        f"{summary.images} images; grey changes are within the noise (the 95% "
+        "paired-bootstrap interval includes zero). One pair, one seed: the Conclusion page has the details."
+    )
+
+
+# ---- the page ----
+
+
+def main() -> None:
+    st.title("4 · In a nutshell")
+    slide = Slide()
+    source = active_source()
+    pair = nutshell_pair(source)
+    if pair is None:
+        say_no_pair(slide, source)
+        st.stop()
+    try:
+        with st.spinner("Comparing the pair on the test split (once, then cached)..."):
+            summary = nutshell(compare_pair(pair, source, loader=model_of))
+    except UNUSABLE as error:
+        st.error(f"The pair cannot be compared: {error}")
+        st.stop()
+    show_summary(summary, slide)
+    show_basis(summary, pair, source)
+    slide.notes(notes.nutshell(summary))
+
+
+main()

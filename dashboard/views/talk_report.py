@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.ui.common import framework_name
+from dashboard.ui.models import updated
 from dashboard.ui.slide import Slide
 from dashboard.ui.source_picker import active_source
 from dashboard.ui.talk_live import measured_report
@@ -82,7 +83,7 @@ def measured_for(run: Run | None, source: str) -> talk_report.Report | None:
         return None
     try:
         with st.spinner("Scoring the test split (once, then cached)..."):
-            return measured_report(run.id, run.status().get("updated", 0.0), source)
+            return measured_report(run.id, updated(run.id), source)
     except UNUSABLE as error:
         st.error(f"Run {run.id[:8]} cannot be scored here: {error}")
         return None

@@ -15,6 +15,7 @@ from dashboard.ui.common import (
     COLOURS,
     FRAMEWORK_NAMES,
     SPLIT_DASH,
+    framework_name,
     live_fragment,
     unreadable_source,
 )
@@ -26,16 +27,14 @@ from pipeline.augment import PRESETS as AUGMENT_PRESETS
 from pipeline.augment import SpecError, load_for_training
 from pipeline.data import SourceError, open_source
 from pipeline.runs import ACTIVE, STATES, Run, RunError, StoreError, all_runs
+from pipeline.runs.listing import RunFilter
 from pipeline.talk import notes
 from pipeline.training.config import (
-    CHECKPOINTS,
-    CLASS_BALANCING,
-    DEVICES,
+    FIELDS,
     FRAMEWORKS,
-    LR_SCHEDULES,
-    OPTIMIZERS,
     PRESETS,
     ConfigError,
+    SettingField,
     TrainConfig,
     config_diff_text,
     config_differences,
@@ -51,25 +50,26 @@ from pipeline.training.queue import cancel, refresh, trigger
 
 FOLLOWED = "training_followed"  # session key: {framework: run id} of the runs shown live
 FROM_AUGMENT_PAGE = "chosen on the Augmentation page"
-
-
-def main() -> None:
-    st.title("Training")
-    st.caption(
-        "The talk's CNN, trained in a separate process (one training at a time on this machine). "
-        "Leave or reload the page at any time: the training goes on and this page picks it up again."
-    )
-    slide = Slide()
-    source = active_source()
-    with slide.controls("Settings and start"):
-        frameworks, configs = settings(source)
-        seeds = seed_group()
-        devices_and_estimate(frameworks, configs, source, len(seeds or [0]))
-        start_button(frameworks, configs, seeds)
-    with slide.key():  # the runs of both frameworks; a live training's progress follows
-        history()
-    live_runs()
-    slide.notes(notes.training(all_runs()))
+SETTING_COLUMNS = 4
+HISTORY_COLUMNS = (
+    "run",
+    "status",
+    "framework",
+    "source",
+    "img_size",
+    "epochs",
+    "seed",
+    "val AUC",
+    "val accuracy",
+    "device",
+    "created",
+)
+SHORT_KEYS = {  # widget keys older than FIELDS, kept: tests and saved sessions use them
+    "early_stopping_patience": "patience",
+    "label_smoothing": "smoothing",
+    "mixup_alpha": "mixup",
+    "ema_decay": "ema",
+}
 
 
 # ---- settings ----
@@ -168,91 +168,30 @@ def augmentation_choice():
 
 
 def custom_settings() -> dict:
-    """Widgets for every scalar setting, starting from ``full``. Ranges are checked by
-    ``TrainConfig.validate`` (one source of truth), so an impossible value gets its message."""
+    """A widget for every scalar setting (``pipeline.training.config.FIELDS``), starting from
+    ``full``. Ranges are checked by ``TrainConfig.validate`` (one source of truth), so an
+    impossible value gets its message."""
     full = PRESETS["full"]
-    columns = st.columns(4)
+    columns = st.columns(SETTING_COLUMNS)
     return {
-        "img_size": columns[0].number_input(
-            "Image size (px)", value=full.img_size, step=8, key="train_img_size"
-        ),
-        "epochs": columns[1].number_input("Epochs", value=full.epochs, step=1, key="train_epochs"),
-        "batch_size": columns[2].number_input(
-            "Batch size", value=full.batch_size, step=8, key="train_batch_size"
-        ),
-        "width": columns[3].number_input(
-            "Width (x filters)", value=full.width, step=0.25, key="train_width"
-        ),
-        "optimizer": columns[0].selectbox(
-            "Optimiser", OPTIMIZERS, index=OPTIMIZERS.index(full.optimizer), key="train_optimizer"
-        ),
-        "learning_rate": columns[1].number_input(
-            "Learning rate",
-            value=full.learning_rate,
-            format="%.5f",
-            step=1e-4,
-            key="train_learning_rate",
-        ),
-        "lr_schedule": columns[2].selectbox(
-            "Schedule",
-            LR_SCHEDULES,
-            index=LR_SCHEDULES.index(full.lr_schedule),
-            key="train_lr_schedule",
-        ),
-        "weight_decay": columns[3].number_input(
-            "Weight decay",
-            value=full.weight_decay,
-            format="%.5f",
-            step=1e-4,
-            key="train_weight_decay",
-        ),
-        "early_stopping_patience": columns[0].number_input(
-            "Early stopping patience",
-            value=full.early_stopping_patience,
-            step=1,
-            key="train_patience",
-            help="Epochs without a better validation AUC before stopping; 0 = off. Test data is never used.",
-        ),
-        "class_balancing": columns[1].selectbox(
-            "Class balancing",
-            CLASS_BALANCING,
-            index=CLASS_BALANCING.index(full.class_balancing),
-            key="train_class_balancing",
-        ),
-        "seed": columns[2].number_input("Seed", value=full.seed, step=1, key="train_seed"),
-        "device": columns[3].selectbox(
-            "Device", DEVICES, index=DEVICES.index(full.device), key="train_device"
-        ),
-        "mixed_precision": columns[0].checkbox(
-            "Mixed precision (GPU only)", value=full.mixed_precision, key="train_mixed_precision"
-        ),
-        "checkpoint": columns[1].selectbox(
-            "Weights kept",
-            CHECKPOINTS,
-            index=CHECKPOINTS.index(full.checkpoint),
-            key="train_checkpoint",
-            help="best: the epoch with the best validation AUC; last: the final one.",
-        ),
-        "label_smoothing": columns[2].number_input(
-            "Label smoothing", value=full.label_smoothing, step=0.05, key="train_smoothing"
-        ),
-        "mixup_alpha": columns[3].number_input(
-            "Mixup alpha",
-            value=full.mixup_alpha,
-            step=0.1,
-            key="train_mixup",
-            help="0 = off. Each step blends its batch with a shuffled copy by one λ ~ Beta(α, α).",
-        ),
-        "ema_decay": columns[0].number_input(
-            "Weight averaging (EMA decay)",
-            value=full.ema_decay,
-            format="%.4f",
-            step=0.001,
-            key="train_ema",
-            help="0 = off; 0.99 keeps an average of about the last 100 steps' weights "
-            "(needs Weights kept: last).",
-        ),
+        spec.name: setting_widget(spec, getattr(full, spec.name), columns[i % SETTING_COLUMNS])
+        for i, spec in enumerate(FIELDS)
     }
+
+
+def setting_widget(spec: SettingField, value, cell):
+    """One setting's widget in ``cell``, at ``value``; its key is ``train_`` and the field's name
+    (or the short name the tests and browser tests know it by)."""
+    key = f"train_{SHORT_KEYS.get(spec.name, spec.name)}"
+    if spec.kind == "choice":
+        return cell.selectbox(
+            spec.label, spec.choices, index=spec.choices.index(value), key=key, help=spec.help
+        )
+    if spec.kind == "switch":
+        return cell.checkbox(spec.label, value=value, key=key, help=spec.help)
+    return cell.number_input(
+        spec.label, value=value, step=spec.step, format=spec.format, key=key, help=spec.help
+    )
 
 
 # ---- device and estimate ----
@@ -396,7 +335,10 @@ def run_status(run: Run) -> bool:
             eta_text = f", about {duration_text(eta)} left" if eta is not None else ""
             where = position_text(progress)
             stopping = " (cancelling...)" if status.get("cancel_requested") else ""
-            st.progress(done, text=f"**{framework}** `{run.id}`: {where}{eta_text}{stopping}")
+            st.progress(
+                done,
+                text=f"**{framework}** `{run.id}`{trains_on(status)}: {where}{eta_text}{stopping}",
+            )
         elif state == "queued":
             st.progress(
                 0.0, text=f"**{framework}** `{run.id}`: queued, waiting for the training before it"
@@ -405,7 +347,8 @@ def run_status(run: Run) -> bool:
             result = run.result()
             val, timings = result.val, result.timings
             st.success(
-                f"**{framework}** `{run.id}`: finished on {result.device.name} - validation "
+                f"**{framework}** `{run.id}`{trains_on(status)}: finished on {result.device.name}"
+                " - validation "
                 f"AUC {val.auc:.3f}, accuracy {val.accuracy:.3f} "
                 f"({timings.seconds_per_epoch:.1f} s/epoch, "
                 f"{timings.images_per_s:.0f} images/s)",
@@ -424,6 +367,15 @@ def run_status(run: Run) -> bool:
         cancel(run.id)
         st.rerun(scope="fragment")
     return state in ACTIVE
+
+
+def trains_on(status: dict) -> str:
+    """ " on <node> (Ray)" for a run that records where it trains (its executor and node); ""
+    for a run that records nothing."""
+    node = status.get("node")
+    if not node:
+        return ""
+    return f" on {node}" + (" (Ray)" if status.get("executor") == "ray" else "")
 
 
 def curves(runs: list[Run]) -> go.Figure:
@@ -460,11 +412,41 @@ def curves(runs: list[Run]) -> go.Figure:
 
 def history() -> None:
     st.subheader("Run history")
-    rows = [run.summary() for run in all_runs()]
-    if not rows:
+    summaries = [run.summary() for run in all_runs()]
+    if not summaries:
         st.caption("No runs yet.")
         return
-    table = pd.DataFrame(
+    shown = history_filter(summaries).apply(summaries)
+    st.dataframe(
+        history_table(shown),
+        hide_index=True,
+        column_config={
+            "val AUC": st.column_config.NumberColumn(format="%.3f"),
+            "val accuracy": st.column_config.NumberColumn(format="%.3f"),
+        },
+    )
+    run_ids = [summary["run_id"] for summary in shown]
+    compare(run_ids)
+    delete(run_ids)
+
+
+def history_filter(summaries: list[dict]) -> RunFilter:
+    """Framework, status and search text, in one row (``pipeline.runs.listing.RunFilter``)."""
+    left, middle, right = st.columns(3)
+    known = {s["framework"] for s in summaries if s["framework"]}
+    frameworks = left.multiselect(
+        "Framework",
+        sorted(known, key=framework_name),
+        format_func=framework_name,
+        key="history_framework",
+    )
+    states = middle.multiselect("Status", STATES, key="history_status")
+    text = right.text_input("Search (run id or source)", key="history_search")
+    return RunFilter(tuple(frameworks), tuple(states), text)
+
+
+def history_table(summaries: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(
         [
             {
                 "run": r["run_id"],
@@ -479,35 +461,10 @@ def history() -> None:
                 "device": r["device"],
                 "created": pd.to_datetime(r["created"], unit="s") if r["created"] else None,
             }
-            for r in rows
-        ]
+            for r in summaries
+        ],
+        columns=HISTORY_COLUMNS,
     )
-    left, middle, right = st.columns(3)
-    frameworks = left.multiselect(
-        "Framework", sorted(table["framework"].dropna().unique()), key="history_framework"
-    )
-    states = middle.multiselect("Status", STATES, key="history_status")
-    text = right.text_input("Search (run id or source)", key="history_search")
-    shown = table
-    if frameworks:
-        shown = shown[shown["framework"].isin(frameworks)]
-    if states:
-        shown = shown[shown["status"].isin(states)]
-    if text:
-        shown = shown[
-            shown["run"].str.contains(text, regex=False)
-            | shown["source"].str.contains(text, regex=False)
-        ]
-    st.dataframe(
-        shown,
-        hide_index=True,
-        column_config={
-            "val AUC": st.column_config.NumberColumn(format="%.3f"),
-            "val accuracy": st.column_config.NumberColumn(format="%.3f"),
-        },
-    )
-    compare(list(shown["run"]))
-    delete(list(shown["run"]))
 
 
 def compare(run_ids: list[str]) -> None:
@@ -544,6 +501,28 @@ def delete(run_ids: list[str]) -> None:
                 f: r for f, r in st.session_state.get(FOLLOWED, {}).items() if r != chosen
             }
             st.rerun()
+
+
+# ---- the page ----
+
+
+def main() -> None:
+    st.title("Training")
+    st.caption(
+        "The talk's CNN, trained in a separate process (one training at a time on this machine). "
+        "Leave or reload the page at any time: the training goes on and this page picks it up again."
+    )
+    slide = Slide()
+    source = active_source()
+    with slide.controls("Settings and start"):
+        frameworks, configs = settings(source)
+        seeds = seed_group()
+        devices_and_estimate(frameworks, configs, source, len(seeds or [0]))
+        start_button(frameworks, configs, seeds)
+    with slide.key():  # the runs of both frameworks; a live training's progress follows
+        history()
+    live_runs()
+    slide.notes(notes.training(all_runs()))
 
 
 main()

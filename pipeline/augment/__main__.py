@@ -10,7 +10,6 @@ parameters per sample and framework). With ``--preset none`` every PNG equals so
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -26,11 +25,7 @@ PREVIEW_SIZE = 224
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m pipeline.augment",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = cli.parser("pipeline.augment", __doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     preview = commands.add_parser(
         "preview", help="augmented samples of one image from both frameworks"

@@ -87,26 +87,7 @@ def keras_code(spec: AugmentSpec, stats: DatasetStats | None = None) -> str:
 
 def torch_code(spec: AugmentSpec, stats: DatasetStats | None = None) -> str:
     check_stats(spec, stats)
-    steps = []
-    affine = affine_arguments(spec)
-    if affine:
-        args = [f"degrees={affine['degrees']!r}"]
-        if affine["translate"]:
-            args.append(f"translate={affine['translate']!r}")
-        if affine["scale"]:
-            args.append(f"scale=(1 / {1 + spec.zoom!r}, 1 / {1 - spec.zoom!r})")
-        if affine["shear"]:
-            args.append(f"shear={affine['shear']!r}")
-        args.append(f"interpolation=v2.InterpolationMode.{spec.interpolation.upper()}")
-        if fill_value(spec):
-            args.append(f"fill={fill_value(spec)}")
-        steps += [
-            "# PneumoLab trains with SpecAffine (pipeline/augment/torch_builder.py): Keras' fill",
-            "# mode, zoom drawn per axis in Keras' way, sub-pixel shifts. RandomAffine is close:",
-            "v2.RandomAffine(",
-            *(f"    {arg}," for arg in args),
-            "),",
-        ]
+    steps = _torch_affine(spec)
     if spec.horizontal_flip:
         steps.append("v2.RandomHorizontalFlip(),")
     if spec.vertical_flip:
@@ -146,6 +127,30 @@ def torch_code(spec: AugmentSpec, stats: DatasetStats | None = None) -> str:
         "])",
     ]
     return "\n".join(code) + "\n"
+
+
+def _torch_affine(spec: AugmentSpec) -> list[str]:
+    """The ``v2.RandomAffine`` step's lines (none when the spec moves nothing)."""
+    affine = affine_arguments(spec)
+    if not affine:
+        return []
+    args = [f"degrees={affine['degrees']!r}"]
+    if affine["translate"]:
+        args.append(f"translate={affine['translate']!r}")
+    if affine["scale"]:
+        args.append(f"scale=(1 / {1 + spec.zoom!r}, 1 / {1 - spec.zoom!r})")
+    if affine["shear"]:
+        args.append(f"shear={affine['shear']!r}")
+    args.append(f"interpolation=v2.InterpolationMode.{spec.interpolation.upper()}")
+    if fill_value(spec):
+        args.append(f"fill={fill_value(spec)}")
+    return [
+        "# PneumoLab trains with SpecAffine (pipeline/augment/torch_builder.py): Keras' fill",
+        "# mode, zoom drawn per axis in Keras' way, sub-pixel shifts. RandomAffine is close:",
+        "v2.RandomAffine(",
+        *(f"    {arg}," for arg in args),
+        "),",
+    ]
 
 
 def balance_code(class_weights: dict[int, float]) -> str:

@@ -49,6 +49,9 @@ class Field:
     high: float | None = None
     step: float | None = None
     choices: tuple[str, ...] = ()
+    # a random change drawn per training image (what an augmentation search varies); False for
+    # the preprocessing every image gets, at test time too, which a search keeps at its preset
+    augments: bool = True
 
 
 FIELDS = (
@@ -150,6 +153,7 @@ FIELDS = (
         "pixel values 0-255 are multiplied by this after augmenting; 1/255 gives 0-1",
         1e-6,
         1.0,
+        augments=False,
     ),
     Field(
         "normalization",
@@ -157,6 +161,7 @@ FIELDS = (
         "choice",
         "none; per_sample: each image to mean 0, std 1; per_dataset: training split's mean and std",
         choices=("none", "per_sample", "per_dataset"),
+        augments=False,
     ),
 )
 FIELD_BY_NAME = {f.name: f for f in FIELDS}

@@ -109,15 +109,17 @@ _CLASSES = {}
 
 def _classes():
     """The two transform classes, defined on first use (torchvision is imported lazily)."""
-    if _CLASSES:
-        return _CLASSES["namespace"]
-    import types
+    if not _CLASSES:
+        import types
 
-    torch, v2 = import_torchvision_v2()
-    from pipeline.frameworks import torch_module
+        torch, v2 = import_torchvision_v2()
+        _CLASSES["namespace"] = types.SimpleNamespace(
+            SpecAffine=_spec_affine_class(torch, v2), RandomIntensity=_intensity_class(torch, v2)
+        )
+    return _CLASSES["namespace"]
 
-    _geometry = torch_module("torchvision.transforms.v2.functional._geometry")
 
+def _spec_affine_class(torch, v2):
     class SpecAffine(v2.RandomAffine):
         """``RandomAffine`` drawing and filling as ImageDataGenerator does (module docstring).
 
@@ -147,7 +149,7 @@ def _classes():
             return {**params, "scale": scale_x, "scale_y": scale_y}
 
         def transform(self, inpt, params):
-            return spec_affine(
+            return _spec_affine(
                 inpt,
                 params,
                 self.interpolation.value,
@@ -155,6 +157,10 @@ def _classes():
                 self.fill_level,
             )
 
+    return SpecAffine
+
+
+def _intensity_class(torch, v2):
     class RandomIntensity(v2.Transform):
         """Contrast and gamma drawn per image (``intensity``); uint8 in and out."""
 
@@ -172,43 +178,45 @@ def _classes():
             x = apply_intensity(inpt.float(), params["contrast"], params["gamma"], ops=torch)
             return x.round_().to(inpt.dtype) if not inpt.is_floating_point() else x
 
-    def spec_affine(image, params, mode: str, fill_mode: str, fill: float):
-        """The affine of ``params`` on a (C, H, W) tensor with Keras' fill modes."""
-        height, width = image.shape[-2:]
-        # torchvision's order with the scale per axis: rotate and shear, scale, then shift.
-        # The inverse maps an output pixel p to L S^-1 (p - t), L = (rotation and shear)^-1.
-        linear = _geometry._get_inverse_affine_matrix(
-            [0.0, 0.0], params["angle"], [0.0, 0.0], 1.0, list(params["shear"])
-        )
-        a, b, c, d = (
-            linear[0] / params["scale"],
-            linear[1] / params["scale_y"],
-            linear[3] / params["scale"],
-            linear[4] / params["scale_y"],
-        )
-        tx, ty = params["translate"]
-        matrix = [a, b, -(a * tx + b * ty), c, d, -(c * tx + d * ty)]
-        theta = torch.tensor(matrix, dtype=torch.float32).reshape(1, 2, 3)
-        grid = _geometry._affine_grid(theta, w=width, h=height, ow=width, oh=height)
-        if fill_mode == "constant":
-            return _geometry._apply_grid_transform(image, grid, mode, fill=[fill])
-        if fill_mode == "wrap":
-            grid = torch.remainder(grid + 1.0, 2.0) - 1.0
-        x = image.float()[None] if image.ndim == 3 else image.float()
-        out = torch.nn.functional.grid_sample(
-            x,
-            grid.expand(len(x), -1, -1, -1),
-            mode=mode,
-            padding_mode=_PADDING[fill_mode],
-            align_corners=False,
-        )
-        out = out[0] if image.ndim == 3 else out
-        return out.round_().to(image.dtype) if not image.is_floating_point() else out
+    return RandomIntensity
 
-    _CLASSES["namespace"] = types.SimpleNamespace(
-        SpecAffine=SpecAffine, RandomIntensity=RandomIntensity
+
+def _spec_affine(image, params, mode: str, fill_mode: str, fill: float):
+    """The affine of ``params`` on a (C, H, W) tensor with Keras' fill modes."""
+    from pipeline.frameworks import torch_module
+
+    torch, _ = import_torchvision_v2()
+    _geometry = torch_module("torchvision.transforms.v2.functional._geometry")
+    height, width = image.shape[-2:]
+    # torchvision's order with the scale per axis: rotate and shear, scale, then shift.
+    # The inverse maps an output pixel p to L S^-1 (p - t), L = (rotation and shear)^-1.
+    linear = _geometry._get_inverse_affine_matrix(
+        [0.0, 0.0], params["angle"], [0.0, 0.0], 1.0, list(params["shear"])
     )
-    return _CLASSES["namespace"]
+    a, b, c, d = (
+        linear[0] / params["scale"],
+        linear[1] / params["scale_y"],
+        linear[3] / params["scale"],
+        linear[4] / params["scale_y"],
+    )
+    tx, ty = params["translate"]
+    matrix = [a, b, -(a * tx + b * ty), c, d, -(c * tx + d * ty)]
+    theta = torch.tensor(matrix, dtype=torch.float32).reshape(1, 2, 3)
+    grid = _geometry._affine_grid(theta, w=width, h=height, ow=width, oh=height)
+    if fill_mode == "constant":
+        return _geometry._apply_grid_transform(image, grid, mode, fill=[fill])
+    if fill_mode == "wrap":
+        grid = torch.remainder(grid + 1.0, 2.0) - 1.0
+    x = image.float()[None] if image.ndim == 3 else image.float()
+    out = torch.nn.functional.grid_sample(
+        x,
+        grid.expand(len(x), -1, -1, -1),
+        mode=mode,
+        padding_mode=_PADDING[fill_mode],
+        align_corners=False,
+    )
+    out = out[0] if image.ndim == 3 else out
+    return out.round_().to(image.dtype) if not image.is_floating_point() else out
 
 
 def augment_many(

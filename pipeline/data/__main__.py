@@ -6,7 +6,6 @@ python -m pipeline.data export-csv --source SRC --out FILE
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -18,11 +17,7 @@ from .summary import SUMMARY_SIZE, summarize
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m pipeline.data",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = cli.parser("pipeline.data", __doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     summary = commands.add_parser(
         "summary", help="counts per split and class, patients, skipped files"

@@ -148,30 +148,10 @@ class FolderSource(Source):
         records, skipped, notes = [], [], []
         for split, split_dir in layout.items():
             classes = _child_dirs(split_dir)
-            for class_name in CLASS_NAMES:
-                if class_name.lower() not in classes:
-                    notes.append(f"{split}: no {class_name} folder")
-            for dirpath, dirnames, filenames in os.walk(split_dir):
-                dirnames.sort()
-                here = Path(dirpath)
-                for name in sorted(filenames):
-                    path = here / name
-                    label = self._label_of(path, split_dir)
-                    reason = _non_image_reason(path)
-                    if reason is None and label is None:
-                        reason = f"outside the class folders ({', '.join(CLASS_NAMES)})"
-                    if reason:
-                        skipped.append(Skipped(display_path(path), reason))
-                        continue
-                    if path.stat().st_size == 0:
-                        skipped.append(Skipped(display_path(path), "empty file (0 bytes)"))
-                        continue
-                    records.append(Record(str(path), label, patient_id(display_path(path)), split))
-                for name in dirnames:
-                    if Path(name).suffix.lower() in IMAGE_EXTENSIONS:
-                        skipped.append(
-                            Skipped(display_path(here / name), "a folder named like an image")
-                        )
+            notes += [
+                f"{split}: no {name} folder" for name in CLASS_NAMES if name.lower() not in classes
+            ]
+            self._walk(split, split_dir, records, skipped)
         present = {r.split for r in records}
         notes += [
             f"{split}: no images in its folders, so it is treated as missing"
@@ -191,6 +171,30 @@ class FolderSource(Source):
         return Scan(
             self.spec, self.kind, records, skipped, _fingerprint(self.root), True, notes, carved
         )
+
+    def _walk(self, split: str, split_dir: Path, records: list, skipped: list) -> None:
+        """Every file under ``split_dir`` as a Record of ``split``, or as a Skipped with why."""
+        for dirpath, dirnames, filenames in os.walk(split_dir):
+            dirnames.sort()
+            here = Path(dirpath)
+            for name in sorted(filenames):
+                path = here / name
+                label = self._label_of(path, split_dir)
+                reason = _non_image_reason(path)
+                if reason is None and label is None:
+                    reason = f"outside the class folders ({', '.join(CLASS_NAMES)})"
+                if reason:
+                    skipped.append(Skipped(display_path(path), reason))
+                    continue
+                if path.stat().st_size == 0:
+                    skipped.append(Skipped(display_path(path), "empty file (0 bytes)"))
+                    continue
+                records.append(Record(str(path), label, patient_id(display_path(path)), split))
+            for name in dirnames:
+                if Path(name).suffix.lower() in IMAGE_EXTENSIONS:
+                    skipped.append(
+                        Skipped(display_path(here / name), "a folder named like an image")
+                    )
 
     def _label_of(self, path: Path, split_dir: Path) -> int | None:
         parts = path.relative_to(split_dir).parts
@@ -244,15 +248,7 @@ class CsvSource(Source):
             path = (base / row["filename"]).resolve()
             label = LABEL_WORDS.get(row["label"].lower())
             split = row.get("split", "").lower() or "train"
-            problem = None
-            if label is None:
-                problem = f"row {number}: label '{row['label']}' is not NORMAL/PNEUMONIA or 0/1"
-            elif split not in SPLITS:
-                problem = f"row {number}: split '{split}' is not one of {', '.join(SPLITS)}"
-            elif not path.is_file():
-                problem = f"row {number}: file not found"
-            elif (reason := _non_image_reason(path)) is not None:
-                problem = f"row {number}: {reason}"
+            problem = _row_problem(number, row["label"], label, split, path)
             if problem:
                 skipped.append(
                     Skipped(
@@ -271,18 +267,42 @@ class CsvSource(Source):
             raise SourceError(
                 f"{self.csv_path} names no usable images ({len(skipped)} rows skipped)."
             )
-        digest = hashlib.sha256(text.encode("utf-8", "surrogateescape"))
-        for record in records:
-            stat = Path(record.origin).stat()
-            digest.update(
-                os.fsencode(record.origin) + f"|{stat.st_size}|{stat.st_mtime_ns}".encode()
-            )
         return Scan(
-            self.spec, self.kind, records, skipped, digest.hexdigest()[:16], True, notes, carved
+            self.spec,
+            self.kind,
+            records,
+            skipped,
+            _csv_fingerprint(text, records),
+            True,
+            notes,
+            carved,
         )
 
     def decode(self, records: list[Record], size: int) -> Decoded:
         return decode_files(records, size)
+
+
+def _row_problem(
+    number: int, written: str, label: int | None, split: str, path: Path
+) -> str | None:
+    """Why row ``number`` of a CSV source (its label as ``written``) cannot be used, or None."""
+    if label is None:
+        return f"row {number}: label '{written}' is not NORMAL/PNEUMONIA or 0/1"
+    if split not in SPLITS:
+        return f"row {number}: split '{split}' is not one of {', '.join(SPLITS)}"
+    if not path.is_file():
+        return f"row {number}: file not found"
+    reason = _non_image_reason(path)
+    return None if reason is None else f"row {number}: {reason}"
+
+
+def _csv_fingerprint(text: str, records: list[Record]) -> str:
+    """The CSV's text and each image file's name, size and time."""
+    digest = hashlib.sha256(text.encode("utf-8", "surrogateescape"))
+    for record in records:
+        stat = Path(record.origin).stat()
+        digest.update(os.fsencode(record.origin) + f"|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
 
 
 def decode_files(records: list[Record], size: int) -> Decoded:

@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     for warning in scored.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     evaluation = evaluate(scored, args.threshold, with_bootstrap=not args.no_bootstrap).to_dict()
-    comparison = compare(scored, other) if other is not None else None
+    comparison = compare(scored, other).to_dict() if other is not None else None  # as printed
     if args.stress:
         evaluation.update(_stress(args, scored, loaded))
     if args.json_out:
@@ -68,11 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m pipeline.evaluate",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = cli.parser("pipeline.evaluate", __doc__)
     parser.add_argument("--run", required=True, help="run id (see `python -m pipeline.runs list`)")
     parser.add_argument(
         "--source", help="data source to score (default: the run's training source)"

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.records import Interval, Intervals
+
 STATISTICS = ("accuracy", "auc", "sensitivity", "specificity")
 RESAMPLES = 2000
 CONFIDENCE = 0.95
@@ -31,15 +33,15 @@ def bootstrap_intervals(
     groups=None,
     resamples: int = RESAMPLES,
     seed: int = SEED,
-) -> dict:
-    """``{statistic: {"estimate", "low", "high"}}`` plus the settings used."""
+) -> Intervals:
+    """Each statistic's estimate and 95% interval, with the settings used."""
     labels, probabilities = np.asarray(labels, np.int64), np.asarray(probabilities, np.float64)
     samples = resampled_statistics(labels, [probabilities], threshold, groups, resamples, seed)[0]
     estimates = _statistics(labels, probabilities, threshold, np.ones((1, len(labels))))
-    return {
-        **{name: _interval(estimates[name][0], samples[name]) for name in STATISTICS},
-        "settings": _settings(resamples, seed, groups),
-    }
+    return Intervals(
+        **{name: Interval(**_interval(estimates[name][0], samples[name])) for name in STATISTICS},
+        settings=_settings(resamples, seed, groups),
+    )
 
 
 def paired_differences(

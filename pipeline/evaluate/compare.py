@@ -14,7 +14,7 @@ import numpy as np
 from pipeline.evaluate.bootstrap import STATISTICS, paired_differences
 from pipeline.evaluate.metrics import ranking_metrics, threshold_metrics
 from pipeline.evaluate.scoring import Scored
-from pipeline.records import Timings
+from pipeline.records import Comparison, ComparisonRow, Timings
 from pipeline.runs import Run
 
 METRIC_LABELS = {
@@ -35,8 +35,8 @@ COST_LABELS = {
 
 def compare(
     a: Scored, b: Scored, threshold_a: float | None = None, threshold_b: float | None = None
-) -> dict:
-    """Rows ``{quantity, a, b, difference, low, high, outside}`` for metrics then costs."""
+) -> Comparison:
+    """A row (quantity, a, b, difference, low, high, outside) per metric, then per cost."""
     index_a, index_b = matched_images(a, b)
     if len(index_a) == 0:
         raise ValueError(
@@ -54,24 +54,24 @@ def compare(
     rows = [_metric_row(name, intervals[name]) for name in STATISTICS]
     rows += _extra_metric_rows(labels, prob_a, prob_b, threshold_a, threshold_b)
     rows += _cost_rows(costs(a), costs(b))
-    return {
-        "label_a": f"{a.framework} {a.run_id[:8]}",
-        "label_b": f"{b.framework} {b.run_id[:8]}",
-        "run_a": a.run_id,
-        "run_b": b.run_id,
-        "source": a.source,
-        "split": a.split,
-        "images": len(index_a),
-        "thresholds": [threshold_a, threshold_b],
-        "rows": rows,
-        "bootstrap": intervals["settings"],
-        "notes": _notes(a, b, len(index_a))
+    return Comparison(
+        label_a=f"{a.framework} {a.run_id[:8]}",
+        label_b=f"{b.framework} {b.run_id[:8]}",
+        run_a=a.run_id,
+        run_b=b.run_id,
+        source=a.source,
+        split=a.split,
+        images=len(index_a),
+        thresholds=[threshold_a, threshold_b],
+        rows=rows,
+        bootstrap=intervals["settings"],
+        notes=_notes(a, b, len(index_a))
         + [
             f"{scored.framework} {scored.run_id[:8]}: {warning}"
             for scored in (a, b)
             for warning in scored.warnings
         ],
-    }
+    )
 
 
 def matched_images(a: Scored, b: Scored) -> tuple[np.ndarray, np.ndarray]:
@@ -99,66 +99,36 @@ def costs(scored: Scored) -> dict:
     }
 
 
-def _metric_row(name: str, interval: dict) -> dict:
-    return {
-        "quantity": METRIC_LABELS[name],
-        "a": interval["estimate_a"],
-        "b": interval["estimate_b"],
-        "difference": interval["estimate"],
-        "low": interval["low"],
-        "high": interval["high"],
-        "outside": interval["outside"],
-    }
+def _metric_row(name: str, interval: dict) -> ComparisonRow:
+    return ComparisonRow(
+        quantity=METRIC_LABELS[name],
+        a=interval["estimate_a"],
+        b=interval["estimate_b"],
+        difference=interval["estimate"],
+        low=interval["low"],
+        high=interval["high"],
+        outside=interval["outside"],
+    )
 
 
-def _extra_metric_rows(labels, prob_a, prob_b, threshold_a, threshold_b) -> list[dict]:
-    """Average precision and Brier score: shown for both runs, without an interval."""
+def _extra_metric_rows(labels, prob_a, prob_b, threshold_a, threshold_b) -> list[ComparisonRow]:
+    """Average precision, Brier score and macro F1: shown for both runs, without an interval."""
     rank_a, rank_b = ranking_metrics(labels, prob_a), ranking_metrics(labels, prob_b)
-    rows = []
-    for key, label in (("average_precision", "average precision"), ("brier", "Brier score")):
-        rows.append(
-            {
-                "quantity": label,
-                "a": rank_a[key],
-                "b": rank_b[key],
-                "difference": rank_a[key] - rank_b[key],
-                "low": None,
-                "high": None,
-                "outside": None,
-            }
-        )
+    rows = [
+        ComparisonRow(label, rank_a[key], rank_b[key], rank_a[key] - rank_b[key])
+        for key, label in (("average_precision", "average precision"), ("brier", "Brier score"))
+    ]
     f1_a = threshold_metrics(labels, prob_a, threshold_a)["macro_avg"]["f1"]
     f1_b = threshold_metrics(labels, prob_b, threshold_b)["macro_avg"]["f1"]
-    rows.append(
-        {
-            "quantity": "macro f1",
-            "a": f1_a,
-            "b": f1_b,
-            "difference": f1_a - f1_b,
-            "low": None,
-            "high": None,
-            "outside": None,
-        }
-    )
-    return rows
+    return [*rows, ComparisonRow("macro f1", f1_a, f1_b, f1_a - f1_b)]
 
 
-def _cost_rows(cost_a: dict, cost_b: dict) -> list[dict]:
+def _cost_rows(cost_a: dict, cost_b: dict) -> list[ComparisonRow]:
     rows = []
     for key, label in COST_LABELS.items():
         value_a, value_b = cost_a.get(key), cost_b.get(key)
         numeric = isinstance(value_a, (int, float)) and isinstance(value_b, (int, float))
-        rows.append(
-            {
-                "quantity": label,
-                "a": value_a,
-                "b": value_b,
-                "difference": value_a - value_b if numeric else None,
-                "low": None,
-                "high": None,
-                "outside": None,
-            }
-        )
+        rows.append(ComparisonRow(label, value_a, value_b, value_a - value_b if numeric else None))
     return rows
 
 

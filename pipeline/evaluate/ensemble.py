@@ -5,7 +5,7 @@
 
 Averaging seeds removes the part of each run's errors that comes from its draw (initial weights,
 image order, augmentation), the part that does not transfer to other data. Its threshold comes
-from the one rule (``pipeline.evaluate.threshold``) applied to the mean of the members'
+from the one rule (``pipeline.threshold``) applied to the mean of the members'
 validation probabilities, as a single run's does. ``python -m benchmarks.ensemble`` measures
 whether it helps (docs/generalisation.md).
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.evaluate.scoring import Scored, score_run
-from pipeline.evaluate.threshold import choose_threshold
+from pipeline.threshold import choose_threshold
 
 PREFIX = "ensemble:"
 

@@ -16,6 +16,7 @@ import math
 from pipeline.data import CLASS_NAMES
 from pipeline.evaluate.bootstrap import STATISTICS
 from pipeline.evaluate.metrics import report_table
+from pipeline.records import Metrics
 
 CURVES = ("roc", "pr", "calibration")  # long lists: in the JSON, drawn in the HTML, not in the CSV
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # spreadsheet formula triggers
@@ -59,7 +60,7 @@ def csv_rows(evaluation: dict) -> list[tuple[str, str, object]]:
         ("confusion_matrix", "FN", fn),
         ("confusion_matrix", "TP", tp),
     ]
-    for row in report_table(evaluation):
+    for row in report_table(Metrics.from_dict(evaluation)):
         for column in ("precision", "recall", "f1-score", "support"):
             if row[column] is not None:
                 rows.append(("report", f"{row['']} {column}", row[column]))
@@ -145,7 +146,10 @@ def _report(evaluation: dict) -> str:
     columns = ("precision", "recall", "f1-score", "support")
     return _table(
         ("", *columns),
-        [[row[""]] + [_fmt(row[c]) for c in columns] for row in report_table(evaluation)],
+        [
+            [row[""]] + [_fmt(row[c]) for c in columns]
+            for row in report_table(Metrics.from_dict(evaluation))
+        ],
     )
 
 

@@ -6,8 +6,9 @@ Labels: NORMAL = 0, PNEUMONIA = 1 (the positive class). An image is called PNEUM
 its probability is at least the threshold, the convention of ``sklearn.metrics.roc_curve``,
 so a threshold read off the ROC curve reproduces that curve's point exactly.
 
-Everything returned is plain JSON (lists, floats, ints): the CLI prints it, the page draws
-it, the exports write it, and all three therefore show the same numbers.
+Everything returned is plain JSON (lists, floats, ints), gathered in a ``Metrics`` record: the
+CLI prints it, the page draws it, the exports write it, and all three therefore show the same
+numbers.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sklearn.metrics import (
 )
 
 from pipeline.data import CLASS_NAMES
+from pipeline.records import Metrics
 
 CALIBRATION_BINS = 10
 REPORT_ROWS = ("NORMAL", "PNEUMONIA", "accuracy", "macro avg", "weighted avg")
@@ -50,13 +52,13 @@ def predict_labels(probabilities: np.ndarray, threshold: float) -> np.ndarray:
     return (np.asarray(probabilities) >= threshold).astype(np.int64)
 
 
-def classification_metrics(labels, probabilities, threshold: float = 0.5) -> dict:
+def classification_metrics(labels, probabilities, threshold: float = 0.5) -> Metrics:
     """Everything the evaluation page shows for one threshold, plus the curves (threshold-free)."""
     labels, probabilities = check_inputs(labels, probabilities)
-    return {
+    return Metrics(
         **threshold_metrics(labels, probabilities, threshold),
         **ranking_metrics(labels, probabilities),
-    }
+    )
 
 
 def threshold_metrics(labels, probabilities, threshold: float) -> dict:
@@ -138,20 +140,20 @@ def calibration(labels, probabilities, bins: int = CALIBRATION_BINS) -> dict:
     }
 
 
-def report_table(metrics: dict) -> list[dict]:
+def report_table(metrics: Metrics) -> list[dict]:
     """The classification report as rows, in sklearn's layout (the talk's table)."""
-    rows = [{"": name, **_columns(metrics["per_class"][name])} for name in CLASS_NAMES]
+    rows = [{"": name, **_columns(metrics.per_class[name])} for name in CLASS_NAMES]
     rows.append(
         {
             "": "accuracy",
             "precision": None,
             "recall": None,
-            "f1-score": metrics["accuracy"],
-            "support": metrics["n"],
+            "f1-score": metrics.accuracy,
+            "support": metrics.n,
         }
     )
-    rows.append({"": "macro avg", **_columns(metrics["macro_avg"])})
-    rows.append({"": "weighted avg", **_columns(metrics["weighted_avg"])})
+    rows.append({"": "macro avg", **_columns(metrics.macro_avg)})
+    rows.append({"": "weighted avg", **_columns(metrics.weighted_avg)})
     return rows
 
 

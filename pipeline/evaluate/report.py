@@ -11,14 +11,14 @@ from __future__ import annotations
 from pipeline.evaluate.bootstrap import bootstrap_intervals
 from pipeline.evaluate.metrics import classification_metrics
 from pipeline.evaluate.scoring import Scored
-from pipeline.records import Evaluation
+from pipeline.records import Evaluation, Intervals
 
 
 def evaluate(
     scored: Scored,
     threshold: float | None = None,
     with_bootstrap: bool = True,
-    bootstrap: dict | None = None,
+    bootstrap: Intervals | None = None,
 ) -> Evaluation:
     """Everything about ``scored`` at ``threshold`` (default: the run's validation threshold).
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.data import SPLITS, load_split, open_source
-from pipeline.evaluate.threshold import ThresholdChoice
 from pipeline.runs import Run
+from pipeline.threshold import ThresholdChoice
 
 
 @dataclass
@@ -31,7 +31,7 @@ class Scored:
     source: str  # the source scored here
     split: str
     img_size: int
-    threshold: float  # chosen on validation by pipeline.evaluate.threshold's rule
+    threshold: float  # chosen on validation by pipeline.threshold's rule
     threshold_origin: str
     labels: np.ndarray  # (N,) int64
     probabilities: np.ndarray  # (N,) float64

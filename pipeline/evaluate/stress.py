@@ -18,7 +18,7 @@ figures go through the same two steps, so a shift's cost is its row minus ``clea
 
 Deterministic: every random draw (noise, crop position, rotation sign) comes from a generator
 seeded by the shift, the severity and ``seed``; the same call gives the same numbers.
-The accuracy is at the run's own threshold (``pipeline.evaluate.threshold``), as deployed.
+The accuracy is at the run's own threshold (``pipeline.threshold``), as deployed.
 """
 
 from __future__ import annotations

@@ -109,11 +109,7 @@ def _opacity(text: str) -> float:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m pipeline.explain",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = cli.parser("pipeline.explain", __doc__)
     parser.add_argument("--run", required=True, help="run id (see `python -m pipeline.runs list`)")
     parser.add_argument("--image", required=True, help="PNG or JPEG chest X-ray")
     parser.add_argument("--out", required=True, help="where to write the overlay (PNG)")

@@ -75,6 +75,53 @@ class Explainer:
         raise NotImplementedError
 
 
+class GradientCam(Explainer):
+    """A class-activation map from the target layer's activations A and the score's gradient
+    dS/dA, both (N, C, h, w), computed here in NumPy (the Keras and ONNX methods; pytorch-grad-cam
+    computes the torch ones): ``cam`` weighs A's channels by ``channel_weights``, and
+    ``normalise`` scales the map as pytorch-grad-cam does, so the frameworks compare like for
+    like. A subclass gives ``activations_and_gradients``; a method mixes in its formula
+    (``GradCamWeights``, ``GradCamPlusPlusWeights``) or its own ``cam``."""
+
+    def maps(self, images: np.ndarray) -> np.ndarray:
+        activations, gradients = self.activations_and_gradients(images)
+        return normalise(self.cam(activations, gradients), images.shape[-1])
+
+    def activations_and_gradients(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A and dS/dA (N, C, h, w) for uint8 images (N, H, W), S the target class's score."""
+        raise NotImplementedError
+
+    def cam(self, activations: np.ndarray, gradients: np.ndarray) -> np.ndarray:
+        weights = self.channel_weights(activations, gradients)  # (N, C)
+        return np.einsum("nchw,nc->nhw", activations, weights)
+
+    def channel_weights(self, activations: np.ndarray, gradients: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class GradCamWeights:
+    """Grad-CAM's channel weight: the gradient's mean over the map (Selvaraju et al. 2017)."""
+
+    label = "Grad-CAM"
+
+    def channel_weights(self, activations, gradients):
+        return gradients.mean(axis=(2, 3))
+
+
+class GradCamPlusPlusWeights:
+    """Grad-CAM++'s channel weight: positive gradients weighted by alpha (Chattopadhay et al.
+    2018, eq. 19), as pytorch-grad-cam computes it."""
+
+    label = "Grad-CAM++"
+
+    def channel_weights(self, activations, gradients):
+        squared, cubed = gradients**2, gradients**3
+        sums = activations.sum(axis=(2, 3), keepdims=True)
+        alpha = squared / (2 * squared + sums * cubed + 1e-6)
+        alpha = np.where(gradients != 0, alpha, 0)
+        return (np.maximum(gradients, 0) * alpha).sum(axis=(2, 3))
+
+
 def normalise(cams: np.ndarray, size: int) -> np.ndarray:
     """Raw class-activation maps (N, h, w) -> (N, size, size) in [0, 1].
 

@@ -3,22 +3,28 @@
 The model is walked layer by layer so that the target layer's activations and the logit
 (the last Dense layer without its sigmoid) come out of one forward pass; the tape gives the
 logit's gradient with respect to those activations. Channel weights then follow
-pytorch-grad-cam's formulas, and ``normalise`` its scaling: a Keras model holding the same
-weights as a torch model gives the same map (tests/explain/test_explain_methods.py).
+pytorch-grad-cam's formulas, and its scaling (``base.GradientCam``): a Keras model holding the
+same weights as a torch model gives the same map (tests/explain/test_explain_methods.py).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from pipeline.explain.base import PNEUMONIA, Explainer, import_grad_cam, normalise
+from pipeline.explain.base import (
+    PNEUMONIA,
+    GradCamPlusPlusWeights,
+    GradCamWeights,
+    GradientCam,
+    import_grad_cam,
+)
 from pipeline.frameworks import import_torch_then_tensorflow
 
 import_grad_cam()  # before TensorFlow (torchvision, triton: see import_grad_cam)
 torch, tf = import_torch_then_tensorflow()
 
 
-class KerasCam(Explainer):
+class KerasCam(GradientCam):
     """A class-activation map from the target layer's activations A and gradients dS/dA."""
 
     framework = "keras"
@@ -30,23 +36,14 @@ class KerasCam(Explainer):
         if model.layers[-1].activation.__name__ != "sigmoid":
             raise ValueError("the Keras model's last layer must be a Dense layer with a sigmoid")
 
-    def maps(self, images: np.ndarray) -> np.ndarray:
-        activations, gradients = self.activations_and_gradients(self.to_input(images))
-        weights = self.channel_weights(activations, gradients)  # (N, channels)
-        cams = np.einsum("nhwc,nc->nhw", activations, weights)
-        return normalise(cams, images.shape[-1])
-
-    def channel_weights(self, activations: np.ndarray, gradients: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    def activations_and_gradients(self, inputs) -> tuple[np.ndarray, np.ndarray]:
-        """The target layer's output (N, h, w, C) and the score's gradient with respect to it."""
+    def activations_and_gradients(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The target layer's output and the score's gradient, channels first like torch's."""
         sign = 1.0 if self.target_class == PNEUMONIA else -1.0
         with tf.GradientTape() as tape:
-            activations, logit = self.forward(inputs, tape)
+            activations, logit = self.forward(self.to_input(images), tape)
             score = tf.reduce_sum(sign * logit)  # images are independent: one backward pass
         gradients = tape.gradient(score, activations)
-        return activations.numpy(), gradients.numpy()
+        return _channels_first(activations.numpy()), _channels_first(gradients.numpy())
 
     def forward(self, inputs, tape=None):
         """(target layer's activations, logit (N, 1)), in inference mode."""
@@ -82,26 +79,17 @@ class _KerasLogit(torch.nn.Module):
         return torch.from_numpy(logit.numpy())
 
 
-class GradCAM(KerasCam):
-    """Channel weight: the gradient's mean over the map (Selvaraju et al. 2017)."""
-
-    label = "Grad-CAM"
-
-    def channel_weights(self, activations, gradients):
-        return gradients.mean(axis=(1, 2))
+class GradCAM(GradCamWeights, KerasCam):
+    """Grad-CAM from the tape's gradients."""
 
 
-class GradCAMPlusPlus(KerasCam):
-    """Channel weight: positive gradients weighted by alpha (Chattopadhay et al. 2018, eq. 19)."""
+class GradCAMPlusPlus(GradCamPlusPlusWeights, KerasCam):
+    """Grad-CAM++ from the tape's gradients."""
 
-    label = "Grad-CAM++"
 
-    def channel_weights(self, activations, gradients):
-        squared, cubed = gradients**2, gradients**3
-        sums = activations.sum(axis=(1, 2), keepdims=True)
-        alpha = squared / (2 * squared + sums * cubed + 1e-6)
-        alpha = np.where(gradients != 0, alpha, 0)
-        return (np.maximum(gradients, 0) * alpha).sum(axis=(1, 2))
+def _channels_first(array: np.ndarray) -> np.ndarray:
+    """(N, h, w, C), as Keras lays out a convolution's output -> (N, C, h, w)."""
+    return np.moveaxis(array, -1, 1)
 
 
 METHODS = {"gradcam": GradCAM, "gradcam++": GradCAMPlusPlus}

@@ -3,7 +3,8 @@
     <cache>/runs/<run_id>/
         config.json     the TrainConfig, as TrainConfig.to_json() writes it
         data.json       source, data fingerprint, content identity, model code version
-        status.json     queued | running | finished | failed | cancelled, pid, times, error
+        status.json     queued | running | finished | failed | cancelled, pid, times, error,
+                        executor (local | ray) and, for a Ray run, the node it trained on
         progress.json   per-step and per-epoch history, rewritten while training
         result.json     final validation metrics, timings, device, weights file name and sha256
         weights/        model.keras or model.pt (moved in from a temporary folder)
@@ -200,6 +201,8 @@ class Run:
             "device": (result.device.name if result else None) or status.get("device"),
             "val": result.val.to_dict() if result else {},
             "error": status.get("error"),
+            "executor": status.get("executor", "local"),
+            "node": status.get("node"),
             "origin": self.origin(),
             "dataset": self.dataset_name(),
             "identity": self.identity(),

@@ -122,3 +122,11 @@ def _settings_in_both_frameworks(runs: list[Run]) -> set[str]:
         key = settings_key(run, ("seed", "framework"))
         frameworks.setdefault(key, set()).add(run.config().get("framework"))
     return {key for key, found in frameworks.items() if len(found) > 1}
+
+
+def default_run(runs: list[Run], source: str | None) -> Run:
+    """A page's default among ``runs`` (not empty): the first that ``runs_to_show`` ranks for
+    ``source`` (its own runs, else the best that share its labels), else the first of ``runs``."""
+    ids = {run.id for run in runs}
+    ranked = runs_to_show(source).runs if source else []
+    return next((run for run in ranked if run.id in ids), runs[0])

@@ -214,11 +214,7 @@ def _slides_text(report: dict) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m pipeline.talk",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = cli.parser("pipeline.talk", __doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     table_command = commands.add_parser(
         "table", help="Keras vs PyTorch from the newest finished runs"

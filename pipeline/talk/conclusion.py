@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.frameworks import FRAMEWORK_NAMES, FRAMEWORKS
-from pipeline.records import RunResult
+from pipeline.records import EvaluationSummary, RunResult
 from pipeline.runs import ACTIVE, Run, all_runs, read_json
 from pipeline.runs.choice import runs_to_show, settings_key
 from pipeline.settings import atomic_write_bytes, cache_root
@@ -148,27 +148,27 @@ def _result(run: Run) -> RunResult:
 
 
 def test_auc(run: Run, source: str) -> float:
-    return test_evaluation(run, source)["auc"]
+    return test_evaluation(run, source).auc
 
 
 def test_accuracy(run: Run, source: str) -> float:
     """At the run's own threshold, chosen on its validation split."""
-    return test_evaluation(run, source)["accuracy"]
+    return test_evaluation(run, source).accuracy
 
 
 def test_sensitivity(run: Run, source: str) -> float:
     """PNEUMONIA recall at the run's threshold."""
-    return test_evaluation(run, source)["sensitivity"]
+    return test_evaluation(run, source).sensitivity
 
 
 def test_specificity(run: Run, source: str) -> float:
     """NORMAL recall at the run's threshold."""
-    return test_evaluation(run, source)["specificity"]
+    return test_evaluation(run, source).specificity
 
 
 def inference_ms_per_image(run: Run, source: str) -> float:
     """Measured on the CPU over the whole test split (batches of 128), best of three passes."""
-    return test_evaluation(run, source)["inference_ms_per_image"]
+    return test_evaluation(run, source).inference_ms_per_image
 
 
 Loader = Callable[
@@ -176,7 +176,7 @@ Loader = Callable[
 ]  # run id -> pipeline.inference.LoadedModel (the page passes its cached one)
 
 
-def test_evaluation(run: Run, source: str, loader: Loader | None = None) -> dict:
+def test_evaluation(run: Run, source: str, loader: Loader | None = None) -> EvaluationSummary:
     """``pipeline.evaluate.evaluate`` of ``run`` on the test split of ``source``, cached on disk.
 
     Raises ``pipeline.inference.ModelLoadError`` for a run that cannot be used and
@@ -185,10 +185,10 @@ def test_evaluation(run: Run, source: str, loader: Loader | None = None) -> dict
     path = cached_path("test", [run.id, run.status().get("updated"), source, _fingerprint(source)])
     cached = read_json(path)
     if cached is not None:
-        return cached
+        return EvaluationSummary.from_dict(cached)
     scored = warm_scored(run.id, source, TEST_SPLIT, loader)
     evaluation = summary_of(scored)
-    atomic_write_bytes(path, json.dumps(evaluation, indent=2, sort_keys=True).encode())
+    atomic_write_bytes(path, json.dumps(evaluation.to_dict(), indent=2, sort_keys=True).encode())
     return evaluation
 
 
@@ -206,9 +206,10 @@ def seed_figures(run: Run, source: str, loader: Loader | None = None) -> dict:
     test = read_json(path)
     if test is None or "sensitivity" not in test:  # entries from before it was kept
         scored = score_run(run.id, source, TEST_SPLIT, loaded=(loader or load_run_model)(run.id))
-        found = evaluate(scored, with_bootstrap=False)
-        found = found if isinstance(found, dict) else found.to_dict()
-        test = {key: found[key] for key in ("accuracy", "auc", "specificity", "sensitivity")}
+        metrics = evaluate(scored, with_bootstrap=False).metrics
+        test = {
+            key: getattr(metrics, key) for key in ("accuracy", "auc", "specificity", "sensitivity")
+        }
         atomic_write_bytes(path, json.dumps(test).encode())
     stress = cached_stress(run.id, source, TEST_SPLIT)
     return {
@@ -240,32 +241,11 @@ def warm_scored(run_id: str, source: str, split: str, loader: Loader | None = No
     return scored
 
 
-def summary_of(scored) -> dict:
+def summary_of(scored) -> EvaluationSummary:
     """The evaluation at the run's threshold without curves: what the table and the pair show."""
     from pipeline.evaluate import evaluate
 
-    evaluation = evaluate(scored, with_bootstrap=False).to_dict()
-    kept = (
-        "run_id",
-        "framework",
-        "source",
-        "split",
-        "img_size",
-        "threshold",
-        "threshold_origin",
-        "n",
-        "accuracy",
-        "auc",
-        "sensitivity",
-        "specificity",
-        "average_precision",
-        "brier",
-        "confusion_matrix",
-        "per_class",
-        "macro_avg",
-        "warnings",
-    )
-    return {**{key: evaluation[key] for key in kept}, **evaluation["costs"]}
+    return evaluate(scored, with_bootstrap=False).summary()
 
 
 def cached_path(kind: str, key: list) -> Path:

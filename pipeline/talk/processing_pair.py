@@ -155,8 +155,8 @@ def measure_pair(pair: Pair, source: str, loader=None) -> dict:
     from pipeline.evaluate import compare
 
     with_scored, without_scored = (warm_scored(run.id, source, "test", loader) for run in pair.runs)
-    at_validation = compare(with_scored, without_scored)
-    at_fixed = compare(with_scored, without_scored, FIXED_THRESHOLD, FIXED_THRESHOLD)
+    at_validation = compare(with_scored, without_scored).to_dict()  # kept on disk as JSON
+    at_fixed = compare(with_scored, without_scored, FIXED_THRESHOLD, FIXED_THRESHOLD).to_dict()
     return {
         "source": source,
         "framework": with_scored.framework,
@@ -168,7 +168,10 @@ def measure_pair(pair: Pair, source: str, loader=None) -> dict:
                 k: v for k, v in pair.with_processing.config().items() if k not in PAIR_FIELDS
             },
         },
-        "evaluations": {"with": summary_of(with_scored), "without": summary_of(without_scored)},
+        "evaluations": {
+            "with": summary_of(with_scored).to_dict(),
+            "without": summary_of(without_scored).to_dict(),
+        },
         "at_validation_threshold": at_validation,
         "at_fixed_threshold": at_fixed,
     }

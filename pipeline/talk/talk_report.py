@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from pipeline.data import CLASS_NAMES, open_source
+from pipeline.records import EvaluationSummary
 from pipeline.runs import Run
 from pipeline.talk import conclusion
 
@@ -68,9 +69,9 @@ TALK = Report(
 )
 
 
-def from_evaluation(evaluation: dict) -> Report:
-    """A ``conclusion.test_evaluation`` (or ``summary_of``) dict as a report in the talk's order."""
-    per_class = evaluation["per_class"]
+def from_evaluation(evaluation: EvaluationSummary) -> Report:
+    """A ``conclusion.test_evaluation`` (or ``summary_of``) as a report in the talk's order."""
+    per_class = evaluation.per_class
     rows = tuple(
         ReportRow(
             name,
@@ -84,11 +85,11 @@ def from_evaluation(evaluation: dict) -> Report:
     )
     return Report(
         rows,
-        evaluation["accuracy"],
-        evaluation["n"],
-        evaluation["threshold"],
-        f"run {evaluation['run_id'][:8]} ({evaluation['framework']}) on the {evaluation['split']} "
-        f"split, at its own threshold {evaluation['threshold']:.3f}",
+        evaluation.accuracy,
+        evaluation.n,
+        evaluation.threshold,
+        f"run {evaluation.run_id[:8]} ({evaluation.framework}) on the {evaluation.split} "
+        f"split, at its own threshold {evaluation.threshold:.3f}",
     )
 
 

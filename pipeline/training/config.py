@@ -405,7 +405,7 @@ THRESHOLD_NOTE = Setting(
     "chosen on validation",
     APP,
     "the slides show no threshold (no `predict > 0.5`): each run's is chosen on its validation "
-    "split by the app's rule (pipeline.evaluate.threshold); the fixed 0.5 that the processing "
+    "split by the app's rule (pipeline.threshold); the fixed 0.5 that the processing "
     "pair also reports is the app's reference",
 )
 
@@ -525,3 +525,70 @@ def config_diff_text(a: dict, b: dict, name_a: str, name_b: str) -> str:
     lines_a = json.dumps(a, indent=2, sort_keys=True).splitlines()
     lines_b = json.dumps(b, indent=2, sort_keys=True).splitlines()
     return "\n".join(difflib.unified_diff(lines_a, lines_b, name_a, name_b, lineterm=""))
+
+
+# ---- how a person sets each scalar setting (the Training page's custom settings) ----
+
+
+@dataclass(frozen=True)
+class SettingField:
+    """One TrainConfig field as a widget: a number (``step``, ``format``), a choice among
+    ``choices``, or a switch (a bool field). Ranges are not repeated here: ``validate`` checks
+    them and its ConfigError names the field, so an impossible value gets its message."""
+
+    name: str
+    label: str
+    step: float | None = None
+    format: str | None = None
+    choices: tuple[str, ...] = ()
+    help: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """The widget: "choice", "switch" or "number"."""
+        if self.choices:
+            return "choice"
+        return "switch" if self.step is None else "number"
+
+
+FIELDS = (
+    SettingField("img_size", "Image size (px)", step=8),
+    SettingField("epochs", "Epochs", step=1),
+    SettingField("batch_size", "Batch size", step=8),
+    SettingField("width", "Width (x filters)", step=0.25),
+    SettingField("optimizer", "Optimiser", choices=OPTIMIZERS),
+    SettingField("learning_rate", "Learning rate", step=1e-4, format="%.5f"),
+    SettingField("lr_schedule", "Schedule", choices=LR_SCHEDULES),
+    SettingField("weight_decay", "Weight decay", step=1e-4, format="%.5f"),
+    SettingField(
+        "early_stopping_patience",
+        "Early stopping patience",
+        step=1,
+        help="Epochs without a better validation AUC before stopping; 0 = off. Test data is never used.",
+    ),
+    SettingField("class_balancing", "Class balancing", choices=CLASS_BALANCING),
+    SettingField("seed", "Seed", step=1),
+    SettingField("device", "Device", choices=DEVICES),
+    SettingField("mixed_precision", "Mixed precision (GPU only)"),
+    SettingField(
+        "checkpoint",
+        "Weights kept",
+        choices=CHECKPOINTS,
+        help="best: the epoch with the best validation AUC; last: the final one.",
+    ),
+    SettingField("label_smoothing", "Label smoothing", step=0.05),
+    SettingField(
+        "mixup_alpha",
+        "Mixup alpha",
+        step=0.1,
+        help="0 = off. Each step blends its batch with a shuffled copy by one λ ~ Beta(α, α).",
+    ),
+    SettingField(
+        "ema_decay",
+        "Weight averaging (EMA decay)",
+        step=0.001,
+        format="%.4f",
+        help="0 = off; 0.99 keeps an average of about the last 100 steps' weights "
+        "(needs Weights kept: last).",
+    ),
+)

@@ -19,7 +19,6 @@ This module's command line runs one engine in this process, without the run stor
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -171,11 +170,7 @@ def keras_strategy(replicas: int, device):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m pipeline.training.distributed",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = cli.parser("pipeline.training.distributed", __doc__)
     parser.add_argument("--config", required=True, type=Path, help="a TrainConfig JSON file")
     parser.add_argument("--workdir", required=True, type=Path, help="where the weights go")
     parser.add_argument("--result", type=Path, help="write the result JSON here (rank 0)")

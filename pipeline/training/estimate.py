@@ -61,17 +61,25 @@ def position_text(progress: dict) -> str:
 
 def fraction_and_eta(progress: dict, now: float | None = None) -> tuple[float, float | None]:
     """Share of all steps done, and the seconds left at the pace of the steps so far."""
-    position = progress.get("position")
-    if position is None:
+    if progress.get("position") is None:
         return 0.0, None
-    done = ((position["epoch"] - 1) * position["steps"] + position["step"]) / (
-        position["epochs"] * position["steps"]
-    )
+    done = fraction_done(progress)
     elapsed = (time.time() if now is None else now) - progress["steps"][0]["time"]
     eta = elapsed * (1 - done) / done if elapsed > 0 else None
-    return min(done, 1.0), eta
+    return done, eta
 
 
 def duration_text(seconds: float) -> str:
     seconds = round(seconds)
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def fraction_done(progress: dict) -> float:
+    """Share of all steps done (0 while the framework and data load), from its progress.json."""
+    position = progress.get("position")
+    if position is None:
+        return 0.0
+    done = ((position["epoch"] - 1) * position["steps"] + position["step"]) / (
+        position["epochs"] * position["steps"]
+    )
+    return min(done, 1.0)

@@ -5,10 +5,14 @@
     outcome.how == "attached"        #   the same run is queued or running: follow it
     outcome.how == "queued"          #   a new (or retried) run waits for a training slot
 
-Training never happens in the caller's process: a worker (``python -m pipeline.training.worker``)
-is started in its own session, takes a training slot, trains the oldest queued run and exits,
-so its memory goes back to the system. Slots are ``flock``-ed files: the kernel releases
-them when a worker dies, which is how ``refresh()`` tells a killed worker from a slow one.
+Training never happens in the caller's process. With the local executor (the default) a
+worker (``python -m pipeline.training.worker``) is started in its own session, takes a training
+slot, trains the oldest queued run and exits, so its memory goes back to the system; with the
+ray executor (``trigger(config, executor="ray")``, or ``PNEUMOLAB_EXECUTOR=ray``) the run is a
+task on a Ray cluster (``pipeline.training.executors``, docs/cluster.md). Slots and the Ray
+driver's lease are ``flock``-ed files: the kernel releases them when their holder dies, which
+is how ``refresh()`` tells a killed trainer from a slow one. The run id does not depend on the
+executor, so a run finished either way is cached for both.
 
 Every status change happens under the store lock (``pipeline.runs.store_lock``), so two
 triggers for the same run - from two threads, two processes or two browser tabs - create
@@ -17,15 +21,9 @@ it once and start one training.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import shutil
-import subprocess
-import sys
-import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from pipeline.runs import (
     ACTIVE,
@@ -39,10 +37,13 @@ from pipeline.runs import (
     write_json,
 )
 from pipeline.settings import is_storage_error
+from pipeline.training.executors import (
+    claim_slot,  # noqa: F401 (tests hold a slot through here)
+    executor_named,
+    executor_of,
+)
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CANCEL_MARKER = "cancel"
-SLOTS_VARIABLE = "PNEUMOLAB_TRAINING_SLOTS"  # trainings at once on this machine (default 1)
 
 
 @dataclass
@@ -53,9 +54,11 @@ class Triggered:
     how: str  # "cached", "attached" or "queued"
 
 
-def trigger(config) -> Triggered:
+def trigger(config, executor: str | None = None) -> Triggered:
     """The run for ``config`` on its data: finished, in progress or newly queued.
 
+    A new run trains with ``executor`` ("local" or "ray"; None: ``$PNEUMOLAB_EXECUTOR``, else
+    local); a finished or active run is returned whichever executor trained it.
     Raises ``ConfigError`` (naming the field) for impossible settings and ``SourceError``
     for a data source that cannot be read, before anything is written; ``StoreError`` when
     the run store cannot be written (full or read-only disk), leaving no half-made run.
@@ -65,23 +68,24 @@ def trigger(config) -> Triggered:
     from pipeline.data.identity import identity_of
 
     config.validate()
+    chosen = executor_named(executor)
     source = open_source(config.source)
     scan = source.scan()
     identity = identity_of(source)
     run = Run(run_id_for(config, identity.fingerprint))
     with store_lock():
-        _reap_dead_workers()
+        _reap_lost_runs()
         state = run.state
         if state == "finished":
             return Triggered(run, "cached")
         if state in ACTIVE:
             return Triggered(run, "attached")
         try:
-            _enqueue(run, config, scan, identity, MODEL_CODE_VERSION)
+            _enqueue(run, config, scan, identity, MODEL_CODE_VERSION, chosen.queue_fields())
         except OSError as error:
             shutil.rmtree(run.path, ignore_errors=True)  # no status.json: the folder is no run
             raise store_error(error, run.path) from error
-        start_worker_if_slot_free()
+        start_trainers()
     return Triggered(run, "queued")
 
 
@@ -102,21 +106,22 @@ def cancel(run_id: str) -> str:
             run.set_status("cancelled", ended=time.time())
             return "cancelled"
         if state == "running":
-            (run.path / CANCEL_MARKER).touch()  # the worker checks it between steps
+            # the worker checks it between steps; a Ray driver cancels the task (ray_driver.py)
+            (run.path / CANCEL_MARKER).touch()
             run.set_status("running", cancel_requested=True)
         return state
 
 
 def refresh() -> None:
-    """Mark runs whose worker died as failed, and start a worker if runs wait for a free slot.
+    """Mark runs whose trainer died as failed, and start trainers for runs that wait.
 
     Cheap (a few file operations); pages call it on every poll, the CLIs before they read.
     A store the disk will not write cannot change, so there is nothing to do and readers go on.
     """
     try:
         with store_lock():
-            _reap_dead_workers()
-            start_worker_if_slot_free()
+            _reap_lost_runs()
+            start_trainers()
     except OSError as error:
         if not (isinstance(error, StoreError) or is_storage_error(error)):
             raise
@@ -134,35 +139,22 @@ def wait(run: Run, poll_s: float = 0.5, on_poll=None) -> dict:
         time.sleep(poll_s)
 
 
-def queued_runs() -> list[Run]:
-    """Runs waiting for a slot, in the order they were queued."""
-    runs = [Run(p.name) for p in runs_root().iterdir() if p.is_dir() and not p.name.startswith(".")]
-    queued = [(r.status(), r) for r in runs]
-    queued = [(s["queued"], r) for s, r in queued if s["status"] == "queued"]
+def queued_runs(executor: str | None = "local") -> list[Run]:
+    """Runs waiting to train with ``executor`` (None: any), in the order they were queued."""
+    queued = [(r.status(), r) for r in _store_runs()]
+    queued = [
+        (s["queued"], r)
+        for s, r in queued
+        if s["status"] == "queued" and executor in (None, executor_of(s).name)
+    ]
     return [r for _, r in sorted(queued, key=lambda pair: pair[0])]
 
 
-def slot_count() -> int:
-    return max(1, int(os.environ.get(SLOTS_VARIABLE, "1")))
+def _store_runs() -> list[Run]:
+    return [Run(p.name) for p in runs_root().iterdir() if p.is_dir() and not p.name.startswith(".")]
 
 
-def claim_slot():
-    """An open, ``flock``-ed slot file ``(index, handle)``, or None when every slot is taken.
-
-    The lock lives as long as the handle (or the process) does.
-    """
-    for index in range(slot_count()):
-        handle = open(runs_root() / f".slot-{index}.lock", "a")  # noqa: SIM115 (held by the caller)
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            continue
-        return index, handle
-    return None
-
-
-def _enqueue(run: Run, config, scan, identity, code_version: str) -> None:
+def _enqueue(run: Run, config, scan, identity, code_version: str, where: dict) -> None:
     """(Re)create the run's folder as a fresh queued run; earlier failed attempts are cleared."""
     attempt = run.status().get("attempt", 0) + 1
     if run.path.exists():
@@ -189,59 +181,35 @@ def _enqueue(run: Run, config, scan, identity, code_version: str) -> None:
         attempt=attempt,
         framework=config.framework,
         source=config.source,
+        **where,
     )
 
 
-def _reap_dead_workers() -> None:
-    """A run still 'running' whose slot is free has lost its worker: mark it failed.
+def _reap_lost_runs() -> None:
+    """A run still 'running' whose trainer is gone (its worker's slot or its Ray driver's lease
+    is free) is marked failed, with the reason and what to do.
 
-    Called under the store lock. Workers change a run's status only under that lock and
-    hold their slot from before 'running' until after the final status, so a free slot
-    here can only mean the worker is gone (killed, out of memory, machine restarted).
+    Called under the store lock. Workers and Ray drivers change a run's status only under that
+    lock and hold their slot or lease from before 'running' until after the final status, so a
+    free one here can only mean the holder is gone (killed, out of memory, machine restarted).
     """
-    for run in [
-        Run(p.name) for p in runs_root().iterdir() if p.is_dir() and not p.name.startswith(".")
-    ]:
+    for run in _store_runs():
         status = run.status()
-        if status["status"] != "running" or not _slot_is_free(status.get("slot", 0)):
+        if status["status"] != "running":
+            continue
+        reason = executor_of(status).lost(status)
+        if reason is None:
             continue
         (run.path / CANCEL_MARKER).unlink(missing_ok=True)
-        pid = status.get("pid")
-        run.set_status(
-            "failed",
-            ended=time.time(),
-            error=f"the training process (pid {pid}) stopped without finishing; "
-            f"its output is in {run.path / 'worker.log'}. Start the training again to retry.",
-        )
+        run.set_status("failed", ended=time.time(), error=reason)
 
 
-def _slot_is_free(index: int) -> bool:
-    with open(runs_root() / f".slot-{index}.lock", "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return True
-
-
-def start_worker_if_slot_free() -> None:
-    """Called under the store lock, so a finishing worker and a new trigger never both miss."""
-    if queued_runs() and any(_slot_is_free(i) for i in range(slot_count())):
-        start_worker()
-
-
-def start_worker() -> None:
-    """Start a training worker in its own session: it outlives the page or CLI that started it."""
-    log = open(runs_root() / ".workers.log", "ab")  # noqa: SIM115 (until the worker picked its run)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.training.worker"],
-        cwd=PROJECT_ROOT,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    log.close()
-    # reap it when it exits, so a long-lived Streamlit process collects no zombies
-    threading.Thread(target=process.wait, daemon=True).start()
+def start_trainers() -> None:
+    """Start a trainer for each executor with runs waiting (one that runs already is left).
+    Called under the store lock, so a finishing trainer and a new trigger never both miss."""
+    oldest = {}
+    for run in queued_runs(None):
+        executor = executor_of(run.status())
+        oldest.setdefault(executor.name, (executor, run))
+    for executor, run in oldest.values():
+        executor.submit(run)

@@ -7,6 +7,13 @@ free slot or no queued run it exits at once). One run per process, so the memory
 framework goes back to the system when its training ends; before exiting, the worker starts
 the next one if more runs wait.
 
+    python -m pipeline.training.worker --run RUN_ID --fields JSON --parent PID
+
+is the same training for exactly one run, started by a Ray task on a node
+(``pipeline.training.ray_driver``): no slot (Ray decides what runs where), the status fields
+``JSON`` (executor, node) recorded with 'running', nothing started afterwards, and it dies
+with its parent ``PID``, the Ray worker, when a forced cancel or a lost node ends that.
+
 What a run leaves behind, in the order written: progress.json (all along), weights/ (renamed
 from a temporary folder), result.json (with the weights' sha256), and last the ``finished`` status. A worker killed at
 any point leaves a run that ``queue.refresh()`` marks failed, never one that looks finished.
@@ -14,7 +21,10 @@ any point leaves a run that ``queue.refresh()`` marks failed, never one that loo
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import ctypes
+import json
 import os
 import shutil
 import signal
@@ -28,19 +38,25 @@ from pipeline.machine import cpu_name, machine_id
 from pipeline.records import RunResult
 from pipeline.runs import WEIGHTS_DIR, Run, store_lock, write_json
 from pipeline.settings import is_storage_error, sha256_of, storage_advice
-from pipeline.training.queue import (
-    CANCEL_MARKER,
-    claim_slot,
-    queued_runs,
-    start_worker_if_slot_free,
-)
+from pipeline.training.executors import claim_slot
+from pipeline.training.queue import CANCEL_MARKER, queued_runs, start_trainers
 
 PROGRESS_WRITE_INTERVAL_S = 1.0  # step events come faster than anyone can read them
 WORK_DIR = ".weights.partial"
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     quiet_tensorflow()  # unless the command that queued the run asked for --verbose
+    args = _parser().parse_args(argv)
+    if args.run is None:
+        return train_next()
+    _die_with_parent(args.parent)
+    return train_exactly(Run(args.run), json.loads(args.fields))
+
+
+def train_next() -> int:
+    """Take a slot and train the oldest run queued for this machine, then start the next."""
     claimed = claim_slot()
     if claimed is None:
         return 0  # every slot is busy; whoever holds one starts the next worker when done
@@ -51,22 +67,45 @@ def main() -> int:
             slot.close()
             return 0
         run = waiting[0]
-        run.set_status(
-            "running",
-            pid=os.getpid(),
-            slot=slot_index,
-            started=time.time(),
-            machine=machine_id(),
-            machine_name=cpu_name(),
-        )
+        _mark_running(run, slot=slot_index)
     _send_output_to(run.path / "worker.log")
     final = train_run(run)
     with store_lock():
-        (run.path / CANCEL_MARKER).unlink(missing_ok=True)
-        run.set_status(**final, ended=time.time())  # "finished" is the run's last write
+        _record_final(run, final)
         slot.close()
-        start_worker_if_slot_free()
+        start_trainers()
     return 0
+
+
+def train_exactly(run: Run, fields: dict) -> int:
+    """Train ``run`` if it is still queued (cancelled while Ray scheduled it: nothing to do)."""
+    with store_lock():
+        if run.state != "queued":
+            print(f"run {run.id} is {run.state}, not queued: nothing to train", flush=True)
+            return 0
+        _mark_running(run, **fields)
+    _send_output_to(run.path / "worker.log")
+    final = train_run(run)
+    with store_lock():
+        if run.state == "running" and run.status().get("pid") == os.getpid():
+            _record_final(run, final)  # else the run was given up (its Ray driver died)
+    return 0
+
+
+def _mark_running(run: Run, **fields) -> None:
+    run.set_status(
+        "running",
+        pid=os.getpid(),
+        started=time.time(),
+        machine=machine_id(),
+        machine_name=cpu_name(),
+        **fields,
+    )
+
+
+def _record_final(run: Run, final: dict) -> None:
+    (run.path / CANCEL_MARKER).unlink(missing_ok=True)
+    run.set_status(**final, ended=time.time())  # "finished" is the run's last write
 
 
 def train_run(run: Run) -> dict:
@@ -175,6 +214,24 @@ def _send_output_to(path) -> None:
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.close(log)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.training.worker")
+    parser.add_argument("--run", help="train exactly this queued run (the ray executor)")
+    parser.add_argument("--fields", default="{}", help="JSON status fields to record with it")
+    parser.add_argument("--parent", type=int, help="die with this process (the Ray worker)")
+    return parser
+
+
+def _die_with_parent(parent: int | None) -> None:
+    """Have the kernel kill this process when its parent dies (Linux): a forced ``ray.cancel``
+    or a lost node kills the Ray worker, and no training may outlive its task."""
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
 
 
 if __name__ == "__main__":

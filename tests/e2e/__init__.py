@@ -1,1 +1,2 @@
-"""Browser tests: the real app in a real Chromium (see streamlit_app.py for the shared helpers)."""
+"""Browser tests: the real app in a real Chromium (benchmarks/browser.py: the helpers they share
+with the benchmarks)."""

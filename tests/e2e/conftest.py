@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.browser import ROOT, chromium_problem, launch_chromium, log_tail, running_app
+
 from .screenshots import save_artifact
-from .streamlit_app import ROOT, chromium_problem, launch_chromium, log_tail, running_app
 
 VIEWPORT = {"width": 1280, "height": 800}
 QUICK_TRAINING_TIMEOUT_S = 600

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from .streamlit_app import ROOT
+from benchmarks.browser import ROOT
 
 ARTIFACTS = ROOT / "artifacts" / "e2e"
 DOCS = ROOT / "docs" / "screenshots"

@@ -23,13 +23,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.browser import running_app, wait_for_page
 from pipeline.data import open_source
 from pipeline.data.images import read_grayscale
 from pipeline.shipped import shipped_zips
 from tests.conftest import REAL_DATA
 
 from .screenshots import ARTIFACTS, save_artifact
-from .streamlit_app import running_app, wait_for_page
 from .ui import assert_no_exception
 
 SCREEN = VIEWPORT = {"width": 1440, "height": 900}

@@ -4,9 +4,8 @@ Streamlit renders errors, captions and image captions as Markdown: the pages mus
 The AppTest side of the same cases is in tests/security/test_hostile_uploads.py.
 """
 
+from benchmarks.browser import exception_texts, wait_for_page
 from tests.helpers import hostile_files as hostile
-
-from .streamlit_app import exception_texts, wait_for_page
 
 
 def test_a_hostile_file_name_is_text_in_the_browser(page, app_url, tmp_path):

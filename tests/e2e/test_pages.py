@@ -2,11 +2,11 @@
 
 import pytest
 
+from benchmarks.browser import url_path, wait_for_page
 from dashboard.ui.pages import HOME, TALK
 
 from .screenshots import save_artifact, save_readme_shot
-from .streamlit_app import wait_for_page
-from .ui import assert_no_exception, current_nav_title, main_heading, open_page, url_path
+from .ui import assert_no_exception, current_nav_title, main_heading, open_page
 
 ALL_PAGES = (HOME, *TALK)
 README_SHOTS = {

@@ -1,10 +1,10 @@
 """Presenter mode (``?present=1``): the big previous / next buttons walk through the whole talk."""
 
+from benchmarks.browser import url_path, wait_for_page
 from dashboard.ui.pages import TALK
 
 from .screenshots import save_artifact, save_readme_shot
-from .streamlit_app import wait_for_page
-from .ui import assert_no_exception, open_page, url_path
+from .ui import assert_no_exception, open_page
 
 README_PAGE = 2  # the talk page whose presenter view the README shows (the Introduction)
 

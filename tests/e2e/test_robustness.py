@@ -2,8 +2,9 @@
 
 import pytest
 
+from benchmarks.browser import wait_for_page
+
 from .screenshots import save_artifact
-from .streamlit_app import wait_for_page
 from .ui import assert_no_exception, open_page
 
 STRESS_TIMEOUT_S = 900

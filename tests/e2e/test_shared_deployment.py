@@ -8,12 +8,12 @@ import re
 
 import pytest
 
+from benchmarks.browser import running_app, url_path, wait_for_page
 from dashboard.ui.deployment import TRAINING_OFF
 from dashboard.ui.pages import HOME, TALK
 
 from .screenshots import save_artifact
-from .streamlit_app import running_app, wait_for_page
-from .ui import assert_no_exception, url_path
+from .ui import assert_no_exception
 
 TRIGGERS = re.compile(r"^\s*(Train|Delete)\b")
 SAYS_WHY = ("views/training.py", "views/talk_conclusion.py", "views/talk_insights.py")

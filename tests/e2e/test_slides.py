@@ -9,11 +9,11 @@ import re
 
 import pytest
 
+from benchmarks.browser import PAGE_TIMEOUT_S, url_path, wait_for_page
 from dashboard.ui.pages import TALK
 
 from .screenshots import ARTIFACTS
-from .streamlit_app import PAGE_TIMEOUT_S, wait_for_page
-from .ui import assert_no_exception, open_page, url_path
+from .ui import assert_no_exception, open_page
 
 SIZES = ({"width": 1280, "height": 720}, {"width": 1920, "height": 1080})
 FOLLOW_TIMEOUT_MS = 60_000  # the speaker view polls once a second; a loaded machine is slower

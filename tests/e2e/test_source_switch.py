@@ -1,9 +1,9 @@
 """The sidebar's data source: switching to a folder changes what Home counts; a bad path changes nothing."""
 
+from benchmarks.browser import wait_for_page
 from tests.helpers.imagetree import kaggle_tree
 
 from .screenshots import save_artifact
-from .streamlit_app import wait_for_page
 from .ui import assert_no_exception, metric_value, open_page, select_option
 
 FOLDER_CHOICE = "Folder or CSV on this machine"

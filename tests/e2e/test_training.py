@@ -2,8 +2,9 @@
 
 import pytest
 
+from benchmarks.browser import wait_for_page
+
 from .screenshots import save_artifact, save_readme_shot
-from .streamlit_app import wait_for_page
 from .ui import assert_no_exception, open_page, select_option
 
 TRAINING_TIMEOUT_MS = 480_000  # two quick trainings: ~1 min on 2 idle cores, more on a busy machine

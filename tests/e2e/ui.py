@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
-
-from dashboard.ui.pages import PageInfo
-
-from .streamlit_app import exception_texts, wait_for_page
-
-
-def url_path(page_info: PageInfo) -> str:
-    """The URL path st.Page derives from a page file: ``views/training.py`` -> ``training``."""
-    return PurePosixPath(page_info.path).stem
+from benchmarks.browser import exception_texts, wait_for_page
 
 
 def open_page(page, base_url: str, path: str = "", query: str = "") -> None:

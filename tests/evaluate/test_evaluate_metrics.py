@@ -30,7 +30,7 @@ from pipeline.evaluate.metrics import (
     classification_metrics,
     report_table,
 )
-from pipeline.evaluate.threshold import optimal_interval
+from pipeline.threshold import optimal_interval
 
 
 def fixed_predictions(n=624, seed=7):
@@ -52,37 +52,39 @@ def test_metrics_equal_sklearn(threshold):
         labels, predicted, target_names=["NORMAL", "PNEUMONIA"], output_dict=True
     )
 
-    assert metrics["accuracy"] == pytest.approx(accuracy_score(labels, predicted), abs=1e-12)
+    assert metrics.accuracy == pytest.approx(accuracy_score(labels, predicted), abs=1e-12)
     for name in ("NORMAL", "PNEUMONIA"):
-        ours = metrics["per_class"][name]
+        ours = metrics.per_class[name]
         assert ours["precision"] == pytest.approx(report[name]["precision"], abs=1e-12)
         assert ours["recall"] == pytest.approx(report[name]["recall"], abs=1e-12)
         assert ours["f1"] == pytest.approx(report[name]["f1-score"], abs=1e-12)
         assert ours["support"] == report[name]["support"]
-    assert metrics["per_class"]["NORMAL"]["support"] == 234
+    assert metrics.per_class["NORMAL"]["support"] == 234
     for ours, theirs in (("macro_avg", "macro avg"), ("weighted_avg", "weighted avg")):
-        assert metrics[ours]["f1"] == pytest.approx(report[theirs]["f1-score"], abs=1e-12)
-        assert metrics[ours]["precision"] == pytest.approx(report[theirs]["precision"], abs=1e-12)
-    assert metrics["confusion_matrix"] == confusion_matrix(labels, predicted).tolist()
-    (tn, fp), (fn, tp) = metrics["confusion_matrix"]
-    assert metrics["sensitivity"] == pytest.approx(tp / (tp + fn))
-    assert metrics["specificity"] == pytest.approx(tn / (tn + fp))
-    assert metrics["sensitivity"] == pytest.approx(report["PNEUMONIA"]["recall"])
-    assert metrics["auc"] == pytest.approx(roc_auc_score(labels, probabilities), abs=1e-12)
-    assert metrics["average_precision"] == pytest.approx(
+        assert getattr(metrics, ours)["f1"] == pytest.approx(report[theirs]["f1-score"], abs=1e-12)
+        assert getattr(metrics, ours)["precision"] == pytest.approx(
+            report[theirs]["precision"], abs=1e-12
+        )
+    assert metrics.confusion_matrix == confusion_matrix(labels, predicted).tolist()
+    (tn, fp), (fn, tp) = metrics.confusion_matrix
+    assert metrics.sensitivity == pytest.approx(tp / (tp + fn))
+    assert metrics.specificity == pytest.approx(tn / (tn + fp))
+    assert metrics.sensitivity == pytest.approx(report["PNEUMONIA"]["recall"])
+    assert metrics.auc == pytest.approx(roc_auc_score(labels, probabilities), abs=1e-12)
+    assert metrics.average_precision == pytest.approx(
         average_precision_score(labels, probabilities), abs=1e-12
     )
-    assert metrics["brier"] == pytest.approx(brier_score_loss(labels, probabilities), abs=1e-12)
+    assert metrics.brier == pytest.approx(brier_score_loss(labels, probabilities), abs=1e-12)
     observed, predicted_mean = calibration_curve(labels, probabilities, n_bins=10)
-    assert np.allclose(metrics["calibration"]["fraction_positive"], observed)
-    assert np.allclose(metrics["calibration"]["mean_predicted"], predicted_mean)
-    assert sum(metrics["calibration"]["bin_counts"]) == len(labels)
-    assert len(metrics["calibration"]["bin_counts"]) == len(observed)
+    assert np.allclose(metrics.calibration["fraction_positive"], observed)
+    assert np.allclose(metrics.calibration["mean_predicted"], predicted_mean)
+    assert sum(metrics.calibration["bin_counts"]) == len(labels)
+    assert len(metrics.calibration["bin_counts"]) == len(observed)
     # the talk's printout is sklearn's own text
-    assert metrics["report_text"] == classification_report(
+    assert metrics.report_text == classification_report(
         labels, predicted, target_names=["NORMAL", "PNEUMONIA"]
     )
-    json.dumps(metrics, allow_nan=False)  # plain JSON, no NaN
+    json.dumps(metrics.to_dict(), allow_nan=False)  # plain JSON, no NaN
 
 
 def test_report_table_has_the_talks_layout():
@@ -96,11 +98,11 @@ def test_report_table_has_the_talks_layout():
 def test_threshold_is_inclusive_like_roc_curve():
     labels = np.array([0, 0, 1, 1])
     probabilities = np.array([0.2, 0.6, 0.6, 0.9])
-    assert classification_metrics(labels, probabilities, 0.6)["confusion_matrix"] == [
+    assert classification_metrics(labels, probabilities, 0.6).confusion_matrix == [
         [1, 1],
         [0, 2],
     ]
-    assert classification_metrics(labels, probabilities, 0.61)["confusion_matrix"] == [
+    assert classification_metrics(labels, probabilities, 0.61).confusion_matrix == [
         [2, 0],
         [1, 1],
     ]
@@ -112,7 +114,7 @@ def test_the_threshold_rules_best_j_is_sklearns_roc_maximum():
     fpr, tpr, _ = roc_curve(labels, probabilities)
     assert best == pytest.approx(np.max(tpr - fpr))
     metrics = classification_metrics(labels, probabilities, high)  # the top of the interval is good
-    assert metrics["sensitivity"] + metrics["specificity"] - 1 >= best - 1e-12 - (
+    assert metrics.sensitivity + metrics.specificity - 1 >= best - 1e-12 - (
         1 / labels.sum() + 1 / (len(labels) - labels.sum())
     )
     assert low < high
@@ -135,8 +137,8 @@ def test_bad_inputs_are_named(labels, probabilities, message):
 
 def test_one_class_split_has_no_auc_but_no_crash():
     metrics = classification_metrics([1, 1, 1], [0.2, 0.7, 0.9], 0.5)
-    assert metrics["auc"] is None and metrics["specificity"] is None
-    json.dumps(metrics, allow_nan=False)
+    assert metrics.auc is None and metrics.specificity is None
+    json.dumps(metrics.to_dict(), allow_nan=False)
 
 
 def test_weighted_auc_equals_sklearn_with_resample_weights():
@@ -157,10 +159,10 @@ def test_bootstrap_intervals_are_seeded_fast_and_sensible():
     assert first != bootstrap_intervals(labels, probabilities, 0.5, resamples=2000, seed=2)
     metrics = classification_metrics(labels, probabilities, 0.5)
     for name in ("accuracy", "auc", "sensitivity", "specificity"):
-        interval = first[name]
-        assert interval["estimate"] == pytest.approx(metrics[name])
-        assert interval["low"] < interval["estimate"] < interval["high"]
-        assert 0.01 < interval["high"] - interval["low"] < 0.2  # about +-2-4 points at n = 624
+        interval = first.of(name)
+        assert interval.estimate == pytest.approx(getattr(metrics, name))
+        assert interval.low < interval.estimate < interval.high
+        assert 0.01 < interval.high - interval.low < 0.2  # about +-2-4 points at n = 624
 
 
 def test_bootstrap_matches_a_plain_loop():
@@ -182,8 +184,8 @@ def test_patient_bootstrap_keeps_patients_together_and_is_wider_for_duplicates()
     patients = np.repeat(np.arange(300), 2)
     by_image = bootstrap_intervals(labels2, probabilities2, 0.5, seed=0)
     by_patient = bootstrap_intervals(labels2, probabilities2, 0.5, groups=patients, seed=0)
-    assert by_patient["settings"]["unit"] == "patient"
-    width = lambda r: r["accuracy"]["high"] - r["accuracy"]["low"]  # noqa: E731
+    assert by_patient.settings["unit"] == "patient"
+    width = lambda r: r.accuracy.high - r.accuracy.low  # noqa: E731
     assert width(by_patient) > 1.25 * width(by_image)
 
 
@@ -213,8 +215,8 @@ def evaluation_with_hostile_names():
         "split": "test",
         "img_size": 48,
         "threshold_origin": "validation",
-        **metrics,
-        "bootstrap": bootstrap_intervals(labels, probabilities, 0.5, resamples=200),
+        **metrics.to_dict(),
+        "bootstrap": bootstrap_intervals(labels, probabilities, 0.5, resamples=200).to_dict(),
         "costs": {"inference_ms_per_image": 0.5, "parameters": 1000},
         "skipped": [
             {"path": "/data/NORMAL/<script>x</script>.png", "reason": "not an image & <b>bad</b>"}

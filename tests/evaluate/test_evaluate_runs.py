@@ -219,8 +219,8 @@ def test_a_run_without_a_recorded_threshold_choice_gets_the_rules_on_its_validat
     damaged_run, torch_run
 ):
     from pipeline.data import load_split
-    from pipeline.evaluate.threshold import choose_threshold
     from pipeline.inference import load_run_model, predict_proba
+    from pipeline.threshold import choose_threshold
 
     result = json.loads((damaged_run.path / "result.json").read_text())
     result["val"].pop("threshold_choice", None)  # as runs trained before the rule recorded it

@@ -1,9 +1,9 @@
-"""The one threshold rule (pipeline/evaluate/threshold.py): prior-aware, checked on validation."""
+"""The one threshold rule (pipeline/threshold.py): prior-aware, checked on validation."""
 
 import numpy as np
 import pytest
 
-from pipeline.evaluate.threshold import (
+from pipeline.threshold import (
     FALLBACK,
     MIDDLE_OF_INTERVAL,
     PRIOR_AWARE,

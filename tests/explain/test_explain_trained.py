@@ -25,6 +25,7 @@ import pytest
 from PIL import Image
 
 import pipeline.explain.torch_cams  # noqa: F401  the torch stack before TensorFlow
+from benchmarks.gradcam_faithfulness import SIZE, TRAINING  # the setting the benchmark measures
 from pipeline.data import load_split
 from pipeline.data.images import MAX_PIXELS
 from pipeline.explain import (
@@ -43,19 +44,6 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 HOME = str(ROOT / "dashboard" / "Home.py")
 FRAMEWORKS = ("keras", "torch")
-SIZE = 96
-TRAINING = dict(
-    source="synthetic",
-    img_size=SIZE,
-    epochs=8,
-    width=0.5,
-    batch_size=32,
-    learning_rate=3e-3,
-    augment={"normalization": "per_sample"},
-    early_stopping_patience=0,
-    lr_schedule="cosine",
-    seed=0,
-)
 # The pointing game's margin: the hottest pixel must land in a lesion at least this much more
 # often than a random point does (chance: about 0.04), i.e. six times as often or more.
 MARGIN = 0.2

@@ -274,7 +274,7 @@ def test_no_code_runs_a_shell_or_unpickles():
                     shells.append(f"{where} a command as one string")
     assert shells == []
     assert any(
-        "pipeline/training/queue.py" in s for s in starts
+        "pipeline/training/executors.py" in s for s in starts
     )  # the audit saw the worker's start
 
     unsafe = []

@@ -197,7 +197,7 @@ def test_pair_comparison_is_pipeline_evaluate_compare(trained):
         ("at_validation_threshold", (None, None)),
         ("at_fixed_threshold", (0.5, 0.5)),
     ):
-        expected = compare(with_scored, without_scored, *thresholds)
+        expected = compare(with_scored, without_scored, *thresholds).to_dict()
         assert [row["quantity"] for row in measured[key]["rows"]] == [
             row["quantity"] for row in expected["rows"]
         ]

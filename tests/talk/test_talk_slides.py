@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.records import EvaluationSummary
 from pipeline.talk import (
     architecture,
     dlbench,
@@ -387,7 +388,7 @@ def test_a_measured_report_keeps_this_apps_class_indices():
         "n": 100,
         "per_class": {"NORMAL": row(0.7, 0.6, 0.65, 40), "PNEUMONIA": row(0.85, 0.9, 0.87, 60)},
     }
-    report = talk_report.from_evaluation(evaluation)
+    report = talk_report.from_evaluation(EvaluationSummary.from_dict(evaluation))
     assert [(r.name, r.index) for r in report.rows] == [("PNEUMONIA", 1), ("NORMAL", 0)]
     assert report.row("NORMAL").recall == 0.6 and report.threshold == 0.42
     assert "class 0" in talk_report.CLASS_FLIP and "PNEUMONIA 1" in talk_report.CLASS_FLIP

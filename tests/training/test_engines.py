@@ -175,7 +175,7 @@ def test_binary_metrics_and_the_threshold_rule():
     assert metrics["loss"] == pytest.approx(-np.mean(np.log([0.9, 0.8, 0.3, 0.6, 0.8, 0.9])))
     assert "threshold" not in metrics  # epochs report no threshold: one rule, at the end
 
-    from pipeline.evaluate.threshold import choose_threshold
+    from pipeline.threshold import choose_threshold
 
     config = TrainConfig(class_balancing="class_weight")
     final = common.final_metrics(labels, probabilities, config, np.array([0, 1, 1, 1]))

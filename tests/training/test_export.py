@@ -211,8 +211,8 @@ def test_a_damaged_shipped_run_is_skipped_not_installed(tmp_path, monkeypatch):
 def test_the_shipped_runs_are_the_full_recipe_and_fit_the_budget(tmp_path, real_data):
     """Seeds 0-2 of `full` in both frameworks on the Kermany training images, within 60 MB, and
     found by content: a copy of the images at another path lists them as its own."""
-    from pipeline.evaluate.threshold import PRIOR_AWARE
     from pipeline.shipped import BUDGET_MB, REAL_PRESET, REAL_SEEDS, shipped_zips
+    from pipeline.threshold import PRIOR_AWARE
     from pipeline.training.config import TrainConfig
 
     assert sum(z.stat().st_size for z in shipped_zips()) <= BUDGET_MB * 1e6

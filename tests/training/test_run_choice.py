@@ -143,3 +143,20 @@ def test_a_framework_gap_within_the_seed_spread_or_across_machines_is_not_ranked
     }
     assert better_framework(speed) == "keras"
     assert better_framework(speed | {"ranked": False}) is None
+
+
+def test_a_pages_default_is_the_first_its_source_ranks_else_the_first_given(sources):
+    from pipeline.runs.choice import default_run
+
+    kermany, other = sources
+    identity = dataset_identity(kermany)
+    worse = stored(f"{30:016x}", kermany, identity, "torch", auc=0.8)
+    better = stored(f"{31:016x}", kermany, identity, "torch", auc=0.95)
+    demo = stored(f"{32:016x}", "synthetic", dataset_identity("synthetic"), "torch")
+
+    assert default_run([worse, better, demo], kermany).id == better.id  # ranked first
+    assert default_run([worse, better, demo], other).id == better.id  # shares the labels
+    assert default_run([worse, demo], None).id == worse.id  # no source: the first given
+    # none of the given runs is ranked for this source (synthetic labels): the first given
+    assert default_run([demo, worse], "synthetic").id == demo.id
+    assert default_run([worse], "synthetic").id == worse.id

@@ -266,9 +266,9 @@ def final_metrics(
     labels: np.ndarray, probabilities: np.ndarray, config: TrainConfig, train_labels: np.ndarray
 ) -> dict:
     """The run's validation metrics with its threshold, chosen by the one rule
-    (``pipeline.evaluate.threshold``): its value, the rule's name, the interval of thresholds
+    (``pipeline.threshold``): its value, the rule's name, the interval of thresholds
     that are optimal on validation, and sensitivity, specificity and accuracy at it."""
-    from pipeline.evaluate.threshold import choose_threshold
+    from pipeline.threshold import choose_threshold
 
     metrics = binary_metrics(labels, probabilities)
     choice = choose_threshold(

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.frameworks import import_keras
+from pipeline.records import RunResult
 from pipeline.training import devices, distributed
 from pipeline.training.config import TrainConfig
 from pipeline.training.engines import common
@@ -26,9 +27,8 @@ WEIGHTS_FILE = "model.keras"
 AUC_THRESHOLDS = 1000  # Keras's AUC is bucketed; 1,000 buckets are within ~1e-4 of the exact value
 
 
-def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
+def train(config: TrainConfig, workdir: Path, report, should_stop) -> RunResult:
     """Train ``config``; see ``pipeline.training.train`` for the arguments and the result."""
-    from models.keras_cnn import build_keras_cnn
     from pipeline.augment.keras_builder import build_image_data_generator
 
     started = time.monotonic()
@@ -49,16 +49,7 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
         )
         val_x = common.eval_inputs(data.val_images, config.augment, data.stats)[..., None]
         with strategy.scope():
-            model = build_keras_cnn(config.img_size, 1, config.width)
-            model.compile(
-                optimizer=_optimizer(config),
-                loss=keras.losses.BinaryCrossentropy(label_smoothing=config.label_smoothing),
-                metrics=[
-                    keras.metrics.BinaryAccuracy(name="accuracy"),
-                    keras.metrics.AUC(num_thresholds=AUC_THRESHOLDS, name="auc"),
-                ],
-                jit_compile=device.is_gpu,  # XLA: faster on a GPU, slower on a CPU (docs/architecture.md)
-            )
+            model = compiled_model(config, device)
         loop = _EngineCallback(
             config,
             order.steps,
@@ -66,25 +57,14 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
             data.val_labels,
             common.Progress(report, should_stop, config.epochs, order.steps),
         )
-        model.fit(
-            batches,
-            epochs=config.epochs,
-            callbacks=[loop],
-            verbose=0,
-        )
+        model.fit(batches, epochs=config.epochs, callbacks=[loop], verbose=0)
 
         if config.checkpoint == "best":  # else the weights of the last epoch stay
             model.set_weights(loop.best_weights)
         val = common.final_metrics(
             data.val_labels, predict(model, val_x), config, data.train_labels
         )
-        scratch = (
-            workdir / f"unsaved-{WEIGHTS_FILE}"
-        )  # Model.save takes a .keras path, not a buffer
-        workdir.mkdir(parents=True, exist_ok=True)
-        model.save(scratch)
-        common.save_weights(workdir / WEIGHTS_FILE, scratch.read_bytes())
-        scratch.unlink()
+        save(model, workdir)
         return common.result(
             loop.history,
             val,
@@ -100,6 +80,33 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
         )
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def compiled_model(config: TrainConfig, device: devices.Device):
+    """The talk's CNN, compiled with the configured optimiser, loss and metrics (inside the
+    distribution strategy's scope when there is one)."""
+    from models.keras_cnn import build_keras_cnn
+
+    model = build_keras_cnn(config.img_size, 1, config.width)
+    model.compile(
+        optimizer=_optimizer(config),
+        loss=keras.losses.BinaryCrossentropy(label_smoothing=config.label_smoothing),
+        metrics=[
+            keras.metrics.BinaryAccuracy(name="accuracy"),
+            keras.metrics.AUC(num_thresholds=AUC_THRESHOLDS, name="auc"),
+        ],
+        jit_compile=device.is_gpu,  # XLA: faster on a GPU, slower on a CPU (docs/architecture.md)
+    )
+    return model
+
+
+def save(model, workdir: Path) -> None:
+    """The model's weights file, written whole or not at all (``common.save_weights``)."""
+    scratch = workdir / f"unsaved-{WEIGHTS_FILE}"  # Model.save takes a .keras path, not a buffer
+    workdir.mkdir(parents=True, exist_ok=True)
+    model.save(scratch)
+    common.save_weights(workdir / WEIGHTS_FILE, scratch.read_bytes())
+    scratch.unlink()
 
 
 def predict(model, x: np.ndarray, batch_size: int = common.EVAL_BATCH) -> np.ndarray:

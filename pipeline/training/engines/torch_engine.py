@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.frameworks import import_torch
+from pipeline.records import EpochRecord, RunResult
 from pipeline.training import devices, distributed
 from pipeline.training.config import TrainConfig
 from pipeline.training.engines import common
@@ -27,7 +28,7 @@ WEIGHTS_FILE = "model.pt"
 GPU_LOADER_WORKERS = 6  # augmenting ~1,500 images/s per worker at 150 px keeps a GPU fed
 
 
-def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
+def train(config: TrainConfig, workdir: Path, report, should_stop) -> RunResult:
     """Train ``config``; see ``pipeline.training.train`` for the arguments and the result."""
     from models.torch_cnn import PneumoniaCNN, count_parameters
     from pipeline.augment.torch_builder import build_torch_transform
@@ -49,51 +50,11 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
         model = PneumoniaCNN(config.img_size, 1, config.width)
         parameters = count_parameters(model)
         loop = _Loop(model, config, device, world, common.Targets(data.train_labels, config))
-
-        schedule = common.Schedule(config, order.steps)
-        stopping = common.EarlyStopping(config.early_stopping_patience)
         progress = common.Progress(
             report if world.is_main else _ignore, should_stop, config.epochs, order.steps
         )
-        history, best_state, first_step = [], copy.deepcopy(model.state_dict()), None
-        for epoch in range(config.epochs):
-            epoch_started = time.monotonic()
-            batches = _batches(data.train_images, order.epoch(epoch), augment, device)
-            train_metrics = loop.train_epoch(epoch, batches, schedule, progress, should_stop)
-            first_step = first_step or loop.first_step
-            train_seconds = time.monotonic() - epoch_started
-            val = loop.validate(val_x, data.val_labels)
-            schedule.end_epoch(val["loss"])
-            if stopping.update(epoch + 1, val["auc"]):
-                best_state = copy.deepcopy(model.state_dict())
-            record = common.epoch_record(
-                epoch + 1,
-                config.epochs,
-                train_metrics,
-                val,
-                time.monotonic() - epoch_started,
-                train_seconds,
-                order.steps * config.batch_size,
-                schedule.rate(epoch, order.steps),
-            )
-            history.append(record)
-            progress.epoch(record)
-            if stopping.should_stop:
-                break
-
-        if config.checkpoint == "best":  # else the weights of the last epoch stay
-            model.load_state_dict(best_state)
-        loop.average.finish()  # with ema_decay: the averaged weights replace the last ones
-        val = common.final_metrics(
-            data.val_labels,
-            distributed.from_main(lambda: predict(model, val_x, loop.device), world),
-            config,
-            data.train_labels,
-        )
-        if world.is_main:
-            buffer = io.BytesIO()
-            torch.save(_cpu_state(model), buffer)
-            common.save_weights(workdir / WEIGHTS_FILE, buffer.getvalue())
+        history, stopping = train_epochs(loop, data, order, augment, val_x, progress)
+        val = _finish(loop, data, val_x, workdir)
         return common.result(
             history,
             val,
@@ -102,13 +63,72 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> dict:
             WEIGHTS_FILE,
             stopping.best_epoch if config.checkpoint == "best" else len(history),
             started,
-            first_step,
+            loop.first_step,
             replicas=world.size,
             mixed_precision=loop.precision.name,
             inference=common.inference_record(config, data.stats, val),
         )
     finally:
         distributed.shutdown_torch(world)
+
+
+def train_epochs(
+    loop: _Loop,
+    data: common.Data,
+    order: common.EpochOrder,
+    augment,
+    val_x,
+    progress: common.Progress,
+) -> tuple[list[EpochRecord], common.EarlyStopping]:
+    """Every epoch (a training pass, then validation) until the last one or early stopping; the
+    model is left with the best epoch's weights when the config keeps the best."""
+    config, steps = loop.config, order.steps
+    schedule = common.Schedule(config, steps)
+    stopping = common.EarlyStopping(config.early_stopping_patience)
+    history, best_state = [], copy.deepcopy(loop.model.state_dict())
+    for epoch in range(config.epochs):
+        epoch_started = time.monotonic()
+        batches = _batches(data.train_images, order.epoch(epoch), augment, loop.device)
+        train_metrics = loop.train_epoch(epoch, batches, schedule, progress, progress.should_stop)
+        train_seconds = time.monotonic() - epoch_started
+        val = loop.validate(val_x, data.val_labels)
+        schedule.end_epoch(val["loss"])
+        if stopping.update(epoch + 1, val["auc"]):
+            best_state = copy.deepcopy(loop.model.state_dict())
+        record = common.epoch_record(
+            epoch + 1,
+            config.epochs,
+            train_metrics,
+            val,
+            time.monotonic() - epoch_started,
+            train_seconds,
+            steps * config.batch_size,
+            schedule.rate(epoch, steps),
+        )
+        history.append(record)
+        progress.epoch(record)
+        if stopping.should_stop:
+            break
+    if config.checkpoint == "best":  # else the weights of the last epoch stay
+        loop.model.load_state_dict(best_state)
+    return history, stopping
+
+
+def _finish(loop: _Loop, data: common.Data, val_x, workdir: Path) -> dict:
+    """The final model (with ema_decay: the averaged weights replace the last ones) saved by
+    rank 0; its validation metrics, with the threshold the one rule chooses."""
+    loop.average.finish()
+    val = common.final_metrics(
+        data.val_labels,
+        distributed.from_main(lambda: predict(loop.model, val_x, loop.device), loop.world),
+        loop.config,
+        data.train_labels,
+    )
+    if loop.world.is_main:
+        buffer = io.BytesIO()
+        torch.save(_cpu_state(loop.model), buffer)
+        common.save_weights(workdir / WEIGHTS_FILE, buffer.getvalue())
+    return val
 
 
 class _Loop:
@@ -124,7 +144,7 @@ class _Loop:
         self.optimizer = _optimizer(self.model, config)
         self.average = _Average(self.model, config.ema_decay)
         self.precision = _Precision(config, device)
-        self.targets = targets
+        self.targets, self.config = targets, config
         self.smoothing = config.label_smoothing
         self.first_step = None
 
@@ -183,7 +203,7 @@ def predict(model, x, device, batch_size: int = common.EVAL_BATCH) -> np.ndarray
     return np.concatenate(out)
 
 
-def _batches(images: np.ndarray, steps: np.ndarray, augment, device: devices.Device):
+def _batches(images: np.ndarray, steps: np.ndarray, augment, device: torch.device):
     """(augmented batch, indices) for each step's indices. On the CPU in this process: the
     training already keeps every core busy. On a GPU, worker processes augment ahead of it."""
     batches = _StepBatches(images, steps, augment)

@@ -1,8 +1,9 @@
 """Run the dashboard as users do, `streamlit run` on a loopback port, and drive it with Chromium.
 
-Shared by the browser tests (tests/e2e/) and the benchmarks that measure a running app:
+Shared by the browser tests (tests/e2e/) and the benchmarks that measure a running app (here,
+so that benchmarks never import the tests):
 
-    from tests.e2e.streamlit_app import exception_texts, launch_chromium, peak_rss_mb, running_app, wait_for_page
+    from benchmarks.browser import exception_texts, launch_chromium, peak_rss_mb, running_app
 
     with running_app({"PNEUMOLAB_DATA": "synthetic"}, cache_dir) as url, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
@@ -27,9 +28,9 @@ import sys
 import tempfile
 import time
 import urllib.request
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(
     os.environ.get("PNEUMOLAB_CHROMIUM") or "/usr/bin/chromium"
 )  # e.g. /usr/bin/chromium-browser
@@ -181,6 +182,11 @@ def _proc_status_mb(pid: int, field: str) -> float:
     except (FileNotFoundError, ProcessLookupError):
         pass
     return 0.0
+
+
+def url_path(page_info) -> str:
+    """The URL path st.Page derives from a page file: ``views/training.py`` -> ``training``."""
+    return PurePosixPath(page_info.path).stem
 
 
 def chromium_problem() -> str | None:
