@@ -78,26 +78,36 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"run {outcome.run.id}: {_how(outcome.how)} ({outcome.run.path})", file=sys.stderr
             )
-    statuses = []
-    try:
-        for outcome in outcomes:
-            bar = _ProgressBar(outcome.run) if _show_bar(args) else None
-            statuses.append(wait(outcome.run, on_poll=bar))
-    except KeyboardInterrupt:
-        left = [o for o in outcomes[len(statuses) :] if o.how != "queued"]
-        for outcome in left:
-            print(f"\nleft run {outcome.run.id} to the process that started it", file=sys.stderr)
-        mine = [o for o in outcomes[len(statuses) :] if o.how == "queued"]
-        for outcome in mine:
-            cancel(outcome.run.id)
-        if not mine:
-            return 130
-        statuses += [wait(o.run) for o in outcomes[len(statuses) :]]
+    statuses = follow(outcomes, _show_bar(args))
+    if statuses is None:
+        return 130
     if args.seeds:
         _print_group(configs, outcomes, statuses, args.json)
     else:
         _print_result(outcomes[0].run, statuses[0], outcomes[0].how, args.json)
     return 0 if all(status["status"] == "finished" for status in statuses) else 1
+
+
+def follow(outcomes, with_bar: bool) -> list[dict] | None:
+    """Wait for every run, in order; their final statuses. Ctrl-C cancels the runs this command
+    queued (and waits for them to stop) and leaves those it only attached to; None when it
+    queued none of those left."""
+    statuses = []
+    try:
+        for outcome in outcomes:
+            bar = _ProgressBar(outcome.run) if with_bar else None
+            statuses.append(wait(outcome.run, on_poll=bar))
+    except KeyboardInterrupt:
+        left = outcomes[len(statuses) :]
+        for outcome in (o for o in left if o.how != "queued"):
+            print(f"\nleft run {outcome.run.id} to the process that started it", file=sys.stderr)
+        mine = [o for o in left if o.how == "queued"]
+        for outcome in mine:
+            cancel(outcome.run.id)
+        if not mine:
+            return None
+        statuses += [wait(o.run) for o in left]
+    return statuses
 
 
 def build_config(args: argparse.Namespace, seed: int | None = None) -> TrainConfig:

@@ -5,7 +5,7 @@
     list_searches()                  # names of the searches in the cache, newest first
     cancel_search(name)              # stops the search process and the run it waits for
 
-The space is every field of ``AugmentSpec.FIELDS`` over its declared range (``space.py``); a
+The space is every augmenting field of ``AugmentSpec.FIELDS`` over its declared range (``space.py``); a
 trial trains one cached run per framework and seed and scores each under the shift stress on
 the patient-grouped validation split (``search.py``; why this objective and what it cannot
 see: docs/augment_search.md). The study sits in SQLite under ``$PNEUMOLAB_CACHE/tune``,
