@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 from pathlib import Path
+
+from pipeline.sweep.table import paired, seed_noise, spread, verdict
 
 METRICS = ("val_auc", "val_accuracy", "stress_auc", "stress_accuracy")
 # the differences the two pipelines had, as ablation variants of the talk's settings
@@ -24,41 +25,6 @@ DIFFERENCES = {
     "black_fill": "constant black fill instead of ImageDataGenerator's edge repeat ('nearest')",
     "shared_zoom": "one zoom factor for both axes instead of one per axis",
 }
-
-
-def _spread(values: list[float]) -> dict:
-    mean = statistics.mean(values)
-    std = statistics.stdev(values) if len(values) > 1 else None
-    return {"mean": mean, "std": std, "n": len(values), "values": values}
-
-
-def _verdict(effect: dict, noise: float | None) -> str:
-    """'exceeds noise' when the mean effect is larger than the seed spread and than the
-    spread of the paired differences; 'within noise' otherwise; 'one seed' without spread."""
-    if effect["n"] < 2 or noise is None or effect["std"] is None:
-        return "one seed: no spread to judge against"
-    bar = max(noise, effect["std"])
-    return "exceeds noise" if abs(effect["mean"]) > bar else "within noise"
-
-
-def paired(rows: list[dict], framework: str, variant: str, base: str, metric: str):
-    by_seed = {
-        (r["variant"], r["seed"]): r[metric]
-        for r in rows
-        if r["framework"] == framework and r.get(metric) is not None
-    }
-    seeds = sorted(s for v, s in by_seed if v == variant and (base, s) in by_seed)
-    return [by_seed[(variant, s)] - by_seed[(base, s)] for s in seeds]
-
-
-def seed_noise(rows: list[dict], framework: str, metric: str) -> float | None:
-    """The seed-to-seed std of ``metric``, pooled over the variants (mean of their stds)."""
-    groups: dict[str, list[float]] = {}
-    for r in rows:
-        if r["framework"] == framework and r.get(metric) is not None:
-            groups.setdefault(r["variant"], []).append(r[metric])
-    stds = [statistics.stdev(v) for v in groups.values() if len(v) > 1]
-    return statistics.mean(stds) if stds else None
 
 
 def framework_gap(rows: list[dict], variant: str, metric: str) -> list[float]:
@@ -81,19 +47,19 @@ def report(ablation: dict) -> dict:
             for metric in METRICS:
                 diffs = paired(rows, framework, variant, "talk", metric)
                 if diffs:
-                    effect = _spread(diffs)
-                    effect["verdict"] = _verdict(effect, seed_noise(rows, framework, metric))
+                    effect = spread(diffs)
+                    effect["verdict"] = verdict(effect, seed_noise(rows, framework, metric))
                     entry["effect_vs_talk"].setdefault(framework, {})[metric] = effect
         out["differences"][variant] = entry
     for variant in ("talk", "black_fill"):
         for metric in METRICS:
             gaps = framework_gap(rows, variant, metric)
             if gaps:
-                effect = _spread(gaps)
+                effect = spread(gaps)
                 noise = (
                     max((seed_noise(rows, f, metric) or 0.0) for f in ("torch", "keras")) or None
                 )
-                effect["verdict"] = _verdict(effect, noise)
+                effect["verdict"] = verdict(effect, noise)
                 out["frameworks_identical"].setdefault(variant, {})[
                     f"keras_minus_torch_{metric}"
                 ] = effect

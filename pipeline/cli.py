@@ -29,6 +29,32 @@ def parser(module: str, doc: str | None) -> argparse.ArgumentParser:
     )
 
 
+def argument_type(parse_text):
+    """An argparse ``type=`` from a parser of text that raises ``ValueError`` with the reason:
+    the reason becomes argparse's message, with the usage line."""
+
+    def convert(text: str):
+        try:
+            return parse_text(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return convert
+
+
+def seed_list(value: str) -> list[int]:
+    """``--seeds 0,1,2``: one run per seed, none twice."""
+    try:
+        seeds = [int(part) for part in value.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected whole numbers separated by commas, e.g. 0,1,2; got {value!r}"
+        ) from None
+    if len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"a seed is repeated in {value!r}")
+    return seeds
+
+
 def parse(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> argparse.Namespace:
     """``parser.parse_args(argv)`` with ``--verbose`` added to it and its subcommands."""
     parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)

@@ -8,6 +8,7 @@ results: the value in hand is still returned, and a ``CacheWriteWarning`` says w
 
 import contextlib
 import errno
+import fcntl
 import glob
 import hashlib
 import os
@@ -132,3 +133,16 @@ def cache_entry_intact(path: Path) -> bool:
     with contextlib.suppress(OSError):
         path.unlink()
     return False
+
+
+def claim_lock(path: Path):
+    """``path`` opened and ``flock``-ed (held until the handle closes, or the process ends: the
+    kernel lets go of a dead holder's lock, which is how a reader tells a dead process from a
+    slow one), or None when another handle holds it."""
+    handle = open(path, "a+")  # noqa: SIM115 (held by the caller)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle

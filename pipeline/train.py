@@ -206,7 +206,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--seeds",
-        type=_seed_list,
+        type=cli.seed_list,
         metavar="S1,S2,...",
         help="train one run per seed (each its own cached run), e.g. 0,1,2; not with --seed",
     )
@@ -217,18 +217,6 @@ def _parser() -> argparse.ArgumentParser:
         else:
             parser.add_argument(flag, type=kind, default=None, metavar=kind.__name__.upper())
     return parser
-
-
-def _seed_list(value: str) -> list[int]:
-    try:
-        seeds = [int(part) for part in value.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected whole numbers separated by commas, e.g. 0,1,2; got {value!r}"
-        ) from None
-    if len(set(seeds)) != len(seeds):
-        raise argparse.ArgumentTypeError(f"a seed is repeated in {value!r}")
-    return seeds
 
 
 def _option_fields() -> dict[str, type]:

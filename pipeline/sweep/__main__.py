@@ -68,11 +68,7 @@ def _grid(args):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m pipeline.sweep",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = cli.parser("pipeline.sweep", __doc__)
     parser.add_argument("--source", help="data source (with --grid: replaces the file's)")
     parser.add_argument("--grid", type=Path, metavar="FILE", help="a JSON grid file")
     parser.add_argument("--framework", default="torch", help="torch, keras or torch,keras")
@@ -81,9 +77,16 @@ def _parser() -> argparse.ArgumentParser:
         default="quick",
         help="preset(s), comma-separated; 'defaults' is TrainConfig()'s settings",
     )
-    parser.add_argument("--vary", type=_setting, action="append", metavar="SETTING=V1,V2,...")
-    parser.add_argument("--set", type=_assignment, action="append", metavar="SETTING=VALUE")
-    parser.add_argument("--seeds", type=_seeds, default=[0], metavar="S1,S2,...")
+    parser.add_argument(
+        "--vary",
+        type=cli.argument_type(parse_setting),
+        action="append",
+        metavar="SETTING=V1,V2,...",
+    )
+    parser.add_argument(
+        "--set", type=cli.argument_type(parse_assignment), action="append", metavar="SETTING=VALUE"
+    )
+    parser.add_argument("--seeds", type=cli.seed_list, default=[0], metavar="S1,S2,...")
     parser.add_argument("--baseline", help="the variant the others are paired with")
     parser.add_argument("--executor", choices=EXECUTORS, help="default: $PNEUMOLAB_EXECUTOR")
     parser.add_argument("--no-train", action="store_true", help="score what has finished only")
@@ -91,27 +94,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, metavar="DIR", help="write sweep.json and sweep.md")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
-
-
-def _setting(text: str) -> tuple[str, list]:
-    try:
-        return parse_setting(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def _assignment(text: str) -> tuple[str, object]:
-    try:
-        return parse_assignment(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def _seeds(value: str) -> list[int]:
-    try:
-        return [int(part) for part in value.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seeds like 0,1,2; got {value!r}") from None
 
 
 if __name__ == "__main__":

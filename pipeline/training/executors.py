@@ -16,7 +16,6 @@ Cloud profile run without it (docs/cluster.md).
 
 from __future__ import annotations
 
-import fcntl
 import importlib.util
 import json
 import os
@@ -27,6 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pipeline.runs import Run, runs_root
+from pipeline.settings import claim_lock
 from pipeline.training.config import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -202,17 +202,6 @@ def claim_slot():
         if handle is not None:
             return index, handle
     return None
-
-
-def claim_lock(path: Path):
-    """``path`` opened and ``flock``-ed (held until the handle closes), or None if held."""
-    handle = open(path, "a")  # noqa: SIM115 (held by the caller)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        return None
-    return handle
 
 
 def _slot_path(index: int) -> Path:

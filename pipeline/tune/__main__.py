@@ -131,20 +131,16 @@ def _log(message: str) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m pipeline.tune",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = cli.parser("pipeline.tune", __doc__)
     parser.add_argument("--source", help="data source: a folder, 'synthetic' or 'medmnist:128'")
     parser.add_argument("--framework", choices=(*FRAMEWORKS, "both"), default="torch")
     parser.add_argument("--preset", default="quick", help="training preset (default: quick)")
     parser.add_argument("--trials", type=int, default=12, help="trials the study should hold")
-    parser.add_argument("--seeds", type=_seeds, default=[0], metavar="S1,S2,...")
+    parser.add_argument("--seeds", type=cli.seed_list, default=[0], metavar="S1,S2,...")
     parser.add_argument("--executor", choices=EXECUTORS, help="default: $PNEUMOLAB_EXECUTOR")
     parser.add_argument(
         "--set",
-        type=_assignment,
+        type=cli.argument_type(parse_assignment),
         action="append",
         metavar="SETTING=VALUE",
         help="replace a training setting of the preset (e.g. --set epochs=1), repeatable",
@@ -154,20 +150,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--name", help="resume the stored search of this name")
     parser.add_argument("--lock-fd", type=int, help=argparse.SUPPRESS)  # from start_search
     return parser
-
-
-def _assignment(text: str) -> tuple[str, object]:
-    try:
-        return parse_assignment(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def _seeds(value: str) -> list[int]:
-    try:
-        return [int(part) for part in value.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seeds like 0,1,2; got {value!r}") from None
 
 
 if __name__ == "__main__":

@@ -15,14 +15,13 @@ queue's training slots do for workers (the kernel drops the lock with the proces
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from pipeline.settings import atomic_write_bytes, cache_root
+from pipeline.settings import atomic_write_bytes, cache_root, claim_lock
 
 DIRECTION = "maximize"  # the shift-stress mean AUC
 
@@ -206,13 +205,7 @@ def lock_path(name: str) -> Path:
 
 def take_lock(name: str):
     """The open, ``flock``-ed lock file of ``name`` (the caller keeps it), or None if held."""
-    handle = open(lock_path(name), "a+")  # noqa: SIM115 (held for the search's lifetime)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        return None
-    return handle
+    return claim_lock(lock_path(name))
 
 
 def write_pid(handle, pid: int) -> None:
