@@ -4,9 +4,26 @@
 
 Used by the perceptron's and the MLP's learning slides: the slider starts on the last frame
 (the learned boundary), its current label says which epoch is shown, and ▶ replays the learning.
+Their two classes of points are drawn by ``class_points``, in one pair of colours.
 """
 
 from __future__ import annotations
+
+CLASS_COLOURS = {-1: "#3b75af", 1: "#d1495b"}  # the slides' classes -1 and +1
+
+
+def class_points(figure, x, y, size: int, showlegend: bool = True) -> None:
+    """The 2-D points ``x`` of labels ``y`` (-1 or +1), one scatter per class."""
+    for label, name in ((-1, "class -1"), (1, "class +1")):
+        mask = y == label
+        figure.add_scatter(
+            x=x[mask, 0],
+            y=x[mask, 1],
+            mode="markers",
+            name=name,
+            showlegend=showlegend,
+            marker=dict(size=size, color=CLASS_COLOURS[label], line=dict(width=1, color="white")),
+        )
 
 
 def play_controls(labels: list[str], frame_ms: int, slider_x: float) -> dict:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 
 import streamlit as st
 
+from dashboard.ui.deployment import training_allowed
 from pipeline.data.images import code_span
 from pipeline.frameworks import FRAMEWORK_NAMES, FRAMEWORKS
 from pipeline.runs import Run
@@ -98,3 +99,14 @@ def live_fragment(draw: Callable[[], bool], active: bool, every: str = POLL_EVER
             st.rerun()
 
     st.fragment(body, run_every=every if active else None)()
+
+
+def stop_without_runs() -> None:
+    """Say that no run has finished, and what to do where training is allowed; stop the page."""
+    st.info(
+        "No finished training run yet. Train one on the Training page, or run "
+        "`python -m pipeline.train --framework torch --preset quick`."
+        if training_allowed()
+        else "Nothing to show: this deployment holds no finished run, and training is off."
+    )
+    st.stop()

@@ -33,6 +33,7 @@ from dashboard.ui.common import (
     framework_name,
     pick_run,
     stop_unreadable_source,
+    stop_without_runs,
 )
 from dashboard.ui.data_cache import source_fingerprint
 from dashboard.ui.deployment import training_allowed
@@ -681,13 +682,7 @@ def main() -> None:
     st.title("Evaluation")
     runs = {run.id: run.summary() for run in finished_runs()}
     if not runs:
-        st.info(
-            "No finished training run yet. Train one on the Training page, or run "
-            "`python -m pipeline.train --framework torch --preset quick`."
-            if training_allowed()
-            else "Nothing to show: this deployment holds no finished run, and training is off."
-        )
-        st.stop()
+        stop_without_runs()
 
     slide = Slide()
     answer = slide.key()  # the result leads the page, in and out of presenter mode

@@ -22,9 +22,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.ui import robustness
-from dashboard.ui.common import FRAMEWORK_NAMES, pick_run, stop_unreadable_source
+from dashboard.ui.common import (
+    FRAMEWORK_NAMES,
+    pick_run,
+    stop_unreadable_source,
+    stop_without_runs,
+)
 from dashboard.ui.data_cache import source_fingerprint
-from dashboard.ui.deployment import model_backend, training_allowed
+from dashboard.ui.deployment import model_backend
 from dashboard.ui.first_view import (
     IMAGE_FILTER,
     MAP_LAYER,
@@ -74,13 +79,7 @@ def choose_runs() -> dict[str, str]:
     """The finished run picked for each framework (by default ``first_view.predictions_runs``:
     the best on the active source, else the best that share its labels)."""
     if not finished_runs():
-        st.info(
-            "No finished training run yet. Train one on the Training page, or run "
-            "`python -m pipeline.train --framework torch --preset quick`."
-            if training_allowed()
-            else "Nothing to show: this deployment holds no finished run, and training is off."
-        )
-        st.stop()
+        stop_without_runs()
     chosen = {}
     candidates = predictions_candidates(active_source())
     for column, (framework, name) in zip(st.columns(len(FRAMEWORK_NAMES)), FRAMEWORK_NAMES.items()):

@@ -11,11 +11,10 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.ui.animation import play_controls
+from dashboard.ui.animation import class_points, play_controls
 from dashboard.ui.slide import Slide
 from pipeline.talk import mlp, notes, perceptron
 
-COLOURS = {-1: "#3b75af", 1: "#d1495b"}
 LIMITS = (-2.2, 2.2)
 GRID = 41  # boundary resolution: 30 frames of 41 x 41 keep the chart light for the browser
 HEIGHT = 380
@@ -33,19 +32,6 @@ def both_learned(hidden: int, epochs: int, rate: float, seed: int):
 # ---- figures ----
 
 
-def _points(figure: go.Figure, points: perceptron.Points) -> None:
-    for label, name in ((-1, "class -1"), (1, "class +1")):
-        mask = points.y == label
-        figure.add_scatter(
-            x=points.x[mask, 0],
-            y=points.x[mask, 1],
-            mode="markers",
-            name=name,
-            showlegend=False,
-            marker=dict(size=9, color=COLOURS[label], line=dict(width=1, color="white")),
-        )
-
-
 def _square(figure: go.Figure) -> go.Figure:
     figure.update_layout(
         height=HEIGHT,
@@ -60,7 +46,7 @@ def _square(figure: go.Figure) -> go.Figure:
 def perceptron_figure(points: perceptron.Points, trace: perceptron.Trace) -> go.Figure:
     """The perceptron's last line on XOR: whichever way it lies, some corners are wrong."""
     figure = go.Figure()
-    _points(figure, points)
+    class_points(figure, points.x, points.y, size=9, showlegend=False)
     xs, ys = perceptron.boundary(trace.weights[-1], LIMITS)
     figure.add_scatter(x=xs, y=ys, mode="lines", line=dict(color="#222", width=3), showlegend=False)
     return _square(figure)
@@ -85,7 +71,7 @@ def _boundary(weights: mlp.Weights) -> go.Contour:
 def mlp_figure(points: perceptron.Points, trace: mlp.MlpTrace) -> go.Figure:
     """P(class +1) shaded and the 0.5 boundary, after each snapshot: Play replays the learning."""
     figure = go.Figure(_boundary(trace.snapshots[-1]))  # opens on the learned boundary
-    _points(figure, points)
+    class_points(figure, points.x, points.y, size=9, showlegend=False)
     labels = [
         f"epoch {epoch}: {mlp.wrong(weights, points)} wrong"
         for epoch, weights in zip(trace.snapshot_epochs, trace.snapshots)

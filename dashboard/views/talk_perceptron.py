@@ -11,12 +11,11 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.ui.animation import play_controls
+from dashboard.ui.animation import class_points, play_controls
 from dashboard.ui.slide import Slide
 from pipeline.talk import notes, perceptron
 from pipeline.talk.history import span, winter
 
-COLOURS = {-1: "#3b75af", 1: "#d1495b"}
 MAX_FRAMES = 30
 LIMITS = (-2.6, 2.6)
 
@@ -36,15 +35,7 @@ def frames_of(trace: perceptron.Trace) -> list[int]:
 def learning_figure(points: perceptron.Points, trace: perceptron.Trace) -> go.Figure:
     """The points, and the line after each update: press Play to watch it move."""
     figure = go.Figure()
-    for label, name in ((-1, "class -1"), (1, "class +1")):
-        mask = points.y == label
-        figure.add_scatter(
-            x=points.x[mask, 0],
-            y=points.x[mask, 1],
-            mode="markers",
-            name=name,
-            marker=dict(size=10, color=COLOURS[label], line=dict(width=1, color="white")),
-        )
+    class_points(figure, points.x, points.y, size=10)
     shown = frames_of(trace)
 
     def line(index: int) -> go.Scatter:
