@@ -99,7 +99,12 @@ def _cache_key(run: Run, source: str) -> list:
 
 def is_measured(run: Run, source: str) -> bool:
     """Whether the run's test evaluation is already on disk (reading it costs no scoring)."""
-    return conclusion.cached_path("test", _cache_key(run, source)).is_file()
+    return cached_path(run, source).is_file()
+
+
+def cached_path(run: Run, source: str):
+    """Where the run's scoring on ``source``'s test split is kept once measured."""
+    return conclusion.cached_path("test", _cache_key(run, source))
 
 
 def measured(run: Run, source: str, loader: conclusion.Loader | None = None) -> Report:
