@@ -287,7 +287,9 @@ def trials_table(state: SearchState) -> None:
         width="stretch",
         column_config={
             "objective": st.column_config.NumberColumn(format="%.4f"),
-            "spread": st.column_config.NumberColumn(format="%.4f"),
+            "spread": st.column_config.NumberColumn(
+                format="%.4f", help="sd of the objective over the seeds; none with one seed"
+            ),
             "cost (s)": st.column_config.NumberColumn(format="%.0f"),
         },
     )

@@ -127,26 +127,47 @@ def load_digit_data(seed: int) -> DigitData:
     return _digits(seed, f"MNIST is not on disk ({keras_home() / 'datasets' / 'mnist.npz'}); ")
 
 
-def _mnist(path: Path, seed: int) -> DigitData:
+@dataclass(frozen=True)
+class MnistSample:
+    """Images drawn at random from MNIST's two splits (uint8, 28 x 28), and how many each had."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    of_train: int
+    of_test: int
+
+
+def sample_mnist(path: Path, seed: int, n_train: int, n_test: int) -> MnistSample:
+    """``n_train`` and ``n_test`` images of Keras's cached MNIST, drawn with ``seed``."""
     with np.load(path, allow_pickle=False) as npz:  # a file from disk never runs code
         x_train, y_train, x_test, y_test = (
             npz[k] for k in ("x_train", "y_train", "x_test", "y_test")
         )
     rng = np.random.default_rng(seed)
-    train = rng.choice(len(x_train), size=min(MNIST_TRAIN, len(x_train)), replace=False)
-    test = rng.choice(len(x_test), size=min(MNIST_TEST, len(x_test)), replace=False)
+    train = rng.choice(len(x_train), size=min(n_train, len(x_train)), replace=False)
+    test = rng.choice(len(x_test), size=min(n_test, len(x_test)), replace=False)
+    return MnistSample(
+        x_train[train],
+        y_train[train].astype("int64"),
+        x_test[test],
+        y_test[test].astype("int64"),
+        len(x_train),
+        len(x_test),
+    )
+
+
+def _mnist(path: Path, seed: int) -> DigitData:
+    drawn = sample_mnist(path, seed, MNIST_TRAIN, MNIST_TEST)
     flat = lambda images: images.reshape(len(images), -1).astype("float32") / 255.0  # noqa: E731
     note = (
-        f"MNIST from Keras's cache ({path}): {len(train):,} of its {len(x_train):,} training and "
-        f"{len(test):,} of its {len(x_test):,} test images, 28 x 28 px, so that training takes seconds."
+        f"MNIST from Keras's cache ({path}): {len(drawn.x_train):,} of its {drawn.of_train:,} "
+        f"training and {len(drawn.x_test):,} of its {drawn.of_test:,} test images, 28 x 28 px, "
+        "so that training takes seconds."
     )
     return DigitData(
-        "MNIST",
-        note,
-        flat(x_train[train]),
-        y_train[train].astype("int64"),
-        flat(x_test[test]),
-        y_test[test].astype("int64"),
+        "MNIST", note, flat(drawn.x_train), drawn.y_train, flat(drawn.x_test), drawn.y_test
     )
 
 

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from pipeline import cli
-from pipeline.talk.mini_demo import cached_mnist_path, captured_log, import_keras
+from pipeline.talk.mini_demo import cached_mnist_path, captured_log, import_keras, sample_mnist
 
 LOG_EPOCHS = 5  # what the talk's log shows, and what runs here
 MNIST_TRAIN, MNIST_VALIDATION = 12_000, 2_000  # of 60,000 / 10,000: seconds, not minutes
@@ -126,25 +126,14 @@ def load_digits_as_mnist(seed: int = DEFAULT_SEED) -> Digits:
 
 
 def _mnist(path, seed: int) -> Digits:
-    with np.load(path, allow_pickle=False) as npz:  # a file from disk never runs code
-        x_train, y_train, x_test, y_test = (
-            npz[k] for k in ("x_train", "y_train", "x_test", "y_test")
-        )
-    rng = np.random.default_rng(seed)
-    train = rng.choice(len(x_train), size=min(MNIST_TRAIN, len(x_train)), replace=False)
-    val = rng.choice(len(x_test), size=min(MNIST_VALIDATION, len(x_test)), replace=False)
+    drawn = sample_mnist(path, seed, MNIST_TRAIN, MNIST_VALIDATION)
     note = (
-        f"MNIST from Keras's cache ({path}): {len(train):,} of its training and {len(val):,} of its "
-        "test images as validation data, 28 x 28 grey levels 0-255."
+        f"MNIST from Keras's cache ({path}): {len(drawn.x_train):,} of its training and "
+        f"{len(drawn.x_test):,} of its test images as validation data, 28 x 28 grey levels 0-255."
     )
     flat = lambda images: images.reshape(len(images), -1)  # noqa: E731
     return Digits(
-        "MNIST",
-        note,
-        flat(x_train[train]),
-        y_train[train].astype("int64"),
-        flat(x_test[val]),
-        y_test[val].astype("int64"),
+        "MNIST", note, flat(drawn.x_train), drawn.y_train, flat(drawn.x_test), drawn.y_test
     )
 
 
