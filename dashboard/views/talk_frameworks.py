@@ -9,33 +9,24 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard.ui.charts import ranked_bars
 from dashboard.ui.slide import Slide
 from pipeline.talk import dlbench, notes
-
-HIGHLIGHT = {"Keras": "#d1495b", "PyTorch": "#3b75af", "TensorFlow": "#e9a03b"}
 
 # ---- figures ----
 
 
 def time_figure() -> go.Figure:
     results = dlbench.MNIST_CPU
-    figure = go.Figure(
-        go.Bar(
-            x=[r.minutes for r in results],
-            y=[r.framework for r in results],
-            orientation="h",
-            marker_color=[HIGHLIGHT.get(r.framework, "#9aa5b1") for r in results],
-            text=[f"{r.minutes:.0f} min · {r.test_accuracy:.2%}" for r in results],
-            textposition="outside",
-            cliponaxis=False,
-        )
+    return ranked_bars(
+        [r.framework for r in results],
+        [r.minutes for r in results],
+        [f"{r.minutes:.0f} min · {r.test_accuracy:.2%}" for r in results],
+        f"minutes for {dlbench.EPOCHS} epochs (test accuracy after them)",
+        [0, 110],
+        height=360,
+        right_margin=40,
     )
-    figure.update_yaxes(autorange="reversed")
-    figure.update_xaxes(
-        title=f"minutes for {dlbench.EPOCHS} epochs (test accuracy after them)", range=[0, 110]
-    )
-    figure.update_layout(height=360, margin=dict(t=10, b=10, l=10, r=40), plot_bgcolor="white")
-    return figure
 
 
 # ---- sections ----

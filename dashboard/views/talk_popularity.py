@@ -7,32 +7,23 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard.ui.charts import TALK_COLOURS, ranked_bars
 from dashboard.ui.slide import Slide
 from pipeline.talk import notes, popularity
-
-HIGHLIGHT = {"TensorFlow": "#e9a03b", "Keras": "#d1495b", "PyTorch": "#3b75af"}
-
 
 # ---- figures ----
 
 
 def arxiv_figure() -> go.Figure:
     shares = popularity.ARXIV_2017
-    figure = go.Figure(
-        go.Bar(
-            x=[s.percent for s in shares],
-            y=[s.name for s in shares],
-            orientation="h",
-            marker_color=[HIGHLIGHT.get(s.name, "#9aa5b1") for s in shares],
-            text=[f"{s.percent:g}%" for s in shares],
-            textposition="outside",
-            cliponaxis=False,
-        )
+    return ranked_bars(
+        [s.name for s in shares],
+        [s.percent for s in shares],
+        [f"{s.percent:g}%" for s in shares],
+        "% of March 2017 ML papers on arXiv that mention it",
+        [0, 11],
+        height=400,
     )
-    figure.update_yaxes(autorange="reversed")
-    figure.update_xaxes(title="% of March 2017 ML papers on arXiv that mention it", range=[0, 11])
-    figure.update_layout(height=400, margin=dict(t=10, b=10, l=10, r=30), plot_bgcolor="white")
-    return figure
 
 
 def conference_figure() -> go.Figure:
@@ -41,7 +32,7 @@ def conference_figure() -> go.Figure:
         go.Bar(
             x=[s.name for s in shares],
             y=[s.percent for s in shares],
-            marker_color=HIGHLIGHT["PyTorch"],
+            marker_color=TALK_COLOURS["PyTorch"],
             marker_pattern_shape=["/" if s.at_least else "" for s in shares],
             text=[f"{'≥ ' if s.at_least else ''}{s.percent:g}%" for s in shares],
             textposition="outside",

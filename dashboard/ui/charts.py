@@ -1,0 +1,46 @@
+"""Figures that several pages draw the same way, written once.
+
+    ranked_bars(names, values, texts, x_title, x_range, height)   # the talk's ranked bars
+
+The talk's framework charts colour Keras, PyTorch and TensorFlow alike on every slide (Keras and
+PyTorch in the app's framework colours) and every other framework grey.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from dashboard.ui.common import COLOURS
+
+TALK_COLOURS = {"Keras": COLOURS["keras"], "PyTorch": COLOURS["torch"], "TensorFlow": "#e9a03b"}
+OTHER_COLOUR = "#9aa5b1"
+
+
+def ranked_bars(
+    names: list[str],
+    values: list[float],
+    texts: list[str],
+    x_title: str,
+    x_range: list[float],
+    height: int,
+    right_margin: int = 30,
+) -> go.Figure:
+    """Horizontal bars, first on top, each labelled outside its end; the talk's three
+    frameworks in their colours."""
+    figure = go.Figure(
+        go.Bar(
+            x=values,
+            y=names,
+            orientation="h",
+            marker_color=[TALK_COLOURS.get(name, OTHER_COLOUR) for name in names],
+            text=texts,
+            textposition="outside",
+            cliponaxis=False,
+        )
+    )
+    figure.update_yaxes(autorange="reversed")
+    figure.update_xaxes(title=x_title, range=x_range)
+    figure.update_layout(
+        height=height, margin=dict(t=10, b=10, l=10, r=right_margin), plot_bgcolor="white"
+    )
+    return figure
