@@ -48,7 +48,7 @@ from benchmarks.browser import (
     wait_for_page,
 )
 from benchmarks.memory import BOTH_FRAMEWORKS_SHOWN, RssSampler
-from dashboard.ui.pages import HOME, TALK
+from dashboard.app.pages import HOME, TALK
 
 ROOT = Path(__file__).resolve().parents[1]
 CGROUP_ROOT = Path("/sys/fs/cgroup/memory")

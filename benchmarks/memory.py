@@ -34,7 +34,7 @@ from benchmarks.browser import (
     running_app,
     wait_for_page,
 )
-from dashboard.ui.pages import HOME, TALK
+from dashboard.app.pages import HOME, TALK
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,7 +5,7 @@
 Starts ``streamlit run dashboard/Home.py`` on the synthetic demo data with the run store in
 ``--cache`` (default: $PNEUMOLAB_CACHE, else a new empty folder: then the pages that need runs
 say so instead of showing them). One browser session opens Home and presses "Warm up for the
-talk" (unless --no-warmup); then, for each page of ``dashboard.ui.pages.TALK`` in order, a new
+talk" (unless --no-warmup); then, for each page of ``dashboard.app.pages.TALK`` in order, a new
 tab of the same browser (a new Streamlit session; the browser's cache holds Streamlit's
 frontend, as it does for a speaker who opened the app before) opens ``/<page>?present=1`` and
 the clock runs until the page's script has finished and its key content
@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 from benchmarks.browser import launch_chromium, running_app, url_path, wait_for_page  # noqa: E402
-from dashboard.ui.pages import TALK  # noqa: E402
+from dashboard.app.pages import TALK  # noqa: E402
 
 GOAL_S = 1.0
 VIEWPORT = {"width": 1280, "height": 720}

@@ -56,8 +56,8 @@ def walk(source: str, warm_first: bool) -> dict:
 
     from streamlit.testing.v1 import AppTest
 
-    from dashboard.ui.pages import HOME as HOME_PAGE
-    from dashboard.ui.pages import TALK
+    from dashboard.app.pages import HOME as HOME_PAGE
+    from dashboard.app.pages import TALK
 
     os.environ["PNEUMOLAB_DATA"] = source
     result = {"pages": {}, "warmup_s": None, "errors": []}

@@ -10,8 +10,8 @@ It imports neither TensorFlow nor PyTorch: they cost seconds and gigabytes, and 
 
 import streamlit as st
 
-from dashboard.ui.pages import HOME, TALK
-from dashboard.ui.presenter import (
+from dashboard.app.pages import HOME, TALK
+from dashboard.app.presenter import (
     configure_page,
     presenter_mode,
     presenter_sidebar,
@@ -19,14 +19,14 @@ from dashboard.ui.presenter import (
     speaker_view,
     talk_controls,
 )
-from dashboard.ui.runs import install_shipped_runs
-from dashboard.ui.server import keep_keras_state, serialize_ast_parsing
-from dashboard.ui.source_picker import source_sidebar
+from dashboard.app.server import keep_keras_state, serialize_ast_parsing
+from dashboard.cache.shipped_runs import install_shipped_runs
+from dashboard.widgets.source_picker import source_sidebar
 from pipeline.heap import return_freed_memory
 
 return_freed_memory()  # once per process: scored splits give their memory back (pipeline/heap.py)
-keep_keras_state()  # no Keras reset after every run (dashboard/ui/server.py)
-serialize_ast_parsing()  # before any page is parsed: CPython's gh-106905 (dashboard/ui/server.py)
+keep_keras_state()  # no Keras reset after every run (dashboard/app/server.py)
+serialize_ast_parsing()  # before any page is parsed: CPython's gh-106905 (dashboard/app/server.py)
 install_shipped_runs()  # once per process: a fresh deployment has results at once
 
 if speaker_view():  # the speaker's second tab: notes, next page, clock; no navigation

@@ -6,7 +6,7 @@ disagree about a parameter's name or range. The spec lives in session state as a
 ``AugmentSpec``: widgets are refilled from it whenever Streamlit dropped them (after visiting
 another page) or a preset or an uploaded file replaced it.
 
-Below the studio, the Search section (``dashboard.ui.search``) runs an Optuna search of the
+Below the studio, the Search section (``dashboard.widgets.search``) runs an Optuna search of the
 spec outside this script and follows it; it previews a trial with the studio's own drawing
 (``show_trial_samples``) and hands the best spec to the studio through ``load_into_widgets``.
 """
@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard.ui.common import stop_unreadable_source
-from dashboard.ui.data_cache import cached_arrays, source_fingerprint
-from dashboard.ui.deployment import with_frameworks
-from dashboard.ui.search import search_section
-from dashboard.ui.slide import Slide
-from dashboard.ui.source_picker import active_source
+from dashboard.cache.datasets import cached_arrays, source_fingerprint
+from dashboard.context.deployment import with_frameworks
+from dashboard.context.source import active_source
+from dashboard.widgets.common import stop_unreadable_source
+from dashboard.widgets.search import search_section
+from dashboard.widgets.slide import Slide
 from pipeline.augment.balance import batch_mix, keras_class_weights
 from pipeline.augment.codegen import balance_code, keras_code, torch_code
 from pipeline.augment.differences import differences

@@ -13,7 +13,7 @@ images, and downloads.
 Every number comes from ``pipeline.evaluate``, the same functions as
 ``python -m pipeline.evaluate``, so the page and the command line agree. Models load once per
 process (st.cache_resource); predictions are cached per run, source and split (st.cache_data,
-in ``dashboard.ui.scoring``, shared with the warm-up).
+in ``dashboard.cache.scores``, shared with the warm-up).
 """
 
 from __future__ import annotations
@@ -26,26 +26,25 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from dashboard.ui import robustness
-from dashboard.ui.common import (
-    COLOURS,
-    SPLIT_DASH,
-    framework_name,
-    pick_run,
-    stop_unreadable_source,
-    stop_without_runs,
-)
-from dashboard.ui.data_cache import source_fingerprint
-from dashboard.ui.deployment import training_allowed
-from dashboard.ui.models import updated
-from dashboard.ui.scoring import (
+from dashboard.cache.datasets import source_fingerprint
+from dashboard.cache.scores import (
     comparison,
     ensemble_scored,
     evaluation_of,
     scored_split,
 )
-from dashboard.ui.slide import Slide, presenting
-from dashboard.ui.source_picker import active_source, is_local, local_paths_allowed
+from dashboard.cache.trained_models import updated
+from dashboard.charts.style import FRAMEWORK_COLOURS, SPLIT_DASH
+from dashboard.context.deployment import local_paths_allowed, training_allowed
+from dashboard.context.source import active_source, is_local
+from dashboard.widgets import robustness
+from dashboard.widgets.common import (
+    framework_name,
+    pick_run,
+    stop_unreadable_source,
+    stop_without_runs,
+)
+from dashboard.widgets.slide import Slide, presenting
 from pipeline.data import CLASS_NAMES, SPLITS, SourceError
 from pipeline.data.images import code_span
 from pipeline.evaluate.bootstrap import STATISTICS
@@ -63,7 +62,7 @@ MARKER_COLOURS = {"validation": "#2a9d8f", "chosen": "#e9c46a"}  # the two thres
 THRESHOLD_STEP = 0.001
 
 
-# ---- scoring (cached in dashboard.ui.scoring, which the warm-up fills too) ----
+# ---- scoring (cached in dashboard.cache.scores, which the warm-up fills too) ----
 
 
 def score_or_stop(run_id: str, source: str, split: str):
@@ -187,7 +186,7 @@ def curve_figure(evaluation: Evaluation, scored, threshold: float) -> go.Figure:
             f"Precision-recall, AP {_num(evaluation.metrics.average_precision)}",
         ),
     )
-    add_curves(figure, evaluation, COLOURS[scored.framework])
+    add_curves(figure, evaluation, FRAMEWORK_COLOURS[scored.framework])
     for label, value, colour in (
         ("validation threshold", scored.threshold, MARKER_COLOURS["validation"]),
         ("slider", threshold, MARKER_COLOURS["chosen"]),
@@ -281,7 +280,7 @@ def calibration_figure(evaluation: Evaluation) -> go.Figure:
         y=calibration["fraction_positive"],
         mode="lines+markers",
         name="this run",
-        line=dict(color=COLOURS.get(evaluation.framework, "#333")),
+        line=dict(color=FRAMEWORK_COLOURS.get(evaluation.framework, "#333")),
     )
     figure.update_xaxes(title_text="mean predicted probability of PNEUMONIA", range=[0, 1])
     figure.update_yaxes(
@@ -306,7 +305,7 @@ def training_figure(epochs: list[dict], framework: str) -> go.Figure:
                 name=part,
                 legendgroup=part,
                 showlegend=column == 1,
-                line=dict(color=COLOURS[framework], dash=dash),
+                line=dict(color=FRAMEWORK_COLOURS[framework], dash=dash),
                 row=1,
                 col=column,
             )

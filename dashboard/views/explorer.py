@@ -17,10 +17,10 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from dashboard.ui.common import stop_unreadable_source
-from dashboard.ui.data_cache import cached_arrays, cached_scan, cached_summary
-from dashboard.ui.slide import Slide
-from dashboard.ui.source_picker import active_source
+from dashboard.cache.datasets import cached_arrays, cached_scan, cached_summary
+from dashboard.context.source import active_source
+from dashboard.widgets.common import stop_unreadable_source
+from dashboard.widgets.slide import Slide
 from pipeline.data import CLASS_NAMES, SPLITS, SourceError, export_csv
 from pipeline.data.images import code_span
 from pipeline.data.stats import class_statistics

@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from dashboard.ui.common import stop_unreadable_source
-from dashboard.ui.data_cache import cached_summary
-from dashboard.ui.pages import TALK
-from dashboard.ui.presenter import start_talk
-from dashboard.ui.source_picker import active_source
-from dashboard.ui.warmup import warmup_action
+from dashboard.app.pages import TALK
+from dashboard.app.presenter import start_talk
+from dashboard.app.warmup import warmup_action
+from dashboard.cache.datasets import cached_summary
+from dashboard.context.source import active_source
+from dashboard.widgets.common import stop_unreadable_source
 from pipeline.data import SourceError
 from pipeline.data.images import code_span
 from pipeline.legal import ATTRIBUTION, NOT_A_MEDICAL_DEVICE

@@ -9,7 +9,7 @@ taken at the top, is filled after. On synthetic data the lesion is outlined and 
 scores each framework's maps over the whole test split.
 
 Models load once per process (st.cache_resource), the torch stack before TensorFlow; maps
-and scores are cached per run, method, layer and image (in ``dashboard.ui.scoring``, shared with
+and scores are cached per run, method, layer and image (in ``dashboard.cache.scores``, shared with
 the warm-up), so moving a slider costs nothing.
 """
 
@@ -21,16 +21,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard.ui import robustness
-from dashboard.ui.common import (
-    FRAMEWORK_NAMES,
-    pick_run,
-    stop_unreadable_source,
-    stop_without_runs,
-)
-from dashboard.ui.data_cache import source_fingerprint
-from dashboard.ui.deployment import model_backend
-from dashboard.ui.first_view import (
+from dashboard.app.first_view import (
     IMAGE_FILTER,
     MAP_LAYER,
     MAP_METHOD,
@@ -38,8 +29,8 @@ from dashboard.ui.first_view import (
     map_layer,
     predictions_candidates,
 )
-from dashboard.ui.models import model_of, updated
-from dashboard.ui.scoring import (
+from dashboard.cache.datasets import source_fingerprint
+from dashboard.cache.scores import (
     faithfulness_of,
     framework_stack,
     heatmap,
@@ -48,8 +39,17 @@ from dashboard.ui.scoring import (
     test_probabilities,
     test_split,
 )
-from dashboard.ui.slide import Slide, presenting
-from dashboard.ui.source_picker import active_source
+from dashboard.cache.trained_models import model_of, updated
+from dashboard.context.deployment import model_backend
+from dashboard.context.source import active_source
+from dashboard.widgets import robustness
+from dashboard.widgets.common import (
+    FRAMEWORK_NAMES,
+    pick_run,
+    stop_unreadable_source,
+    stop_without_runs,
+)
+from dashboard.widgets.slide import Slide, presenting
 from pipeline.data import CLASS_NAMES, SourceError, open_source
 from pipeline.data.images import (
     IMAGE_EXTENSIONS,

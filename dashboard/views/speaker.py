@@ -1,6 +1,6 @@
 """The speaker view (``?present=1&speaker=1``, in a second tab or window): the notes of the page on
 the projector, the page after it, and the talk's clock. It follows the presenting tab by polling
-``dashboard.ui.speaker`` once a second; the audience never sees it.
+``dashboard.app.speaker`` once a second; the audience never sees it.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import time
 
 import streamlit as st
 
-from dashboard.ui.pages import HOME, TALK, neighbours
-from dashboard.ui.speaker import restart_clock, snapshot
+from dashboard.app.pages import HOME, TALK, neighbours
+from dashboard.app.speaker import restart_clock, snapshot
 
 TITLES = {page.path: page for page in (HOME, *TALK)}
 POLL_S = 1.0

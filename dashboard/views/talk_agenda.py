@@ -1,12 +1,12 @@
 """The agenda: the talk's four parts, each with the slides that belong to it, read from the one
-list of pages (``dashboard.ui.pages``), so the agenda follows the navigation."""
+list of pages (``dashboard.app.pages``), so the agenda follows the navigation."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.ui.pages import TALK
-from dashboard.ui.slide import Slide
+from dashboard.app.pages import TALK
+from dashboard.widgets.slide import Slide
 from pipeline.talk import notes, outline
 
 # ---- sections ----

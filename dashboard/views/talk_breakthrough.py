@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.ui.slide import Slide
+from dashboard.widgets.slide import Slide
 from pipeline.talk import dlbench, notes
 
 ALEXNET = 2012

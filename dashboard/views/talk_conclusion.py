@@ -17,14 +17,14 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.ui import robustness
-from dashboard.ui.claims import claims_section
-from dashboard.ui.common import FRAMEWORK_NAMES, FRAMEWORKS, live_fragment, unreadable_source
-from dashboard.ui.deployment import training_allowed, training_off_notice
-from dashboard.ui.models import model_of
-from dashboard.ui.slide import Slide, presenting
-from dashboard.ui.source_picker import active_source
-from dashboard.ui.talk_bullets import show_talk_bullets
+from dashboard.cache.trained_models import model_of
+from dashboard.context.deployment import training_allowed, training_off_notice
+from dashboard.context.source import active_source
+from dashboard.widgets import robustness
+from dashboard.widgets.claims import claims_section
+from dashboard.widgets.common import FRAMEWORK_NAMES, FRAMEWORKS, live_fragment, unreadable_source
+from dashboard.widgets.slide import Slide, presenting
+from dashboard.widgets.talk_bullets import show_talk_bullets
 from pipeline.data import SourceError
 from pipeline.data.images import code_span
 from pipeline.inference import ModelLoadError
@@ -53,7 +53,7 @@ STATISTICS = {
     "sensitivity": "PNEUMONIA recall (sensitivity)",
     "accuracy": "accuracy",
 }
-COLOURS = {"validation": "#3b75af", "fixed": "#d1495b"}
+THRESHOLD_COLOURS = {"validation": "#3b75af", "fixed": "#d1495b"}
 THRESHOLD_FREE = "none (ranking)"
 HEADLINE_BOX = {"helped": st.success, "hurt": st.warning, "mixed": st.info, "none": st.info}
 VERDICT_ICONS = {
@@ -477,7 +477,7 @@ def difference_figure(comparison: dict) -> go.Figure:
             y=[label for label, _ in usable],
             mode="markers",
             name=name,
-            marker=dict(size=11, color=COLOURS[threshold]),
+            marker=dict(size=11, color=THRESHOLD_COLOURS[threshold]),
             error_x=dict(
                 type="data",
                 symmetric=False,

@@ -9,8 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.ui.charts import ranked_bars
-from dashboard.ui.slide import Slide
+from dashboard.charts.bars import ranked_bars
+from dashboard.widgets.slide import Slide
 from pipeline.talk import dlbench, notes
 
 # ---- figures ----

@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.ui.slide import Slide
+from dashboard.widgets.slide import Slide
 from pipeline.talk import gradients, notes
 from pipeline.talk.history import span, winter
 

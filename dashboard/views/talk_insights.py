@@ -13,8 +13,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.ui.deployment import frameworks_may_load, training_allowed, training_off_notice
-from dashboard.ui.slide import Slide
+from dashboard.context.deployment import frameworks_may_load, training_allowed, training_off_notice
+from dashboard.widgets.slide import Slide
 from pipeline.frameworks import loaded
 from pipeline.talk import mini_demo, notes
 from pipeline.talk.framework_features import (

@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.ui.slide import Slide, presenting
+from dashboard.widgets.slide import Slide, presenting
 from pipeline.talk import notes
 from pipeline.talk.history import HUMAN_TOP5, ILSVRC_TOP5, THEMES, TIMELINE, WINTERS
 

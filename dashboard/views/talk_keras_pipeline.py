@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.ui.data_cache import cached_summary
-from dashboard.ui.slide import Slide
-from dashboard.ui.source_picker import active_source
-from dashboard.ui.talk_cache import normalised_train
+from dashboard.cache.datasets import cached_summary
+from dashboard.cache.talk_pages import normalised_train
+from dashboard.context.source import active_source
+from dashboard.widgets.slide import Slide
 from pipeline.augment.spec import AugmentSpec
 from pipeline.data import SourceError
 from pipeline.data.images import code_span

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.ui.slide import Slide
+from dashboard.widgets.slide import Slide
 from pipeline.talk import notes
 from pipeline.talk.software_table import (
     COLUMNS,

@@ -11,8 +11,8 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.ui.animation import class_points, play_controls
-from dashboard.ui.slide import Slide
+from dashboard.charts.animation import class_points, play_controls
+from dashboard.widgets.slide import Slide
 from pipeline.talk import mlp, notes, perceptron
 
 LIMITS = (-2.2, 2.2)

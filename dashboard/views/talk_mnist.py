@@ -13,9 +13,9 @@ import inspect
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.ui.deployment import training_allowed, training_off_notice
-from dashboard.ui.slide import Slide
-from dashboard.ui.talk_live import mnist_runs
+from dashboard.cache.talk_live import mnist_runs
+from dashboard.context.deployment import training_allowed, training_off_notice
+from dashboard.widgets.slide import Slide
 from pipeline.frameworks import loaded
 from pipeline.talk import mini_demo, mnist_example, notes
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.ui.slide import Slide
-from dashboard.ui.talk_live import built_architecture
+from dashboard.cache.talk_live import built_architecture
+from dashboard.widgets.slide import Slide
 from pipeline.frameworks import FRAMEWORK_NAMES
 from pipeline.talk import architecture, notes, origins
 

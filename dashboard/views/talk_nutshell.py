@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.ui.deployment import training_allowed
-from dashboard.ui.first_view import nutshell_pair
-from dashboard.ui.models import model_of
-from dashboard.ui.slide import Slide
-from dashboard.ui.source_picker import active_source
+from dashboard.app.first_view import nutshell_pair
+from dashboard.cache.trained_models import model_of
+from dashboard.context.deployment import training_allowed
+from dashboard.context.source import active_source
+from dashboard.widgets.slide import Slide
 from pipeline.data import SourceError
 from pipeline.data.images import code_span
 from pipeline.frameworks import FRAMEWORK_NAMES

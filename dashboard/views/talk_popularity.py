@@ -7,8 +7,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.ui.charts import TALK_COLOURS, ranked_bars
-from dashboard.ui.slide import Slide
+from dashboard.charts.bars import TALK_COLOURS, ranked_bars
+from dashboard.widgets.slide import Slide
 from pipeline.talk import notes, popularity
 
 # ---- figures ----

@@ -10,11 +10,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.ui.common import stop_unreadable_source
-from dashboard.ui.data_cache import cached_scan, cached_summary
-from dashboard.ui.pages import TALK
-from dashboard.ui.slide import Slide, presenting
-from dashboard.ui.source_picker import active_source
+from dashboard.app.pages import TALK
+from dashboard.cache.datasets import cached_scan, cached_summary
+from dashboard.context.source import active_source
+from dashboard.widgets.common import stop_unreadable_source
+from dashboard.widgets.slide import Slide, presenting
 from pipeline.data import SourceError, open_source
 from pipeline.data.images import code_span
 from pipeline.talk import kermany, notes

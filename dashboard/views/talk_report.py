@@ -11,11 +11,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.ui.common import framework_name
-from dashboard.ui.models import updated
-from dashboard.ui.slide import Slide
-from dashboard.ui.source_picker import active_source
-from dashboard.ui.talk_live import measured_report
+from dashboard.cache.talk_live import measured_report
+from dashboard.cache.trained_models import updated
+from dashboard.context.source import active_source
+from dashboard.widgets.common import framework_name
+from dashboard.widgets.slide import Slide
 from pipeline.data import SourceError
 from pipeline.data.images import code_span
 from pipeline.frameworks import FRAMEWORKS

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.ui.frame_slide import centred
-from dashboard.ui.slide import Slide
+from dashboard.widgets.frame_slide import centred
+from dashboard.widgets.slide import Slide
 from pipeline.talk import notes, outline
 
 # ---- sections ----

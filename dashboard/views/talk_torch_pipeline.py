@@ -9,10 +9,10 @@ import inspect
 import pandas as pd
 import streamlit as st
 
-from dashboard.ui.data_cache import cached_scan
-from dashboard.ui.slide import Slide
-from dashboard.ui.source_picker import active_source
-from dashboard.ui.talk_cache import torch_stages
+from dashboard.cache.datasets import cached_scan
+from dashboard.cache.talk_pages import torch_stages
+from dashboard.context.source import active_source
+from dashboard.widgets.slide import Slide
 from pipeline.data import SourceError
 from pipeline.data.images import code_span
 from pipeline.talk import notes, pipelines

@@ -11,18 +11,17 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from dashboard.ui.common import (
-    COLOURS,
+from dashboard.cache.datasets import source_fingerprint
+from dashboard.charts.style import FRAMEWORK_COLOURS, SPLIT_DASH
+from dashboard.context.deployment import training_allowed, training_off_notice
+from dashboard.context.source import active_source
+from dashboard.widgets.common import (
     FRAMEWORK_NAMES,
-    SPLIT_DASH,
     framework_name,
     live_fragment,
     unreadable_source,
 )
-from dashboard.ui.data_cache import source_fingerprint
-from dashboard.ui.deployment import training_allowed, training_off_notice
-from dashboard.ui.slide import Slide
-from dashboard.ui.source_picker import active_source
+from dashboard.widgets.slide import Slide
 from pipeline.augment import PRESETS as AUGMENT_PRESETS
 from pipeline.augment import SpecError, load_for_training
 from pipeline.data import SourceError, open_source
@@ -395,7 +394,7 @@ def curves(runs: list[Run]) -> go.Figure:
                         name=f"{FRAMEWORK_NAMES.get(framework, framework)} {split} ({run.id[:6]})",
                         legendgroup=f"{run.id}-{split}",
                         showlegend=column == 1,
-                        line={"color": COLOURS.get(framework), "dash": dash},
+                        line={"color": FRAMEWORK_COLOURS.get(framework), "dash": dash},
                     ),
                     row=1,
                     col=column,

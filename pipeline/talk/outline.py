@@ -2,7 +2,7 @@
 
 No person is named. The agenda's four parts are the talk's own (Introduction, Insights,
 Demonstration, Conclusion); the pages of each part are numbered with it in
-``dashboard.ui.pages`` ("1 · ...", "2 · ..."), so the agenda slide lists them from there.
+``dashboard.app.pages`` ("1 · ...", "2 · ..."), so the agenda slide lists them from there.
 """
 
 from __future__ import annotations

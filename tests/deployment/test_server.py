@@ -1,4 +1,4 @@
-"""dashboard.ui.server and .streamlit/config.toml: nothing heavy between two runs of a page,
+"""dashboard.app.server and .streamlit/config.toml: nothing heavy between two runs of a page,
 and no page compilation that fails because another session compiles one at the same moment."""
 
 import ast
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.ui.server import ast_parsing_is_serialized, serialize_ast_parsing
+from dashboard.app.server import ast_parsing_is_serialized, serialize_ast_parsing
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,7 +37,7 @@ def test_streamlit_cleanup_leaves_keras_alone_and_still_closes_figures():
         import matplotlib.pyplot as plt
         from models.frameworks import import_keras
         from streamlit.runtime.scriptrunner import script_runner
-        from dashboard.ui.server import keep_keras_state
+        from dashboard.app.server import keep_keras_state
 
         keras = import_keras()
         def survives() -> bool:
@@ -161,7 +161,7 @@ def test_home_serializes_ast_parsing_before_any_page_runs(tmp_path):
     child = textwrap.dedent(
         """
         from streamlit.testing.v1 import AppTest
-        from dashboard.ui.server import ast_parsing_is_serialized
+        from dashboard.app.server import ast_parsing_is_serialized
 
         before = ast_parsing_is_serialized()
         app = AppTest.from_file("dashboard/Home.py", default_timeout=120).run()

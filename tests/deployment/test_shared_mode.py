@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.ui.deployment import TRAINING_OFF
-from dashboard.ui.pages import HOME, TALK
+from dashboard.app.pages import HOME, TALK
+from dashboard.context.deployment import TRAINING_OFF
 
 pytestmark = pytest.mark.app  # AppTest or a framework CLI: not in make test-fast
 
@@ -54,11 +54,11 @@ def test_the_training_page_offers_training_by_default():
 
 
 def test_the_secret_turns_training_off_too(tmp_path, monkeypatch):
-    from dashboard.ui import deployment
+    from dashboard.context import deployment
 
-    monkeypatch.setattr(deployment, "_secret", lambda name, default: False)
+    monkeypatch.setattr(deployment, "secret", lambda name, default: False)
     assert not deployment.training_allowed()
-    monkeypatch.setattr(deployment, "_secret", lambda name, default: default)
+    monkeypatch.setattr(deployment, "secret", lambda name, default: default)
     monkeypatch.setenv("PNEUMOLAB_ALLOW_TRAINING", "off")
     assert not deployment.training_allowed()
     monkeypatch.setenv("PNEUMOLAB_ALLOW_TRAINING", "1")

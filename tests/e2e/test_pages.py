@@ -3,7 +3,7 @@
 import pytest
 
 from benchmarks.browser import url_path, wait_for_page
-from dashboard.ui.pages import HOME, TALK
+from dashboard.app.pages import HOME, TALK
 
 from .screenshots import save_artifact, save_readme_shot
 from .ui import assert_no_exception, current_nav_title, main_heading, open_page

@@ -1,7 +1,7 @@
 """Presenter mode (``?present=1``): the big previous / next buttons walk through the whole talk."""
 
 from benchmarks.browser import url_path, wait_for_page
-from dashboard.ui.pages import TALK
+from dashboard.app.pages import TALK
 
 from .screenshots import save_artifact, save_readme_shot
 from .ui import assert_no_exception, open_page

@@ -9,8 +9,8 @@ import re
 import pytest
 
 from benchmarks.browser import running_app, url_path, wait_for_page
-from dashboard.ui.deployment import TRAINING_OFF
-from dashboard.ui.pages import HOME, TALK
+from dashboard.app.pages import HOME, TALK
+from dashboard.context.deployment import TRAINING_OFF
 
 from .screenshots import save_artifact
 from .ui import assert_no_exception

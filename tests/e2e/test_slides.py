@@ -10,7 +10,7 @@ import re
 import pytest
 
 from benchmarks.browser import PAGE_TIMEOUT_S, url_path, wait_for_page
-from dashboard.ui.pages import TALK
+from dashboard.app.pages import TALK
 
 from .screenshots import ARTIFACTS
 from .ui import assert_no_exception, open_page

@@ -1,12 +1,12 @@
 """Presenter mode, run by Streamlit's AppTest: the URL and the toggle switch it, and its buttons
-walk through every page of the talk in order (dashboard.ui.pages.TALK), stopping at both ends."""
+walk through every page of the talk in order (dashboard.app.pages.TALK), stopping at both ends."""
 
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.ui.pages import TALK
+from dashboard.app.pages import TALK
 
 pytestmark = pytest.mark.app  # AppTest or a framework CLI: not in make test-fast
 

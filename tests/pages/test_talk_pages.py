@@ -191,7 +191,7 @@ def test_introduction_and_problem_import_no_framework():
 
 
 def test_the_frame_slides_title_agenda_and_questions():
-    from dashboard.ui.pages import TALK
+    from dashboard.app.pages import TALK
     from pipeline.talk import outline
 
     app = open_page("views/talk_title.py")
@@ -277,7 +277,7 @@ def test_the_model_slide_reads_the_built_models():
     )
     # a description already on disk: the page reads it and imports no framework
     write_cache_entry(architecture.cache_path(), json.dumps(built.to_dict()).encode())
-    from dashboard.ui.talk_live import built_architecture
+    from dashboard.cache.talk_live import built_architecture
 
     built_architecture.clear()  # an earlier test of this process may have cached the real models
     app = open_page("views/talk_model.py")
@@ -321,7 +321,7 @@ def test_the_corrected_facts_on_the_pages():
 
 
 def test_the_talk_runs_in_its_order_and_home_lists_it_so():
-    from dashboard.ui.pages import TALK
+    from dashboard.app.pages import TALK
 
     paths = [page.path for page in TALK]
     position = {path.removeprefix("views/").removesuffix(".py"): i for i, path in enumerate(paths)}

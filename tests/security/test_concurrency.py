@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.ui.server import ast_parsing_is_serialized
+from dashboard.app.server import ast_parsing_is_serialized
 from pipeline.data.summary import summarize
 from pipeline.runs import Run
 from pipeline.training.config import TrainConfig
@@ -120,7 +120,7 @@ def test_two_sessions_rerunning_at_the_same_moment_keep_their_own_sources(tmp_pa
     hospital = kaggle_tree(tmp_path / "hospital", per_class=(4, 12), broken=False)
     a, b = session("views/explorer.py"), session("views/explorer.py")
     assert ast_parsing_is_serialized(), (
-        "Home's first run installs the lock (dashboard/ui/server.py)"
+        "Home's first run installs the lock (dashboard/app/server.py)"
     )
     a.sidebar.selectbox(key="source_kind").set_value("Folder or CSV on this machine").run()
     a.sidebar.text_input(key="source_path_path").set_value(str(hospital)).run()

@@ -197,6 +197,6 @@ def test_the_section_says_what_to_train_only_where_training_is_on(monkeypatch, t
 
 
 def _draw_section():
-    from dashboard.ui.claims import claims_section
+    from dashboard.widgets.claims import claims_section
 
     claims_section("synthetic")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from dashboard.ui.models import loaded_model
+from dashboard.cache.trained_models import loaded_model
 from pipeline.data import load_split
 from pipeline.evaluate.bootstrap import bootstrap_intervals
 from pipeline.evaluate.compare import compare
@@ -99,7 +99,7 @@ def framework_stack(frameworks: tuple[str, ...]) -> dict:
     """The saliency methods of ``frameworks``, imported once; the torch stack always first, since
     it loads torchvision, which crashes the process once TensorFlow is in (docs/architecture.md, "Torch first").
     With the ONNX backend every run offers the ONNX methods and no framework is imported."""
-    from dashboard.ui.deployment import model_backend
+    from dashboard.context.deployment import model_backend
     from pipeline.explain import methods
 
     if model_backend() == "onnx":

@@ -20,8 +20,31 @@ from __future__ import annotations
 import importlib
 import os
 
-from dashboard.ui.source_picker import OFF_WORDS, _secret
+import streamlit as st
+
 from pipeline import isolated
+
+LOCAL_PATHS_VARIABLE = "PNEUMOLAB_ALLOW_LOCAL_PATHS"
+LOCAL_PATHS_SECRET = "allow_local_paths"
+OFF_WORDS = ("0", "false", "no", "off")
+
+
+def secret(name: str, default):
+    try:
+        return st.secrets.get(name, default)
+    except Exception:  # no secrets file at all is the normal local case
+        return default
+
+
+def local_paths_allowed() -> bool:
+    """False when ``PNEUMOLAB_ALLOW_LOCAL_PATHS`` or the secret ``allow_local_paths`` says off.
+
+    Either one is enough to turn paths off: a shared deployment stays closed even when only
+    one of the two was set. Both unset (a machine of one's own) leaves them on.
+    """
+    words = (os.environ.get(LOCAL_PATHS_VARIABLE, ""), secret(LOCAL_PATHS_SECRET, True))
+    return not any(str(word).strip().lower() in OFF_WORDS for word in words)
+
 
 TRAINING_VARIABLE, TRAINING_SECRET = "PNEUMOLAB_ALLOW_TRAINING", "allow_training"
 BACKEND_VARIABLE, BACKEND_SECRET = "PNEUMOLAB_MODEL_BACKEND", "model_backend"
@@ -36,13 +59,13 @@ TRAINING_OFF = (
 
 def training_allowed() -> bool:
     """False when ``PNEUMOLAB_ALLOW_TRAINING`` or the secret ``allow_training`` says off."""
-    words = (os.environ.get(TRAINING_VARIABLE, ""), _secret(TRAINING_SECRET, True))
+    words = (os.environ.get(TRAINING_VARIABLE, ""), secret(TRAINING_SECRET, True))
     return not any(str(word).strip().lower() in OFF_WORDS for word in words)
 
 
 def model_backend() -> str:
     """``onnx`` or ``framework`` (the default): how pages run a trained model."""
-    chosen = os.environ.get(BACKEND_VARIABLE) or str(_secret(BACKEND_SECRET, "framework"))
+    chosen = os.environ.get(BACKEND_VARIABLE) or str(secret(BACKEND_SECRET, "framework"))
     return chosen.strip().lower() if chosen.strip().lower() in BACKENDS else "framework"
 
 

@@ -8,7 +8,7 @@ import json
 
 import streamlit as st
 
-from dashboard.ui.deployment import frameworks_may_load
+from dashboard.context.deployment import frameworks_may_load
 from pipeline import isolated
 from pipeline.runs import Run
 from pipeline.talk import architecture, mnist_example, talk_report
@@ -46,6 +46,6 @@ def mnist_runs(epochs: int, seed: int) -> mnist_example.MnistComparison:
 @st.cache_data(show_spinner=False, max_entries=16)
 def measured_report(run_id: str, stamp: float, source: str) -> talk_report.Report:
     """A run's report on the test split (the Conclusion's evaluation, cached on disk too)."""
-    from dashboard.ui.models import model_of
+    from dashboard.cache.trained_models import model_of
 
     return talk_report.measured(Run(run_id), source, loader=model_of)

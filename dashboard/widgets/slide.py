@@ -27,8 +27,8 @@ import re
 
 import streamlit as st
 
-from dashboard.ui.presenter import MODE_KEY, PAGE_KEY
-from dashboard.ui.speaker import publish_notes
+from dashboard.app.presenter import MODE_KEY, PAGE_KEY
+from dashboard.app.speaker import publish_notes
 from pipeline.talk.notes import Notes
 
 KEY = "slide_key"  # the key content's container: CSS class st-key-slide_key

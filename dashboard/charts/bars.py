@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from dashboard.ui.common import COLOURS
+from dashboard.charts.style import FRAMEWORK_COLOURS
 
-TALK_COLOURS = {"Keras": COLOURS["keras"], "PyTorch": COLOURS["torch"], "TensorFlow": "#e9a03b"}
+TALK_COLOURS = {
+    "Keras": FRAMEWORK_COLOURS["keras"],
+    "PyTorch": FRAMEWORK_COLOURS["torch"],
+    "TensorFlow": "#e9a03b",
+}
 OTHER_COLOUR = "#9aa5b1"
 
 

@@ -1,6 +1,6 @@
 """The talk's conclusion bullets beside the measurements, as a section any page can draw:
 
-    from dashboard.ui.talk_bullets import show_talk_bullets
+    from dashboard.widgets.talk_bullets import show_talk_bullets
     report = show_talk_bullets(source)          # one row per topic; returns the BulletReport
     slide.notes(notes.bullets(report))          # or fold its lines into the page's own notes
 

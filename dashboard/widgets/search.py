@@ -19,8 +19,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.ui.common import FRAMEWORK_NAMES, FRAMEWORKS, framework_name, live_fragment
-from dashboard.ui.deployment import training_allowed
+from dashboard.context.deployment import training_allowed
+from dashboard.widgets.common import FRAMEWORK_NAMES, FRAMEWORKS, framework_name, live_fragment
 from pipeline.augment.spec import FIELDS, AugmentSpec, SpecError
 from pipeline.runs import Run
 from pipeline.training.config import PRESETS, ConfigError

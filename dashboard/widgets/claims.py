@@ -4,7 +4,7 @@
 
 Every figure and verdict comes from ``pipeline.talk.claims`` (the same as ``python -m
 pipeline.talk claims``); this module only draws them. Where a seed group is missing, it says
-which command trains it, or, where training is off (``dashboard.ui.deployment``), only that it
+which command trains it, or, where training is off (``dashboard.context.deployment``), only that it
 was not trained here.
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.ui.common import FRAMEWORK_NAMES
-from dashboard.ui.deployment import training_allowed
+from dashboard.context.deployment import training_allowed
+from dashboard.widgets.common import FRAMEWORK_NAMES
 from pipeline.data import SourceError
 from pipeline.data.images import code_span
 from pipeline.inference import ModelLoadError

@@ -26,7 +26,7 @@ def loaded_model(run_id: str, stamp: float):
     On a shared deployment (``model_backend`` "onnx") the model runs under ONNX Runtime and no
     framework is loaded into this process.
     """
-    from dashboard.ui.deployment import model_backend
+    from dashboard.context.deployment import model_backend
     from pipeline.inference import load_run_model
 
     return load_run_model(run_id, backend=model_backend())

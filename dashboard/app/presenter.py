@@ -3,7 +3,7 @@
 Switched on by the sidebar toggle or by the URL, ``?present=1`` (``?present=0`` switches it
 off). The URL follows the toggle, so a reload or a shared link opens in the same mode. In the
 mode: wide layout, larger type, the sidebar collapsed, and big previous / next buttons, fixed
-at the foot of the screen, that walk through ``dashboard.ui.pages.TALK`` in order. Outside it,
+at the foot of the screen, that walk through ``dashboard.app.pages.TALK`` in order. Outside it,
 the pages look as they always do.
 
 Home.py calls, in this order: ``presenter_mode()`` (before anything is drawn),
@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.ui.pages import HOME, TALK, PageInfo, neighbours
-from dashboard.ui.speaker import follow
-from dashboard.ui.warmup import warmup_action
+from dashboard.app.pages import HOME, TALK, PageInfo, neighbours
+from dashboard.app.speaker import follow
+from dashboard.app.warmup import warmup_action
 
 PARAM = "present"
 ON, OFF = "1", "0"
@@ -45,7 +45,7 @@ html {{ font-size: clamp(16px, 2.05vh, 24px); }}
 .stMainBlockContainer {{ padding-top: 2.2rem; padding-bottom: {END_ROOM}; max-width: 100%; }}
 .stMainBlockContainer h1 {{ padding-top: 0; padding-bottom: 0.4rem; }}
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] p {{ font-size: 1.6rem; }}
-/* the key content of a slide (dashboard.ui.slide): images and tables sized to the screen */
+/* the key content of a slide (dashboard.widgets.slide): images and tables sized to the screen */
 .st-key-slide_key, .st-key-slide_key [data-testid="stVerticalBlock"] {{ gap: 0.5rem; }}
 .st-key-slide_key :is(h2, h3) {{ padding: 0.25rem 0; }}
 .st-key-slide_key [data-testid="stImage"] img {{ max-height: 30vh; width: auto !important; object-fit: contain; }}

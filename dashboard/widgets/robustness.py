@@ -2,7 +2,7 @@
 groups and their ensemble, shift stress and the shortcut check. Every number comes from
 ``pipeline.evaluate`` (basis, threshold, seeds, ensemble, stress) or ``pipeline.explain.shortcuts``;
 these functions only lay it out. Long work (stress, shortcut check) runs on a background thread
-(``dashboard.ui.background``) and lands in the pipeline's disk caches, which the pages read.
+(``dashboard.app.background``) and lands in the pipeline's disk caches, which the pages read.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from dashboard.ui import background
-from dashboard.ui.common import COLOURS, FRAMEWORK_NAMES
-from dashboard.ui.data_cache import source_fingerprint
-from dashboard.ui.deployment import training_allowed
-from dashboard.ui.models import model_of
+from dashboard.app import background
+from dashboard.cache.datasets import source_fingerprint
+from dashboard.cache.trained_models import model_of
+from dashboard.charts.style import FRAMEWORK_COLOURS
+from dashboard.context.deployment import training_allowed
+from dashboard.widgets.common import FRAMEWORK_NAMES
 from pipeline.evaluate import basis as basis_module
 from pipeline.evaluate import seeds as seeds_module
 from pipeline.evaluate import stress as stress_module
@@ -322,7 +323,7 @@ def stress_figure(reports: dict, metric: str) -> go.Figure:
                 name=FRAMEWORK_NAMES[framework],
                 legendgroup=framework,
                 showlegend=index == 0,
-                line={"color": COLOURS[framework]},
+                line={"color": FRAMEWORK_COLOURS[framework]},
                 hovertemplate=f"{shift.name} severity %{{x}}: {metric} %{{y:.3f}}"
                 f"<extra>{FRAMEWORK_NAMES[framework]}</extra>",
                 row=index // columns + 1,

@@ -18,7 +18,7 @@ from pipeline.talk.notes import Notes
 
 @dataclass
 class TalkState:
-    page: str | None = None  # the path of the page on the projector (dashboard.ui.pages)
+    page: str | None = None  # the path of the page on the projector (dashboard.app.pages)
     changed: float = 0.0  # when it got there (time.time())
     started: float | None = None  # when the talk's clock started: page 1 first shown, or reset
     notes: dict[str, Notes] = field(default_factory=dict)  # page path -> its latest notes

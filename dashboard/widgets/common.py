@@ -1,8 +1,8 @@
-"""What every page shares: framework names, colours and line styles, the run picker, the
-message for a data source that cannot be read, and the live progress fragment.
+"""What every page shares: framework names, the run picker, the message for a data source that
+cannot be read, and the live progress fragment.
 
-One definition each, so that Keras has one colour and a training curve one line style on
-every page. The names themselves come from ``pipeline.frameworks`` (the CLIs print them too).
+The names come from ``pipeline.frameworks`` (the CLIs print them too); the colours and line
+styles from ``dashboard/charts/style.py``: one definition each, on every page.
 """
 
 from __future__ import annotations
@@ -11,17 +11,15 @@ from collections.abc import Callable, Iterable
 
 import streamlit as st
 
-from dashboard.ui.deployment import training_allowed
+from dashboard.context.deployment import training_allowed
 from pipeline.data.images import code_span
 from pipeline.frameworks import FRAMEWORK_NAMES, FRAMEWORKS
 from pipeline.runs import Run
 from pipeline.runs.choice import default_run
 
 __all__ = [
-    "COLOURS",
     "FRAMEWORKS",
     "FRAMEWORK_NAMES",
-    "SPLIT_DASH",
     "describe_run",
     "live_fragment",
     "pick_run",
@@ -29,8 +27,6 @@ __all__ = [
     "unreadable_source",
 ]
 
-COLOURS = {"keras": "#d1495b", "torch": "#3b75af"}  # Keras red, PyTorch blue, on every page
-SPLIT_DASH = {"train": "dash", "val": "solid"}  # training curves dashed, validation solid
 POLL_EVERY = "1s"
 
 

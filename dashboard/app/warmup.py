@@ -7,8 +7,8 @@ Predictions page's test split, probabilities and first image's Grad-CAM and ROAD
 pointing game on synthetic data), and one epoch of the Insights page's mini demo.
 
 Streamlit's caches belong to the process, so one warm-up serves every later session: it calls
-the very cached functions the pages call (``dashboard.ui.data_cache``, ``.models``,
-``.scoring``) with the keys of each page's default view, which ``dashboard.ui.first_view``
+the very cached functions the pages call (``dashboard.cache.datasets``, ``.models``,
+``.scoring``) with the keys of each page's default view, which ``dashboard.app.first_view``
 computes for the page and the warm-up alike (``PAGES``: one list of steps per results page).
 
 Nothing may hang: each step runs in a worker thread and is waited for at most its limit. A step
@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from dashboard.ui.common import FRAMEWORK_NAMES
-from dashboard.ui.source_picker import active_source
+from dashboard.context.source import active_source
+from pipeline.frameworks import FRAMEWORK_NAMES
 
 WORKER_NAME = "pneumolab-warmup"
 
@@ -125,7 +125,7 @@ def plan_steps(plan: Plan) -> list[Step]:
 
 
 def import_frameworks() -> str:
-    from dashboard.ui.deployment import frameworks_may_load
+    from dashboard.context.deployment import frameworks_may_load
     from pipeline.frameworks import import_keras, import_torch
 
     if not frameworks_may_load():
@@ -137,7 +137,7 @@ def import_frameworks() -> str:
 
 
 def load_images(plan: Plan) -> str:
-    from dashboard.ui.data_cache import cached_arrays, cached_summary, source_fingerprint
+    from dashboard.cache.datasets import cached_arrays, cached_summary, source_fingerprint
 
     plan.fingerprint = source_fingerprint(plan.source)
     summary = cached_summary(plan.source)
@@ -147,7 +147,7 @@ def load_images(plan: Plan) -> str:
 
 def find_runs(plan: Plan) -> str:
     """The run of each framework that the Predictions page opens on (``first_view``)."""
-    from dashboard.ui.first_view import predictions_runs
+    from dashboard.app.first_view import predictions_runs
 
     plan.runs = {framework: run.id for framework, run in predictions_runs(plan.source).items()}
     if not plan.runs:
@@ -160,8 +160,8 @@ def find_runs(plan: Plan) -> str:
 
 
 def load_model(plan: Plan, framework: str) -> str:
-    from dashboard.ui.deployment import training_allowed
-    from dashboard.ui.models import model_of
+    from dashboard.cache.trained_models import model_of
+    from dashboard.context.deployment import training_allowed
 
     if framework not in plan.runs:
         raise Skipped(
@@ -189,9 +189,9 @@ def evaluation_steps(plan: Plan) -> list[Step]:
 
 def score(plan: Plan, framework: str) -> str:
     """The Evaluation page's first view of this run: the split scored, intervals at its threshold."""
-    from dashboard.ui.first_view import EVALUATION_SPLIT
-    from dashboard.ui.models import updated
-    from dashboard.ui.scoring import evaluation_of, scored_split
+    from dashboard.app.first_view import EVALUATION_SPLIT
+    from dashboard.cache.scores import evaluation_of, scored_split
+    from dashboard.cache.trained_models import updated
 
     loaded = _need_model(plan, framework)
     stamp, split = updated(loaded.run_id), EVALUATION_SPLIT
@@ -202,9 +202,9 @@ def score(plan: Plan, framework: str) -> str:
 
 def compare_runs(plan: Plan) -> str:
     """The page's "Keras vs PyTorch": its default run against that run's partner."""
-    from dashboard.ui.first_view import evaluation_view
-    from dashboard.ui.models import updated
-    from dashboard.ui.scoring import comparison
+    from dashboard.app.first_view import evaluation_view
+    from dashboard.cache.scores import comparison
+    from dashboard.cache.trained_models import updated
 
     _need_images(plan)
     if len(plan.models) < 2:
@@ -220,9 +220,9 @@ def compare_runs(plan: Plan) -> str:
 def score_seed_groups(plan: Plan) -> str:
     """The page's "Across seeds" table: every seed of each default run's group (and of the other
     framework's group with the same settings) scored on the test split."""
-    from dashboard.ui.first_view import EVALUATION_SPLIT
-    from dashboard.ui.models import updated
-    from dashboard.ui.scoring import evaluation_of
+    from dashboard.app.first_view import EVALUATION_SPLIT
+    from dashboard.cache.scores import evaluation_of
+    from dashboard.cache.trained_models import updated
     from pipeline.evaluate import seeds as seeds_module
 
     _need_images(plan)
@@ -265,9 +265,8 @@ def explain(plan: Plan, framework: str) -> str:
     the default map and its ROAD score; and the pointing game on synthetic data."""
     import numpy as np
 
-    from dashboard.ui.first_view import MAP_METHOD, MAP_TARGET, first_image, map_layer
-    from dashboard.ui.models import updated
-    from dashboard.ui.scoring import (
+    from dashboard.app.first_view import MAP_METHOD, MAP_TARGET, first_image, map_layer
+    from dashboard.cache.scores import (
         faithfulness_of,
         framework_stack,
         heatmap,
@@ -276,6 +275,7 @@ def explain(plan: Plan, framework: str) -> str:
         test_probabilities,
         test_split,
     )
+    from dashboard.cache.trained_models import updated
     from pipeline.data import CLASS_NAMES, open_source
 
     loaded = _need_model(plan, framework)
@@ -314,7 +314,7 @@ def talk_steps(plan: Plan) -> list[Step]:
 
 
 def talk_pipelines(plan: Plan) -> str:
-    from dashboard.ui.talk_cache import normalised_train, torch_stages
+    from dashboard.cache.talk_pages import normalised_train, torch_stages
 
     _need_images(plan)
     normalised = normalised_train(plan.source)
@@ -324,7 +324,7 @@ def talk_pipelines(plan: Plan) -> str:
 
 def model_slide() -> str:
     """The MODEL slide's description of both built models (cached on disk once built)."""
-    from dashboard.ui.talk_live import built_architecture
+    from dashboard.cache.talk_live import built_architecture
 
     found = built_architecture()
     return ", ".join(f"{name}: {side.parameters:,} weights" for name, side in found.models.items())
@@ -332,7 +332,7 @@ def model_slide() -> str:
 
 def conclusion_table(plan: Plan) -> str:
     """The Conclusion's table for its default runs (scored once, then cached on disk)."""
-    from dashboard.ui.models import model_of
+    from dashboard.cache.trained_models import model_of
     from pipeline.talk import conclusion
 
     _need_images(plan)
@@ -346,7 +346,7 @@ def conclusion_table(plan: Plan) -> str:
 
 def conclusion_seed_table(plan: Plan) -> str:
     """The Conclusion's "across seeds" table: every seed of the pair of groups it shows, scored."""
-    from dashboard.ui.models import model_of
+    from dashboard.cache.trained_models import model_of
     from pipeline.evaluate import seeds as seeds_module
     from pipeline.runs import Run
     from pipeline.runs.choice import runs_to_show
@@ -362,8 +362,8 @@ def conclusion_seed_table(plan: Plan) -> str:
 
 def pair(plan: Plan) -> str:
     """The Nutshell's pair (the newest measured), compared on the test split (cached on disk)."""
-    from dashboard.ui.first_view import nutshell_pair
-    from dashboard.ui.models import model_of
+    from dashboard.app.first_view import nutshell_pair
+    from dashboard.cache.trained_models import model_of
     from pipeline.talk.processing_pair import compare_pair
 
     _need_images(plan)
@@ -380,7 +380,7 @@ def run_mini_demo() -> str:
     Its result is not kept: the demo is there to train live in front of the audience, which
     then takes seconds instead of the first fit's start-up.
     """
-    from dashboard.ui.deployment import frameworks_may_load, training_allowed
+    from dashboard.context.deployment import frameworks_may_load, training_allowed
 
     if not training_allowed() or not frameworks_may_load():
         raise Skipped("training is turned off on this shared deployment (allow_training)")

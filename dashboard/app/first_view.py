@@ -1,6 +1,6 @@
 """What each results page shows before a visitor touches a widget: its default runs, image and map.
 
-The pages take their defaults from here, and the warm-up (``dashboard.ui.warmup``) warms the
+The pages take their defaults from here, and the warm-up (``dashboard.app.warmup``) warms the
 view these functions describe, through the same cached functions the pages call. A default is
 defined once, so a changed default cannot leave the warm-up filling a cache no page reads.
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dashboard.ui.models import updated
-from dashboard.ui.scoring import test_probabilities, test_split
+from dashboard.cache.scores import test_probabilities, test_split
+from dashboard.cache.trained_models import updated
 from pipeline.evaluate.selection import ImageFilter, matching_images
 from pipeline.explain import DEFAULT_METHOD, default_layer
 from pipeline.frameworks import FRAMEWORKS

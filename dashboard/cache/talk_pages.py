@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.ui.data_cache import cached_arrays, cached_scan, source_fingerprint
+from dashboard.cache.datasets import cached_arrays, cached_scan, source_fingerprint
 from pipeline.talk import pipelines
 
 

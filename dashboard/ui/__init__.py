@@ -1,1 +1,0 @@
-"""UI pieces shared by the dashboard's pages."""

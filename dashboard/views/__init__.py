@@ -1,0 +1,1 @@
+"""The pages: thin scripts that ``Home.py`` runs through ``st.navigation`` (dashboard/app/pages.py)."""
