@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from pipeline.runs import Run, all_runs
 from pipeline.training.config import TrainConfig
 from pipeline.training.queue import trigger, wait
+from tests.helpers.configs import tiny
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = str(ROOT / "dashboard" / "Home.py")
@@ -101,17 +102,7 @@ def test_one_click_trains_both_frameworks_in_turn_with_live_progress_and_history
 
 def page_config(framework: str, seed: int) -> TrainConfig:
     """What ``choose_tiny_settings`` makes the page train (custom starts from ``full``)."""
-    return TrainConfig.from_preset(
-        "full",
-        framework=framework,
-        source="synthetic",
-        img_size=32,
-        width=0.25,
-        epochs=1,
-        early_stopping_patience=0,
-        seed=seed,
-        augment="none",
-    )
+    return tiny(framework, seed, preset="full")
 
 
 def test_history_compares_two_configs_and_deletes_a_run():

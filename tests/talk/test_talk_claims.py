@@ -19,9 +19,10 @@ from pipeline.talk import claims, conclusion, framework_gap
 from pipeline.train import _parser as train_parser
 from pipeline.train import build_config
 from pipeline.training.config import TALK_PIPELINES, TrainConfig
+from tests.helpers.configs import tiny_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = dict(epochs=1, img_size=32, width=0.25, batch_size=32, early_stopping_patience=0)
+TINY = tiny_settings(source=None, augment=None)  # overrides of the talk preset
 SEEDS = (0, 1)
 
 

@@ -32,6 +32,7 @@ from pipeline.talk.processing_pair import (
     conclusion as pair_conclusion,
 )
 from pipeline.training.config import TrainConfig
+from tests.helpers.configs import tiny_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = str(ROOT / "dashboard" / "Home.py")
@@ -45,9 +46,7 @@ QUALITY_ROWS = (
     "Brier score",
     "macro f1",
 )
-TINY = dict(
-    source="synthetic", epochs=1, img_size=32, width=0.25, batch_size=32, early_stopping_patience=0
-)
+TINY = tiny_settings(augment=None)  # the pair sets augmentation
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_run_left_behind")]
 
