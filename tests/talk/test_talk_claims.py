@@ -26,16 +26,7 @@ TINY = tiny_settings(source=None, augment=None)  # overrides of the talk preset
 SEEDS = (0, 1)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Workers inherit the environment: torch trains on one thread, leaving a core to others."""
-    previous = os.environ.get("OMP_NUM_THREADS")
-    os.environ["OMP_NUM_THREADS"] = "1"
-    yield
-    if previous is None:
-        os.environ.pop("OMP_NUM_THREADS", None)
-    else:
-        os.environ["OMP_NUM_THREADS"] = previous
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny_talk(framework: str, seed: int) -> TrainConfig:

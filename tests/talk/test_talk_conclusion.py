@@ -7,7 +7,6 @@ fails here.
 """
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -48,19 +47,7 @@ QUALITY_ROWS = (
 )
 TINY = tiny_settings(augment=None)  # the pair sets augmentation
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_run_left_behind")]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Workers inherit the environment: torch trains on one thread, leaving a core to others."""
-    previous = os.environ.get("OMP_NUM_THREADS")
-    os.environ["OMP_NUM_THREADS"] = "1"
-    yield
-    if previous is None:
-        os.environ.pop("OMP_NUM_THREADS", None)
-    else:
-        os.environ["OMP_NUM_THREADS"] = previous
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread", "no_run_left_behind")]
 
 
 def base(framework: str = "torch") -> TrainConfig:
