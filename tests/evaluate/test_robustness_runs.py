@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.evaluate.test_evaluate_runs import ROOT, evaluate_cli
+from tests.helpers.cli import ROOT, evaluate_cli
 from tests.helpers.configs import tiny
 
 pytestmark = pytest.mark.slow
