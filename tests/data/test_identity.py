@@ -21,8 +21,8 @@ from pipeline.data.identity import dataset_identity, identity_of
 from pipeline.runs import Run, make_run_id, trained_on, write_json
 from pipeline.runs.choice import runs_to_show
 from pipeline.training.migrate import migrate_store
+from tests.helpers.configs import tiny
 from tests.helpers.imagetree import kaggle_tree
-from tests.helpers.runs import tiny
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,8 +7,6 @@ imports its framework again): most checks call the library in this process.
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +14,7 @@ import pytest
 
 from pipeline.data import load_split
 from pipeline.runs import Run, runs_root, write_json
+from tests.helpers.cli import evaluate_cli
 from tests.helpers.runs import tiny_run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,18 +29,6 @@ def torch_run() -> str:
 @pytest.fixture(scope="module")
 def keras_run() -> str:
     return tiny_run("keras")
-
-
-def evaluate_cli(*args: str, expect: int = 0) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, "-m", "pipeline.evaluate", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == expect, result.stderr[-3000:]
-    return result
 
 
 def test_cli_json_has_the_issues_fields_and_equals_the_library(torch_run):

@@ -5,25 +5,21 @@ import json
 import numpy as np
 import pytest
 
-from tests.evaluate.test_evaluate_runs import ROOT, evaluate_cli
-from tests.helpers.runs import TINY
+from tests.helpers.cli import ROOT, evaluate_cli
+from tests.helpers.configs import tiny
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def seed_group() -> list[str]:
-    from pipeline.training.config import TrainConfig
     from pipeline.training.queue import trigger, wait
 
     # batch 24: a setting no other test trains, so the seed group holds exactly these two runs
     # whatever trained before in the session (the run store is shared by the whole session)
-    settings = {**TINY, "batch_size": 24}
     ids = []
     for seed in (0, 1):
-        outcome = trigger(
-            TrainConfig.from_preset("quick", framework="torch", seed=seed, **settings)
-        )
+        outcome = trigger(tiny("torch", seed, batch_size=24))
         assert wait(outcome.run, poll_s=0.3)["status"] == "finished"
         ids.append(outcome.run.id)
     return ids

@@ -19,25 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.configs import tiny_cli
 from tests.helpers.runs import pid_gone, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY_CLI = [
-    "--source",
-    "synthetic",
-    "--preset",
-    "quick",
-    "--epochs",
-    "1",
-    "--img-size",
-    "32",
-    "--width",
-    "0.25",
-    "--augment",
-    "none",
-    "--early-stopping-patience",
-    "0",
-]
+TINY_CLI = tiny_cli(batch_size=None)  # the preset's batch size (32, the same)
 
 
 def environment(**changes) -> dict:

@@ -1,4 +1,4 @@
-"""Tiny real trainings for tests: one epoch at 32 px on the synthetic data, through the queue."""
+"""Tiny real trainings for tests (tests/helpers/configs.py's settings), through the queue."""
 
 from __future__ import annotations
 
@@ -6,28 +6,14 @@ import os
 import time
 
 from pipeline.runs import Run
-from pipeline.training.config import TrainConfig
-
-TINY = dict(
-    source="synthetic",
-    epochs=1,
-    img_size=32,
-    width=0.25,
-    batch_size=32,
-    augment="none",
-    early_stopping_patience=0,
-)
-
-
-def tiny(framework: str, seed: int, **changes) -> TrainConfig:
-    return TrainConfig.from_preset("quick", framework=framework, seed=seed, **{**TINY, **changes})
+from tests.helpers.configs import tiny
 
 
 def tiny_run(framework: str) -> str:
     """The id of a finished one-epoch run of ``framework`` at 32 px (trained now, or cached)."""
     from pipeline.training.queue import trigger, wait
 
-    outcome = trigger(TrainConfig.from_preset("quick", framework=framework, **TINY))
+    outcome = trigger(tiny(framework))
     status = wait(outcome.run, poll_s=0.3)
     assert status["status"] == "finished", status
     return outcome.run.id

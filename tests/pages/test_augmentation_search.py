@@ -16,7 +16,8 @@ from streamlit.testing.v1 import AppTest
 
 from pipeline.augment.spec import FIELDS, AugmentSpec
 from pipeline.tune import cancel_search, list_searches, search_state, start_search
-from tests.helpers.runs import TINY, wait_until
+from tests.helpers.configs import tiny_settings
+from tests.helpers.runs import wait_until
 
 pytestmark = [
     pytest.mark.app,
@@ -27,9 +28,7 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parents[2]
 HOME = str(ROOT / "dashboard" / "Home.py")
 TIMEOUT_S = 300  # the first run generates the demo data and loads Keras and PyTorch
-TINY_RUNS = {
-    k: v for k, v in TINY.items() if k not in ("source", "augment")
-}  # the search sets those
+TINY_RUNS = tiny_settings(source=None, augment=None)  # the search sets those
 
 
 @pytest.fixture(scope="module")

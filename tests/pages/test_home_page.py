@@ -1,16 +1,12 @@
 """Home, run by Streamlit's AppTest on the built-in demo data."""
 
-import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipeline.data.summary import summarize
+from tests.helpers.apptest import app_in_child
 
 pytestmark = pytest.mark.app  # AppTest or a framework CLI: not in make test-fast
 
@@ -35,28 +31,12 @@ def test_home_shows_title_and_the_sources_counts():
 
 def test_home_and_explorer_import_no_framework():
     """In a fresh process (pytest itself may have imported torch elsewhere), run Home and the explorer."""
-    script = textwrap.dedent(f"""
-        import json, sys
-        from streamlit.testing.v1 import AppTest
-        app = AppTest.from_file({HOME!r}, default_timeout=120).run()
-        pages = {{"home": [e.value for e in app.exception]}}
+    report = app_in_child("""
+        pages = {"home": [e.value for e in app.exception]}
         app.switch_page("views/explorer.py").run()
         pages["explorer"] = [e.value for e in app.exception]
-        title = app.title[0].value
-        loaded = [m for m in ("torch", "tensorflow", "keras") if m in sys.modules]
-        print(json.dumps({{"exceptions": pages, "title": title, "loaded": loaded}}))
+        report.update(exceptions=pages, title=app.title[0].value)
     """)
-    env = {k: v for k, v in os.environ.items() if k != "PNEUMOLAB_DATA"}
-    child = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert child.returncode == 0, child.stderr[-3000:]
-    report = json.loads(child.stdout.strip().splitlines()[-1])
 
     assert report["exceptions"] == {"home": [], "explorer": []}
     assert report["title"] == "Dataset explorer"  # the explorer really ran, not just Home

@@ -1,11 +1,6 @@
 """The Introduction, Insights and Problem pages, run by Streamlit's AppTest on real data and Keras."""
 
 import itertools
-import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -14,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from pipeline.data import CLASS_NAMES, SPLITS
 from pipeline.data.summary import summarize
 from pipeline.talk.history import ILSVRC_TOP5, THEMES
+from tests.helpers.apptest import app_in_child
 from tests.helpers.imagetree import kaggle_tree
 
 pytestmark = pytest.mark.app  # AppTest or a framework CLI: not in make test-fast
@@ -157,28 +153,12 @@ def test_problem_page_on_a_folder_lists_its_broken_files(tmp_path):
 
 def test_introduction_and_problem_import_no_framework():
     """In a fresh process (this one has Keras loaded by now), open both pages."""
-    script = textwrap.dedent(f"""
-        import json, sys
-        from streamlit.testing.v1 import AppTest
-        app = AppTest.from_file({HOME!r}, default_timeout=120).run()
-        pages = {{}}
+    report = app_in_child("""
+        report["pages"] = {}
         for page in ("views/talk_introduction.py", "views/talk_problem.py"):
             app.switch_page(page).run()
-            pages[page] = [app.title[0].value, [e.value for e in app.exception]]
-        loaded = [m for m in ("torch", "tensorflow", "keras") if m in sys.modules]
-        print(json.dumps({{"pages": pages, "loaded": loaded}}))
+            report["pages"][page] = [app.title[0].value, [e.value for e in app.exception]]
     """)
-    env = {k: v for k, v in os.environ.items() if k != "PNEUMOLAB_DATA"}
-    child = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert child.returncode == 0, child.stderr[-3000:]
-    report = json.loads(child.stdout.strip().splitlines()[-1])
 
     assert report["pages"] == {
         "views/talk_introduction.py": ["1 · Introduction: how deep learning got here", []],

@@ -2,10 +2,6 @@
 and follows them by polling, the way a browser's fragment reruns do."""
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -15,6 +11,8 @@ from streamlit.testing.v1 import AppTest
 from pipeline.runs import Run, all_runs
 from pipeline.training.config import TrainConfig
 from pipeline.training.queue import trigger, wait
+from tests.helpers.apptest import app_in_child
+from tests.helpers.configs import tiny
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = str(ROOT / "dashboard" / "Home.py")
@@ -101,17 +99,7 @@ def test_one_click_trains_both_frameworks_in_turn_with_live_progress_and_history
 
 def page_config(framework: str, seed: int) -> TrainConfig:
     """What ``choose_tiny_settings`` makes the page train (custom starts from ``full``)."""
-    return TrainConfig.from_preset(
-        "full",
-        framework=framework,
-        source="synthetic",
-        img_size=32,
-        width=0.25,
-        epochs=1,
-        early_stopping_patience=0,
-        seed=seed,
-        augment="none",
-    )
+    return tiny(framework, seed, preset="full")
 
 
 def test_history_compares_two_configs_and_deletes_a_run():
@@ -165,31 +153,16 @@ def test_two_sessions_share_one_training_and_either_can_cancel_it():
 
 def test_the_page_imports_no_framework_and_names_an_impossible_setting():
     """In a fresh process (pytest itself may hold torch from other tests)."""
-    script = textwrap.dedent(f"""
-        import json, sys
-        from streamlit.testing.v1 import AppTest
-        app = AppTest.from_file({HOME!r}, default_timeout=120).run()
+    before = {run.id for run in all_runs()}
+    report = app_in_child(f"""
         app.switch_page({PAGE!r}).run()
         app.radio(key="train_preset").set_value("custom").run()
         app.number_input(key="train_img_size").set_value(16).run()
-        errors = [e.value for e in app.error]
+        report["errors"] = [e.value for e in app.error]
         app.button(key="train_start").click().run()
-        loaded = [m for m in ("torch", "tensorflow", "keras") if m in sys.modules]
-        print(json.dumps({{"errors": errors, "exceptions": [e.value for e in app.exception], "loaded": loaded,
-                          "title": app.title[0].value}}))
+        report["exceptions"] = [e.value for e in app.exception]
+        report["title"] = app.title[0].value
     """)
-    before = {run.id for run in all_runs()}
-    env = {k: v for k, v in os.environ.items() if k != "PNEUMOLAB_DATA"}
-    child = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert child.returncode == 0, child.stderr[-3000:]
-    report = json.loads(child.stdout.strip().splitlines()[-1])
 
     assert report["title"] == "Training" and report["exceptions"] == []
     assert report["loaded"] == []

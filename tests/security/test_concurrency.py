@@ -25,6 +25,7 @@ from dashboard.app.server import ast_parsing_is_serialized
 from pipeline.data.summary import summarize
 from pipeline.runs import Run
 from pipeline.training.config import TrainConfig
+from tests.helpers.configs import TINY, tiny_cli
 from tests.helpers.imagetree import kaggle_tree
 
 pytestmark = pytest.mark.app  # AppTest or a framework CLI: not in make test-fast
@@ -32,15 +33,6 @@ pytestmark = pytest.mark.app  # AppTest or a framework CLI: not in make test-fas
 ROOT = Path(__file__).resolve().parents[2]
 HOME = str(ROOT / "dashboard" / "Home.py")
 TIMEOUT_S = 180
-TINY = dict(
-    source="synthetic",
-    epochs=1,
-    img_size=32,
-    width=0.25,
-    batch_size=32,
-    augment="none",
-    early_stopping_patience=0,
-)  # as tests/evaluate/test_evaluate_runs.py: one training serves both files
 ONE_THREAD = {
     "OMP_NUM_THREADS": "1",
 }  # the workers inherit it: torch on one thread
@@ -150,9 +142,7 @@ def test_two_sessions_rerunning_at_the_same_moment_keep_their_own_sources(tmp_pa
 @pytest.fixture(scope="module")
 def torch_run() -> str:
     """A finished one-epoch torch run at 32 px on the demo, through the training CLI (or the cached one)."""
-    options = ["--framework", "torch", "--preset", "quick", "--json"]
-    for name, value in TINY.items():
-        options += [f"--{name.replace('_', '-')}", str(value)]
+    options = ["--framework", "torch", "--json", *tiny_cli()]
     done = subprocess.run(
         [sys.executable, "-m", "pipeline.train", *options],
         cwd=ROOT,

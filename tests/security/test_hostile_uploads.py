@@ -31,6 +31,7 @@ from pipeline.data.images import (
     read_upload,
 )
 from tests.helpers import hostile_files as hostile
+from tests.helpers.configs import tiny
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Please import `affine_transform`:DeprecationWarning"
@@ -202,19 +203,9 @@ def test_augmentation_page_takes_every_kind_of_upload():
 @pytest.fixture(scope="module")
 def run_id():
     """One finished torch run at 32 px (about 10 s on 2 cores)."""
-    from pipeline.training.config import TrainConfig
     from pipeline.training.queue import trigger, wait
 
-    config = TrainConfig.from_preset(
-        "quick",
-        framework="torch",
-        source="synthetic",
-        img_size=RUN_SIZE,
-        epochs=1,
-        width=0.25,
-        early_stopping_patience=0,
-        seed=7,
-    )
+    config = tiny("torch", seed=7, img_size=RUN_SIZE, augment=None)  # the preset's augmentation
     outcome = trigger(config)
     assert wait(outcome.run)["status"] == "finished"
     return outcome.run.id

@@ -28,6 +28,7 @@ from streamlit.testing.v1 import AppTest
 from pipeline.data import SourceError, load_split, open_source
 from pipeline.data.arrays import cache_path
 from pipeline.runs import Run, write_json
+from tests.helpers.configs import tiny
 from tests.helpers.imagetree import kaggle_tree
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -347,17 +348,7 @@ class OpenPayload:
 
 def planted_run(framework: str, weights: Path) -> Run:
     """A finished run in the store whose weights file is ``weights`` (as if swapped on disk)."""
-    from pipeline.training.config import TrainConfig
-
-    config = TrainConfig.from_preset(
-        "quick",
-        framework=framework,
-        source="synthetic",
-        epochs=1,
-        img_size=32,
-        width=0.25,
-        augment="none",
-    )
+    config = tiny(framework)
     run = Run(uuid.uuid4().hex[:16])
     (run.path / "weights").mkdir(parents=True)
     (run.path / "config.json").write_text(config.to_json())

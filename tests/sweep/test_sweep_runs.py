@@ -11,15 +11,11 @@ from pathlib import Path
 import pytest
 
 from pipeline.runs import Run
+from tests.helpers.configs import tiny_sets
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
-TINY = [
-    "--set=epochs=1",
-    "--set=img_size=32",
-    "--set=width=0.25",
-    "--set=early_stopping_patience=0",
-]
+TINY = tiny_sets(source=None, batch_size=None, augment=None)  # the sweep sets those
 
 
 def sweep(*args: str) -> subprocess.CompletedProcess:

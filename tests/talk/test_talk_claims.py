@@ -19,22 +19,14 @@ from pipeline.talk import claims, conclusion, framework_gap
 from pipeline.train import _parser as train_parser
 from pipeline.train import build_config
 from pipeline.training.config import TALK_PIPELINES, TrainConfig
+from tests.helpers.configs import tiny_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = dict(epochs=1, img_size=32, width=0.25, batch_size=32, early_stopping_patience=0)
+TINY = tiny_settings(source=None, augment=None)  # overrides of the talk preset
 SEEDS = (0, 1)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Workers inherit the environment: torch trains on one thread, leaving a core to others."""
-    previous = os.environ.get("OMP_NUM_THREADS")
-    os.environ["OMP_NUM_THREADS"] = "1"
-    yield
-    if previous is None:
-        os.environ.pop("OMP_NUM_THREADS", None)
-    else:
-        os.environ["OMP_NUM_THREADS"] = previous
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny_talk(framework: str, seed: int) -> TrainConfig:

@@ -7,7 +7,6 @@ fails here.
 """
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from pipeline.talk.processing_pair import (
     conclusion as pair_conclusion,
 )
 from pipeline.training.config import TrainConfig
+from tests.helpers.configs import tiny_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = str(ROOT / "dashboard" / "Home.py")
@@ -45,23 +45,9 @@ QUALITY_ROWS = (
     "Brier score",
     "macro f1",
 )
-TINY = dict(
-    source="synthetic", epochs=1, img_size=32, width=0.25, batch_size=32, early_stopping_patience=0
-)
+TINY = tiny_settings(augment=None)  # the pair sets augmentation
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_run_left_behind")]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Workers inherit the environment: torch trains on one thread, leaving a core to others."""
-    previous = os.environ.get("OMP_NUM_THREADS")
-    os.environ["OMP_NUM_THREADS"] = "1"
-    yield
-    if previous is None:
-        os.environ.pop("OMP_NUM_THREADS", None)
-    else:
-        os.environ["OMP_NUM_THREADS"] = previous
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread", "no_run_left_behind")]
 
 
 def base(framework: str = "torch") -> TrainConfig:

@@ -9,7 +9,6 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from pipeline.data import CLASS_NAMES, SPLITS, open_source
@@ -24,6 +23,7 @@ from pipeline.talk.framework_features import (
 )
 from pipeline.talk.history import HUMAN_TOP5, ILSVRC_TOP5, THEMES, TIMELINE, WINTERS
 from tests.helpers.imagetree import kaggle_tree
+from tests.helpers.mnist import write_mnist
 
 ROOT = Path(__file__).resolve().parents[2]
 KERAS_LINE = re.compile(r"^(\d+)/(\d+) - \d+s - \d+m?s/step((?: - \w+: [-+.\deE]+)+)$")
@@ -187,16 +187,7 @@ def test_mnist_is_used_only_when_keras_already_has_it(tmp_path, monkeypatch):
     assert mini_demo.cached_mnist_path() is None
     assert mini_demo.load_digit_data(seed=0).name == "scikit-learn digits"
 
-    # A file in keras.datasets.mnist's format (small, made here: nothing is downloaded).
-    rng = np.random.default_rng(0)
-    (tmp_path / "datasets").mkdir()
-    np.savez(
-        tmp_path / "datasets" / "mnist.npz",
-        x_train=rng.integers(0, 256, (300, 28, 28), dtype=np.uint8),
-        y_train=rng.integers(0, 10, 300),
-        x_test=rng.integers(0, 256, (50, 28, 28), dtype=np.uint8),
-        y_test=rng.integers(0, 10, 50),
-    )
+    write_mnist(tmp_path, train=300, test=50)
     data = mini_demo.load_digit_data(seed=0)
     assert data.name == "MNIST" and str(tmp_path) in data.note
     assert data.x_train.shape == (300, 784) and data.x_test.shape == (50, 784)

@@ -28,6 +28,7 @@ from pipeline.talk import (
     talk_bullets,
     talk_report,
 )
+from tests.helpers.mnist import write_mnist
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -304,15 +305,7 @@ def test_the_stand_in_has_mnists_grey_levels(tmp_path, monkeypatch):
     assert (
         data.x_train.dtype == np.uint8 and data.x_train.max() == 255 and data.x_train.shape[1] == 64
     )
-    (tmp_path / "datasets").mkdir()
-    rng = np.random.default_rng(0)
-    np.savez(
-        tmp_path / "datasets" / "mnist.npz",
-        x_train=rng.integers(0, 256, (100, 28, 28), dtype=np.uint8),
-        y_train=rng.integers(0, 10, 100),
-        x_test=rng.integers(0, 256, (30, 28, 28), dtype=np.uint8),
-        y_test=rng.integers(0, 10, 30),
-    )
+    write_mnist(tmp_path, train=100, test=30)
     data = mnist_example.load_digits_as_mnist(seed=0)
     assert data.name == "MNIST" and data.x_val.shape == (30, 784) and data.x_train.dtype == np.uint8
 

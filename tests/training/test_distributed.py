@@ -10,18 +10,10 @@ from pathlib import Path
 import pytest
 
 from pipeline.training.config import ConfigError, TrainConfig
+from tests.helpers.configs import tiny_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = dict(
-    source="synthetic",
-    img_size=32,
-    width=0.5,
-    epochs=1,
-    batch_size=32,
-    augment="light",
-    early_stopping_patience=0,
-    replicas=2,
-)
+TINY = tiny_settings(width=0.5, augment="light", replicas=2)  # for TrainConfig(), no preset
 
 
 def _run(command: list[str], tmp_path: Path) -> dict:

@@ -13,18 +13,13 @@ from pipeline.frameworks import import_keras, import_torch
 from pipeline.training import Cancelled
 from pipeline.training.config import PRESETS, ConfigError, TrainConfig
 from pipeline.training.engines import common
+from tests.helpers.configs import tiny_settings
 
 torch = import_torch()
 keras = import_keras()
 
-TINY = dict(
-    source="synthetic",
-    img_size=32,
-    width=0.5,
-    batch_size=32,
-    augment="light",
-    early_stopping_patience=0,
-)
+# for TrainConfig() (no preset); each test sets its epochs
+TINY = tiny_settings(epochs=None, width=0.5, augment="light")
 
 
 # ---- config ----

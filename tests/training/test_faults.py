@@ -31,6 +31,7 @@ from pipeline.settings import (
 )
 from pipeline.training.queue import refresh, trigger, wait
 from pipeline.training.worker import WORK_DIR
+from tests.helpers.configs import tiny
 from tests.helpers.faults import (
     ROOT,
     TINY_CLI,
@@ -45,7 +46,7 @@ from tests.helpers.faults import (
     small_disk,
     truncate,
 )
-from tests.helpers.runs import tiny, wait_until
+from tests.helpers.runs import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_run_left_behind")]
 

@@ -31,7 +31,8 @@ from pipeline.training.executors import (
 )
 from pipeline.training.queue import cancel, refresh, trigger, wait
 from pipeline.training.ray_driver import task_options
-from tests.helpers.runs import pid_gone, tiny, training_started, wait_until
+from tests.helpers.configs import tiny
+from tests.helpers.runs import pid_gone, training_started, wait_until
 
 OBJECT_STORE = 80 * 1024 * 1024
 slow = pytest.mark.slow

@@ -21,7 +21,8 @@ from pipeline.data.identity import dataset_identity
 from pipeline.runs import Run, RunError, make_run_id
 from pipeline.training.config import TrainConfig
 from pipeline.training.queue import cancel, claim_slot, refresh, trigger, wait
-from tests.helpers.runs import pid_gone, tiny, training_started, wait_until
+from tests.helpers.configs import tiny
+from tests.helpers.runs import pid_gone, training_started, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_run_left_behind")]

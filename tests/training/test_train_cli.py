@@ -16,22 +16,10 @@ import pytest
 
 from pipeline.data import open_source
 from pipeline.runs import Run, all_runs
+from tests.helpers.configs import tiny_cli
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = [
-    "--source",
-    "synthetic",
-    "--preset",
-    "quick",
-    "--epochs",
-    "1",
-    "--img-size",
-    "32",
-    "--width",
-    "0.25",
-    "--augment",
-    "none",
-]
+TINY = tiny_cli(batch_size=None, early_stopping_patience=None)  # the preset's (32, 0: the same)
 
 pytestmark = pytest.mark.slow
 

@@ -14,11 +14,12 @@ import pytest
 from pipeline.augment.spec import FIELDS, AugmentSpec
 from pipeline.runs import Run
 from pipeline.tune import cancel_search, list_searches, search_state, start_search
+from tests.helpers.configs import tiny_settings
 from tests.helpers.runs import wait_until
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
-TINY = {"epochs": 1, "img_size": 32, "width": 0.25, "early_stopping_patience": 0}
+TINY = tiny_settings(source=None, batch_size=None, augment=None)  # the CLI and the search set those
 # a spec that leaves little of the anatomy: trains on noise, scores near chance
 WRECKED = AugmentSpec(
     rotation=180,
