@@ -187,7 +187,8 @@ def compare_pair(pair: Pair, source: str | None = None, loader=None) -> PairResu
     if cached is not None:
         return _worded(PairResult.from_dict(cached))
     measured = measure_pair(pair, source, loader)
-    atomic_write_bytes(path, json.dumps(measured.to_dict(), indent=2, sort_keys=True).encode())
+    # kept in the printed order, so a read from the cache prints what the measurement did
+    atomic_write_bytes(path, json.dumps(measured.to_dict(), indent=2).encode())
     return measured
 
 
