@@ -371,7 +371,7 @@ def pair(plan: Plan) -> str:
     if shown is None:
         raise Skipped("no finished pair of runs with and without processing on this source")
     comparison = compare_pair(shown, plan.source, loader=model_of)
-    return f"verdict: {comparison['verdict']}"
+    return f"verdict: {comparison.verdict}"
 
 
 def run_mini_demo() -> str:

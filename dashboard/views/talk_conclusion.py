@@ -28,6 +28,7 @@ from dashboard.widgets.talk_bullets import show_talk_bullets
 from pipeline.data import SourceError
 from pipeline.data.images import code_span
 from pipeline.inference import ModelLoadError
+from pipeline.records import ComparisonRow
 from pipeline.runs import ACTIVE, Run
 from pipeline.runs.choice import runs_to_show
 from pipeline.runs.provenance import provenance
@@ -35,6 +36,7 @@ from pipeline.talk import conclusion, framework_gap, notes
 from pipeline.talk.processing_pair import (
     FIXED_THRESHOLD,
     Pair,
+    PairResult,
     compare_pair,
     find_pair,
     start_pair,
@@ -83,7 +85,7 @@ def describe(run: Run) -> str:
 # ---- Keras vs PyTorch ----
 
 
-def framework_section(source: str, slide: Slide) -> list[dict] | None:
+def framework_section(source: str, slide: Slide) -> list[conclusion.FrameworkRow] | None:
     st.header("Keras vs PyTorch")
     st.caption(
         "The best Keras and PyTorch runs trained with the same settings on the same images: this "
@@ -167,25 +169,25 @@ def basis_line(runs: dict[str, Run], source: str) -> str:
     return f"{provenance(first.id, source, 'test').label} · {seeds} (one seed each: see the seed table)"
 
 
-def say_missing(item: dict, source: str) -> None:
+def say_missing(item: conclusion.MissingRun, source: str) -> None:
     """Why a framework has no column: a run under way, else what to start (where training is
     allowed), else why nothing can be shown, in one sentence."""
-    label = FRAMEWORK_NAMES[item["framework"]]
-    under_way = item["under_way"]
+    label = FRAMEWORK_NAMES[item.framework]
+    under_way = item.under_way
     if under_way:
         st.info(
-            f"No finished {label} run on this source yet: run `{under_way['run_id']}` is "
-            f"{under_way['status']}. Its column appears here when it finishes.",
+            f"No finished {label} run on this source yet: run `{under_way.run_id}` is "
+            f"{under_way.status}. Its column appears here when it finishes.",
             icon=":material/hourglass_top:",
         )
     elif not training_allowed():
-        reason = runs_to_show(source, item["framework"]).reason
+        reason = runs_to_show(source, item.framework).reason
         st.info(f"No {label} column: {reason}.", icon=":material/info:")
     else:
         st.warning(
             f"No finished **{label}** run on {code_span(source)} yet, so there is no {label} "
             f"column to show. Start one (preset *quick*, {label}) on the Training page, or run "
-            f"`{item['command']}`.",
+            f"`{item.command}`.",
             icon=":material/info:",
         )
         st.page_link(
@@ -193,34 +195,33 @@ def say_missing(item: dict, source: str) -> None:
         )
 
 
-def table_frame(rows: list[dict]) -> pd.DataFrame:
+def table_frame(rows: list[conclusion.FrameworkRow]) -> pd.DataFrame:
     """Rows as text, each number at its row's precision, with the better framework named."""
     return pd.DataFrame(
         [
             {
-                "quantity": row["quantity"],
+                "quantity": row.quantity,
                 "Keras": _cell(row, "keras"),
                 "PyTorch": _cell(row, "torch"),
                 "better": "not ranked: other machines"
-                if row.get("ranked") is False
+                if row.ranked is False
                 else FRAMEWORK_NAMES.get(conclusion.better_framework(row), ""),
-                "computed by": row["function"].removeprefix("pipeline.talk."),
+                "computed by": row.function.removeprefix("pipeline.talk."),
             }
             for row in rows
         ]
     )
 
 
-def _cell(row: dict, framework: str) -> str:
+def _cell(row: conclusion.FrameworkRow, framework: str) -> str:
     """A value at its row's precision; a speed row's mean over seeds with its spread."""
-    spread = (row.get("spread") or {}).get(framework)
-    seeds = (row.get("seeds") or {}).get(framework, 1)
-    text = _number(row[framework], row["digits"])
+    spread, seeds = row.spread(framework), row.seeds(framework)
+    text = _number(row.values[framework], row.digits)
     if spread is None:
         return text
-    if row.get("mean"):  # a mean over the seeds
-        return f"{text} ± {spread:,.{row['digits']}f} ({seeds} seeds)"
-    return f"{text} (sd over {seeds} seeds {spread:,.{row['digits']}f})"
+    if row.mean:  # a mean over the seeds
+        return f"{text} ± {spread:,.{row.digits}f} ({seeds} seeds)"
+    return f"{text} (sd over {seeds} seeds {spread:,.{row.digits}f})"
 
 
 def _number(value, digits: int) -> str:
@@ -413,56 +414,47 @@ def describe_pair(pair: Pair) -> str:
     )
 
 
-def show_comparison(comparison: dict) -> None:
-    sentences = comparison["conclusion"]
+def show_comparison(comparison: PairResult) -> None:
+    sentences = comparison.conclusion
     st.subheader("What the pair measured")
-    HEADLINE_BOX[comparison["verdict"]](
-        f"**{sentences[0]}**", icon=VERDICT_ICONS[comparison["verdict"]]
-    )
+    HEADLINE_BOX[comparison.verdict](f"**{sentences[0]}**", icon=VERDICT_ICONS[comparison.verdict])
+    validation, fixed = comparison.at("validation"), comparison.at("fixed")
     cards = (
-        ("Test AUC", _row(comparison, "validation", "AUC")),
-        ("NORMAL recall (run's threshold)", _row(comparison, "validation", "specificity")),
-        ("PNEUMONIA recall (run's threshold)", _row(comparison, "validation", "sensitivity")),
-        (f"NORMAL recall (threshold {FIXED_THRESHOLD})", _row(comparison, "fixed", "specificity")),
+        ("Test AUC", validation.row("AUC")),
+        ("NORMAL recall (run's threshold)", validation.row("specificity")),
+        ("PNEUMONIA recall (run's threshold)", validation.row("sensitivity")),
+        (f"NORMAL recall (threshold {FIXED_THRESHOLD})", fixed.row("specificity")),
     )
     for cell, (label, row) in zip(st.columns(len(cards)), cards):
         cell.metric(
             label,
-            f"{row['a']:.3f}",
-            f"{row['difference']:+.3f} vs without ({row['b']:.3f})",
-            help=f"95% interval of the difference: {row['low']:+.3f} to {row['high']:+.3f}",
+            f"{row.a:.3f}",
+            f"{row.difference:+.3f} vs without ({row.b:.3f})",
+            help=f"95% interval of the difference: {row.low:+.3f} to {row.high:+.3f}",
         )
     st.plotly_chart(difference_figure(comparison), key="talk_pair_differences")
     st.dataframe(difference_frame(comparison), hide_index=True, width="stretch", height="content")
     for sentence in sentences[1:]:
         st.markdown(f"- {sentence}")
-    with_eval = comparison["evaluations"]["with"]
+    evaluations, runs = comparison.evaluations, comparison.runs
     st.caption(
-        f"{comparison['at_validation_threshold']['images']} test images of {code_span(comparison['source'])}; "
-        f"runs {comparison['runs']['with']} (with) and {comparison['runs']['without']} (without). "
-        f"Thresholds chosen on validation: {with_eval['threshold']:.3f} (with) and "
-        f"{comparison['evaluations']['without']['threshold']:.3f} (without). Intervals: "
-        f"{comparison['at_validation_threshold']['bootstrap']['resamples']:,} paired resamples of whole "
-        f"{comparison['at_validation_threshold']['bootstrap']['unit']}s. Computed by "
+        f"{validation.images} test images of {code_span(comparison.source)}; "
+        f"runs {runs['with']} (with) and {runs['without']} (without). "
+        f"Thresholds chosen on validation: {evaluations['with'].threshold:.3f} (with) and "
+        f"{evaluations['without'].threshold:.3f} (without). Intervals: "
+        f"{validation.bootstrap['resamples']:,} paired resamples of whole "
+        f"{validation.bootstrap['unit']}s. Computed by "
         "`pipeline.talk.processing_pair.compare_pair` (`python -m pipeline.talk pair`)."
     )
 
 
-def _rows_at(comparison: dict, threshold: str) -> list[tuple[str, dict]]:
+def _rows_at(comparison: PairResult, threshold: str) -> list[tuple[str, ComparisonRow]]:
     """(quantity, row) at one threshold; AUC, which no threshold changes, only once."""
     quantities = [q for q in STATISTICS if threshold == "validation" or q != "AUC"]
-    return [(quantity, _row(comparison, threshold, quantity)) for quantity in quantities]
+    return [(quantity, comparison.at(threshold).row(quantity)) for quantity in quantities]
 
 
-def _row(comparison: dict, threshold: str, quantity: str) -> dict:
-    return next(
-        row
-        for row in comparison[f"at_{threshold}_threshold"]["rows"]
-        if row["quantity"] == quantity
-    )
-
-
-def difference_figure(comparison: dict) -> go.Figure:
+def difference_figure(comparison: PairResult) -> go.Figure:
     """(with - without) per statistic with its 95% interval, at both thresholds: zero is 'no effect'."""
     figure = go.Figure()
     for threshold, name in (
@@ -470,10 +462,10 @@ def difference_figure(comparison: dict) -> go.Figure:
         ("fixed", f"threshold {FIXED_THRESHOLD}"),
     ):
         usable = [
-            (STATISTICS[q], r) for q, r in _rows_at(comparison, threshold) if r["low"] is not None
+            (STATISTICS[q], r) for q, r in _rows_at(comparison, threshold) if r.low is not None
         ]
         figure.add_scatter(
-            x=[r["difference"] for _, r in usable],
+            x=[r.difference for _, r in usable],
             y=[label for label, _ in usable],
             mode="markers",
             name=name,
@@ -481,8 +473,8 @@ def difference_figure(comparison: dict) -> go.Figure:
             error_x=dict(
                 type="data",
                 symmetric=False,
-                array=[r["high"] - r["difference"] for _, r in usable],
-                arrayminus=[r["difference"] - r["low"] for _, r in usable],
+                array=[r.high - r.difference for _, r in usable],
+                arrayminus=[r.difference - r.low for _, r in usable],
             ),
             hovertemplate="%{y}: %{x:+.3f}<extra>" + name + "</extra>",
         )
@@ -498,7 +490,7 @@ def difference_figure(comparison: dict) -> go.Figure:
     return figure
 
 
-def difference_frame(comparison: dict) -> pd.DataFrame:
+def difference_frame(comparison: PairResult) -> pd.DataFrame:
     records = []
     for threshold, name in (("validation", "run's own"), ("fixed", str(FIXED_THRESHOLD))):
         for quantity, row in _rows_at(comparison, threshold):
@@ -506,15 +498,13 @@ def difference_frame(comparison: dict) -> pd.DataFrame:
                 {
                     "threshold": THRESHOLD_FREE if quantity == "AUC" else name,
                     "statistic": STATISTICS[quantity],
-                    "with": _number(row["a"], 3),
-                    "without": _number(row["b"], 3),
-                    "with - without": _signed(row["difference"]),
+                    "with": _number(row.a, 3),
+                    "without": _number(row.b, 3),
+                    "with - without": _signed(row.difference),
                     "95% interval": (
-                        f"{row['low']:+.3f} to {row['high']:+.3f}"
-                        if row["low"] is not None
-                        else "-"
+                        f"{row.low:+.3f} to {row.high:+.3f}" if row.low is not None else "-"
                     ),
-                    "beyond noise": "yes" if row["outside"] else "no",
+                    "beyond noise": "yes" if row.outside else "no",
                 }
             )
     return pd.DataFrame(records)
@@ -537,7 +527,8 @@ def gap_section() -> None:
         return
     for sentence in finding.sentences():
         st.markdown(f"- {sentence}")
-    st.table(pd.DataFrame(finding.table()).set_index(["change", "framework"]).fillna("-"))
+    rows = [row.to_dict() for row in finding.table()]
+    st.table(pd.DataFrame(rows).set_index(["change", "framework"]).fillna("-"))
     st.caption(
         f"Measured once for the project on the real training X-rays, not on the data chosen "
         f"above: {finding.img_size} px, {finding.epochs} epochs, seeds "
@@ -565,7 +556,7 @@ def main() -> None:
     slide.notes(notes.Notes(table_notes.say + bullet_notes.say, table_notes.point_at))
     st.divider()
     robustness.seed_summary(
-        source, lambda run_id: conclusion.seed_figures(Run(run_id), source, model_of)
+        source, lambda run_id: conclusion.seed_figures(Run(run_id), source, model_of).named()
     )
     st.divider()
     gap_section()

@@ -18,7 +18,7 @@ from dashboard.widgets.slide import Slide, presenting
 from pipeline.data import SourceError, open_source
 from pipeline.data.images import code_span
 from pipeline.talk import kermany, notes
-from pipeline.talk.data_description import describe_data
+from pipeline.talk.data_description import Origin, Quality, Quantity, Structure, describe_data
 
 NEXT_PAGES = (
     "views/explorer.py",
@@ -50,50 +50,50 @@ def show_task() -> None:
     )
 
 
-def show_structure(structure: dict) -> None:
+def show_structure(structure: Structure) -> None:
     st.subheader("Structure")
-    st.markdown(structure["layout"])
-    table = pd.DataFrame(structure["table"]).T
+    st.markdown(structure.layout)
+    table = pd.DataFrame(structure.table).T
     table.index.name = "split"
     st.dataframe(table, width="content")
 
 
-def show_quantity(quantity: dict) -> None:
+def show_quantity(quantity: Quantity) -> None:
     st.subheader("Quantity")
-    totals = quantity["totals"]
+    totals = quantity.totals
     images, normal = st.columns(2)
     pneumonia, ratio = st.columns(2)
-    images.metric("Images", f"{quantity['images']:,}")
+    images.metric("Images", f"{quantity.images:,}")
     normal.metric("NORMAL", f"{totals['NORMAL']:,}")
     pneumonia.metric("PNEUMONIA", f"{totals['PNEUMONIA']:,}")
-    per_normal = quantity["pneumonia_per_normal"]
+    per_normal = quantity.pneumonia_per_normal
     ratio.metric(
         "PNEUMONIA per NORMAL", f"{per_normal:.2f}" if per_normal is not None else "no NORMAL"
     )
-    if quantity["patients"] is None:
+    if quantity.patients is None:
         st.caption("The source names no patients.")
     else:
-        patients = ", ".join(f"{split} {count:,}" for split, count in quantity["patients"].items())
+        patients = ", ".join(f"{split} {count:,}" for split, count in quantity.patients.items())
         st.caption(
-            f"Patients: {patients}; {quantity['images_per_patient']:.2f} images per patient on average."
+            f"Patients: {patients}; {quantity.images_per_patient:.2f} images per patient on average."
         )
 
 
-def show_origin(origin: dict) -> None:
+def show_origin(origin: Origin) -> None:
     st.subheader("Origin")
-    st.markdown(f"**{origin['kind']}**: {origin['description']}")
+    st.markdown(f"**{origin.kind}**: {origin.description}")
     st.caption(
-        f"Source {code_span(origin['location'])}, fingerprint `{origin['fingerprint']}` (changes when a file does). "
+        f"Source {code_span(origin.location)}, fingerprint `{origin.fingerprint}` (changes when a file does). "
         "Pick another source in the sidebar."
     )
 
 
-def show_quality(quality: dict) -> None:
+def show_quality(quality: Quality) -> None:
     st.subheader("Quality")
-    for finding in quality["findings"]:
-        FINDING_STYLE[finding["level"]](finding["text"])
-    if quality["skipped"]:
-        count = len(quality["skipped"])
+    for finding in quality.findings:
+        FINDING_STYLE[finding.level](finding.text)
+    if quality.skipped:
+        count = len(quality.skipped)
         title = (
             "The skipped file and its reason"
             if count == 1
@@ -101,7 +101,7 @@ def show_quality(quality: dict) -> None:
         )
         with st.expander(title):
             st.dataframe(
-                pd.DataFrame(quality["skipped"], columns=["path", "reason"]),
+                pd.DataFrame(quality.skipped, columns=["path", "reason"]),
                 hide_index=True,
                 width="stretch",
             )
@@ -134,13 +134,13 @@ def main() -> None:
     with slide.key():
         structure_column, quantity_column = st.columns(2, gap="large")
         with structure_column:
-            show_structure(data["structure"])
+            show_structure(data.structure)
         with quantity_column:
-            show_quantity(data["quantity"])
+            show_quantity(data.quantity)
     if presenting():
         show_task()
-    show_origin(data["origin"])
-    show_quality(data["quality"])
+    show_origin(data.origin)
+    show_quality(data.quality)
     show_next_steps()
     slide.notes(notes.problem(data))
 

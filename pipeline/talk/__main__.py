@@ -23,9 +23,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from pipeline import cli
 from pipeline.data import DEFAULT_SOURCE, SourceError, canonical_source
+
+if TYPE_CHECKING:  # imported where they run: the CLI starts without the frameworks
+    from pipeline.talk.conclusion import TableReport
+    from pipeline.talk.processing_pair import PairResult
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,11 +56,8 @@ def table(args) -> int:
 
     refresh()  # a dead worker's run reads as failed, not as running
     report = table_report(canonical_source(args.source))
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print(_table_text(report))
-    return 1 if report["missing"] else 0
+    print(json.dumps(report.to_dict(), indent=2) if args.json else _table_text(report))
+    return 1 if report.missing else 0
 
 
 def pair(args) -> int:
@@ -89,7 +91,8 @@ def pair(args) -> int:
     }
     comparison = compare_pair(found) if found.finished else None
     if args.json:
-        print(json.dumps({"runs": runs, "comparison": comparison}, indent=2))
+        printed = comparison.to_dict() if comparison else None
+        print(json.dumps({"runs": runs, "comparison": printed}, indent=2))
     else:
         print(_pair_text(runs, comparison))
     return 0 if comparison else 1
@@ -160,7 +163,10 @@ def slides(args) -> int:
         "arxiv_2017_leader": popularity.leader(popularity.ARXIV_2017).name,
         "mlp_xor": _mlp_xor(perceptron, mlp),
         # both models built (torch first), or read from the cache of an earlier build
-        "architecture": architecture.summary(architecture.architecture()),
+        "architecture": {
+            name: built.to_dict()
+            for name, built in architecture.summary(architecture.architecture()).items()
+        },
         "talk_report": talk_report.TALK.to_dict(),
         "dlbench_mnist_cpu_minutes": {r.framework: round(r.minutes, 1) for r in dlbench.MNIST_CPU},
     }
@@ -243,29 +249,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _table_text(report: dict) -> str:
-    lines = [f"source: {report['source']}"]
-    for missing in report["missing"]:
-        under_way = missing["under_way"]
+def _table_text(report: TableReport) -> str:
+    lines = [f"source: {report.source}"]
+    for missing in report.missing:
+        under_way = missing.under_way
         lines.append(
-            f"no finished {missing['framework']} run: "
+            f"no finished {missing.framework} run: "
             + (
-                f"run {under_way['run_id']} is {under_way['status']}"
+                f"run {under_way.run_id} is {under_way.status}"
                 if under_way
-                else f"start one with `{missing['command']}`"
+                else f"start one with `{missing.command}`"
             )
         )
-    if report["rows"]:
+    if report.rows:
         lines.append(f"{'':38s} {'Keras':>12s} {'PyTorch':>12s}")
-        for row in report["rows"]:
-            lines.append(
-                f"{row['quantity']:38s} {row['keras']:>12.{row['digits']}f} {row['torch']:>12.{row['digits']}f}"
-            )
-        lines += report["sentences"]
+        for row in report.rows:
+            keras, torch = row.values["keras"], row.values["torch"]
+            lines.append(f"{row.quantity:38s} {keras:>12.{row.digits}f} {torch:>12.{row.digits}f}")
+        lines += report.sentences
     return "\n".join(lines)
 
 
-def _pair_text(runs: dict, comparison: dict | None) -> str:
+def _pair_text(runs: dict, comparison: PairResult | None) -> str:
     lines = [
         f"{side} processing: run {run['run_id']} {run['status']}"
         + (f" ({run['error']})" if run["error"] else "")
@@ -276,15 +281,15 @@ def _pair_text(runs: dict, comparison: dict | None) -> str:
             ("validation", "each run's validation threshold"),
             ("fixed", "threshold 0.5"),
         ):
-            table = comparison[f"at_{threshold}_threshold"]
-            lines.append(f"\nat {label} ({table['images']} test images), with - without:")
-            for row in table["rows"]:
-                if row["low"] is not None:
+            table = comparison.at(threshold)
+            lines.append(f"\nat {label} ({table.images} test images), with - without:")
+            for row in table.rows:
+                if row.low is not None:
                     lines.append(
-                        f"  {row['quantity']:12s} {row['a']:.4f} {row['b']:.4f} {row['difference']:+.4f}  "
-                        f"95% [{row['low']:+.4f}, {row['high']:+.4f}]"
+                        f"  {row.quantity:12s} {row.a:.4f} {row.b:.4f} {row.difference:+.4f}  "
+                        f"95% [{row.low:+.4f}, {row.high:+.4f}]"
                     )
-        lines += ["", *comparison["conclusion"]]
+        lines += ["", *comparison.conclusion]
     return "\n".join(lines)
 
 

@@ -209,12 +209,23 @@ def architecture(
     return Architecture.from_dict(json.loads(build_and_store(img_size, channels, width)))
 
 
-def summary(found: Architecture) -> dict:
-    """What ``python -m pipeline.talk slides`` prints: counts and parameters per framework."""
-    return {
-        name: {
-            **{kind: model.counts.of(kind) for kind in SLIDE_KINDS},
-            "parameters": model.parameters,
+@dataclass(frozen=True)
+class SlideSummary:
+    """A built model as the MODEL slide counts it: its layers of the slide's kinds, its weights."""
+
+    counts: LayerCounts
+    parameters: int
+
+    def to_dict(self) -> dict:
+        """What ``python -m pipeline.talk slides`` prints for one framework."""
+        return {
+            **{kind: self.counts.of(kind) for kind in SLIDE_KINDS},
+            "parameters": self.parameters,
         }
-        for name, model in found.models.items()
+
+
+def summary(found: Architecture) -> dict[str, SlideSummary]:
+    """Framework -> its model's ``SlideSummary``."""
+    return {
+        name: SlideSummary(model.counts, model.parameters) for name, model in found.models.items()
     }

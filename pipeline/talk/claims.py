@@ -304,7 +304,7 @@ class _Group:
 def _figures(source: str, loader: Loader | None):
     """One run's figures: ``conclusion.seed_figures`` (cached on disk, shared with the
     Conclusion's seed table)."""
-    return lambda run_id: conclusion.seed_figures(Run(run_id), source, loader)
+    return lambda run_id: conclusion.seed_figures(Run(run_id), source, loader).named()
 
 
 SIDE_WORDS = {AS_GIVEN: "pipeline", SAME_PROCESSING: ""}

@@ -1,7 +1,7 @@
 """Keras vs PyTorch from the user's own runs: one named function per row of the conclusion's table.
 
     runs = default_runs(source)                 # {"keras": Run | None, "torch": Run | None}
-    report = table_report(source, runs)         # rows, each naming the function that computed it
+    report = table_report(source, runs)         # TableReport: FrameworkRows, each naming its function
 
 Nothing here is typed in: validation figures and training costs are read from each run's
 ``result.json``, test figures come from ``pipeline.evaluate`` on the test split at the run's
@@ -21,11 +21,11 @@ import shlex
 import time
 import tokenize
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.frameworks import FRAMEWORK_NAMES, FRAMEWORKS
-from pipeline.records import EvaluationSummary, RunResult
+from pipeline.records import EvaluationSummary, RunResult, _to
 from pipeline.runs import ACTIVE, Run, all_runs, read_json
 from pipeline.runs.choice import runs_to_show, settings_key
 from pipeline.settings import atomic_write_bytes, cache_root
@@ -81,7 +81,30 @@ def active_run(framework: str, source: str) -> Run | None:
     )
 
 
-def missing_runs(source: str, runs: dict[str, Run | None]) -> list[dict]:
+@dataclass(frozen=True)
+class UnderWay:
+    """A queued or running run, as it stood when asked."""
+
+    run_id: str
+    status: str
+
+    def to_dict(self) -> dict:
+        return _to(self)
+
+
+@dataclass(frozen=True)
+class MissingRun:
+    """A framework without a finished run: the command that trains one, and any run under way."""
+
+    framework: str
+    command: str
+    under_way: UnderWay | None
+
+    def to_dict(self) -> dict:
+        return _to(self)
+
+
+def missing_runs(source: str, runs: dict[str, Run | None]) -> list[MissingRun]:
     """For each framework without a finished run: what to start, and any run already under way."""
     missing = []
     for framework, run in runs.items():
@@ -89,14 +112,12 @@ def missing_runs(source: str, runs: dict[str, Run | None]) -> list[dict]:
             continue
         under_way = active_run(framework, source)
         missing.append(
-            {
-                "framework": framework,
-                "command": f"python -m pipeline.train --framework {framework} "
+            MissingRun(
+                framework,
+                f"python -m pipeline.train --framework {framework} "
                 f"--source {shlex.quote(source)} --preset quick",
-                "under_way": {"run_id": under_way.id, "status": under_way.state}
-                if under_way
-                else None,
-            }
+                UnderWay(under_way.id, under_way.state) if under_way else None,
+            )
         )
     return missing
 
@@ -192,7 +213,35 @@ def test_evaluation(run: Run, source: str, loader: Loader | None = None) -> Eval
     return evaluation
 
 
-def seed_figures(run: Run, source: str, loader: Loader | None = None) -> dict:
+# SeedFigures' fields -> the names the seed tables and the claims show, in their order
+SEED_FIGURE_NAMES = {
+    "val_auc": "val AUC",
+    "test_accuracy": "test accuracy",
+    "test_auc": "test AUC",
+    "test_normal_recall": "test NORMAL recall",
+    "test_pneumonia_recall": "test PNEUMONIA recall",
+    "stress_mean_auc": "stress-mean AUC",
+}
+
+
+@dataclass(frozen=True)
+class SeedFigures:
+    """One run's figures for the seed-group summary (``seed_figures``): test figures at the
+    run's own threshold; the stress mean only once the stress test has run."""
+
+    val_auc: float | None
+    test_accuracy: float
+    test_auc: float | None
+    test_normal_recall: float | None
+    test_pneumonia_recall: float | None
+    stress_mean_auc: float | None
+
+    def named(self) -> dict[str, float | None]:
+        """Figure name -> value: what ``pipeline.evaluate.seeds.summarise`` spreads over seeds."""
+        return {name: getattr(self, figure) for figure, name in SEED_FIGURE_NAMES.items()}
+
+
+def seed_figures(run: Run, source: str, loader: Loader | None = None) -> SeedFigures:
     """One run's figures for the seed-group summary: validation AUC (its result.json), and on the
     test split at its own threshold: accuracy, AUC, NORMAL recall; the stress mean when cached.
 
@@ -212,14 +261,14 @@ def seed_figures(run: Run, source: str, loader: Loader | None = None) -> dict:
         }
         atomic_write_bytes(path, json.dumps(test).encode())
     stress = cached_stress(run.id, source, TEST_SPLIT)
-    return {
-        "val AUC": validation_auc(run),
-        "test accuracy": test["accuracy"],
-        "test AUC": test["auc"],
-        "test NORMAL recall": test["specificity"],
-        "test PNEUMONIA recall": test["sensitivity"],
-        "stress-mean AUC": stress.mean["auc"] if stress else None,
-    }
+    return SeedFigures(
+        val_auc=validation_auc(run),
+        test_accuracy=test["accuracy"],
+        test_auc=test["auc"],
+        test_normal_recall=test["specificity"],
+        test_pneumonia_recall=test["sensitivity"],
+        stress_mean_auc=stress.mean["auc"] if stress else None,
+    )
 
 
 def warm_scored(run_id: str, source: str, split: str, loader: Loader | None = None):
@@ -305,26 +354,32 @@ def shared_model_code_lines() -> int:
 
 @dataclass(frozen=True)
 class Row:
+    """How one quantity of the table is computed and shown."""
+
     quantity: str
     function: Callable
     reads: str  # "run" (result.json or weights), "test" (run and source) or "code" (framework)
-    better: str  # "higher", "lower" or "" (neither)
-    digits: int  # decimals shown
+    better: str = "higher"  # "higher", "lower" or "" (neither)
+    digits: int = 3  # decimals shown
+
+    @property
+    def computed_by(self) -> str:
+        return f"{self.function.__module__}.{self.function.__name__}"
 
 
 ROWS = (
-    Row("validation AUC", validation_auc, "run", "higher", 3),
-    Row("validation accuracy (threshold 0.5)", validation_accuracy, "run", "higher", 3),
-    Row("test AUC", test_auc, "test", "higher", 3),
-    Row("test accuracy (run's threshold)", test_accuracy, "test", "higher", 3),
-    Row("test sensitivity (PNEUMONIA recall)", test_sensitivity, "test", "higher", 3),
-    Row("test specificity (NORMAL recall)", test_specificity, "test", "higher", 3),
+    Row("validation AUC", validation_auc, "run"),
+    Row("validation accuracy (threshold 0.5)", validation_accuracy, "run"),
+    Row("test AUC", test_auc, "test"),
+    Row("test accuracy (run's threshold)", test_accuracy, "test"),
+    Row("test sensitivity (PNEUMONIA recall)", test_sensitivity, "test"),
+    Row("test specificity (NORMAL recall)", test_specificity, "test"),
     Row("training time (s)", training_seconds, "run", "lower", 1),
     Row("seconds per epoch", seconds_per_epoch, "run", "lower", 1),
-    Row("training images per second", images_per_second, "run", "higher", 0),
+    Row("training images per second", images_per_second, "run", digits=0),
     Row("parameters", parameters, "run", "", 0),
     Row("weights file (MB)", weights_megabytes, "run", "lower", 2),
-    Row("inference ms per image (CPU)", inference_ms_per_image, "test", "lower", 3),
+    Row("inference ms per image (CPU)", inference_ms_per_image, "test", "lower"),
     Row("lines of model code", model_code_lines, "code", "", 0),
 )
 
@@ -340,24 +395,77 @@ def cell(row: Row, framework: str, run: Run, source: str):
 # Speeds recorded by training: compared only between runs trained on the same machine, as the
 # mean over the run's seed group (the seeds trained there), with their spread.
 TRAINING_SPEEDS = (training_seconds, seconds_per_epoch, images_per_second)
-# Quality rows: the chosen run's value, and the spread of the same figure over its seeds
+# Quality rows: the chosen run's value, and the spread of the same figure (a SeedFigures field)
+# over its seeds
 SEED_FIGURE = {
-    validation_auc: "val AUC",
-    test_auc: "test AUC",
-    test_accuracy: "test accuracy",
-    test_sensitivity: "test PNEUMONIA recall",
-    test_specificity: "test NORMAL recall",
+    validation_auc: "val_auc",
+    test_auc: "test_auc",
+    test_accuracy: "test_accuracy",
+    test_sensitivity: "test_pneumonia_recall",
+    test_specificity: "test_normal_recall",
 }
 
 
-def framework_table(source: str, runs: dict[str, Run], loader: Loader | None = None) -> list[dict]:
-    """One dict per row: ``quantity``, a value per framework, ``function`` (its dotted name), ``better``.
+@dataclass(frozen=True)
+class SeedSpread:
+    """One figure's standard deviation over each framework's seed mates (None with one seed:
+    unknown) and how many seeds. Not ``pipeline.evaluate.seeds.Spread``: a group of one is not
+    scored again just for its mean, so there is no mean to hold."""
 
-    ``runs`` holds a finished run for each framework. Test evaluations are computed first
-    (with ``loader`` when given), so every test row then reads the cache. A training-speed row
-    holds the mean over each run's seed group on its machine, ``spread`` (sd per framework) and
-    ``ranked``: False when the runs trained on different (or unrecorded) machines.
-    """
+    spread: dict[str, float | None]  # framework -> sd
+    seeds: dict[str, int]  # framework -> seeds counted
+
+
+@dataclass(frozen=True)
+class SpeedOverSeeds(SeedSpread):
+    """A training speed over each framework's seed mates on its machine: the row shows the mean."""
+
+    means: dict[str, float | None]  # framework -> mean (None: no run recorded it)
+
+
+@dataclass(frozen=True)
+class FrameworkRow:
+    """One row of the Keras vs PyTorch table: a value per framework, the dotted name of the
+    function that computed it, which way is better and the decimals shown. ``over_seeds``: the
+    figure's spread over each run's seeds (a speed row then holds the seeds' means); ``ranked``
+    (speed rows): False when the runs trained on different, or unrecorded, machines."""
+
+    quantity: str
+    values: dict[str, float | int | None]  # framework -> value
+    function: str
+    better: str  # "higher", "lower" or "" (neither)
+    digits: int
+    over_seeds: SeedSpread | None = None
+    ranked: bool | None = None
+
+    @property
+    def mean(self) -> bool:
+        """Whether the values are means over the seeds (the training speeds)."""
+        return isinstance(self.over_seeds, SpeedOverSeeds)
+
+    def spread(self, framework: str) -> float | None:
+        return self.over_seeds.spread.get(framework) if self.over_seeds else None
+
+    def seeds(self, framework: str) -> int:
+        return self.over_seeds.seeds.get(framework, 1) if self.over_seeds else 1
+
+    def to_dict(self) -> dict:
+        """The row as ``python -m pipeline.talk table --json`` prints it."""
+        data = {"quantity": self.quantity, **self.values}  # a column per framework
+        data |= {"function": self.function, "better": self.better, "digits": self.digits}
+        if self.over_seeds is not None:
+            data |= {"spread": self.over_seeds.spread, "seeds": self.over_seeds.seeds}
+        if self.mean:
+            data |= {"ranked": self.ranked, "mean": True}
+        return data
+
+
+def framework_table(
+    source: str, runs: dict[str, Run], loader: Loader | None = None
+) -> list[FrameworkRow]:
+    """One row per ``ROWS`` entry. ``runs`` holds a finished run for each framework. Test
+    evaluations are computed first (with ``loader`` when given), so every test row then reads
+    the cache. A training-speed row holds the mean over each run's seed group on its machine."""
     from pipeline.evaluate.seeds import seed_groups
     from pipeline.runs import finished_runs
 
@@ -369,37 +477,45 @@ def framework_table(source: str, runs: dict[str, Run], loader: Loader | None = N
     speed_mates = {f: seed_mates(run, groups) for f, run in runs.items()}
     table = []
     for row in ROWS:
-        entry = {
-            "quantity": row.quantity,
-            **{framework: cell(row, framework, run, source) for framework, run in runs.items()},
-            "function": f"{row.function.__module__}.{row.function.__name__}",
-            "better": row.better,
-            "digits": row.digits,
-        }
         if row.function in TRAINING_SPEEDS:
-            entry |= speed_over_seeds(row.function, speed_mates) | {"ranked": same, "mean": True}
-        elif row.function in SEED_FIGURE:
-            figure = SEED_FIGURE[row.function]
-            entry |= metric_spread(
-                lambda mate, figure=figure: seed_figures(mate, source, loader)[figure], mates
-            )
-        elif row.function is validation_accuracy:
-            entry |= metric_spread(validation_accuracy, mates)
-        table.append(entry)
+            speed = speed_over_seeds(row.function, speed_mates)
+            table.append(_table_row(row, speed.means, speed, ranked=same))
+            continue
+        values = {framework: cell(row, framework, run, source) for framework, run in runs.items()}
+        table.append(_table_row(row, values, _quality_spread(row, mates, source, loader)))
     return table
 
 
-def metric_spread(value_of: Callable[[Run], float], mates: dict[str, list[Run]]) -> dict:
+def _table_row(row: Row, values: dict, over_seeds=None, ranked=None) -> FrameworkRow:
+    return FrameworkRow(
+        row.quantity, values, row.computed_by, row.better, row.digits, over_seeds, ranked
+    )
+
+
+def _quality_spread(
+    row: Row, mates: dict[str, list[Run]], source: str, loader: Loader | None
+) -> SeedSpread | None:
+    """The spread over seeds of a quality row's figure; None for a row without one."""
+    if row.function is validation_accuracy:
+        return metric_spread(validation_accuracy, mates)
+    figure = SEED_FIGURE.get(row.function)
+    if figure is None:
+        return None
+    return metric_spread(lambda mate: getattr(seed_figures(mate, source, loader), figure), mates)
+
+
+def metric_spread(value_of: Callable[[Run], float], mates: dict[str, list[Run]]) -> SeedSpread:
     """The sd of one figure (``value_of(run)``) over each framework's seed mates (every machine):
     a gap between the frameworks within it is not ranked. No spread with a single seed."""
-    import numpy as np
+    from pipeline.evaluate.seeds import spread
 
-    spread, seeds = {}, {}
-    for framework, group in mates.items():
-        values = [value_of(mate) for mate in group] if len(group) > 1 else []
-        spread[framework] = float(np.std(values, ddof=1)) if len(values) > 1 else None
-        seeds[framework] = len(group)
-    return {"spread": spread, "seeds": seeds}
+    return SeedSpread(
+        spread={
+            framework: spread([value_of(mate) for mate in group]).sd if len(group) > 1 else None
+            for framework, group in mates.items()
+        },
+        seeds={framework: len(group) for framework, group in mates.items()},
+    )
 
 
 def same_training_machine(runs: dict[str, Run]) -> bool:
@@ -437,36 +553,37 @@ def seed_mates(run: Run, groups: list, same_machine: bool = True) -> list[Run]:
     return [m for m in mates if not same_machine or m.status().get("machine") == machine] or [run]
 
 
-def speed_over_seeds(function: Callable, mates: dict[str, list[Run]]) -> dict:
-    """``function``'s mean and sd over each framework's seed mates:
-    {framework: mean, "spread": {...}, "seeds": {...}}."""
-    import numpy as np
+def speed_over_seeds(function: Callable, mates: dict[str, list[Run]]) -> SpeedOverSeeds:
+    """``function``'s mean and sd over each framework's seed mates (runs that did not record
+    it left out): ``pipeline.evaluate.seeds.spread`` of each framework's values."""
+    from pipeline.evaluate.seeds import spread
 
-    found, spread, seeds = {}, {}, {}
+    found = {}
     for framework, group in mates.items():
-        values = [function(mate) for mate in group]
-        values = [v for v in values if v is not None]
-        found[framework] = float(np.mean(values)) if values else None
-        spread[framework] = float(np.std(values, ddof=1)) if len(values) > 1 else None
-        seeds[framework] = len(values)
-    return {**found, "spread": spread, "seeds": seeds}
+        values = [value for value in map(function, group) if value is not None]
+        found[framework] = spread(values) if values else None
+    return SpeedOverSeeds(
+        spread={f: (s.sd if s else None) for f, s in found.items()},
+        seeds={f: (s.n if s else 0) for f, s in found.items()},
+        means={f: (s.mean if s else None) for f, s in found.items()},
+    )
 
 
-def better_framework(row: dict) -> str | None:
+def better_framework(row: FrameworkRow) -> str | None:
     """The framework ahead on one ``framework_table`` row (its id), when the gap shows at the
     row's precision and the row says which way is better; None otherwise. A speed row from
     different machines is never ranked, and one whose gap is within the seeds' spread neither."""
-    values = {f: row.get(f) for f in FRAMEWORKS}
-    if not row["better"] or any(v is None for v in values.values()) or row.get("ranked") is False:
+    values = {f: row.values.get(f) for f in FRAMEWORKS}
+    if not row.better or any(v is None for v in values.values()) or row.ranked is False:
         return None
-    spreads = [s for s in (row.get("spread") or {}).values() if s is not None]
+    spreads = [s for s in (row.spread(f) for f in FRAMEWORKS) if s is not None]
     if spreads and abs(values["keras"] - values["torch"]) <= max(spreads):
         return None  # within the seed-to-seed spread: noise
-    keras, torch = (round(values[f], row["digits"]) for f in FRAMEWORKS)
+    keras, torch = (round(values[f], row.digits) for f in FRAMEWORKS)
     if keras == torch:
         return None
     higher = "keras" if keras > torch else "torch"
-    return higher if row["better"] == "higher" else ("torch" if higher == "keras" else "keras")
+    return higher if row.better == "higher" else ("torch" if higher == "keras" else "keras")
 
 
 def differing_settings(runs: dict[str, Run]) -> dict[str, list]:
@@ -480,38 +597,53 @@ def differing_settings(runs: dict[str, Run]) -> dict[str, list]:
     }
 
 
-def summary_sentences(rows: list[dict]) -> list[str]:
+def summary_sentences(rows: list[FrameworkRow]) -> list[str]:
     """What the measured table says, in words: speed and size ratios, metric gaps."""
-    by_quantity = {row["quantity"]: row for row in rows}
-    sentences = []
-    for quantity, noun in (
-        ("seconds per epoch", "an epoch"),
-        ("inference ms per image (CPU)", "inference"),
-    ):
-        row = by_quantity[quantity]
-        if row.get("ranked") is False:
-            sentences.append(
-                "Training speeds are not compared: the two runs trained on different machines "
-                "(or did not record theirs)."
-            )
-            continue
-        if better_framework(row) is None and row.get("spread"):
-            sentences.append(
-                f"Time per epoch: within the seed-to-seed spread on the machine that trained "
-                f"them ({_with_spread(row, 'keras')} s Keras, {_with_spread(row, 'torch')} s PyTorch)."
-            )
-            continue
-        faster, slower = sorted(FRAMEWORKS, key=lambda f: row[f])
-        if row[faster] and row[slower] != row[faster]:
-            sentences.append(
-                f"{FRAMEWORK_NAMES[faster]} was {row[slower] / row[faster]:.2f}x faster at {noun} "
-                f"({row[faster]:.{row['digits']}f} against {row[slower]:.{row['digits']}f} "
-                f"{'s' if noun == 'an epoch' else 'ms per image'})."
-            )
-    auc = by_quantity["test AUC"]
-    gap = round(auc["torch"], 3) - round(auc["keras"], 3)
+    by_quantity = {row.quantity: row for row in rows}
+    sentences = [
+        _speed_sentence(by_quantity[quantity], noun)
+        for quantity, noun in (
+            ("seconds per epoch", "an epoch"),
+            ("inference ms per image (CPU)", "inference"),
+        )
+    ]
+    sentences = [sentence for sentence in sentences if sentence]
+    sentences.append(_auc_sentence(by_quantity["test AUC"]))
+    lines = by_quantity["lines of model code"].values
+    sentences.append(
+        f"The same network takes {lines['keras']} lines of Keras and {lines['torch']} lines of PyTorch "
+        f"(plus {shared_model_code_lines()} shared lines of constants in `models/{SHARED_MODEL_FILE}`)."
+    )
+    return sentences
+
+
+def _speed_sentence(row: FrameworkRow, noun: str) -> str | None:
+    if row.ranked is False:
+        return (
+            "Training speeds are not compared: the two runs trained on different machines "
+            "(or did not record theirs)."
+        )
+    if better_framework(row) is None and row.over_seeds is not None:
+        return (
+            f"Time per epoch: within the seed-to-seed spread on the machine that trained "
+            f"them ({_with_spread(row, 'keras')} s Keras, {_with_spread(row, 'torch')} s PyTorch)."
+        )
+    values, digits = row.values, row.digits
+    faster, slower = sorted(FRAMEWORKS, key=lambda f: values[f])
+    if not values[faster] or values[slower] == values[faster]:
+        return None
+    return (
+        f"{FRAMEWORK_NAMES[faster]} was {values[slower] / values[faster]:.2f}x faster at {noun} "
+        f"({values[faster]:.{digits}f} against {values[slower]:.{digits}f} "
+        f"{'s' if noun == 'an epoch' else 'ms per image'})."
+    )
+
+
+def _auc_sentence(auc: FrameworkRow) -> str:
+    keras, torch = auc.values["keras"], auc.values["torch"]
+    gap = round(torch, 3) - round(keras, 3)
     leader = FRAMEWORK_NAMES["torch" if gap > 0 else "keras"]
-    spreads = [s for s in (auc.get("spread") or {}).values() if s is not None]
+    spreads = [s for s in (auc.spread(f) for f in FRAMEWORKS) if s is not None]
     if gap and spreads and better_framework(auc) is None:
         ending = (
             f": a gap of {abs(gap):.3f}, within the spread over seeds ({max(spreads):.3f}), so "
@@ -524,41 +656,45 @@ def summary_sentences(rows: list[dict]) -> list[str]:
         )
     else:
         ending = ": the same to three decimals."
-    sentences.append(f"Test AUC: Keras {auc['keras']:.3f}, PyTorch {auc['torch']:.3f}{ending}")
-    lines = by_quantity["lines of model code"]
-    sentences.append(
-        f"The same network takes {lines['keras']} lines of Keras and {lines['torch']} lines of PyTorch "
-        f"(plus {shared_model_code_lines()} shared lines of constants in `models/{SHARED_MODEL_FILE}`)."
-    )
-    return sentences
+    return f"Test AUC: Keras {keras:.3f}, PyTorch {torch:.3f}{ending}"
 
 
-def _with_spread(row: dict, framework: str) -> str:
-    value, spread = row[framework], (row.get("spread") or {}).get(framework)
-    text = f"{value:.{row['digits']}f}"
-    return text + (f" ± {spread:.{row['digits']}f}" if spread is not None else "")
+def _with_spread(row: FrameworkRow, framework: str) -> str:
+    spread = row.spread(framework)
+    text = f"{row.values[framework]:.{row.digits}f}"
+    return text + (f" ± {spread:.{row.digits}f}" if spread is not None else "")
+
+
+@dataclass(frozen=True)
+class TableReport:
+    """What the page's first section and ``python -m pipeline.talk table`` show: the runs
+    compared, or the frameworks still missing one; the rows and what they say in words."""
+
+    source: str
+    runs: dict[str, str | None]  # framework -> run id
+    missing: list[MissingRun]
+    rows: list[FrameworkRow] = field(default_factory=list)
+    sentences: list[str] = field(default_factory=list)
+    differing_settings: dict[str, list] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return _to(self)
 
 
 def table_report(
     source: str, runs: dict[str, Run | None] | None = None, loader: Loader | None = None
-) -> dict:
-    """Everything the page's first section and ``python -m pipeline.talk table`` show, as JSON."""
+) -> TableReport:
+    """Everything the page's first section and ``python -m pipeline.talk table`` show."""
     from pipeline.data import open_source
 
-    open_source(
-        source
-    ).fingerprint()  # SourceError for a source that cannot be read, before "no runs"
+    # SourceError for a source that cannot be read, before "no runs"
+    open_source(source).fingerprint()
     runs = default_runs(source) if runs is None else runs
-    report = {
-        "source": source,
-        "runs": {f: (run.id if run else None) for f, run in runs.items()},
-        "missing": missing_runs(source, runs),
-        "rows": [],
-        "sentences": [],
-        "differing_settings": {},
-    }
-    if not report["missing"]:
-        report["rows"] = framework_table(source, runs, loader)
-        report["sentences"] = summary_sentences(report["rows"])
-        report["differing_settings"] = differing_settings(runs)
-    return report
+    ids = {f: (run.id if run else None) for f, run in runs.items()}
+    missing = missing_runs(source, runs)
+    if missing:
+        return TableReport(source, ids, missing)
+    rows = framework_table(source, runs, loader)
+    return TableReport(
+        source, ids, missing, rows, summary_sentences(rows), differing_settings(runs)
+    )

@@ -1,7 +1,8 @@
 """The active data set described the way the talk does: structure, quantity, origin, quality.
 
     summary = pipeline.data.summary.summarize(spec)
-    text = describe_data(summary, open_source(spec).scan(), open_source(spec).describe())
+    found = describe_data(summary, open_source(spec).scan(), open_source(spec).describe())
+    found.quality.findings            # Finding(topic, level, text), in the page's order
 
 A pure function of the summary (counts, patients, skipped files, sizes) and the scan (where
 each record came from): every number is read from them, so the Problem page shows exactly
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import PurePath
 
 from pipeline.data import SPLITS, Scan
@@ -27,26 +29,74 @@ SMALL_SPLIT = 100  # fewer images than this make a split's accuracy too uncertai
 SHARE_GAP = 0.10  # a split whose PNEUMONIA share differs from train's by more than this is flagged
 
 
-def describe_data(summary: dict, scan: Scan, description: str) -> dict:
-    """``{"structure", "quantity", "origin", "quality"}`` of one source (see the module docstring)."""
-    return {
-        "structure": structure(summary, scan),
-        "quantity": quantity(summary),
-        "origin": origin(summary, description),
-        "quality": quality(summary),
-    }
+@dataclass(frozen=True)
+class Structure:
+    kind: str  # the source's kind: synthetic, folder, csv or medmnist
+    layout: str  # one sentence: where the splits and labels come from
+    table: dict[str, dict[str, int]]  # split (and "all") -> images per class and "total"
+
+
+@dataclass(frozen=True)
+class Quantity:
+    images: int
+    totals: dict[str, int]  # class -> images
+    pneumonia_per_normal: float | None  # None without NORMAL images
+    patients: dict[str, int] | None  # split -> patients; None: the source names none
+    images_per_patient: float | None
+
+
+@dataclass(frozen=True)
+class Origin:
+    kind: str  # the source's kind in words
+    description: str
+    location: str
+    fingerprint: str  # changes when a file does
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a number implies for training and evaluation."""
+
+    topic: str
+    level: str  # ok, info or warning
+    text: str
+
+
+@dataclass(frozen=True)
+class Quality:
+    skipped: list[dict]  # each skipped file's path and reason, as the summary lists them
+    image_size: dict  # width and height: min, max and median (px)
+    patient_overlap: int | None  # patients in two splits; None: the source names none
+    findings: list[Finding]
+
+
+@dataclass(frozen=True)
+class DataDescription:
+    """One source described the way the talk does (``describe_data``)."""
+
+    structure: Structure
+    quantity: Quantity
+    origin: Origin
+    quality: Quality
+
+
+def describe_data(summary: dict, scan: Scan, description: str) -> DataDescription:
+    """Structure, quantity, origin and quality of one source (see the module docstring)."""
+    return DataDescription(
+        structure(summary, scan), quantity(summary), origin(summary, description), quality(summary)
+    )
 
 
 # ---- structure: how the images are organised ----
 
 
-def structure(summary: dict, scan: Scan) -> dict:
+def structure(summary: dict, scan: Scan) -> Structure:
     table = {
         split: {**summary["splits"][split], "total": sum(summary["splits"][split].values())}
         for split in SPLITS
     }
     table["all"] = {**summary["totals"], "total": summary["images"]}
-    return {"kind": summary["kind"], "layout": layout_text(scan), "table": table}
+    return Structure(summary["kind"], layout_text(scan), table)
 
 
 def layout_text(scan: Scan) -> str:
@@ -97,66 +147,58 @@ def split_folders(scan: Scan) -> list[str]:
 # ---- quantity: how many ----
 
 
-def quantity(summary: dict) -> dict:
+def quantity(summary: dict) -> Quantity:
     totals = summary["totals"]
     patients = summary["patients"] if summary["patients_known"] else None
     patients_total = sum(patients.values()) if patients else None
-    return {
-        "images": summary["images"],
-        "totals": dict(totals),
-        "pneumonia_per_normal": totals["PNEUMONIA"] / totals["NORMAL"]
-        if totals["NORMAL"]
-        else None,
-        "pneumonia_share": totals["PNEUMONIA"] / summary["images"] if summary["images"] else None,
-        "patients": patients,
-        "images_per_patient": summary["images"] / patients_total if patients_total else None,
-    }
+    return Quantity(
+        images=summary["images"],
+        totals=dict(totals),
+        pneumonia_per_normal=totals["PNEUMONIA"] / totals["NORMAL"] if totals["NORMAL"] else None,
+        patients=patients,
+        images_per_patient=summary["images"] / patients_total if patients_total else None,
+    )
 
 
 # ---- origin: where the images come from ----
 
 
-def origin(summary: dict, description: str) -> dict:
-    return {
-        "kind": KIND_LABELS.get(summary["kind"], summary["kind"]),
-        "description": description,
-        "location": summary["source"],
-        "fingerprint": summary["fingerprint"],
-    }
+def origin(summary: dict, description: str) -> Origin:
+    return Origin(
+        KIND_LABELS.get(summary["kind"], summary["kind"]),
+        description,
+        summary["source"],
+        summary["fingerprint"],
+    )
 
 
 # ---- quality: what could go wrong ----
 
 
-def quality(summary: dict) -> dict:
+def quality(summary: dict) -> Quality:
     skipped = list(summary["skipped"])
-    return {
-        "skipped": skipped,
-        "skipped_by_reason": dict(Counter(item["reason"] for item in skipped).most_common()),
-        "image_size": summary["image_size"],
-        "patient_overlap": summary["patient_overlap"] if summary["patients_known"] else None,
-        "findings": [
+    return Quality(
+        skipped=skipped,
+        image_size=summary["image_size"],
+        patient_overlap=summary["patient_overlap"] if summary["patients_known"] else None,
+        findings=[
             *_skipped_findings(skipped),
             _size_finding(summary),
             _leakage_finding(summary),
             *_imbalance_findings(summary),
             *_small_split_findings(summary),
-            *({"topic": "note", "level": "info", "text": note} for note in summary["notes"]),
+            *(Finding("note", "info", note) for note in summary["notes"]),
         ],
-    }
+    )
 
 
-def _finding(topic: str, level: str, text: str) -> dict:
-    return {"topic": topic, "level": level, "text": text}
-
-
-def _skipped_findings(skipped: list[dict]) -> list[dict]:
+def _skipped_findings(skipped: list[dict]) -> list[Finding]:
     if not skipped:
-        return [_finding("files", "ok", "No file was skipped: every listed image decoded.")]
+        return [Finding("files", "ok", "No file was skipped: every listed image decoded.")]
     reasons = Counter(item["reason"] for item in skipped)
     listed = "; ".join(f"{count} x {reason}" for reason, count in reasons.most_common())
     return [
-        _finding(
+        Finding(
             "files",
             "warning",
             f"{len(skipped)} {'file was' if len(skipped) == 1 else 'files were'} "
@@ -165,19 +207,19 @@ def _skipped_findings(skipped: list[dict]) -> list[dict]:
     ]
 
 
-def _size_finding(summary: dict) -> dict:
+def _size_finding(summary: dict) -> Finding:
     width, height = summary["image_size"]["width"], summary["image_size"]["height"]
     size = summary["cached_size"]
     if width["min"] is None:
-        return _finding("size", "warning", "No image decoded, so there are no sizes to report.")
+        return Finding("size", "warning", "No image decoded, so there are no sizes to report.")
     if width["min"] == width["max"] and height["min"] == height["max"]:
-        return _finding(
+        return Finding(
             "size",
             "info",
             f"Every image is {width['min']} x {height['min']} px; the models see "
             f"them at {size} x {size}.",
         )
-    return _finding(
+    return Finding(
         "size",
         "info",
         f"Sizes vary: width {width['min']}-{width['max']} px (median "
@@ -186,9 +228,9 @@ def _size_finding(summary: dict) -> dict:
     )
 
 
-def _leakage_finding(summary: dict) -> dict:
+def _leakage_finding(summary: dict) -> Finding:
     if not summary["patients_known"]:
-        return _finding(
+        return Finding(
             "patients",
             "info",
             "The source names no patients: whether a patient's images sit in two "
@@ -203,7 +245,7 @@ def _leakage_finding(summary: dict) -> dict:
         "per kind, so these are different children, not a leak (docs/patients.md)."
     )
     if overlap:
-        return _finding(
+        return Finding(
             "patients",
             "warning",
             f"{overlap:,} {'patient has' if overlap == 1 else 'patients have'} images in more "
@@ -212,27 +254,27 @@ def _leakage_finding(summary: dict) -> dict:
             + (f" {not_a_leak}" if other_kind else ""),
         )
     if other_kind:
-        return _finding(
+        return Finding(
             "patients",
             "info",
             f"{not_a_leak} No patient has images in two splits: validation and test scores "
             "measure new patients.",
         )
-    return _finding(
+    return Finding(
         "patients",
         "ok",
         "No patient has images in two splits: validation and test scores measure new patients.",
     )
 
 
-def _imbalance_findings(summary: dict) -> list[dict]:
+def _imbalance_findings(summary: dict) -> list[Finding]:
     totals, images = summary["totals"], summary["images"]
     if not images:
         return []
     if not totals["NORMAL"] or not totals["PNEUMONIA"]:
         missing = "NORMAL" if not totals["NORMAL"] else "PNEUMONIA"
         return [
-            _finding(
+            Finding(
                 "balance",
                 "warning",
                 f"There are no {missing} images: a classifier cannot learn two classes.",
@@ -242,7 +284,7 @@ def _imbalance_findings(summary: dict) -> list[dict]:
     majority, majority_share = ("PNEUMONIA", share) if share >= 0.5 else ("NORMAL", 1 - share)
     ratio = totals["PNEUMONIA"] / totals["NORMAL"]
     findings = [
-        _finding(
+        Finding(
             "balance",
             "warning" if majority_share > 0.6 else "ok",
             f"{ratio:.2f} PNEUMONIA images per NORMAL one: always answering {majority} already scores "
@@ -260,7 +302,7 @@ def _imbalance_findings(summary: dict) -> list[dict]:
         split_share, train_share = counts["PNEUMONIA"] / total, train["PNEUMONIA"] / train_total
         if abs(split_share - train_share) > SHARE_GAP:
             findings.append(
-                _finding(
+                Finding(
                     "balance",
                     "warning",
                     f"{split} is {split_share:.0%} PNEUMONIA, train {train_share:.0%}: a decision threshold tuned on "
@@ -270,16 +312,16 @@ def _imbalance_findings(summary: dict) -> list[dict]:
     return findings
 
 
-def _small_split_findings(summary: dict) -> list[dict]:
+def _small_split_findings(summary: dict) -> list[Finding]:
     findings = []
     for split in SPLITS:
         total = sum(summary["splits"][split].values())
         if total == 0:
-            findings.append(_finding("size of splits", "warning", f"The {split} split is empty."))
+            findings.append(Finding("size of splits", "warning", f"The {split} split is empty."))
         elif total < SMALL_SPLIT:
             margin = 1.96 * math.sqrt(0.25 / total)  # the widest 95% interval of a proportion
             findings.append(
-                _finding(
+                Finding(
                     "size of splits",
                     "warning",
                     f"{split} holds only {total} images: an accuracy measured there is uncertain by up to "

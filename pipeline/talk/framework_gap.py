@@ -3,7 +3,7 @@ the difference", read from the ablation over seeds (issue 11, item 6).
 
     finding = load_finding()            # docs/results/framework_gap.json, or None if absent
     finding.sentences()                 # the Conclusion page's words
-    finding.table()                     # one row per change and framework, mean ± sd and verdict
+    finding.table()                     # a GapRow per change and framework, mean ± sd and verdict
 
 The file is written by ``python -m benchmarks.framework_gap`` from the scored ablation
 (``python -m benchmarks.generalisation_ablation --score``): every run a real training on the
@@ -59,6 +59,19 @@ class Effect:
 
 
 @dataclass(frozen=True)
+class GapRow:
+    """One change in one framework (or the Keras - PyTorch gap): a cell per metric measured."""
+
+    change: str
+    framework: str  # a framework's name, or GAP
+    cells: dict[str, str]  # a METRICS name -> 'mean ± sd (verdict, n = N)'
+
+    def to_dict(self) -> dict:
+        """The row of the Conclusion's table: change, framework, then a column per metric."""
+        return {"change": self.change, "framework": self.framework, **self.cells}
+
+
+@dataclass(frozen=True)
 class GapFinding:
     img_size: int
     epochs: int
@@ -71,16 +84,14 @@ class GapFinding:
                 return effect
         return None
 
-    def table(self) -> list[dict]:
-        """Rows of change and framework; a column per metric: 'mean ± sd (verdict)'."""
-        rows: dict[tuple[str, str], dict] = {}
+    def table(self) -> list[GapRow]:
+        """A row per change and framework, in the order measured."""
+        cells: dict[tuple[str, str], dict[str, str]] = {}
         for effect in self.effects:
-            row = rows.setdefault(
-                (effect.change, effect.framework),
-                {"change": effect.change, "framework": effect.framework},
+            cells.setdefault((effect.change, effect.framework), {})[METRICS[effect.metric]] = (
+                f"{effect.text()} ({effect.verdict}, n = {effect.n})"
             )
-            row[METRICS[effect.metric]] = f"{effect.text()} ({effect.verdict}, n = {effect.n})"
-        return list(rows.values())
+        return [GapRow(change, framework, row) for (change, framework), row in cells.items()]
 
     def sentences(self) -> list[str]:
         out = []

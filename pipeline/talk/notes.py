@@ -8,6 +8,11 @@ figure in a note is read from its argument, so the notes follow the data on the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the pages' records, named for the reader; nothing is imported to run them
+    from pipeline.talk.conclusion import FrameworkRow
+    from pipeline.talk.data_description import DataDescription
 
 
 @dataclass(frozen=True)
@@ -189,15 +194,15 @@ def insights(frameworks: list[str], versions: dict, workflow) -> Notes:
     )
 
 
-def problem(data: dict) -> Notes:
-    quantity = data["quantity"]
-    totals = quantity["totals"]
-    ratio = quantity["pneumonia_per_normal"]
-    warnings = [f["text"] for f in data["quality"]["findings"] if f["level"] == "warning"]
+def problem(data: DataDescription) -> Notes:
+    quantity = data.quantity
+    totals = quantity.totals
+    ratio = quantity.pneumonia_per_normal
+    warnings = [f.text for f in data.quality.findings if f.level == "warning"]
     return Notes(
         (
             "The task: PNEUMONIA or NORMAL on a child's chest X-ray (Kermany et al., Cell 2018).",
-            f"This data: {quantity['images']:,} images, {totals['NORMAL']:,} NORMAL and "
+            f"This data: {quantity.images:,} images, {totals['NORMAL']:,} NORMAL and "
             f"{totals['PNEUMONIA']:,} PNEUMONIA"
             + (f", {ratio:.2f} PNEUMONIA per NORMAL: accuracy alone flatters." if ratio else "."),
             (f"Quality: {warnings[0]}" if warnings else "Quality: no warning on this data."),
@@ -293,7 +298,7 @@ def predictions(
     )
 
 
-def conclusion(rows: list[dict] | None) -> Notes:
+def conclusion(rows: list[FrameworkRow] | None) -> Notes:
     if not rows:
         return Notes(
             (
@@ -303,11 +308,11 @@ def conclusion(rows: list[dict] | None) -> Notes:
         )
     lines = []
     for row in rows[:4]:
-        keras, torch = row.get("keras"), row.get("torch")
+        keras, torch = row.values.get("keras"), row.values.get("torch")
         if keras is None or torch is None:
             continue
         lines.append(
-            f"{row['quantity']}: Keras {keras:,.{row['digits']}f}, PyTorch {torch:,.{row['digits']}f}"
+            f"{row.quantity}: Keras {keras:,.{row.digits}f}, PyTorch {torch:,.{row.digits}f}"
         )
     return Notes(
         (

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.augment.spec import FIELDS
-from pipeline.talk.processing_pair import FIXED_THRESHOLD, interval
+from pipeline.talk.processing_pair import FIXED_THRESHOLD, PairResult
 
 BALANCING = {
     "class_weight": "class weights: each NORMAL image counts more in the loss",
@@ -71,31 +71,21 @@ def transform_words(augment: dict, baseline: dict) -> list[str]:
     return words
 
 
-def nutshell(comparison: dict) -> Nutshell:
-    settings = comparison["settings"]["with"]
+def nutshell(measured: PairResult) -> Nutshell:
+    settings = measured.settings["with"]
     effects = []
     for threshold, statistic, label in EFFECTS:
-        row = interval(comparison, threshold, statistic)
+        row = measured.row(threshold, statistic)
         effects.append(
-            Effect(
-                label,
-                row["a"],
-                row["b"],
-                row["difference"],
-                row["low"],
-                row["high"],
-                bool(row["outside"]),
-            )
+            Effect(label, row.a, row.b, row.difference, row.low, row.high, bool(row.outside))
         )
     return Nutshell(
-        transform=transform_words(
-            settings["augment"], comparison["settings"]["without"]["augment"]
-        ),
+        transform=transform_words(settings["augment"], measured.settings["without"]["augment"]),
         balancing=BALANCING.get(settings["class_balancing"], settings["class_balancing"]),
         effects=effects,
-        verdict=comparison["verdict"],
-        headline=comparison["conclusion"][0],
-        images=comparison["at_validation_threshold"]["images"],
-        framework=comparison["framework"],
-        runs=comparison["runs"],
+        verdict=measured.verdict,
+        headline=measured.conclusion[0],
+        images=measured.at_validation_threshold.images,
+        framework=measured.framework,
+        runs=measured.runs,
     )

@@ -3,7 +3,7 @@
     with_processing, without = pair_configs(TrainConfig.from_preset("quick", source=src))
     pair = find_pair(base)                   # the two runs in the store (they may not exist yet)
     start_pair(base)                         # queue both (a finished or running one is reused)
-    comparison = compare_pair(pair)          # paired bootstrap of (with - without), and the words
+    result = compare_pair(pair)              # PairResult: paired bootstrap of (with - without), the words
 
 The two configs are the same model, size, epochs, seed and data, and differ in exactly two
 settings: the talk's Transform + Sampler (the PyTorch pipeline's augmentation and its Normalize
@@ -18,12 +18,13 @@ The conclusion's sentences are derived from those intervals, never written in ad
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from pipeline.augment.spec import AugmentSpec
 from pipeline.data import open_source
 from pipeline.data.identity import dataset_identity
 from pipeline.evaluate.compare import METRIC_LABELS
+from pipeline.records import Comparison, ComparisonRow, EvaluationSummary, _from, _to
 from pipeline.runs import ACTIVE, Run, read_json
 from pipeline.runs.choice import runs_to_show
 from pipeline.settings import atomic_write_bytes
@@ -46,9 +47,6 @@ HEADLINE = {
     "sensitivity": "PNEUMONIA recall (sensitivity)",
 }
 OTHERS = {"accuracy": "accuracy"}
-STATISTIC_OF = {
-    label: name for name, label in METRIC_LABELS.items()
-}  # compare's row names -> statistics
 
 
 def pair_configs(base: TrainConfig) -> tuple[TrainConfig, TrainConfig]:
@@ -127,11 +125,54 @@ def _side(config: dict) -> str | None:
 # ---- measuring ----
 
 
-def compare_pair(pair: Pair, source: str | None = None, loader=None) -> dict:
-    """Both runs on the test split, compared with ``pipeline.evaluate.compare``; cached on disk.
+@dataclass(frozen=True)
+class PairResult:
+    """Both runs of a pair scored on the same test images (``measure_pair``): each comparison's
+    ``a`` is the run with processing, ``b`` the one without, so differences read (with - without).
+    ``verdict`` and ``conclusion`` are derived from the intervals, again on every read of the
+    cache, so the words always follow the numbers and this code."""
 
-    ``a`` is the run with processing, ``b`` the one without: differences read (with - without).
-    """
+    source: str
+    framework: str
+    runs: dict[str, str]  # "with", "without" -> run id
+    settings: dict[str, dict]  # "with", "without": augment and balancing; "shared": the rest
+    evaluations: dict[str, EvaluationSummary]  # "with", "without"
+    at_validation_threshold: Comparison  # each run at its own validation threshold
+    at_fixed_threshold: Comparison  # both at FIXED_THRESHOLD
+    verdict: str | None = None  # helped, hurt, mixed or none
+    conclusion: list[str] = field(default_factory=list)
+
+    def at(self, threshold: str) -> Comparison:
+        """The comparison at ``threshold``: "validation" or "fixed"."""
+        return (
+            self.at_validation_threshold if threshold == "validation" else self.at_fixed_threshold
+        )
+
+    def row(self, threshold: str, statistic: str) -> ComparisonRow:
+        """The row of ``statistic`` (auc, specificity, ...) in one of the two comparisons."""
+        return self.at(threshold).row(METRIC_LABELS[statistic])
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PairResult:
+        return _from(
+            cls,
+            data,
+            evaluations=lambda sides: {
+                side: EvaluationSummary.from_dict(summary) for side, summary in sides.items()
+            },
+            at_validation_threshold=Comparison.from_dict,
+            at_fixed_threshold=Comparison.from_dict,
+        )
+
+    def to_dict(self) -> dict:
+        """The JSON of ``python -m pipeline.talk pair`` and of the disk cache."""
+        data = _to(self)  # fields in order, the comparisons as their records write them
+        data["evaluations"] = {side: e.to_dict() for side, e in self.evaluations.items()}
+        return data
+
+
+def compare_pair(pair: Pair, source: str | None = None, loader=None) -> PairResult:
+    """Both runs on the test split, compared with ``pipeline.evaluate.compare``; cached on disk."""
     if not pair.finished:
         states = ", ".join(f"{r.id} {r.state}" for r in pair.runs)
         raise ValueError(f"both runs must have finished before they can be compared ({states})")
@@ -142,39 +183,39 @@ def compare_pair(pair: Pair, source: str | None = None, loader=None) -> dict:
         + [source, open_source(source).fingerprint()]
     )
     path = cached_path("pair", key)
-    comparison = read_json(path)
-    if comparison is None:
-        comparison = measure_pair(pair, source, loader)
-        atomic_write_bytes(path, json.dumps(comparison, indent=2, sort_keys=True).encode())
-    # the words are derived on every read, so they always follow the numbers and this code
-    return {**comparison, "verdict": verdict(comparison)[0], "conclusion": conclusion(comparison)}
+    cached = read_json(path)
+    if cached is not None:
+        return _worded(PairResult.from_dict(cached))
+    measured = measure_pair(pair, source, loader)
+    # kept in the printed order, so a read from the cache prints what the measurement did
+    atomic_write_bytes(path, json.dumps(measured.to_dict(), indent=2).encode())
+    return measured
 
 
-def measure_pair(pair: Pair, source: str, loader=None) -> dict:
+def measure_pair(pair: Pair, source: str, loader=None) -> PairResult:
     """Score both runs on the test split and compare them at both thresholds (the costly part)."""
     from pipeline.evaluate import compare
 
     with_scored, without_scored = (warm_scored(run.id, source, "test", loader) for run in pair.runs)
-    at_validation = compare(with_scored, without_scored).to_dict()  # kept on disk as JSON
-    at_fixed = compare(with_scored, without_scored, FIXED_THRESHOLD, FIXED_THRESHOLD).to_dict()
-    return {
-        "source": source,
-        "framework": with_scored.framework,
-        "runs": {"with": with_scored.run_id, "without": without_scored.run_id},
-        "settings": {
-            "with": _processing_settings(pair.with_processing),
-            "without": _processing_settings(pair.without_processing),
-            "shared": {
-                k: v for k, v in pair.with_processing.config().items() if k not in PAIR_FIELDS
+    return _worded(
+        PairResult(
+            source=source,
+            framework=with_scored.framework,
+            runs={"with": with_scored.run_id, "without": without_scored.run_id},
+            settings={
+                "with": _processing_settings(pair.with_processing),
+                "without": _processing_settings(pair.without_processing),
+                "shared": {
+                    k: v for k, v in pair.with_processing.config().items() if k not in PAIR_FIELDS
+                },
             },
-        },
-        "evaluations": {
-            "with": summary_of(with_scored).to_dict(),
-            "without": summary_of(without_scored).to_dict(),
-        },
-        "at_validation_threshold": at_validation,
-        "at_fixed_threshold": at_fixed,
-    }
+            evaluations={"with": summary_of(with_scored), "without": summary_of(without_scored)},
+            at_validation_threshold=compare(with_scored, without_scored),
+            at_fixed_threshold=compare(
+                with_scored, without_scored, FIXED_THRESHOLD, FIXED_THRESHOLD
+            ),
+        )
+    )
 
 
 def _processing_settings(run: Run) -> dict:
@@ -182,21 +223,19 @@ def _processing_settings(run: Run) -> dict:
     return {"augment": config["augment"], "class_balancing": config["class_balancing"]}
 
 
-def interval(comparison: dict, threshold: str, statistic: str) -> dict:
-    """The row of ``statistic`` (auc, specificity, ...) in one of the two comparisons."""
-    rows = comparison[f"at_{threshold}_threshold"]["rows"]
-    return next(row for row in rows if STATISTIC_OF.get(row["quantity"]) == statistic)
+def _worded(measured: PairResult) -> PairResult:
+    return replace(measured, verdict=verdict(measured)[0], conclusion=conclusion(measured))
 
 
 # ---- the words ----
 
 
-def verdict(comparison: dict) -> tuple[str, list[str], list[str]]:
+def verdict(measured: PairResult) -> tuple[str, list[str], list[str]]:
     """``helped``, ``hurt``, ``mixed`` or ``none``, from the headline statistics whose 95% interval
     of (with - without) excludes zero; with the names of those that rose and those that fell."""
-    rows = {name: interval(comparison, "validation", name) for name in HEADLINE}
-    better = [HEADLINE[n] for n, row in rows.items() if row["outside"] and row["difference"] > 0]
-    worse = [HEADLINE[n] for n, row in rows.items() if row["outside"] and row["difference"] < 0]
+    rows = {name: measured.row("validation", name) for name in HEADLINE}
+    better = [HEADLINE[n] for n, row in rows.items() if row.outside and row.difference > 0]
+    worse = [HEADLINE[n] for n, row in rows.items() if row.outside and row.difference < 0]
     kinds = {
         (True, False): "helped",
         (False, True): "hurt",
@@ -207,10 +246,10 @@ def verdict(comparison: dict) -> tuple[str, list[str], list[str]]:
     return kind, better, worse
 
 
-def conclusion(comparison: dict) -> list[str]:
+def conclusion(measured: PairResult) -> list[str]:
     """Sentences that follow the measured intervals: the headline first, then each statistic."""
-    kind, better, worse = verdict(comparison)
-    images = comparison["at_validation_threshold"]["images"]
+    kind, better, worse = verdict(measured)
+    images = measured.at_validation_threshold.images
     headline = {
         "helped": f"On this data, processing helped: it raised {_join(better)} beyond the test split's noise.",
         "hurt": (
@@ -223,19 +262,17 @@ def conclusion(comparison: dict) -> list[str]:
             f"of the {images} test images in {_join(list(HEADLINE.values()))}."
         ),
     }[kind]
-    fixed, fixed_sensitivity = (
-        interval(comparison, "fixed", "specificity"),
-        interval(comparison, "fixed", "sensitivity"),
-    )
-    if fixed["outside"]:  # where the imbalance bites: a fixed threshold, NORMAL recall
+    fixed = measured.row("fixed", "specificity")
+    fixed_sensitivity = measured.row("fixed", "sensitivity")
+    if fixed.outside:  # where the imbalance bites: a fixed threshold, NORMAL recall
         headline += (
-            f" At the fixed threshold {FIXED_THRESHOLD}, NORMAL recall went from {fixed['b']:.3f} "
-            f"without processing to {fixed['a']:.3f} with it, and PNEUMONIA recall from "
-            f"{fixed_sensitivity['b']:.3f} to {fixed_sensitivity['a']:.3f}."
+            f" At the fixed threshold {FIXED_THRESHOLD}, NORMAL recall went from {fixed.b:.3f} "
+            f"without processing to {fixed.a:.3f} with it, and PNEUMONIA recall from "
+            f"{fixed_sensitivity.b:.3f} to {fixed_sensitivity.a:.3f}."
         )
     sentences = [headline]
     sentences += [
-        _describe(label, interval(comparison, "validation", name))
+        _describe(label, measured.row("validation", name))
         for name, label in {**HEADLINE, **OTHERS}.items()
     ]
     sentences.append(
@@ -250,15 +287,15 @@ def conclusion(comparison: dict) -> list[str]:
     return sentences
 
 
-def _describe(label: str, row: dict) -> str:
-    a, b, difference = row["a"], row["b"], row["difference"]
-    if a is None or b is None or row["low"] is None:
+def _describe(label: str, row: ComparisonRow) -> str:
+    a, b, difference = row.a, row.b, row.difference
+    if a is None or b is None or row.low is None:
         return f"{label}: cannot be measured on this test split (one class is missing)."
     figures = (
         f"{a:.3f} with processing, {b:.3f} without: {difference:+.3f} "
-        f"(95% interval {row['low']:+.3f} to {row['high']:+.3f})"
+        f"(95% interval {row.low:+.3f} to {row.high:+.3f})"
     )
-    if not row["outside"]:
+    if not row.outside:
         return f"{label}: {figures}, within the noise."
     return f"{label}: {figures}, {'higher' if difference > 0 else 'lower'} with processing."
 

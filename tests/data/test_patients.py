@@ -13,7 +13,7 @@ import pytest
 from pipeline.data import open_source
 from pipeline.data.patients import grouped_split, leak_key, patient_id
 from pipeline.data.summary import summarize
-from pipeline.talk.data_description import quality
+from pipeline.talk.data_description import Finding, quality
 
 
 @pytest.mark.parametrize(
@@ -93,8 +93,8 @@ def kermany_tree(root: Path, real_data: Path, pneumonia: dict[str, list[str]]) -
     return root
 
 
-def patients_finding(summary: dict) -> dict:
-    return next(f for f in quality(summary)["findings"] if f["topic"] == "patients")
+def patients_finding(summary: dict) -> Finding:
+    return next(f for f in quality(summary).findings if f.topic == "patients")
 
 
 def test_one_person_number_with_another_kind_in_each_split_is_no_leak(tmp_path, real_data):
@@ -115,14 +115,14 @@ def test_one_person_number_with_another_kind_in_each_split_is_no_leak(tmp_path, 
     # patients are children: person1_bacteria in train, person1_virus in test
     assert summary["patients"] == {"train": 4, "val": 3, "test": 4}
     finding = patients_finding(summary)
-    assert finding["level"] == "info"
-    assert finding["text"].startswith(
+    assert finding.level == "info"
+    assert finding.text.startswith(
         "1 personN id appears in two splits, with a different kind of pneumonia in each: the "
         "file names number patients per kind, so these are different children, not a leak "
         "(docs/patients.md)."
     )
-    assert "No patient has images in two splits" in finding["text"]
-    assert "leak into" not in finding["text"]
+    assert "No patient has images in two splits" in finding.text
+    assert "leak into" not in finding.text
 
 
 def test_one_child_in_two_splits_is_the_only_leak_counted(tmp_path, real_data):
@@ -141,9 +141,9 @@ def test_one_child_in_two_splits_is_the_only_leak_counted(tmp_path, real_data):
     assert summary["patient_overlap"] == 1  # person2_virus
     assert summary["patient_overlap_other_kind"] == 2  # person1 and person5
     finding = patients_finding(summary)
-    assert finding["level"] == "warning"
-    assert finding["text"].startswith("1 patient has images in more than one split:")
-    assert "2 personN ids appear in two splits, with a different kind" in finding["text"]
+    assert finding.level == "warning"
+    assert finding.text.startswith("1 patient has images in more than one split:")
+    assert "2 personN ids appear in two splits, with a different kind" in finding.text
 
 
 def test_no_overlap_at_all_is_ok(tmp_path, real_data):
@@ -159,12 +159,11 @@ def test_no_overlap_at_all_is_ok(tmp_path, real_data):
     summary = summarize(str(root), size=32)
 
     assert summary["patient_overlap"] == summary["patient_overlap_other_kind"] == 0
-    assert patients_finding(summary) == {
-        "topic": "patients",
-        "level": "ok",
-        "text": "No patient has images in two splits: validation and test scores measure new "
-        "patients.",
-    }
+    assert patients_finding(summary) == Finding(
+        "patients",
+        "ok",
+        "No patient has images in two splits: validation and test scores measure new patients.",
+    )
 
 
 def test_half_the_person_numbers_of_the_real_training_folder_carry_both_kinds(real_data):

@@ -6,6 +6,8 @@ image folders."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from pipeline.data import canonical_source
@@ -14,7 +16,12 @@ from pipeline.machine import machine_id
 from pipeline.runs import Run, identity_fields, write_json
 from pipeline.runs.choice import partner, runs_to_show
 from pipeline.runs.provenance import provenance
-from pipeline.talk.conclusion import better_framework
+from pipeline.talk.conclusion import (
+    FrameworkRow,
+    SeedSpread,
+    SpeedOverSeeds,
+    better_framework,
+)
 from pipeline.training.config import TrainConfig
 from tests.helpers.imagetree import kaggle_tree
 
@@ -130,19 +137,19 @@ def test_provenance_says_trained_on_what_and_scored_on_which_split(sources):
 
 
 def test_a_framework_gap_within_the_seed_spread_or_across_machines_is_not_ranked():
-    row = {"quantity": "test AUC", "keras": 0.970, "torch": 0.965, "better": "higher", "digits": 3}
+    values = {"keras": 0.970, "torch": 0.965}
+    row = FrameworkRow("test AUC", values, "f", "higher", 3)
+    seeds = {"keras": 3, "torch": 3}
     assert better_framework(row) == "keras"
-    assert better_framework(row | {"spread": {"keras": 0.006, "torch": 0.002}}) is None
-    assert better_framework(row | {"spread": {"keras": 0.001, "torch": 0.002}}) == "keras"
-    speed = {
-        "quantity": "seconds per epoch",
-        "keras": 40.0,
-        "torch": 80.0,
-        "better": "lower",
-        "digits": 1,
-    }
+    wide = SeedSpread({"keras": 0.006, "torch": 0.002}, seeds)
+    assert better_framework(replace(row, over_seeds=wide)) is None
+    narrow = SeedSpread({"keras": 0.001, "torch": 0.002}, seeds)
+    assert better_framework(replace(row, over_seeds=narrow)) == "keras"
+    means = {"keras": 40.0, "torch": 80.0}
+    one_seed = SpeedOverSeeds({"keras": None, "torch": None}, {"keras": 1, "torch": 1}, means)
+    speed = FrameworkRow("seconds per epoch", means, "f", "lower", 1, one_seed, ranked=True)
     assert better_framework(speed) == "keras"
-    assert better_framework(speed | {"ranked": False}) is None
+    assert better_framework(replace(speed, ranked=False)) is None
 
 
 def test_a_pages_default_is_the_first_its_source_ranks_else_the_first_given(sources):

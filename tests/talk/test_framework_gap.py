@@ -46,7 +46,7 @@ def test_a_gap_inside_the_seed_spread_reads_as_no_framework_difference(tmp_path)
         for line in words
     )
     rows = finding.table()
-    assert {row["framework"] for row in rows} == {"PyTorch", "Keras", GAP}
+    assert {row.framework for row in rows} == {"PyTorch", "Keras", GAP}
 
 
 def test_no_file_means_no_finding(tmp_path):

@@ -121,7 +121,7 @@ def test_the_pipelines_as_given_over_seeds_by_the_noise_rule(as_given):
     assert Run(torch.run_ids[0]).config()["class_balancing"] == "sampler"
     # every figure: the mean over seeds of what the Conclusion's seed table scores, and the rule
     figures = {
-        f: [conclusion.seed_figures(run, "synthetic") for run in runs]
+        f: [conclusion.seed_figures(run, "synthetic").named() for run in runs]
         for f, runs in as_given.items()
     }
     names = [name for name in figures["keras"][0] if figures["keras"][0][name] is not None]

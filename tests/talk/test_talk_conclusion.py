@@ -19,6 +19,7 @@ from pipeline.runs import ACTIVE, Run, all_runs
 from pipeline.talk import conclusion
 from pipeline.talk.processing_pair import (
     PAIR_FIELDS,
+    PairResult,
     compare_pair,
     find_pair,
     pair_configs,
@@ -109,8 +110,8 @@ def test_table_numbers_are_the_run_stores_and_pipeline_evaluates(trained, keras_
 
     runs = {"keras": keras_run, "torch": trained["torch"]}
     report = conclusion.table_report("synthetic", runs)
-    assert report["missing"] == [] and report["runs"] == {f: r.id for f, r in runs.items()}
-    rows = {row["quantity"]: row for row in report["rows"]}
+    assert report.missing == [] and report.runs == {f: r.id for f, r in runs.items()}
+    rows = {row.quantity: row.values for row in report.rows}
     for framework, run in runs.items():
         result = run.result()
         evaluation = evaluate(
@@ -143,8 +144,8 @@ def test_table_numbers_are_the_run_stores_and_pipeline_evaluates(trained, keras_
         assert (
             10 < model_lines[framework] < len(text.splitlines())
         )  # code only: no docstrings, no blanks
-    assert all(row["function"].startswith("pipeline.talk.conclusion.") for row in report["rows"])
-    assert report["differing_settings"] == {}  # both runs: the same settings but the framework
+    assert all(row.function.startswith("pipeline.talk.conclusion.") for row in report.rows)
+    assert report.differing_settings == {}  # both runs: the same settings but the framework
 
 
 def test_code_lines_leave_out_docstrings_comments_and_blank_lines():
@@ -157,11 +158,11 @@ def test_code_lines_leave_out_docstrings_comments_and_blank_lines():
 
 def test_a_missing_framework_names_the_run_to_start(trained):
     report = conclusion.table_report("synthetic", {"keras": None, "torch": trained["torch"]})
-    assert report["rows"] == []
-    (missing,) = report["missing"]
-    assert missing["framework"] == "keras"
+    assert report.rows == []
+    (missing,) = report.missing
+    assert missing.framework == "keras"
     assert (
-        missing["command"]
+        missing.command
         == "python -m pipeline.train --framework keras --source synthetic --preset quick"
     )
 
@@ -179,35 +180,31 @@ def test_pair_comparison_is_pipeline_evaluate_compare(trained):
     )
     measured = compare_pair(pair)
     with_scored, without_scored = (score_run(run.id, "synthetic", "test") for run in pair.runs)
-    for key, thresholds in (
-        ("at_validation_threshold", (None, None)),
-        ("at_fixed_threshold", (0.5, 0.5)),
-    ):
+    for threshold, thresholds in (("validation", (None, None)), ("fixed", (0.5, 0.5))):
         expected = compare(with_scored, without_scored, *thresholds).to_dict()
-        assert [row["quantity"] for row in measured[key]["rows"]] == [
+        got_rows = measured.to_dict()[f"at_{threshold}_threshold"]["rows"]
+        assert [row.quantity for row in measured.at(threshold).rows] == [
             row["quantity"] for row in expected["rows"]
         ]
         metrics = [
             (got, want)
-            for got, want in zip(measured[key]["rows"], expected["rows"])
+            for got, want in zip(got_rows, expected["rows"])
             if want["quantity"] in QUALITY_ROWS
         ]  # costs hold timings, measured again on each scoring
         assert len(metrics) == len(QUALITY_ROWS)
         for got, want in metrics:
-            assert got == pytest.approx(want), (key, want["quantity"])
-    sentences = "\n".join(measured["conclusion"])
+            assert got == pytest.approx(want), (threshold, want["quantity"])
+    sentences = "\n".join(measured.conclusion)
     for quantity in ("AUC", "specificity", "sensitivity", "accuracy"):
-        row = next(
-            r for r in measured["at_validation_threshold"]["rows"] if r["quantity"] == quantity
-        )
+        row = measured.at("validation").row(quantity)
         figures = (
-            f"{row['a']:.3f} with processing, {row['b']:.3f} without: {row['difference']:+.3f} "
-            f"(95% interval {row['low']:+.3f} to {row['high']:+.3f})"
+            f"{row.a:.3f} with processing, {row.b:.3f} without: {row.difference:+.3f} "
+            f"(95% interval {row.low:+.3f} to {row.high:+.3f})"
         )
         verdict = (
             "within the noise."
-            if not row["outside"]
-            else ("higher" if row["difference"] > 0 else "lower") + " with processing."
+            if not row.outside
+            else ("higher" if row.difference > 0 else "lower") + " with processing."
         )
         assert f"{figures}, {verdict}" in sentences, quantity
     assert compare_pair(pair) == measured  # the second call reads the disk cache
@@ -219,7 +216,7 @@ def test_pair_comparison_is_pipeline_evaluate_compare(trained):
 
 def comparison_with(
     auc: tuple, specificity: tuple, sensitivity: tuple = (0.0, -0.01, 0.01)
-) -> dict:
+) -> PairResult:
     """A comparison in ``compare``'s shape: (difference, low, high) for AUC and the two recalls."""
 
     def row(quantity, difference, low, high):
@@ -239,10 +236,12 @@ def comparison_with(
         row("sensitivity", *sensitivity),
         row("accuracy", 0.0, -0.01, 0.01),
     ]
-    return {
-        "at_validation_threshold": {"rows": rows, "images": 300},
-        "at_fixed_threshold": {"rows": rows, "images": 300},
-    }
+    return PairResult.from_dict(
+        {
+            "at_validation_threshold": {"rows": rows, "images": 300},
+            "at_fixed_threshold": {"rows": rows, "images": 300},
+        }
+    )
 
 
 def test_the_conclusion_follows_the_intervals_not_a_script():
@@ -307,7 +306,7 @@ def test_cli_pair_reuses_the_runs_and_prints_both(trained):
     assert printed["runs"]["without"]["run_id"] == trained["torch"].id
     assert {run["status"] for run in printed["runs"].values()} == {"finished"}
     assert printed["runs"]["with"]["val"] == trained["with"].result().val.to_dict()
-    assert printed["comparison"] == compare_pair(trained["pair"])
+    assert printed["comparison"] == compare_pair(trained["pair"]).to_dict()
 
 
 def test_cli_table_reads_the_newest_like_for_like_runs(trained, keras_run):
@@ -318,7 +317,7 @@ def test_cli_table_reads_the_newest_like_for_like_runs(trained, keras_run):
     )  # the fixtures trained one such pair at least
     assert printed["runs"] == {f: run.id for f, run in newest.items()}
     assert printed["rows"] == json.loads(
-        json.dumps(conclusion.framework_table("synthetic", newest))
+        json.dumps([row.to_dict() for row in conclusion.framework_table("synthetic", newest)])
     )
 
 
@@ -373,7 +372,7 @@ def test_page_without_runs_says_what_to_start_and_trains_the_pair(monkeypatch, t
         (pair,) = stored_pairs("synthetic")
         assert {run.config()["img_size"] for run in pair.runs} == {32}
         comparison = compare_pair(pair)
-        assert f"**{comparison['conclusion'][0]}**" in texts(headline_boxes(app))
+        assert f"**{comparison.conclusion[0]}**" in texts(headline_boxes(app))
     finally:
         for run in all_runs():
             if run.state in ACTIVE:
@@ -389,27 +388,27 @@ def test_page_shows_the_measured_numbers(trained, keras_run):
     newest = conclusion.default_runs("synthetic")
     expected = conclusion.framework_table("synthetic", newest)
     table = next(frame.value for frame in app.dataframe if "computed by" in frame.value.columns)
-    assert list(table["quantity"]) == [row["quantity"] for row in expected]
+    assert list(table["quantity"]) == [row.quantity for row in expected]
     for (_, shown), row in zip(table.iterrows(), expected):
-        assert shown["Keras"] == f"{row['keras']:,.{row['digits']}f}"
-        assert shown["PyTorch"] == f"{row['torch']:,.{row['digits']}f}"
-        assert shown["computed by"] == row["function"].removeprefix("pipeline.talk.")
+        assert shown["Keras"] == f"{row.values['keras']:,.{row.digits}f}"
+        assert shown["PyTorch"] == f"{row.values['torch']:,.{row.digits}f}"
+        assert shown["computed by"] == row.function.removeprefix("pipeline.talk.")
 
     comparison = compare_pair(stored_pairs("synthetic")[0])
-    assert f"**{comparison['conclusion'][0]}**" in texts(headline_boxes(app))
+    assert f"**{comparison.conclusion[0]}**" in texts(headline_boxes(app))
     differences = next(
         frame.value for frame in app.dataframe if "with - without" in frame.value.columns
     )
-    auc = next(r for r in comparison["at_validation_threshold"]["rows"] if r["quantity"] == "AUC")
+    auc = comparison.at("validation").row("AUC")
     (shown,) = [
         row for _, row in differences.iterrows() if row["statistic"] == "AUC"
     ]  # threshold-free: once
-    assert shown["with - without"] == f"{auc['difference']:+.3f}"
-    assert shown["95% interval"] == f"{auc['low']:+.3f} to {auc['high']:+.3f}"
+    assert shown["with - without"] == f"{auc.difference:+.3f}"
+    assert shown["95% interval"] == f"{auc.low:+.3f} to {auc.high:+.3f}"
     assert [m.label for m in app.metric] == [
         "Test AUC",
         "NORMAL recall (run's threshold)",
         "PNEUMONIA recall (run's threshold)",
         "NORMAL recall (threshold 0.5)",
     ]
-    assert app.metric[0].value == f"{auc['a']:.3f}"
+    assert app.metric[0].value == f"{auc.a:.3f}"

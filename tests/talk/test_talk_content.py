@@ -14,7 +14,7 @@ import pytest
 from pipeline.data import CLASS_NAMES, SPLITS, open_source
 from pipeline.data.summary import summarize
 from pipeline.talk import mini_demo
-from pipeline.talk.data_description import describe_data
+from pipeline.talk.data_description import DataDescription, describe_data
 from pipeline.talk.framework_features import (
     FEATURES,
     FRAMEWORKS,
@@ -201,24 +201,24 @@ def test_mnist_is_used_only_when_keras_already_has_it(tmp_path, monkeypatch):
 # ---- the data description ----
 
 
-def assert_matches_summary(description: dict, summary: dict) -> None:
-    table = description["structure"]["table"]
+def assert_matches_summary(description: DataDescription, summary: dict) -> None:
+    table = description.structure.table
     for split in SPLITS:
         for name in CLASS_NAMES:
             assert table[split][name] == summary["splits"][split][name]
         assert table[split]["total"] == sum(summary["splits"][split].values())
-    quantity = description["quantity"]
-    assert quantity["images"] == summary["images"] == table["all"]["total"]
-    assert quantity["totals"] == summary["totals"]
+    quantity = description.quantity
+    assert quantity.images == summary["images"] == table["all"]["total"]
+    assert quantity.totals == summary["totals"]
     totals = summary["totals"]
-    assert quantity["pneumonia_per_normal"] == pytest.approx(totals["PNEUMONIA"] / totals["NORMAL"])
-    assert quantity["patients"] == summary["patients"]
-    quality = description["quality"]
-    assert quality["skipped"] == summary["skipped"]
-    assert quality["patient_overlap"] == summary["patient_overlap"]
-    assert quality["image_size"] == summary["image_size"]
+    assert quantity.pneumonia_per_normal == pytest.approx(totals["PNEUMONIA"] / totals["NORMAL"])
+    assert quantity.patients == summary["patients"]
+    quality = description.quality
+    assert quality.skipped == summary["skipped"]
+    assert quality.patient_overlap == summary["patient_overlap"]
+    assert quality.image_size == summary["image_size"]
     share = summary["totals"]["PNEUMONIA"] / summary["images"]
-    balance = next(f["text"] for f in quality["findings"] if f["topic"] == "balance")
+    balance = next(f.text for f in quality.findings if f.topic == "balance")
     assert f"always answering PNEUMONIA already scores {share:.0%} accuracy" in balance
 
 
@@ -228,10 +228,10 @@ def test_description_of_the_synthetic_demo_equals_its_summary():
     description = describe_data(summary, source.scan(), source.describe())
 
     assert_matches_summary(description, summary)
-    assert description["origin"]["kind"].startswith("Synthetic generator")
-    assert description["origin"]["description"] == source.describe()
-    assert description["structure"]["layout"].startswith("Generated images in three splits")
-    findings = {f["text"] for f in description["quality"]["findings"]}
+    assert description.origin.kind.startswith("Synthetic generator")
+    assert description.origin.description == source.describe()
+    assert description.structure.layout.startswith("Generated images in three splits")
+    findings = {f.text for f in description.quality.findings}
     assert "No file was skipped: every listed image decoded." in findings
     assert any("No patient has images in two splits" in text for text in findings)
 
@@ -245,14 +245,12 @@ def test_description_of_a_folder_lists_its_broken_files_and_carved_splits(tmp_pa
     description = describe_data(summary, source.scan(), source.describe())
 
     assert_matches_summary(description, summary)
-    layout = description["structure"]["layout"]
+    layout = description.structure.layout
     assert (
         layout.startswith("Kaggle layout: split folders train, test")
         and "val carved out of train" in layout
     )
-    skipped = {
-        Path(item["path"]).name: item["reason"] for item in description["quality"]["skipped"]
-    }
+    skipped = {Path(item["path"]).name: item["reason"] for item in description.quality.skipped}
     assert {
         "truncated.jpeg",
         "empty.jpeg",
@@ -261,17 +259,17 @@ def test_description_of_a_folder_lists_its_broken_files_and_carved_splits(tmp_pa
         "notes.txt",
         "stray.jpeg",
     } <= set(skipped)
-    files = next(f for f in description["quality"]["findings"] if f["topic"] == "files")
-    assert files["level"] == "warning" and files["text"].startswith(
+    files = next(f for f in description.quality.findings if f.topic == "files")
+    assert files.level == "warning" and files.text.startswith(
         f"{len(summary['skipped'])} files were skipped"
     )
     val_total = sum(summary["splits"]["val"].values())
     assert any(
-        f["text"].startswith(f"val holds only {val_total} images")
-        for f in description["quality"]["findings"]
+        f.text.startswith(f"val holds only {val_total} images")
+        for f in description.quality.findings
     )
-    assert description["origin"]["kind"] == "Image folder"
-    assert description["origin"]["location"] == summary["source"]
+    assert description.origin.kind == "Image folder"
+    assert description.origin.location == summary["source"]
 
 
 def test_description_of_class_folders_says_both_splits_were_carved(tmp_path):
@@ -287,8 +285,8 @@ def test_description_of_class_folders_says_both_splits_were_carved(tmp_path):
     description = describe_data(summary, source.scan(), source.describe())
 
     assert_matches_summary(description, summary)
-    assert description["structure"]["layout"] == (
+    assert description.structure.layout == (
         "Class folders NORMAL and PNEUMONIA with no split folders; "
         "val and test carved out of train by patient."
     )
-    assert description["quality"]["patient_overlap"] == 0
+    assert description.quality.patient_overlap == 0

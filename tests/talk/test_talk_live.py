@@ -13,6 +13,7 @@ from pipeline.augment.spec import AugmentSpec
 from pipeline.data import load_all
 from pipeline.talk import gradients, notes, perceptron, pipelines, popularity, software_table
 from pipeline.talk.nutshell import nutshell, transform_words
+from pipeline.talk.processing_pair import PairResult
 from tests.helpers.imagetree import kaggle_tree
 
 # ---- the perceptron ----
@@ -172,7 +173,7 @@ def test_the_dataset_reads_what_the_csv_names():
 # ---- in a nutshell, notes ----
 
 
-def _comparison(outside: bool) -> dict:
+def _comparison(outside: bool) -> PairResult:
     def row(quantity, a, b):
         return {
             "quantity": quantity,
@@ -190,21 +191,26 @@ def _comparison(outside: bool) -> dict:
         row("sensitivity", 0.9, 0.99),
         row("accuracy", 0.85, 0.8),
     ]
-    return {
-        "settings": {
-            "with": {
-                "augment": AugmentSpec.preset("talk").to_dict(),
-                "class_balancing": "class_weight",
+    return PairResult.from_dict(
+        {
+            "settings": {
+                "with": {
+                    "augment": AugmentSpec.preset("talk").to_dict(),
+                    "class_balancing": "class_weight",
+                },
+                "without": {
+                    "augment": AugmentSpec.preset("none").to_dict(),
+                    "class_balancing": "none",
+                },
             },
-            "without": {"augment": AugmentSpec.preset("none").to_dict(), "class_balancing": "none"},
-        },
-        "at_validation_threshold": {"rows": rows, "images": 300},
-        "at_fixed_threshold": {"rows": rows},
-        "verdict": "mixed",
-        "conclusion": ["On this data, processing traded one for the other."],
-        "framework": "torch",
-        "runs": {"with": "a", "without": "b"},
-    }
+            "at_validation_threshold": {"rows": rows, "images": 300},
+            "at_fixed_threshold": {"rows": rows},
+            "verdict": "mixed",
+            "conclusion": ["On this data, processing traded one for the other."],
+            "framework": "torch",
+            "runs": {"with": "a", "without": "b"},
+        }
+    )
 
 
 def test_the_nutshell_is_read_from_the_measured_pair():

@@ -216,7 +216,7 @@ def test_the_architecture_counts_and_compares_layers():
     found = _fake_architecture()
     assert found.models["keras"].counts.of("conv") == 5 and found.matches_slide("keras")
     assert found.models["keras"].parameters == 5 * 40 + 4 * 16 and not found.differences()
-    assert architecture.summary(found)["torch"] == {
+    assert architecture.summary(found)["torch"].to_dict() == {
         "conv": 5,
         "batchnorm": 4,
         "maxpool": 5,
@@ -245,7 +245,8 @@ def test_the_cache_holds_one_description_per_model_code_and_size(tmp_path, monke
 def test_both_built_models_match_the_model_slide(tmp_path):
     script = (
         "import json, sys; from pipeline.talk import architecture as a; f = a.architecture(); "
-        "print(json.dumps({'summary': a.summary(f), 'differences': f.differences()}))"
+        "summary = {name: s.to_dict() for name, s in a.summary(f).items()}; "
+        "print(json.dumps({'summary': summary, 'differences': f.differences()}))"
     )
     child = subprocess.run(
         [sys.executable, "-c", script],

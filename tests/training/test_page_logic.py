@@ -11,7 +11,7 @@ import pytest
 from pipeline.evaluate.metrics import operating_point, threshold_metrics
 from pipeline.records import RunResult
 from pipeline.runs import Run, finished_runs, latest_per_framework, runs_root, write_json
-from pipeline.talk.conclusion import better_framework
+from pipeline.talk.conclusion import FrameworkRow, better_framework
 from pipeline.training.config import ConfigError, TrainConfig, config_diff_text, config_differences
 from pipeline.training.devices import check_gpu_available, device_line
 from pipeline.training.estimate import (
@@ -84,7 +84,7 @@ def test_operating_point_reads_the_confusion_matrix_of_threshold_metrics():
     ],
 )
 def test_better_framework(keras, torch, better, digits, ahead):
-    row = {"keras": keras, "torch": torch, "better": better, "digits": digits}
+    row = FrameworkRow("a figure", {"keras": keras, "torch": torch}, "f", better, digits)
     assert better_framework(row) == ahead
 
 
