@@ -2,13 +2,11 @@
 
 import streamlit as st
 
-from dashboard.ui.common import stop_unreadable_source
+from dashboard.ui.common import read_active_source
 from dashboard.ui.data_cache import cached_summary
 from dashboard.ui.pages import TALK
 from dashboard.ui.presenter import start_talk
-from dashboard.ui.source_picker import active_source
 from dashboard.ui.warmup import warmup_action
-from pipeline.data import SourceError
 from pipeline.data.images import code_span
 from pipeline.legal import ATTRIBUTION, NOT_A_MEDICAL_DEVICE
 
@@ -24,11 +22,7 @@ def main() -> None:
     )
     st.warning(NOT_A_MEDICAL_DEVICE, icon=":material/medical_information:")
 
-    source = active_source()
-    try:
-        summary = cached_summary(source)
-    except (SourceError, OSError, ValueError) as error:
-        stop_unreadable_source(source, error)
+    source, summary = read_active_source(cached_summary)
 
     totals = summary["totals"]
     left, middle, right = st.columns(3)

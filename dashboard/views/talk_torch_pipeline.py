@@ -9,11 +9,10 @@ import inspect
 import pandas as pd
 import streamlit as st
 
+from dashboard.ui.common import read_active_source
 from dashboard.ui.data_cache import cached_scan
 from dashboard.ui.slide import Slide
-from dashboard.ui.source_picker import active_source
 from dashboard.ui.talk_cache import torch_stages
-from pipeline.data import SourceError
 from pipeline.data.images import code_span
 from pipeline.talk import notes, pipelines
 
@@ -63,17 +62,10 @@ def explain_stages(found, spec: str, kind: str) -> None:
 
 
 def main() -> None:
-    st.title("3 · The PyTorch pipeline: more preprocessing")
-    slide = Slide()
-    spec = active_source()
-    try:
-        found = torch_stages(spec)
-        kind = cached_scan(spec).kind
-    except (SourceError, OSError, ValueError) as error:
-        st.error(f"The data source {code_span(spec)} cannot be read: {error}")
-        st.stop()
+    slide = Slide("3 · The PyTorch pipeline: more preprocessing")
+    spec, found, scan = read_active_source(torch_stages, cached_scan)
     show_stages(found, slide)
-    explain_stages(found, spec, kind)
+    explain_stages(found, spec, scan.kind)
     slide.notes(notes.torch_pipeline(found))
 
 
