@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.ui.common import FRAMEWORK_NAMES, FRAMEWORKS, framework_name, live_fragment
+from dashboard.ui.common import framework_name, live_fragment, pick_frameworks
 from dashboard.ui.deployment import training_allowed
 from pipeline.augment.spec import FIELDS, AugmentSpec, SpecError
 from pipeline.runs import Run
@@ -123,13 +123,10 @@ def start_form(source: str) -> None:
 def requested(source: str) -> SearchRequest:
     """Frameworks, trials, training preset, seeds and executor, one widget each."""
     left, middle, right = st.columns([2, 1, 1])
-    frameworks = left.multiselect(
-        "Frameworks",
-        FRAMEWORKS,
-        default=list(FRAMEWORKS),
-        format_func=FRAMEWORK_NAMES.get,
-        key="aug_search_frameworks",
-        help="A trial's objective is the mean over these frameworks (and the seeds).",
+    frameworks = pick_frameworks(
+        left,
+        "aug_search_frameworks",
+        "A trial's objective is the mean over these frameworks (and the seeds).",
     )
     trials = middle.number_input(
         "Trials",

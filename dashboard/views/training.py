@@ -17,6 +17,7 @@ from dashboard.ui.common import (
     SPLIT_DASH,
     framework_name,
     live_fragment,
+    pick_frameworks,
     unreadable_source,
 )
 from dashboard.ui.data_cache import source_fingerprint
@@ -31,7 +32,6 @@ from pipeline.runs.listing import RunFilter
 from pipeline.talk import notes
 from pipeline.training.config import (
     FIELDS,
-    FRAMEWORKS,
     PRESETS,
     ConfigError,
     SettingField,
@@ -79,13 +79,8 @@ def settings(source: str) -> tuple[list[str], dict]:
     """The frameworks to train and each one's config (or the ConfigError that stops it)."""
     st.subheader("Settings")
     left, right = st.columns([1, 2])
-    frameworks = left.multiselect(
-        "Frameworks",
-        FRAMEWORKS,
-        default=list(FRAMEWORKS),
-        format_func=FRAMEWORK_NAMES.get,
-        key="train_frameworks",
-        help="Both: one click trains Keras, then PyTorch.",
+    frameworks = pick_frameworks(
+        left, "train_frameworks", "Both: one click trains Keras, then PyTorch."
     )
     preset = right.radio(
         "Preset",
