@@ -173,24 +173,23 @@ def talk_controls(current_path: str) -> None:
         position = f"**{HOME.title}** · the talk has {len(TALK)} pages"
     with st.container(key="presenter_bar"):
         left, middle, right = st.columns([2, 2, 2], vertical_alignment="center")
-        if left.button(
-            f"Previous: {before.title}" if before else "Start of the talk",
-            key="presenter_previous",
-            icon=":material/arrow_back:",
-            disabled=before is None,
-            width="stretch",
-        ):
-            go_to(before)
+        step_button(left, before, "Previous", "Start of the talk", ":material/arrow_back:")
         middle.container(key="presenter_position").markdown(position)
-        if right.button(
-            f"Next: {after.title}" if after else "End of the talk",
-            key="presenter_next",
-            icon=":material/arrow_forward:",
-            disabled=after is None,
-            width="stretch",
-            type="primary",
-        ):
-            go_to(after)
+        step_button(right, after, "Next", "End of the talk", ":material/arrow_forward:")
+
+
+def step_button(column, page, direction: str, end: str, icon: str) -> None:
+    """The button to ``page`` (the previous or next one): its title, or the talk's ``end`` and
+    disabled where there is none; "Next" is the primary one, the key PageDown presses."""
+    if column.button(
+        f"{direction}: {page.title}" if page else end,
+        key=f"presenter_{direction.lower()}",
+        icon=icon,
+        disabled=page is None,
+        width="stretch",
+        type="primary" if direction == "Next" else "secondary",
+    ):
+        go_to(page)
 
 
 def start_talk() -> None:

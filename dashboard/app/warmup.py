@@ -267,13 +267,11 @@ def explain(plan: Plan, framework: str) -> str:
 
     from dashboard.app.first_view import MAP_METHOD, MAP_TARGET, first_image, map_layer
     from dashboard.cache.scores import (
-        faithfulness_of,
         framework_stack,
-        heatmap,
         pointing,
-        probability,
         test_probabilities,
         test_split,
+        verdict,
     )
     from dashboard.cache.trained_models import updated
     from pipeline.data import CLASS_NAMES, open_source
@@ -288,11 +286,10 @@ def explain(plan: Plan, framework: str) -> str:
         raise Skipped("the test split of this source is empty")
     pixels = split.images[int(np.flatnonzero(split.origins == first.origin)[0])]
     target = CLASS_NAMES.index(MAP_TARGET)
-    probability(loaded.run_id, stamp, pixels)
-    heatmap(loaded.run_id, stamp, MAP_METHOD, layer, target, pixels)
+    road = loaded.backend != "onnx"  # the page measures ROAD only with the framework loaded
+    verdict(loaded.run_id, stamp, MAP_METHOD, layer, target, pixels, measure_road=road)
     done = f"Grad-CAM at {layer} for test image #{first.index}"
-    if loaded.backend != "onnx":  # the page measures ROAD only with the framework loaded
-        faithfulness_of(loaded.run_id, stamp, MAP_METHOD, layer, target, pixels)
+    if road:
         done += " and its ROAD score"
     if open_source(plan.source).kind == "synthetic":
         pointing(loaded.run_id, stamp, layer, plan.source, plan.fingerprint)

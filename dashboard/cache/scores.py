@@ -158,6 +158,17 @@ def faithfulness_of(
     )
 
 
+def verdict(
+    run_id: str, stamp: float, method: str, layer: str, target: int, pixels, measure_road: bool
+) -> tuple[float, np.ndarray, float | None]:
+    """One run on one image as the Predictions page shows it (and the warm-up prepares it):
+    P(PNEUMONIA), the map, and the map's ROAD score where ``measure_road``."""
+    p = probability(run_id, stamp, pixels)
+    cam = heatmap(run_id, stamp, method, layer, target, pixels)
+    road = faithfulness_of(run_id, stamp, method, layer, target, pixels) if measure_road else None
+    return p, cam, road
+
+
 @st.cache_data(show_spinner="Playing the pointing game over the test split...", max_entries=16)
 def pointing(run_id: str, stamp: float, layer: str, spec: str, fingerprint: str) -> dict:
     """Grad-CAM's pointing game for one run over the PNEUMONIA test images (those with a lesion)."""

@@ -1,6 +1,6 @@
-"""Figures that several pages draw the same way, written once.
+"""The talk's ranked bar charts, written once.
 
-    ranked_bars(names, values, texts, x_title, x_range, height)   # the talk's ranked bars
+    ranked_bars(bars, x_title, x_range, height)   # the talk's ranked bars: (name, value, text)
 
 The talk's framework charts colour Keras, PyTorch and TensorFlow alike on every slide (Keras and
 PyTorch in the app's framework colours) and every other framework grey.
@@ -21,16 +21,15 @@ OTHER_COLOUR = "#9aa5b1"
 
 
 def ranked_bars(
-    names: list[str],
-    values: list[float],
-    texts: list[str],
+    bars: list[tuple[str, float, str]],
     x_title: str,
     x_range: list[float],
     height: int,
     right_margin: int = 30,
 ) -> go.Figure:
-    """Horizontal bars, first on top, each labelled outside its end; the talk's three
-    frameworks in their colours."""
+    """Horizontal bars, first on top, each (name, value, text) labelled with its text outside
+    its end; the talk's three frameworks in their colours."""
+    names, values, texts = (list(column) for column in zip(*bars))
     figure = go.Figure(
         go.Bar(
             x=values,

@@ -123,15 +123,6 @@ def parameter_widget(field) -> object:
         return sidebar.checkbox(field.label, key=key, help=field.help)
     if field.kind == "choice":
         return sidebar.selectbox(field.label, field.choices, key=key, help=field.help)
-    if field.kind == "int":
-        return sidebar.slider(
-            field.label,
-            int(field.low),
-            int(field.high),
-            step=int(field.step),
-            key=key,
-            help=field.help,
-        )
     if field.kind == "range":
         on = sidebar.checkbox(field.label, key=key + "_on", help=field.help)
         pair = sidebar.slider(
@@ -153,11 +144,12 @@ def parameter_widget(field) -> object:
             format="%.8f",
             help=field.help,
         )
+    number = int if field.kind == "int" else float  # the slider's type follows its bounds'
     return sidebar.slider(
         field.label,
-        float(field.low),
-        float(field.high),
-        step=float(field.step),
+        number(field.low),
+        number(field.high),
+        step=number(field.step),
         key=key,
         help=field.help,
     )
@@ -225,16 +217,9 @@ def one_image(source: str, fingerprint: str, origin: str, size: int) -> np.ndarr
     show_spinner="Augmenting (the first time loads Keras and PyTorch: about 15 s)...",
     max_entries=32,
 )
-def render(
-    spec: AugmentSpec,
-    image: np.ndarray,
-    count: int,
-    seed: int,
-    stats: DatasetStats | None,
-    difference: bool,
-) -> dict:
-    """``pipeline.augment.preview.rendered``, which imports both frameworks."""
-    args = (spec, image, count, seed, stats, difference, DIFFERENCE_GAIN)
+def render(args: tuple) -> dict:
+    """``pipeline.augment.preview.rendered(*args)``, which imports both frameworks; the
+    arguments as one tuple, so that its parameters are listed once, there."""
     return with_frameworks("pipeline.augment.preview", "rendered", *args)
 
 
@@ -250,7 +235,7 @@ def rendered_for(
             source, source_fingerprint(source), size, spec.rescale, "precomputed"
         )
     seed = st.session_state["aug_seed"]
-    return render(spec, image, count, seed, stats, difference), stats
+    return render((spec, image, count, seed, stats, difference, DIFFERENCE_GAIN)), stats
 
 
 # ---- sections ----

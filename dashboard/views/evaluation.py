@@ -589,30 +589,22 @@ def show_downloads(evaluation: Evaluation, comparison: Comparison | None) -> Non
     table = comparison.to_dict() if comparison else None  # the exports' JSON layout
     name = f"evaluation-{evaluation.run_id[:8]}-{evaluation.split}"
     columns = st.columns(4)
-    columns[0].download_button(
-        "Metrics (JSON)",
-        to_json({**evaluation.to_dict(), "comparison": table}),
-        f"{name}.json",
-        mime="application/json",
-        icon=":material/download:",
-        on_click="ignore",
-    )
-    columns[1].download_button(
-        "Metrics (CSV)",
-        to_csv(evaluation.to_dict()) + ("\n" + comparison_csv(table) if table else ""),
-        f"{name}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
-    )
-    columns[2].download_button(
-        "Report (HTML)",
-        to_html(evaluation.to_dict(), table),
-        f"{name}.html",
-        mime="text/html",
-        icon=":material/download:",
-        on_click="ignore",
-    )
+    metrics = evaluation.to_dict()
+    csv = to_csv(metrics) + ("\n" + comparison_csv(table) if table else "")
+    downloads = {  # label: contents, file ending, MIME type
+        "Metrics (JSON)": (to_json({**metrics, "comparison": table}), "json", "application/json"),
+        "Metrics (CSV)": (csv, "csv", "text/csv"),
+        "Report (HTML)": (to_html(metrics, table), "html", "text/html"),
+    }
+    for column, (label, (data, ending, mime)) in zip(columns, downloads.items()):
+        column.download_button(
+            label,
+            data,
+            f"{name}.{ending}",
+            mime=mime,
+            icon=":material/download:",
+            on_click="ignore",
+        )
     run_id, stamp = evaluation.run_id, updated(evaluation.run_id)
     try:
         exportable(run_id, stamp)

@@ -18,10 +18,9 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from dashboard.cache.datasets import cached_arrays, cached_scan, cached_summary
-from dashboard.context.source import active_source
-from dashboard.widgets.common import stop_unreadable_source
+from dashboard.widgets.common import image_grid, read_active_source
 from dashboard.widgets.slide import Slide
-from pipeline.data import CLASS_NAMES, SPLITS, SourceError, export_csv
+from pipeline.data import CLASS_NAMES, SPLITS, export_csv
 from pipeline.data.images import code_span
 from pipeline.data.stats import class_statistics
 from pipeline.talk import notes
@@ -45,6 +44,18 @@ def pixel_statistics(source: str, fingerprint: str) -> dict:
 # ---- figures ----
 
 
+def class_layout(figure: go.Figure, height: int, top: int, legend_y: float, **more) -> go.Figure:
+    """The layout of the per-class charts: ``top`` px above for the legend of the classes, laid
+    across at ``legend_y``, 10 px on the other sides; ``more`` (axis titles, barmode) as given."""
+    figure.update_layout(
+        height=height,
+        margin=dict(t=top, b=10, l=10, r=10),
+        legend=dict(orientation="h", y=legend_y),
+        **more,
+    )
+    return figure
+
+
 def counts_figure(splits: dict) -> go.Figure:
     """Grouped bars per split; each label gives the count and its share of the split."""
     figure = go.Figure()
@@ -61,14 +72,7 @@ def counts_figure(splits: dict) -> go.Figure:
             textfont=dict(size=13),
             cliponaxis=False,
         )
-    figure.update_layout(
-        barmode="group",
-        height=360,
-        margin=dict(t=30, b=10, l=10, r=10),
-        yaxis_title="images",
-        legend=dict(orientation="h", y=1.12),
-    )
-    return figure
+    return class_layout(figure, 360, 30, 1.12, barmode="group", yaxis_title="images")
 
 
 def sizes_figure(stats: dict) -> go.Figure:
@@ -88,14 +92,7 @@ def sizes_figure(stats: dict) -> go.Figure:
                 row=1,
                 col=column + 1,
             )
-    figure.update_layout(
-        barmode="overlay",
-        height=320,
-        margin=dict(t=40, b=10, l=10, r=10),
-        yaxis_title="% of the class",
-        legend=dict(orientation="h", y=1.25),
-    )
-    return figure
+    return class_layout(figure, 320, 40, 1.25, barmode="overlay", yaxis_title="% of the class")
 
 
 def intensity_figure(stats: dict) -> go.Figure:
@@ -116,14 +113,14 @@ def intensity_figure(stats: dict) -> go.Figure:
             line=dict(color=CLASS_COLOURS[name]),
             marker=dict(size=4),
         )
-    figure.update_layout(
-        height=320,
-        margin=dict(t=30, b=10, l=10, r=10),
+    return class_layout(
+        figure,
+        320,
+        30,
+        1.15,
         xaxis_title="grey level (0-255)",
         yaxis_title=f"% of pixels per {GREY_BAND} levels",
-        legend=dict(orientation="h", y=1.15),
     )
-    return figure
 
 
 def difference_figure(difference: np.ndarray) -> go.Figure:
@@ -204,15 +201,11 @@ def show_samples(arrays, summary: dict) -> None:
         chosen = np.sort(
             rng.choice(candidates, size=min(SAMPLES_PER_CLASS, len(candidates)), replace=False)
         )
-        for row in range(0, len(chosen), SAMPLE_COLUMNS):
-            for column, index in zip(
-                st.columns(SAMPLE_COLUMNS), chosen[row : row + SAMPLE_COLUMNS]
-            ):
-                column.image(
-                    arrays.images[index],
-                    width="stretch",
-                    caption=sample_caption(arrays.origins[index], arrays.splits[index]),
-                )
+        image_grid(
+            [arrays.images[i] for i in chosen],
+            [sample_caption(arrays.origins[i], arrays.splits[i]) for i in chosen],
+            SAMPLE_COLUMNS,
+        )
     st.caption(
         f"Shown as the models see them: grayscale, {summary['cached_size']} x {summary['cached_size']} px."
     )
@@ -327,14 +320,8 @@ def show_files(summary: dict, source: str) -> None:
 
 
 def main() -> None:
-    st.title("Dataset explorer")
-    slide = Slide()
-    source = active_source()
-    try:
-        summary = cached_summary(source)
-        arrays = cached_arrays(source)
-    except (SourceError, OSError, ValueError) as error:
-        stop_unreadable_source(source, error)
+    slide = Slide("Dataset explorer")
+    source, summary, arrays = read_active_source(cached_summary, cached_arrays)
     st.caption(
         f"Source {code_span(source)} ({summary['kind']}), fingerprint `{summary['fingerprint']}`."
     )

@@ -6,9 +6,7 @@ from dashboard.app.pages import TALK
 from dashboard.app.presenter import start_talk
 from dashboard.app.warmup import warmup_action
 from dashboard.cache.datasets import cached_summary
-from dashboard.context.source import active_source
-from dashboard.widgets.common import stop_unreadable_source
-from pipeline.data import SourceError
+from dashboard.widgets.common import read_active_source
 from pipeline.data.images import code_span
 from pipeline.legal import ATTRIBUTION, NOT_A_MEDICAL_DEVICE
 
@@ -24,11 +22,7 @@ def main() -> None:
     )
     st.warning(NOT_A_MEDICAL_DEVICE, icon=":material/medical_information:")
 
-    source = active_source()
-    try:
-        summary = cached_summary(source)
-    except (SourceError, OSError, ValueError) as error:
-        stop_unreadable_source(source, error)
+    source, summary = read_active_source(cached_summary)
 
     totals = summary["totals"]
     left, middle, right = st.columns(3)

@@ -31,13 +31,13 @@ from dashboard.app.first_view import (
 )
 from dashboard.cache.datasets import source_fingerprint
 from dashboard.cache.scores import (
-    faithfulness_of,
     framework_stack,
     heatmap,
     pointing,
     probability,
     test_probabilities,
     test_split,
+    verdict,
 )
 from dashboard.cache.trained_models import model_of, updated
 from dashboard.context.deployment import model_backend
@@ -45,6 +45,7 @@ from dashboard.context.source import active_source
 from dashboard.widgets import robustness
 from dashboard.widgets.common import (
     FRAMEWORK_NAMES,
+    image_grid,
     pick_run,
     stop_unreadable_source,
     stop_without_runs,
@@ -188,15 +189,11 @@ def gallery(split, scores: np.ndarray, threshold: float, name: str) -> None:
         if wrong == 0:
             st.write("None.")
             return
-        for start in range(0, len(shown), GALLERY_COLUMNS):
-            for column, i in zip(
-                st.columns(GALLERY_COLUMNS), shown[start : start + GALLERY_COLUMNS]
-            ):
-                column.image(
-                    split.images[i],
-                    width="stretch",
-                    caption=f"#{i} {CLASS_NAMES[split.labels[i]]}, P {scores[i]:.2f}",
-                )
+        image_grid(
+            [split.images[i] for i in shown],
+            [f"#{i} {CLASS_NAMES[split.labels[i]]}, P {scores[i]:.2f}" for i in shown],
+            GALLERY_COLUMNS,
+        )
         st.caption(
             "Most confident mistakes first; pick one by its number in the list below "
             "(Outcome: wrong)."
@@ -361,12 +358,8 @@ def show_verdict(
     on_slide, methods = presenting(), available[framework]
     used = settings.method if settings.method in methods else DEFAULT_METHOD
     stamp, layer = updated(loaded.run_id), settings.layers[framework]
-    p = probability(loaded.run_id, stamp, image["pixels"])
-    cam = heatmap(loaded.run_id, stamp, used, layer, settings.target, image["pixels"])
-    road = (
-        faithfulness_of(loaded.run_id, stamp, used, layer, settings.target, image["pixels"])
-        if settings.measure_road
-        else None
+    p, cam, road = verdict(
+        loaded.run_id, stamp, used, layer, settings.target, image["pixels"], settings.measure_road
     )
     caption = f"{methods[used].label}, {layer}, evidence for {settings.target_name}"
     if on_slide and road is not None:  # one line under the map, not a metric below it

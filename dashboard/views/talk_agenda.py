@@ -43,8 +43,7 @@ def show_parts(by_part: dict[int, list]) -> None:
 
 
 def main() -> None:
-    st.title("Agenda")
-    slide = Slide()
+    slide = Slide("Agenda")
     by_part = pages_by_part()
     with slide.key():
         show_parts(by_part)

@@ -7,10 +7,10 @@ with AlexNet's year marked: most came within five years after it. No framework i
 
 from __future__ import annotations
 
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard.widgets.layout import linked_table
 from dashboard.widgets.slide import Slide
 from pipeline.talk import dlbench, notes
 
@@ -49,39 +49,25 @@ def timeline_figure() -> go.Figure:
     return figure
 
 
-# ---- sections ----
-
-
-def show_sources() -> None:
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {"framework": r.name, "first release": r.year, "source": r.source, "link": r.url}
-                for r in dlbench.RELEASES
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-        column_config={"link": st.column_config.LinkColumn("link", display_text="open")},
-    )
-
-
 # ---- the page ----
 
 
 def main() -> None:
-    st.title("2 · The breakthrough of deep-learning frameworks")
-    slide = Slide()
-    with slide.key():
-        st.plotly_chart(
-            timeline_figure(), width="stretch", config={"displayModeBar": False}, key="dlb_timeline"
-        )
-        st.caption(
-            f"The frameworks named with Fig. 1 of [{dlbench.CITATION}]({dlbench.DOI}), each at its first "
-            "public release as its own paper or repository dates it (the figure's drawing is not copied)."
-        )
+    slide = Slide("2 · The breakthrough of deep-learning frameworks")
+    slide.key_chart(
+        timeline_figure(),
+        "dlb_timeline",
+        f"The frameworks named with Fig. 1 of [{dlbench.CITATION}]({dlbench.DOI}), each at its first "
+        "public release as its own paper or repository dates it (the figure's drawing is not copied).",
+    )
     with st.expander("Each release with its source"):
-        show_sources()
+        linked_table(
+            [
+                {"framework": r.name, "first release": r.year, "source": r.source, "link": r.url}
+                for r in dlbench.RELEASES
+            ],
+            "link",
+        )
     slide.notes(notes.breakthrough(dlbench.RELEASES, dlbench.CITATION))
 
 

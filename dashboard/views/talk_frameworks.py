@@ -5,11 +5,11 @@ its test accuracy and its wall time per framework. No framework is imported.
 
 from __future__ import annotations
 
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.charts.bars import ranked_bars
+from dashboard.widgets.layout import linked_table
 from dashboard.widgets.slide import Slide
 from pipeline.talk import dlbench, notes
 
@@ -17,11 +17,12 @@ from pipeline.talk import dlbench, notes
 
 
 def time_figure() -> go.Figure:
-    results = dlbench.MNIST_CPU
+    bars = [
+        (r.framework, r.minutes, f"{r.minutes:.0f} min · {r.test_accuracy:.2%}")
+        for r in dlbench.MNIST_CPU
+    ]
     return ranked_bars(
-        [r.framework for r in results],
-        [r.minutes for r in results],
-        [f"{r.minutes:.0f} min · {r.test_accuracy:.2%}" for r in results],
+        bars,
         f"minutes for {dlbench.EPOCHS} epochs (test accuracy after them)",
         [0, 110],
         height=360,
@@ -29,12 +30,18 @@ def time_figure() -> go.Figure:
     )
 
 
-# ---- sections ----
+# ---- the page ----
 
 
-def show_table() -> None:
-    st.dataframe(
-        pd.DataFrame(
+def main() -> None:
+    slide = Slide("2 · Deep learning frameworks compared")
+    slide.key_chart(
+        time_figure(),
+        "dlb_mnist",
+        f"{dlbench.MNIST_BASIS} Source: [{dlbench.CITATION}]({dlbench.DOI}); logs: {dlbench.REPOSITORY}.",
+    )
+    with st.expander("The six runs, with their versions and logs"):
+        linked_table(
             [
                 {
                     "framework": r.framework,
@@ -44,29 +51,9 @@ def show_table() -> None:
                     "log": r.log_url,
                 }
                 for r in dlbench.MNIST_CPU
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-        column_config={"log": st.column_config.LinkColumn("log", display_text="open")},
-    )
-
-
-# ---- the page ----
-
-
-def main() -> None:
-    st.title("2 · Deep learning frameworks compared")
-    slide = Slide()
-    with slide.key():
-        st.plotly_chart(
-            time_figure(), width="stretch", config={"displayModeBar": False}, key="dlb_mnist"
+            ],
+            "log",
         )
-        st.caption(
-            f"{dlbench.MNIST_BASIS} Source: [{dlbench.CITATION}]({dlbench.DOI}); logs: {dlbench.REPOSITORY}."
-        )
-    with st.expander("The six runs, with their versions and logs"):
-        show_table()
     slide.notes(notes.frameworks_compared(dlbench.MNIST_CPU))
 
 

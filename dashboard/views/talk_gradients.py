@@ -11,6 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard.widgets.layout import chart_and_facts, show_chart
 from dashboard.widgets.slide import Slide
 from pipeline.talk import gradients, notes
 from pipeline.talk.history import span, winter
@@ -87,14 +88,7 @@ def controls(slide: Slide) -> tuple[int, int, int]:
 
 def show_profiles(by_activation: dict[str, gradients.Profile], depth: int, width: int) -> None:
     sigmoid, relu = by_activation["sigmoid"].gradient_norm, by_activation["relu"].gradient_norm
-    chart, facts = st.columns([3, 2], gap="large")
-    chart.plotly_chart(
-        depth_figure(by_activation),
-        width="stretch",
-        config={"displayModeBar": False},
-        key="grad_depth_chart",
-    )
-    with facts:
+    with chart_and_facts(depth_figure(by_activation), "grad_depth_chart"):
         st.markdown(
             f"One batch through **{depth} layers** of {width} units; backpropagation multiplies by the "
             "activation's slope at every layer. The sigmoid's slope is at most **1/4**."
@@ -104,9 +98,7 @@ def show_profiles(by_activation: dict[str, gradients.Profile], depth: int, width
         first.metric("Layer 1, ReLU", f"{relu[0]:.1e}")
         ratio.metric("Last / first, sigmoid", f"{sigmoid[-1] / sigmoid[0]:.0e}×")
         ratio.metric("Last / first, ReLU", f"{relu[-1] / relu[0]:.1f}×")
-        st.plotly_chart(
-            slope_figure(), width="stretch", config={"displayModeBar": False}, key="grad_slopes"
-        )
+        show_chart(slope_figure(), "grad_slopes")
 
 
 # ---- the page ----
@@ -114,8 +106,7 @@ def show_profiles(by_activation: dict[str, gradients.Profile], depth: int, width
 
 def main() -> None:
     second = winter(2)
-    st.title("1 · The vanishing gradient, and the second winter")
-    slide = Slide()
+    slide = Slide("1 · The vanishing gradient, and the second winter")
     depth, width, seed = controls(slide)
     by_activation = profiles(depth, width, seed)
     sigmoid, relu = by_activation["sigmoid"].gradient_norm, by_activation["relu"].gradient_norm

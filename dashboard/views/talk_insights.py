@@ -208,8 +208,7 @@ def history_figure(history: dict[str, list[float]]) -> go.Figure:
 
 
 def main() -> None:
-    st.title("2 · Insights: choosing a framework")
-    slide = Slide()
+    slide = Slide("2 · Insights: choosing a framework")
     show_comparison(slide)
     slide.notes(notes.insights([fw.name for fw in FRAMEWORKS], installed_versions(), WORKFLOW))
     if not slide.more("The Keras workflow in seven calls, and its live demo"):

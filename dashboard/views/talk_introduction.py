@@ -212,8 +212,7 @@ def show_imagenet() -> None:
 
 
 def main() -> None:
-    st.title("1 · Introduction: how deep learning got here")
-    slide = Slide()
+    slide = Slide("1 · Introduction: how deep learning got here")
     if not presenting():
         st.markdown(
             "Seventy years from one learning neuron to networks that read X-rays, with two long "

@@ -8,10 +8,9 @@ import streamlit as st
 
 from dashboard.cache.datasets import cached_summary
 from dashboard.cache.talk_pages import normalised_train
-from dashboard.context.source import active_source
+from dashboard.widgets.common import read_active_source
 from dashboard.widgets.slide import Slide
 from pipeline.augment.spec import AugmentSpec
-from pipeline.data import SourceError
 from pipeline.data.images import code_span
 from pipeline.talk import notes, origins, pipelines
 from pipeline.talk.nutshell import transform_words
@@ -72,15 +71,8 @@ def show_normalisation(spec: str, norm: pipelines.Normalised) -> None:
 
 
 def main() -> None:
-    st.title("3 · The Keras pipeline, on this data")
-    slide = Slide()
-    spec = active_source()
-    try:
-        summary = cached_summary(spec)
-        norm = normalised_train(spec)
-    except (SourceError, OSError, ValueError) as error:
-        st.error(f"The data source {code_span(spec)} cannot be read: {error}")
-        st.stop()
+    slide = Slide("3 · The Keras pipeline, on this data")
+    spec, summary, norm = read_active_source(cached_summary, normalised_train)
     with slide.key():
         show_steps(step_facts(summary, norm))
         show_normalisation(spec, norm)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard.widgets.layout import linked_table
 from dashboard.widgets.slide import Slide
 from pipeline.talk import notes
 from pipeline.talk.software_table import (
@@ -31,20 +32,14 @@ def show_table(rows: list[dict[str, str]]) -> None:
 
 def show_sources(rows: list[dict[str, str]]) -> None:
     with st.expander(f"The source of each of the {len(rows) * len(COLUMNS)} cells"):
-        st.dataframe(
-            pd.DataFrame(source_rows()),
-            hide_index=True,
-            width="stretch",
-            column_config={"source": st.column_config.LinkColumn("source")},
-        )
+        linked_table(source_rows(), "source", link_text=None)
 
 
 # ---- the page ----
 
 
 def main() -> None:
-    st.title("2 · The deep-learning software landscape")
-    slide = Slide()
+    slide = Slide("2 · The deep-learning software landscape")
     rows = table_rows()
     with slide.key():
         show_table(rows)

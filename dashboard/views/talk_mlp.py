@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.charts.animation import class_points, play_controls
+from dashboard.widgets.layout import show_chart
 from dashboard.widgets.slide import Slide
 from pipeline.talk import mlp, notes, perceptron
 
@@ -108,21 +109,11 @@ def show_pair(points, line: perceptron.Trace, network: mlp.MlpTrace) -> None:
     wrong_line = line.errors_of(points, -1)
     with left:
         st.markdown(f"**Perceptron**: one line, {len(line.mistakes_per_epoch)} epochs")
-        st.plotly_chart(
-            perceptron_figure(points, line),
-            width="stretch",
-            config={"displayModeBar": False},
-            key="mlp_line",
-        )
+        show_chart(perceptron_figure(points, line), "mlp_line")
         st.metric("Wrong at the end", f"{wrong_line} of {len(points.y)}")
     with right:
         st.markdown(f"**MLP**: {network.hidden} hidden tanh units, backpropagation. Press ▶")
-        st.plotly_chart(
-            mlp_figure(points, network),
-            width="stretch",
-            config={"displayModeBar": False},
-            key="mlp_net",
-        )
+        show_chart(mlp_figure(points, network), "mlp_net")
         solved = f"from epoch {network.solved_at}" if network.solved_at is not None else "not yet"
         st.metric(
             "Wrong at the end",
@@ -135,8 +126,7 @@ def show_pair(points, line: perceptron.Trace, network: mlp.MlpTrace) -> None:
 
 
 def main() -> None:
-    st.title("1 · An MLP solves XOR")
-    slide = Slide()
+    slide = Slide("1 · An MLP solves XOR")
     hidden, epochs, rate, seed = controls(slide)
     points, line, network = both_learned(hidden, epochs, rate, seed)
     with slide.key():

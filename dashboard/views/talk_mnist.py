@@ -111,8 +111,7 @@ def loss_figure(comparison: mnist_example.MnistComparison) -> go.Figure:
 
 
 def main() -> None:
-    st.title("2 · The talk's MNIST code and its log")
-    slide = Slide()
+    slide = Slide("2 · The talk's MNIST code and its log")
     with slide.key():
         show_the_slide()
     st.caption(

@@ -76,8 +76,7 @@ def layers_table(found: architecture.Architecture) -> pd.DataFrame:
 
 
 def main() -> None:
-    st.title("3 · The model")
-    slide = Slide()
+    slide = Slide("3 · The model")
     with st.spinner(
         "Building both models (the first time on this machine: the frameworks load)..."
     ):

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.charts.animation import class_points, play_controls
+from dashboard.widgets.layout import chart_and_facts, show_chart
 from dashboard.widgets.slide import Slide
 from pipeline.talk import notes, perceptron
 from pipeline.talk.history import span, winter
@@ -98,14 +99,7 @@ def controls(slide: Slide) -> tuple[str, int, int]:
 
 
 def show_learning(name: str, points: perceptron.Points, trace: perceptron.Trace) -> None:
-    chart, facts = st.columns([3, 2], gap="large")
-    chart.plotly_chart(
-        learning_figure(points, trace),
-        width="stretch",
-        config={"displayModeBar": False},
-        key="pla_chart",
-    )
-    with facts:
+    with chart_and_facts(learning_figure(points, trace), "pla_chart"):
         st.markdown(
             f"**{perceptron.DATASETS[name].capitalize()}.** For each point on the wrong side, move the "
             "line towards it: **w ← w + y·x, b ← b + y**. Press ▶ to watch."
@@ -119,12 +113,7 @@ def show_learning(name: str, points: perceptron.Points, trace: perceptron.Trace)
                 f"Wrong after {len(trace.mistakes_per_epoch)} epochs",
                 f"{trace.errors_of(points, -1)} of {len(points.y)}",
             )
-        st.plotly_chart(
-            mistakes_figure(trace),
-            width="stretch",
-            config={"displayModeBar": False},
-            key="pla_mistakes",
-        )
+        show_chart(mistakes_figure(trace), "pla_mistakes")
 
 
 # ---- the page ----
@@ -132,8 +121,7 @@ def show_learning(name: str, points: perceptron.Points, trace: perceptron.Trace)
 
 def main() -> None:
     first = winter(1)
-    st.title("1 · The perceptron, and the first winter")
-    slide = Slide()
+    slide = Slide("1 · The perceptron, and the first winter")
     name, epochs, seed = controls(slide)
     points, trace = traced(name, epochs, seed)
     with slide.key():

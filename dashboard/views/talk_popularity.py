@@ -15,11 +15,9 @@ from pipeline.talk import notes, popularity
 
 
 def arxiv_figure() -> go.Figure:
-    shares = popularity.ARXIV_2017
+    bars = [(s.name, s.percent, f"{s.percent:g}%") for s in popularity.ARXIV_2017]
     return ranked_bars(
-        [s.name for s in shares],
-        [s.percent for s in shares],
-        [f"{s.percent:g}%" for s in shares],
+        bars,
         "% of March 2017 ML papers on arXiv that mention it",
         [0, 11],
         height=400,
@@ -49,8 +47,7 @@ def conference_figure() -> go.Figure:
 
 
 def main() -> None:
-    st.title("2 · Who uses which framework")
-    slide = Slide()
+    slide = Slide("2 · Who uses which framework")
     with slide.key():
         early, late = st.columns(2, gap="large")
         early.markdown(f"**[2017: arXiv mentions]({popularity.KARPATHY_2017})** (March)")

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import streamlit as st
-
-from dashboard.widgets.frame_slide import centred
+from dashboard.widgets.frame_slide import frame_slide
 from dashboard.widgets.slide import Slide
 from pipeline.talk import notes, outline
 
@@ -13,12 +11,12 @@ from pipeline.talk import notes, outline
 
 
 def show_closing() -> None:
-    with centred("talk_questions"):
-        st.title(outline.QUESTIONS, anchor=False)
-        st.markdown(f"### {outline.TITLE}")
-        st.markdown(f"> {outline.CLAIM}")
-        st.markdown("  ·  ".join(f"**{part.number}** {part.name}" for part in outline.PARTS))
-        st.caption("Every page stays live: go back to any of them to answer with the data.")
+    frame_slide(
+        "talk_questions",
+        outline.QUESTIONS,
+        outline.TITLE,
+        "Every page stays live: go back to any of them to answer with the data.",
+    )
 
 
 # ---- the page ----

@@ -3,9 +3,7 @@ four parts (``pipeline.talk.outline``). No person is named."""
 
 from __future__ import annotations
 
-import streamlit as st
-
-from dashboard.widgets.frame_slide import centred
+from dashboard.widgets.frame_slide import frame_slide
 from dashboard.widgets.slide import Slide
 from pipeline.talk import notes, outline
 
@@ -13,15 +11,13 @@ from pipeline.talk import notes, outline
 
 
 def show_title() -> None:
-    with centred("talk_title"):
-        st.title(outline.TITLE, anchor=False)
-        st.markdown(f"### {outline.SUBTITLE}")
-        st.markdown(f"> {outline.CLAIM}")
-        st.markdown("  ·  ".join(f"**{part.number}** {part.name}" for part in outline.PARTS))
-        st.caption(
-            "Every slide after this one is computed live, on this machine, from the data source picked "
-            "in the sidebar: the claim is tested, not repeated."
-        )
+    frame_slide(
+        "talk_title",
+        outline.TITLE,
+        outline.SUBTITLE,
+        "Every slide after this one is computed live, on this machine, from the data source picked "
+        "in the sidebar: the claim is tested, not repeated.",
+    )
 
 
 # ---- the page ----

@@ -11,9 +11,8 @@ import streamlit as st
 
 from dashboard.cache.datasets import cached_scan
 from dashboard.cache.talk_pages import torch_stages
-from dashboard.context.source import active_source
+from dashboard.widgets.common import read_active_source
 from dashboard.widgets.slide import Slide
-from pipeline.data import SourceError
 from pipeline.data.images import code_span
 from pipeline.talk import notes, pipelines
 
@@ -63,17 +62,10 @@ def explain_stages(found, spec: str, kind: str) -> None:
 
 
 def main() -> None:
-    st.title("3 · The PyTorch pipeline: more preprocessing")
-    slide = Slide()
-    spec = active_source()
-    try:
-        found = torch_stages(spec)
-        kind = cached_scan(spec).kind
-    except (SourceError, OSError, ValueError) as error:
-        st.error(f"The data source {code_span(spec)} cannot be read: {error}")
-        st.stop()
+    slide = Slide("3 · The PyTorch pipeline: more preprocessing")
+    spec, found, scan = read_active_source(torch_stages, cached_scan)
     show_stages(found, slide)
-    explain_stages(found, spec, kind)
+    explain_stages(found, spec, scan.kind)
     slide.notes(notes.torch_pipeline(found))
 
 

@@ -19,6 +19,7 @@ from dashboard.widgets.common import (
     FRAMEWORK_NAMES,
     framework_name,
     live_fragment,
+    pick_frameworks,
     unreadable_source,
 )
 from dashboard.widgets.slide import Slide
@@ -30,7 +31,6 @@ from pipeline.runs.listing import RunFilter
 from pipeline.talk import notes
 from pipeline.training.config import (
     FIELDS,
-    FRAMEWORKS,
     PRESETS,
     ConfigError,
     SettingField,
@@ -78,13 +78,8 @@ def settings(source: str) -> tuple[list[str], dict]:
     """The frameworks to train and each one's config (or the ConfigError that stops it)."""
     st.subheader("Settings")
     left, right = st.columns([1, 2])
-    frameworks = left.multiselect(
-        "Frameworks",
-        FRAMEWORKS,
-        default=list(FRAMEWORKS),
-        format_func=FRAMEWORK_NAMES.get,
-        key="train_frameworks",
-        help="Both: one click trains Keras, then PyTorch.",
+    frameworks = pick_frameworks(
+        left, "train_frameworks", "Both: one click trains Keras, then PyTorch."
     )
     preset = right.radio(
         "Preset",

@@ -7,11 +7,13 @@ styles from ``dashboard/charts/style.py``: one definition each, on every page.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import streamlit as st
 
 from dashboard.context.deployment import training_allowed
+from dashboard.context.source import active_source
+from pipeline.data import SourceError
 from pipeline.data.images import code_span
 from pipeline.frameworks import FRAMEWORK_NAMES, FRAMEWORKS
 from pipeline.runs import Run
@@ -21,8 +23,11 @@ __all__ = [
     "FRAMEWORKS",
     "FRAMEWORK_NAMES",
     "describe_run",
+    "image_grid",
     "live_fragment",
+    "pick_frameworks",
     "pick_run",
+    "read_active_source",
     "stop_unreadable_source",
     "unreadable_source",
 ]
@@ -32,6 +37,18 @@ POLL_EVERY = "1s"
 
 def framework_name(framework: str | None) -> str:
     return FRAMEWORK_NAMES.get(framework, framework or "?")
+
+
+def pick_frameworks(where, key: str, help: str) -> list[str]:
+    """A multiselect of the frameworks in ``where`` (``st`` or a column): both by default."""
+    return where.multiselect(
+        "Frameworks",
+        FRAMEWORKS,
+        default=list(FRAMEWORKS),
+        format_func=FRAMEWORK_NAMES.get,
+        key=key,
+        help=help,
+    )
 
 
 def describe_run(run: Run, with_framework: bool = True) -> str:
@@ -79,6 +96,24 @@ def stop_unreadable_source(source: str, error: Exception, what: str = "The data 
     """Say that ``source`` cannot be read, and why, and stop the page there."""
     st.error(unreadable_source(source, error, what))
     st.stop()
+
+
+def read_active_source(*readers: Callable[[str], object]) -> tuple:
+    """The session's data source and what each of ``readers`` reads from it, in order; where it
+    cannot be read, the page says why and stops there."""
+    source = active_source()
+    try:
+        return (source, *(read(source) for read in readers))
+    except (SourceError, OSError, ValueError) as error:
+        stop_unreadable_source(source, error)
+
+
+def image_grid(images: Sequence, captions: Sequence[str], columns: int) -> None:
+    """Images in rows of ``columns``, each as wide as its column, its caption under it."""
+    for start in range(0, len(images), columns):
+        row = slice(start, start + columns)
+        for column, image, caption in zip(st.columns(columns), images[row], captions[row]):
+            column.image(image, width="stretch", caption=caption)
 
 
 def live_fragment(draw: Callable[[], bool], active: bool, every: str = POLL_EVERY) -> None:

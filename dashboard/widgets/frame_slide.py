@@ -2,6 +2,7 @@
 
     with centred("talk_title"):      # a container whose key names the CSS rule
         st.title(...)
+    frame_slide("talk_title", outline.TITLE, outline.SUBTITLE, caption)   # the whole frame slide
 
 The rule only touches that block, so the presenter style of every other slide is unchanged.
 """
@@ -9,6 +10,8 @@ The rule only touches that block, so the presenter style of every other slide is
 from __future__ import annotations
 
 import streamlit as st
+
+from pipeline.talk import outline
 
 STYLE = """
 <style>
@@ -25,3 +28,14 @@ def centred(key: str):
     """A container centred and set larger, for a title or closing slide."""
     st.html(STYLE.format(key=key))
     return st.container(key=key)
+
+
+def frame_slide(key: str, heading: str, subheading: str, caption: str) -> None:
+    """A frame slide's one block: its heading and subheading, the claim the talk tests and the
+    talk's parts, and a caption."""
+    with centred(key):
+        st.title(heading, anchor=False)
+        st.markdown(f"### {subheading}")
+        st.markdown(f"> {outline.CLAIM}")
+        st.markdown("  ·  ".join(f"**{part.number}** {part.name}" for part in outline.PARTS))
+        st.caption(caption)

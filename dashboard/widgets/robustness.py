@@ -69,30 +69,15 @@ def threshold_strip(choice, slider: float) -> None:
         opacity=0.25,
         line_width=0,
     )
-    figure.add_scatter(
-        x=[choice.value],
-        y=[0.5],
-        mode="markers",
-        name=f"the run's threshold {choice.value:.3f}",
-        marker={
-            "symbol": "diamond",
-            "size": 14,
-            "color": "#2a9d8f",
-            "line": {"color": "black", "width": 1},
-        },
-    )
-    figure.add_scatter(
-        x=[slider],
-        y=[0.5],
-        mode="markers",
-        name=f"slider {slider:.3f}",
-        marker={
-            "symbol": "line-ns",
-            "size": 22,
-            "color": "#e9c46a",
-            "line": {"color": "#b8860b", "width": 3},
-        },
-    )
+    threshold = f"the run's threshold {choice.value:.3f}"
+    markers = {  # name: x, symbol, size, fill, edge colour and width
+        threshold: (choice.value, "diamond", 14, "#2a9d8f", "black", 1),
+        f"slider {slider:.3f}": (slider, "line-ns", 22, "#e9c46a", "#b8860b", 3),
+    }
+    for name, (x, symbol, size, fill, edge, edge_width) in markers.items():
+        line = {"color": edge, "width": edge_width}
+        marker = {"symbol": symbol, "size": size, "color": fill, "line": line}
+        figure.add_scatter(x=[x], y=[0.5], mode="markers", name=name, marker=marker)
     figure.update_xaxes(range=[0, 1], dtick=0.1, title_text="threshold")
     figure.update_yaxes(visible=False, range=[0, 1])
     figure.update_layout(

@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.context.deployment import training_allowed
-from dashboard.widgets.common import FRAMEWORK_NAMES, FRAMEWORKS, framework_name, live_fragment
+from dashboard.widgets.common import framework_name, live_fragment, pick_frameworks
 from pipeline.augment.spec import FIELDS, AugmentSpec, SpecError
 from pipeline.runs import Run
 from pipeline.training.config import PRESETS, ConfigError
@@ -123,13 +123,10 @@ def start_form(source: str) -> None:
 def requested(source: str) -> SearchRequest:
     """Frameworks, trials, training preset, seeds and executor, one widget each."""
     left, middle, right = st.columns([2, 1, 1])
-    frameworks = left.multiselect(
-        "Frameworks",
-        FRAMEWORKS,
-        default=list(FRAMEWORKS),
-        format_func=FRAMEWORK_NAMES.get,
-        key="aug_search_frameworks",
-        help="A trial's objective is the mean over these frameworks (and the seeds).",
+    frameworks = pick_frameworks(
+        left,
+        "aug_search_frameworks",
+        "A trial's objective is the mean over these frameworks (and the seeds).",
     )
     trials = middle.number_input(
         "Trials",

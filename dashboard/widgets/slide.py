@@ -1,11 +1,12 @@
 """One shape for every talk page in presenter mode: what the audience must see first, the controls
 folded away, and notes for the speaker's own view.
 
-    slide = Slide()                              # right after st.title
+    slide = Slide("3 · The model")               # the page's title, then the slide
     with slide.controls("Run and threshold"):    # an expander in presenter mode, in place otherwise
         ...widgets...
     with slide.key():                            # the figure or headline numbers: first in presenter mode
         ...
+    slide.key_chart(figure, "chart_key", caption)  # or a key content of one chart and its caption
     slide.notes(notes.evaluation(evaluation))    # shown in the speaker view (?present=1&speaker=1)
     if not slide.more("Curves, calibration, seeds and stress"):
         return                                   # presenter mode: the rest waits for the switch
@@ -29,6 +30,7 @@ import streamlit as st
 
 from dashboard.app.presenter import MODE_KEY, PAGE_KEY
 from dashboard.app.speaker import publish_notes
+from dashboard.widgets.layout import show_chart
 from pipeline.talk.notes import Notes
 
 KEY = "slide_key"  # the key content's container: CSS class st-key-slide_key
@@ -39,7 +41,9 @@ def presenting() -> bool:
 
 
 class Slide:
-    def __init__(self) -> None:
+    def __init__(self, title: str | None = None) -> None:
+        if title is not None:
+            st.title(title)
         # in presenter mode the key content's place is taken now, above everything drawn later
         self._lead = st.container(key=KEY) if presenting() else None
 
@@ -52,6 +56,12 @@ class Slide:
     def key(self):
         """The block the audience must see: at the top in presenter mode, in place otherwise."""
         return self._lead if self._lead is not None else st.container(key=KEY)
+
+    def key_chart(self, figure, chart_key: str, caption: str) -> None:
+        """The key content as one chart, without plotly's toolbar, and its caption."""
+        with self.key():
+            show_chart(figure, chart_key)
+            st.caption(caption)
 
     def more(self, label: str) -> bool:
         """Whether to draw the rest of the page: always, except in presenter mode, where a

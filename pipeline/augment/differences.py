@@ -42,53 +42,46 @@ def differences(spec: AugmentSpec) -> list[Difference]:
     return [line for line in lines if line is not None]
 
 
+def _unless_off(name: str, value: float, status: str, text: str) -> Difference:
+    """``status`` and ``text`` where the setting is on (non-zero); where it is off, the same."""
+    return Difference(name, status, text) if value else Difference(name, "same", "off in both")
+
+
 def _rotation(s: AugmentSpec) -> Difference:
-    if not s.rotation:
-        return Difference("rotation", "same", "off in both")
-    return Difference(
-        "rotation",
-        "same",
+    text = (
         f"angle from U(-{s.rotation:g}, {s.rotation:g}) in both; torchvision's "
-        "RandomAffine turns clockwise, Keras counter-clockwise (no effect on a symmetric range)",
+        "RandomAffine turns clockwise, Keras counter-clockwise (no effect on a symmetric range)"
     )
+    return _unless_off("rotation", s.rotation, "same", text)
 
 
 def _shift(s: AugmentSpec, name: str) -> Difference:
     value = getattr(s, name)
-    if not value:
-        return Difference(name, "same", "off in both")
     axis = "width" if name == "width_shift" else "height"
-    return Difference(
-        name,
-        "close",
+    text = (
         f"up to {value:g} x {axis} in both, in fractions of a pixel (the torch side draws as "
         "Keras does; plain RandomAffine rounds to whole pixels); torch shifts after zooming, "
-        "Keras before (the legacy class swaps width and height; the builder swaps them back)",
+        "Keras before (the legacy class swaps width and height; the builder swaps them back)"
     )
+    return _unless_off(name, value, "close", text)
 
 
 def _shear(s: AugmentSpec) -> Difference:
-    if not s.shear:
-        return Difference("shear", "same", "off in both")
     stretch = 1 / math.cos(math.radians(s.shear)) - 1
-    return Difference(
-        "shear",
-        "differs",
+    text = (
         f"angle from U(-{s.shear:g}, {s.shear:g}) in both, but Keras' matrix "
         f"[[1, -sin s], [0, cos s]] also stretches the image vertically (up to {stretch:.1%}) and "
-        "rotates before shearing; torchvision shears purely along x",
+        "rotates before shearing; torchvision shears purely along x"
     )
+    return _unless_off("shear", s.shear, "differs", text)
 
 
 def _zoom(s: AugmentSpec) -> Difference:
-    if not s.zoom:
-        return Difference("zoom", "same", "off in both")
-    return Difference(
-        "zoom",
-        "same",
+    text = (
         f"zoom-out factor uniform in [{1 - s.zoom:g}, {1 + s.zoom:g}] in both (the torch side "
-        "draws as ImageDataGenerator does; plain RandomAffine draws uniformly in scale)",
+        "draws as ImageDataGenerator does; plain RandomAffine draws uniformly in scale)"
     )
+    return _unless_off("zoom", s.zoom, "same", text)
 
 
 def _zoom_axes(s: AugmentSpec) -> Difference:

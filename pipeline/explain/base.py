@@ -80,8 +80,8 @@ class GradientCam(Explainer):
     dS/dA, both (N, C, h, w), computed here in NumPy (the Keras and ONNX methods; pytorch-grad-cam
     computes the torch ones): ``cam`` weighs A's channels by ``channel_weights``, and
     ``normalise`` scales the map as pytorch-grad-cam does, so the frameworks compare like for
-    like. A subclass gives ``activations_and_gradients``; a method mixes in its formula
-    (``GradCamWeights``, ``GradCamPlusPlusWeights``) or its own ``cam``."""
+    like. A subclass gives ``activations_and_gradients``; ``gradient_methods`` mixes in each
+    method's formula (``FORMULAS``: its ``channel_weights`` or its own ``cam``)."""
 
     def maps(self, images: np.ndarray) -> np.ndarray:
         activations, gradients = self.activations_and_gradients(images)
@@ -102,8 +102,6 @@ class GradientCam(Explainer):
 class GradCamWeights:
     """Grad-CAM's channel weight: the gradient's mean over the map (Selvaraju et al. 2017)."""
 
-    label = "Grad-CAM"
-
     def channel_weights(self, activations, gradients):
         return gradients.mean(axis=(2, 3))
 
@@ -112,14 +110,66 @@ class GradCamPlusPlusWeights:
     """Grad-CAM++'s channel weight: positive gradients weighted by alpha (Chattopadhay et al.
     2018, eq. 19), as pytorch-grad-cam computes it."""
 
-    label = "Grad-CAM++"
-
     def channel_weights(self, activations, gradients):
         squared, cubed = gradients**2, gradients**3
         sums = activations.sum(axis=(2, 3), keepdims=True)
         alpha = squared / (2 * squared + sums * cubed + 1e-6)
         alpha = np.where(gradients != 0, alpha, 0)
         return (np.maximum(gradients, 0) * alpha).sum(axis=(2, 3))
+
+
+class XGradCamWeights:
+    """XGrad-CAM's channel weight: the gradient weighted by each activation's share of its map."""
+
+    def channel_weights(self, activations, gradients):
+        sums = activations.sum(axis=(2, 3), keepdims=True)
+        return (gradients * activations / (sums + 1e-7)).sum(axis=(2, 3))
+
+
+class HiResCamMap:
+    """HiResCAM: gradient times activation, element by element, summed over the channels."""
+
+    def cam(self, activations, gradients):
+        return (gradients * activations).sum(axis=1)
+
+
+class LayerCamMap:
+    """LayerCAM: the positive gradient times activation, summed over the channels."""
+
+    def cam(self, activations, gradients):
+        return (np.maximum(gradients, 0) * activations).sum(axis=1)
+
+
+# Each method's name in the app, by key, for every framework that offers it.
+LABELS = {
+    "gradcam": "Grad-CAM",
+    "gradcam++": "Grad-CAM++",
+    "hirescam": "HiResCAM",
+    "xgradcam": "XGrad-CAM",
+    "layercam": "LayerCAM",
+    "eigencam": "EigenCAM (no gradients, class-agnostic)",
+    "scorecam": "Score-CAM (one forward pass per channel: slow)",
+}
+# The formulas computed here in NumPy (Keras and ONNX), by key: each written once.
+FORMULAS = {
+    "gradcam": GradCamWeights,
+    "gradcam++": GradCamPlusPlusWeights,
+    "hirescam": HiResCamMap,
+    "xgradcam": XGradCamWeights,
+    "layercam": LayerCamMap,
+}
+
+
+def gradient_methods(framework_cam: type[GradientCam], keys) -> dict[str, type[GradientCam]]:
+    """One class a method key: ``framework_cam`` (how A and dS/dA are had) with the key's formula."""
+    return {
+        key: type(
+            f"{FORMULAS[key].__name__}{framework_cam.__name__}",
+            (FORMULAS[key], framework_cam),
+            {"label": LABELS[key]},
+        )
+        for key in keys
+    }
 
 
 def normalise(cams: np.ndarray, size: int) -> np.ndarray:

@@ -11,13 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.explain.base import (
-    PNEUMONIA,
-    GradCamPlusPlusWeights,
-    GradCamWeights,
-    GradientCam,
-    import_grad_cam,
-)
+from pipeline.explain.base import PNEUMONIA, GradientCam, gradient_methods, import_grad_cam
 from pipeline.frameworks import import_torch_then_tensorflow
 
 import_grad_cam()  # before TensorFlow (torchvision, triton: see import_grad_cam)
@@ -79,17 +73,9 @@ class _KerasLogit(torch.nn.Module):
         return torch.from_numpy(logit.numpy())
 
 
-class GradCAM(GradCamWeights, KerasCam):
-    """Grad-CAM from the tape's gradients."""
-
-
-class GradCAMPlusPlus(GradCamPlusPlusWeights, KerasCam):
-    """Grad-CAM++ from the tape's gradients."""
-
-
 def _channels_first(array: np.ndarray) -> np.ndarray:
     """(N, h, w, C), as Keras lays out a convolution's output -> (N, C, h, w)."""
     return np.moveaxis(array, -1, 1)
 
 
-METHODS = {"gradcam": GradCAM, "gradcam++": GradCAMPlusPlus}
+METHODS = gradient_methods(KerasCam, ("gradcam", "gradcam++"))

@@ -10,12 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.explain.base import (
-    PNEUMONIA,
-    GradCamPlusPlusWeights,
-    GradCamWeights,
-    GradientCam,
-)
+from pipeline.explain.base import FORMULAS, PNEUMONIA, GradientCam, gradient_methods
 
 
 class OnnxCam(GradientCam):
@@ -32,40 +27,4 @@ class OnnxCam(GradientCam):
         return activations, gradients
 
 
-class GradCAM(GradCamWeights, OnnxCam):
-    """Grad-CAM from the graph's gradients."""
-
-
-class GradCAMPlusPlus(GradCamPlusPlusWeights, OnnxCam):
-    """Grad-CAM++ from the graph's gradients."""
-
-
-class XGradCAM(OnnxCam):
-    label = "XGrad-CAM"
-
-    def channel_weights(self, activations, gradients):
-        sums = activations.sum(axis=(2, 3), keepdims=True)
-        return (gradients * activations / (sums + 1e-7)).sum(axis=(2, 3))
-
-
-class HiResCAM(OnnxCam):
-    label = "HiResCAM"
-
-    def cam(self, activations, gradients):
-        return (gradients * activations).sum(axis=1)
-
-
-class LayerCAM(OnnxCam):
-    label = "LayerCAM"
-
-    def cam(self, activations, gradients):
-        return (np.maximum(gradients, 0) * activations).sum(axis=1)
-
-
-METHODS = {
-    "gradcam": GradCAM,
-    "gradcam++": GradCAMPlusPlus,
-    "hirescam": HiResCAM,
-    "xgradcam": XGradCAM,
-    "layercam": LayerCAM,
-}
+METHODS = gradient_methods(OnnxCam, FORMULAS)

@@ -71,24 +71,24 @@ class Border(Region):
     name, description = "border", f"the outer {BORDER:.0%} of each side"
 
     def mask(self, image, lungs):
-        side = image.shape[0]
-        width = max(1, round(side * BORDER))
-        inner = np.zeros(image.shape, bool)
-        inner[width:-width, width:-width] = True
-        return ~inner
+        outer = _outer(image.shape[0], BORDER)
+        return outer[:, None] | outer[None, :]
 
 
 class Corners(Region):
     name, description = "corners", f"the four corner squares ({CORNER:.0%} of the side)"
 
     def mask(self, image, lungs):
-        side = image.shape[0]
-        c = max(1, round(side * CORNER))
-        out = np.zeros(image.shape, bool)
-        for rows in (slice(0, c), slice(side - c, side)):
-            for cols in (slice(0, c), slice(side - c, side)):
-                out[rows, cols] = True
-        return out
+        outer = _outer(image.shape[0], CORNER)
+        return outer[:, None] & outer[None, :]
+
+
+def _outer(side: int, share: float) -> np.ndarray:
+    """(side,) bool: the outer ``share`` of a square image's side at both ends, one pixel at least."""
+    width = max(1, round(side * share))
+    outer = np.zeros(side, bool)
+    outer[:width] = outer[-width:] = True
+    return outer
 
 
 class Markers(Region):

@@ -10,7 +10,7 @@ import copy
 
 import numpy as np
 
-from pipeline.explain.base import Explainer, import_grad_cam
+from pipeline.explain.base import LABELS, Explainer, import_grad_cam
 from pipeline.frameworks import import_torch
 
 pytorch_grad_cam = import_grad_cam()  # loads torch first (see pipeline.explain.base)
@@ -23,6 +23,7 @@ class TorchCam(Explainer):
 
     framework = "torch"
     cam_class: type = pytorch_grad_cam.GradCAM
+    batch_size: int | None = None  # masked copies per forward pass (Score-CAM)
 
     def __init__(self, model, to_input, layer, target_class):
         super().__init__(model, to_input, layer, target_class)
@@ -39,6 +40,8 @@ class TorchCam(Explainer):
             # need no backward pass at all, and no layer needs its weights' gradients kept.
             parameter.requires_grad_(name.startswith(f"{layer}."))
         self.cam = self.cam_class(model=private, target_layers=[getattr(private, layer)])
+        if self.batch_size:
+            self.cam.batch_size = self.batch_size
 
     def maps(self, images: np.ndarray) -> np.ndarray:
         targets = [BinaryClassifierOutputTarget(self.target_class)] * len(images)
@@ -59,53 +62,22 @@ class _TorchLogit(torch.nn.Module):
         return self.model(self.to_input(images01[:, 0].numpy() * 255.0))
 
 
-class GradCAM(TorchCam):
-    label = "Grad-CAM"
-    cam_class = pytorch_grad_cam.GradCAM
-
-
-class GradCAMPlusPlus(TorchCam):
-    label = "Grad-CAM++"
-    cam_class = pytorch_grad_cam.GradCAMPlusPlus
-
-
-class HiResCAM(TorchCam):
-    label = "HiResCAM"
-    cam_class = pytorch_grad_cam.HiResCAM
-
-
-class XGradCAM(TorchCam):
-    label = "XGrad-CAM"
-    cam_class = pytorch_grad_cam.XGradCAM
-
-
-class LayerCAM(TorchCam):
-    label = "LayerCAM"
-    cam_class = pytorch_grad_cam.LayerCAM
-
-
-class EigenCAM(TorchCam):
-    label = "EigenCAM (no gradients, class-agnostic)"
-    cam_class = pytorch_grad_cam.EigenCAM
-
-
-class ScoreCAM(TorchCam):
-    label = "Score-CAM (one forward pass per channel: slow)"
-    cam_class = pytorch_grad_cam.ScoreCAM
-
-    def __init__(self, model, to_input, layer, target_class):
-        super().__init__(model, to_input, layer, target_class)
-        self.cam.batch_size = (
-            128  # masked copies per forward pass; the package's 16 is 8x the calls
-        )
-
-
+# The package's class for each method key; Score-CAM's batch of 128 masked copies a forward pass
+# makes 8x fewer calls than the package's 16.
+_CAM_CLASSES = {
+    "gradcam": (pytorch_grad_cam.GradCAM, None),
+    "gradcam++": (pytorch_grad_cam.GradCAMPlusPlus, None),
+    "hirescam": (pytorch_grad_cam.HiResCAM, None),
+    "xgradcam": (pytorch_grad_cam.XGradCAM, None),
+    "layercam": (pytorch_grad_cam.LayerCAM, None),
+    "eigencam": (pytorch_grad_cam.EigenCAM, None),
+    "scorecam": (pytorch_grad_cam.ScoreCAM, 128),
+}
 METHODS = {
-    "gradcam": GradCAM,
-    "gradcam++": GradCAMPlusPlus,
-    "hirescam": HiResCAM,
-    "xgradcam": XGradCAM,
-    "layercam": LayerCAM,
-    "eigencam": EigenCAM,
-    "scorecam": ScoreCAM,
+    key: type(
+        cam_class.__name__,
+        (TorchCam,),
+        {"label": LABELS[key], "cam_class": cam_class, "batch_size": batch_size},
+    )
+    for key, (cam_class, batch_size) in _CAM_CLASSES.items()
 }

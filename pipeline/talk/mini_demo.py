@@ -259,18 +259,24 @@ def run_demo(
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m pipeline.talk.mini_demo", description=__doc__.splitlines()[0]
-    )
+def demo_arguments(
+    module: str, doc: str, epochs: int, most_epochs: int, argv: list[str] | None
+) -> argparse.Namespace:
+    """The talk demos' command line: ``--epochs`` (1 to ``most_epochs``), ``--seed``, ``--json``."""
+    parser = cli.parser(module, doc.splitlines()[0])
     parser.add_argument(
-        "--epochs", type=int, default=DEFAULT_EPOCHS, help="1 to 50 (default %(default)s)"
+        "--epochs", type=int, default=epochs, help=f"1 to {most_epochs} (default %(default)s)"
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
     args = cli.parse(parser, argv)
-    if not 1 <= args.epochs <= 50:
-        parser.error(f"--epochs must be between 1 and 50, not {args.epochs}")
+    if not 1 <= args.epochs <= most_epochs:
+        parser.error(f"--epochs must be between 1 and {most_epochs}, not {args.epochs}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = demo_arguments("pipeline.talk.mini_demo", __doc__, DEFAULT_EPOCHS, 50, argv)
     started = time.perf_counter()
     import_keras()
     import_seconds = time.perf_counter() - started

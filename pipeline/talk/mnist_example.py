@@ -19,7 +19,6 @@ same factor; ``MnistComparison.data_note`` says which ran.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Callable
@@ -27,8 +26,13 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from pipeline import cli
-from pipeline.talk.mini_demo import cached_mnist_path, captured_log, import_keras, sample_mnist
+from pipeline.talk.mini_demo import (
+    cached_mnist_path,
+    captured_log,
+    demo_arguments,
+    import_keras,
+    sample_mnist,
+)
 
 LOG_EPOCHS = 5  # what the talk's log shows, and what runs here
 MNIST_TRAIN, MNIST_VALIDATION = 12_000, 2_000  # of 60,000 / 10,000: seconds, not minutes
@@ -200,17 +204,7 @@ def compare_runs(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m pipeline.talk.mnist_example", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument(
-        "--epochs", type=int, default=LOG_EPOCHS, help="1 to 20 (default %(default)s)"
-    )
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    args = cli.parse(parser, argv)
-    if not 1 <= args.epochs <= 20:
-        parser.error(f"--epochs must be between 1 and 20, not {args.epochs}")
+    args = demo_arguments("pipeline.talk.mnist_example", __doc__, LOG_EPOCHS, 20, argv)
     result = compare_runs(args.epochs, args.seed)
     if args.json:
         print(json.dumps(result.to_dict()))
