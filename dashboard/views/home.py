@@ -30,14 +30,14 @@ def main() -> None:
     except (SourceError, OSError, ValueError) as error:
         stop_unreadable_source(source, error)
 
-    totals = summary["totals"]
+    totals = summary.totals
     left, middle, right = st.columns(3)
-    left.metric("Active source", summary["kind"])
-    middle.metric("Images", f"{summary['images']:,}")
+    left.metric("Active source", summary.kind)
+    middle.metric("Images", f"{summary.images:,}")
     right.metric("NORMAL : PNEUMONIA", f"{totals['NORMAL']:,} : {totals['PNEUMONIA']:,}")
     st.caption(f"Source: {code_span(source)}")
-    if summary["skipped"]:
-        count = len(summary["skipped"])
+    if summary.skipped:
+        count = len(summary.skipped)
         st.caption(
             f"{count} {'file' if count == 1 else 'files'} skipped: the Dataset explorer lists them with the reason."
         )

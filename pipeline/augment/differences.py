@@ -42,12 +42,15 @@ def differences(spec: AugmentSpec) -> list[Difference]:
     return [line for line in lines if line is not None]
 
 
+def _same_when_on(parameter: str, on: bool, text: str) -> Difference:
+    """A parameter both libraries do alike: ``text`` says how when it is on."""
+    return Difference(parameter, "same", text if on else "off in both")
+
+
 def _rotation(s: AugmentSpec) -> Difference:
-    if not s.rotation:
-        return Difference("rotation", "same", "off in both")
-    return Difference(
+    return _same_when_on(
         "rotation",
-        "same",
+        bool(s.rotation),
         f"angle from U(-{s.rotation:g}, {s.rotation:g}) in both; torchvision's "
         "RandomAffine turns clockwise, Keras counter-clockwise (no effect on a symmetric range)",
     )
@@ -81,11 +84,9 @@ def _shear(s: AugmentSpec) -> Difference:
 
 
 def _zoom(s: AugmentSpec) -> Difference:
-    if not s.zoom:
-        return Difference("zoom", "same", "off in both")
-    return Difference(
+    return _same_when_on(
         "zoom",
-        "same",
+        bool(s.zoom),
         f"zoom-out factor uniform in [{1 - s.zoom:g}, {1 + s.zoom:g}] in both (the torch side "
         "draws as ImageDataGenerator does; plain RandomAffine draws uniformly in scale)",
     )

@@ -15,7 +15,8 @@ import math
 from collections import Counter
 from pathlib import PurePath
 
-from pipeline.data import SPLITS, Scan
+from pipeline.data import SPLITS, Scan, Skipped
+from pipeline.data.summary import DataSummary
 
 KIND_LABELS = {
     "synthetic": "Synthetic generator (built-in demo)",
@@ -27,7 +28,7 @@ SMALL_SPLIT = 100  # fewer images than this make a split's accuracy too uncertai
 SHARE_GAP = 0.10  # a split whose PNEUMONIA share differs from train's by more than this is flagged
 
 
-def describe_data(summary: dict, scan: Scan, description: str) -> dict:
+def describe_data(summary: DataSummary, scan: Scan, description: str) -> dict:
     """``{"structure", "quantity", "origin", "quality"}`` of one source (see the module docstring)."""
     return {
         "structure": structure(summary, scan),
@@ -40,13 +41,13 @@ def describe_data(summary: dict, scan: Scan, description: str) -> dict:
 # ---- structure: how the images are organised ----
 
 
-def structure(summary: dict, scan: Scan) -> dict:
+def structure(summary: DataSummary, scan: Scan) -> dict:
     table = {
-        split: {**summary["splits"][split], "total": sum(summary["splits"][split].values())}
+        split: {**summary.splits[split], "total": sum(summary.splits[split].values())}
         for split in SPLITS
     }
-    table["all"] = {**summary["totals"], "total": summary["images"]}
-    return {"kind": summary["kind"], "layout": layout_text(scan), "table": table}
+    table["all"] = {**summary.totals, "total": summary.images}
+    return {"kind": summary.kind, "layout": layout_text(scan), "table": table}
 
 
 def layout_text(scan: Scan) -> str:
@@ -97,51 +98,51 @@ def split_folders(scan: Scan) -> list[str]:
 # ---- quantity: how many ----
 
 
-def quantity(summary: dict) -> dict:
-    totals = summary["totals"]
-    patients = summary["patients"] if summary["patients_known"] else None
+def quantity(summary: DataSummary) -> dict:
+    totals = summary.totals
+    patients = summary.patients if summary.patients_known else None
     patients_total = sum(patients.values()) if patients else None
     return {
-        "images": summary["images"],
+        "images": summary.images,
         "totals": dict(totals),
         "pneumonia_per_normal": totals["PNEUMONIA"] / totals["NORMAL"]
         if totals["NORMAL"]
         else None,
-        "pneumonia_share": totals["PNEUMONIA"] / summary["images"] if summary["images"] else None,
+        "pneumonia_share": totals["PNEUMONIA"] / summary.images if summary.images else None,
         "patients": patients,
-        "images_per_patient": summary["images"] / patients_total if patients_total else None,
+        "images_per_patient": summary.images / patients_total if patients_total else None,
     }
 
 
 # ---- origin: where the images come from ----
 
 
-def origin(summary: dict, description: str) -> dict:
+def origin(summary: DataSummary, description: str) -> dict:
     return {
-        "kind": KIND_LABELS.get(summary["kind"], summary["kind"]),
+        "kind": KIND_LABELS.get(summary.kind, summary.kind),
         "description": description,
-        "location": summary["source"],
-        "fingerprint": summary["fingerprint"],
+        "location": summary.source,
+        "fingerprint": summary.fingerprint,
     }
 
 
 # ---- quality: what could go wrong ----
 
 
-def quality(summary: dict) -> dict:
-    skipped = list(summary["skipped"])
+def quality(summary: DataSummary) -> dict:
+    skipped = list(summary.skipped)
     return {
         "skipped": skipped,
-        "skipped_by_reason": dict(Counter(item["reason"] for item in skipped).most_common()),
-        "image_size": summary["image_size"],
-        "patient_overlap": summary["patient_overlap"] if summary["patients_known"] else None,
+        "skipped_by_reason": dict(Counter(item.reason for item in skipped).most_common()),
+        "image_size": summary.image_size,
+        "patient_overlap": summary.patient_overlap if summary.patients_known else None,
         "findings": [
             *_skipped_findings(skipped),
             _size_finding(summary),
             _leakage_finding(summary),
             *_imbalance_findings(summary),
             *_small_split_findings(summary),
-            *({"topic": "note", "level": "info", "text": note} for note in summary["notes"]),
+            *({"topic": "note", "level": "info", "text": note} for note in summary.notes),
         ],
     }
 
@@ -150,10 +151,10 @@ def _finding(topic: str, level: str, text: str) -> dict:
     return {"topic": topic, "level": level, "text": text}
 
 
-def _skipped_findings(skipped: list[dict]) -> list[dict]:
+def _skipped_findings(skipped: list[Skipped]) -> list[dict]:
     if not skipped:
         return [_finding("files", "ok", "No file was skipped: every listed image decoded.")]
-    reasons = Counter(item["reason"] for item in skipped)
+    reasons = Counter(item.reason for item in skipped)
     listed = "; ".join(f"{count} x {reason}" for reason, count in reasons.most_common())
     return [
         _finding(
@@ -165,38 +166,38 @@ def _skipped_findings(skipped: list[dict]) -> list[dict]:
     ]
 
 
-def _size_finding(summary: dict) -> dict:
-    width, height = summary["image_size"]["width"], summary["image_size"]["height"]
-    size = summary["cached_size"]
-    if width["min"] is None:
+def _size_finding(summary: DataSummary) -> dict:
+    width, height = summary.image_size.width, summary.image_size.height
+    size = summary.cached_size
+    if width.min is None:
         return _finding("size", "warning", "No image decoded, so there are no sizes to report.")
-    if width["min"] == width["max"] and height["min"] == height["max"]:
+    if width.min == width.max and height.min == height.max:
         return _finding(
             "size",
             "info",
-            f"Every image is {width['min']} x {height['min']} px; the models see "
+            f"Every image is {width.min} x {height.min} px; the models see "
             f"them at {size} x {size}.",
         )
     return _finding(
         "size",
         "info",
-        f"Sizes vary: width {width['min']}-{width['max']} px (median "
-        f"{width['median']:g}), height {height['min']}-{height['max']} px (median {height['median']:g}); "
+        f"Sizes vary: width {width.min}-{width.max} px (median "
+        f"{width.median:g}), height {height.min}-{height.max} px (median {height.median:g}); "
         f"all are resized to {size} x {size}, so aspect ratios change.",
     )
 
 
-def _leakage_finding(summary: dict) -> dict:
-    if not summary["patients_known"]:
+def _leakage_finding(summary: DataSummary) -> dict:
+    if not summary.patients_known:
         return _finding(
             "patients",
             "info",
             "The source names no patients: whether a patient's images sit in two "
             "splits (leakage) cannot be checked.",
         )
-    overlap = summary["patient_overlap"]
+    overlap = summary.patient_overlap
     # personN ids in two splits with another kind of pneumonia in each: two children, no leak
-    other_kind = summary.get("patient_overlap_other_kind", 0)
+    other_kind = summary.patient_overlap_other_kind
     not_a_leak = (
         f"{other_kind:,} {'personN id appears' if other_kind == 1 else 'personN ids appear'} in "
         "two splits, with a different kind of pneumonia in each: the file names number patients "
@@ -225,8 +226,8 @@ def _leakage_finding(summary: dict) -> dict:
     )
 
 
-def _imbalance_findings(summary: dict) -> list[dict]:
-    totals, images = summary["totals"], summary["images"]
+def _imbalance_findings(summary: DataSummary) -> list[dict]:
+    totals, images = summary.totals, summary.images
     if not images:
         return []
     if not totals["NORMAL"] or not totals["PNEUMONIA"]:
@@ -250,10 +251,10 @@ def _imbalance_findings(summary: dict) -> list[dict]:
             "recall of each class and by AUC, not by accuracy alone.",
         )
     ]
-    train = summary["splits"]["train"]
+    train = summary.splits["train"]
     train_total = sum(train.values())
     for split in SPLITS[1:]:
-        counts = summary["splits"][split]
+        counts = summary.splits[split]
         total = sum(counts.values())
         if not train_total or not total:
             continue
@@ -270,10 +271,10 @@ def _imbalance_findings(summary: dict) -> list[dict]:
     return findings
 
 
-def _small_split_findings(summary: dict) -> list[dict]:
+def _small_split_findings(summary: DataSummary) -> list[dict]:
     findings = []
     for split in SPLITS:
-        total = sum(summary["splits"][split].values())
+        total = sum(summary.splits[split].values())
         if total == 0:
             findings.append(_finding("size of splits", "warning", f"The {split} split is empty."))
         elif total < SMALL_SPLIT:
