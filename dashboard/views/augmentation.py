@@ -25,7 +25,7 @@ from dashboard.ui.deployment import with_frameworks
 from dashboard.ui.search import search_section
 from dashboard.ui.slide import Slide
 from dashboard.ui.source_picker import active_source
-from pipeline.augment.balance import batch_mix, keras_class_weights
+from pipeline.augment.balance import MIX_COLUMNS, batch_mix, keras_class_weights
 from pipeline.augment.codegen import balance_code, keras_code, torch_code
 from pipeline.augment.differences import differences
 from pipeline.augment.draws import COLUMNS
@@ -489,7 +489,7 @@ def show_balance(arrays) -> None:
         st.warning("The training split is empty.")
         return
     batch = st.select_slider("Batch size", [8, 16, 32, 64, 128], value=32, key="aug_batch")
-    table = pd.DataFrame([row.to_row() for row in batch_mix(labels, batch)])
+    table = pd.DataFrame(batch_mix(labels, batch)).rename(columns=MIX_COLUMNS)
     st.dataframe(
         table,
         hide_index=True,

@@ -47,17 +47,15 @@ class ClassMix:
     class_weight: float  # Keras' class_weight
     loss_share: float  # its share of the loss with class weights
 
-    def to_row(self) -> dict:
-        """The row as the studio's table labels it."""
-        return {
-            "class": self.name,
-            "images": self.images,
-            "share": self.share,
-            "per batch, plain": self.per_batch_plain,
-            "per batch, WeightedRandomSampler": self.per_batch_sampler,
-            "Keras class weight": self.class_weight,
-            "share of the loss, class weights": self.loss_share,
-        }
+
+# The studio's column for each field of ClassMix.
+MIX_COLUMNS = {
+    "name": "class",
+    "per_batch_plain": "per batch, plain",
+    "per_batch_sampler": "per batch, WeightedRandomSampler",
+    "class_weight": "Keras class weight",
+    "loss_share": "share of the loss, class weights",
+}
 
 
 def batch_mix(labels: np.ndarray, batch_size: int = 32) -> list[ClassMix]:

@@ -42,18 +42,24 @@ def differences(spec: AugmentSpec) -> list[Difference]:
     return [line for line in lines if line is not None]
 
 
-def _same_when_on(parameter: str, on: bool, text: str) -> Difference:
-    """A parameter both libraries do alike: ``text`` says how when it is on."""
-    return Difference(parameter, "same", text if on else "off in both")
+# How both libraries do a parameter alike, filled in with its range ({0:g} to {1:g}).
+ROTATION = (
+    "angle from U({0:g}, {1:g}) in both; torchvision's RandomAffine turns clockwise, Keras "
+    "counter-clockwise (no effect on a symmetric range)"
+)
+ZOOM = (
+    "zoom-out factor uniform in [{0:g}, {1:g}] in both (the torch side draws as "
+    "ImageDataGenerator does; plain RandomAffine draws uniformly in scale)"
+)
+
+
+def _same_when_on(parameter: str, value: float, text: str, low: float, high: float) -> Difference:
+    """A parameter both libraries do alike: ``text`` (with its range) when it is on."""
+    return Difference(parameter, "same", text.format(low, high) if value else "off in both")
 
 
 def _rotation(s: AugmentSpec) -> Difference:
-    return _same_when_on(
-        "rotation",
-        bool(s.rotation),
-        f"angle from U(-{s.rotation:g}, {s.rotation:g}) in both; torchvision's "
-        "RandomAffine turns clockwise, Keras counter-clockwise (no effect on a symmetric range)",
-    )
+    return _same_when_on("rotation", s.rotation, ROTATION, -s.rotation, s.rotation)
 
 
 def _shift(s: AugmentSpec, name: str) -> Difference:
@@ -84,12 +90,7 @@ def _shear(s: AugmentSpec) -> Difference:
 
 
 def _zoom(s: AugmentSpec) -> Difference:
-    return _same_when_on(
-        "zoom",
-        bool(s.zoom),
-        f"zoom-out factor uniform in [{1 - s.zoom:g}, {1 + s.zoom:g}] in both (the torch side "
-        "draws as ImageDataGenerator does; plain RandomAffine draws uniformly in scale)",
-    )
+    return _same_when_on("zoom", s.zoom, ZOOM, 1 - s.zoom, 1 + s.zoom)
 
 
 def _zoom_axes(s: AugmentSpec) -> Difference:

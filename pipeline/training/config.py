@@ -520,7 +520,8 @@ def flat_settings(config: dict, prefix: str = "") -> FlatSettings:
 
 @dataclass(frozen=True)
 class SettingDifference:
-    """A setting whose value differs between two configs, A and B (``config_differences``)."""
+    """A setting whose value differs between two configs (``config_differences``): ``a`` is its
+    value in the first, ``b`` in the second, None where that config lacks the setting."""
 
     setting: str
     a: SettingValue
