@@ -259,9 +259,7 @@ def test_description_of_a_folder_lists_its_broken_files_and_carved_splits(tmp_pa
         layout.startswith("Kaggle layout: split folders train, test")
         and "val carved out of train" in layout
     )
-    skipped = {
-        Path(item.path).name: item.reason for item in description["quality"]["skipped"]
-    }
+    skipped = {Path(item.path).name: item.reason for item in description["quality"]["skipped"]}
     assert {
         "truncated.jpeg",
         "empty.jpeg",
