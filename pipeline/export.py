@@ -312,7 +312,7 @@ def import_run(path: Path, origin: str = "imported") -> Run:
             for name, data in run_files.items():
                 (staging / name).parent.mkdir(parents=True, exist_ok=True)
                 (staging / name).write_bytes(data)
-            status = read_json_bytes(run_files.get("status.json", b"")) or {}
+            status = _read_json_bytes(run_files.get("status.json", b"")) or {}
             if status.get("status") != "finished":
                 raise ExportError(f"{path}: run {run_id} is not a finished run")
             write_json(staging / ORIGIN_FILE, {"origin": origin, "zip": Path(path).name})
@@ -347,12 +347,13 @@ def _read_zip(path: Path) -> dict[str, bytes]:
 def zip_run_id(path: Path) -> str | None:
     """The run id a zip holds, from its manifest (None if unreadable)."""
     try:
-        return (read_json_bytes(_read_zip(Path(path))[MANIFEST]) or {}).get("run_id")
+        return (_read_json_bytes(_read_zip(Path(path))[MANIFEST]) or {}).get("run_id")
     except (ExportError, RunError):
         return None
 
 
-def read_json_bytes(data: bytes) -> dict | None:
+def _read_json_bytes(data: bytes) -> dict | None:
+    """The JSON in ``data``, or None where it is not JSON."""
     try:
         return json.loads(data)
     except ValueError:

@@ -42,6 +42,7 @@ RECORDS = (
     "pipeline.augment.stats:DatasetStats",
     "pipeline.augment.draws:Draw",
     "pipeline.augment.preview:Preview",
+    "pipeline.augment.preview:Rendered",
 )
 
 

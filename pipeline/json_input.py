@@ -2,8 +2,8 @@
 
 A hand-edited or uploaded file may be huge, not UTF-8, not JSON, nested without end or hold a
 key twice. Both settings types read it here, so each of those gets the same check and a message
-that says what is wrong. Each caller passes its own error class (``SpecError``, ``ConfigError``:
-both take a field name and a message) and the noun its messages use ("spec", "config").
+that says what is wrong. Each caller passes its own ``SettingError`` class (``SpecError``,
+``ConfigError``) and the noun its messages use ("spec", "config").
 """
 
 from __future__ import annotations
@@ -14,8 +14,17 @@ import math
 MAX_JSON_BYTES = 64_000  # a spec is a few hundred bytes, a config about 1 kB: far larger is neither
 
 
+class SettingError(ValueError):
+    """A setting that cannot be used; ``field`` names it, the message says what is allowed."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
 def parse_settings(
-    text: str | bytes, error: type[ValueError], noun: str, *, allow_nan: bool = True
+    text: str | bytes, error: type[SettingError], noun: str, *, allow_nan: bool = True
 ):
     """The JSON value in ``text``; ``error("json", message)`` when it cannot be one.
 

@@ -157,7 +157,7 @@ def resolved_config(config: TrainConfig, preset: str) -> dict:
         "framework": config.framework,
         "config": config.to_dict(),
         "config_hash": config.stable_hash(),
-        "settings": setting_origins(config, preset),
+        "settings": [row.to_dict() for row in setting_origins(config, preset)],
     }
 
 

@@ -142,7 +142,7 @@ def load_images(plan: Plan) -> str:
     plan.fingerprint = source_fingerprint(plan.source)
     summary = cached_summary(plan.source)
     cached_arrays(plan.source)
-    return f"{summary['images']:,} images"
+    return f"{summary.images:,} images"
 
 
 def find_runs(plan: Plan) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pipeline.data import Scan, SplitArrays, load_all, open_source
-from pipeline.data.summary import SUMMARY_SIZE, summarize_loaded
+from pipeline.data.summary import SUMMARY_SIZE, DataSummary, summarize_loaded
 
 
 @st.cache_data(show_spinner=False, ttl=10)
@@ -20,12 +20,12 @@ def _loaded(spec: str, fingerprint: str, size: int) -> tuple[Scan, SplitArrays]:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _summary(spec: str, fingerprint: str, size: int) -> dict:
+def _summary(spec: str, fingerprint: str, size: int) -> DataSummary:
     scan, arrays = _loaded(spec, fingerprint, size)
     return summarize_loaded(scan, arrays, size)
 
 
-def cached_summary(spec: str, size: int = SUMMARY_SIZE) -> dict:
+def cached_summary(spec: str, size: int = SUMMARY_SIZE) -> DataSummary:
     """``pipeline.data.summary.summarize``, recomputed only when the source changes."""
     return _summary(spec, source_fingerprint(spec), size)
 

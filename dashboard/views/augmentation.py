@@ -19,17 +19,17 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dashboard.widgets.common import stop_unreadable_source
 from dashboard.cache.datasets import cached_arrays, source_fingerprint
 from dashboard.context.deployment import with_frameworks
-from dashboard.context.source import active_source
-from dashboard.widgets.common import stop_unreadable_source
 from dashboard.widgets.search import search_section
 from dashboard.widgets.slide import Slide
-from pipeline.augment.balance import batch_mix, keras_class_weights
+from dashboard.context.source import active_source
+from pipeline.augment.balance import MIX_COLUMNS, batch_mix, keras_class_weights
 from pipeline.augment.codegen import balance_code, keras_code, torch_code
 from pipeline.augment.differences import differences
 from pipeline.augment.draws import COLUMNS
-from pipeline.augment.preview import MAX_SAMPLES, Preview
+from pipeline.augment.preview import MAX_SAMPLES, Preview, Rendered
 from pipeline.augment.spec import (
     FIELDS,
     PRESETS,
@@ -217,7 +217,7 @@ def one_image(source: str, fingerprint: str, origin: str, size: int) -> np.ndarr
     show_spinner="Augmenting (the first time loads Keras and PyTorch: about 15 s)...",
     max_entries=32,
 )
-def render(args: tuple) -> dict:
+def render(args: tuple) -> Rendered:
     """``pipeline.augment.preview.rendered(*args)``, which imports both frameworks; the
     arguments as one tuple, so that its parameters are listed once, there."""
     return with_frameworks("pipeline.augment.preview", "rendered", *args)
@@ -225,7 +225,7 @@ def render(args: tuple) -> dict:
 
 def rendered_for(
     spec: AugmentSpec, image: np.ndarray, count: int, source: str, size: int, difference: bool
-) -> tuple[dict, DatasetStats | None]:
+) -> tuple[Rendered, DatasetStats | None]:
     """``spec``'s samples of ``image`` at the studio's seed, and the split statistics that
     per-dataset normalisation needs (None otherwise): the studio and a search trial's preview
     are drawn the same way."""
@@ -348,15 +348,15 @@ def sample_controls() -> int:
     return count
 
 
-def show_samples(rendered: dict) -> None:
-    preview = rendered["preview"]
+def show_samples(rendered: Rendered) -> None:
+    preview = rendered.preview
     keras_side, torch_side = st.columns(2)
-    captions = [f"#{i}" for i in range(len(rendered["keras"]))]
+    captions = [f"#{i}" for i in range(len(rendered.keras))]
     width = 110 if len(captions) > 4 else 160
     keras_side.markdown("**Keras** `ImageDataGenerator`")
-    keras_side.image(rendered["keras"], caption=captions, width=width)
+    keras_side.image(rendered.keras, caption=captions, width=width)
     torch_side.markdown("**PyTorch** `torchvision.transforms.v2`")
-    torch_side.image(rendered["torch"], caption=captions, width=width)
+    torch_side.image(rendered.torch, caption=captions, width=width)
     st.caption(
         f"Both from seed {st.session_state['aug_seed']} (each library draws its own numbers). "
         f"Computed in {preview.seconds['keras'] * 1000:.0f} ms (Keras) and "
@@ -384,27 +384,27 @@ def show_drawn(preview: Preview) -> None:
     )
 
 
-def show_difference(rendered: dict) -> None:
+def show_difference(rendered: Rendered) -> None:
     st.markdown(
         "Each torchvision sample next to **Keras applying the same drawn parameters**: what is left "
         f"is the libraries, not the dice. Differences are multiplied by {DIFFERENCE_GAIN}."
     )
     if not st.toggle("Show the difference view", key="aug_difference"):
         return
-    shown = range(min(len(rendered["torch"]), 8))
+    shown = range(min(len(rendered.torch), 8))
     st.image(
-        [rendered["torch"][i] for i in shown],
+        [rendered.torch[i] for i in shown],
         caption=[f"torchvision #{i}" for i in shown],
         width=110,
     )
     st.image(
-        [rendered["replay"][i] for i in shown],
+        [rendered.replay[i] for i in shown],
         caption=[f"Keras, same draw #{i}" for i in shown],
         width=110,
     )
     st.image(
-        [rendered["gaps"][i] for i in shown],
-        caption=[rendered["gap_captions"][i] for i in shown],
+        [rendered.gaps[i] for i in shown],
+        caption=[rendered.gap_captions[i] for i in shown],
         width=110,
     )
 
@@ -474,7 +474,7 @@ def show_balance(arrays) -> None:
         st.warning("The training split is empty.")
         return
     batch = st.select_slider("Batch size", [8, 16, 32, 64, 128], value=32, key="aug_batch")
-    table = pd.DataFrame(batch_mix(labels, batch))
+    table = pd.DataFrame(batch_mix(labels, batch)).rename(columns=MIX_COLUMNS)
     st.dataframe(
         table,
         hide_index=True,
@@ -538,7 +538,9 @@ def show_spec_files(spec: AugmentSpec) -> None:
         st.caption(f"The training page uses another spec (`{saved.stable_hash()}`).")
 
 
-def show_details(rendered: dict, spec: AugmentSpec, arrays, stats, source: str, size: int) -> None:
+def show_details(
+    rendered: Rendered, spec: AugmentSpec, arrays, stats, source: str, size: int
+) -> None:
     """Everything past the samples, one tab each."""
     tabs = st.tabs(
         [
@@ -551,13 +553,13 @@ def show_details(rendered: dict, spec: AugmentSpec, arrays, stats, source: str, 
         ]
     )
     with tabs[0]:
-        show_drawn(rendered["preview"])
+        show_drawn(rendered.preview)
     with tabs[1]:
         show_difference(rendered)
     with tabs[2]:
         show_differences(spec)
     with tabs[3]:
-        show_normalisation(rendered["preview"], spec, source, size)
+        show_normalisation(rendered.preview, spec, source, size)
     with tabs[4]:
         show_balance(arrays)
     with tabs[5]:
@@ -617,7 +619,7 @@ def main() -> None:
         st.stop()
     with slide.key():
         show_samples(rendered)
-    slide.notes(notes.augmentation(spec, len(rendered["keras"])))
+    slide.notes(notes.augmentation(spec, len(rendered.keras)))
     if not slide.more("Drawn parameters, differences, normalisation, balance, code and search"):
         return
     show_details(rendered, spec, arrays, stats, source, size)

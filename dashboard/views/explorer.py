@@ -22,7 +22,8 @@ from dashboard.widgets.common import image_grid, read_active_source
 from dashboard.widgets.slide import Slide
 from pipeline.data import CLASS_NAMES, SPLITS, export_csv
 from pipeline.data.images import code_span
-from pipeline.data.stats import class_statistics
+from pipeline.data.stats import ClassStatistics, class_statistics
+from pipeline.data.summary import DataSummary
 from pipeline.talk import notes
 
 CLASS_COLOURS = {"NORMAL": "#3b75af", "PNEUMONIA": "#d1495b"}
@@ -36,7 +37,7 @@ DRAW_KEY = "explorer_draw"  # how many times the samples were re-drawn; seeds th
 
 
 @st.cache_data(show_spinner="Computing mean images and histograms...", max_entries=8)
-def pixel_statistics(source: str, fingerprint: str) -> dict:
+def pixel_statistics(source: str, fingerprint: str) -> dict[str, ClassStatistics]:
     """``pipeline.data.stats.class_statistics`` of the active source, once per fingerprint."""
     return class_statistics(cached_arrays(source))
 
@@ -75,11 +76,11 @@ def counts_figure(splits: dict) -> go.Figure:
     return class_layout(figure, 360, 30, 1.12, barmode="group", yaxis_title="images")
 
 
-def sizes_figure(stats: dict) -> go.Figure:
+def sizes_figure(stats: dict[str, ClassStatistics]) -> go.Figure:
     """Histograms of the original width and height per class (before resizing), as % of the class."""
     figure = make_subplots(rows=1, cols=2, subplot_titles=("width (px)", "height (px)"))
     for name in CLASS_NAMES:
-        sizes = stats[name]["sizes"]
+        sizes = stats[name].sizes
         for column in (0, 1):
             figure.add_histogram(
                 x=sizes[:, column],
@@ -95,7 +96,7 @@ def sizes_figure(stats: dict) -> go.Figure:
     return class_layout(figure, 320, 40, 1.25, barmode="overlay", yaxis_title="% of the class")
 
 
-def intensity_figure(stats: dict) -> go.Figure:
+def intensity_figure(stats: dict[str, ClassStatistics]) -> go.Figure:
     """Share of pixels per band of grey levels, per class.
 
     Bands of 8 levels: single levels make a jagged line whose spike at 0 (black borders)
@@ -104,7 +105,7 @@ def intensity_figure(stats: dict) -> go.Figure:
     figure = go.Figure()
     starts = np.arange(0, 256, GREY_BAND)
     for name in CLASS_NAMES:
-        share = stats[name]["intensity_share"].reshape(-1, GREY_BAND).sum(axis=1) * 100
+        share = stats[name].intensity_share.reshape(-1, GREY_BAND).sum(axis=1) * 100
         figure.add_scatter(
             x=starts + GREY_BAND / 2,
             y=share,
@@ -152,12 +153,12 @@ def sample_caption(origin: str, split: str) -> str:
     return f"{Path(origin).name} · {split}"
 
 
-def show_counts(summary: dict) -> None:
+def show_counts(summary: DataSummary) -> None:
     st.subheader("Class counts per split")
-    totals = summary["totals"]
+    totals = summary.totals
     ratio = f"{totals['PNEUMONIA'] / totals['NORMAL']:.1f}" if totals["NORMAL"] else "no NORMAL"
     columns = st.columns(4)
-    columns[0].metric("Images", f"{summary['images']:,}")
+    columns[0].metric("Images", f"{summary.images:,}")
     columns[1].metric("NORMAL", f"{totals['NORMAL']:,}")
     columns[2].metric("PNEUMONIA", f"{totals['PNEUMONIA']:,}")
     columns[3].metric(
@@ -167,22 +168,22 @@ def show_counts(summary: dict) -> None:
     )
     chart, table = st.columns([3, 2])
     chart.plotly_chart(
-        counts_figure(summary["splits"]), width="stretch", config={"displayModeBar": False}
+        counts_figure(summary.splits), width="stretch", config={"displayModeBar": False}
     )
     rows = {
-        split: {**summary["splits"][split], "total": sum(summary["splits"][split].values())}
+        split: {**summary.splits[split], "total": sum(summary.splits[split].values())}
         for split in SPLITS
     }
-    rows["all"] = {**totals, "total": summary["images"]}
+    rows["all"] = {**totals, "total": summary.images}
     table.dataframe(pd.DataFrame(rows).T, width="stretch")
-    share = totals["PNEUMONIA"] / max(summary["images"], 1)
+    share = totals["PNEUMONIA"] / max(summary.images, 1)
     table.caption(
         f"Always answering PNEUMONIA scores {share:.0%} accuracy here: judge models by recall "
         "per class and AUC, not by accuracy alone."
     )
 
 
-def show_samples(arrays, summary: dict) -> None:
+def show_samples(arrays, summary: DataSummary) -> None:
     st.subheader("Samples per class")
     draw = st.session_state.get(DRAW_KEY, 0)
     st.button(
@@ -207,36 +208,36 @@ def show_samples(arrays, summary: dict) -> None:
             SAMPLE_COLUMNS,
         )
     st.caption(
-        f"Shown as the models see them: grayscale, {summary['cached_size']} x {summary['cached_size']} px."
+        f"Shown as the models see them: grayscale, {summary.cached_size} x {summary.cached_size} px."
     )
 
 
-def show_pixels(stats: dict, summary: dict) -> None:
+def show_pixels(stats: dict[str, ClassStatistics], summary: DataSummary) -> None:
     st.subheader("Intensities and sizes")
     intensities, sizes = st.columns(2)
     intensities.plotly_chart(
         intensity_figure(stats), width="stretch", config={"displayModeBar": False}
     )
     intensities.caption(
-        f"Grey levels of the {summary['cached_size']} px images, as a share of each class's pixels."
+        f"Grey levels of the {summary.cached_size} px images, as a share of each class's pixels."
     )
-    width, height = summary["image_size"]["width"], summary["image_size"]["height"]
-    if width["min"] == width["max"] and height["min"] == height["max"]:
+    width, height = summary.image_size.width, summary.image_size.height
+    if width.min == width.max and height.min == height.max:
         sizes.info(
-            f"Every image is {width['min']} x {height['min']} px before resizing: nothing to plot."
+            f"Every image is {width.min} x {height.min} px before resizing: nothing to plot."
         )
     else:
         sizes.plotly_chart(sizes_figure(stats), width="stretch", config={"displayModeBar": False})
         sizes.caption(
-            f"Original sizes before resizing: width {width['min']}-{width['max']} px "
-            f"(median {width['median']:g}), height {height['min']}-{height['max']} px "
-            f"(median {height['median']:g})."
+            f"Original sizes before resizing: width {width.min}-{width.max} px "
+            f"(median {width.median:g}), height {height.min}-{height.max} px "
+            f"(median {height.median:g})."
         )
 
 
-def show_means(stats: dict) -> None:
+def show_means(stats: dict[str, ClassStatistics]) -> None:
     st.subheader("Mean image per class")
-    means = [stats[name]["mean_image"] for name in CLASS_NAMES]
+    means = [stats[name].mean_image for name in CLASS_NAMES]
     if any(mean is None for mean in means):
         st.info("Mean images need images of both classes.")
         return
@@ -252,18 +253,18 @@ def show_means(stats: dict) -> None:
     )
 
 
-def show_patients(summary: dict) -> None:
+def show_patients(summary: DataSummary) -> None:
     st.subheader("Patients per split")
-    if not summary["patients_known"]:
+    if not summary.patients_known:
         st.info(
             "This source does not name patients, so no-overlap between splits cannot be checked."
         )
         return
-    images = {split: sum(summary["splits"][split].values()) for split in SPLITS}
-    table = pd.DataFrame({"patients": summary["patients"], "images": images}).loc[list(SPLITS)]
+    images = {split: sum(summary.splits[split].values()) for split in SPLITS}
+    table = pd.DataFrame({"patients": summary.patients, "images": images}).loc[list(SPLITS)]
     st.dataframe(table, width="content")
-    overlap = summary["patient_overlap"]
-    other_kind = summary.get("patient_overlap_other_kind", 0)
+    overlap = summary.patient_overlap
+    other_kind = summary.patient_overlap_other_kind
     if overlap:
         st.warning(
             f"{overlap:,} {'patient has' if overlap == 1 else 'patients have'} images in more "
@@ -281,19 +282,19 @@ def show_patients(summary: dict) -> None:
         )
 
 
-def show_files(summary: dict, source: str) -> None:
+def show_files(summary: DataSummary, source: str) -> None:
     st.subheader("Notes")
-    for note in summary["notes"] or ["Nothing to note: the source came with its own splits."]:
+    for note in summary.notes or ["Nothing to note: the source came with its own splits."]:
         st.markdown(f"- {note}")
 
     st.subheader("Skipped files")
-    if summary["skipped"]:
-        count = len(summary["skipped"])
+    if summary.skipped:
+        count = len(summary.skipped)
         st.caption(
             f"{count:,} {'file was' if count == 1 else 'files were'} not used, each with the reason."
         )
         st.dataframe(
-            pd.DataFrame(summary["skipped"], columns=["path", "reason"]),
+            pd.DataFrame(summary.skipped, columns=["path", "reason"]),
             width="stretch",
             hide_index=True,
         )
@@ -305,7 +306,7 @@ def show_files(summary: dict, source: str) -> None:
     st.download_button(
         "Download the manifest (CSV)",
         data=lambda: export_csv(cached_scan(source), failed=cached_arrays(source).failed),
-        file_name=f"pneumolab-{summary['kind']}-manifest.csv",
+        file_name=f"pneumolab-{summary.kind}-manifest.csv",
         mime="text/csv",
         icon=":material/download:",
         on_click="ignore",
@@ -323,7 +324,7 @@ def main() -> None:
     slide = Slide("Dataset explorer")
     source, summary, arrays = read_active_source(cached_summary, cached_arrays)
     st.caption(
-        f"Source {code_span(source)} ({summary['kind']}), fingerprint `{summary['fingerprint']}`."
+        f"Source {code_span(source)} ({summary.kind}), fingerprint `{summary.fingerprint}`."
     )
 
     with slide.key():
@@ -332,7 +333,7 @@ def main() -> None:
     if not slide.more("Samples, pixel statistics, patients and files"):
         return
     show_samples(arrays, summary)
-    stats = pixel_statistics(source, summary["fingerprint"])
+    stats = pixel_statistics(source, summary.fingerprint)
     show_pixels(stats, summary)
     show_means(stats)
     show_patients(summary)

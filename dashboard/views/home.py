@@ -24,14 +24,14 @@ def main() -> None:
 
     source, summary = read_active_source(cached_summary)
 
-    totals = summary["totals"]
+    totals = summary.totals
     left, middle, right = st.columns(3)
-    left.metric("Active source", summary["kind"])
-    middle.metric("Images", f"{summary['images']:,}")
+    left.metric("Active source", summary.kind)
+    middle.metric("Images", f"{summary.images:,}")
     right.metric("NORMAL : PNEUMONIA", f"{totals['NORMAL']:,} : {totals['PNEUMONIA']:,}")
     st.caption(f"Source: {code_span(source)}")
-    if summary["skipped"]:
-        count = len(summary["skipped"])
+    if summary.skipped:
+        count = len(summary.skipped)
         st.caption(
             f"{count} {'file' if count == 1 else 'files'} skipped: the Dataset explorer lists them with the reason."
         )

@@ -12,6 +12,7 @@ from dashboard.widgets.common import read_active_source
 from dashboard.widgets.slide import Slide
 from pipeline.augment.spec import AugmentSpec
 from pipeline.data.images import code_span
+from pipeline.data.summary import DataSummary
 from pipeline.talk import notes, origins, pipelines
 from pipeline.talk.nutshell import transform_words
 
@@ -25,14 +26,14 @@ STEP_PAGES = {
 TALK_AUGMENT, NO_AUGMENT = AugmentSpec.preset("talk"), AugmentSpec.preset("none")
 
 
-def step_facts(summary: dict, norm: pipelines.Normalised) -> dict[str, str]:
-    totals, sizes = summary["totals"], summary["image_size"]
+def step_facts(summary: DataSummary, norm: pipelines.Normalised) -> dict[str, str]:
+    totals, sizes = summary.totals, summary.image_size
     ratio = totals["PNEUMONIA"] / totals["NORMAL"] if totals["NORMAL"] else float("nan")
-    width = sizes["width"]
+    width = sizes.width
     return {
-        "Description": f"{summary['images']:,} images, NORMAL or PNEUMONIA, in train / val / test "
-        f"({', '.join(f'{sum(c.values()):,}' for c in summary['splits'].values())})",
-        "Explore": f"{ratio:.2f} PNEUMONIA per NORMAL; widths {width['min']}-{width['max']} px before resizing",
+        "Description": f"{summary.images:,} images, NORMAL or PNEUMONIA, in train / val / test "
+        f"({', '.join(f'{sum(c.values()):,}' for c in summary.splits.values())})",
+        "Explore": f"{ratio:.2f} PNEUMONIA per NORMAL; widths {width.min}-{width.max} px before resizing",
         "Preprocess": f"reshape to {norm.shape_after}, rescale to [0, 1]; augment with "
         "ImageDataGenerator: "
         + ", ".join(transform_words(TALK_AUGMENT.to_dict(), NO_AUGMENT.to_dict())).lower()
@@ -77,7 +78,7 @@ def main() -> None:
         show_steps(step_facts(summary, norm))
         show_normalisation(spec, norm)
     st.caption(
-        f"Images at the explorer's {summary['cached_size']} px. The channel axis is what Conv2D expects "
+        f"Images at the explorer's {summary.cached_size} px. The channel axis is what Conv2D expects "
         "(channels last); dividing by 255 keeps the gradients of the first layer in a usable range. "
         "Computed by `pipeline.talk.pipelines.normalise`. Augmentation: "
         f"{origins.augmentation()}."

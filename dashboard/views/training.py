@@ -476,7 +476,8 @@ def compare(run_ids: list[str]) -> None:
                 "Same settings (they differ in data or model code, or they are the same run)."
             )
             return
-        st.dataframe(pd.DataFrame(differing).astype(str), hide_index=True)
+        table = pd.DataFrame([row.to_dict() for row in differing])
+        st.dataframe(table.astype(str), hide_index=True)
         st.code(config_diff_text(a, b, f"run {first}", f"run {second}"), language="diff")
 
 

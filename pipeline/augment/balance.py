@@ -9,6 +9,8 @@ without each.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from pipeline.data import CLASS_NAMES
@@ -33,7 +35,30 @@ def sampler_weights(labels: np.ndarray) -> np.ndarray:
     return 1.0 / counts[np.asarray(labels, dtype=np.int64)]
 
 
-def batch_mix(labels: np.ndarray, batch_size: int = 32) -> list[dict]:
+@dataclass(frozen=True)
+class ClassMix:
+    """One class's share of the data and what a batch holds of it, plain and balanced."""
+
+    name: str
+    images: int
+    share: float
+    per_batch_plain: float
+    per_batch_sampler: float  # with WeightedRandomSampler
+    class_weight: float  # Keras' class_weight
+    loss_share: float  # its share of the loss with class weights
+
+
+# The studio's column for each field of ClassMix.
+MIX_COLUMNS = {
+    "name": "class",
+    "per_batch_plain": "per batch, plain",
+    "per_batch_sampler": "per batch, WeightedRandomSampler",
+    "class_weight": "Keras class weight",
+    "loss_share": "share of the loss, class weights",
+}
+
+
+def batch_mix(labels: np.ndarray, batch_size: int = 32) -> list[ClassMix]:
     """One row per class: its share of the data and what a batch of ``batch_size`` holds."""
     counts = class_counts(labels)
     total = counts.sum()
@@ -45,16 +70,14 @@ def batch_mix(labels: np.ndarray, batch_size: int = 32) -> list[dict]:
     for label, name in enumerate(CLASS_NAMES):
         share = counts[label] / total
         rows.append(
-            {
-                "class": name,
-                "images": int(counts[label]),
-                "share": float(share),
-                "per batch, plain": float(batch_size * share),
-                "per batch, WeightedRandomSampler": float(batch_size / present)
-                if counts[label]
-                else 0.0,
-                "Keras class weight": weights[label],
-                "share of the loss, class weights": float(share * weights[label]),
-            }
+            ClassMix(
+                name=name,
+                images=int(counts[label]),
+                share=float(share),
+                per_batch_plain=float(batch_size * share),
+                per_batch_sampler=float(batch_size / present) if counts[label] else 0.0,
+                class_weight=weights[label],
+                loss_share=float(share * weights[label]),
+            )
         )
     return rows

@@ -132,15 +132,15 @@ def torch_code(spec: AugmentSpec, stats: DatasetStats | None = None) -> str:
 def _torch_affine(spec: AugmentSpec) -> list[str]:
     """The ``v2.RandomAffine`` step's lines (none when the spec moves nothing)."""
     affine = affine_arguments(spec)
-    if not affine:
+    if affine is None:
         return []
-    args = [f"degrees={affine['degrees']!r}"]
-    if affine["translate"]:
-        args.append(f"translate={affine['translate']!r}")
-    if affine["scale"]:
+    args = [f"degrees={affine.degrees!r}"]
+    if affine.translate:
+        args.append(f"translate={affine.translate!r}")
+    if affine.scale:
         args.append(f"scale=(1 / {1 + spec.zoom!r}, 1 / {1 - spec.zoom!r})")
-    if affine["shear"]:
-        args.append(f"shear={affine['shear']!r}")
+    if affine.shear:
+        args.append(f"shear={affine.shear!r}")
     args.append(f"interpolation=v2.InterpolationMode.{spec.interpolation.upper()}")
     if fill_value(spec):
         args.append(f"fill={fill_value(spec)}")

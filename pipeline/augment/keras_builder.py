@@ -21,6 +21,7 @@ Two quirks of the legacy class, checked on this machine:
 from __future__ import annotations
 
 import math
+from typing import NotRequired, TypedDict
 
 import numpy as np
 
@@ -30,6 +31,22 @@ from .draws import Draw
 from .intensity import keras_preprocessing_function
 from .spec import AugmentSpec
 from .stats import DatasetStats, check_stats
+
+
+class KerasTransform(TypedDict):
+    """One image's parameters as ``get_random_transform`` draws them and ``apply_transform``
+    takes them: Keras' own dict, so typed rather than wrapped."""
+
+    theta: float
+    tx: float
+    ty: float
+    shear: float
+    zx: float
+    zy: float
+    flip_horizontal: bool
+    flip_vertical: bool
+    brightness: float | None
+    channel_shift_intensity: NotRequired[float | None]
 
 
 def build_image_data_generator(spec: AugmentSpec, stats: DatasetStats | None = None):
@@ -86,7 +103,7 @@ def _share_zoom(generator) -> None:
     generator.get_random_transform = shared
 
 
-def draw_params(generator, shape: tuple[int, int], count: int, seed: int) -> list[dict]:
+def draw_params(generator, shape: tuple[int, int], count: int, seed: int) -> list[KerasTransform]:
     """``count`` parameter sets as the generator draws them, from ``seed``.
 
     The legacy class draws from NumPy's global generator; its state is restored afterwards so
@@ -100,13 +117,13 @@ def draw_params(generator, shape: tuple[int, int], count: int, seed: int) -> lis
         np.random.set_state(saved)
 
 
-def augment(generator, image: np.ndarray, params: dict) -> np.ndarray:
+def augment(generator, image: np.ndarray, params: KerasTransform) -> np.ndarray:
     """One (H, W) uint8 image through apply_transform and standardize: (H, W) float32."""
     x = generator.apply_transform(image[..., None].astype(np.float32), params)
     return generator.standardize(np.array(x, dtype=np.float32))[..., 0]
 
 
-def to_draw(params: dict) -> Draw:
+def to_draw(params: KerasTransform) -> Draw:
     """Keras' drawn parameters in the common convention (see ``draws``).
 
     Keras' ``tx`` moves content left along columns, ``ty`` up along rows (shifts are in input
@@ -125,7 +142,7 @@ def to_draw(params: dict) -> Draw:
     )
 
 
-def from_draw(draw: Draw) -> dict:
+def from_draw(draw: Draw) -> KerasTransform:
     """Parameters that make ``apply_transform`` do ``draw``: the centre moves by the shift in
     output pixels, as in torchvision. Exact without shear; with shear, Keras' own shear matrix
     (a shear plus a vertical stretch) and its order (rotate, then shear) still apply.
@@ -136,14 +153,14 @@ def from_draw(draw: Draw) -> dict:
     # when t = -(Sh Z) shift, with Sh = [[1, -sin k], [0, cos k]] in (column, row) order.
     tx = -(zx * draw.shift_x - math.sin(k) * zy * draw.shift_y)
     ty = -(math.cos(k) * zy * draw.shift_y)
-    return {
-        "theta": draw.angle,
-        "tx": tx,
-        "ty": ty,
-        "shear": -draw.shear,
-        "zx": zx,
-        "zy": zy,
-        "flip_horizontal": draw.flip_h,
-        "flip_vertical": draw.flip_v,
-        "brightness": draw.brightness,
-    }
+    return KerasTransform(
+        theta=draw.angle,
+        tx=tx,
+        ty=ty,
+        shear=-draw.shear,
+        zx=zx,
+        zy=zy,
+        flip_horizontal=draw.flip_h,
+        flip_vertical=draw.flip_v,
+        brightness=draw.brightness,
+    )

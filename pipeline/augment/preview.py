@@ -39,6 +39,18 @@ class Preview:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """A preview with its pictures as PNG bytes, one list per framework (``rendered``)."""
+
+    preview: Preview
+    keras: list[bytes]
+    torch: list[bytes]
+    replay: list[bytes]  # Keras applying torchvision's draws; empty without the difference view
+    gaps: list[bytes]  # |torch - replay|, multiplied by the gain
+    gap_captions: list[str]
+
+
 @lru_cache(maxsize=16)
 def builders(spec: AugmentSpec, stats: DatasetStats | None = None):
     """(ImageDataGenerator, v2.Compose) for ``spec``; torch's pipeline is built first on purpose."""
@@ -124,10 +136,10 @@ def rendered(
     stats: DatasetStats | None,
     difference: bool,
     gain: int,
-) -> dict:
+) -> Rendered:
     """The studio's preview and its pictures, PNG-encoded once (st.image re-encodes arrays at 3x
-    the cost). A plain dict of picklable values: pages cache it, and a shared deployment computes
-    it in a process of its own (``pipeline.isolated``). The difference view's replays and
+    the cost). Picklable: pages cache it, and a shared deployment computes it in a process of its
+    own (``pipeline.isolated``, whose ``RECORDS`` list it). The difference view's replays and
     pictures are made only when it is shown; ``gain`` multiplies the differences for display."""
     preview = make_preview(spec, image, count, seed, stats, replay=difference)
     pixels = {
@@ -135,11 +147,11 @@ def rendered(
         for name in ("keras", "torch", "replay")
     }
     gaps = [np.abs(a.astype(np.int16) - b) for a, b in zip(pixels["torch"], pixels["replay"])]
-    return {
-        "preview": preview,
+    return Rendered(
+        preview,
         **{name: [encode_png(x) for x in pixels[name]] for name in ("keras", "torch", "replay")},
-        "gaps": [encode_png(np.clip(g * gain, 0, 255).astype(np.uint8)) for g in gaps],
-        "gap_captions": [
+        gaps=[encode_png(np.clip(g * gain, 0, 255).astype(np.uint8)) for g in gaps],
+        gap_captions=[
             f"|diff| #{i}: mean {g.mean():.1f}, max {g.max()}" for i, g in enumerate(gaps)
         ],
-    }
+    )

@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass
 
 from pipeline.json_input import (
+    SettingError,
     choice_problem,
     number_problem,
     parse_settings,
@@ -28,13 +29,8 @@ from pipeline.json_input import (
 from pipeline.settings import atomic_write_bytes, cache_root
 
 
-class SpecError(ValueError):
+class SpecError(SettingError):
     """A spec that cannot be used; ``field`` names the parameter (or "json" for the text)."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ What remains different is listed by ``differences`` (docs/architecture.md has th
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -49,14 +50,14 @@ def build_torch_transform(spec: AugmentSpec, stats: DatasetStats | None = None):
     torch, v2 = import_torchvision_v2()
     steps = []
     affine = affine_arguments(spec)
-    if affine:
+    if affine is not None:
         interpolation = {
             "nearest": v2.InterpolationMode.NEAREST,
             "bilinear": v2.InterpolationMode.BILINEAR,
         }
         steps.append(
             _classes().SpecAffine(
-                **affine,
+                **affine.to_dict(),
                 interpolation=interpolation[spec.interpolation],
                 fill=fill_value(spec),
                 fill_mode=spec.fill_mode,
@@ -84,18 +85,32 @@ def build_torch_transform(spec: AugmentSpec, stats: DatasetStats | None = None):
     return v2.Compose(steps)
 
 
-def affine_arguments(spec: AugmentSpec) -> dict:
-    """``RandomAffine`` arguments for the spec's geometry; empty when there is none."""
+@dataclass(frozen=True)
+class AffineArguments:
+    """``RandomAffine``'s geometry arguments for a spec; None where the spec leaves one out."""
+
+    degrees: float
+    translate: tuple[float, float] | None
+    scale: tuple[float, float] | None
+    shear: tuple[float, float] | None
+
+    def to_dict(self) -> dict:
+        """As keyword arguments for ``RandomAffine``."""
+        return asdict(self)
+
+
+def affine_arguments(spec: AugmentSpec) -> AffineArguments | None:
+    """The spec's geometry for ``RandomAffine``; None when there is none."""
     if not any((spec.rotation, spec.width_shift, spec.height_shift, spec.shear, spec.zoom)):
-        return {}
-    return {
-        "degrees": spec.rotation,
-        "translate": (spec.width_shift, spec.height_shift)
+        return None
+    return AffineArguments(
+        degrees=spec.rotation,
+        translate=(spec.width_shift, spec.height_shift)
         if spec.width_shift or spec.height_shift
         else None,
-        "scale": (1 / (1 + spec.zoom), 1 / (1 - spec.zoom)) if spec.zoom else None,
-        "shear": (-spec.shear, spec.shear) if spec.shear else None,
-    }
+        scale=(1 / (1 + spec.zoom), 1 / (1 - spec.zoom)) if spec.zoom else None,
+        shear=(-spec.shear, spec.shear) if spec.shear else None,
+    )
 
 
 def fill_value(spec: AugmentSpec) -> int:

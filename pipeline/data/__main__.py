@@ -13,7 +13,7 @@ from pathlib import Path
 from pipeline import cli
 
 from . import DEFAULT_SOURCE, SourceError, export_csv, load_all
-from .summary import SUMMARY_SIZE, summarize
+from .summary import SUMMARY_SIZE, DataSummary, summarize
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "summary":
             report = summarize(args.source, args.size)
-            print(json.dumps(report, indent=2) if args.json else _human(report))
+            print(json.dumps(report.to_dict(), indent=2) if args.json else _human(report))
         else:
             scan, arrays = load_all(args.source, SUMMARY_SIZE)
             if len(arrays) == 0:
@@ -55,18 +55,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _human(report: dict) -> str:
-    lines = [f"source: {report['source']} ({report['kind']}), {report['images']} images"]
-    for split, counts in report["splits"].items():
+def _human(report: DataSummary) -> str:
+    lines = [f"source: {report.source} ({report.kind}), {report.images} images"]
+    for split, counts in report.splits.items():
         lines.append(
             f"  {split:5s}  "
             + "  ".join(f"{c} {n:5d}" for c, n in counts.items())
-            + f"  patients {report['patients'][split]}"
+            + f"  patients {report.patients[split]}"
         )
-    lines.append(f"patient overlap between splits: {report['patient_overlap']}")
-    lines += [f"note: {note}" for note in report["notes"]]
-    lines.append(f"skipped: {len(report['skipped'])}")
-    lines += [f"  {s['path']}: {s['reason']}" for s in report["skipped"][:20]]
+    lines.append(f"patient overlap between splits: {report.patient_overlap}")
+    lines += [f"note: {note}" for note in report.notes]
+    lines.append(f"skipped: {len(report.skipped)}")
+    lines += [f"  {s.path}: {s.reason}" for s in report.skipped[:20]]
     return "\n".join(lines)
 
 

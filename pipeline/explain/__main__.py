@@ -11,8 +11,10 @@ Exit status: 0 written, 2 a bad image, run or option (with a message saying whic
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline import cli
@@ -32,14 +34,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(result.to_dict()))
     else:
         print(
-            f"P(PNEUMONIA) = {result['probability']:.4f}: {result['label']} at threshold "
-            f"{result['threshold']:.3f} ({result['framework']} run {result['run_id']}); "
-            f"{result['method']} ({result['layer']}) overlay written to {result['out']}"
+            f"P(PNEUMONIA) = {result.probability:.4f}: {result.label} at threshold "
+            f"{result.threshold:.3f} ({result.framework} run {result.run_id}); "
+            f"{result.method} ({result.layer}) overlay written to {result.out}"
         )
-        for note in result["notes"]:
+        for note in result.notes:
             print(f"note: {note}")
     return 0
 
@@ -48,7 +50,28 @@ class UserError(Exception):
     """Bad input from the command line; the message says what to change."""
 
 
-def explain_file(args: argparse.Namespace) -> dict:
+@dataclass(frozen=True)
+class Explanation:
+    """What ``explain_file`` did: the prediction, the map it drew, and where it wrote it."""
+
+    run_id: str
+    framework: str
+    probability: float
+    threshold: float
+    label: str  # PNEUMONIA at or above the threshold, else NORMAL
+    method: str
+    layer: str
+    target: str  # the class the map explains
+    image: str  # printable
+    notes: list[str]  # the conversions the upload rules made
+    out: str  # printable
+
+    def to_dict(self) -> dict:
+        """As ``--json`` prints it."""
+        return dataclasses.asdict(self)
+
+
+def explain_file(args: argparse.Namespace) -> Explanation:
     from pipeline.data.images import ImageError, printable_name, read_upload
     from pipeline.explain import make_explainer, methods
     from pipeline.inference import ModelLoadError, load_run_model, predict_proba
@@ -86,19 +109,19 @@ def explain_file(args: argparse.Namespace) -> dict:
         raise UserError(
             f"cannot write {printable_name(args.out, limit=400)}: {error.strerror or error}"
         ) from None
-    return {
-        "run_id": loaded.run_id,
-        "framework": loaded.framework,
-        "probability": probability,
-        "threshold": loaded.threshold,
-        "label": "PNEUMONIA" if probability >= loaded.threshold else "NORMAL",
-        "method": args.method,
-        "layer": explainer.layer,
-        "target": args.target,
-        "image": image_name,
-        "notes": list(converted.notes),
-        "out": printable_name(args.out, limit=400),
-    }
+    return Explanation(
+        run_id=loaded.run_id,
+        framework=loaded.framework,
+        probability=probability,
+        threshold=loaded.threshold,
+        label="PNEUMONIA" if probability >= loaded.threshold else "NORMAL",
+        method=args.method,
+        layer=explainer.layer,
+        target=args.target,
+        image=image_name,
+        notes=list(converted.notes),
+        out=printable_name(args.out, limit=400),
+    )
 
 
 def _opacity(text: str) -> float:

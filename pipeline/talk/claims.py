@@ -222,9 +222,9 @@ def group_claim(
     sides = tuple(side(source, framework, preset, seeds, overrides) for framework in FRAMEWORKS)
     configs = [_target(preset, f, source, overrides).to_dict() for f in FRAMEWORKS]
     differences = tuple(
-        {"setting": row["setting"], "keras": row["A"], "torch": row["B"]}
+        {"setting": row.setting, "keras": row.a, "torch": row.b}
         for row in config_differences(*configs)
-        if row["setting"] != "framework"
+        if row.setting != "framework"
     )
     common = dict(
         key=key, title=TITLES[key], question=QUESTIONS[key], sides=sides, differences=differences

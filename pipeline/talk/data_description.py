@@ -17,7 +17,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from pipeline.data import SPLITS, Scan
+from pipeline.data import SPLITS, Scan, Skipped
+from pipeline.data.summary import DataSummary, ImageSizes
 
 KIND_LABELS = {
     "synthetic": "Synthetic generator (built-in demo)",
@@ -64,8 +65,8 @@ class Finding:
 
 @dataclass(frozen=True)
 class Quality:
-    skipped: list[dict]  # each skipped file's path and reason, as the summary lists them
-    image_size: dict  # width and height: min, max and median (px)
+    skipped: list[Skipped]  # each skipped file's path and reason, as the summary lists them
+    image_size: ImageSizes  # width and height: min, max and median (px)
     patient_overlap: int | None  # patients in two splits; None: the source names none
     findings: list[Finding]
 
@@ -80,7 +81,7 @@ class DataDescription:
     quality: Quality
 
 
-def describe_data(summary: dict, scan: Scan, description: str) -> DataDescription:
+def describe_data(summary: DataSummary, scan: Scan, description: str) -> DataDescription:
     """Structure, quantity, origin and quality of one source (see the module docstring)."""
     return DataDescription(
         structure(summary, scan), quantity(summary), origin(summary, description), quality(summary)
@@ -90,13 +91,13 @@ def describe_data(summary: dict, scan: Scan, description: str) -> DataDescriptio
 # ---- structure: how the images are organised ----
 
 
-def structure(summary: dict, scan: Scan) -> Structure:
+def structure(summary: DataSummary, scan: Scan) -> Structure:
     table = {
-        split: {**summary["splits"][split], "total": sum(summary["splits"][split].values())}
+        split: {**summary.splits[split], "total": sum(summary.splits[split].values())}
         for split in SPLITS
     }
-    table["all"] = {**summary["totals"], "total": summary["images"]}
-    return Structure(summary["kind"], layout_text(scan), table)
+    table["all"] = {**summary.totals, "total": summary.images}
+    return Structure(summary.kind, layout_text(scan), table)
 
 
 def layout_text(scan: Scan) -> str:
@@ -147,55 +148,55 @@ def split_folders(scan: Scan) -> list[str]:
 # ---- quantity: how many ----
 
 
-def quantity(summary: dict) -> Quantity:
-    totals = summary["totals"]
-    patients = summary["patients"] if summary["patients_known"] else None
+def quantity(summary: DataSummary) -> Quantity:
+    totals = summary.totals
+    patients = summary.patients if summary.patients_known else None
     patients_total = sum(patients.values()) if patients else None
     return Quantity(
-        images=summary["images"],
+        images=summary.images,
         totals=dict(totals),
         pneumonia_per_normal=totals["PNEUMONIA"] / totals["NORMAL"] if totals["NORMAL"] else None,
         patients=patients,
-        images_per_patient=summary["images"] / patients_total if patients_total else None,
+        images_per_patient=summary.images / patients_total if patients_total else None,
     )
 
 
 # ---- origin: where the images come from ----
 
 
-def origin(summary: dict, description: str) -> Origin:
+def origin(summary: DataSummary, description: str) -> Origin:
     return Origin(
-        KIND_LABELS.get(summary["kind"], summary["kind"]),
+        KIND_LABELS.get(summary.kind, summary.kind),
         description,
-        summary["source"],
-        summary["fingerprint"],
+        summary.source,
+        summary.fingerprint,
     )
 
 
 # ---- quality: what could go wrong ----
 
 
-def quality(summary: dict) -> Quality:
-    skipped = list(summary["skipped"])
+def quality(summary: DataSummary) -> Quality:
+    skipped = list(summary.skipped)
     return Quality(
         skipped=skipped,
-        image_size=summary["image_size"],
-        patient_overlap=summary["patient_overlap"] if summary["patients_known"] else None,
+        image_size=summary.image_size,
+        patient_overlap=summary.patient_overlap if summary.patients_known else None,
         findings=[
             *_skipped_findings(skipped),
             _size_finding(summary),
             _leakage_finding(summary),
             *_imbalance_findings(summary),
             *_small_split_findings(summary),
-            *(Finding("note", "info", note) for note in summary["notes"]),
+            *(Finding("note", "info", note) for note in summary.notes),
         ],
     )
 
 
-def _skipped_findings(skipped: list[dict]) -> list[Finding]:
+def _skipped_findings(skipped: list[Skipped]) -> list[Finding]:
     if not skipped:
         return [Finding("files", "ok", "No file was skipped: every listed image decoded.")]
-    reasons = Counter(item["reason"] for item in skipped)
+    reasons = Counter(item.reason for item in skipped)
     listed = "; ".join(f"{count} x {reason}" for reason, count in reasons.most_common())
     return [
         Finding(
@@ -207,38 +208,38 @@ def _skipped_findings(skipped: list[dict]) -> list[Finding]:
     ]
 
 
-def _size_finding(summary: dict) -> Finding:
-    width, height = summary["image_size"]["width"], summary["image_size"]["height"]
-    size = summary["cached_size"]
-    if width["min"] is None:
+def _size_finding(summary: DataSummary) -> Finding:
+    width, height = summary.image_size.width, summary.image_size.height
+    size = summary.cached_size
+    if width.min is None:
         return Finding("size", "warning", "No image decoded, so there are no sizes to report.")
-    if width["min"] == width["max"] and height["min"] == height["max"]:
+    if width.min == width.max and height.min == height.max:
         return Finding(
             "size",
             "info",
-            f"Every image is {width['min']} x {height['min']} px; the models see "
+            f"Every image is {width.min} x {height.min} px; the models see "
             f"them at {size} x {size}.",
         )
     return Finding(
         "size",
         "info",
-        f"Sizes vary: width {width['min']}-{width['max']} px (median "
-        f"{width['median']:g}), height {height['min']}-{height['max']} px (median {height['median']:g}); "
+        f"Sizes vary: width {width.min}-{width.max} px (median "
+        f"{width.median:g}), height {height.min}-{height.max} px (median {height.median:g}); "
         f"all are resized to {size} x {size}, so aspect ratios change.",
     )
 
 
-def _leakage_finding(summary: dict) -> Finding:
-    if not summary["patients_known"]:
+def _leakage_finding(summary: DataSummary) -> Finding:
+    if not summary.patients_known:
         return Finding(
             "patients",
             "info",
             "The source names no patients: whether a patient's images sit in two "
             "splits (leakage) cannot be checked.",
         )
-    overlap = summary["patient_overlap"]
+    overlap = summary.patient_overlap
     # personN ids in two splits with another kind of pneumonia in each: two children, no leak
-    other_kind = summary.get("patient_overlap_other_kind", 0)
+    other_kind = summary.patient_overlap_other_kind
     not_a_leak = (
         f"{other_kind:,} {'personN id appears' if other_kind == 1 else 'personN ids appear'} in "
         "two splits, with a different kind of pneumonia in each: the file names number patients "
@@ -267,8 +268,8 @@ def _leakage_finding(summary: dict) -> Finding:
     )
 
 
-def _imbalance_findings(summary: dict) -> list[Finding]:
-    totals, images = summary["totals"], summary["images"]
+def _imbalance_findings(summary: DataSummary) -> list[Finding]:
+    totals, images = summary.totals, summary.images
     if not images:
         return []
     if not totals["NORMAL"] or not totals["PNEUMONIA"]:
@@ -292,10 +293,10 @@ def _imbalance_findings(summary: dict) -> list[Finding]:
             "recall of each class and by AUC, not by accuracy alone.",
         )
     ]
-    train = summary["splits"]["train"]
+    train = summary.splits["train"]
     train_total = sum(train.values())
     for split in SPLITS[1:]:
-        counts = summary["splits"][split]
+        counts = summary.splits[split]
         total = sum(counts.values())
         if not train_total or not total:
             continue
@@ -312,10 +313,10 @@ def _imbalance_findings(summary: dict) -> list[Finding]:
     return findings
 
 
-def _small_split_findings(summary: dict) -> list[Finding]:
+def _small_split_findings(summary: DataSummary) -> list[Finding]:
     findings = []
     for split in SPLITS:
-        total = sum(summary["splits"][split].values())
+        total = sum(summary.splits[split].values())
         if total == 0:
             findings.append(Finding("size of splits", "warning", f"The {split} split is empty."))
         elif total < SMALL_SPLIT:

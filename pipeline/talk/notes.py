@@ -14,6 +14,8 @@ if TYPE_CHECKING:  # the pages' records, named for the reader; nothing is import
     from pipeline.talk.conclusion import FrameworkRow
     from pipeline.talk.data_description import DataDescription
 
+from pipeline.data.summary import DataSummary
+
 
 @dataclass(frozen=True)
 class Notes:
@@ -107,11 +109,11 @@ def popularity(arxiv, conferences) -> Notes:
     )
 
 
-def keras_pipeline(summary: dict, normalised) -> Notes:
+def keras_pipeline(summary: DataSummary, normalised) -> Notes:
     return Notes(
         (
             "Keras: four steps. Describe the data, explore it, preprocess it, implement the model.",
-            f"Here: {summary['images']:,} images; preprocessing turns {normalised.shape_before} uint8 "
+            f"Here: {summary.images:,} images; preprocessing turns {normalised.shape_before} uint8 "
             f"into {normalised.shape_after} float32 between {normalised.range_after[0]:.2f} and "
             f"{normalised.range_after[1]:.2f}.",
             "Each card links to the page that does the step: we walk through them next.",
@@ -211,12 +213,12 @@ def problem(data: DataDescription) -> Notes:
     )
 
 
-def explorer(summary: dict) -> Notes:
-    totals = summary["totals"]
-    share = totals["PNEUMONIA"] / max(summary["images"], 1)
+def explorer(summary: DataSummary) -> Notes:
+    totals = summary.totals
+    share = totals["PNEUMONIA"] / max(summary.images, 1)
     return Notes(
         (
-            f"{summary['images']:,} images: {totals['NORMAL']:,} NORMAL, {totals['PNEUMONIA']:,} PNEUMONIA.",
+            f"{summary.images:,} images: {totals['NORMAL']:,} NORMAL, {totals['PNEUMONIA']:,} PNEUMONIA.",
             f"Always answering PNEUMONIA would score {share:.0%} accuracy here: that is why we look at "
             "recall per class and AUC.",
             "Scroll down for samples, pixel histograms and the patients behind the images.",

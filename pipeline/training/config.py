@@ -24,6 +24,7 @@ from pipeline.augment.spec import PRESETS as AUGMENT_PRESETS
 from pipeline.augment.spec import AugmentSpec, SpecError
 from pipeline.frameworks import FRAMEWORKS
 from pipeline.json_input import (
+    SettingError,
     choice_problem,
     number_problem,
     parse_settings,
@@ -41,13 +42,8 @@ LATER_SETTINGS = {"mixup_alpha": 0.0, "ema_decay": 0.0}
 MAX_IMG_SIZE = 512  # already ~12x the talk's cost
 
 
-class ConfigError(ValueError):
-    """A setting that cannot be used; ``field`` names it, the message says what is allowed."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+class ConfigError(SettingError):
+    """A training setting that cannot be used (``field`` names it, or "json" for the text)."""
 
 
 @dataclass(frozen=True)
@@ -462,12 +458,30 @@ PRESETS = {
 FRAMEWORK_PRESETS = {"talk": TALK_PIPELINES}
 
 
-def setting_origins(config: TrainConfig, preset: str) -> list[dict]:
+# A setting's value as config.json holds it: a number, a string, a switch, a list or None.
+SettingValue = bool | int | float | str | list | None
+FlatSettings = dict[str, SettingValue]  # "augment.rotation": 10, ... (``flat_settings``)
+
+
+@dataclass(frozen=True)
+class SettingOrigin:
+    """One row of ``setting_origins``: a setting, its value, and where that value comes from."""
+
+    setting: str
+    value: SettingValue
+    origin: str  # SLIDE, APP, PER_RUN or OVERRIDDEN
+    note: str
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def setting_origins(config: TrainConfig, preset: str) -> list[SettingOrigin]:
     """Every setting of ``config``, built from ``preset``, with its value and where it comes
-    from: ``{"setting", "value", "origin", "note"}`` in the config's order. The talk's values
-    say slide or app's choice (``TALK_SETTINGS``); another preset's are the app's choice; the
-    run's own (data, seed, hardware) are per run; a value that is not the preset's is marked
-    as set for this run. For ``talk``, a last row says where the threshold comes from."""
+    from, in the config's order. The talk's values say slide or app's choice
+    (``TALK_SETTINGS``); another preset's are the app's choice; the run's own (data, seed,
+    hardware) are per run; a value that is not the preset's is marked as set for this run.
+    For ``talk``, a last row says where the threshold comes from."""
     expected = flat_settings(TrainConfig.from_preset(preset, framework=config.framework).to_dict())
     table = {setting.name: setting for setting in talk_settings(config.framework)}
     rows = []
@@ -480,15 +494,11 @@ def setting_origins(config: TrainConfig, preset: str) -> list[dict]:
             origin, note = table[name].origin, table[name].note
         else:
             origin, note = APP, f"the {preset} preset"
-        rows.append({"setting": name, "value": value, "origin": origin, "note": note})
+        rows.append(SettingOrigin(name, value, origin, note))
     if preset == "talk":
+        threshold = THRESHOLD_NOTE
         rows.append(
-            {
-                "setting": THRESHOLD_NOTE.name,
-                "value": THRESHOLD_NOTE.value,
-                "origin": THRESHOLD_NOTE.origin,
-                "note": THRESHOLD_NOTE.note,
-            }
+            SettingOrigin(threshold.name, threshold.value, threshold.origin, threshold.note)
         )
     return rows
 
@@ -496,7 +506,7 @@ def setting_origins(config: TrainConfig, preset: str) -> list[dict]:
 # ---- comparing two configs ----
 
 
-def flat_settings(config: dict, prefix: str = "") -> dict:
+def flat_settings(config: dict, prefix: str = "") -> FlatSettings:
     """``config`` (as ``TrainConfig.to_dict`` or a run's config.json) with nested settings
     named by their path: ``{"augment.rotation": 10, ...}``."""
     flat = {}
@@ -508,11 +518,25 @@ def flat_settings(config: dict, prefix: str = "") -> dict:
     return flat
 
 
-def config_differences(a: dict, b: dict) -> list[dict]:
-    """The settings whose values differ, ``{"setting", "A", "B"}`` in setting order."""
+@dataclass(frozen=True)
+class SettingDifference:
+    """A setting whose value differs between two configs (``config_differences``): ``a`` is its
+    value in the first, ``b`` in the second, None where that config lacks the setting."""
+
+    setting: str
+    a: SettingValue
+    b: SettingValue
+
+    def to_dict(self) -> dict:
+        """As the Training page's table labels it."""
+        return {"setting": self.setting, "A": self.a, "B": self.b}
+
+
+def config_differences(a: dict, b: dict) -> list[SettingDifference]:
+    """The settings whose values differ, in setting order."""
     a, b = flat_settings(a), flat_settings(b)
     return [
-        {"setting": key, "A": a.get(key), "B": b.get(key)}
+        SettingDifference(key, a.get(key), b.get(key))
         for key in sorted(a | b)
         if a.get(key) != b.get(key)
     ]

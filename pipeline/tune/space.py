@@ -24,6 +24,7 @@ from pipeline.augment.spec import FIELDS, AugmentSpec, Field
 
 LOG_SPAN = 1000.0  # high / low beyond which a stepless number is searched on a log scale
 SEARCHED = tuple(field for field in FIELDS if field.augments)
+ParamValue = bool | int | float | str  # what an Optuna parameter takes
 
 
 def suggest_spec(trial, base: AugmentSpec) -> AugmentSpec:
@@ -33,8 +34,9 @@ def suggest_spec(trial, base: AugmentSpec) -> AugmentSpec:
     return AugmentSpec.from_dict(base.to_dict() | drawn)
 
 
-def params_of(spec: AugmentSpec) -> dict:
-    """The parameters under which ``suggest_spec`` draws ``spec`` (to enqueue a known spec)."""
+def params_of(spec: AugmentSpec) -> dict[str, ParamValue]:
+    """The parameters under which ``suggest_spec`` draws ``spec``, by Optuna's parameter name
+    (``study.enqueue_trial`` takes them, to enqueue a known spec)."""
     params = {}
     for field in SEARCHED:
         value = getattr(spec, field.name)

@@ -67,19 +67,15 @@ def test_no_images_is_an_error_not_a_zero():
 
 def test_batch_mix_with_and_without_balancing():
     labels = np.array([0] * 1341 + [1] * 3875)  # the real training split's counts
-    rows = {row["class"]: row for row in batch_mix(labels, batch_size=32)}
-    assert rows["NORMAL"]["per batch, plain"] == pytest.approx(32 * 1341 / 5216)
-    assert rows["PNEUMONIA"]["per batch, plain"] == pytest.approx(32 * 3875 / 5216)
-    assert (
-        rows["NORMAL"]["per batch, WeightedRandomSampler"]
-        == rows["PNEUMONIA"]["per batch, WeightedRandomSampler"]
-        == 16
-    )
+    rows = {row.name: row for row in batch_mix(labels, batch_size=32)}
+    assert rows["NORMAL"].per_batch_plain == pytest.approx(32 * 1341 / 5216)
+    assert rows["PNEUMONIA"].per_batch_plain == pytest.approx(32 * 3875 / 5216)
+    assert rows["NORMAL"].per_batch_sampler == rows["PNEUMONIA"].per_batch_sampler == 16
     weights = keras_class_weights(labels)
     assert weights[0] == pytest.approx(5216 / (2 * 1341)) and weights[1] == pytest.approx(
         5216 / (2 * 3875)
     )
-    assert rows["NORMAL"]["share of the loss, class weights"] == pytest.approx(0.5)
+    assert rows["NORMAL"].loss_share == pytest.approx(0.5)
 
 
 def test_weighted_random_sampler_draws_the_expected_mix(real_train):

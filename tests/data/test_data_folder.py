@@ -24,13 +24,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def reasons(summary):
-    return {Path(s["path"]).name: s["reason"] for s in summary["skipped"]}
+    return {Path(s.path).name: s.reason for s in summary.skipped}
 
 
 def test_broken_files_are_skipped_and_listed(tmp_path):
     kaggle_tree(tmp_path / "xr")
     summary = summarize(str(tmp_path / "xr"), size=32)
-    assert summary["totals"] == {"NORMAL": 6, "PNEUMONIA": 18}
+    assert summary.totals == {"NORMAL": 6, "PNEUMONIA": 18}
     listed = reasons(summary)
     assert set(listed) == {
         ".DS_Store",
@@ -76,16 +76,16 @@ def test_existing_splits_are_kept_and_class_folders_in_any_case(tmp_path):
     (tmp_path / "xr" / "val").rename(tmp_path / "xr" / "VAL")
     summary = summarize(str(tmp_path / "xr"), size=32)
     for split in ("train", "val", "test"):
-        assert summary["splits"][split] == {"NORMAL": 4, "PNEUMONIA": 8}
-    assert not any("carved" in note for note in summary["notes"])
+        assert summary.splits[split] == {"NORMAL": 4, "PNEUMONIA": 8}
+    assert not any("carved" in note for note in summary.notes)
 
 
 def test_class_folders_without_split_folders(tmp_path):
     kaggle_tree(tmp_path / "xr", per_class=(20, 60), broken=False)
     flat = tmp_path / "xr" / "train"
     summary = summarize(str(flat), size=32)
-    assert summary["totals"] == {"NORMAL": 20, "PNEUMONIA": 60}
-    assert summary["patient_overlap"] == 0
+    assert summary.totals == {"NORMAL": 20, "PNEUMONIA": 60}
+    assert summary.patient_overlap == 0
 
 
 def test_empty_class_is_noted_not_fatal(tmp_path):

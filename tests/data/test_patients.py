@@ -110,10 +110,10 @@ def test_one_person_number_with_another_kind_in_each_split_is_no_leak(tmp_path, 
     )
     summary = summarize(str(root), size=32)
 
-    assert summary["patient_overlap"] == 0
-    assert summary["patient_overlap_other_kind"] == 1
+    assert summary.patient_overlap == 0
+    assert summary.patient_overlap_other_kind == 1
     # patients are children: person1_bacteria in train, person1_virus in test
-    assert summary["patients"] == {"train": 4, "val": 3, "test": 4}
+    assert summary.patients == {"train": 4, "val": 3, "test": 4}
     finding = patients_finding(summary)
     assert finding.level == "info"
     assert finding.text.startswith(
@@ -138,8 +138,8 @@ def test_one_child_in_two_splits_is_the_only_leak_counted(tmp_path, real_data):
     )
     summary = summarize(str(root), size=32)
 
-    assert summary["patient_overlap"] == 1  # person2_virus
-    assert summary["patient_overlap_other_kind"] == 2  # person1 and person5
+    assert summary.patient_overlap == 1  # person2_virus
+    assert summary.patient_overlap_other_kind == 2  # person1 and person5
     finding = patients_finding(summary)
     assert finding.level == "warning"
     assert finding.text.startswith("1 patient has images in more than one split:")
@@ -158,7 +158,7 @@ def test_no_overlap_at_all_is_ok(tmp_path, real_data):
     )
     summary = summarize(str(root), size=32)
 
-    assert summary["patient_overlap"] == summary["patient_overlap_other_kind"] == 0
+    assert summary.patient_overlap == summary.patient_overlap_other_kind == 0
     assert patients_finding(summary) == Finding(
         "patients",
         "ok",

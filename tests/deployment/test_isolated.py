@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pipeline import isolated
-from pipeline.augment.preview import Preview, rendered
+from pipeline.augment.preview import Preview, Rendered, rendered
 from pipeline.augment.spec import AugmentSpec
 from pipeline.augment.stats import DatasetStats
 
@@ -57,7 +57,7 @@ def test_a_preview_made_in_a_child_equals_the_one_made_here(scratch):
     args = (AugmentSpec.preset("talk"), image, 2, 0, None, True, 8)
     child = isolated.call("pipeline.augment.preview", "rendered", *args)
     here = rendered(*args)
-    assert isinstance(child["preview"], Preview)
-    assert child["preview"].torch_draws == here["preview"].torch_draws
-    assert child["keras"] == here["keras"] and child["torch"] == here["torch"]
-    assert child["gap_captions"] == here["gap_captions"]
+    assert isinstance(child, Rendered) and isinstance(child.preview, Preview)
+    assert child.preview.torch_draws == here.preview.torch_draws
+    assert child.keras == here.keras and child.torch == here.torch
+    assert child.gap_captions == here.gap_captions

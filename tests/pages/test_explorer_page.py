@@ -53,15 +53,15 @@ def test_explorer_shows_the_demo_counts_of_summarize():
 
     assert not app.error, [e.value for e in app.error]
     shown = metrics(app)
-    assert shown["Images"] == f"{expected['images']:,}"
-    assert shown["NORMAL"] == f"{expected['totals']['NORMAL']:,}"
-    assert shown["PNEUMONIA"] == f"{expected['totals']['PNEUMONIA']:,}"
+    assert shown["Images"] == f"{expected.images:,}"
+    assert shown["NORMAL"] == f"{expected.totals['NORMAL']:,}"
+    assert shown["PNEUMONIA"] == f"{expected.totals['PNEUMONIA']:,}"
     counts = app.main.dataframe[0].value
     for split in SPLITS:
         for name in CLASS_NAMES:
-            assert counts.loc[split, name] == expected["splits"][split][name]
+            assert counts.loc[split, name] == expected.splits[split][name]
     patients = next(t.value for t in app.main.dataframe if "patients" in t.value.columns)
-    assert patients["patients"].to_dict() == expected["patients"]
+    assert patients["patients"].to_dict() == expected.patients
     assert [s.value for s in app.main.success] == [
         "No patient has images in two splits.",
         "No file was skipped.",
@@ -126,7 +126,5 @@ def test_a_bad_path_keeps_the_previous_source(tmp_path):
     errors = [e.value for e in app.sidebar.error]
     assert len(errors) == 1
     assert "does not exist" in errors[0] and "Still using: synthetic" in errors[0]
-    assert (
-        metrics(app)["Images"] == f"{summarize('synthetic')['images']:,}"
-    )  # the demo is still shown
+    assert metrics(app)["Images"] == f"{summarize('synthetic').images:,}"  # the demo is still shown
     assert not app.main.error

@@ -23,8 +23,8 @@ def test_home_shows_title_and_the_sources_counts():
     assert app.title[0].value == "PneumoLab"
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Active source"] == "synthetic"
-    assert metrics["Images"] == f"{expected['images']:,}"
-    totals = expected["totals"]
+    assert metrics["Images"] == f"{expected.images:,}"
+    totals = expected.totals
     assert metrics["NORMAL : PNEUMONIA"] == f"{totals['NORMAL']:,} : {totals['PNEUMONIA']:,}"
     assert app.sidebar.selectbox(key="source_kind").value == "Demo (synthetic)"
 

@@ -103,13 +103,13 @@ def metrics(app: AppTest) -> dict:
 
 def assert_counts(app: AppTest, expected: dict) -> None:
     shown = metrics(app)
-    assert shown["Images"] == f"{expected['images']:,}"
-    assert shown["NORMAL"] == f"{expected['totals']['NORMAL']:,}"
-    assert shown["PNEUMONIA"] == f"{expected['totals']['PNEUMONIA']:,}"
+    assert shown["Images"] == f"{expected.images:,}"
+    assert shown["NORMAL"] == f"{expected.totals['NORMAL']:,}"
+    assert shown["PNEUMONIA"] == f"{expected.totals['PNEUMONIA']:,}"
     table = app.main.dataframe[0].value
     for split in SPLITS:
         for name in CLASS_NAMES:
-            assert table.loc[split, name] == expected["splits"][split][name]
+            assert table.loc[split, name] == expected.splits[split][name]
 
 
 def test_problem_page_shows_the_counts_of_summarize():
@@ -143,10 +143,9 @@ def test_problem_page_on_a_folder_lists_its_broken_files(tmp_path):
     skipped = next(
         t.value for t in app.main.dataframe if list(t.value.columns) == ["path", "reason"]
     )
-    assert skipped.to_dict("records") == expected["skipped"]
+    assert skipped.to_dict("records") == expected.to_dict()["skipped"]
     assert any(
-        w.value.startswith(f"{len(expected['skipped'])} files were skipped")
-        for w in app.main.warning
+        w.value.startswith(f"{len(expected.skipped)} files were skipped") for w in app.main.warning
     )
     assert any(str(root) in c.value for c in app.main.caption)
 

@@ -72,10 +72,10 @@ def test_one_sessions_source_switch_leaves_another_session_on_the_demo(tmp_path)
     b.run()
 
     assert metrics(a)["NORMAL : PNEUMONIA"] == "5 : 15" and str(hospital) in active_caption(a)
-    assert metrics(b)["Images"] == f"{demo['images']:,}"
+    assert metrics(b)["Images"] == f"{demo.images:,}"
     assert (
         metrics(b)["NORMAL : PNEUMONIA"]
-        == f"{demo['totals']['NORMAL']:,} : {demo['totals']['PNEUMONIA']:,}"
+        == f"{demo.totals['NORMAL']:,} : {demo.totals['PNEUMONIA']:,}"
     )
     assert "synthetic" in active_caption(b)
     assert b.sidebar.selectbox(key="source_kind").value == "Demo (synthetic)"
@@ -84,7 +84,7 @@ def test_one_sessions_source_switch_leaves_another_session_on_the_demo(tmp_path)
         a.switch_page(page).run()
         b.switch_page(page).run()
         assert metrics(a)["Images"] == "20", page
-        assert metrics(b)["Images"] == f"{demo['images']:,}", page
+        assert metrics(b)["Images"] == f"{demo.images:,}", page
 
     b.sidebar.selectbox(key="source_kind").set_value(
         "Folder or CSV on this machine"
@@ -96,7 +96,7 @@ def test_one_sessions_source_switch_leaves_another_session_on_the_demo(tmp_path)
         "Demo (synthetic)"
     ).run()  # while A goes back to the demo
     b.run()
-    assert metrics(a)["Images"] == f"{demo['images']:,}"
+    assert metrics(a)["Images"] == f"{demo.images:,}"
     assert metrics(b)["Images"] == "20"
 
 
@@ -131,7 +131,7 @@ def test_two_sessions_rerunning_at_the_same_moment_keep_their_own_sources(tmp_pa
     for thread in threads:
         thread.join(timeout=300)
 
-    images = f"{summarize('synthetic')['images']:,}"
+    images = f"{summarize('synthetic').images:,}"
     assert seen["a"] == [("16", [])] * 10
     assert seen["b"] == [(images, [])] * 10
 

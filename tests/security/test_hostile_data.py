@@ -46,21 +46,21 @@ def counts_without_val(splits: dict) -> dict:
 def test_counts_are_exact_and_every_unusable_file_is_listed_with_its_reason(tree):
     root, expected = tree
     summary = summarize(str(root), size=SIZE)
-    assert counts_without_val(summary["splits"]) == expected["usable"]
-    listed = {Path(s["path"]).name: s["reason"] for s in summary["skipped"]}
+    assert counts_without_val(summary.splits) == expected["usable"]
+    listed = {Path(s.path).name: s.reason for s in summary.skipped}
     assert set(listed) == set(expected["skipped"])
     for name, words in expected["skipped"].items():
         assert words in listed[name], (name, listed[name])
-    assert summary["images"] == sum(sum(c.values()) for c in expected["usable"].values())
+    assert summary.images == sum(sum(c.values()) for c in expected["usable"].values())
 
 
 def test_an_empty_split_folder_is_carved_from_train_and_said_so(tree):
     root, _ = tree
     summary = summarize(str(root), size=SIZE)
-    assert summary["splits"]["val"]["NORMAL"] >= 1 and summary["splits"]["val"]["PNEUMONIA"] >= 1
-    assert "val: no images in its folders, so it is treated as missing" in summary["notes"]
-    assert any(note.startswith("val carved out of train") for note in summary["notes"])
-    assert summary["patient_overlap"] == 0
+    assert summary.splits["val"]["NORMAL"] >= 1 and summary.splits["val"]["PNEUMONIA"] >= 1
+    assert "val: no images in its folders, so it is treated as missing" in summary.notes
+    assert any(note.startswith("val carved out of train") for note in summary.notes)
+    assert summary.patient_overlap == 0
 
 
 def test_odd_but_valid_images_become_the_same_grayscale_picture(tree):
@@ -119,7 +119,7 @@ def test_export_csv_keeps_every_usable_image_and_reads_back(tree, tmp_path):
     )
     again = summarize(str(out), size=SIZE)
     first = summarize(str(root), size=SIZE)
-    assert again["splits"] == first["splits"] and again["skipped"] == []
+    assert again.splits == first.splits and again.skipped == []
 
 
 def test_a_folder_of_nothing_but_broken_files_says_so(tmp_path):
@@ -153,5 +153,5 @@ def test_files_that_decode_to_nothing_leave_the_counts_right(tmp_path):
     hostile.good_images(pneumonia, "person1_virus_", 4, seed=50)
     hostile.write(pneumonia / "person9_virus_9.jpeg", hostile.truncated_jpeg())
     summary = summarize(str(tmp_path / "xr"), size=SIZE)
-    assert summary["totals"] == {"NORMAL": 4, "PNEUMONIA": 4}
-    assert [Path(s["path"]).name for s in summary["skipped"]] == ["person9_virus_9.jpeg"]
+    assert summary.totals == {"NORMAL": 4, "PNEUMONIA": 4}
+    assert [Path(s.path).name for s in summary.skipped] == ["person9_virus_9.jpeg"]

@@ -205,19 +205,19 @@ def assert_matches_summary(description: DataDescription, summary: dict) -> None:
     table = description.structure.table
     for split in SPLITS:
         for name in CLASS_NAMES:
-            assert table[split][name] == summary["splits"][split][name]
-        assert table[split]["total"] == sum(summary["splits"][split].values())
+            assert table[split][name] == summary.splits[split][name]
+        assert table[split]["total"] == sum(summary.splits[split].values())
     quantity = description.quantity
-    assert quantity.images == summary["images"] == table["all"]["total"]
-    assert quantity.totals == summary["totals"]
-    totals = summary["totals"]
+    assert quantity.images == summary.images == table["all"]["total"]
+    assert quantity.totals == summary.totals
+    totals = summary.totals
     assert quantity.pneumonia_per_normal == pytest.approx(totals["PNEUMONIA"] / totals["NORMAL"])
-    assert quantity.patients == summary["patients"]
+    assert quantity.patients == summary.patients
     quality = description.quality
-    assert quality.skipped == summary["skipped"]
-    assert quality.patient_overlap == summary["patient_overlap"]
-    assert quality.image_size == summary["image_size"]
-    share = summary["totals"]["PNEUMONIA"] / summary["images"]
+    assert quality.skipped == summary.skipped
+    assert quality.patient_overlap == summary.patient_overlap
+    assert quality.image_size == summary.image_size
+    share = summary.totals["PNEUMONIA"] / summary.images
     balance = next(f.text for f in quality.findings if f.topic == "balance")
     assert f"always answering PNEUMONIA already scores {share:.0%} accuracy" in balance
 
@@ -250,7 +250,7 @@ def test_description_of_a_folder_lists_its_broken_files_and_carved_splits(tmp_pa
         layout.startswith("Kaggle layout: split folders train, test")
         and "val carved out of train" in layout
     )
-    skipped = {Path(item["path"]).name: item["reason"] for item in description.quality.skipped}
+    skipped = {Path(item.path).name: item.reason for item in description.quality.skipped}
     assert {
         "truncated.jpeg",
         "empty.jpeg",
@@ -261,15 +261,15 @@ def test_description_of_a_folder_lists_its_broken_files_and_carved_splits(tmp_pa
     } <= set(skipped)
     files = next(f for f in description.quality.findings if f.topic == "files")
     assert files.level == "warning" and files.text.startswith(
-        f"{len(summary['skipped'])} files were skipped"
+        f"{len(summary.skipped)} files were skipped"
     )
-    val_total = sum(summary["splits"]["val"].values())
+    val_total = sum(summary.splits["val"].values())
     assert any(
         f.text.startswith(f"val holds only {val_total} images")
         for f in description.quality.findings
     )
     assert description.origin.kind == "Image folder"
-    assert description.origin.location == summary["source"]
+    assert description.origin.location == summary.source
 
 
 def test_description_of_class_folders_says_both_splits_were_carved(tmp_path):

@@ -60,7 +60,8 @@ def test_config_differences_flatten_nested_settings_and_the_diff_names_both_runs
     b = TrainConfig.from_preset("quick", seed=2).to_dict()
     b["augment"] = {**b["augment"], "rotation": b["augment"]["rotation"] + 5}
     rows = config_differences(a, b)
-    assert [row["setting"] for row in rows] == ["augment.rotation", "seed"]
+    assert [row.setting for row in rows] == ["augment.rotation", "seed"]
+    assert rows[1].to_dict() == {"setting": "seed", "A": 1, "B": 2}
     text = config_diff_text(a, b, "run A", "run B")
     assert text.startswith("--- run A\n+++ run B") and '-  "seed": 1' in text
 

@@ -84,27 +84,25 @@ def test_every_setting_has_exactly_one_value_and_origin_per_framework(framework)
     fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"augment", *PER_RUN_FIELDS}
     assert set(names) == fields | {f"augment.{f.name}" for f in FIELDS}
     rows = setting_origins(TALK_PIPELINES[framework], "talk")
-    assert [r["setting"] for r in rows[:-1]] == list(
+    assert [r.setting for r in rows[:-1]] == list(
         flat_settings(TALK_PIPELINES[framework].to_dict())
     )
-    assert rows[-1]["setting"] == "threshold" and rows[-1]["origin"] == APP
-    assert {r["origin"] for r in rows} <= set(ORIGINS) and OVERRIDDEN not in {
-        r["origin"] for r in rows
-    }
-    assert {r["setting"] for r in rows if r["origin"] == PER_RUN} == set(PER_RUN_FIELDS)
+    assert rows[-1].setting == "threshold" and rows[-1].origin == APP
+    assert {r.origin for r in rows} <= set(ORIGINS) and OVERRIDDEN not in {r.origin for r in rows}
+    assert {r.setting for r in rows if r.origin == PER_RUN} == set(PER_RUN_FIELDS)
 
 
 def test_an_overridden_value_is_marked_as_set_for_this_run():
     rows = {
-        r["setting"]: r
+        r.setting: r
         for r in setting_origins(
             TrainConfig.from_preset("talk", framework="torch", epochs=3), "talk"
         )
     }
-    assert rows["epochs"]["origin"] == OVERRIDDEN and "12" in rows["epochs"]["note"]
-    assert rows["class_balancing"]["origin"] == SLIDE
-    quick = {r["setting"]: r for r in setting_origins(TrainConfig.from_preset("quick"), "quick")}
-    assert quick["img_size"]["origin"] == APP and "threshold" not in quick
+    assert rows["epochs"].origin == OVERRIDDEN and "12" in rows["epochs"].note
+    assert rows["class_balancing"].origin == SLIDE
+    quick = {r.setting: r for r in setting_origins(TrainConfig.from_preset("quick"), "quick")}
+    assert quick["img_size"].origin == APP and "threshold" not in quick
 
 
 def test_existing_run_ids_do_not_move():
@@ -141,7 +139,8 @@ def test_show_config_prints_the_resolved_config_and_trains_nothing(capsys, frame
     config = TrainConfig.from_dict(printed["config"])
     assert config == TALK_PIPELINES[framework].replace(source="/no/such/folder")
     assert printed["config_hash"] == config.stable_hash()
-    assert printed["settings"] == json.loads(json.dumps(setting_origins(config, "talk")))
+    rows = [row.to_dict() for row in setting_origins(config, "talk")]
+    assert printed["settings"] == json.loads(json.dumps(rows))
     assert all(set(row) == {"setting", "value", "origin", "note"} for row in printed["settings"])
     assert [run.id for run in all_runs()] == before  # no run queued, the source never read
 
