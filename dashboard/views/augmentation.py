@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard.widgets.common import stop_unreadable_source
 from dashboard.cache.datasets import cached_arrays, source_fingerprint
 from dashboard.context.deployment import with_frameworks
+from dashboard.context.source import active_source
+from dashboard.widgets.common import stop_unreadable_source
 from dashboard.widgets.search import search_section
 from dashboard.widgets.slide import Slide
-from dashboard.context.source import active_source
 from pipeline.augment.balance import MIX_COLUMNS, batch_mix, keras_class_weights
 from pipeline.augment.codegen import balance_code, keras_code, torch_code
 from pipeline.augment.differences import differences

@@ -323,9 +323,7 @@ def show_files(summary: DataSummary, source: str) -> None:
 def main() -> None:
     slide = Slide("Dataset explorer")
     source, summary, arrays = read_active_source(cached_summary, cached_arrays)
-    st.caption(
-        f"Source {code_span(source)} ({summary.kind}), fingerprint `{summary.fingerprint}`."
-    )
+    st.caption(f"Source {code_span(source)} ({summary.kind}), fingerprint `{summary.fingerprint}`.")
 
     with slide.key():
         show_counts(summary)
