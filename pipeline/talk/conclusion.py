@@ -218,7 +218,7 @@ def seed_figures(run: Run, source: str, loader: Loader | None = None) -> dict:
         "test AUC": test["auc"],
         "test NORMAL recall": test["specificity"],
         "test PNEUMONIA recall": test["sensitivity"],
-        "stress-mean AUC": stress.mean["auc"] if stress else None,
+        "stress-mean AUC": stress.mean.auc if stress else None,
     }
 
 
