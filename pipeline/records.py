@@ -368,29 +368,13 @@ class Evaluation:
         return getattr(self.metrics, name)
 
     def summary(self) -> EvaluationSummary:
-        """The figures at this threshold without curves or intervals."""
-        metrics = self.metrics
+        """The figures at this threshold without curves or intervals: each of the summary's
+        fields is this evaluation's or its metrics' of the same name."""
         return EvaluationSummary(
-            run_id=self.run_id,
-            framework=self.framework,
-            source=self.source,
-            split=self.split,
-            img_size=self.img_size,
-            threshold=metrics.threshold,
-            threshold_origin=self.threshold_origin,
-            n=metrics.n,
-            accuracy=metrics.accuracy,
-            auc=metrics.auc,
-            sensitivity=metrics.sensitivity,
-            specificity=metrics.specificity,
-            average_precision=metrics.average_precision,
-            brier=metrics.brier,
-            confusion_matrix=metrics.confusion_matrix,
-            per_class=metrics.per_class,
-            macro_avg=metrics.macro_avg,
-            warnings=self.warnings,
-            inference_ms_per_image=self.inference_ms_per_image,
-            parameters=self.parameters,
+            **{
+                name: getattr(self if hasattr(self, name) else self.metrics, name)
+                for name in _known(EvaluationSummary)
+            }
         )
 
     def to_dict(self) -> dict:

@@ -58,41 +58,62 @@ class Shift:
 
 # ---- the shifts (each a few lines; PIL does the resampling, as the data layer) ----
 
+_SHIFTS: list[Shift] = []  # in the order defined below
 
+
+def _shift(family: str, levels: tuple[float, float, float], unit: str):
+    """Makes the function below a ``Shift`` named as it is (without the underscore), so that
+    each shift's family, severities and unit stand with what it does."""
+
+    def register(apply):
+        _SHIFTS.append(Shift(apply.__name__.removeprefix("_"), family, levels, unit, apply))
+        return apply
+
+    return register
+
+
+@_shift("intensity", (0.75, 0.55, 0.4), "contrast factor")
 def _contrast(image, factor, rng, size):
     mean = image.mean()
     return _clip(mean + (image.astype(np.float64) - mean) * factor)
 
 
+@_shift("intensity", (0.75, 0.55, 0.4), "gamma")
 def _gamma(image, gamma, rng, size):
     return _clip(255.0 * (image / 255.0) ** gamma)
 
 
+@_shift("intensity", (20.0, 40.0, 60.0), "grey levels added")
 def _brightness(image, offset, rng, size):
     return _clip(image.astype(np.float64) + offset)
 
 
+@_shift("resolution", (0.75, 1.5, 2.5), "Gaussian sigma, input pixels")
 def _blur(image, sigma, rng, size):  # sigma in pixels of the model's input
     radius = sigma * image.shape[0] / size
     return np.asarray(Image.fromarray(image).filter(ImageFilter.GaussianBlur(radius)))
 
 
+@_shift("resolution", (0.7, 0.5, 0.35), "detector pixels / input")
 def _resolution(image, factor, rng, size):  # a coarser detector: fewer pixels than the model reads
     small = max(8, round(size * factor))
     pil = Image.fromarray(image).resize((small, small), Image.Resampling.BILINEAR)
     return np.asarray(pil.resize(image.shape[::-1], Image.Resampling.BILINEAR))
 
 
+@_shift("noise", (6.0, 12.0, 24.0), "Gaussian sigma, grey levels")
 def _noise(image, sigma, rng, size):
     return _clip(image + rng.normal(0.0, sigma, image.shape))
 
 
+@_shift("noise", (40.0, 20.0, 8.0), "JPEG quality")
 def _jpeg(image, quality, rng, size):
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="JPEG", quality=int(quality))
     return np.asarray(Image.open(buffer).convert("L"))
 
 
+@_shift("field of view", (0.9, 0.8, 0.7), "share of the side kept")
 def _zoom(image, keep, rng, size):  # a tighter field of view, centred
     side = image.shape[0]
     cut = round(side * keep)
@@ -100,6 +121,7 @@ def _zoom(image, keep, rng, size):  # a tighter field of view, centred
     return _square(image[start : start + cut, start : start + cut], side)
 
 
+@_shift("field of view", (0.9, 0.8, 0.7), "share of the side kept")
 def _crop(image, keep, rng, size):  # a tighter field of view, off-centre (a random corner)
     side = image.shape[0]
     cut = round(side * keep)
@@ -107,6 +129,7 @@ def _crop(image, keep, rng, size):  # a tighter field of view, off-centre (a ran
     return _square(image[top : top + cut, left : left + cut], side)
 
 
+@_shift("field of view", (0.05, 0.1, 0.15), "frame width / side")
 def _border(image, share, rng, size):  # collimation: a black frame over the edges
     width = max(1, round(image.shape[0] * share))
     framed = image.copy()
@@ -114,6 +137,7 @@ def _border(image, share, rng, size):  # collimation: a black frame over the edg
     return framed
 
 
+@_shift("rotation", (5.0, 10.0, 15.0), "degrees")
 def _rotation(image, degrees, rng, size):  # the patient a little turned; corners get the background
     sign = 1 if rng.random() < 0.5 else -1
     pil = Image.fromarray(image).rotate(
@@ -122,6 +146,7 @@ def _rotation(image, degrees, rng, size):  # the patient a little turned; corner
     return np.asarray(pil)
 
 
+@_shift("aspect ratio", (0.85, 0.7, 0.55), "width / height of the anatomy")
 def _aspect(image, squeeze, rng, size):
     """A wider original: squashed to a square, its anatomy comes out narrower (sides background)."""
     side = image.shape[0]
@@ -133,20 +158,7 @@ def _aspect(image, squeeze, rng, size):
     return out
 
 
-SHIFTS = (
-    Shift("contrast", "intensity", (0.75, 0.55, 0.4), "contrast factor", _contrast),
-    Shift("gamma", "intensity", (0.75, 0.55, 0.4), "gamma", _gamma),
-    Shift("brightness", "intensity", (20.0, 40.0, 60.0), "grey levels added", _brightness),
-    Shift("blur", "resolution", (0.75, 1.5, 2.5), "Gaussian sigma, input pixels", _blur),
-    Shift("resolution", "resolution", (0.7, 0.5, 0.35), "detector pixels / input", _resolution),
-    Shift("noise", "noise", (6.0, 12.0, 24.0), "Gaussian sigma, grey levels", _noise),
-    Shift("jpeg", "noise", (40.0, 20.0, 8.0), "JPEG quality", _jpeg),
-    Shift("zoom", "field of view", (0.9, 0.8, 0.7), "share of the side kept", _zoom),
-    Shift("crop", "field of view", (0.9, 0.8, 0.7), "share of the side kept", _crop),
-    Shift("border", "field of view", (0.05, 0.1, 0.15), "frame width / side", _border),
-    Shift("rotation", "rotation", (5.0, 10.0, 15.0), "degrees", _rotation),
-    Shift("aspect", "aspect ratio", (0.85, 0.7, 0.55), "width / height of the anatomy", _aspect),
-)
+SHIFTS = tuple(_SHIFTS)
 SHIFT_NAMES = tuple(shift.name for shift in SHIFTS)
 
 
