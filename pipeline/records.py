@@ -230,7 +230,7 @@ class RankingMetrics(Record):
     calibration: Calibration
 
     @classmethod
-    def from_dict(cls, data: dict | None):
+    def from_dict(cls: type[T], data: dict | None) -> T:
         return _from(cls, data, calibration=Calibration.from_dict)
 
 
