@@ -104,12 +104,12 @@ def costs(scored: Scored) -> Costs:
     result = Run(scored.run_id).result()
     timings = result.timings if result else Timings()
     return Costs(
-        timings.seconds_per_epoch,
-        timings.images_per_s,
-        scored.inference_ms_per_image,
-        scored.parameters,
-        timings.peak_rss_mb,
-        result.device.name if result else None,
+        train_s_per_epoch=timings.seconds_per_epoch,
+        train_images_per_s=timings.images_per_s,
+        inference_ms_per_image=scored.inference_ms_per_image,
+        parameters=scored.parameters,
+        peak_memory_mb=timings.peak_rss_mb,
+        device=result.device.name if result else None,
     )
 
 
