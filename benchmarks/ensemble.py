@@ -43,7 +43,7 @@ def measure(group, source: str, split: str, stress: bool) -> dict:
         if stress:
             started = time.perf_counter()
             report = stress_cached(member.run_id, source, split, loaded=member)
-            row |= {f"stress {k}": v for k, v in report.mean.items()}
+            row |= {f"stress {k}": v for k, v in report.mean.to_dict().items()}
             row["stress seconds"] = report.seconds or time.perf_counter() - started
         rows.append(row)
     ensemble = figures(
@@ -51,7 +51,7 @@ def measure(group, source: str, split: str, stress: bool) -> dict:
     )
     if stress:
         report = stress_ensemble(members, source, split)
-        ensemble |= {f"stress {k}": v for k, v in report.mean.items()}
+        ensemble |= {f"stress {k}": v for k, v in report.mean.to_dict().items()}
     return {
         "group": group.describe(),
         "run_ids": list(group.run_ids),

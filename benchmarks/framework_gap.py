@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from pipeline.sweep.table import paired, seed_noise, spread, verdict
+from pipeline.sweep.table import SweepRow, paired, seed_noise, spread, verdict
 
 METRICS = ("val_auc", "val_accuracy", "stress_auc", "stress_accuracy")
 # the differences the two pipelines had, as ablation variants of the talk's settings
@@ -27,19 +27,19 @@ DIFFERENCES = {
 }
 
 
-def framework_gap(rows: list[dict], variant: str, metric: str) -> list[float]:
+def framework_gap(rows: list[SweepRow], variant: str, metric: str) -> list[float]:
     """keras - torch per seed, at identical settings (``variant``)."""
     values = {
-        (r["framework"], r["seed"]): r[metric]
+        (r.framework, r.seed): r.figure(metric)
         for r in rows
-        if r["variant"] == variant and r.get(metric) is not None
+        if r.variant == variant and r.figure(metric) is not None
     }
     seeds = sorted(s for f, s in values if f == "keras" and ("torch", s) in values)
     return [values[("keras", s)] - values[("torch", s)] for s in seeds]
 
 
 def report(ablation: dict) -> dict:
-    rows = ablation["runs"]
+    rows = [SweepRow.from_dict(row) for row in ablation["runs"]]
     out = {"scale": ablation["scale"], "differences": {}, "frameworks_identical": {}}
     for variant, meaning in DIFFERENCES.items():
         entry = {"meaning": meaning, "effect_vs_talk": {}}
@@ -48,8 +48,11 @@ def report(ablation: dict) -> dict:
                 diffs = paired(rows, framework, variant, "talk", metric)
                 if diffs:
                     effect = spread(diffs)
-                    effect["verdict"] = verdict(effect, seed_noise(rows, framework, metric))
-                    entry["effect_vs_talk"].setdefault(framework, {})[metric] = effect
+                    judged = verdict(effect, seed_noise(rows, framework, metric))
+                    entry["effect_vs_talk"].setdefault(framework, {})[metric] = {
+                        **effect.to_dict(),
+                        "verdict": judged,
+                    }
         out["differences"][variant] = entry
     for variant in ("talk", "black_fill"):
         for metric in METRICS:
@@ -59,10 +62,9 @@ def report(ablation: dict) -> dict:
                 noise = (
                     max((seed_noise(rows, f, metric) or 0.0) for f in ("torch", "keras")) or None
                 )
-                effect["verdict"] = verdict(effect, noise)
                 out["frameworks_identical"].setdefault(variant, {})[
                     f"keras_minus_torch_{metric}"
-                ] = effect
+                ] = {**effect.to_dict(), "verdict": verdict(effect, noise)}
     return out
 
 

@@ -28,6 +28,7 @@ from pipeline.augment.spec import AugmentSpec
 from pipeline.data import canonical_source
 from pipeline.sweep import Grid, Variant, score_grid, train_grid
 from pipeline.sweep.grid import checked
+from pipeline.sweep.table import SweepRow
 from pipeline.sweep.table import markdown as table_markdown
 
 TALK_AUGMENT = AugmentSpec.preset("talk")
@@ -96,7 +97,8 @@ def baseline_of(variant: str) -> str:
 
 def markdown(report: dict) -> str:
     """The scored ablation as docs/robust_recipe.md's table (pipeline.sweep's)."""
-    return table_markdown(report["runs"], list(report["variants"]), baseline_of)
+    rows = [SweepRow.from_dict(row) for row in report["runs"]]
+    return table_markdown(rows, list(report["variants"]), baseline_of)
 
 
 def main(argv=None) -> int:
@@ -126,8 +128,8 @@ def main(argv=None) -> int:
         report = {
             "scale": {"img_size": args.img_size, "epochs": args.epochs, "seeds": args.seeds},
             "variants": {name: VARIANTS[name][0] for name in args.variants},
-            "runs": scored.rows,
-            "summary": scored.summary,
+            "runs": [row.to_dict() for row in scored.rows],
+            "summary": [entry.to_dict() for entry in scored.summary],
         }
         text = json.dumps(report, indent=2)
         if args.out:

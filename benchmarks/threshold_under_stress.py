@@ -66,7 +66,7 @@ def analyse(run_id: str, source: str | None, split: str) -> dict:
         "n": len(labels),
         "run_threshold": float(loaded.threshold),
         "threshold_rule": getattr(loaded.threshold_choice, "rule", None),
-        "clean_auc": clean["auc"],
+        "clean_auc": clean.auc,
         "stress_mean_auc": float(np.mean([r.auc for r in rows if r.auc is not None])),
         "stress_mean_accuracy_at_run_threshold": float(np.mean([r.accuracy for r in rows])),
         "by_threshold": table,

@@ -41,8 +41,8 @@ def measure(run_id: str, source: str, split: str) -> dict:
         clean, rows = stress_scores(predict, images, labels, loaded.threshold, loaded.img_size)
         seconds = time.perf_counter() - started
         out[name] = {
-            "clean": clean,
-            "stress_mean": stress_mean(rows),
+            "clean": clean.to_dict(),
+            "stress_mean": stress_mean(rows).to_dict(),
             "rows": [(r.shift, r.severity, r.auc, r.accuracy) for r in rows],
             "images_per_s": len(labels) * (len(rows) + 1) / seconds,
         }

@@ -46,12 +46,12 @@ class Preprocessing:
     epsilon: float = EPSILON
 
     @classmethod
-    def for_training(cls, config, stats, val: dict) -> Preprocessing:
+    def for_training(cls, config, stats, val) -> Preprocessing:
         """The record of a run trained with ``config`` (a TrainConfig), the training split's
-        ``stats`` (DatasetStats or None) and its final validation metrics ``val``."""
+        ``stats`` (DatasetStats or None) and its final validation metrics ``val`` (ValMetrics)."""
         spec = config.augment
-        threshold, rule = val.get("threshold"), "Youden's J on the run's validation split"
-        choice = val.get("threshold_choice")  # pipeline.threshold's record, when present
+        threshold, rule = val.threshold, "Youden's J on the run's validation split"
+        choice = val.threshold_choice  # pipeline.threshold's record, when present
         if isinstance(choice, dict) and choice.get("value") is not None:
             threshold = choice["value"]
             rule = f"{choice.get('rule', 'rule')} on the run's validation split"

@@ -5,8 +5,10 @@
     ValMetrics    the validation metrics of the kept epoch (RunResult.val)
     Timings       how long training took (RunResult.timings)
     DeviceInfo    what it trained on (RunResult.device)
-    Metrics       a scored split's metrics at one threshold (Evaluation.metrics)
-    Intervals     95% bootstrap intervals at one threshold (Evaluation.bootstrap)
+    Metrics       a scored split's metrics at one threshold (Evaluation.metrics): its
+                  ThresholdMetrics and RankingMetrics (with the Calibration curve) in one
+    Intervals     95% bootstrap intervals at one threshold (Evaluation.bootstrap), or of
+                  two runs' PairedDifferences
     Comparison    two runs on the same images, row by row (``pipeline.evaluate.compare``)
     Evaluation    one scored run at one threshold (``pipeline.evaluate.report.evaluate``)
     EvaluationSummary  its figures without curves or intervals (``Evaluation.summary``)
@@ -63,8 +65,19 @@ def _to(record) -> dict:
     return {**getattr(record, "extra", {}), **out}
 
 
+class Record:
+    """``from_dict`` and ``to_dict`` by field name, which most records need as they are."""
+
+    @classmethod
+    def from_dict(cls: type[T], data: dict | None) -> T:
+        return _from(cls, data)
+
+    def to_dict(self) -> dict:
+        return _to(self)
+
+
 @dataclass(frozen=True)
-class EpochRecord:
+class EpochRecord(Record):
     """One epoch of training (``epoch`` is 1-based), as the progress page and result.json hold it."""
 
     epoch: int
@@ -81,16 +94,9 @@ class EpochRecord:
     learning_rate: float
     extra: dict[str, Any] = field(default_factory=dict)
 
-    @classmethod
-    def from_dict(cls, data: dict) -> EpochRecord:
-        return _from(cls, data)
-
-    def to_dict(self) -> dict:
-        return _to(self)
-
 
 @dataclass(frozen=True)
-class ValMetrics:
+class ValMetrics(Record):
     """Validation metrics of the kept epoch. ``accuracy`` is at 0.5; ``threshold`` is chosen by
     the one rule (``pipeline.threshold``), whose name, interval of validation-optimal
     thresholds and full record (``threshold_choice``) come with it, and ``sensitivity``,
@@ -110,16 +116,9 @@ class ValMetrics:
     accuracy_at_threshold: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    @classmethod
-    def from_dict(cls, data: dict | None) -> ValMetrics:
-        return _from(cls, data)
-
-    def to_dict(self) -> dict:
-        return _to(self)
-
 
 @dataclass(frozen=True)
-class Timings:
+class Timings(Record):
     seconds_per_epoch: float | None = None
     images_per_s: float | None = None
     total_seconds: float | None = None
@@ -127,27 +126,16 @@ class Timings:
     peak_rss_mb: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    @classmethod
-    def from_dict(cls, data: dict | None) -> Timings:
-        return _from(cls, data)
-
     def to_dict(self) -> dict:
         return {k: v for k, v in _to(self).items() if not (k == "peak_rss_mb" and v is None)}
 
 
 @dataclass(frozen=True)
-class DeviceInfo:
+class DeviceInfo(Record):
     type: str | None = None  # "cpu", "cuda" or "mps"
     name: str | None = None
     index: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_dict(cls, data: dict | None) -> DeviceInfo:
-        return _from(cls, data)
-
-    def to_dict(self) -> dict:
-        return _to(self)
 
     @property
     def is_gpu(self) -> bool:
@@ -155,7 +143,7 @@ class DeviceInfo:
 
 
 @dataclass(frozen=True)
-class RunResult:
+class RunResult(Record):
     """result.json: what a finished run trained, how well on validation, how fast, on what."""
 
     history: list[EpochRecord]
@@ -198,19 +186,24 @@ class RunResult:
             if getattr(self, name) is None:
                 object.__setattr__(self, name, default)
 
-    def to_dict(self) -> dict:
-        return _to(self)
-
     def with_fields(self, **changes) -> RunResult:
         return RunResult.from_dict({**self.to_dict(), **changes})
 
 
 @dataclass(frozen=True)
-class Metrics:
-    """One scored split at one threshold (``pipeline.evaluate.metrics.classification_metrics``):
-    first what the threshold decides, then what it does not (AUC, AP, Brier, the curves).
-    Plain JSON values throughout; ``to_dict`` is their layout in the CLI's JSON and the exports.
-    """
+class Calibration(Record):
+    """Reliability curve over equal-width bins (``pipeline.evaluate.metrics.calibration``): mean
+    predicted probability and observed PNEUMONIA rate of each non-empty bin, and its count."""
+
+    mean_predicted: list[float]
+    fraction_positive: list[float]
+    bin_counts: list[int]
+    bins: int
+
+
+@dataclass(frozen=True)
+class ThresholdMetrics(Record):
+    """What the threshold decides (``pipeline.evaluate.metrics.threshold_metrics``)."""
 
     threshold: float
     n: int
@@ -222,24 +215,42 @@ class Metrics:
     macro_avg: dict[str, float]
     weighted_avg: dict[str, float]
     report_text: str  # sklearn's classification_report, the talk's printout
+
+
+@dataclass(frozen=True)
+class RankingMetrics(Record):
+    """What does not depend on the threshold (``pipeline.evaluate.metrics.ranking_metrics``)."""
+
     auc: float | None  # None without both classes
     average_precision: float
     brier: float
     prevalence: float
     roc: dict[str, list[float]]  # fpr, tpr, thresholds
     pr: dict[str, list[float]]  # precision, recall, thresholds
-    calibration: dict[str, Any]  # mean_predicted, fraction_positive, bin_counts, bins
+    calibration: Calibration
 
     @classmethod
-    def from_dict(cls, data: dict) -> Metrics:
-        return _from(cls, data)
-
-    def to_dict(self) -> dict:
-        return _to(self)
+    def from_dict(cls: type[T], data: dict | None) -> T:
+        return _from(cls, data, calibration=Calibration.from_dict)
 
 
 @dataclass(frozen=True)
-class Interval:
+class Metrics(RankingMetrics, ThresholdMetrics):
+    """One scored split at one threshold (``pipeline.evaluate.metrics.classification_metrics``):
+    the fields of ``ThresholdMetrics`` and then of ``RankingMetrics``, in that order.
+    Plain JSON values throughout; ``to_dict`` is their layout in the CLI's JSON and the exports.
+    """
+
+    @classmethod
+    def of(cls, at_threshold: ThresholdMetrics, ranking: RankingMetrics) -> Metrics:
+        parts = {
+            f.name: getattr(part, f.name) for part in (at_threshold, ranking) for f in fields(part)
+        }
+        return cls(**parts)
+
+
+@dataclass(frozen=True)
+class Interval(Record):
     """A statistic's estimate and its 95% bootstrap interval (None where it is undefined)."""
 
     estimate: float | None
@@ -250,15 +261,24 @@ class Interval:
     def from_dict(cls, data: dict | None) -> Interval | None:
         return None if data is None else _from(cls, data)
 
-    def to_dict(self) -> dict:
-        return _to(self)
+
+@dataclass(frozen=True)
+class PairedDifference(Interval):
+    """The interval of a - b, both runs scored on the same resamples; ``estimate`` is the
+    difference of ``estimate_a`` and ``estimate_b``. ``outside``: the interval excludes zero, so
+    the difference is larger than the resampling noise at the 95% level."""
+
+    estimate_a: float | None
+    estimate_b: float | None
+    outside: bool
 
 
 @dataclass(frozen=True)
-class Intervals:
+class Intervals(Record):
     """95% bootstrap intervals of accuracy, AUC, sensitivity and specificity at one threshold
-    (``pipeline.evaluate.bootstrap.bootstrap_intervals``); ``settings``: resamples, seed,
-    confidence, and the unit resampled (``patient`` or ``image``)."""
+    (``pipeline.evaluate.bootstrap.bootstrap_intervals``), or of two runs' differences, each a
+    ``PairedDifference`` (``paired_differences``); ``settings``: resamples, seed, confidence,
+    and the unit resampled (``patient`` or ``image``), and ``paired`` for differences."""
 
     accuracy: Interval | None
     auc: Interval | None
@@ -274,12 +294,9 @@ class Intervals:
     def from_dict(cls, data: dict) -> Intervals:
         return _from(cls, data, **dict.fromkeys(_known(cls) - {"settings"}, Interval.from_dict))
 
-    def to_dict(self) -> dict:
-        return _to(self)
-
 
 @dataclass(frozen=True)
-class ComparisonRow:
+class ComparisonRow(Record):
     """One quantity of two runs side by side: ``difference`` is a - b; ``low``, ``high`` and
     ``outside`` (the 95% interval excludes zero) only for the paired-bootstrap statistics."""
 
@@ -291,16 +308,9 @@ class ComparisonRow:
     high: float | None = None
     outside: bool | None = None
 
-    @classmethod
-    def from_dict(cls, data: dict) -> ComparisonRow:
-        return _from(cls, data)
-
-    def to_dict(self) -> dict:
-        return _to(self)
-
 
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(Record):
     """Two runs scored on the same images (``pipeline.evaluate.compare``): metric rows with
     paired-bootstrap intervals, then cost rows; ``bootstrap`` holds the resampling settings."""
 
@@ -323,9 +333,6 @@ class Comparison:
     @classmethod
     def from_dict(cls, data: dict) -> Comparison:
         return _from(cls, data, rows=lambda rows: [ComparisonRow.from_dict(r) for r in rows])
-
-    def to_dict(self) -> dict:
-        return _to(self)
 
 
 @dataclass(frozen=True)
@@ -361,29 +368,13 @@ class Evaluation:
         return getattr(self.metrics, name)
 
     def summary(self) -> EvaluationSummary:
-        """The figures at this threshold without curves or intervals."""
-        metrics = self.metrics
+        """The figures at this threshold without curves or intervals: each of the summary's
+        fields is this evaluation's or its metrics' of the same name."""
         return EvaluationSummary(
-            run_id=self.run_id,
-            framework=self.framework,
-            source=self.source,
-            split=self.split,
-            img_size=self.img_size,
-            threshold=metrics.threshold,
-            threshold_origin=self.threshold_origin,
-            n=metrics.n,
-            accuracy=metrics.accuracy,
-            auc=metrics.auc,
-            sensitivity=metrics.sensitivity,
-            specificity=metrics.specificity,
-            average_precision=metrics.average_precision,
-            brier=metrics.brier,
-            confusion_matrix=metrics.confusion_matrix,
-            per_class=metrics.per_class,
-            macro_avg=metrics.macro_avg,
-            warnings=self.warnings,
-            inference_ms_per_image=self.inference_ms_per_image,
-            parameters=self.parameters,
+            **{
+                name: getattr(self if hasattr(self, name) else self.metrics, name)
+                for name in _known(EvaluationSummary)
+            }
         )
 
     def to_dict(self) -> dict:
@@ -412,7 +403,7 @@ class Evaluation:
 
 
 @dataclass(frozen=True)
-class EvaluationSummary:
+class EvaluationSummary(Record):
     """A run's figures at its own threshold, without curves or intervals
     (``Evaluation.summary``): what the Conclusion's table and the talk's report read, kept on
     disk as JSON (``pipeline.talk.conclusion.test_evaluation``)."""
@@ -439,15 +430,9 @@ class EvaluationSummary:
     parameters: int | None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    @classmethod
-    def from_dict(cls, data: dict) -> EvaluationSummary:
-        return _from(cls, data)
-
-    def to_dict(self) -> dict:
-        return _to(self)
-
 
 __all__ = [
+    "Calibration",
     "Comparison",
     "ComparisonRow",
     "DeviceInfo",
@@ -457,7 +442,10 @@ __all__ = [
     "Interval",
     "Intervals",
     "Metrics",
+    "PairedDifference",
+    "RankingMetrics",
     "RunResult",
+    "ThresholdMetrics",
     "Timings",
     "ValMetrics",
 ]

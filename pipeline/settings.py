@@ -11,10 +11,15 @@ import errno
 import fcntl
 import glob
 import hashlib
+import json
 import os
 import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 CACHE_VARIABLE = "PNEUMOLAB_CACHE"
 # what a disk says when it has no room or takes no writes: the user can fix these, not the code
@@ -133,6 +138,17 @@ def cache_entry_intact(path: Path) -> bool:
     with contextlib.suppress(OSError):
         path.unlink()
     return False
+
+
+def read_cached_json(path: Path, parse: Callable[[Any], T]) -> T | None:
+    """``parse`` of the JSON kept at ``path``, or None when there is none or it is damaged
+    (its checksum fails, or it is not what ``parse`` reads): the caller computes it again."""
+    if not cache_entry_intact(path):
+        return None
+    try:
+        return parse(json.loads(path.read_text()))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def claim_lock(path: Path):

@@ -49,7 +49,12 @@ from pipeline.data import CLASS_NAMES, SPLITS, SourceError
 from pipeline.data.images import code_span
 from pipeline.evaluate.bootstrap import STATISTICS
 from pipeline.evaluate.export import comparison_csv, to_csv, to_html, to_json
-from pipeline.evaluate.metrics import operating_point, report_table, threshold_metrics
+from pipeline.evaluate.metrics import (
+    OperatingPoint,
+    operating_point,
+    report_table,
+    threshold_metrics,
+)
 from pipeline.evaluate.report import evaluate
 from pipeline.export import ExportError, check_exportable, export_bytes
 from pipeline.records import Comparison, Evaluation, Intervals
@@ -244,15 +249,15 @@ def add_curves(figure: go.Figure, evaluation: Evaluation, colour: str) -> None:
     )
 
 
-def add_point(figure: go.Figure, point: dict, name: str, colour: str) -> None:
+def add_point(figure: go.Figure, point: OperatingPoint, name: str, colour: str) -> None:
     """One threshold's operating point on both curves (named once, in the legend)."""
     marker = dict(size=12, color=colour, line=dict(color="black", width=1))
     figure.add_scatter(
-        x=[point["fpr"]], y=[point["tpr"]], mode="markers", name=name, marker=marker, row=1, col=1
+        x=[point.fpr], y=[point.tpr], mode="markers", name=name, marker=marker, row=1, col=1
     )
     figure.add_scatter(
-        x=[point["tpr"]],
-        y=[point["precision"]],
+        x=[point.tpr],
+        y=[point.precision],
         mode="markers",
         showlegend=False,
         marker=marker,
@@ -265,8 +270,8 @@ def calibration_figure(evaluation: Evaluation) -> go.Figure:
     calibration = evaluation.metrics.calibration
     figure = make_subplots(specs=[[{"secondary_y": True}]])
     figure.add_bar(
-        x=calibration["mean_predicted"],
-        y=calibration["bin_counts"],
+        x=calibration.mean_predicted,
+        y=calibration.bin_counts,
         name="images per bin",
         marker_color="#ddd",
         width=0.08,
@@ -276,8 +281,8 @@ def calibration_figure(evaluation: Evaluation) -> go.Figure:
         x=[0, 1], y=[0, 1], mode="lines", line=dict(color="#bbb", dash="dot"), name="perfect"
     )
     figure.add_scatter(
-        x=calibration["mean_predicted"],
-        y=calibration["fraction_positive"],
+        x=calibration.mean_predicted,
+        y=calibration.fraction_positive,
         mode="lines+markers",
         name="this run",
         line=dict(color=FRAMEWORK_COLOURS.get(evaluation.framework, "#333")),
@@ -337,7 +342,7 @@ def show_headline(evaluation: Evaluation) -> None:
 
 def show_report(evaluation: Evaluation) -> None:
     st.subheader("Classification report")
-    table = pd.DataFrame(report_table(evaluation.metrics)).set_index("")
+    table = pd.DataFrame([row.to_dict() for row in report_table(evaluation.metrics)]).set_index("")
     report, confusion = st.columns([3, 2])
     report.dataframe(
         table,

@@ -221,10 +221,10 @@ def stress_panel(runs: dict[str, str], source: str, split: str) -> None:
         rows.append(
             {
                 "run": f"{FRAMEWORK_NAMES[framework]} · {report.run_id[:8]}",
-                "clean AUC": report.clean["auc"],
-                "stress-mean AUC": mean["auc"],
-                "clean accuracy": report.clean["accuracy"],
-                "stress-mean accuracy": mean["accuracy"],
+                "clean AUC": report.clean.auc,
+                "stress-mean AUC": mean.auc,
+                "clean accuracy": report.clean.accuracy,
+                "stress-mean accuracy": mean.accuracy,
                 "threshold": report.threshold,
                 "seconds": report.seconds,
             }
@@ -298,7 +298,7 @@ def stress_figure(reports: dict, metric: str) -> go.Figure:
     )
     for framework, report in reports.items():
         for index, shift in enumerate(shifts):
-            values = [report.clean[metric]] + [
+            values = [getattr(report.clean, metric)] + [
                 getattr(row, metric) for row in report.rows if row.shift == shift.name
             ]
             figure.add_scatter(
@@ -315,7 +315,11 @@ def stress_figure(reports: dict, metric: str) -> go.Figure:
                 col=index % columns + 1,
             )
     floor = min(
-        min(v for v in [r.clean[metric]] + [getattr(x, metric) for x in r.rows] if v is not None)
+        min(
+            v
+            for v in [getattr(r.clean, metric)] + [getattr(x, metric) for x in r.rows]
+            if v is not None
+        )
         for r in reports.values()
     )
     figure.update_yaxes(range=[max(0.0, floor - 0.05), 1.0])

@@ -15,15 +15,30 @@ resamples for both, so the interval reflects the difference itself, not two sepa
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from pipeline.records import Interval, Intervals
+from pipeline.records import Interval, Intervals, PairedDifference
 
 STATISTICS = ("accuracy", "auc", "sensitivity", "specificity")
 RESAMPLES = 2000
 CONFIDENCE = 0.95
 SEED = 0
 CHUNK_CELLS = 2_000_000  # resamples x images handled at once (a few tens of MB)
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Each statistic for each row of a weights matrix: (rows,) arrays, NaN where undefined."""
+
+    accuracy: np.ndarray
+    auc: np.ndarray
+    sensitivity: np.ndarray
+    specificity: np.ndarray
+
+    def of(self, statistic: str) -> np.ndarray:
+        return getattr(self, statistic)
 
 
 def bootstrap_intervals(
@@ -39,7 +54,7 @@ def bootstrap_intervals(
     samples = resampled_statistics(labels, [probabilities], threshold, groups, resamples, seed)[0]
     estimates = _statistics(labels, probabilities, threshold, np.ones((1, len(labels))))
     return Intervals(
-        **{name: Interval(**_interval(estimates[name][0], samples[name])) for name in STATISTICS},
+        **{name: _interval(estimates.of(name)[0], samples.of(name)) for name in STATISTICS},
         settings=_settings(resamples, seed, groups),
     )
 
@@ -53,13 +68,9 @@ def paired_differences(
     groups=None,
     resamples: int = RESAMPLES,
     seed: int = SEED,
-) -> dict:
-    """Interval of (a - b) for each statistic, both models scored on the same resamples.
-
-    Each statistic gets ``estimate`` (a - b), ``low``, ``high``, ``estimate_a``, ``estimate_b``.
-    ``outside`` is True when the interval excludes zero: the difference is larger than the
-    resampling noise at the 95% level.
-    """
+) -> Intervals:
+    """A ``PairedDifference`` (a - b) for each statistic, both models scored on the same
+    resamples; ``settings`` says ``paired``."""
     labels = np.asarray(labels, np.int64)
     a, b = np.asarray(probabilities_a, np.float64), np.asarray(probabilities_b, np.float64)
     samples_a, samples_b = resampled_statistics(
@@ -72,23 +83,22 @@ def paired_differences(
     )
     differences = {}
     for name in STATISTICS:
-        interval = _interval(
-            estimate_a[name][0] - estimate_b[name][0], samples_a[name] - samples_b[name]
+        a, b = estimate_a.of(name)[0], estimate_b.of(name)[0]
+        interval = _interval(a - b, samples_a.of(name) - samples_b.of(name))
+        differences[name] = PairedDifference(
+            interval.estimate,
+            interval.low,
+            interval.high,
+            estimate_a=_number(a),
+            estimate_b=_number(b),
+            outside=bool(interval.low is not None and (interval.low > 0 or interval.high < 0)),
         )
-        interval["outside"] = bool(
-            interval["low"] is not None and (interval["low"] > 0 or interval["high"] < 0)
-        )
-        differences[name] = {
-            **interval,
-            "estimate_a": _number(estimate_a[name][0]),
-            "estimate_b": _number(estimate_b[name][0]),
-        }
-    return {**differences, "settings": {**_settings(resamples, seed, groups), "paired": True}}
+    return Intervals(**differences, settings={**_settings(resamples, seed, groups), "paired": True})
 
 
 def resampled_statistics(
     labels, probability_sets, thresholds, groups, resamples: int, seed: int
-) -> list[dict]:
+) -> list[Samples]:
     """For each probability vector, every statistic on the same ``resamples`` resamples."""
     thresholds = (
         thresholds
@@ -103,9 +113,13 @@ def resampled_statistics(
         size = min(per_chunk, resamples - start)
         weights = _draw_counts(rng, size, n_groups)[:, group_index]  # (size, images)
         for result, probabilities, threshold in zip(results, probability_sets, thresholds):
-            for name, values in _statistics(labels, probabilities, threshold, weights).items():
-                result[name].append(values)
-    return [{name: np.concatenate(values) for name, values in result.items()} for result in results]
+            chunk = _statistics(labels, probabilities, threshold, weights)
+            for name in STATISTICS:
+                result[name].append(chunk.of(name))
+    return [
+        Samples(**{name: np.concatenate(values) for name, values in result.items()})
+        for result in results
+    ]
 
 
 def weighted_auc(labels: np.ndarray, probabilities: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -128,23 +142,23 @@ def weighted_auc(labels: np.ndarray, probabilities: np.ndarray, weights: np.ndar
         return np.where(pairs > 0, wins / pairs, np.nan)
 
 
-def _statistics(labels, probabilities, threshold, weights) -> dict:
-    """Each statistic for each row of ``weights``: (rows,) arrays."""
+def _statistics(labels, probabilities, threshold, weights) -> Samples:
+    """Each statistic for each row of ``weights``."""
     positive = labels == 1
     called = probabilities >= threshold
     total, positives = weights.sum(axis=1), weights @ positive
     negatives = total - positives
     with np.errstate(invalid="ignore", divide="ignore"):
-        return {
-            "accuracy": (weights @ (called == positive)) / total,
-            "auc": weighted_auc(labels, probabilities, weights),
-            "sensitivity": np.where(
+        return Samples(
+            accuracy=(weights @ (called == positive)) / total,
+            auc=weighted_auc(labels, probabilities, weights),
+            sensitivity=np.where(
                 positives > 0, (weights @ (called & positive)) / positives, np.nan
             ),
-            "specificity": np.where(
+            specificity=np.where(
                 negatives > 0, (weights @ (~called & ~positive)) / negatives, np.nan
             ),
-        }
+        )
 
 
 def _draw_counts(rng, resamples: int, n: int) -> np.ndarray:
@@ -165,11 +179,11 @@ def _group_index(groups, n: int) -> tuple[np.ndarray, int]:
     return index.ravel(), int(index.max()) + 1
 
 
-def _interval(estimate, samples: np.ndarray) -> dict:
+def _interval(estimate, samples: np.ndarray) -> Interval:
     finite = samples[np.isfinite(samples)]
     tail = (1 - CONFIDENCE) / 2 * 100
     low, high = np.percentile(finite, [tail, 100 - tail]) if len(finite) else (np.nan, np.nan)
-    return {"estimate": _number(estimate), "low": _number(low), "high": _number(high)}
+    return Interval(_number(estimate), _number(low), _number(high))
 
 
 def _number(value) -> float | None:

@@ -9,12 +9,14 @@ single measurements with no interval.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from pipeline.evaluate.bootstrap import STATISTICS, paired_differences
 from pipeline.evaluate.metrics import ranking_metrics, threshold_metrics
 from pipeline.evaluate.scoring import Scored
-from pipeline.records import Comparison, ComparisonRow, Timings
+from pipeline.records import Comparison, ComparisonRow, PairedDifference, Timings
 from pipeline.runs import Run
 
 METRIC_LABELS = {
@@ -48,10 +50,10 @@ def compare(
     threshold_a = a.threshold if threshold_a is None else threshold_a
     threshold_b = b.threshold if threshold_b is None else threshold_b
     prob_a, prob_b = a.probabilities[index_a], b.probabilities[index_b]
-    intervals = paired_differences(
+    differences = paired_differences(
         labels, prob_a, prob_b, threshold_a, threshold_b, groups=a.patients[index_a]
     )
-    rows = [_metric_row(name, intervals[name]) for name in STATISTICS]
+    rows = [_metric_row(name, differences.of(name)) for name in STATISTICS]
     rows += _extra_metric_rows(labels, prob_a, prob_b, threshold_a, threshold_b)
     rows += _cost_rows(costs(a), costs(b))
     return Comparison(
@@ -64,7 +66,7 @@ def compare(
         images=len(index_a),
         thresholds=[threshold_a, threshold_b],
         rows=rows,
-        bootstrap=intervals["settings"],
+        bootstrap=differences.settings,
         notes=_notes(a, b, len(index_a))
         + [
             f"{scored.framework} {scored.run_id[:8]}: {warning}"
@@ -84,30 +86,36 @@ def matched_images(a: Scored, b: Scored) -> tuple[np.ndarray, np.ndarray]:
     return index_a, index_b
 
 
-def costs(scored: Scored) -> dict:
-    """What the run cost to train (from its result) and to use (measured while scoring)."""
+@dataclass(frozen=True)
+class Costs:
+    """What a run cost to train (from its result) and to use (measured while scoring); the
+    fields are ``COST_LABELS``' keys. None where the run does not record it."""
+
+    train_s_per_epoch: float | None
+    train_images_per_s: float | None
+    inference_ms_per_image: float | None
+    parameters: int | None
+    peak_memory_mb: float | None  # the training process's peak resident memory
+    device: str | None
+
+
+def costs(scored: Scored) -> Costs:
+    """``scored``'s run's ``Costs``."""
     result = Run(scored.run_id).result()
     timings = result.timings if result else Timings()
-    return {
-        "train_s_per_epoch": timings.seconds_per_epoch,
-        "train_images_per_s": timings.images_per_s,
-        "inference_ms_per_image": scored.inference_ms_per_image,
-        "parameters": scored.parameters,
-        # not every run records it: the training process's peak resident memory
-        "peak_memory_mb": timings.peak_rss_mb,
-        "device": result.device.name if result else None,
-    }
+    return Costs(
+        train_s_per_epoch=timings.seconds_per_epoch,
+        train_images_per_s=timings.images_per_s,
+        inference_ms_per_image=scored.inference_ms_per_image,
+        parameters=scored.parameters,
+        peak_memory_mb=timings.peak_rss_mb,
+        device=result.device.name if result else None,
+    )
 
 
-def _metric_row(name: str, interval: dict) -> ComparisonRow:
+def _metric_row(name: str, d: PairedDifference) -> ComparisonRow:
     return ComparisonRow(
-        quantity=METRIC_LABELS[name],
-        a=interval["estimate_a"],
-        b=interval["estimate_b"],
-        difference=interval["estimate"],
-        low=interval["low"],
-        high=interval["high"],
-        outside=interval["outside"],
+        METRIC_LABELS[name], d.estimate_a, d.estimate_b, d.estimate, d.low, d.high, d.outside
     )
 
 
@@ -115,18 +123,21 @@ def _extra_metric_rows(labels, prob_a, prob_b, threshold_a, threshold_b) -> list
     """Average precision, Brier score and macro F1: shown for both runs, without an interval."""
     rank_a, rank_b = ranking_metrics(labels, prob_a), ranking_metrics(labels, prob_b)
     rows = [
-        ComparisonRow(label, rank_a[key], rank_b[key], rank_a[key] - rank_b[key])
-        for key, label in (("average_precision", "average precision"), ("brier", "Brier score"))
+        ComparisonRow(label, value_a, value_b, value_a - value_b)
+        for label, value_a, value_b in (
+            ("average precision", rank_a.average_precision, rank_b.average_precision),
+            ("Brier score", rank_a.brier, rank_b.brier),
+        )
     ]
-    f1_a = threshold_metrics(labels, prob_a, threshold_a)["macro_avg"]["f1"]
-    f1_b = threshold_metrics(labels, prob_b, threshold_b)["macro_avg"]["f1"]
+    f1_a = threshold_metrics(labels, prob_a, threshold_a).macro_avg["f1"]
+    f1_b = threshold_metrics(labels, prob_b, threshold_b).macro_avg["f1"]
     return [*rows, ComparisonRow("macro f1", f1_a, f1_b, f1_a - f1_b)]
 
 
-def _cost_rows(cost_a: dict, cost_b: dict) -> list[ComparisonRow]:
+def _cost_rows(cost_a: Costs, cost_b: Costs) -> list[ComparisonRow]:
     rows = []
     for key, label in COST_LABELS.items():
-        value_a, value_b = cost_a.get(key), cost_b.get(key)
+        value_a, value_b = getattr(cost_a, key), getattr(cost_b, key)
         numeric = isinstance(value_a, (int, float)) and isinstance(value_b, (int, float))
         rows.append(ComparisonRow(label, value_a, value_b, value_a - value_b if numeric else None))
     return rows

@@ -15,8 +15,8 @@ import math
 
 from pipeline.data import CLASS_NAMES
 from pipeline.evaluate.bootstrap import STATISTICS
-from pipeline.evaluate.metrics import report_table
-from pipeline.records import Metrics
+from pipeline.evaluate.metrics import REPORT_COLUMNS, report_table
+from pipeline.records import ThresholdMetrics
 
 CURVES = ("roc", "pr", "calibration")  # long lists: in the JSON, drawn in the HTML, not in the CSV
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # spreadsheet formula triggers
@@ -26,32 +26,19 @@ def to_json(evaluation: dict) -> str:
     return json.dumps(evaluation, indent=2, sort_keys=True, allow_nan=False, default=str)
 
 
+# the CSV's plain fields by section, in their order
+_CSV_FIELDS = {
+    "run": "run_id framework source split img_size threshold threshold_origin",
+    "metric": "n accuracy auc average_precision sensitivity specificity brier prevalence",
+}
+
+
 def csv_rows(evaluation: dict) -> list[tuple[str, str, object]]:
     """``(section, name, value)`` for every number and label of an evaluation."""
     rows = [
-        ("run", key, evaluation.get(key))
-        for key in (
-            "run_id",
-            "framework",
-            "source",
-            "split",
-            "img_size",
-            "threshold",
-            "threshold_origin",
-        )
-    ]
-    rows += [
-        ("metric", key, evaluation.get(key))
-        for key in (
-            "n",
-            "accuracy",
-            "auc",
-            "average_precision",
-            "sensitivity",
-            "specificity",
-            "brier",
-            "prevalence",
-        )
+        (section, key, evaluation.get(key))
+        for section, keys in _CSV_FIELDS.items()
+        for key in keys.split()
     ]
     (tn, fp), (fn, tp) = evaluation["confusion_matrix"]
     rows += [
@@ -60,10 +47,10 @@ def csv_rows(evaluation: dict) -> list[tuple[str, str, object]]:
         ("confusion_matrix", "FN", fn),
         ("confusion_matrix", "TP", tp),
     ]
-    for row in report_table(Metrics.from_dict(evaluation)):
-        for column in ("precision", "recall", "f1-score", "support"):
-            if row[column] is not None:
-                rows.append(("report", f"{row['']} {column}", row[column]))
+    for row in report_table(ThresholdMetrics.from_dict(evaluation)):
+        for column, value in zip(REPORT_COLUMNS, row.cells()):
+            if value is not None:
+                rows.append(("report", f"{row.label} {column}", value))
     for name in STATISTICS:
         interval = (evaluation.get("bootstrap") or {}).get(name) or {}
         rows += [
@@ -143,12 +130,11 @@ def _definition_list(evaluation: dict) -> str:
 
 
 def _report(evaluation: dict) -> str:
-    columns = ("precision", "recall", "f1-score", "support")
     return _table(
-        ("", *columns),
+        ("", *REPORT_COLUMNS),
         [
-            [row[""]] + [_fmt(row[c]) for c in columns]
-            for row in report_table(Metrics.from_dict(evaluation))
+            [row.label, *map(_fmt, row.cells())]
+            for row in report_table(ThresholdMetrics.from_dict(evaluation))
         ],
     )
 
@@ -225,43 +211,36 @@ def _table(header, rows) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+# each curve's plot: its title and the figure in it, the curve and its x and y, and whether the
+# diagonal is drawn as a reference (chance for ROC, perfect calibration)
+_CURVE_PLOTS = (
+    ("ROC (AUC", "auc", "roc", "fpr", "tpr", True),
+    ("Precision-recall (AP", "average_precision", "pr", "recall", "precision", False),
+    ("Calibration (Brier", "brier", "calibration", "mean_predicted", "fraction_positive", True),
+)
+_AXIS_LABELS = {
+    "fpr": "false positive rate",
+    "tpr": "true positive rate",
+    "mean_predicted": "mean predicted",
+    "fraction_positive": "observed PNEUMONIA",
+}
+
+
 def _curves(evaluation: dict) -> str:
-    roc, pr, cal = (
-        evaluation.get("roc") or {},
-        evaluation.get("pr") or {},
-        evaluation.get("calibration") or {},
-    )
-    return (
-        "<div class='curves'>"
-        + "".join(
-            [
-                _svg_plot(
-                    "ROC (AUC " + _fmt(evaluation.get("auc")) + ")",
-                    roc.get("fpr", []),
-                    roc.get("tpr", []),
-                    "false positive rate",
-                    "true positive rate",
-                    diagonal=True,
-                ),
-                _svg_plot(
-                    "Precision-recall (AP " + _fmt(evaluation.get("average_precision")) + ")",
-                    pr.get("recall", []),
-                    pr.get("precision", []),
-                    "recall",
-                    "precision",
-                ),
-                _svg_plot(
-                    "Calibration (Brier " + _fmt(evaluation.get("brier")) + ")",
-                    cal.get("mean_predicted", []),
-                    cal.get("fraction_positive", []),
-                    "mean predicted",
-                    "observed PNEUMONIA",
-                    diagonal=True,
-                ),
-            ]
+    plots = []
+    for title, figure, key, x, y, diagonal in _CURVE_PLOTS:
+        curve = evaluation.get(key) or {}
+        plots.append(
+            _svg_plot(
+                f"{title} {_fmt(evaluation.get(figure))})",
+                curve.get(x, []),
+                curve.get(y, []),
+                _AXIS_LABELS.get(x, x),
+                _AXIS_LABELS.get(y, y),
+                diagonal=diagonal,
+            )
         )
-        + "</div>"
-    )
+    return "<div class='curves'>" + "".join(plots) + "</div>"
 
 
 def _svg_plot(

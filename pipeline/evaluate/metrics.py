@@ -13,6 +13,8 @@ numbers.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import (
@@ -26,10 +28,10 @@ from sklearn.metrics import (
 )
 
 from pipeline.data import CLASS_NAMES
-from pipeline.records import Metrics
+from pipeline.records import Calibration, Metrics, RankingMetrics, ThresholdMetrics
 
 CALIBRATION_BINS = 10
-REPORT_ROWS = ("NORMAL", "PNEUMONIA", "accuracy", "macro avg", "weighted avg")
+REPORT_COLUMNS = ("precision", "recall", "f1-score", "support")
 
 
 def check_inputs(labels, probabilities) -> tuple[np.ndarray, np.ndarray]:
@@ -55,13 +57,12 @@ def predict_labels(probabilities: np.ndarray, threshold: float) -> np.ndarray:
 def classification_metrics(labels, probabilities, threshold: float = 0.5) -> Metrics:
     """Everything the evaluation page shows for one threshold, plus the curves (threshold-free)."""
     labels, probabilities = check_inputs(labels, probabilities)
-    return Metrics(
-        **threshold_metrics(labels, probabilities, threshold),
-        **ranking_metrics(labels, probabilities),
+    return Metrics.of(
+        threshold_metrics(labels, probabilities, threshold), ranking_metrics(labels, probabilities)
     )
 
 
-def threshold_metrics(labels, probabilities, threshold: float) -> dict:
+def threshold_metrics(labels, probabilities, threshold: float) -> ThresholdMetrics:
     """What changes with the threshold: the report, the confusion matrix, sensitivity, specificity."""
     predicted = predict_labels(probabilities, threshold)
     report = classification_report(
@@ -73,97 +74,111 @@ def threshold_metrics(labels, probabilities, threshold: float) -> dict:
         zero_division=0,
     )
     (tn, fp), (fn, tp) = confusion_matrix(labels, predicted, labels=[0, 1]).tolist()
-    return {
-        "threshold": float(threshold),
-        "n": len(labels),
-        "accuracy": float(report["accuracy"]),
-        "sensitivity": _ratio(tp, tp + fn),  # recall of PNEUMONIA
-        "specificity": _ratio(tn, tn + fp),  # recall of NORMAL
-        "confusion_matrix": [[tn, fp], [fn, tp]],
-        "per_class": {name: _row(report[name]) for name in CLASS_NAMES},
-        "macro_avg": _row(report["macro avg"]),
-        "weighted_avg": _row(report["weighted avg"]),
+    return ThresholdMetrics(
+        threshold=float(threshold),
+        n=len(labels),
+        accuracy=float(report["accuracy"]),
+        sensitivity=_ratio(tp, tp + fn),  # recall of PNEUMONIA
+        specificity=_ratio(tn, tn + fp),  # recall of NORMAL
+        confusion_matrix=[[tn, fp], [fn, tp]],
+        per_class={name: _row(report[name]) for name in CLASS_NAMES},
+        macro_avg=_row(report["macro avg"]),
+        weighted_avg=_row(report["weighted avg"]),
         # the talk's printout, character for character (sklearn's default two digits)
-        "report_text": classification_report(
+        report_text=classification_report(
             labels, predicted, labels=[0, 1], target_names=list(CLASS_NAMES), zero_division=0
         ),
-    }
+    )
 
 
-def operating_point(metrics: dict) -> dict:
-    """Where ``threshold_metrics``' threshold sits on the ROC and precision-recall curves:
-    false and true positive rates, and precision (1 when nothing is called PNEUMONIA)."""
-    (tn, fp), (fn, tp) = metrics["confusion_matrix"]
-    return {
-        "fpr": fp / max(tn + fp, 1),
-        "tpr": tp / max(tp + fn, 1),
-        "precision": tp / (tp + fp) if tp + fp else 1.0,
-    }
+@dataclass(frozen=True)
+class OperatingPoint:
+    """A threshold's place on the ROC and precision-recall curves."""
+
+    fpr: float
+    tpr: float
+    precision: float  # 1 when nothing is called PNEUMONIA
 
 
-def ranking_metrics(labels, probabilities) -> dict:
+def operating_point(metrics: ThresholdMetrics) -> OperatingPoint:
+    """Where ``threshold_metrics``' threshold sits on the ROC and precision-recall curves."""
+    (tn, fp), (fn, tp) = metrics.confusion_matrix
+    return OperatingPoint(
+        fpr=fp / max(tn + fp, 1),
+        tpr=tp / max(tp + fn, 1),
+        precision=tp / (tp + fp) if tp + fp else 1.0,
+    )
+
+
+def ranking_metrics(labels, probabilities) -> RankingMetrics:
     """What does not depend on the threshold: AUC, AP, Brier, and the three curves."""
     both_classes = len(np.unique(labels)) == 2
     fpr, tpr, roc_thresholds = roc_curve(labels, probabilities) if both_classes else ([], [], [])
     precision, recall, pr_thresholds = precision_recall_curve(labels, probabilities)
-    return {
-        "auc": float(roc_auc_score(labels, probabilities)) if both_classes else None,
-        "average_precision": float(average_precision_score(labels, probabilities)),
-        "brier": float(brier_score_loss(labels, probabilities, pos_label=1)),
-        "prevalence": float(labels.mean()),
-        "roc": {
+    return RankingMetrics(
+        auc=float(roc_auc_score(labels, probabilities)) if both_classes else None,
+        average_precision=float(average_precision_score(labels, probabilities)),
+        brier=float(brier_score_loss(labels, probabilities, pos_label=1)),
+        prevalence=float(labels.mean()),
+        roc={
             "fpr": _floats(fpr),
             "tpr": _floats(tpr),
             "thresholds": _floats(np.clip(roc_thresholds, 0, 1)),
         },
-        "pr": {
+        pr={
             "precision": _floats(precision),
             "recall": _floats(recall),
             "thresholds": _floats(pr_thresholds),
         },
-        "calibration": calibration(labels, probabilities),
-    }
+        calibration=calibration(labels, probabilities),
+    )
 
 
-def calibration(labels, probabilities, bins: int = CALIBRATION_BINS) -> dict:
+def calibration(labels, probabilities, bins: int = CALIBRATION_BINS) -> Calibration:
     """Reliability curve over equal-width bins: mean predicted vs observed PNEUMONIA rate."""
     observed, predicted = calibration_curve(labels, probabilities, n_bins=bins, strategy="uniform")
     edges = np.linspace(0.0, 1.0, bins + 1)
     counts = np.bincount(
         np.searchsorted(edges[1:-1], probabilities), minlength=bins
     )  # sklearn's binning
-    return {
-        "mean_predicted": _floats(predicted),
-        "fraction_positive": _floats(observed),
-        "bin_counts": [int(c) for c in counts[counts > 0]],
-        "bins": bins,
-    }
-
-
-def report_table(metrics: Metrics) -> list[dict]:
-    """The classification report as rows, in sklearn's layout (the talk's table)."""
-    rows = [{"": name, **_columns(metrics.per_class[name])} for name in CLASS_NAMES]
-    rows.append(
-        {
-            "": "accuracy",
-            "precision": None,
-            "recall": None,
-            "f1-score": metrics.accuracy,
-            "support": metrics.n,
-        }
+    return Calibration(
+        mean_predicted=_floats(predicted),
+        fraction_positive=_floats(observed),
+        bin_counts=[int(c) for c in counts[counts > 0]],
+        bins=bins,
     )
-    rows.append({"": "macro avg", **_columns(metrics.macro_avg)})
-    rows.append({"": "weighted avg", **_columns(metrics.weighted_avg)})
-    return rows
 
 
-def _columns(row: dict) -> dict:
-    return {
-        "precision": row["precision"],
-        "recall": row["recall"],
-        "f1-score": row["f1"],
-        "support": row["support"],
-    }
+@dataclass(frozen=True)
+class ReportRow:
+    """One row of the classification report; ``cells`` in the order of ``REPORT_COLUMNS``."""
+
+    label: str
+    precision: float | None
+    recall: float | None
+    f1: float
+    support: int
+
+    def cells(self) -> tuple:
+        return self.precision, self.recall, self.f1, self.support
+
+    def to_dict(self) -> dict:
+        """sklearn's layout: the row's name under the empty column, then ``REPORT_COLUMNS``."""
+        return {"": self.label, **dict(zip(REPORT_COLUMNS, self.cells()))}
+
+
+def report_table(metrics: ThresholdMetrics) -> list[ReportRow]:
+    """The classification report as rows, in sklearn's layout (the talk's table)."""
+    averages = {"macro avg": metrics.macro_avg, "weighted avg": metrics.weighted_avg}
+    return [
+        *(_report_row(name, metrics.per_class[name]) for name in CLASS_NAMES),
+        ReportRow("accuracy", None, None, metrics.accuracy, metrics.n),
+        *(_report_row(name, row) for name, row in averages.items()),
+    ]
+
+
+def _report_row(label: str, row: dict) -> ReportRow:
+    return ReportRow(label, row["precision"], row["recall"], row["f1"], row["support"])
 
 
 def _row(entry: dict) -> dict:

@@ -8,10 +8,18 @@ exploration of the test split and is labelled as such.
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from pipeline.evaluate.bootstrap import bootstrap_intervals
 from pipeline.evaluate.metrics import classification_metrics
 from pipeline.evaluate.scoring import Scored
 from pipeline.records import Evaluation, Intervals
+
+# what an evaluation takes from the scoring as it is: the fields both records name alike, but
+# the threshold's origin (a threshold set by hand is not the scoring's)
+SCORED_FIELDS = sorted(
+    {f.name for f in fields(Scored)} & {f.name for f in fields(Evaluation)} - {"threshold_origin"}
+)
 
 
 def evaluate(
@@ -35,19 +43,10 @@ def evaluate(
             scored.labels, scored.probabilities, chosen, groups=scored.patients
         )
     return Evaluation(
-        run_id=scored.run_id,
-        framework=scored.framework,
-        trained_on=scored.trained_on,
-        source=scored.source,
-        split=scored.split,
-        img_size=scored.img_size,
+        **{name: getattr(scored, name) for name in SCORED_FIELDS},
         threshold_origin=origin,
         validation_threshold=scored.threshold,
         threshold_rule=scored.threshold_choice.to_dict() if scored.threshold_choice else None,
         metrics=classification_metrics(scored.labels, scored.probabilities, chosen),
-        inference_ms_per_image=scored.inference_ms_per_image,
-        parameters=scored.parameters,
-        skipped=scored.skipped,
-        warnings=scored.warnings,
         bootstrap=bootstrap,
     )

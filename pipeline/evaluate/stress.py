@@ -1,8 +1,8 @@
 """Shift-stress evaluation: a run's AUC and accuracy when the X-rays look as if taken elsewhere.
 
-    report = stress_run(run_id, source="synthetic", split="test")
+    report = stress_cached(run_id, source="synthetic", split="test")
     report.rows        # StressRow(shift, severity, auc, accuracy), 12 shifts x 3 severities
-    report.mean        # {"auc": ..., "accuracy": ...} over all 36
+    report.mean        # StressFigures(auc, accuracy) over all 36
     report.clean       # the same images, unshifted, through the same path
 
 A proxy for data from elsewhere, which the project never looks at: each shift imitates one way
@@ -36,7 +36,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from pipeline.data import SPLITS, open_source
-from pipeline.settings import cache_entry_intact, cache_root, write_cache_entry
+from pipeline.settings import cache_root, read_cached_json, write_cache_entry
 
 SEED = 0
 VERSION = "stress-1"  # part of the cache key: a change to the shifts makes new entries
@@ -58,41 +58,62 @@ class Shift:
 
 # ---- the shifts (each a few lines; PIL does the resampling, as the data layer) ----
 
+_SHIFTS: list[Shift] = []  # in the order defined below
 
+
+def _shift(family: str, levels: tuple[float, float, float], unit: str):
+    """Makes the function below a ``Shift`` named as it is (without the underscore), so that
+    each shift's family, severities and unit stand with what it does."""
+
+    def register(apply):
+        _SHIFTS.append(Shift(apply.__name__.removeprefix("_"), family, levels, unit, apply))
+        return apply
+
+    return register
+
+
+@_shift("intensity", (0.75, 0.55, 0.4), "contrast factor")
 def _contrast(image, factor, rng, size):
     mean = image.mean()
     return _clip(mean + (image.astype(np.float64) - mean) * factor)
 
 
+@_shift("intensity", (0.75, 0.55, 0.4), "gamma")
 def _gamma(image, gamma, rng, size):
     return _clip(255.0 * (image / 255.0) ** gamma)
 
 
+@_shift("intensity", (20.0, 40.0, 60.0), "grey levels added")
 def _brightness(image, offset, rng, size):
     return _clip(image.astype(np.float64) + offset)
 
 
+@_shift("resolution", (0.75, 1.5, 2.5), "Gaussian sigma, input pixels")
 def _blur(image, sigma, rng, size):  # sigma in pixels of the model's input
     radius = sigma * image.shape[0] / size
     return np.asarray(Image.fromarray(image).filter(ImageFilter.GaussianBlur(radius)))
 
 
+@_shift("resolution", (0.7, 0.5, 0.35), "detector pixels / input")
 def _resolution(image, factor, rng, size):  # a coarser detector: fewer pixels than the model reads
     small = max(8, round(size * factor))
     pil = Image.fromarray(image).resize((small, small), Image.Resampling.BILINEAR)
     return np.asarray(pil.resize(image.shape[::-1], Image.Resampling.BILINEAR))
 
 
+@_shift("noise", (6.0, 12.0, 24.0), "Gaussian sigma, grey levels")
 def _noise(image, sigma, rng, size):
     return _clip(image + rng.normal(0.0, sigma, image.shape))
 
 
+@_shift("noise", (40.0, 20.0, 8.0), "JPEG quality")
 def _jpeg(image, quality, rng, size):
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="JPEG", quality=int(quality))
     return np.asarray(Image.open(buffer).convert("L"))
 
 
+@_shift("field of view", (0.9, 0.8, 0.7), "share of the side kept")
 def _zoom(image, keep, rng, size):  # a tighter field of view, centred
     side = image.shape[0]
     cut = round(side * keep)
@@ -100,6 +121,7 @@ def _zoom(image, keep, rng, size):  # a tighter field of view, centred
     return _square(image[start : start + cut, start : start + cut], side)
 
 
+@_shift("field of view", (0.9, 0.8, 0.7), "share of the side kept")
 def _crop(image, keep, rng, size):  # a tighter field of view, off-centre (a random corner)
     side = image.shape[0]
     cut = round(side * keep)
@@ -107,6 +129,7 @@ def _crop(image, keep, rng, size):  # a tighter field of view, off-centre (a ran
     return _square(image[top : top + cut, left : left + cut], side)
 
 
+@_shift("field of view", (0.05, 0.1, 0.15), "frame width / side")
 def _border(image, share, rng, size):  # collimation: a black frame over the edges
     width = max(1, round(image.shape[0] * share))
     framed = image.copy()
@@ -114,6 +137,7 @@ def _border(image, share, rng, size):  # collimation: a black frame over the edg
     return framed
 
 
+@_shift("rotation", (5.0, 10.0, 15.0), "degrees")
 def _rotation(image, degrees, rng, size):  # the patient a little turned; corners get the background
     sign = 1 if rng.random() < 0.5 else -1
     pil = Image.fromarray(image).rotate(
@@ -122,6 +146,7 @@ def _rotation(image, degrees, rng, size):  # the patient a little turned; corner
     return np.asarray(pil)
 
 
+@_shift("aspect ratio", (0.85, 0.7, 0.55), "width / height of the anatomy")
 def _aspect(image, squeeze, rng, size):
     """A wider original: squashed to a square, its anatomy comes out narrower (sides background)."""
     side = image.shape[0]
@@ -133,20 +158,7 @@ def _aspect(image, squeeze, rng, size):
     return out
 
 
-SHIFTS = (
-    Shift("contrast", "intensity", (0.75, 0.55, 0.4), "contrast factor", _contrast),
-    Shift("gamma", "intensity", (0.75, 0.55, 0.4), "gamma", _gamma),
-    Shift("brightness", "intensity", (20.0, 40.0, 60.0), "grey levels added", _brightness),
-    Shift("blur", "resolution", (0.75, 1.5, 2.5), "Gaussian sigma, input pixels", _blur),
-    Shift("resolution", "resolution", (0.7, 0.5, 0.35), "detector pixels / input", _resolution),
-    Shift("noise", "noise", (6.0, 12.0, 24.0), "Gaussian sigma, grey levels", _noise),
-    Shift("jpeg", "noise", (40.0, 20.0, 8.0), "JPEG quality", _jpeg),
-    Shift("zoom", "field of view", (0.9, 0.8, 0.7), "share of the side kept", _zoom),
-    Shift("crop", "field of view", (0.9, 0.8, 0.7), "share of the side kept", _crop),
-    Shift("border", "field of view", (0.05, 0.1, 0.15), "frame width / side", _border),
-    Shift("rotation", "rotation", (5.0, 10.0, 15.0), "degrees", _rotation),
-    Shift("aspect", "aspect ratio", (0.85, 0.7, 0.55), "width / height of the anatomy", _aspect),
-)
+SHIFTS = tuple(_SHIFTS)
 SHIFT_NAMES = tuple(shift.name for shift in SHIFTS)
 
 
@@ -177,6 +189,32 @@ class StressRow:
     accuracy: float
 
 
+@dataclass(frozen=True)
+class StressFigures:
+    """AUC (None without both classes) and accuracy at the run's threshold: of the clean images,
+    or averaged over the shifted copies (``stress_mean``)."""
+
+    auc: float | None
+    accuracy: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# the CLI's ``stress_settings``: its keys and the report's fields they hold, in their order
+SETTINGS = (
+    ("run_id", "run_id"),
+    ("framework", "framework"),
+    ("source", "source"),
+    ("split", "split"),
+    ("threshold", "threshold"),
+    ("images", "n"),
+    ("acquisition_size", "work_size"),
+    ("seed", "seed"),
+    ("seconds", "seconds"),
+)
+
+
 @dataclass
 class StressReport:
     """A run's figures under every shift; ``to_json`` gives the CLI's ``stress`` fields."""
@@ -190,56 +228,39 @@ class StressReport:
     work_size: int
     seed: int
     seconds: float
-    clean: dict  # {"auc", "accuracy"} through the same two-step resize
+    clean: StressFigures  # through the same two-step resize
     rows: list[StressRow] = field(default_factory=list)
 
     @property
-    def mean(self) -> dict:
+    def mean(self) -> StressFigures:
         return stress_mean(self.rows)
 
     def to_json(self) -> dict:
+        settings = {key: getattr(self, name) for key, name in SETTINGS}
         return {
             "stress": [asdict(row) for row in self.rows],
-            "stress_mean": self.mean,
-            "stress_clean": self.clean,
-            "stress_settings": {
-                "run_id": self.run_id,
-                "framework": self.framework,
-                "source": self.source,
-                "split": self.split,
-                "threshold": self.threshold,
-                "images": self.n,
-                "acquisition_size": self.work_size,
-                "seed": self.seed,
-                "seconds": round(self.seconds, 1),
-            },
+            "stress_mean": self.mean.to_dict(),
+            "stress_clean": self.clean.to_dict(),
+            "stress_settings": settings | {"seconds": round(self.seconds, 1)},
         }
 
     @classmethod
     def from_json(cls, data: dict) -> StressReport:
         settings = data["stress_settings"]
         return cls(
-            run_id=settings["run_id"],
-            framework=settings["framework"],
-            source=settings["source"],
-            split=settings["split"],
-            threshold=settings["threshold"],
-            n=settings["images"],
-            work_size=settings["acquisition_size"],
-            seed=settings["seed"],
-            seconds=settings["seconds"],
-            clean=data["stress_clean"],
+            **{name: settings[key] for key, name in SETTINGS},
+            clean=StressFigures(**data["stress_clean"]),
             rows=[StressRow(**row) for row in data["stress"]],
         )
 
 
-def stress_mean(rows: list[StressRow]) -> dict:
-    """``{"auc", "accuracy"}`` averaged over the shifted copies (AUC over those that have one)."""
+def stress_mean(rows: list[StressRow]) -> StressFigures:
+    """The figures averaged over the shifted copies (AUC over those that have one)."""
     aucs = [row.auc for row in rows if row.auc is not None]
-    return {
-        "auc": float(np.mean(aucs)) if aucs else None,
-        "accuracy": float(np.mean([row.accuracy for row in rows])),
-    }
+    return StressFigures(
+        auc=float(np.mean(aucs)) if aucs else None,
+        accuracy=float(np.mean([row.accuracy for row in rows])),
+    )
 
 
 def acquisition_images(source: str, split: str, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -267,7 +288,7 @@ def stress_scores(
     size: int,
     seed: int = SEED,
     progress: Callable[[int, int], None] | None = None,
-) -> tuple[dict, list[StressRow]]:
+) -> tuple[StressFigures, list[StressRow]]:
     """Clean and shifted figures of ``predict`` (acquisition images -> probabilities)."""
     clean = _figures(labels, predict(images), threshold)
     rows, total = [], len(SHIFTS) * 3
@@ -275,49 +296,23 @@ def stress_scores(
         for severity in (1, 2, 3):
             probabilities = predict(apply_shift(images, shift, severity, size, seed))
             figures = _figures(labels, probabilities, threshold)
-            rows.append(StressRow(shift.name, severity, figures["auc"], figures["accuracy"]))
+            rows.append(StressRow(shift.name, severity, figures.auc, figures.accuracy))
             if progress:
                 progress(len(rows), total)
     return clean, rows
 
 
 def stress_run(
-    run_id: str,
-    source: str | None = None,
-    split: str = "test",
-    loaded=None,
-    seed: int = SEED,
-    progress: Callable[[int, int], None] | None = None,
+    loaded, source: str, split: str = "test", seed: int = SEED, progress=None
 ) -> StressReport:
-    """``run_id``'s figures on ``split`` of ``source`` (default: its own) under every shift."""
-    from pipeline.inference import load_run_model, predict_proba
+    """A loaded run's (``pipeline.inference.load_run_model``) figures on ``split`` of ``source``
+    under every shift: a ``StressReport``."""
+    from pipeline.inference import predict_proba
 
-    loaded = loaded or load_run_model(run_id)
-    source = source or loaded.config["source"]
-    started = time.perf_counter()
-    images, labels = acquisition_images(source, split, loaded.img_size)
-    clean, rows = stress_scores(
-        lambda batch: predict_proba(loaded, batch),
-        images,
-        labels,
-        loaded.threshold,
-        loaded.img_size,
-        seed,
-        progress,
-    )
-    return StressReport(
-        run_id=loaded.run_id,
-        framework=loaded.framework,
-        source=source,
-        split=split,
-        threshold=loaded.threshold,
-        n=len(labels),
-        work_size=images.shape[-1],
-        seed=seed,
-        seconds=time.perf_counter() - started,
-        clean=clean,
-        rows=rows,
-    )
+    def predict(batch):
+        return predict_proba(loaded, batch)
+
+    return _report(loaded.run_id, loaded.framework, predict, loaded, source, split, seed, progress)
 
 
 def stress_ensemble(
@@ -326,31 +321,43 @@ def stress_ensemble(
     """A seed group's mean probability under every shift (``pipeline.evaluate.ensemble``)."""
     from pipeline.evaluate.ensemble import ensemble_name, ensemble_predict, ensemble_threshold
 
-    first = members[0]
-    threshold = ensemble_threshold(members).value
+    def predict(batch):
+        return ensemble_predict(members, batch)
+
+    name = ensemble_name([m.run_id for m in members])
+    model = _Model(ensemble_threshold(members).value, members[0].img_size)
+    return _report(name, members[0].framework, predict, model, source, split, seed, progress)
+
+
+@dataclass(frozen=True)
+class _Model:
+    """What the stress needs of a model besides its predictions."""
+
+    threshold: float
+    img_size: int
+
+
+def _report(name, framework, predict, model, source, split, seed, progress) -> StressReport:
+    """``predict``'s figures under every shift; ``model``: its threshold and input size."""
     started = time.perf_counter()
-    images, labels = acquisition_images(source, split, first.img_size)
+    images, labels = acquisition_images(source, split, model.img_size)
     clean, rows = stress_scores(
-        lambda batch: ensemble_predict(members, batch),
-        images,
-        labels,
-        threshold,
-        first.img_size,
-        seed,
-        progress,
+        predict, images, labels, model.threshold, model.img_size, seed, progress
     )
+    seconds = time.perf_counter() - started
+    size = images.shape[-1]
     return StressReport(
-        run_id=ensemble_name([m.run_id for m in members]),
-        framework=first.framework,
-        source=source,
-        split=split,
-        threshold=threshold,
-        n=len(labels),
-        work_size=images.shape[-1],
-        seed=seed,
-        seconds=time.perf_counter() - started,
-        clean=clean,
-        rows=rows,
+        name,
+        framework,
+        source,
+        split,
+        model.threshold,
+        len(labels),
+        size,
+        seed,
+        seconds,
+        clean,
+        rows,
     )
 
 
@@ -371,13 +378,7 @@ def cache_file(run_id: str, source: str, split: str, seed: int = SEED) -> Path:
 
 def cached_stress(run_id: str, source: str, split: str, seed: int = SEED) -> StressReport | None:
     """The stored report, or None when there is none (or it is damaged: computed again)."""
-    path = cache_file(run_id, source, split, seed)
-    if not cache_entry_intact(path):
-        return None
-    try:
-        return StressReport.from_json(json.loads(path.read_text()))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    return read_cached_json(cache_file(run_id, source, split, seed), StressReport.from_json)
 
 
 def stress_cached(
@@ -388,27 +389,30 @@ def stress_cached(
     seed: int = SEED,
     progress: Callable[[int, int], None] | None = None,
 ) -> StressReport:
-    """``stress_run``, from the disk cache when it was computed before (and stored after)."""
+    """``run_id``'s ``stress_run`` on ``split`` of ``source`` (default: its own), from the disk
+    cache when it was computed before (and stored after); ``loaded``: the run's model when in
+    hand (else it is loaded, only when the cache misses)."""
+    from pipeline.inference import load_run_model
     from pipeline.runs import Run
 
     source = source or Run(run_id).config().get("source")
     report = cached_stress(run_id, source, split, seed)
     if report is None:
-        report = stress_run(run_id, source, split, loaded, seed, progress)
+        report = stress_run(loaded or load_run_model(run_id), source, split, seed, progress)
         write_cache_entry(
             cache_file(run_id, source, split, seed), json.dumps(report.to_json()).encode()
         )
     return report
 
 
-def _figures(labels: np.ndarray, probabilities: np.ndarray, threshold: float) -> dict:
+def _figures(labels: np.ndarray, probabilities: np.ndarray, threshold: float) -> StressFigures:
     from sklearn.metrics import roc_auc_score
 
     both = len(np.unique(labels)) == 2
-    return {
-        "auc": float(roc_auc_score(labels, probabilities)) if both else None,
-        "accuracy": float(np.mean((probabilities >= threshold) == labels)),
-    }
+    return StressFigures(
+        auc=float(roc_auc_score(labels, probabilities)) if both else None,
+        accuracy=float(np.mean((probabilities >= threshold) == labels)),
+    )
 
 
 def _clip(values: np.ndarray) -> np.ndarray:

@@ -366,17 +366,9 @@ def _cache_path(run_id: str, source: str, split: str):
 
 def cached_check(run_id: str, source: str, split: str = "test") -> RunShortcuts | None:
     """The stored check, or None when there is none (or it is damaged: computed again)."""
-    import json
+    from pipeline.settings import read_cached_json
 
-    from pipeline.settings import cache_entry_intact
-
-    path = _cache_path(run_id, source, split)
-    if not cache_entry_intact(path):
-        return None
-    try:
-        return RunShortcuts.from_json(json.loads(path.read_text()))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    return read_cached_json(_cache_path(run_id, source, split), RunShortcuts.from_json)
 
 
 def check_run(run_id: str, source: str | None = None, split: str = "test", loaded=None):

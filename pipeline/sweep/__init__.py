@@ -28,7 +28,7 @@ from pipeline.sweep.grid import (
     grid_from_json,
 )
 from pipeline.sweep.runs import EXECUTORS, TrainingFailed, finished_run_id, score, start
-from pipeline.sweep.table import deltas, markdown, summary
+from pipeline.sweep.table import SweepDelta, SweepRow, SweepSummary, deltas, markdown, summary
 
 __all__ = [
     "EXECUTORS",
@@ -48,9 +48,9 @@ class SweepReport:
     """A scored grid: one row per finished cell, the per-variant summary, the paired deltas."""
 
     grid: Grid
-    rows: list[dict]
-    summary: list[dict]
-    deltas: list[dict]
+    rows: list[SweepRow]
+    summary: list[SweepSummary]
+    deltas: list[SweepDelta]
     missing: list[str]  # cells with no finished run ("variant framework seed N")
 
     def markdown(self) -> str:
@@ -59,9 +59,9 @@ class SweepReport:
     def to_dict(self) -> dict:
         return {
             "grid": self.grid.to_dict(),
-            "runs": self.rows,
-            "summary": self.summary,
-            "deltas": self.deltas,
+            "runs": [row.to_dict() for row in self.rows],
+            "summary": [entry.to_dict() for entry in self.summary],
+            "deltas": [delta.to_dict() for delta in self.deltas],
             "missing": self.missing,
         }
 
@@ -96,8 +96,8 @@ def score_grid(grid: Grid, stress: bool = True, log=None) -> SweepReport:
         if run_id is None:
             missing.append(_label(cell))
             continue
-        row = {"variant": cell.variant, "framework": cell.framework, "seed": cell.seed}
-        rows.append(row | score(run_id, grid.source, stress).to_dict())
+        figures = score(run_id, grid.source, stress)
+        rows.append(SweepRow(cell.variant, cell.framework, cell.seed, figures))
         log(f"{_label(cell)}: scored run {run_id}")
     return SweepReport(
         grid,

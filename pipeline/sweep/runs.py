@@ -83,8 +83,8 @@ def score(run_id: str, source: str, stress: bool = True) -> CellScore:
 
         report = stress_cached(run_id, source, SCORE_SPLIT)
         figures = {
-            "stress_auc": report.mean["auc"],
-            "stress_accuracy": report.mean["accuracy"],
+            "stress_auc": report.mean.auc,
+            "stress_accuracy": report.mean.accuracy,
             "threshold": report.threshold,
         }
     return CellScore(

@@ -267,7 +267,7 @@ def seed_figures(run: Run, source: str, loader: Loader | None = None) -> SeedFig
         test_auc=test["auc"],
         test_normal_recall=test["specificity"],
         test_pneumonia_recall=test["sensitivity"],
-        stress_mean_auc=stress.mean["auc"] if stress else None,
+        stress_mean_auc=stress.mean.auc if stress else None,
     )
 
 

@@ -76,10 +76,10 @@ def test_metrics_equal_sklearn(threshold):
     )
     assert metrics.brier == pytest.approx(brier_score_loss(labels, probabilities), abs=1e-12)
     observed, predicted_mean = calibration_curve(labels, probabilities, n_bins=10)
-    assert np.allclose(metrics.calibration["fraction_positive"], observed)
-    assert np.allclose(metrics.calibration["mean_predicted"], predicted_mean)
-    assert sum(metrics.calibration["bin_counts"]) == len(labels)
-    assert len(metrics.calibration["bin_counts"]) == len(observed)
+    assert np.allclose(metrics.calibration.fraction_positive, observed)
+    assert np.allclose(metrics.calibration.mean_predicted, predicted_mean)
+    assert sum(metrics.calibration.bin_counts) == len(labels)
+    assert len(metrics.calibration.bin_counts) == len(observed)
     # the talk's printout is sklearn's own text
     assert metrics.report_text == classification_report(
         labels, predicted, target_names=["NORMAL", "PNEUMONIA"]
@@ -90,9 +90,15 @@ def test_metrics_equal_sklearn(threshold):
 def test_report_table_has_the_talks_layout():
     labels, probabilities, _ = fixed_predictions()
     rows = report_table(classification_metrics(labels, probabilities, 0.5))
-    assert [r[""] for r in rows] == ["NORMAL", "PNEUMONIA", "accuracy", "macro avg", "weighted avg"]
-    assert list(rows[0]) == ["", "precision", "recall", "f1-score", "support"]
-    assert rows[2]["precision"] is None and rows[2]["support"] == 624
+    assert [r.label for r in rows] == [
+        "NORMAL",
+        "PNEUMONIA",
+        "accuracy",
+        "macro avg",
+        "weighted avg",
+    ]
+    assert list(rows[0].to_dict()) == ["", "precision", "recall", "f1-score", "support"]
+    assert rows[2].precision is None and rows[2].support == 624
 
 
 def test_threshold_is_inclusive_like_roc_curve():
@@ -173,8 +179,8 @@ def test_bootstrap_matches_a_plain_loop():
     weights = _draw_counts(rng, 50, len(labels))
     loop_auc = [roc_auc_score(labels, probabilities, sample_weight=w) for w in weights]
     loop_acc = [np.average((probabilities >= 0.5) == labels, weights=w) for w in weights]
-    assert np.allclose(vectorised["auc"], loop_auc)
-    assert np.allclose(vectorised["accuracy"], loop_acc)
+    assert np.allclose(vectorised.auc, loop_auc)
+    assert np.allclose(vectorised.accuracy, loop_acc)
 
 
 def test_patient_bootstrap_keeps_patients_together_and_is_wider_for_duplicates():
@@ -193,15 +199,16 @@ def test_paired_difference_of_a_model_with_itself_is_zero_and_a_real_gap_is_outs
     labels, probabilities, _ = fixed_predictions()
     same = paired_differences(labels, probabilities, probabilities, 0.5, 0.5)
     for name in ("accuracy", "auc", "sensitivity", "specificity"):
-        assert same[name]["low"] == same[name]["high"] == same[name]["estimate"] == 0
-        assert same[name]["outside"] is False
+        difference = same.of(name)
+        assert difference.low == difference.high == difference.estimate == 0
+        assert difference.outside is False
     rng = np.random.default_rng(0)
     worse = np.clip(probabilities + rng.normal(0, 0.35, len(labels)), 0, 1)
     gap = paired_differences(labels, probabilities, worse, 0.5, 0.5)
-    assert gap["auc"]["estimate"] > 0 and gap["auc"]["outside"] is True
-    assert gap["auc"]["estimate_a"] == pytest.approx(roc_auc_score(labels, probabilities))
-    assert gap["auc"]["estimate_b"] == pytest.approx(roc_auc_score(labels, worse))
-    assert gap["settings"]["paired"] is True
+    assert gap.auc.estimate > 0 and gap.auc.outside is True
+    assert gap.auc.estimate_a == pytest.approx(roc_auc_score(labels, probabilities))
+    assert gap.auc.estimate_b == pytest.approx(roc_auc_score(labels, worse))
+    assert gap.settings["paired"] is True
 
 
 def evaluation_with_hostile_names():

@@ -27,6 +27,7 @@ def seed_group() -> list[str]:
 
 def test_cli_stress_adds_the_issues_fields_and_is_deterministic_and_cached(seed_group):
     from pipeline.evaluate.stress import cache_file, stress_run
+    from pipeline.inference import load_run_model
 
     run = seed_group[0]
     printed = json.loads(
@@ -38,7 +39,9 @@ def test_cli_stress_adds_the_issues_fields_and_is_deterministic_and_cached(seed_
         np.mean([row["accuracy"] for row in printed["stress"]])
     )
     assert cache_file(run, "synthetic", "val").is_file()
-    again = stress_run(run, "synthetic", "val")  # computed anew, not read from the cache
+    again = stress_run(
+        load_run_model(run), "synthetic", "val"
+    )  # computed anew, not read from the cache
     assert again.to_json()["stress"] == printed["stress"]
 
 

@@ -65,13 +65,14 @@ def test_scores_of_a_real_predictor_fall_under_shift_and_the_report_has_the_cli_
     assert len(rows) == 36 and {r.shift for r in rows} == {s.name for s in SHIFTS}
     brightness = [r for r in rows if r.shift == "brightness"]
     # adding grey levels moves every probability up: accuracy at a fixed threshold changes
-    assert brightness[2].accuracy != clean["accuracy"]
+    assert brightness[2].accuracy != clean.accuracy
     report = StressReport("r", "torch", "s", "val", 0.5, len(labels), 128, 0, 1.0, clean, rows)
     data = json.loads(json.dumps(report.to_json()))
     assert set(data["stress"][0]) == {"shift", "severity", "auc", "accuracy"}
     assert set(data["stress_mean"]) == {"auc", "accuracy"}
     assert data["stress_mean"]["accuracy"] == pytest.approx(np.mean([r.accuracy for r in rows]))
     assert StressReport.from_json(data).rows == rows
+    assert StressReport.from_json(data).clean == clean
 
 
 def test_acquisition_images_are_twice_the_model_size_and_refuse_an_unknown_split():

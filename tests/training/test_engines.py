@@ -165,23 +165,24 @@ def test_binary_metrics_and_the_threshold_rule():
     labels = np.array([0, 0, 0, 1, 1, 1])
     probabilities = np.array([0.1, 0.2, 0.7, 0.6, 0.8, 0.9])
     metrics = common.binary_metrics(labels, probabilities)
-    assert metrics["auc"] == pytest.approx(8 / 9)
-    assert metrics["accuracy"] == pytest.approx(5 / 6)
-    assert metrics["loss"] == pytest.approx(-np.mean(np.log([0.9, 0.8, 0.3, 0.6, 0.8, 0.9])))
-    assert "threshold" not in metrics  # epochs report no threshold: one rule, at the end
+    assert metrics.auc == pytest.approx(8 / 9)
+    assert metrics.accuracy == pytest.approx(5 / 6)
+    assert metrics.loss == pytest.approx(-np.mean(np.log([0.9, 0.8, 0.3, 0.6, 0.8, 0.9])))
+    assert not hasattr(metrics, "threshold")  # epochs report no threshold: one rule, at the end
 
     from pipeline.threshold import choose_threshold
 
     config = TrainConfig(class_balancing="class_weight")
     final = common.final_metrics(labels, probabilities, config, np.array([0, 1, 1, 1]))
     choice = choose_threshold(labels, probabilities, "class_weight", 0.75)
-    assert final["threshold"] == choice.value and final["threshold_rule"] == choice.rule
-    assert final["threshold_interval"] == [choice.low, choice.high]
-    assert final["threshold_choice"] == choice.to_dict()
+    assert final.threshold == choice.value and final.threshold_rule == choice.rule
+    assert final.threshold_interval == [choice.low, choice.high]
+    assert final.threshold_choice == choice.to_dict()
+    assert (final.loss, final.accuracy, final.auc) == (metrics.loss, metrics.accuracy, metrics.auc)
     called = probabilities >= choice.value
-    assert final["sensitivity"] == pytest.approx(called[labels == 1].mean())
-    assert final["specificity"] == pytest.approx((~called[labels == 0]).mean())
-    assert final["accuracy_at_threshold"] == pytest.approx(np.mean(called == (labels == 1)))
+    assert final.sensitivity == pytest.approx(called[labels == 1].mean())
+    assert final.specificity == pytest.approx((~called[labels == 0]).mean())
+    assert final.accuracy_at_threshold == pytest.approx(np.mean(called == (labels == 1)))
 
 
 @pytest.mark.parametrize("normalization", ["none", "per_sample", "per_dataset"])
@@ -260,7 +261,7 @@ def test_engine_trains_reports_and_writes_weights_that_reload(framework, balanci
     assert val["auc"] == pytest.approx(epochs[best - 1]["val_auc"], abs=1e-9)
     assert sorted(p.name for p in tmp_path.iterdir()) == [outcome.weights]
     reloaded = _reload_and_predict(framework, tmp_path / outcome.weights, config)
-    assert common.binary_metrics(reloaded[1], reloaded[0])["auc"] == pytest.approx(
+    assert common.binary_metrics(reloaded[1], reloaded[0]).auc == pytest.approx(
         val["auc"], abs=1e-6
     )
 

@@ -70,9 +70,9 @@ def test_operating_point_reads_the_confusion_matrix_of_threshold_metrics():
     labels = np.array([0, 0, 0, 1, 1, 1, 1])
     probabilities = np.array([0.1, 0.6, 0.2, 0.7, 0.8, 0.4, 0.9])
     point = operating_point(threshold_metrics(labels, probabilities, 0.5))
-    assert point == {"fpr": pytest.approx(1 / 3), "tpr": 0.75, "precision": 0.75}
+    assert (point.fpr, point.tpr, point.precision) == (pytest.approx(1 / 3), 0.75, 0.75)
     none_called = operating_point(threshold_metrics(labels, probabilities, 0.95))
-    assert none_called["tpr"] == 0 and none_called["precision"] == 1.0
+    assert none_called.tpr == 0 and none_called.precision == 1.0
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -79,11 +79,6 @@ def eval_inputs(images: np.ndarray, spec: AugmentSpec, stats: DatasetStats | Non
     rescaled, then normalised per sample or with the training split's statistics."""
     mean, std = (stats.mean, stats.std) if stats is not None else (None, None)
     return normalise(images, spec.rescale, spec.normalization, mean, std, EPSILON)
-
-
-def inference_record(config: TrainConfig, stats: DatasetStats | None, val: dict) -> dict:
-    """What a run needs to be used without its training data (``pipeline.preprocessing``)."""
-    return Preprocessing.for_training(config, stats, val).to_record()
 
 
 # ---- which images each step sees ----
@@ -247,24 +242,35 @@ class EarlyStopping:
 # ---- metrics ----
 
 
-def binary_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict:
-    """Loss (mean binary cross-entropy), accuracy at 0.5 and ROC AUC: what each epoch reports."""
+@dataclass(frozen=True)
+class BinaryMetrics:
+    """What each epoch reports of a split: loss, accuracy at 0.5 and ROC AUC (no threshold:
+    the one rule chooses it once, at the end, in ``final_metrics``)."""
+
+    loss: float
+    accuracy: float
+    auc: float
+    images: int | None = None  # None for Keras's running figures of the training pass
+
+
+def binary_metrics(labels: np.ndarray, probabilities: np.ndarray) -> BinaryMetrics:
+    """Loss (mean binary cross-entropy), accuracy at 0.5 and ROC AUC of ``probabilities``."""
     from sklearn.metrics import roc_auc_score
 
     labels = np.asarray(labels, dtype=np.int64)
     p = np.clip(np.asarray(probabilities, dtype=np.float64), 1e-7, 1 - 1e-7)
     loss = -np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p))
-    return {
-        "loss": float(loss),
-        "accuracy": float(np.mean((p >= 0.5) == labels)),
-        "auc": float(roc_auc_score(labels, p)),
-        "images": len(labels),
-    }
+    return BinaryMetrics(
+        loss=float(loss),
+        accuracy=float(np.mean((p >= 0.5) == labels)),
+        auc=float(roc_auc_score(labels, p)),
+        images=len(labels),
+    )
 
 
 def final_metrics(
     labels: np.ndarray, probabilities: np.ndarray, config: TrainConfig, train_labels: np.ndarray
-) -> dict:
+) -> ValMetrics:
     """The run's validation metrics with its threshold, chosen by the one rule
     (``pipeline.threshold``): its value, the rule's name, the interval of thresholds
     that are optimal on validation, and sensitivity, specificity and accuracy at it."""
@@ -277,16 +283,16 @@ def final_metrics(
     labels = np.asarray(labels, dtype=np.int64)
     called = np.asarray(probabilities, dtype=np.float64) >= choice.value
     positives, negatives = labels == 1, labels == 0
-    return {
-        **metrics,
-        "threshold": choice.value,
-        "threshold_rule": choice.rule,
-        "threshold_interval": [choice.low, choice.high],
-        "threshold_choice": choice.to_dict(),
-        "accuracy_at_threshold": float(np.mean(called == positives)),
-        "sensitivity": float(called[positives].mean()) if positives.any() else None,
-        "specificity": float((~called[negatives]).mean()) if negatives.any() else None,
-    }
+    return ValMetrics(
+        **asdict(metrics),
+        threshold=choice.value,
+        threshold_rule=choice.rule,
+        threshold_interval=[choice.low, choice.high],
+        threshold_choice=choice.to_dict(),
+        accuracy_at_threshold=float(np.mean(called == positives)),
+        sensitivity=float(called[positives].mean()) if positives.any() else None,
+        specificity=float((~called[negatives]).mean()) if negatives.any() else None,
+    )
 
 
 # ---- weights ----
@@ -351,23 +357,23 @@ class Progress:
 def epoch_record(
     epoch: int,
     epochs: int,
-    train: dict,
-    val: dict,
+    train: BinaryMetrics,
+    val: BinaryMetrics,
     seconds: float,
     train_seconds: float,
     images: int,
     learning_rate: float,
 ) -> EpochRecord:
     """One row of the history, as the ``epoch`` event carries it (epoch is 1-based)."""
+    figures = {
+        f"{split}_{name}": getattr(metrics, name)
+        for split, metrics in (("train", train), ("val", val))
+        for name in ("loss", "accuracy", "auc")
+    }
     return EpochRecord(
         epoch=epoch,
         epochs=epochs,
-        train_loss=train["loss"],
-        train_accuracy=train["accuracy"],
-        train_auc=train["auc"],
-        val_loss=val["loss"],
-        val_accuracy=val["accuracy"],
-        val_auc=val["auc"],
+        **figures,
         seconds=round(seconds, 3),
         train_seconds=round(train_seconds, 3),
         images_per_s=round(images / train_seconds, 2) if train_seconds > 0 else None,
@@ -377,7 +383,7 @@ def epoch_record(
 
 def result(
     history: list[EpochRecord],
-    val: dict,
+    val: ValMetrics,
     device: dict,
     parameters: int,
     weights: str,
@@ -386,14 +392,14 @@ def result(
     first_step: float | None,
     replicas: int = 1,
     mixed_precision: str | None = None,
-    inference: dict | None = None,
+    inference: Preprocessing | None = None,
 ) -> RunResult:
     """What ``train`` returns: history, final validation metrics, timings, device, model size."""
     train_seconds = sum(row.train_seconds for row in history)
     images = sum(row.images_per_s * row.train_seconds for row in history if row.images_per_s)
     return RunResult(
         history=history,
-        val=ValMetrics.from_dict(val),
+        val=val,
         timings=Timings(
             seconds_per_epoch=round(sum(row.seconds for row in history) / len(history), 3),
             images_per_s=round(images / train_seconds, 2) if train_seconds else None,
@@ -407,5 +413,5 @@ def result(
         epochs_run=len(history),
         replicas=replicas,
         mixed_precision=mixed_precision,
-        inference=inference,
+        inference=inference.to_record() if inference else None,
     )

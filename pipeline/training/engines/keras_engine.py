@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.frameworks import import_keras
+from pipeline.preprocessing import Preprocessing
 from pipeline.records import RunResult
 from pipeline.training import devices, distributed
 from pipeline.training.config import TrainConfig
@@ -76,7 +77,7 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> RunResult:
             loop.first_step,
             replicas=strategy.num_replicas_in_sync,
             mixed_precision=precision,
-            inference=common.inference_record(config, data.stats, val),
+            inference=Preprocessing.for_training(config, data.stats, val),
         )
     finally:
         keras.mixed_precision.set_global_policy("float32")
@@ -173,14 +174,12 @@ class _EngineCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         train_seconds = time.monotonic() - self.epoch_started
-        train = {
-            "loss": float(logs["loss"]),
-            "accuracy": float(logs["accuracy"]),
-            "auc": float(logs["auc"]),
-        }
+        train = common.BinaryMetrics(
+            float(logs["loss"]), float(logs["accuracy"]), float(logs["auc"])
+        )
         val = common.binary_metrics(self.val_labels, predict(self.model, self.val_x))
-        self.schedule.end_epoch(val["loss"])
-        if self.stopping.update(epoch + 1, val["auc"]):
+        self.schedule.end_epoch(val.loss)
+        if self.stopping.update(epoch + 1, val.auc):
             self.best_weights = self.model.get_weights()
         record = common.epoch_record(
             epoch + 1,

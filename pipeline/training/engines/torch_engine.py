@@ -10,6 +10,7 @@ cores). Under ``torchrun`` the same loop trains with DistributedDataParallel.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import io
 import time
 from pathlib import Path
@@ -17,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.frameworks import import_torch
-from pipeline.records import EpochRecord, RunResult
+from pipeline.preprocessing import Preprocessing
+from pipeline.records import EpochRecord, RunResult, ValMetrics
 from pipeline.training import devices, distributed
 from pipeline.training.config import TrainConfig
 from pipeline.training.engines import common
@@ -66,7 +68,7 @@ def train(config: TrainConfig, workdir: Path, report, should_stop) -> RunResult:
             loop.first_step,
             replicas=world.size,
             mixed_precision=loop.precision.name,
-            inference=common.inference_record(config, data.stats, val),
+            inference=Preprocessing.for_training(config, data.stats, val),
         )
     finally:
         distributed.shutdown_torch(world)
@@ -92,8 +94,8 @@ def train_epochs(
         train_metrics = loop.train_epoch(epoch, batches, schedule, progress, progress.should_stop)
         train_seconds = time.monotonic() - epoch_started
         val = loop.validate(val_x, data.val_labels)
-        schedule.end_epoch(val["loss"])
-        if stopping.update(epoch + 1, val["auc"]):
+        schedule.end_epoch(val.loss)
+        if stopping.update(epoch + 1, val.auc):
             best_state = copy.deepcopy(loop.model.state_dict())
         record = common.epoch_record(
             epoch + 1,
@@ -114,7 +116,7 @@ def train_epochs(
     return history, stopping
 
 
-def _finish(loop: _Loop, data: common.Data, val_x, workdir: Path) -> dict:
+def _finish(loop: _Loop, data: common.Data, val_x, workdir: Path) -> ValMetrics:
     """The final model (with ema_decay: the averaged weights replace the last ones) saved by
     rank 0; its validation metrics, with the threshold the one rule chooses."""
     loop.average.finish()
@@ -150,7 +152,7 @@ class _Loop:
 
     def train_epoch(
         self, epoch: int, batches, schedule: common.Schedule, progress: common.Progress, should_stop
-    ) -> dict:
+    ) -> common.BinaryMetrics:
         """One pass over ``batches``; the epoch's loss, accuracy and AUC on what it trained on."""
         self.trained.train()
         losses, probabilities, labels = [], [], []
@@ -178,10 +180,10 @@ class _Loop:
             probabilities.append(torch.sigmoid(logits.detach()).cpu().numpy())
             labels.append(targets.labels)
         metrics = common.binary_metrics(np.concatenate(labels), np.concatenate(probabilities))
-        metrics["loss"] = float(np.mean(losses))  # the (class-weighted) loss that was minimised
-        return metrics  # under DDP: rank 0's share of the epoch
+        # the (class-weighted) loss that was minimised; under DDP: rank 0's share of the epoch
+        return dataclasses.replace(metrics, loss=float(np.mean(losses)))
 
-    def validate(self, x, labels: np.ndarray) -> dict:
+    def validate(self, x, labels: np.ndarray) -> common.BinaryMetrics:
         """Validation metrics, computed on rank 0 and shared so every rank decides alike."""
         return distributed.from_main(
             lambda: common.binary_metrics(labels, predict(self.model, x, self.device)), self.world
