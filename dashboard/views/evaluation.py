@@ -48,7 +48,7 @@ from dashboard.widgets.slide import Slide, presenting
 from pipeline.data import CLASS_NAMES, SPLITS, SourceError
 from pipeline.data.images import code_span
 from pipeline.evaluate.bootstrap import STATISTICS
-from pipeline.evaluate.export import comparison_csv, to_csv, to_html, to_json
+from pipeline.evaluate.formats import comparison_csv, to_csv, to_html, to_json
 from pipeline.evaluate.metrics import (
     OperatingPoint,
     operating_point,

@@ -28,7 +28,7 @@ from pipeline.runs import RunError
 def main(argv: list[str] | None = None) -> int:
     args = cli.parse(_parser(), argv)
     from pipeline.evaluate.compare import compare
-    from pipeline.evaluate.export import CURVES, comparison_csv, to_csv, to_html, to_json
+    from pipeline.evaluate.formats import CURVES, comparison_csv, to_csv, to_html, to_json
     from pipeline.evaluate.report import evaluate
     from pipeline.evaluate.scoring import score_run
     from pipeline.inference import ModelLoadError, load_run_model

@@ -25,7 +25,7 @@ from pipeline.evaluate.bootstrap import (
     resampled_statistics,
     weighted_auc,
 )
-from pipeline.evaluate.export import to_csv, to_html, to_json
+from pipeline.evaluate.formats import to_csv, to_html, to_json
 from pipeline.evaluate.metrics import (
     classification_metrics,
     report_table,

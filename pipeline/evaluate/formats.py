@@ -1,4 +1,4 @@
-"""Exports of an evaluation: JSON (everything), CSV (one row per number), one-page HTML.
+"""An evaluation in three formats: JSON (everything), CSV (one row per number), one-page HTML.
 
 The HTML page stands alone (inline SVG curves, no script, no external file) and escapes
 every string it prints with ``html.escape``: run ids, sources and file names come from
