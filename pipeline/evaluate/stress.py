@@ -293,7 +293,7 @@ def stress_run(
     from pipeline.inference import load_run_model, predict_proba
 
     loaded = loaded or load_run_model(run_id)
-    source = source or loaded.config["source"]
+    source = source or loaded.config.source
     started = time.perf_counter()
     images, labels = acquisition_images(source, split, loaded.img_size)
     clean, rows = stress_scores(
@@ -391,7 +391,7 @@ def stress_cached(
     """``stress_run``, from the disk cache when it was computed before (and stored after)."""
     from pipeline.runs import Run
 
-    source = source or Run(run_id).config().get("source")
+    source = source or Run(run_id).config().source
     report = cached_stress(run_id, source, split, seed)
     if report is None:
         report = stress_run(run_id, source, split, loaded, seed, progress)

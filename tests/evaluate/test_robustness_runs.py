@@ -24,7 +24,7 @@ def seed_group() -> list[str]:
         outcome = trigger(
             TrainConfig.from_preset("quick", framework="torch", seed=seed, **settings)
         )
-        assert wait(outcome.run, poll_s=0.3)["status"] == "finished"
+        assert wait(outcome.run, poll_s=0.3).status == "finished"
         ids.append(outcome.run.id)
     return ids
 

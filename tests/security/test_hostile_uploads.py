@@ -216,7 +216,7 @@ def run_id():
         seed=7,
     )
     outcome = trigger(config)
-    assert wait(outcome.run)["status"] == "finished"
+    assert wait(outcome.run).status == "finished"
     return outcome.run.id
 
 
