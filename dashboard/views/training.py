@@ -370,12 +370,12 @@ def run_status(run: Run) -> bool:
 
 
 def trains_on(status: RunStatus) -> str:
-    """ " on <node> (Ray)" for a run that records where it trains (its executor and node); ""
-    for a run that records nothing."""
+    """ " on <node's hostname> (Ray)" for a run that records where it trains (its executor and
+    node); "" for a run that records nothing."""
     node = status.node
     if not node:
         return ""
-    return f" on {node.to_dict()}" + (" (Ray)" if status.executor == "ray" else "")
+    return f" on {node.hostname}" + (" (Ray)" if status.executor == "ray" else "")
 
 
 def curves(runs: list[Run]) -> go.Figure:

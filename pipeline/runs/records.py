@@ -27,6 +27,7 @@ from typing import Any
 from pipeline.records import ValMetrics, _from, _to
 
 ACTIVE = ("queued", "running")
+UNREADABLE = ("missing", "damaged")  # the states of a run without a readable status.json
 
 
 def _sparse(record) -> dict:
@@ -52,7 +53,10 @@ class NodeInfo:
 
     @classmethod
     def from_dict(cls, data: dict | None) -> NodeInfo | None:
-        return cls(**{k: str(data.get(k, "?")) for k in ("id", "ip", "hostname")}) if data else None
+        """None for no node (or a value that is not a node's record)."""
+        if not data or not isinstance(data, dict):
+            return None
+        return cls(**{k: str(data.get(k, "?")) for k in ("id", "ip", "hostname")})
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,8 @@ class RunStatus:
         return _from(cls, data, ray=RayTarget.from_dict, node=NodeInfo.from_dict)
 
     def to_dict(self) -> dict:
+        if self.status in UNREADABLE:  # made up by the store, not read: in the order it is made
+            return {"run_id": self.run_id, "status": self.status} | _sparse(self)
         return _sparse(self)
 
     @property
@@ -263,6 +269,8 @@ class Progress:
                 object.__setattr__(self, name, [])
 
     def to_dict(self) -> dict:
+        if self == Progress():  # no progress.json yet: as the store has always shown it
+            return {"steps": [], "epochs": []}
         return _sparse(self)
 
 
