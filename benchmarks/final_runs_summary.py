@@ -32,8 +32,8 @@ def rows(run_ids: list[str], stress_dir: Path) -> list[dict]:
         row = {
             "run_id": run_id,
             "status": run.state,
-            "framework": config["framework"],
-            "seed": config["seed"],
+            "framework": config.framework,
+            "seed": config.seed,
             "val_auc": val.auc,
             "val_accuracy_at_0.5": val.accuracy,
             "threshold": val.threshold,

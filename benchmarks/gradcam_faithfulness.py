@@ -149,8 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     for framework, seed, outcome in queued:
         started = time.perf_counter()
         status = wait(outcome.run)
-        if status["status"] != "finished":
-            print(f"{framework} seed {seed}: {status['status']}: {status}", flush=True)
+        if status.status != "finished":
+            print(f"{framework} seed {seed}: {status.status}: {status.to_dict()}", flush=True)
             continue
         row = {"framework": framework, "seed": seed, "run": outcome.run.id}
         row["val_auc"] = Run(outcome.run.id).result().val.auc

@@ -94,7 +94,7 @@ def measure(run_id: str, source: str) -> dict:
     from pipeline.inference import load_run_model, parameter_count, predict_proba
     from pipeline.runs import Run
 
-    framework = Run(run_id).config()["framework"]
+    framework = Run(run_id).config().framework
     load_run_model(run_id)  # the first load pays for importing the framework
     started = time.perf_counter()
     loaded = load_run_model(run_id)
@@ -161,7 +161,7 @@ def _torch_first(run_id: str) -> int:
     """Measure torch before Keras: torch's import time is then not hidden inside Keras's."""
     from pipeline.runs import Run
 
-    return 0 if Run(run_id).config().get("framework") == "torch" else 1
+    return 0 if Run(run_id).config().framework == "torch" else 1
 
 
 if __name__ == "__main__":

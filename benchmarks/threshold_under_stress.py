@@ -37,7 +37,7 @@ def analyse(run_id: str, source: str | None, split: str) -> dict:
     from pipeline.inference import load_run_model, predict_proba
 
     loaded = load_run_model(run_id)
-    source = source or loaded.config["source"]
+    source = source or loaded.config.source
     images, labels = acquisition_images(source, split, loaded.img_size)
     seen: list[np.ndarray] = []
 

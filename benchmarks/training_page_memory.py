@@ -27,6 +27,10 @@ import textwrap
 import time
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.runs import RunStatus
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -193,7 +197,7 @@ class Sampler:
         self.pid = streamlit_pid
         self.before = self.streamlit_now = self.streamlit_peak = 0
         self.worker_peaks: dict[int, int] = {}
-        self.runs: dict[str, dict] = {}
+        self.runs: dict[str, RunStatus] = {}
 
     def sample(self) -> None:
         from pipeline.runs import all_runs
@@ -204,8 +208,8 @@ class Sampler:
         for run in all_runs():
             status = run.status()
             self.runs[run.id] = status
-            pid = status.get("pid")
-            if status["status"] == "running" and pid:
+            pid = status.pid
+            if status.status == "running" and pid:
                 worker = proc_memory(pid)
                 if worker:
                     self.worker_peaks[pid] = max(self.worker_peaks.get(pid, 0), worker["VmHWM"])
@@ -214,7 +218,7 @@ class Sampler:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.sample()
-            states = [s["status"] for s in self.runs.values()]
+            states = [s.status for s in self.runs.values()]
             if len(states) == 2 and all(s in ("finished", "failed", "cancelled") for s in states):
                 return
             time.sleep(0.5)
@@ -227,7 +231,7 @@ class Sampler:
             "streamlit_end": self.streamlit_now,
             "worker_peaks": list(self.worker_peaks.values()),
             "seconds": seconds,
-            "runs": {i: s["status"] for i, s in self.runs.items()},
+            "runs": {i: s.status for i, s in self.runs.items()},
         }
 
 

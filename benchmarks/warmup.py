@@ -41,8 +41,8 @@ def ensure_quick_runs(source: str) -> dict[str, str]:
         started = time.perf_counter()
         outcome = trigger(TrainConfig.from_preset("quick", framework=framework, source=source))
         status = wait(outcome.run)
-        if status["status"] != "finished":
-            raise SystemExit(f"the quick {framework} run did not finish: {status.get('error')}")
+        if status.status != "finished":
+            raise SystemExit(f"the quick {framework} run did not finish: {status.error}")
         print(
             f"{framework} quick run {outcome.run.id}: ready in {time.perf_counter() - started:.1f} s"
         )

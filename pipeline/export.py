@@ -31,7 +31,7 @@ import numpy as np
 
 from pipeline.legal import ATTRIBUTION, NOT_A_MEDICAL_DEVICE
 from pipeline.records import Intervals
-from pipeline.runs import Run, RunError, runs_root, store_lock, write_json
+from pipeline.runs import Progress, Run, RunConfig, RunError, runs_root, store_lock, write_json
 
 RUN_FILES = ("config.json", "data.json", "result.json", "progress.json", "status.json")
 MANIFEST = "manifest.json"
@@ -106,7 +106,7 @@ def run_onnx(run_id: str) -> bytes:
     config = run.config()
     loaded = load_run_model(run_id)
     return onnx_from_weights(
-        config["framework"], loaded.weights_path, config["img_size"], config.get("width", 1.0)
+        config.framework, loaded.weights_path, config.img_size, config.model_width
     )
 
 
@@ -153,11 +153,11 @@ def export_bytes(run_id: str) -> bytes:
         files[f"weights/{path.name}"] = path.read_bytes()
     files["preprocessing.json"] = json.dumps(prep.to_record(), indent=2).encode()
     files["curves.csv"] = curves_csv(run.progress())
-    files["MODEL_CARD.md"] = model_card(run, config["framework"], prep).encode()
+    files["MODEL_CARD.md"] = model_card(run, config.framework, prep).encode()
     # a script for the receiving machine, which has one framework and not this project: a folder
     # without __init__.py keeps it out of the package, and so out of the import contracts
     files["predict.py"] = (Path(__file__).parent / "templates" / "predict.py").read_bytes()
-    if config["framework"] == "torch":  # the architecture travels with the weights: the package
+    if config.framework == "torch":  # the architecture travels with the weights: the package
         models = Path(__file__).resolve().parent.parent / "models"  # whole, as it imports itself
         for path in sorted(models.glob("*.py")):
             files[f"models/{path.name}"] = path.read_bytes()
@@ -172,9 +172,9 @@ def export_bytes(run_id: str) -> bytes:
     return buffer.getvalue()
 
 
-def curves_csv(progress: dict) -> bytes:
+def curves_csv(progress: Progress) -> bytes:
     """The per-epoch history as CSV: one row per epoch, one column per recorded number."""
-    epochs = progress.get("epochs") or []
+    epochs = progress.epochs
     columns = [key for key in (epochs[0] if epochs else {}) if key != "time"]
     text = io.StringIO()
     writer = csv.DictWriter(text, columns, extrasaction="ignore", lineterminator="\n")
@@ -205,11 +205,11 @@ def model_card(run: Run, framework: str, prep) -> str:
         f"{prep.class_names[0]}). Threshold {prep.threshold:.4f}: {prep.threshold_rule}.",
         "",
         "## Data",
-        f"- Source: `{config.get('source')}` (fingerprint `{data.get('fingerprint', '?')}`).",
+        f"- Source: `{config.source}` (fingerprint `{data.fingerprint or '?'}`).",
         "- Pediatric chest X-rays, NORMAL vs PNEUMONIA (Kermany et al. 2018, CC BY 4.0), or the "
         "project's synthetic demo images when the source is `synthetic`: a synthetic model has "
         "never seen a real X-ray.",
-        f"- Training settings: `{json.dumps(config, sort_keys=True)}`",
+        f"- Training settings: `{json.dumps(config.to_dict(), sort_keys=True)}`",
         "",
         "## Intended use",
         "- Teaching: how Keras and PyTorch train and explain the same network; comparing runs.",
@@ -243,7 +243,7 @@ def model_card(run: Run, framework: str, prep) -> str:
     return "\n".join(lines) + "\n"
 
 
-def validation_intervals(run: Run, config: dict, result, prep) -> tuple[Intervals | None, str]:
+def validation_intervals(run: Run, config: RunConfig, result, prep) -> tuple[Intervals | None, str]:
     """Bootstrap intervals of the validation metrics: as training recorded them, else computed
     now on the run's validation split (ONNX scoring, resampled by patient), else none."""
     recorded = result.extra.get("val_intervals") or result.val.extra.get("intervals")
@@ -255,7 +255,7 @@ def validation_intervals(run: Run, config: dict, result, prep) -> tuple[Interval
 
     try:
         loaded = load_run_model(run.id, backend="onnx")
-        scored = score_run(run.id, config["source"], "val", loaded=loaded)
+        scored = score_run(run.id, config.source, "val", loaded=loaded)
     except Exception as error:  # the source is not on this machine, or cannot be read
         return None, f"not computable here (the validation data is unavailable: {error})"
     intervals = bootstrap_intervals(

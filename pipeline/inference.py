@@ -34,7 +34,7 @@ from pipeline.frameworks import import_keras, import_tensorflow, import_torch
 from pipeline.preprocessing import Preprocessing, PreprocessingError
 from pipeline.preprocessing import resize_to as resize_to
 from pipeline.records import RunResult
-from pipeline.runs import Run, RunError
+from pipeline.runs import Run, RunConfig, RunError
 from pipeline.settings import cache_root, sha256_of
 
 # conv1's output for a 150 px batch of 128 is 368 MB of float32 alone; batches of 32 score as
@@ -57,7 +57,7 @@ class LoadedModel:
     prep: Preprocessing  # resize, rescale, normalisation, class names, recorded threshold
     threshold: float  # pipeline.threshold's rule, on the run's validation split
     threshold_origin: str
-    config: dict  # the run's TrainConfig as a dict
+    config: RunConfig  # the run's TrainConfig, as stored
     weights_path: Path
     backend: str = "framework"  # or "onnx"
     threshold_choice: object = None  # pipeline.threshold.ThresholdChoice (None: none)
@@ -78,7 +78,7 @@ def load_run_model(run_id: str, backend: str = "framework") -> LoadedModel:
     """
     run = finished_run(run_id)
     config = run.config()
-    if not config.get("framework") or not config.get("img_size"):
+    if not config.framework or not config.img_size:
         raise ModelLoadError(f"run {run_id}: its config cannot be read; {_retrain(run_id)}")
     result = run.result()
     if result is None:
@@ -100,7 +100,7 @@ def load_run_model(run_id: str, backend: str = "framework") -> LoadedModel:
     )
     loaded = LoadedModel(
         run_id=run_id,
-        framework=config["framework"],
+        framework=config.framework,
         model=model,
         prep=prep,
         threshold=DEFAULT_THRESHOLD,
@@ -184,7 +184,8 @@ def finished_run(run_id: str) -> Run:
             f"no run {run_id} in the run store (see `python -m pipeline.runs list`)"
         )
     if state != "finished":
-        detail = f": {run.status().get('error')}" if run.status().get("error") else ""
+        error = run.status().error
+        detail = f": {error}" if error else ""
         raise ModelLoadError(
             f"run {run_id} is {state}{detail}; only finished runs have a model to evaluate"
         )
@@ -212,13 +213,11 @@ def check_file(run_id: str, path: Path, recorded: str | None) -> None:
 
 def _load_weights(config, path: Path, run_id: str):
     try:
-        if config["framework"] == "torch":
+        if config.framework == "torch":
             torch = import_torch()
             from models.torch_cnn import load
 
-            model = load(
-                path, config["img_size"], width=config.get("width", 1.0)
-            )  # torch.load(weights_only=True)
+            model = load(path, config.img_size, width=config.model_width)  # weights_only=True
             # channels-last, as the engine trains and validates (faster on the CPU)
             return model.to(memory_format=torch.channels_last)
         keras = import_keras()  # torch and torchvision first (see pipeline.frameworks)
@@ -255,9 +254,9 @@ def _threshold(loaded: LoadedModel, result: RunResult):
             pass  # a damaged record: chosen again below, from the validation split
     from pipeline.data import load_all
 
-    balancing = loaded.config.get("class_balancing", "class_weight")
+    balancing = loaded.config.class_balancing or "class_weight"
     try:
-        _, arrays = load_all(loaded.config["source"], loaded.img_size)
+        _, arrays = load_all(loaded.config.source, loaded.img_size)
         val, train = arrays.subset("val"), arrays.subset("train")
         prevalence = float(train.labels.mean()) if len(train) else None
         return choose_threshold(
@@ -283,19 +282,21 @@ def _threshold(loaded: LoadedModel, result: RunResult):
         )
 
 
-def run_preprocessing(run_id: str, config: dict, result: RunResult) -> Preprocessing:
+def run_preprocessing(run_id: str, config: RunConfig, result: RunResult) -> Preprocessing:
     """The run's recorded preprocessing; for a run trained before it was recorded, rebuilt from
     its config and (per-dataset normalisation only) its training split's statistics."""
     try:
         if result.inference is not None:
             return Preprocessing.from_record(result.inference)
-        augment = config.get("augment") or {}
+        augment = config.augment or {}
         rescale = augment.get("rescale", 1 / 255)
         normalization = augment.get("normalization", "none")
         mean = std = None
         if normalization == "per_dataset":
             mean, std = _training_stats(config, rescale)
-        record = {"img_size": config["img_size"], "channels": 1, "rescale": rescale}
+        if config.img_size is None:
+            raise KeyError("img_size")
+        record = {"img_size": config.img_size, "channels": 1, "rescale": rescale}
         return Preprocessing.from_record(
             {**record, "normalization": normalization, "mean": mean, "std": std}
         )
@@ -305,12 +306,12 @@ def run_preprocessing(run_id: str, config: dict, result: RunResult) -> Preproces
         ) from None
 
 
-def _training_stats(config: dict, rescale: float) -> tuple[float, float]:
+def _training_stats(config: RunConfig, rescale: float) -> tuple[float, float]:
     """The training split's mean and std as training computed them (runs that predate the record)."""
     from pipeline.augment.stats import iter_chunks, precomputed_stats
     from pipeline.data import load_split
 
-    train = load_split(config["source"], "train", config["img_size"])
+    train = load_split(config.source, "train", config.img_size)
     stats = precomputed_stats(iter_chunks(train.images), rescale)
     return stats.mean, stats.std
 

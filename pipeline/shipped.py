@@ -108,10 +108,8 @@ def train_shipped(real: str | None, store: str | None = None) -> list[Path]:
     for config in shipped_configs(real):
         run = trigger(config).run
         final = wait(run)
-        if final.get("status") != "finished":
-            raise SystemExit(
-                f"{config.framework} on {config.source}: {final.get('status')} {final.get('error')}"
-            )
+        if final.status != "finished":
+            raise SystemExit(f"{config.framework} on {config.source}: {final.status} {final.error}")
         runs.append(run)
     SHIPPED_DIR.mkdir(exist_ok=True)
     for old in shipped_zips():
@@ -120,9 +118,7 @@ def train_shipped(real: str | None, store: str | None = None) -> list[Path]:
     for run in runs:
         slim_weights(run)
         written.append(export_run(run.id, SHIPPED_DIR / f"{run.id}.zip"))
-        print(
-            f"shipped {run.config()['framework']} on {run.dataset_name()}: run {run.id}", flush=True
-        )
+        print(f"shipped {run.config().framework} on {run.dataset_name()}: run {run.id}", flush=True)
     return written
 
 
@@ -134,7 +130,7 @@ def slim_weights(run) -> None:
     from pipeline.runs import WEIGHTS_DIR, read_json, write_json
     from pipeline.settings import sha256_of
 
-    if run.config().get("framework") != "keras":
+    if run.config().framework != "keras":
         return
     keras = import_keras()
     weights = run.weights()

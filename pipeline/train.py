@@ -35,13 +35,15 @@ import dataclasses
 import json
 import sys
 import typing
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline import cli
 from pipeline.augment import PRESETS as AUGMENT_PRESETS
 from pipeline.augment import AugmentSpec, SpecError
 from pipeline.data import DEFAULT_SOURCE, SourceError, canonical_source
-from pipeline.runs import Run, StoreError
+from pipeline.records import _to
+from pipeline.runs import Run, RunStatus, StoreError
 from pipeline.training.config import PRESETS, ConfigError, TrainConfig, setting_origins
 from pipeline.training.executors import EXECUTOR_VARIABLE, EXECUTORS
 from pipeline.training.queue import cancel, trigger, wait
@@ -85,10 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         _print_group(configs, outcomes, statuses, args.json)
     else:
         _print_result(outcomes[0].run, statuses[0], outcomes[0].how, args.json)
-    return 0 if all(status["status"] == "finished" for status in statuses) else 1
+    return 0 if all(status.status == "finished" for status in statuses) else 1
 
 
-def follow(outcomes, with_bar: bool) -> list[dict] | None:
+def follow(outcomes, with_bar: bool) -> list[RunStatus] | None:
     """Wait for every run, in order; their final statuses. Ctrl-C cancels the runs this command
     queued (and waits for them to stop) and leaves those it only attached to; None when it
     queued none of those left."""
@@ -134,15 +136,16 @@ def show_config(args: argparse.Namespace) -> int:
         return 2
     shown = [resolved_config(config, args.preset) for config in configs]
     if args.json:
-        print(json.dumps({"configs": shown} if args.seeds else shown[0], indent=2))
+        as_json = [item.to_dict() for item in shown]
+        print(json.dumps({"configs": as_json} if args.seeds else as_json[0], indent=2))
         return 0
     for item in shown:
         print(
-            f"{item['preset']} preset, {item['framework']}, seed {item['config']['seed']}: "
-            f"config {item['config_hash']}"
+            f"{item.preset} preset, {item.framework}, seed {item.config.seed}: "
+            f"config {item.config_hash}"
         )
-        width = max(len(row["setting"]) for row in item["settings"])
-        for row in item["settings"]:
+        width = max(len(row["setting"]) for row in item.settings)
+        for row in item.settings:
             print(
                 f"  {row['setting']:{width}s}  {json.dumps(row['value']):>16s}  "
                 f"{row['origin']}: {row['note']}"
@@ -150,15 +153,30 @@ def show_config(args: argparse.Namespace) -> int:
     return 0
 
 
-def resolved_config(config: TrainConfig, preset: str) -> dict:
-    """What ``--show-config --json`` prints for one config."""
-    return {
-        "preset": preset,
-        "framework": config.framework,
-        "config": config.to_dict(),
-        "config_hash": config.stable_hash(),
-        "settings": [row.to_dict() for row in setting_origins(config, preset)],
-    }
+@dataclass(frozen=True)
+class ResolvedConfig:
+    """One resolved config with every setting's value and origin (``setting_origins``);
+    ``to_dict`` is what ``--show-config --json`` prints for it."""
+
+    preset: str
+    framework: str
+    config: TrainConfig
+    config_hash: str
+    settings: list  # setting_origins' rows
+
+    def to_dict(self) -> dict:
+        return _to(self)
+
+
+def resolved_config(config: TrainConfig, preset: str) -> ResolvedConfig:
+    """``config``, built from ``preset``, with its hash and where each setting comes from."""
+    return ResolvedConfig(
+        preset=preset,
+        framework=config.framework,
+        config=config,
+        config_hash=config.stable_hash(),
+        settings=setting_origins(config, preset),
+    )
 
 
 def _augmentation(value: str):
@@ -249,31 +267,31 @@ class _ProgressBar:
         self.run = run
         self.bar = None
 
-    def __call__(self, status: dict) -> None:
+    def __call__(self, status: RunStatus) -> None:
         from tqdm import tqdm
 
         progress = self.run.progress()
-        position = progress.get("position")
+        position = progress.position
         if position is None:
             return  # still loading the framework and the data
         if self.bar is None:
             self.bar = tqdm(
-                total=position["epochs"] * position["steps"],
+                total=position.epochs * position.steps,
                 unit="step",
-                desc=self.run.config().get("framework"),
+                desc=self.run.config().framework,
             )
-        done = (position["epoch"] - 1) * position["steps"] + position["step"]
+        done = (position.epoch - 1) * position.steps + position.step
         self.bar.update(max(0, done - self.bar.n))
-        if progress["epochs"]:
-            last = progress["epochs"][-1]
+        if progress.epochs:
+            last = progress.epochs[-1]
             self.bar.set_postfix(
                 {k: f"{last[k]:.3f}" for k in ("train_loss", "val_loss", "val_auc")}, refresh=False
             )
-        if status["status"] == "finished":
+        if status.status == "finished":
             self.bar.update(
                 self.bar.total - self.bar.n
             )  # step events are sampled; the last may be missing
-        if status["status"] not in ("queued", "running"):
+        if not status.active:
             self.bar.close()
 
 
@@ -286,9 +304,9 @@ def _print_group(configs, outcomes, statuses, as_json: bool) -> None:
             {
                 "run_id": outcome.run.id,
                 "seed": config.seed,
-                "status": status["status"],
+                "status": status.status,
                 "cached": outcome.how == "cached",
-                "error": status.get("error"),
+                "error": status.error,
                 "run_dir": str(outcome.run.path),
                 "val": result.val.to_dict() if result else None,
                 "timings": result.timings.to_dict() if result else None,
@@ -307,21 +325,24 @@ def _print_group(configs, outcomes, statuses, as_json: bool) -> None:
         )
 
 
-def _where(status: dict) -> dict:
+def _where(status: RunStatus) -> dict:
     """Which executor trained the run, and on which Ray node (None for a local run)."""
-    return {"executor": status.get("executor", "local"), "node": status.get("node")}
+    return {
+        "executor": status.executor_name,
+        "node": status.node.to_dict() if status.node is not None else None,
+    }
 
 
-def _print_result(run: Run, status: dict, how: str, as_json: bool) -> None:
+def _print_result(run: Run, status: RunStatus, how: str, as_json: bool) -> None:
     result = run.result()
     if as_json:
         print(
             json.dumps(
                 {
                     "run_id": run.id,
-                    "status": status["status"],
+                    "status": status.status,
                     "cached": how == "cached",
-                    "error": status.get("error"),
+                    "error": status.error,
                     "run_dir": str(run.path),
                     "val": result.val.to_dict() if result else None,
                     "timings": result.timings.to_dict() if result else None,
@@ -333,11 +354,8 @@ def _print_result(run: Run, status: dict, how: str, as_json: bool) -> None:
             )
         )
         return
-    if status["status"] != "finished":
-        print(
-            f"run {run.id}: {status['status']}"
-            + (f": {status['error']}" if status.get("error") else "")
-        )
+    if status.status != "finished":
+        print(f"run {run.id}: {status.status}" + (f": {status.error}" if status.error else ""))
         return
     val = result.val.to_dict() if result else {}
     print(

@@ -59,7 +59,7 @@ def predictions_candidates(source: str) -> dict[str, list[Run]]:
     candidates = {}
     for framework in FRAMEWORKS:
         candidates[framework] = runs_to_show(source, framework).runs or [
-            run for run in finished if run.config().get("framework") == framework
+            run for run in finished if run.config().framework == framework
         ]
     return candidates
 

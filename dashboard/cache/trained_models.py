@@ -9,7 +9,7 @@ from pipeline.runs import Run
 
 def updated(run_id: str) -> float:
     """When the run last changed: part of every cache key, so a retrained run is reloaded."""
-    return Run(run_id).status().get("updated", 0.0)
+    return Run(run_id).status().updated or 0.0
 
 
 def model_of(run_id: str):

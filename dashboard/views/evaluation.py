@@ -58,7 +58,7 @@ from pipeline.evaluate.metrics import (
 from pipeline.evaluate.report import evaluate
 from pipeline.export import ExportError, check_exportable, export_bytes
 from pipeline.records import Comparison, Evaluation, Intervals
-from pipeline.runs import Run, finished_runs
+from pipeline.runs import Run, RunSummary, finished_runs
 from pipeline.runs.choice import partner
 from pipeline.runs.provenance import provenance
 from pipeline.talk import notes
@@ -86,7 +86,7 @@ def score_or_stop(run_id: str, source: str, split: str):
 # ---- choosing what to evaluate ----
 
 
-def choose_run(runs: dict[str, dict], container=st) -> str:
+def choose_run(runs: dict[str, RunSummary], container=st) -> str:
     """The run to evaluate: the newest on the active source by default."""
     return pick_run(
         "Run",
@@ -97,13 +97,13 @@ def choose_run(runs: dict[str, dict], container=st) -> str:
     )
 
 
-def choose_data(run: dict, source_cell=st, split_cell=st) -> tuple[str, str]:
+def choose_data(run: RunSummary, source_cell=st, split_cell=st) -> tuple[str, str]:
     """Source (the active one by default, or the run's own) and split (test by default)."""
     sources = [active_source()]
     if local_paths_allowed() or not is_local(
-        run["source"]
+        run.source
     ):  # a shared deployment never opens a server path
-        sources = list(dict.fromkeys([*sources, run["source"]]))
+        sources = list(dict.fromkeys([*sources, run.source]))
     source = source_cell.selectbox(
         "Scored on",
         sources,
@@ -115,9 +115,9 @@ def choose_data(run: dict, source_cell=st, split_cell=st) -> tuple[str, str]:
     split = split_cell.selectbox(
         "Split", SPLITS, index=SPLITS.index("test"), key="evaluation_split"
     )
-    if source != run["source"]:
+    if source != run.source:
         st.caption(
-            f"A run trained on {code_span(run['source'])}, scored on another source: its threshold still "
+            f"A run trained on {code_span(run.source)}, scored on another source: its threshold still "
             "comes from its own validation split."
         )
     return source, split
@@ -369,7 +369,7 @@ def show_report(evaluation: Evaluation) -> None:
     )
 
 
-def show_basis(scored, run: dict, split: str, threshold: float) -> None:
+def show_basis(scored, run: RunSummary, split: str, threshold: float) -> None:
     """One line under the result: which run, trained on what and scored on which split, at which
     threshold, trained where; and, short, when the scored split was carved (it flatters)."""
     try:
@@ -386,9 +386,9 @@ def show_basis(scored, run: dict, split: str, threshold: float) -> None:
     settings = ", ".join(
         part
         for part in (
-            f"{run['img_size']} px" if run.get("img_size") else "",
-            f"{run['epochs']} epochs" if run.get("epochs") else "",
-            f"seed {run['seed']}" if run.get("seed") is not None else "",
+            f"{run.img_size} px" if run.img_size else "",
+            f"{run.epochs} epochs" if run.epochs else "",
+            f"seed {run.seed}" if run.seed is not None else "",
         )
         if part
     )
@@ -455,7 +455,7 @@ def show_intervals(evaluation: Evaluation, bootstrap: Intervals) -> None:
 
 def show_training_curves(run_id: str, framework: str) -> None:
     st.subheader("Training curves")
-    epochs = Run(run_id).progress().get("epochs") or []
+    epochs = Run(run_id).progress().epochs
     if not epochs:
         st.caption("This run recorded no epochs.")
         return
@@ -468,7 +468,9 @@ def show_training_curves(run_id: str, framework: str) -> None:
         )
 
 
-def show_comparison(scored, runs: dict[str, dict], source: str, split: str) -> Comparison | None:
+def show_comparison(
+    scored, runs: dict[str, RunSummary], source: str, split: str
+) -> Comparison | None:
     """Keras vs PyTorch: by default the run's partner (``pipeline.runs.choice.partner``: the other
     framework's run with the same settings and seed, else its first)."""
     st.subheader("Keras vs PyTorch")
@@ -579,13 +581,13 @@ def _seed_figures(evaluation: Evaluation) -> dict:
     }
 
 
-def show_stress(scored, runs: dict[str, dict], source: str, split: str) -> None:
+def show_stress(scored, runs: dict[str, RunSummary], source: str, split: str) -> None:
     """This run and the compared run of the other framework, under acquisition-like shifts."""
     st.subheader("Under acquisition shifts (a proxy for X-rays from elsewhere)")
     pair = {scored.framework: scored.run_id}
     other = st.session_state.get(f"evaluation_compare_{scored.run_id}")
-    if other in runs and runs[other]["framework"] != scored.framework:
-        pair[runs[other]["framework"]] = other
+    if other in runs and runs[other].framework != scored.framework:
+        pair[runs[other].framework] = other
     robustness.stress_panel({f: pair[f] for f in ("keras", "torch") if f in pair}, source, split)
 
 
@@ -656,7 +658,7 @@ def _cell(value) -> str:
 # ---- the page ----
 
 
-def choose(runs: dict[str, dict], answer) -> tuple[str, str, str, object, float]:
+def choose(runs: dict[str, RunSummary], answer) -> tuple[str, str, str, object, float]:
     """Run, data and threshold, drawn under the answer they decide (the answer's place is taken
     first and filled once these have run). Returns run id, source, split, scored split, threshold."""
     if not presenting():  # on a slide they are folded into the controls' expander

@@ -72,10 +72,10 @@ SLIDE_ROW_HEIGHT = 26
 def describe(run: Run) -> str:
     config, result = run.config(), run.result()
     auc = result.val.auc if result is not None else None
-    ended = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.status().get("ended", 0)))
+    ended = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.status().ended or 0))
     return (
-        f"{run.id[:8]} · trained on {run.dataset_name()} · {config.get('img_size')} px · "
-        f"{config.get('epochs')} epochs · seed {config.get('seed')} · val AUC {auc:.3f} · {ended}"
+        f"{run.id[:8]} · trained on {run.dataset_name()} · {config.img_size} px · "
+        f"{config.epochs} epochs · seed {config.seed} · val AUC {auc:.3f} · {ended}"
         + (" · shipped" if run.origin() == "shipped" else "")
         if auc is not None
         else run.id
@@ -163,9 +163,7 @@ def choose_runs(source: str) -> dict[str, Run] | None:
 def basis_line(runs: dict[str, Run], source: str) -> str:
     """Which runs, trained on what, scored on which split: one line under the table."""
     first = next(iter(runs.values()))
-    seeds = ", ".join(
-        f"{FRAMEWORK_NAMES[f]} seed {r.config().get('seed')}" for f, r in runs.items()
-    )
+    seeds = ", ".join(f"{FRAMEWORK_NAMES[f]} seed {r.config().seed}" for f, r in runs.items())
     return f"{provenance(first.id, source, 'test').label} · {seeds} (one seed each: see the seed table)"
 
 
@@ -363,7 +361,7 @@ def run_line(side: str, run: Run) -> None:
     elif state == "missing":
         st.caption(f"{side}: not started")
     else:
-        error = run.status().get("error") or ""
+        error = run.status().error or ""
         st.error(f"**{side}** `{run.id}`: {state}. {error} Press the button to train it again.")
 
 
@@ -408,8 +406,8 @@ def pair_key(pair: Pair) -> str:
 def describe_pair(pair: Pair) -> str:
     config = pair.with_processing.config()
     return (
-        f"{FRAMEWORK_NAMES.get(config['framework'])} · {config['img_size']} px · {config['epochs']} epochs · width "
-        f"{config['width']} · seed {config['seed']} · runs {pair.with_processing.id[:8]} (with) and "
+        f"{FRAMEWORK_NAMES.get(config.framework)} · {config.img_size} px · {config.epochs} epochs · width "
+        f"{config.width} · seed {config.seed} · runs {pair.with_processing.id[:8]} (with) and "
         f"{pair.without_processing.id[:8]} (without)"
     )
 

@@ -26,7 +26,7 @@ from dashboard.widgets.slide import Slide
 from pipeline.augment import PRESETS as AUGMENT_PRESETS
 from pipeline.augment import SpecError, load_for_training
 from pipeline.data import SourceError, open_source
-from pipeline.runs import ACTIVE, STATES, Run, RunError, StoreError, all_runs
+from pipeline.runs import ACTIVE, STATES, Run, RunError, RunStatus, RunSummary, StoreError, all_runs
 from pipeline.runs.listing import RunFilter
 from pipeline.talk import notes
 from pipeline.training.config import (
@@ -320,15 +320,15 @@ def draw_progress() -> bool:
 def run_status(run: Run) -> bool:
     """One line per run: framework, state, epoch, step, ETA, device; True while it is active."""
     status, config, progress = run.status(), run.config(), run.progress()
-    framework = FRAMEWORK_NAMES.get(config.get("framework"), "?")
-    state = status["status"]
+    framework = FRAMEWORK_NAMES.get(config.framework, "?")
+    state = status.status
     columns = st.columns([5, 1])
     with columns[0]:
         if state == "running":
             done, eta = fraction_and_eta(progress)
             eta_text = f", about {duration_text(eta)} left" if eta is not None else ""
             where = position_text(progress)
-            stopping = " (cancelling...)" if status.get("cancel_requested") else ""
+            stopping = " (cancelling...)" if status.cancel_requested else ""
             st.progress(
                 done,
                 text=f"**{framework}** `{run.id}`{trains_on(status)}: {where}{eta_text}{stopping}",
@@ -352,7 +352,7 @@ def run_status(run: Run) -> bool:
             st.warning(f"**{framework}** `{run.id}`: cancelled.", icon=":material/cancel:")
         else:
             st.error(
-                f"**{framework}** `{run.id}`: {state}. {status.get('error', '')}",
+                f"**{framework}** `{run.id}`: {state}. {status.error or ''}",
                 icon=":material/error:",
             )
     if state in ACTIVE and columns[1].button(
@@ -363,21 +363,21 @@ def run_status(run: Run) -> bool:
     return state in ACTIVE
 
 
-def trains_on(status: dict) -> str:
-    """ " on <node> (Ray)" for a run that records where it trains (its executor and node); ""
-    for a run that records nothing."""
-    node = status.get("node")
+def trains_on(status: RunStatus) -> str:
+    """ " on <node's hostname> (Ray)" for a run that records where it trains (its executor and
+    node); "" for a run that records nothing."""
+    node = status.node
     if not node:
         return ""
-    return f" on {node}" + (" (Ray)" if status.get("executor") == "ray" else "")
+    return f" on {node.hostname}" + (" (Ray)" if status.executor == "ray" else "")
 
 
 def curves(runs: list[Run]) -> go.Figure:
     """Loss and accuracy per epoch, train (dashed) and validation (solid), both frameworks."""
     figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"))
     for run in runs:
-        epochs = run.progress().get("epochs", [])
-        framework = run.config().get("framework", "?")
+        epochs = run.progress().epochs
+        framework = run.config().framework or "?"
         x = [row["epoch"] for row in epochs]
         for column, metric in ((1, "loss"), (2, "accuracy")):
             for split, dash in SPLIT_DASH.items():
@@ -419,15 +419,15 @@ def history() -> None:
             "val accuracy": st.column_config.NumberColumn(format="%.3f"),
         },
     )
-    run_ids = [summary["run_id"] for summary in shown]
+    run_ids = [summary.run_id for summary in shown]
     compare(run_ids)
     delete(run_ids)
 
 
-def history_filter(summaries: list[dict]) -> RunFilter:
+def history_filter(summaries: list[RunSummary]) -> RunFilter:
     """Framework, status and search text, in one row (``pipeline.runs.listing.RunFilter``)."""
     left, middle, right = st.columns(3)
-    known = {s["framework"] for s in summaries if s["framework"]}
+    known = {s.framework for s in summaries if s.framework}
     frameworks = left.multiselect(
         "Framework",
         sorted(known, key=framework_name),
@@ -439,21 +439,21 @@ def history_filter(summaries: list[dict]) -> RunFilter:
     return RunFilter(tuple(frameworks), tuple(states), text)
 
 
-def history_table(summaries: list[dict]) -> pd.DataFrame:
+def history_table(summaries: list[RunSummary]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "run": r["run_id"],
-                "status": r["status"],
-                "framework": FRAMEWORK_NAMES.get(r["framework"], r["framework"]),
-                "source": r["source"],
-                "img_size": r["img_size"],
-                "epochs": r["epochs"],
-                "seed": r["seed"],
-                "val AUC": r["val"].get("auc"),
-                "val accuracy": r["val"].get("accuracy"),
-                "device": r["device"],
-                "created": pd.to_datetime(r["created"], unit="s") if r["created"] else None,
+                "run": r.run_id,
+                "status": r.status,
+                "framework": FRAMEWORK_NAMES.get(r.framework, r.framework),
+                "source": r.source,
+                "img_size": r.img_size,
+                "epochs": r.epochs,
+                "seed": r.seed,
+                "val AUC": r.val.auc if r.val else None,
+                "val accuracy": r.val.accuracy if r.val else None,
+                "device": r.device,
+                "created": pd.to_datetime(r.created, unit="s") if r.created else None,
             }
             for r in summaries
         ],
@@ -469,7 +469,7 @@ def compare(run_ids: list[str]) -> None:
         left, right = st.columns(2)
         first = left.selectbox("Run A", run_ids, index=0, key="compare_a")
         second = right.selectbox("Run B", run_ids, index=1, key="compare_b")
-        a, b = Run(first).config(), Run(second).config()
+        a, b = Run(first).config().to_dict(), Run(second).config().to_dict()
         differing = config_differences(a, b)
         if not differing:
             st.caption(

@@ -54,14 +54,14 @@ def pick_frameworks(where, key: str, help: str) -> list[str]:
 def describe_run(run: Run, with_framework: bool = True) -> str:
     """One line for a picker: framework, short id, source, size, epochs, validation AUC."""
     summary = run.summary()
-    auc = summary["val"].get("auc")
+    auc = summary.val.auc if summary.val else None
     parts = [
-        *([framework_name(summary["framework"])] if with_framework else []),
-        summary["run_id"][:8],
-        f"trained on {summary['dataset']}",
-        f"{summary['img_size']} px",
-        f"{summary['epochs']} epochs" + (f", val AUC {auc:.3f}" if isinstance(auc, float) else ""),
-        *(["shipped with the app"] if summary.get("origin") == "shipped" else []),
+        *([framework_name(summary.framework)] if with_framework else []),
+        summary.run_id[:8],
+        f"trained on {summary.dataset}",
+        f"{summary.img_size} px",
+        f"{summary.epochs} epochs" + (f", val AUC {auc:.3f}" if isinstance(auc, float) else ""),
+        *(["shipped with the app"] if summary.origin == "shipped" else []),
     ]
     return " · ".join(parts)
 

@@ -386,8 +386,10 @@ def basis(state: SearchState) -> str:
     that flatters. Seeds and settings are read from the trials' runs (the run store)."""
     counts = state_counts(state)
     configs = [Run(run_id).config() for trial in state.trials for run_id in trial.run_ids]
-    seeds = sorted({c["seed"] for c in configs if "seed" in c})
-    trained = sorted({f"{c['img_size']} px, {counted(c['epochs'], 'epoch')}" for c in configs if c})
+    seeds = sorted({c.seed for c in configs if c.seed is not None})
+    trained = sorted(
+        {f"{c.img_size} px, {counted(c.epochs, 'epoch')}" for c in configs if c.to_dict()}
+    )
     frameworks = " and ".join(framework_name(f) for f in state.frameworks)
     return (
         f"Basis: {counted(len(state.trials), 'trial')} ({counts['complete']} complete, {counts['pruned']} "

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from pipeline import cli
-from pipeline.runs import Run, RunError, StoreError, all_runs, runs_root, trained_on
+from pipeline.runs import Run, RunError, RunSummary, StoreError, all_runs, runs_root, trained_on
 from pipeline.shipped import install_shipped
 from pipeline.training.queue import refresh
 
@@ -36,14 +36,15 @@ def main(argv: list[str] | None = None) -> int:
             install_shipped()
             runs = all_runs() if args.source is None else _trained_on(args.source)
             rows = [run.summary() for run in runs]
-            print(json.dumps(rows, indent=2) if args.json else _table(rows))
+            as_json = [row.to_dict() for row in rows]
+            print(json.dumps(as_json, indent=2) if args.json else _table(rows))
         elif args.command == "show":
             run = _existing(args.run_id)
             details = {
-                "status": run.status(),
-                "config": run.config(),
-                "data": run.data(),
-                "progress": run.progress(),
+                "status": run.status().to_dict(),
+                "config": run.config().to_dict(),
+                "data": run.data().to_dict(),
+                "progress": run.progress().to_dict(),
                 "result": run.result().to_dict() if run.result() else None,
             }
             print(json.dumps(details, indent=2) if args.json else _details(details))
@@ -123,7 +124,7 @@ def _existing(run_id: str) -> Run:
     return run
 
 
-def _table(rows: list[dict]) -> str:
+def _table(rows: list[RunSummary]) -> str:
     if not rows:
         return f"no runs in {runs_root()}"
     lines = [
@@ -131,11 +132,11 @@ def _table(rows: list[dict]) -> str:
         f"{'val auc':>7s}  {'val acc':>7s}  source"
     ]
     for row in rows:
-        val = row["val"]
+        auc, accuracy = (row.val.auc, row.val.accuracy) if row.val else (None, None)
         lines.append(
-            f"{row['run_id']:16s}  {row['status']:9s}  {row['framework'] or '?':9s}  "
-            f"{row['epochs'] or '?':>6}  {row['img_size'] or '?':>4}  "
-            f"{_number(val.get('auc')):>7s}  {_number(val.get('accuracy')):>7s}  {row['source']}"
+            f"{row.run_id:16s}  {row.status:9s}  {row.framework or '?':9s}  "
+            f"{row.epochs or '?':>6}  {row.img_size or '?':>4}  "
+            f"{_number(auc):>7s}  {_number(accuracy):>7s}  {row.source}"
         )
     return "\n".join(lines)
 

@@ -30,7 +30,7 @@ def load_members(run_ids) -> list:
     if len(run_ids) < 2:
         raise ValueError("an ensemble needs at least two runs (a seed group of one is one run)")
     members = [load_run_model(run_id) for run_id in run_ids]
-    sizes = {(m.img_size, m.config.get("source")) for m in members}
+    sizes = {(m.img_size, m.config.source) for m in members}
     if len(sizes) > 1:
         raise ValueError("the runs of an ensemble must share image size and training source")
     return members
@@ -48,12 +48,12 @@ def ensemble_threshold(members):
     from pipeline.data import load_all
 
     first = members[0]
-    _, arrays = load_all(first.config["source"], first.img_size)
+    _, arrays = load_all(first.config.source, first.img_size)
     val, train = arrays.subset("val"), arrays.subset("train")
     return choose_threshold(
         val.labels,
         ensemble_predict(members, val.images),
-        first.config.get("class_balancing", "class_weight"),
+        first.config.class_balancing or "class_weight",
         float(train.labels.mean()) if len(train) else None,
     )
 

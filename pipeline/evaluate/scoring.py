@@ -62,7 +62,7 @@ def score_run(run_id: str, source: str | None = None, split: str = "test", loade
         open_source(source).scan() if source else None
     )  # an unreadable source fails before a model loads
     loaded = loaded or load_run_model(run_id)
-    trained_on = loaded.config.get("source", "")
+    trained_on = loaded.config.source or ""
     source = source or trained_on
     scan = scan or open_source(source).scan()
     arrays = load_split(source, split, loaded.img_size)
@@ -98,7 +98,7 @@ def leakage_warnings(run: Run, source: str, split: str, fingerprint: str) -> lis
     On the run's own source, its train and val splits were seen in training, and a source that
     changed since (files added, a new generator) may have moved training images into test.
     """
-    if source != run.config().get("source"):
+    if source != run.config().source:
         return []
     warnings = []
     if split == "train":
@@ -110,7 +110,7 @@ def leakage_warnings(run: Run, source: str, split: str, fingerprint: str) -> lis
             "The run chose its best epoch and its threshold on this split: its figures here are "
             "optimistic. Use the test split."
         )
-    trained_fingerprint = run.data().get("fingerprint")
+    trained_fingerprint = run.data().fingerprint
     if trained_fingerprint and trained_fingerprint != fingerprint:
         warnings.append(
             f"The source changed since this run trained on it (data fingerprint {trained_fingerprint[:8]} "

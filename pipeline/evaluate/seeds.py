@@ -56,16 +56,16 @@ def seed_groups(runs) -> list[SeedGroup]:
         members.setdefault(settings_key(run, IGNORED), []).append(run)
     groups = []
     for key, found in members.items():
-        found.sort(key=lambda run: run.config().get("seed", 0))
+        found.sort(key=lambda run: run.config().seed or 0)
         config = found[0].config()
         groups.append(
             SeedGroup(
                 key=key,
-                framework=config.get("framework", ""),
-                source=config.get("source", ""),
+                framework=config.framework or "",
+                source=config.source or "",
                 settings_key=settings_key(found[0], ("seed", "framework")),
                 run_ids=tuple(run.id for run in found),
-                seeds=tuple(int(run.config().get("seed", 0)) for run in found),
+                seeds=tuple(int(run.config().seed or 0) for run in found),
             )
         )
     newest = {g.key: max(_updated(r) for r in members[g.key]) for g in groups}
@@ -172,7 +172,7 @@ def compare_spreads(quantity: str, keras: Spread, torch: Spread) -> Verdict:
 
 
 def _updated(run) -> float:
-    return float(run.status().get("updated") or 0.0)
+    return float(run.status().updated or 0.0)
 
 
 # ---- a group's figures, and the pair of groups to compare ----

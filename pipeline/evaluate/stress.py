@@ -395,7 +395,7 @@ def stress_cached(
     from pipeline.inference import load_run_model
     from pipeline.runs import Run
 
-    source = source or Run(run_id).config().get("source")
+    source = source or Run(run_id).config().source
     report = cached_stress(run_id, source, split, seed)
     if report is None:
         report = stress_run(loaded or load_run_model(run_id), source, split, seed, progress)

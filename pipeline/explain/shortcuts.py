@@ -382,7 +382,7 @@ def check_run(run_id: str, source: str | None = None, split: str = "test", loade
     from pipeline.runs import Run
     from pipeline.settings import write_cache_entry
 
-    source = source or Run(run_id).config().get("source")
+    source = source or Run(run_id).config().source
     found = cached_check(run_id, source, split)
     if found is not None:
         return found

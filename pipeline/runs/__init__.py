@@ -21,9 +21,11 @@ new trigger retrains), and a store the disk will not write raises ``StoreError``
 path and what to do; listing a read-only store still works.
 
 Other layers read runs through ``finished_runs(framework, source)`` and
-``latest_per_framework(source)``, and a run's result through ``Run.result()``, a typed
-``pipeline.records.RunResult``. The command line (``python -m pipeline.runs``) is in
-``__main__.py``: it refreshes the queue first, and the store itself never imports the queue.
+``latest_per_framework(source)``, a run's result through ``Run.result()``, a typed
+``pipeline.records.RunResult``, and its other files as the records of ``pipeline.runs.records``
+(``Run.status()``, ``config()``, ``data()``, ``progress()``, ``summary()``). The command line
+(``python -m pipeline.runs``) is in ``__main__.py``: it refreshes the queue first, and the store
+itself never imports the queue.
 
 Exported runs (``pipeline.export``) and the runs that ship with the repository
 (``pipeline.shipped``, imported by the CLI's ``list`` and by the app at start) sit in the same
@@ -41,10 +43,20 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.records import RunResult
+from pipeline.runs.records import (
+    ACTIVE,
+    NodeInfo,
+    Progress,
+    RayTarget,
+    RunConfig,
+    RunData,
+    RunEnd,
+    RunStatus,
+    RunSummary,
+)
 from pipeline.settings import atomic_write_bytes, cache_root, storage_advice
 
 STATES = ("queued", "running", "finished", "failed", "cancelled")
-ACTIVE = ("queued", "running")
 WEIGHTS_DIR = "weights"
 
 
@@ -68,18 +80,6 @@ def runs_root() -> Path:
     except OSError as error:
         raise store_error(error) from error
     return root
-
-
-def identity_fields(identity) -> dict:
-    """What a run's data.json records of its training images' content identity
-    (a ``pipeline.data.identity.DatasetIdentity``)."""
-    return {
-        "identity": identity.fingerprint,
-        "identity_version": identity.version,
-        "dataset": identity.name,
-        "label_space": identity.label_space,
-        "training_images": identity.images,
-    }
 
 
 def make_run_id(config_hash: str, fingerprint: str, code_version: str) -> str:
@@ -113,8 +113,9 @@ def write_json(path: Path, data: dict) -> None:
 
 
 def read_json(path: Path) -> dict | None:
-    """The object in ``path``; None when it is missing, or damaged on disk (not JSON, not UTF-8):
-    one bad file must not break every listing of the store."""
+    """The JSON object in ``path``; None when it is missing, or damaged on disk (not JSON, not
+    UTF-8): one bad file must not break every listing of the store. A reader of JSON files (the
+    store's records are built from what it reads), not a record itself."""
     try:
         return json.loads(path.read_text())
     except (FileNotFoundError, ValueError):
@@ -135,30 +136,31 @@ class Run:
     def exists(self) -> bool:
         return (self.path / "status.json").exists()
 
-    def status(self) -> dict:
-        """The status record; ``{"status": "missing"}`` for a run that was never created,
-        ``damaged`` for one whose status file the disk garbled (a new trigger trains it again)."""
+    def status(self) -> RunStatus:
+        """The status record; status "missing" for a run that was never created, "damaged" for
+        one whose status file the disk garbled (a new trigger trains it again)."""
         record = read_json(self.path / "status.json")
         if record is None and self.exists():
-            return {
-                "run_id": self.id,
-                "status": "damaged",
-                "error": f"{self.path / 'status.json'} is damaged; start the training again to retrain the run",
-            }
-        return record or {"run_id": self.id, "status": "missing"}
+            return RunStatus(
+                run_id=self.id,
+                status="damaged",
+                error=f"{self.path / 'status.json'} is damaged; start the training again to retrain the run",
+            )
+        return RunStatus.from_dict(record or {"run_id": self.id, "status": "missing"})
 
     @property
     def state(self) -> str:
-        return self.status()["status"]
+        return self.status().status
 
-    def config(self) -> dict:
-        return read_json(self.path / "config.json") or {}
+    def config(self) -> RunConfig:
+        """The config it trained with, as stored (empty for a missing or damaged file)."""
+        return RunConfig.from_dict(read_json(self.path / "config.json"))
 
-    def data(self) -> dict:
-        return read_json(self.path / "data.json") or {}
+    def data(self) -> RunData:
+        return RunData.from_dict(read_json(self.path / "data.json"))
 
-    def progress(self) -> dict:
-        return read_json(self.path / "progress.json") or {"steps": [], "epochs": []}
+    def progress(self) -> Progress:
+        return Progress.from_dict(read_json(self.path / "progress.json"))
 
     def result(self) -> RunResult | None:
         """Final metrics, timings and device; only once the run has finished (and its
@@ -172,57 +174,65 @@ class Run:
         result = self.result()
         return self.path / WEIGHTS_DIR / result.weights if result and result.weights else None
 
-    def set_status(self, state: str, **fields) -> dict:
-        """Write a new status record, keeping earlier fields (times, attempt) unless replaced."""
+    def set_status(self, state: str, **fields) -> RunStatus:
+        """Write a new status record, keeping earlier fields (times, attempt) unless replaced.
+        ``fields`` are RunStatus's (records or their JSON) or new keys, kept as they are."""
         assert state in STATES, state
-        record = {
-            **self.status(),
-            **fields,
-            "run_id": self.id,
-            "status": state,
-            "updated": time.time(),
-        }
-        write_json(self.path / "status.json", record)
+        fields = {k: v.to_dict() if hasattr(v, "to_dict") else v for k, v in fields.items()}
+        record = RunStatus.from_dict(
+            {
+                **self.status().to_dict(),
+                **fields,
+                "run_id": self.id,
+                "status": state,
+                "updated": time.time(),
+            }
+        )
+        write_json(self.path / "status.json", record.to_dict())
         return record
 
-    def summary(self) -> dict:
+    def end(self, end: RunEnd) -> RunStatus:
+        """Record how its training ended, with the time: the run's last write."""
+        error = {"error": end.error} if end.error is not None else {}
+        return self.set_status(end.state, **error, ended=time.time())
+
+    def summary(self) -> RunSummary:
         """One row for listings: status, framework, source, key settings and validation metrics."""
         status, config, result = self.status(), self.config(), self.result()
-        return {
-            "run_id": self.id,
-            "status": status["status"],
-            "framework": config.get("framework"),
-            "source": config.get("source"),
-            "epochs": config.get("epochs"),
-            "img_size": config.get("img_size"),
-            "seed": config.get("seed"),
-            "created": status.get("created"),
-            "ended": status.get("ended"),
-            "device": (result.device.name if result else None) or status.get("device"),
-            "val": result.val.to_dict() if result else {},
-            "error": status.get("error"),
-            "executor": status.get("executor", "local"),
-            "node": status.get("node"),
-            "origin": self.origin(),
-            "dataset": self.dataset_name(),
-            "identity": self.identity(),
-        }
+        return RunSummary(
+            run_id=self.id,
+            status=status.status,
+            framework=config.framework,
+            source=config.source,
+            epochs=config.epochs,
+            img_size=config.img_size,
+            seed=config.seed,
+            created=status.created,
+            ended=status.ended,
+            device=(result.device.name if result else None) or status.device,
+            val=result.val if result else None,
+            error=status.error,
+            executor=status.executor_name,
+            node=status.node,
+            origin=self.origin(),
+            dataset=self.dataset_name(),
+            identity=self.identity(),
+        )
 
     def identity(self) -> str | None:
         """The content identity of the images it trained on; None for a run trained before
         identities were recorded whose source could not be read since (``pipeline.training.migrate``)."""
-        return self.data().get("identity")
+        return self.data().identity
 
     def data_key(self) -> str:
         """What "the same data" means for this run: its identity, else (an old run) the source
         string and the stat fingerprint it was trained on."""
-        data = self.data()
-        return data.get("identity") or f"{data.get('source')}|{data.get('fingerprint')}"
+        return self.data().key
 
     def dataset_name(self) -> str:
         """The training data for people: the folder or file name, never a full path."""
         data = self.data()
-        return data.get("dataset") or str(data.get("source") or "?")
+        return data.dataset or str(data.source or "?")
 
     def origin(self) -> str:
         """Where the run came from: "trained" here, "imported" from a zip, or "shipped"."""
@@ -242,7 +252,7 @@ def all_runs() -> list[Run]:
     """Every run in the store, newest first."""
     runs = [Run(p.name) for p in runs_root().iterdir() if p.is_dir() and not p.name.startswith(".")]
     runs = [r for r in runs if r.exists()]
-    return sorted(runs, key=lambda r: r.status().get("created", 0), reverse=True)
+    return sorted(runs, key=lambda r: r.status().created or 0, reverse=True)
 
 
 def finished_runs(framework: str | None = None, source: str | None = None) -> list[Run]:
@@ -252,7 +262,7 @@ def finished_runs(framework: str | None = None, source: str | None = None) -> li
     by its source string (canonical, as the pages pass it)."""
     runs = [run for run in all_runs() if run.state == "finished"]
     if framework is not None:
-        runs = [run for run in runs if run.config().get("framework") == framework]
+        runs = [run for run in runs if run.config().framework == framework]
     if source is not None:
         runs = [run for run in runs if trained_on(run, source)]
     return runs
@@ -265,7 +275,7 @@ def trained_on(run: Run, source: str) -> bool:
         identity = source_identity(source)
         if identity is not None:
             return recorded == identity.fingerprint
-    return run.config().get("source") == source
+    return run.config().source == source
 
 
 def source_identity(source: str):
@@ -283,6 +293,35 @@ def latest_per_framework(source: str | None = None) -> dict[str, Run]:
     """The newest finished run of each framework (on ``source`` when given), by framework name."""
     latest: dict[str, Run] = {}
     for run in finished_runs(source=source):  # newest first: the first one seen is kept
-        latest.setdefault(run.config().get("framework"), run)
+        latest.setdefault(run.config().framework, run)
     latest.pop(None, None)
     return latest
+
+
+__all__ = [
+    "ACTIVE",
+    "STATES",
+    "WEIGHTS_DIR",
+    "NodeInfo",
+    "Progress",
+    "RayTarget",
+    "Run",
+    "RunConfig",
+    "RunData",
+    "RunEnd",
+    "RunError",
+    "RunStatus",
+    "RunSummary",
+    "StoreError",
+    "all_runs",
+    "finished_runs",
+    "latest_per_framework",
+    "make_run_id",
+    "read_json",
+    "runs_root",
+    "source_identity",
+    "store_error",
+    "store_lock",
+    "trained_on",
+    "write_json",
+]

@@ -33,10 +33,10 @@ class Shown:
 
 def label_space(run: Run) -> str:
     """What the run's labels mean; runs from before it was recorded: from their source."""
-    recorded = run.data().get("label_space")
+    recorded = run.data().label_space
     if recorded:
         return recorded
-    return SYNTHETIC if run.config().get("source") == "synthetic" else CHEST_XRAY
+    return SYNTHETIC if run.config().source == "synthetic" else CHEST_XRAY
 
 
 def source_label_space(source: str) -> str | None:
@@ -74,15 +74,15 @@ def runs_to_show(source: str, framework: str | None = None) -> Shown:
 
 
 def _of(runs: list[Run], framework: str | None) -> list[Run]:
-    return [r for r in runs if framework is None or r.config().get("framework") == framework]
+    return [r for r in runs if framework is None or r.config().framework == framework]
 
 
 def partner(run: Run, candidates: list[Run]) -> Run | None:
     """The run to compare ``run`` with: the other framework's run with the same settings, seed
     and training images (like for like), else the other framework's first, else any other."""
     others = [other for other in candidates if other.id != run.id]
-    framework = run.config().get("framework")
-    other_framework = [o for o in others if o.config().get("framework") != framework]
+    framework = run.config().framework
+    other_framework = [o for o in others if o.config().framework != framework]
     key = settings_key(run, ("framework",))
     alike = [o for o in other_framework if settings_key(o, ("framework",)) == key]
     return next(iter(alike or other_framework or others), None)
@@ -90,7 +90,7 @@ def partner(run: Run, candidates: list[Run]) -> Run | None:
 
 def settings_key(run: Run, without: tuple[str, ...] = ("seed",)) -> str:
     """The run's settings (no source path, none of ``without``) and its training data's identity."""
-    config = {k: v for k, v in run.config().items() if k not in ("source", *without)}
+    config = {k: v for k, v in run.config().to_dict().items() if k not in ("source", *without)}
     key = json.dumps([config, run.data_key()], sort_keys=True)
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
@@ -104,15 +104,13 @@ def rank(runs: list[Run]) -> list[Run]:
 
     def quality(members: list[Run]):
         aucs = [res.val.auc for r in members if (res := r.result()) and res.val.auc]
-        newest = max(r.status().get("ended", 0) for r in members)
+        newest = max(r.status().ended or 0 for r in members)
         both = settings_key(members[0], ("seed", "framework")) in in_both
         return (both, len(members), sum(aucs) / len(aucs) if aucs else 0.0, newest)
 
     ordered = sorted(groups.values(), key=quality, reverse=True)
     return [
-        run
-        for members in ordered
-        for run in sorted(members, key=lambda r: r.config().get("seed", 0))
+        run for members in ordered for run in sorted(members, key=lambda r: r.config().seed or 0)
     ]
 
 
@@ -120,7 +118,7 @@ def _settings_in_both_frameworks(runs: list[Run]) -> set[str]:
     frameworks: dict[str, set] = {}
     for run in runs:
         key = settings_key(run, ("seed", "framework"))
-        frameworks.setdefault(key, set()).add(run.config().get("framework"))
+        frameworks.setdefault(key, set()).add(run.config().framework)
     return {key for key, found in frameworks.items() if len(found) > 1}
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pipeline.runs.records import RunSummary
+
 
 @dataclass(frozen=True)
 class RunFilter:
@@ -18,17 +20,15 @@ class RunFilter:
     states: tuple[str, ...] = ()
     text: str = ""
 
-    def keeps(self, summary: dict) -> bool:
+    def keeps(self, summary: RunSummary) -> bool:
         """Whether a run's ``Run.summary()`` passes."""
         return (
-            (not self.frameworks or summary["framework"] in self.frameworks)
-            and (not self.states or summary["status"] in self.states)
+            (not self.frameworks or summary.framework in self.frameworks)
+            and (not self.states or summary.status in self.states)
             and (
-                not self.text
-                or self.text in summary["run_id"]
-                or self.text in (summary["source"] or "")
+                not self.text or self.text in summary.run_id or self.text in (summary.source or "")
             )
         )
 
-    def apply(self, summaries: list[dict]) -> list[dict]:
+    def apply(self, summaries: list[RunSummary]) -> list[RunSummary]:
         return [summary for summary in summaries if self.keeps(summary)]

@@ -46,7 +46,7 @@ def _scored_name(source: str, identity) -> str:
 
 def same_machine(run: Run) -> bool:
     """Whether ``run`` trained on this machine (as its status records it)."""
-    return run.status().get("machine") == machine_id()
+    return run.status().machine == machine_id()
 
 
 def trained_where(run: Run, same: bool | None = None) -> str:
@@ -54,8 +54,9 @@ def trained_where(run: Run, same: bool | None = None) -> str:
     result = run.result()
     device = result.device if result else None
     kind = (device.type or "cpu").upper() if device else "?"
-    name = (device.name if device else None) or run.status().get("machine_name") or "?"
-    if "machine" not in run.status():
+    status = run.status()
+    name = (device.name if device else None) or status.machine_name or "?"
+    if status.machine is None:
         where = "machine not recorded"
     else:
         where = (

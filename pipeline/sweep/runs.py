@@ -62,10 +62,10 @@ def finish(outcome, config) -> None:
     from pipeline.training.queue import wait
 
     status = wait(outcome.run)
-    if status["status"] != "finished":
+    if status.status != "finished":
         raise TrainingFailed(
             f"run {outcome.run.id} ({config.framework}, seed {config.seed}) ended "
-            f"{status['status']}: {status.get('error') or 'no error recorded'}"
+            f"{status.status}: {status.error or 'no error recorded'}"
         )
 
 

@@ -82,8 +82,8 @@ def pair(args) -> int:
     runs = {
         side: {
             "run_id": run.id,
-            "status": statuses[side]["status"],
-            "error": statuses[side].get("error"),
+            "status": statuses[side].status,
+            "error": statuses[side].error,
             "val": run.result().val.to_dict() if run.result() else None,
             "timings": run.result().timings.to_dict() if run.result() else None,
         }

@@ -163,16 +163,16 @@ def side(
     wanted = pipeline_settings(target.to_dict())
     by_seed: dict[int, Run] = {}
     for run in _candidates(framework, source, wanted):
-        by_seed.setdefault(int(run.config().get("seed", 0)), run)
+        by_seed.setdefault(int(run.config().seed or 0), run)
     found = sorted(by_seed)
     missing = [seed for seed in seeds if seed not in by_seed]
     under_way = tuple(
         run.id
         for run in all_runs()
         if run.state in ACTIVE
-        and run.config().get("source") == source
-        and int(run.config().get("seed", 0)) in missing
-        and _key(run.config()) == wanted
+        and run.config().source == source
+        and int(run.config().seed or 0) in missing
+        and _key(run.config().to_dict()) == wanted
     )
     options = "".join(
         f" --{name.replace('_', '-')} {shlex.quote(str(value))}"
@@ -198,10 +198,14 @@ def side(
 def _candidates(framework: str, source: str, wanted) -> list[Run]:
     """Runs of the preset's pipeline: the source's own (newest first); where it has none, those
     of the best dataset whose labels mean the same (``pipeline.runs.choice``), one dataset only."""
-    own = [run for run in finished_runs(framework, source) if _key(run.config()) == wanted]
+    own = [
+        run for run in finished_runs(framework, source) if _key(run.config().to_dict()) == wanted
+    ]
     if own:
         return own
-    shared = [r for r in runs_to_show(source, framework).runs if _key(r.config()) == wanted]
+    shared = [
+        r for r in runs_to_show(source, framework).runs if _key(r.config().to_dict()) == wanted
+    ]
     return [run for run in shared if run.data_key() == shared[0].data_key()] if shared else []
 
 

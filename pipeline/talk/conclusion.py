@@ -74,8 +74,8 @@ def active_run(framework: str, source: str) -> Run | None:
             run
             for run in all_runs()
             if run.state in ACTIVE
-            and run.config().get("framework") == framework
-            and run.config().get("source") == source
+            and run.config().framework == framework
+            and run.config().source == source
         ),
         None,
     )
@@ -203,7 +203,7 @@ def test_evaluation(run: Run, source: str, loader: Loader | None = None) -> Eval
     Raises ``pipeline.inference.ModelLoadError`` for a run that cannot be used and
     ``SourceError`` / ValueError for data that cannot be scored.
     """
-    path = cached_path("test", [run.id, run.status().get("updated"), source, _fingerprint(source)])
+    path = cached_path("test", [run.id, run.status().updated, source, _fingerprint(source)])
     cached = read_json(path)
     if cached is not None:
         return EvaluationSummary.from_dict(cached)
@@ -251,7 +251,7 @@ def seed_figures(run: Run, source: str, loader: Loader | None = None) -> SeedFig
     from pipeline.evaluate.stress import cached_stress
     from pipeline.inference import load_run_model
 
-    path = cached_path("seed", [run.id, run.status().get("updated"), source, _fingerprint(source)])
+    path = cached_path("seed", [run.id, run.status().updated, source, _fingerprint(source)])
     test = read_json(path)
     if test is None or "sensitivity" not in test:  # entries from before it was kept
         scored = score_run(run.id, source, TEST_SPLIT, loaded=(loader or load_run_model)(run.id))
@@ -520,7 +520,7 @@ def metric_spread(value_of: Callable[[Run], float], mates: dict[str, list[Run]])
 
 def same_training_machine(runs: dict[str, Run]) -> bool:
     """Whether every run records the same training machine (``pipeline.machine.machine_id``)."""
-    machines = {run.status().get("machine") for run in runs.values()}
+    machines = {run.status().machine for run in runs.values()}
     return len(machines) == 1 and None not in machines
 
 
@@ -533,7 +533,7 @@ def speed_basis(runs: dict[str, Run]) -> str:
             "Training speeds are not ranked: these runs trained on different machines (or one "
             "did not record its machine)."
         )
-    machine = next(iter(runs.values())).status().get("machine")
+    machine = next(iter(runs.values())).status().machine
     where = "this machine" if machine == machine_id() else "one machine, not this one"
     return (
         f"Training speeds: mean ± sd over each run's seeds trained on {where}; a gap within "
@@ -549,8 +549,8 @@ def seed_mates(run: Run, groups: list, same_machine: bool = True) -> list[Run]:
 
     group = group_of(run.id, groups)
     mates = [Run(run_id) for run_id in group.run_ids] if group else [run]
-    machine = run.status().get("machine")
-    return [m for m in mates if not same_machine or m.status().get("machine") == machine] or [run]
+    machine = run.status().machine
+    return [m for m in mates if not same_machine or m.status().machine == machine] or [run]
 
 
 def speed_over_seeds(function: Callable, mates: dict[str, list[Run]]) -> SpeedOverSeeds:
@@ -588,7 +588,7 @@ def better_framework(row: FrameworkRow) -> str | None:
 
 def differing_settings(runs: dict[str, Run]) -> dict[str, list]:
     """Settings other than the framework that differ between the runs: the comparison's caveats."""
-    configs = {framework: run.config() for framework, run in runs.items()}
+    configs = {framework: run.config().to_dict() for framework, run in runs.items()}
     keys = sorted(set().union(*configs.values()) - {"framework"})
     return {
         key: [configs[f].get(key) for f in runs]

@@ -251,7 +251,7 @@ def evaluation(metrics: dict[str, float | None], framework: str, split: str) -> 
 
 def training(runs) -> Notes:
     finished = [run for run in runs if run.state == "finished"]
-    frameworks = sorted({run.config().get("framework", "?") for run in finished})
+    frameworks = sorted({run.config().framework or "?" for run in finished})
     return Notes(
         (
             "The same CNN in Keras and in PyTorch, trained in a process of its own; the page can be "

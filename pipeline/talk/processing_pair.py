@@ -95,21 +95,19 @@ def stored_pairs(source: str) -> list[Pair]:
     the same (``pipeline.runs.choice.runs_to_show``), each then scored on this source."""
     groups: dict[str, dict[str, Run]] = {}
     for run in _newest_first(runs_to_show(source).runs):  # a group's first complete pair wins
-        config, data = run.config(), run.data()
+        config, data = run.config().to_dict(), run.data()
         side = _side(config)
         if side is None:
             continue
         rest = {k: v for k, v in config.items() if k not in (*PAIR_FIELDS, "source")}
-        key = json.dumps([rest, run.data_key(), data.get("model_code_version")], sort_keys=True)
+        key = json.dumps([rest, run.data_key(), data.model_code_version], sort_keys=True)
         groups.setdefault(key, {}).setdefault(side, run)
     pairs = [Pair(group["with"], group["without"]) for group in groups.values() if len(group) == 2]
-    return sorted(
-        pairs, key=lambda p: max(r.status().get("ended", 0) for r in p.runs), reverse=True
-    )
+    return sorted(pairs, key=lambda p: max(r.status().ended or 0 for r in p.runs), reverse=True)
 
 
 def _newest_first(runs: list[Run]) -> list[Run]:
-    return sorted(runs, key=lambda run: run.status().get("ended", 0), reverse=True)
+    return sorted(runs, key=lambda run: run.status().ended or 0, reverse=True)
 
 
 def _side(config: dict) -> str | None:
@@ -176,10 +174,10 @@ def compare_pair(pair: Pair, source: str | None = None, loader=None) -> PairResu
     if not pair.finished:
         states = ", ".join(f"{r.id} {r.state}" for r in pair.runs)
         raise ValueError(f"both runs must have finished before they can be compared ({states})")
-    source = source or pair.with_processing.config()["source"]
+    source = source or pair.with_processing.config().source
     key = (
         [r.id for r in pair.runs]
-        + [r.status().get("updated") for r in pair.runs]
+        + [r.status().updated for r in pair.runs]
         + [source, open_source(source).fingerprint()]
     )
     path = cached_path("pair", key)
@@ -206,7 +204,9 @@ def measure_pair(pair: Pair, source: str, loader=None) -> PairResult:
                 "with": _processing_settings(pair.with_processing),
                 "without": _processing_settings(pair.without_processing),
                 "shared": {
-                    k: v for k, v in pair.with_processing.config().items() if k not in PAIR_FIELDS
+                    k: v
+                    for k, v in pair.with_processing.config().to_dict().items()
+                    if k not in PAIR_FIELDS
                 },
             },
             evaluations={"with": summary_of(with_scored), "without": summary_of(without_scored)},
@@ -220,7 +220,7 @@ def measure_pair(pair: Pair, source: str, loader=None) -> PairResult:
 
 def _processing_settings(run: Run) -> dict:
     config = run.config()
-    return {"augment": config["augment"], "class_balancing": config["class_balancing"]}
+    return {"augment": config.augment, "class_balancing": config.class_balancing}
 
 
 def _worded(measured: PairResult) -> PairResult:

@@ -94,7 +94,7 @@ def from_evaluation(evaluation: EvaluationSummary) -> Report:
 
 
 def _cache_key(run: Run, source: str) -> list:
-    return [run.id, run.status().get("updated"), source, open_source(source).fingerprint()]
+    return [run.id, run.status().updated, source, open_source(source).fingerprint()]
 
 
 def is_measured(run: Run, source: str) -> bool:

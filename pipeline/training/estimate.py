@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from pipeline.runs import all_runs
+from pipeline.runs import Progress, all_runs
 from pipeline.training.config import TrainConfig
 
 # Training images per second of the talk-sized CNN at 150 px on a quiet 2-core CPU, as
@@ -32,13 +32,13 @@ def estimate_seconds(config: TrainConfig, images: int, runs=None) -> float:
         result, past = run.result(), run.config()
         if (
             result
-            and past.get("framework") == config.framework
-            and past.get("width") == config.width
+            and past.framework == config.framework
+            and past.width == config.width
             and result.device.type == "cpu"
             and result.timings.images_per_s
         ):
-            distance = abs(past["img_size"] - config.img_size)
-            similar.append((distance, past["img_size"], result.timings.images_per_s))
+            distance = abs(past.img_size - config.img_size)
+            similar.append((distance, past.img_size, result.timings.images_per_s))
     if similar:
         _, size, measured = min(similar)
         speed = measured * (size / config.img_size) ** 2
@@ -46,25 +46,22 @@ def estimate_seconds(config: TrainConfig, images: int, runs=None) -> float:
     return STARTUP_S + config.epochs * per_epoch
 
 
-def position_text(progress: dict) -> str:
+def position_text(progress: Progress) -> str:
     """Where a running training is, from its progress.json."""
-    position = progress.get("position")
+    position = progress.position
     if position is None:
         return "loading the framework and the data"
-    if progress["epochs"] and progress["epochs"][-1]["epoch"] >= position["epoch"]:
-        return f"epoch {position['epoch']}/{position['epochs']} done"
-    return (
-        f"epoch {position['epoch']}/{position['epochs']}, "
-        f"step {position['step']}/{position['steps']}"
-    )
+    if progress.epochs and progress.epochs[-1]["epoch"] >= position.epoch:
+        return f"epoch {position.epoch}/{position.epochs} done"
+    return f"epoch {position.epoch}/{position.epochs}, step {position.step}/{position.steps}"
 
 
-def fraction_and_eta(progress: dict, now: float | None = None) -> tuple[float, float | None]:
+def fraction_and_eta(progress: Progress, now: float | None = None) -> tuple[float, float | None]:
     """Share of all steps done, and the seconds left at the pace of the steps so far."""
-    if progress.get("position") is None:
+    if progress.position is None:
         return 0.0, None
     done = fraction_done(progress)
-    elapsed = (time.time() if now is None else now) - progress["steps"][0]["time"]
+    elapsed = (time.time() if now is None else now) - progress.steps[0]["time"]
     eta = elapsed * (1 - done) / done if elapsed > 0 else None
     return done, eta
 
@@ -74,12 +71,12 @@ def duration_text(seconds: float) -> str:
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
-def fraction_done(progress: dict) -> float:
+def fraction_done(progress: Progress) -> float:
     """Share of all steps done (0 while the framework and data load), from its progress.json."""
-    position = progress.get("position")
+    position = progress.position
     if position is None:
         return 0.0
-    done = ((position["epoch"] - 1) * position["steps"] + position["step"]) / (
-        position["epochs"] * position["steps"]
+    done = ((position.epoch - 1) * position.steps + position.step) / (
+        position.epochs * position.steps
     )
     return min(done, 1.0)

@@ -1,9 +1,10 @@
 """Where a queued run trains: a worker process on this machine, or a task on a Ray cluster.
 
     executor = executor_named(None)     # PNEUMOLAB_EXECUTOR, else "local"; ConfigError if unknown
-    executor.queue_fields()             # what a queued run records about where it will train
+    executor.ray_target()               # where a run queued for Ray trains (None: this machine)
     executor.submit(run)                # under the store lock: make sure its queued runs train
     executor.lost(status)               # why a "running" run lost its trainer; None while alive
+                                        # (status: a pipeline.runs.RunStatus)
 
 ``local``: a worker process (``pipeline.training.worker``) takes one of this machine's training
 slots, ``flock``-ed files (``PNEUMOLAB_TRAINING_SLOTS``, default 1). ``ray``: one driver process
@@ -22,10 +23,9 @@ import os
 import subprocess
 import sys
 import threading
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pipeline.runs import Run, runs_root
+from pipeline.runs import RayTarget, Run, RunStatus, runs_root
 from pipeline.settings import claim_lock
 from pipeline.training.config import ConfigError
 
@@ -42,40 +42,21 @@ RAY_LEASE = ".ray-driver.lock"
 RAY_DRIVER_LOG = ".ray-driver.log"
 
 
-@dataclass(frozen=True)
-class NodeInfo:
-    """The Ray node a run trained on, as its status records it."""
-
-    id: str
-    ip: str
-    hostname: str
-
-    def describe(self) -> str:
-        return f"Ray node {self.id[:12]} ({self.hostname}, {self.ip})"
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict | None) -> NodeInfo | None:
-        return cls(**{k: str(data.get(k, "?")) for k in ("id", "ip", "hostname")}) if data else None
-
-
 class Executor:
     """How queued runs of one kind get trained."""
 
     name = ""
 
-    def queue_fields(self) -> dict:
-        """Fields a run queued for this executor records in its status."""
-        return {"executor": self.name}
+    def ray_target(self) -> RayTarget | None:
+        """Where a run queued for this executor trains, as its status records it (None: here)."""
+        return None
 
     def submit(self, run: Run) -> None:
         """Called under the store lock with ``run`` the oldest queued run of this executor:
         start what trains it (and the runs queued after it) unless that runs already."""
         raise NotImplementedError
 
-    def lost(self, status: dict) -> str | None:
+    def lost(self, status: RunStatus) -> str | None:
         """Called under the store lock for a 'running' run of this executor: why whatever
         trained it is gone (the run's error), or None while it is alive."""
         raise NotImplementedError
@@ -91,13 +72,13 @@ class LocalExecutor(Executor):
         if any(_lock_is_free(_slot_path(i)) for i in range(slot_count())):
             start_detached(["pipeline.training.worker"], runs_root() / ".workers.log")
 
-    def lost(self, status: dict) -> str | None:
+    def lost(self, status: RunStatus) -> str | None:
         # a worker holds its slot from before 'running' until after its final status
-        if not _lock_is_free(_slot_path(status.get("slot", 0))):
+        if not _lock_is_free(_slot_path(status.slot or 0)):
             return None
-        log = runs_root() / status["run_id"] / "worker.log"
+        log = runs_root() / status.run_id / "worker.log"
         return (
-            f"the training process (pid {status.get('pid')}) stopped without finishing; "
+            f"the training process (pid {status.pid}) stopped without finishing; "
             f"its output is in {log}. Start the training again to retry."
         )
 
@@ -107,30 +88,29 @@ class RayExecutor(Executor):
 
     name = "ray"
 
-    def queue_fields(self) -> dict:
-        ray = {
+    def ray_target(self) -> RayTarget:
+        return RayTarget(
             # the cluster the run was queued for: a driver only submits its own cluster's runs
-            "address": os.environ.get("RAY_ADDRESS", ""),
-            "resources": ray_resources(),
-            "bundle": os.environ.get(BUNDLE_VARIABLE) == "1",
-        }
-        return {"executor": self.name, "ray": ray}
+            address=os.environ.get("RAY_ADDRESS", ""),
+            resources=ray_resources(),
+            bundle=os.environ.get(BUNDLE_VARIABLE) == "1",
+        )
 
     def submit(self, run: Run) -> None:
         if not _lock_is_free(runs_root() / RAY_LEASE):
             return  # the driver picks new runs up on its next poll, or starts the next driver
-        address = run.status().get("ray", {}).get("address", "")
+        address = run.status().ray_address
         environment = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
         if address:
             environment["RAY_ADDRESS"] = address
         start_detached(["pipeline.training.ray_driver"], runs_root() / RAY_DRIVER_LOG, environment)
 
-    def lost(self, status: dict) -> str | None:
+    def lost(self, status: RunStatus) -> str | None:
         if not _lock_is_free(runs_root() / RAY_LEASE):
             return None
-        node = NodeInfo.from_dict(status.get("node"))
+        node = status.node
         return (
-            f"the process that followed its Ray task (pid {status.get('driver_pid')}, "
+            f"the process that followed its Ray task (pid {status.driver_pid}, "
             f"python -m pipeline.training.ray_driver) stopped"
             + (f" while it trained on {node.describe()}" if node else "")
             + f"; its output is in {runs_root() / RAY_DRIVER_LOG}. Start the training again to retry."
@@ -159,9 +139,9 @@ def executor_named(name: str | None = None) -> Executor:
     return EXECUTORS[chosen]()
 
 
-def executor_of(status: dict) -> Executor:
+def executor_of(status: RunStatus) -> Executor:
     """The executor a run was queued for (runs queued before executors existed: local)."""
-    return EXECUTORS.get(status.get("executor", "local"), LocalExecutor)()
+    return EXECUTORS.get(status.executor_name, LocalExecutor)()
 
 
 def ray_resources() -> dict[str, float]:

@@ -24,8 +24,8 @@ from pipeline.data.identity import identity_of
 from pipeline.runs import (
     ACTIVE,
     Run,
+    RunData,
     all_runs,
-    identity_fields,
     make_run_id,
     read_json,
     store_lock,
@@ -46,7 +46,7 @@ def migrate_store() -> list[Migrated]:
     done, sources = [], {}
     for run in all_runs():
         data = run.data()
-        if data.get("identity") or run.state in ACTIVE or run.state in ("missing", "damaged"):
+        if data.identity or run.state in ACTIVE or run.state in ("missing", "damaged"):
             continue
         new = _identity_and_id(run, data, sources)
         if new is not None:
@@ -54,21 +54,21 @@ def migrate_store() -> list[Migrated]:
     return done
 
 
-def _identity_and_id(run: Run, data: dict, sources: dict):
+def _identity_and_id(run: Run, data: RunData, sources: dict):
     """(identity, new run id) when the run's source still holds exactly what it trained on."""
-    spec = data.get("source") or run.config().get("source")
+    spec = data.source or run.config().source
     if spec not in sources:
         sources[spec] = _current(spec)
     current = sources[spec]
-    if current is None or current[0] != data.get("fingerprint"):
+    if current is None or current[0] != data.fingerprint:
         return None  # gone or changed since: its content cannot be proven
     try:
-        config = TrainConfig.from_dict(run.config())
+        config = TrainConfig.from_dict(run.config().to_dict())
     except ConfigError:
         return None  # a config from a version this code cannot read: leave it alone
     identity = current[1]
     return identity, make_run_id(
-        config.settings_hash(), identity.fingerprint, str(data.get("model_code_version"))
+        config.settings_hash(), identity.fingerprint, str(data.model_code_version)
     )
 
 
@@ -81,14 +81,12 @@ def _current(spec):
         return None
 
 
-def _move(run: Run, data: dict, identity, new_id: str) -> Migrated:
+def _move(run: Run, data: RunData, identity, new_id: str) -> Migrated:
     with store_lock():
         target = Run(new_id)
         moved = new_id != run.id and not target.path.exists() and run.state not in ACTIVE
-        write_json(
-            run.path / "data.json",
-            {**data, **identity_fields(identity), **({"migrated_from": run.id} if moved else {})},
-        )
+        recorded = data.identified(identity, migrated_from=run.id if moved else None)
+        write_json(run.path / "data.json", recorded.to_dict())
         if moved:
             os.rename(run.path, target.path)  # one rename: never a half-moved run
             status = read_json(target.path / "status.json") or {}

@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from pipeline.runs import (
     ACTIVE,
     Run,
+    RunData,
+    RunStatus,
     StoreError,
-    identity_fields,
     make_run_id,
     runs_root,
     store_error,
@@ -81,7 +82,7 @@ def trigger(config, executor: str | None = None) -> Triggered:
         if state in ACTIVE:
             return Triggered(run, "attached")
         try:
-            _enqueue(run, config, scan, identity, MODEL_CODE_VERSION, chosen.queue_fields())
+            _enqueue(run, config, scan, identity, MODEL_CODE_VERSION, chosen)
         except OSError as error:
             shutil.rmtree(run.path, ignore_errors=True)  # no status.json: the folder is no run
             raise store_error(error, run.path) from error
@@ -127,14 +128,14 @@ def refresh() -> None:
             raise
 
 
-def wait(run: Run, poll_s: float = 0.5, on_poll=None) -> dict:
+def wait(run: Run, poll_s: float = 0.5, on_poll=None) -> RunStatus:
     """Block until ``run`` is finished, failed or cancelled; returns its final status."""
     while True:
         refresh()
         status = run.status()
         if on_poll is not None:
             on_poll(status)
-        if status["status"] not in ACTIVE:
+        if not status.active:
             return status
         time.sleep(poll_s)
 
@@ -143,9 +144,9 @@ def queued_runs(executor: str | None = "local") -> list[Run]:
     """Runs waiting to train with ``executor`` (None: any), in the order they were queued."""
     queued = [(r.status(), r) for r in _store_runs()]
     queued = [
-        (s["queued"], r)
+        (s.queued, r)
         for s, r in queued
-        if s["status"] == "queued" and executor in (None, executor_of(s).name)
+        if s.status == "queued" and executor in (None, executor_of(s).name)
     ]
     return [r for _, r in sorted(queued, key=lambda pair: pair[0])]
 
@@ -154,24 +155,22 @@ def _store_runs() -> list[Run]:
     return [Run(p.name) for p in runs_root().iterdir() if p.is_dir() and not p.name.startswith(".")]
 
 
-def _enqueue(run: Run, config, scan, identity, code_version: str, where: dict) -> None:
-    """(Re)create the run's folder as a fresh queued run; earlier failed attempts are cleared."""
-    attempt = run.status().get("attempt", 0) + 1
+def _enqueue(run: Run, config, scan, identity, code_version: str, executor) -> None:
+    """(Re)create the run's folder as a fresh queued run for ``executor``; earlier failed
+    attempts are cleared."""
+    attempt = (run.status().attempt or 0) + 1
     if run.path.exists():
         shutil.rmtree(run.path)
     run.path.mkdir(parents=True)
     (run.path / "config.json").write_text(config.to_json())
-    write_json(
-        run.path / "data.json",
-        {
-            "source": config.source,
-            "kind": scan.kind,
-            "fingerprint": scan.fingerprint,
-            "images": len(scan.records),
-            "model_code_version": code_version,
-            **identity_fields(identity),
-        },
+    data = RunData(
+        source=config.source,
+        kind=scan.kind,
+        fingerprint=scan.fingerprint,
+        images=len(scan.records),
+        model_code_version=code_version,
     )
+    write_json(run.path / "data.json", data.identified(identity).to_dict())
     now = time.time()
     # status.json comes last: until it exists the folder is not a run (Run.exists)
     run.set_status(
@@ -181,7 +180,8 @@ def _enqueue(run: Run, config, scan, identity, code_version: str, where: dict) -
         attempt=attempt,
         framework=config.framework,
         source=config.source,
-        **where,
+        executor=executor.name,
+        ray=executor.ray_target(),  # None (local): not recorded
     )
 
 
@@ -195,7 +195,7 @@ def _reap_lost_runs() -> None:
     """
     for run in _store_runs():
         status = run.status()
-        if status["status"] != "running":
+        if status.status != "running":
             continue
         reason = executor_of(status).lost(status)
         if reason is None:

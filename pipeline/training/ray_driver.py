@@ -34,14 +34,22 @@ import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipeline.runs import ACTIVE, WEIGHTS_DIR, Run, read_json, runs_root, store_lock, write_json
-from pipeline.settings import CACHE_VARIABLE, cache_root
-from pipeline.training.executors import (
-    PROJECT_ROOT,
-    RAY_LEASE,
+from pipeline.runs import (
+    ACTIVE,
+    WEIGHTS_DIR,
     NodeInfo,
-    claim_lock,
+    Progress,
+    Run,
+    RunConfig,
+    RunEnd,
+    RunStatus,
+    read_json,
+    runs_root,
+    store_lock,
+    write_json,
 )
+from pipeline.settings import CACHE_VARIABLE, cache_root
+from pipeline.training.executors import PROJECT_ROOT, RAY_LEASE, claim_lock
 from pipeline.training.queue import CANCEL_MARKER, queued_runs, start_trainers
 
 POLL_S = 0.5  # how often the driver looks for new runs and cancel requests
@@ -73,15 +81,16 @@ def main() -> int:
     return 0
 
 
-def task_options(config: dict, status: dict, cluster_gpus: float) -> dict:
+def task_options(config: RunConfig, status: RunStatus, cluster_gpus: float) -> dict:
     """What a run's task asks Ray for: a GPU per replica where the cluster has GPUs (and the
-    run may use one), else a CPU per replica; the resources it was queued with; no retries."""
-    replicas = max(1, int(config.get("replicas", 1)))
-    gpu = cluster_gpus > 0 and config.get("device") != "cpu"
+    run may use one), else a CPU per replica; the resources it was queued with; no retries.
+    Ray's ``.options(**...)`` keyword arguments, so a dict."""
+    replicas = max(1, int(config.replicas or 1))
+    gpu = cluster_gpus > 0 and config.device != "cpu"
     return {
         "num_cpus": 1 if gpu else replicas,
         "num_gpus": replicas if gpu else 0,
-        "resources": status.get("ray", {}).get("resources") or {},
+        "resources": (status.ray.resources if status.ray else None) or {},
         "max_retries": 0,  # a lost node fails the run; the user's next trigger retries it
     }
 
@@ -130,7 +139,7 @@ def _mine(address: str, watched=()) -> list[Run]:
     return [
         run
         for run in queued_runs("ray")
-        if run.status().get("ray", {}).get("address", "") == address and run.id not in watched
+        if run.status().ray_address == address and run.id not in watched
     ]
 
 
@@ -165,7 +174,7 @@ class Watch:
 
     def __init__(self, ray, task, run: Run, token: str):
         status = run.status()
-        self.ray, self.run, self.attempt = ray, run, status.get("attempt")
+        self.ray, self.run, self.attempt = ray, run, status.attempt
         self.node: NodeInfo | None = None
         self.shared: bool | None = None
         self.cancelling = self.done = False
@@ -173,7 +182,7 @@ class Watch:
         files = {name: (run.path / name).read_bytes() for name in ("config.json", "data.json")}
         files["status.json"] = (run.path / "status.json").read_bytes()
         fields = {"executor": "ray", "driver_pid": os.getpid()}
-        bundle = bool(status.get("ray", {}).get("bundle"))
+        bundle = bool(status.ray and status.ray.bundle)
         args = (run.id, str(cache_root()), "" if bundle else token, files, fields)
         self.task = task.options(**options).remote(*args)
         threading.Thread(target=self._follow, daemon=True, name=run.id).start()
@@ -182,11 +191,11 @@ class Watch:
         """Cancel the task when the run was cancelled, or queued again as a newer attempt.
         A running run on a shared store stops at the worker's cancel marker instead."""
         status = self.run.status()
-        stale = status.get("attempt") != self.attempt
-        asked = status["status"] == "cancelled" or status.get("cancel_requested")
+        stale = status.attempt != self.attempt
+        asked = status.status == "cancelled" or status.cancel_requested
         if self.cancelling or not (stale or asked):
             return
-        if not stale and self.shared and status["status"] == "running":
+        if not stale and self.shared and status.status == "running":
             return
         self.ray.cancel(self.task, force=True)
         self.cancelling = True
@@ -198,14 +207,14 @@ class Watch:
             for ref in self.task:
                 self._on(self.ray.get(ref))
         except TaskCancelledError:
-            self._end({"state": "cancelled"})
+            self._end(RunEnd("cancelled"))
         except RayError as error:  # a lost node or worker, or the task's own exception
-            self._end({"state": "failed", "error": lost_reason(error, self.node)})
+            self._end(RunEnd("failed", lost_reason(error, self.node)))
         except Exception as error:  # recording it failed here: the run must not stay active
             traceback.print_exc()
-            self._end({"state": "failed", "error": f"{type(error).__name__}: {error}"})
+            self._end(RunEnd("failed", f"{type(error).__name__}: {error}"))
         finally:
-            self._end({"state": "failed", "error": "its Ray task ended without a result"})
+            self._end(RunEnd("failed", "its Ray task ended without a result"))
             self.done = True
 
     def _on(self, event: dict) -> None:
@@ -227,13 +236,14 @@ class Watch:
     def _landed(self, event: dict) -> None:
         """The end of a run trained away from the store: its log, then the bundle or the end."""
         self._write(lambda: (self.run.path / "worker.log").write_bytes(event["log"]))
-        status = event["status"]
+        status = RunStatus.from_dict(event["status"])
         if event["bundle"] is not None:
             self._land(event["bundle"])
-        elif status.get("status") in ("failed", "cancelled"):
-            self._end({"state": status["status"], "error": status.get("error")})
+        elif status.status in ("failed", "cancelled"):
+            self._end(RunEnd(status.status, status.error))
         else:
-            self._end(_exited(event["code"], self.node, self.run) | event.get("problem", {}))
+            exited = _exited(event["code"], self.node, self.run)
+            self._end(RunEnd(exited.state, event["problem"] or exited.error))
 
     def _land(self, bundle: bytes) -> None:
         """Check the bundle with the store's own import, then move its files in: weights by
@@ -250,23 +260,21 @@ class Watch:
             )
             if checked.returncode != 0:
                 error = checked.stderr.strip().splitlines()[-1:] or ["no output"]
-                self._end({"state": "failed", "error": f"its bundle was refused: {error[0]}"})
+                self._end(RunEnd("failed", f"its bundle was refused: {error[0]}"))
                 return
             self._write(lambda: _move_in(Path(scratch) / "runs" / self.run.id, self.run.path))
 
-    def _end(self, final: dict) -> None:
+    def _end(self, final: RunEnd) -> None:
         def record():
             (self.run.path / CANCEL_MARKER).unlink(missing_ok=True)
-            self.run.set_status(
-                **{k: v for k, v in final.items() if v is not None}, ended=time.time()
-            )
+            self.run.end(final)
 
         self._write(record)
 
     def _write(self, change, states=ACTIVE) -> None:
         with store_lock():
             status = self.run.status()
-            if status["status"] in states and status.get("attempt") == self.attempt:
+            if status.status in states and status.attempt == self.attempt:
                 change()
 
 
@@ -288,13 +296,13 @@ def _move_in(landed: Path, target: Path) -> None:
         os.replace(landed / name, target / name)
 
 
-def _exited(code: int, node: NodeInfo | None, run: Run) -> dict:
+def _exited(code: int, node: NodeInfo | None, run: Run) -> RunEnd:
     where = node.describe() if node else "its Ray node"
-    return {
-        "state": "failed",
-        "error": f"the training process on {where} exited (code {code}) without finishing; "
+    return RunEnd(
+        "failed",
+        f"the training process on {where} exited (code {code}) without finishing; "
         f"its output is in {run.path / 'worker.log'}. Start the training again to retry.",
-    }
+    )
 
 
 # ---- on the node ----
@@ -329,20 +337,22 @@ def _train_apart(run_id: str, scratch: Path, files: dict, fields: dict):
     sent = None
     while child.poll() is None:
         time.sleep(PROGRESS_POLL_S)
-        progress = read_json(folder / "progress.json")
-        if progress and progress.get("updated") != sent:
-            sent = progress.get("updated")
-            yield {"event": "progress", "progress": progress}
-    status = read_json(folder / "status.json") or {}
-    bundle, problem = None, {}
-    if status.get("status") == "finished":
+        progress = Progress.from_dict(read_json(folder / "progress.json"))
+        if progress.updated is not None and progress.updated != sent:
+            sent = progress.updated
+            yield {"event": "progress", "progress": progress.to_dict()}
+    status = RunStatus.from_dict(
+        read_json(folder / "status.json") or {"run_id": run_id, "status": "missing"}
+    )
+    bundle, problem = None, None
+    if status.status == "finished":
         bundle, problem = _export(run_id, scratch)
     log = folder / "worker.log"
     tail = log.read_bytes()[-LOG_TAIL_BYTES:] if log.is_file() else b""
     yield {
         "event": "done",
         "code": child.returncode,
-        "status": status,
+        "status": status.to_dict(),
         "bundle": bundle,
         "problem": problem,
         "log": tail,
@@ -361,7 +371,7 @@ def _worker(run_id: str, cache: str, fields: dict) -> subprocess.Popen:
     )
 
 
-def _export(run_id: str, scratch: Path) -> tuple[bytes | None, dict]:
+def _export(run_id: str, scratch: Path) -> tuple[bytes | None, str | None]:
     """The finished run's export bundle (``python -m pipeline.runs export``), or why not."""
     out = scratch / "bundle.zip"
     made = subprocess.run(
@@ -373,8 +383,8 @@ def _export(run_id: str, scratch: Path) -> tuple[bytes | None, dict]:
     )
     if made.returncode != 0:
         said = (made.stderr.strip().splitlines() or ["no output"])[-1]
-        return None, {"error": f"its export bundle could not be made on the node: {said}"}
-    return out.read_bytes(), {}
+        return None, f"its export bundle could not be made on the node: {said}"
+    return out.read_bytes(), None
 
 
 @contextmanager

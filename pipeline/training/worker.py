@@ -36,7 +36,7 @@ from dataclasses import replace
 from pipeline.frameworks import quiet_tensorflow
 from pipeline.machine import cpu_name, machine_id
 from pipeline.records import RunResult
-from pipeline.runs import WEIGHTS_DIR, Run, store_lock, write_json
+from pipeline.runs import WEIGHTS_DIR, Run, RunEnd, store_lock, write_json
 from pipeline.settings import is_storage_error, sha256_of, storage_advice
 from pipeline.training.executors import claim_slot
 from pipeline.training.queue import CANCEL_MARKER, queued_runs, start_trainers
@@ -87,7 +87,7 @@ def train_exactly(run: Run, fields: dict) -> int:
     _send_output_to(run.path / "worker.log")
     final = train_run(run)
     with store_lock():
-        if run.state == "running" and run.status().get("pid") == os.getpid():
+        if run.state == "running" and run.status().pid == os.getpid():
             _record_final(run, final)  # else the run was given up (its Ray driver died)
     return 0
 
@@ -103,13 +103,13 @@ def _mark_running(run: Run, **fields) -> None:
     )
 
 
-def _record_final(run: Run, final: dict) -> None:
+def _record_final(run: Run, final: RunEnd) -> None:
     (run.path / CANCEL_MARKER).unlink(missing_ok=True)
-    run.set_status(**final, ended=time.time())  # "finished" is the run's last write
+    run.end(final)  # "finished" is the run's last write
 
 
-def train_run(run: Run) -> dict:
-    """Train ``run`` with its framework's engine; returns its final status fields. Never raises."""
+def train_run(run: Run) -> RunEnd:
+    """Train ``run`` with its framework's engine; returns how it ended. Never raises."""
     from pipeline.training import Cancelled, engine
     from pipeline.training.config import ConfigError, TrainConfig
 
@@ -127,14 +127,14 @@ def train_run(run: Run) -> dict:
         )
         progress.write()
         _put_weights_in_place(run, work, outcome, started)
-        return {"state": "finished"}
+        return RunEnd("finished")
     except Cancelled:
-        final = {"state": "cancelled"}
+        final = RunEnd("cancelled")
     except ConfigError as error:
-        final = {"state": "failed", "error": str(error)}
+        final = RunEnd("failed", str(error))
     except Exception as error:  # any failure is reported on the run, with the trace in the log
         traceback.print_exc()
-        final = {"state": "failed", "error": _failure(error)}
+        final = RunEnd("failed", _failure(error))
     with contextlib.suppress(OSError):  # a full disk must not stop the run being marked failed
         progress.write()
     shutil.rmtree(work, ignore_errors=True)  # partial weights never land in place
@@ -163,7 +163,7 @@ def _onnx_beside(run: Run, work, outcome: RunResult) -> dict:
     config = run.config()
     try:
         data = onnx_from_weights(
-            config["framework"], work / outcome.weights, config["img_size"], config["width"]
+            config.framework, work / outcome.weights, config.img_size, config.model_width
         )
         (work / ONNX_FILE).write_bytes(data)
     except Exception:  # onnx missing or a model the graph builder does not know: not fatal

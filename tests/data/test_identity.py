@@ -87,7 +87,7 @@ def test_the_same_run_on_a_copy_is_cached_and_listed_by_content(tree, tmp_path):
 
     source = canonical_source(str(tree))
     first = trigger(tiny("torch", seed=5, source=source))
-    assert wait(first.run, poll_s=0.3)["status"] == "finished"
+    assert wait(first.run, poll_s=0.3).status == "finished"
     assert first.run.identity() == dataset_identity(source).fingerprint
 
     copy = canonical_source(str(copy_with_new_times(tree, tmp_path / "copy")))
@@ -117,7 +117,7 @@ def test_a_store_from_before_identities_is_migrated_to_todays_ids(tree):
     source = canonical_source(str(tree))
     config = tiny("torch", seed=6, source=source)
     run = trigger(config).run
-    assert wait(run, poll_s=0.3)["status"] == "finished"
+    assert wait(run, poll_s=0.3).status == "finished"
     today = run.id
     # rewrite it as the code before identities left it
     old_id = make_run_id(
@@ -125,13 +125,13 @@ def test_a_store_from_before_identities_is_migrated_to_todays_ids(tree):
     )
     data = {
         k: v
-        for k, v in run.data().items()
+        for k, v in run.data().to_dict().items()
         if k not in ("identity", "identity_version", "dataset", "label_space", "training_images")
     }
     write_json(run.path / "data.json", data)
     run.path.rename(run.path.with_name(old_id))
     old = Run(old_id)
-    write_json(old.path / "status.json", {**old.status(), "run_id": old_id})
+    write_json(old.path / "status.json", {**old.status().to_dict(), "run_id": old_id})
     assert old.identity() is None and not Run(today).exists()
 
     moved = migrate_store()
@@ -139,7 +139,7 @@ def test_a_store_from_before_identities_is_migrated_to_todays_ids(tree):
     assert [(m.old_id, m.new_id, m.moved) for m in moved] == [(old_id, today, True)]
     assert not old.path.exists()
     migrated = Run(today)
-    assert migrated.state == "finished" and migrated.status()["run_id"] == today
+    assert migrated.state == "finished" and migrated.status().run_id == today
     assert migrated.identity() == dataset_identity(source).fingerprint
     assert trigger(config).how == "cached"
     assert migrate_store() == []  # nothing left to do

@@ -85,9 +85,9 @@ def runs_of_both(app_cache, app_url, request, monkeypatch):
     from pipeline.runs import all_runs
 
     found = {
-        run.config().get("framework")
+        run.config().framework
         for run in all_runs()
-        if run.state == "finished" and run.config().get("source") == "synthetic"
+        if run.state == "finished" and run.config().source == "synthetic"
     }
     if not {"keras", "torch"} <= found:
         request.getfixturevalue("quick_runs")

@@ -214,9 +214,9 @@ def test_a_run_without_a_recorded_threshold_choice_gets_the_rules_on_its_validat
     del result["inference"]  # a run trained before the preprocessing record existed
     write_json(damaged_run.path / "result.json", result)
     loaded = load_run_model(damaged_run.id)
-    val = load_split(loaded.config["source"], "val", loaded.img_size)
+    val = load_split(loaded.config.source, "val", loaded.img_size)
     expected = choose_threshold(
-        val.labels, predict_proba(loaded, val.images), loaded.config["class_balancing"]
+        val.labels, predict_proba(loaded, val.images), loaded.config.class_balancing
     )
     assert loaded.threshold_choice == expected and loaded.threshold == expected.value
     assert loaded.threshold_origin == expected.reason
@@ -287,7 +287,7 @@ def test_unfinished_and_unknown_runs_give_a_message(damaged_run):
 
     write_json(
         damaged_run.path / "status.json",
-        {**damaged_run.status(), "status": "failed", "error": "killed"},
+        {**damaged_run.status().to_dict(), "status": "failed", "error": "killed"},
     )
     with pytest.raises(ModelLoadError, match="is failed: killed"):
         load_run_model(damaged_run.id)

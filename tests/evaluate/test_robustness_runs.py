@@ -20,7 +20,7 @@ def seed_group() -> list[str]:
     ids = []
     for seed in (0, 1):
         outcome = trigger(tiny("torch", seed, batch_size=24))
-        assert wait(outcome.run, poll_s=0.3)["status"] == "finished"
+        assert wait(outcome.run, poll_s=0.3).status == "finished"
         ids.append(outcome.run.id)
     return ids
 

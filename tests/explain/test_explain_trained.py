@@ -60,7 +60,7 @@ def runs() -> dict[str, str]:
     }
     for framework, outcome in outcomes.items():
         status = wait(outcome.run)
-        assert status["status"] == "finished", (framework, status)
+        assert status.status == "finished", (framework, status)
     return {framework: outcome.run.id for framework, outcome in outcomes.items()}
 
 

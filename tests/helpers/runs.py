@@ -15,7 +15,7 @@ def tiny_run(framework: str) -> str:
 
     outcome = trigger(tiny(framework))
     status = wait(outcome.run, poll_s=0.3)
-    assert status["status"] == "finished", status
+    assert status.status == "finished", status
     return outcome.run.id
 
 
@@ -31,7 +31,7 @@ def wait_until(condition, timeout: float = 180.0, what: str = "condition"):
 
 def training_started(run: Run) -> bool:
     """The worker is inside the training loop (it has reported a step)."""
-    return run.state == "running" and "position" in run.progress()
+    return run.state == "running" and run.progress().position is not None
 
 
 def pid_gone(pid: int) -> bool:

@@ -80,11 +80,9 @@ def test_one_click_trains_both_frameworks_in_turn_with_live_progress_and_history
 
     assert any("Keras" in text and "epoch 1/1, step" in text for text in seen)  # live, mid-epoch
     assert any("PyTorch" in text and "queued" in text for text in seen)  # waited for Keras
-    runs = {
-        Run(r.id).config()["framework"]: Run(r.id) for r in all_runs() if r.config()["seed"] == 301
-    }
+    runs = {Run(r.id).config().framework: Run(r.id) for r in all_runs() if r.config().seed == 301}
     assert {f: r.state for f, r in runs.items()} == {"keras": "finished", "torch": "finished"}
-    assert runs["torch"].status()["started"] >= runs["keras"].status()["ended"]
+    assert runs["torch"].status().started >= runs["keras"].status().ended
     for framework, label in (("keras", "Keras"), ("torch", "PyTorch")):
         message = next(s.value for s in app.success if runs[framework].id in s.value)
         assert message.startswith(f"**{label}**") and "validation AUC" in message
@@ -106,7 +104,7 @@ def test_history_compares_two_configs_and_deletes_a_run():
     # the runs the test above trained through the page (cached), or trained now when run alone
     keras_id, torch_id = (trigger(page_config(f, seed=301)).run.id for f in ("keras", "torch"))
     for run_id in (keras_id, torch_id):
-        assert wait(Run(run_id), poll_s=0.3)["status"] == "finished"
+        assert wait(Run(run_id), poll_s=0.3).status == "finished"
     app = open_page()
     app.selectbox(key="compare_a").set_value(keras_id)
     app.selectbox(key="compare_b").set_value(torch_id).run()
@@ -136,10 +134,10 @@ def test_two_sessions_share_one_training_and_either_can_cancel_it():
     poll(first, lambda a: any("epoch 1/50, step" in bar.proto.text for bar in a.get("progress")))
     second.button(key="train_start").click().run()
 
-    ids = {r.id for r in all_runs() if r.config()["seed"] == 302}
+    ids = {r.id for r in all_runs() if r.config().seed == 302}
     assert len(ids) == 1  # the second session attached to the first one's run
     run = Run(ids.pop())
-    assert run.status()["attempt"] == 1
+    assert run.status().attempt == 1
     assert any(run.id in bar.proto.text for bar in second.get("progress"))
 
     second.button(key=f"cancel_{run.id}").click().run()
@@ -183,12 +181,12 @@ def test_a_seed_group_starts_one_run_per_seed():
     app.button(key="train_start").click().run()
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
-        runs = {Run(r.id).config()["seed"]: r for r in all_runs()}
+        runs = {Run(r.id).config().seed: r for r in all_runs()}
         if {311, 312} <= set(runs) and all(runs[s].state == "finished" for s in (311, 312)):
             break
         app.run()
         time.sleep(2.0)
-    seeds = {run.config()["seed"]: run.state for run in all_runs()}
+    seeds = {run.config().seed: run.state for run in all_runs()}
     assert seeds.get(311) == "finished" and seeds.get(312) == "finished", seeds
     assert 310 not in seeds  # the group replaces the custom seed
 

@@ -38,7 +38,8 @@ def finished(run_id: str, framework: str, **where) -> Run:
 
 def test_a_run_says_its_node_when_it_trained_on_ray_and_nothing_otherwise(tmp_path, monkeypatch):
     monkeypatch.setenv("PNEUMOLAB_CACHE", str(tmp_path))
-    on_ray = finished(f"{1:016x}", "torch", executor="ray", node="gpu-node-7")
+    node = {"id": "f" * 56, "ip": "10.0.0.7", "hostname": "gpu-node-7"}  # as a Ray task records it
+    on_ray = finished(f"{1:016x}", "torch", executor="ray", node=node)
     here = finished(f"{2:016x}", "keras")
     app = AppTest.from_file(HOME, default_timeout=120).run()
     app.switch_page("views/training.py")

@@ -1,16 +1,40 @@
 """The run history's filter (pipeline/runs/listing.py) over summaries shaped as ``Run.summary()``."""
 
 from pipeline.runs.listing import RunFilter
+from pipeline.runs.records import RunSummary
+
+
+def summary(run_id: str, framework: str, status: str, source: str | None) -> RunSummary:
+    return RunSummary(
+        run_id=run_id,
+        status=status,
+        framework=framework,
+        source=source,
+        epochs=None,
+        img_size=None,
+        seed=None,
+        created=None,
+        ended=None,
+        device=None,
+        val=None,
+        error=None,
+        executor="local",
+        node=None,
+        origin="trained",
+        dataset="?",
+        identity=None,
+    )
+
 
 SUMMARIES = [
-    {"run_id": "aaaa1111", "framework": "keras", "status": "finished", "source": "synthetic"},
-    {"run_id": "bbbb2222", "framework": "torch", "status": "running", "source": "/data/xrays"},
-    {"run_id": "cccc3333", "framework": "torch", "status": "failed", "source": None},
+    summary("aaaa1111", "keras", "finished", "synthetic"),
+    summary("bbbb2222", "torch", "running", "/data/xrays"),
+    summary("cccc3333", "torch", "failed", None),
 ]
 
 
 def ids(chosen: RunFilter) -> list[str]:
-    return [summary["run_id"] for summary in chosen.apply(SUMMARIES)]
+    return [summary.run_id for summary in chosen.apply(SUMMARIES)]
 
 
 def test_an_empty_filter_keeps_every_run_in_order():

@@ -13,7 +13,7 @@ import pytest
 from pipeline.data import canonical_source
 from pipeline.data.identity import CHEST_XRAY, SYNTHETIC, dataset_identity
 from pipeline.machine import machine_id
-from pipeline.runs import Run, identity_fields, write_json
+from pipeline.runs import Run, RunData, write_json
 from pipeline.runs.choice import partner, runs_to_show
 from pipeline.runs.provenance import provenance
 from pipeline.talk.conclusion import (
@@ -33,8 +33,8 @@ def stored(run_id: str, source: str, identity, framework: str, seed: int = 0, au
     run = Run(run_id)
     run.path.mkdir(parents=True, exist_ok=True)
     write_json(run.path / "config.json", config.to_dict())
-    data = {"source": source, "fingerprint": "f"} | (identity_fields(identity) if identity else {})
-    write_json(run.path / "data.json", data)
+    data = RunData(source=source, fingerprint="f")
+    write_json(run.path / "data.json", (data.identified(identity) if identity else data).to_dict())
     result = {
         "history": [],
         "val": {"auc": auc, "accuracy": auc},
@@ -132,7 +132,7 @@ def test_provenance_says_trained_on_what_and_scored_on_which_split(sources):
     assert home.label == "trained and scored on kermany (test split)"
     assert home.carved and not home.cross_source  # kermany/ has no test folder: carved, flatters
     assert home.trained_where.endswith("machine not recorded")
-    write_json(run.path / "status.json", {**run.status(), "machine": machine_id()})
+    write_json(run.path / "status.json", {**run.status().to_dict(), "machine": machine_id()})
     assert provenance(run.id, kermany, "test").trained_where.endswith("this machine")
 
 

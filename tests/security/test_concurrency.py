@@ -210,7 +210,7 @@ while not os.path.exists(gate):
     time.sleep(0.001)
 outcome = trigger(config)
 print(json.dumps([outcome.run.id, outcome.how]), flush=True)
-print(json.dumps(wait(outcome.run, poll_s=0.3)), flush=True)
+print(json.dumps(wait(outcome.run, poll_s=0.3).to_dict()), flush=True)
 """
 
 

@@ -207,7 +207,7 @@ def run_id():
 
     config = tiny("torch", seed=7, img_size=RUN_SIZE, augment=None)  # the preset's augmentation
     outcome = trigger(config)
-    assert wait(outcome.run)["status"] == "finished"
+    assert wait(outcome.run).status == "finished"
     return outcome.run.id
 
 

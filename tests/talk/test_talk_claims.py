@@ -46,7 +46,7 @@ def as_given() -> dict[str, list[Run]]:
     }
     for framework, started in outcomes.items():
         for outcome in started:
-            assert wait(outcome.run, poll_s=0.3)["status"] == "finished", framework
+            assert wait(outcome.run, poll_s=0.3).status == "finished", framework
     return {f: [o.run for o in started] for f, started in outcomes.items()}
 
 
@@ -118,7 +118,7 @@ def test_the_pipelines_as_given_over_seeds_by_the_noise_rule(as_given):
     keras, torch = claim.sides
     assert keras.run_ids == tuple(run.id for run in as_given["keras"]) and keras.seeds == SEEDS
     assert torch.run_ids == tuple(run.id for run in as_given["torch"]) and torch.command is None
-    assert Run(torch.run_ids[0]).config()["class_balancing"] == "sampler"
+    assert Run(torch.run_ids[0]).config().class_balancing == "sampler"
     # every figure: the mean over seeds of what the Conclusion's seed table scores, and the rule
     figures = {
         f: [conclusion.seed_figures(run, "synthetic").named() for run in runs]
@@ -143,9 +143,7 @@ def test_the_pipelines_as_given_over_seeds_by_the_noise_rule(as_given):
     assert partial.status == "incomplete" and partial.verdicts == claim.verdicts
     assert [s.missing for s in partial.sides] == [(2,), (2,)]
     assert all(s.command.endswith("--seeds 2") for s in partial.sides)
-    assert (
-        TALK_PIPELINES["keras"].class_balancing == Run(keras.run_ids[0]).config()["class_balancing"]
-    )
+    assert TALK_PIPELINES["keras"].class_balancing == Run(keras.run_ids[0]).config().class_balancing
 
 
 # ---- the command line and the page ----

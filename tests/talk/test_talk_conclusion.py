@@ -61,7 +61,7 @@ def finished(config: TrainConfig) -> Run:
 
     outcome = trigger(config)
     status = wait(outcome.run, poll_s=0.3)
-    assert status["status"] == "finished", status
+    assert status.status == "finished", status
     return outcome.run
 
 
@@ -370,7 +370,7 @@ def test_page_without_runs_says_what_to_start_and_trains_the_pair(monkeypatch, t
         app.run()
         assert not app.exception, [e.value for e in app.exception]
         (pair,) = stored_pairs("synthetic")
-        assert {run.config()["img_size"] for run in pair.runs} == {32}
+        assert {run.config().img_size for run in pair.runs} == {32}
         comparison = compare_pair(pair)
         assert f"**{comparison.conclusion[0]}**" in texts(headline_boxes(app))
     finally:

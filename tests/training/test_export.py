@@ -147,7 +147,7 @@ def test_predict_py_runs_with_only_the_runs_framework(run_id, tmp_path):
     for index in range(3):
         paths.append(tmp_path / f"x{index}.png")
         Image.fromarray(split.images[index]).save(paths[-1])
-    framework = Run(run_id).config()["framework"]
+    framework = Run(run_id).config().framework
     code = (
         block_imports(*OTHER[framework])
         + "import runpy\n"

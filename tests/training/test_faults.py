@@ -66,15 +66,13 @@ def one_thread_per_worker(monkeypatch):
 def finished_run():
     """A tiny finished torch run, for the tests that damage or read a finished run."""
     run = trigger(tiny("torch", seed=750)).run
-    assert wait(run, poll_s=0.3)["status"] == "finished"
+    assert wait(run, poll_s=0.3).status == "finished"
     return run
 
 
 def assert_failed_without_a_model(run: Run, pid: int) -> None:
     status = run.status()
-    assert (
-        status["status"] == "failed" and str(pid) in status["error"] and "again" in status["error"]
-    )
+    assert status.status == "failed" and str(pid) in status.error and "again" in status.error
     assert run.result() is None and not (run.path / "result.json").exists()
     assert not (run.path / "weights").exists()  # partial weights never land in place
     with pytest.raises(ModelLoadError, match="is failed"):
@@ -122,7 +120,7 @@ def test_a_worker_killed_while_writing_the_weights_leaves_no_model_and_a_retry_f
         what="the half-written weights",
     )
     assert run.state == "running", run.status()
-    pid = run.status()["pid"]
+    pid = run.status().pid
 
     kill(pid)
     refresh()
@@ -134,7 +132,7 @@ def test_a_worker_killed_while_writing_the_weights_leaves_no_model_and_a_retry_f
     monkeypatch.delenv("PYTHONPATH")
     retry = trigger(tiny(framework, seed=700))
     assert retry.how == "queued" and retry.run.id == run.id
-    assert wait(run, poll_s=0.3)["status"] == "finished" and run.status()["attempt"] == 2
+    assert wait(run, poll_s=0.3).status == "finished" and run.status().attempt == 2
     assert not (run.path / WORK_DIR).exists()
     assert_model_predicts(run)
 
@@ -160,9 +158,9 @@ KILL_POINTS = (  # (what has happened, then seconds more): from before the worke
 HAPPENED = {
     "queued": lambda run: True,
     "running": lambda run: run.state == "running",
-    "stepping": lambda run: "position" in run.progress(),
-    "one epoch": lambda run: len(run.progress()["epochs"]) >= 1,
-    "two epochs": lambda run: len(run.progress()["epochs"]) >= 2,
+    "stepping": lambda run: run.progress().position is not None,
+    "one epoch": lambda run: len(run.progress().epochs) >= 1,
+    "two epochs": lambda run: len(run.progress().epochs) >= 2,
 }
 
 
@@ -176,10 +174,10 @@ def test_workers_killed_at_varied_moments_never_leave_a_run_that_looks_finished(
         run = trigger(config).run
         wait_until(lambda: HAPPENED[event](run) or run.state not in ACTIVE, what=event)  # noqa: B023
         time.sleep(delay)
-        wait_until(lambda: run.status().get("pid") or run.state not in ACTIVE, what="a worker")  # noqa: B023
+        wait_until(lambda: run.status().pid or run.state not in ACTIVE, what="a worker")  # noqa: B023
         status = run.status()
-        pid = status.get("pid")
-        if status["status"] == "running":
+        pid = status.pid
+        if status.status == "running":
             kill(pid)
         refresh()
         outcomes.append((event, delay, phase(run), run.state))
@@ -194,16 +192,16 @@ def test_workers_killed_at_varied_moments_never_leave_a_run_that_looks_finished(
 
     if run.state != "finished":
         assert trigger(config).how == "queued"
-        assert wait(run, poll_s=0.3)["status"] == "finished"
+        assert wait(run, poll_s=0.3).status == "finished"
     assert_model_predicts(run)
 
 
 def phase(run: Run) -> str:
     """Where the worker was when it stopped, from what it had written."""
     progress = run.progress()
-    if "position" not in progress:
+    if progress.position is None:
         return "starting"
-    return "training" if len(progress["epochs"]) < progress["position"]["epochs"] else "saving"
+    return "training" if len(progress.epochs) < progress.position.epochs else "saving"
 
 
 def test_a_killed_train_command_leaves_its_worker_to_finish_and_a_second_call_is_a_cache_hit():
@@ -233,7 +231,7 @@ def test_a_killed_train_command_leaves_its_worker_to_finish_and_a_second_call_is
     command.kill()
     command.wait()
 
-    assert wait(run, poll_s=0.3)["status"] == "finished"  # the worker lives in its own session
+    assert wait(run, poll_s=0.3).status == "finished"  # the worker lives in its own session
     again = cli("pipeline.train", "--framework", "torch", *TINY_CLI, "--seed", "720", "--json")
     assert again.returncode == 0 and json.loads(again.stdout)["cached"] is True
 
@@ -462,7 +460,7 @@ def test_a_damaged_status_file_lists_as_damaged_and_can_be_deleted(finished_run)
     shutil.copytree(finished_run.path, copy.path)
     flip_byte(copy.path / "status.json", 0.0)  # "{" becomes a byte no JSON starts with
 
-    assert copy.state == "damaged" and "status.json is damaged" in copy.status()["error"]
+    assert copy.state == "damaged" and "status.json is damaged" in copy.status().error
     assert copy.id in [r.id for r in all_runs()]
     listed = cli("pipeline.runs", "list")
     assert listed.returncode == 0 and "damaged" in listed.stdout

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.evaluate.metrics import operating_point, threshold_metrics
 from pipeline.records import RunResult
-from pipeline.runs import Run, finished_runs, latest_per_framework, runs_root, write_json
+from pipeline.runs import Progress, Run, finished_runs, latest_per_framework, runs_root, write_json
 from pipeline.talk.conclusion import FrameworkRow, better_framework
 from pipeline.training.config import ConfigError, TrainConfig, config_diff_text, config_differences
 from pipeline.training.devices import check_gpu_available, device_line
@@ -32,17 +32,22 @@ def test_estimate_without_runs_uses_the_default_speed_scaled_by_pixels():
 
 
 def test_progress_fraction_eta_and_text():
-    progress = {
-        "position": {"epoch": 2, "epochs": 4, "step": 5, "steps": 10},
-        "steps": [{"time": 100.0}],
-        "epochs": [{"epoch": 1}],
-    }
+    progress = Progress.from_dict(
+        {
+            "position": {"epoch": 2, "epochs": 4, "step": 5, "steps": 10},
+            "steps": [{"time": 100.0}],
+            "epochs": [{"epoch": 1}],
+        }
+    )
     done, eta = fraction_and_eta(progress, now=130.0)
     assert done == pytest.approx(15 / 40)
     assert eta == pytest.approx(30.0 * (1 - done) / done)
     assert position_text(progress) == "epoch 2/4, step 5/10"
-    assert position_text({"position": None}) == "loading the framework and the data"
-    assert fraction_and_eta({}) == (0.0, None)
+    assert (
+        position_text(Progress.from_dict({"position": None}))
+        == "loading the framework and the data"
+    )
+    assert fraction_and_eta(Progress()) == (0.0, None)
     assert duration_text(59.6) == "1 min 00 s" and duration_text(12.2) == "12 s"
 
 

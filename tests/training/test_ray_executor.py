@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.runs import Run, runs_root
+from pipeline.runs import Run, RunConfig, RunStatus, runs_root
 from pipeline.settings import sha256_of
 from pipeline.training.config import ConfigError
 from pipeline.training.executors import (
@@ -52,15 +52,18 @@ def test_an_unknown_executor_or_malformed_resources_are_refused_naming_the_setti
     with pytest.raises(ConfigError, match="not CPU, GPU"):
         executor_named("ray")
     monkeypatch.setenv(RESOURCES_VARIABLE, '{"gpu_node": 1}')
-    assert executor_named(None).queue_fields()["ray"]["resources"] == {"gpu_node": 1.0}
+    assert executor_named(None).ray_target().resources == {"gpu_node": 1.0}
     assert executor_named("local").name == "local"  # the argument wins over the variable
 
 
 def test_a_task_asks_for_a_gpu_per_replica_only_where_the_cluster_has_gpus():
-    status = {"ray": {"resources": {"big": 1.0}}}
-    on_cpus = task_options({"replicas": 2, "device": "auto"}, status, cluster_gpus=0)
-    on_gpus = task_options({"replicas": 2, "device": "auto"}, status, cluster_gpus=4)
-    forced_cpu = task_options({"replicas": 1, "device": "cpu"}, {}, cluster_gpus=4)
+    status = RunStatus.from_dict(
+        {"run_id": "0" * 16, "status": "queued", "ray": {"resources": {"big": 1.0}}}
+    )
+    unplaced = RunStatus(run_id="0" * 16, status="queued")
+    on_cpus = task_options(RunConfig(replicas=2, device="auto"), status, cluster_gpus=0)
+    on_gpus = task_options(RunConfig(replicas=2, device="auto"), status, cluster_gpus=4)
+    forced_cpu = task_options(RunConfig(replicas=1, device="cpu"), unplaced, cluster_gpus=4)
     assert (on_cpus["num_cpus"], on_cpus["num_gpus"], on_cpus["resources"]) == (2, 0, {"big": 1})
     assert (on_gpus["num_cpus"], on_gpus["num_gpus"]) == (1, 2)
     assert (forced_cpu["num_cpus"], forced_cpu["num_gpus"], forced_cpu["resources"]) == (1, 0, {})
@@ -142,9 +145,9 @@ def test_two_runs_train_as_ray_tasks_record_their_node_and_are_then_cached(on_cl
     statuses = [wait(o.run, poll_s=0.3) for o in outcomes]
 
     for outcome, status in zip(outcomes, statuses):
-        assert status["status"] == "finished", status.get("error")
-        assert status["executor"] == "ray" and status["delivery"] == "shared store"
-        assert status["node"]["id"] in _node_ids(on_cluster)
+        assert status.status == "finished", status.error
+        assert status.executor == "ray" and status.delivery == "shared store"
+        assert status.node.id in _node_ids(on_cluster)
         result = outcome.run.result()
         assert result.weights_sha256 == sha256_of(outcome.run.weights())
     again = trigger(tiny("torch", seed=901), executor="ray")
@@ -163,23 +166,23 @@ def test_a_lost_node_fails_its_run_naming_the_node_and_a_new_trigger_trains_it_a
     monkeypatch.setenv(RESOURCES_VARIABLE, json.dumps({"doomed": 1}))
     run = trigger(config, executor="ray").run
     wait_until(lambda: training_started(run), what="the run to train on the doomed node")
-    assert run.status()["node"]["id"] == doomed.node_id
-    child = run.status()["pid"]
+    assert run.status().node.id == doomed.node_id
+    child = run.status().pid
 
     on_cluster.remove_node(doomed)
     status = wait(run, poll_s=0.3)
 
-    assert status["status"] == "failed", status
-    assert doomed.node_id[:12] in status["error"] and "Ray said" in status["error"]
-    assert "again" in status["error"]
+    assert status.status == "failed", status
+    assert doomed.node_id[:12] in status.error and "Ray said" in status.error
+    assert "again" in status.error
     assert run.result() is None and not (run.path / "weights").exists()
     wait_until(lambda: pid_gone(child), timeout=10, what="the node's training process to end")
     monkeypatch.delenv(RESOURCES_VARIABLE)
     retried = trigger(config, executor="ray")
-    assert (retried.how, retried.run.status()["attempt"]) == ("queued", 2)
+    assert (retried.how, retried.run.status().attempt) == ("queued", 2)
     status = wait(retried.run, poll_s=0.3)
-    assert status["status"] == "finished", status.get("error")
-    assert status["node"]["id"] in _node_ids(on_cluster) - {doomed.node_id}
+    assert status.status == "finished", status.error
+    assert status.node.id in _node_ids(on_cluster) - {doomed.node_id}
 
 
 @slow
@@ -188,11 +191,11 @@ def test_the_bundle_path_lands_a_verified_run(on_cluster, monkeypatch):
     run = trigger(tiny("torch", seed=904), executor="ray").run
     status = wait(run, poll_s=0.3)
 
-    assert status["status"] == "finished", status.get("error")
-    assert status["delivery"] == "bundle" and status["node"]["id"] in _node_ids(on_cluster)
+    assert status.status == "finished", status.error
+    assert status.delivery == "bundle" and status.node.id in _node_ids(on_cluster)
     result = run.result()
     assert result.weights_sha256 == sha256_of(run.weights())
-    assert run.progress()["epochs"] and run.origin() == "trained"
+    assert run.progress().epochs and run.origin() == "trained"
     assert (run.path / "worker.log").is_file()  # the node's log came back
     assert not list(runs_root().glob(".ray-landing-*"))  # the checked bundle left nothing
     scratch = Path(tempfile.gettempdir()) / "pneumolab-ray"
@@ -206,12 +209,12 @@ def test_cancelling_a_running_ray_run_ends_it_cancelled(on_cluster, monkeypatch,
     seed = 905 if delivery == "bundle" else 906
     run = trigger(tiny("torch", seed=seed, epochs=30), executor="ray").run
     wait_until(lambda: training_started(run), what="the run to train")
-    assert run.status()["delivery"] == delivery
+    assert run.status().delivery == delivery
 
     assert cancel(run.id) == "running"
     status = wait(run, poll_s=0.3)
 
-    assert status["status"] == "cancelled", status
+    assert status.status == "cancelled", status
     assert not (run.path / "weights").exists()
     assert not _trainings_of(run.id)  # the node's training process is gone too
 
@@ -220,15 +223,15 @@ def test_cancelling_a_running_ray_run_ends_it_cancelled(on_cluster, monkeypatch,
 def test_a_driver_killed_mid_run_leaves_the_run_failed_once_the_queue_looks(on_cluster):
     run = trigger(tiny("torch", seed=907, epochs=30), executor="ray").run
     wait_until(lambda: training_started(run), what="the run to train")
-    driver = run.status()["driver_pid"]
+    driver = run.status().driver_pid
 
     os.kill(driver, signal.SIGKILL)
     wait_until(lambda: pid_gone(driver), timeout=10, what="the driver to die")
     refresh()
 
     status = run.status()
-    assert status["status"] == "failed", status
-    assert f"pid {driver}" in status["error"] and "again" in status["error"]
+    assert status.status == "failed", status
+    assert f"pid {driver}" in status.error and "again" in status.error
     wait_until(lambda: not _trainings_of(run.id), timeout=30, what="Ray to end its task")
 
 

@@ -43,9 +43,9 @@ def test_both_runs_finish_one_after_the_other(two_runs):
 
     assert (first.how, second.how) == ("queued", "queued")
     assert queued_behind == "queued"
-    assert [s["status"] for s in statuses] == ["finished", "finished"], statuses
-    assert statuses[1]["started"] >= statuses[0]["ended"]  # one training at a time, in order
-    assert statuses[0]["pid"] != statuses[1]["pid"]  # each run in a fresh process
+    assert [s.status for s in statuses] == ["finished", "finished"], statuses
+    assert statuses[1].started >= statuses[0].ended  # one training at a time, in order
+    assert statuses[0].pid != statuses[1].pid  # each run in a fresh process
 
 
 def test_store_holds_config_data_history_metrics_timings_device_and_weights(two_runs):
@@ -61,13 +61,13 @@ def test_store_holds_config_data_history_metrics_timings_device_and_weights(two_
         assert config == tiny(framework, seed=101)
         identity = dataset_identity("synthetic").fingerprint
         assert run.id == make_run_id(
-            config.settings_hash(), identity, run.data()["model_code_version"]
+            config.settings_hash(), identity, run.data().model_code_version
         )
-        assert run.data()["fingerprint"] == fingerprint
-        assert run.data()["identity"] == identity
+        assert run.data().fingerprint == fingerprint
+        assert run.data().identity == identity
 
         progress = run.progress()
-        assert [e["epoch"] for e in progress["epochs"]] == [1]
+        assert [e["epoch"] for e in progress.epochs] == [1]
         for key in (
             "train_loss",
             "train_accuracy",
@@ -76,8 +76,8 @@ def test_store_holds_config_data_history_metrics_timings_device_and_weights(two_
             "val_accuracy",
             "val_auc",
         ):
-            assert 0 <= progress["epochs"][0][key] < 10, key
-        assert progress["steps"] and progress["position"]["steps"] == len(scan.split("train")) // 32
+            assert 0 <= progress.epochs[0][key] < 10, key
+        assert progress.steps and progress.position.steps == len(scan.split("train")) // 32
 
         result = run.result()
         assert set(result.val.to_dict()) >= {"loss", "accuracy", "auc"}
@@ -88,8 +88,8 @@ def test_store_holds_config_data_history_metrics_timings_device_and_weights(two_
         assert run.weights().stat().st_size > 10_000
 
         status = run.status()
-        assert status["status"] == "finished" and status["attempt"] == 1
-        assert status["created"] <= status["started"] <= status["ended"]
+        assert status.status == "finished" and status.attempt == 1
+        assert status.created <= status.started <= status.ended
         leftovers = sorted(
             p.name for p in run.path.rglob("*") if p.name.startswith(".") or p.name == "cancel"
         )
@@ -158,21 +158,21 @@ def test_runs_cli_lists_shows_and_deletes(two_runs):
 def test_cancel_stops_a_running_training_and_a_retry_starts_over():
     run = trigger(tiny("torch", seed=102, epochs=50)).run
     wait_until(lambda: training_started(run), what="the first step")
-    pid = run.status()["pid"]
+    pid = run.status().pid
     with pytest.raises(RunError, match="cancel it before deleting"):
         run.delete()
 
     assert cancel(run.id) == "running"  # stops at the worker's next step
     status = wait(run, poll_s=0.2)
 
-    assert status["status"] == "cancelled"
+    assert status.status == "cancelled"
     assert run.result() is None and not (run.path / "result.json").exists()
     assert not (run.path / "weights").exists() and not (run.path / "cancel").exists()
     wait_until(lambda: pid_gone(pid), timeout=30, what="the worker to exit")
 
     retry = trigger(tiny("torch", seed=102, epochs=50))
     assert retry.how == "queued" and retry.run.id == run.id
-    assert retry.run.status()["attempt"] == 2 and retry.run.progress()["epochs"] == []
+    assert retry.run.status().attempt == 2 and retry.run.progress().epochs == []
     assert cancel(run.id) in ("queued", "cancelled", "running")
 
 
@@ -185,29 +185,29 @@ def test_a_queued_run_cancels_at_once_and_sigterm_cancels_a_running_one():
     assert waiting.state == "cancelled"
 
     wait_until(lambda: training_started(blocker), what="the first step")
-    os.kill(blocker.status()["pid"], signal.SIGTERM)  # e.g. the machine shutting down
-    assert wait(blocker, poll_s=0.2)["status"] == "cancelled"
+    os.kill(blocker.status().pid, signal.SIGTERM)  # e.g. the machine shutting down
+    assert wait(blocker, poll_s=0.2).status == "cancelled"
 
 
 def test_a_killed_worker_marks_its_run_failed_and_a_retry_finishes():
     run = trigger(tiny("torch", seed=105)).run
     wait_until(lambda: training_started(run), what="the first step")
-    pid = run.status()["pid"]
+    pid = run.status().pid
 
     os.kill(pid, signal.SIGKILL)
     wait_until(lambda: pid_gone(pid), timeout=30, what="the killed worker to go")
     refresh()
 
     status = run.status()
-    assert status["status"] == "failed"
-    assert str(pid) in status["error"] and "again" in status["error"]
+    assert status.status == "failed"
+    assert str(pid) in status.error and "again" in status.error
     assert run.result() is None and not (run.path / "result.json").exists()
     assert not (run.path / "weights").exists()  # partial weights never land in place
 
     retry = trigger(tiny("torch", seed=105))
     assert retry.how == "queued" and retry.run.id == run.id
     final = wait(retry.run, poll_s=0.3)
-    assert final["status"] == "finished" and final["attempt"] == 2
+    assert final.status == "finished" and final.attempt == 2
     assert retry.run.weights().exists()
 
 
@@ -251,7 +251,7 @@ def test_concurrent_triggers_from_threads_and_processes_queue_one_run(tmp_path):
             assert len({run_id for run_id, _ in outcomes}) == 1
             assert sorted(how for _, how in outcomes) == ["attached"] * 9 + ["queued"], outcomes
             run = Run(outcomes[0][0])
-            assert run.state == "queued" and run.status()["attempt"] == 1
+            assert run.state == "queued" and run.status().attempt == 1
     finally:
         for config in configs:
             cancel(trigger(config).run.id)

@@ -49,7 +49,7 @@ def test_keras_trains_one_epoch_and_the_second_call_is_a_cache_hit():
     assert 0 <= first["val"]["auc"] <= 1 and 0 <= first["val"]["accuracy"] <= 1
     assert first["device"]["type"] == "cpu" and first["timings"]["images_per_s"] > 0
     assert Path(first["weights"]).name == "model.keras" and Path(first["weights"]).exists()
-    assert Run(first["run_id"]).config()["framework"] == "keras"
+    assert Run(first["run_id"]).config().framework == "keras"
     # without --verbose, TensorFlow's C++ start-up lines stay out of the worker's log
     log = (Run(first["run_id"]).path / "worker.log").read_text()
     assert not any(line in log for line in ("absl::InitializeLog", "cudart_stub", "oneDNN")), log
@@ -138,7 +138,7 @@ def test_a_seed_group_trains_each_seed_as_its_own_cached_run():
     assert len({run["run_id"] for run in first["runs"]}) == 2
     for run in first["runs"]:
         assert 0.0 <= run["val"]["auc"] <= 1.0
-        assert Run(run["run_id"]).config()["seed"] == run["seed"]
+        assert Run(run["run_id"]).config().seed == run["seed"]
     again = json.loads(train_cli(*args).stdout)
     assert [run["run_id"] for run in again["runs"]] == [run["run_id"] for run in first["runs"]]
     assert all(run["cached"] for run in again["runs"])

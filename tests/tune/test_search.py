@@ -90,7 +90,7 @@ def test_the_best_spec_file_trains_with_pipeline_train(searched, no_run_left_beh
     assert done.returncode == 0, done.stderr[-2000:]
     run = Run(json.loads(done.stdout)["run_id"])
     assert run.state == "finished"
-    assert run.config()["augment"] == resumed["best_augment"]
+    assert run.config().augment == resumed["best_augment"]
 
 
 def test_a_cancelled_search_stops_its_run_and_resumes_with_the_same_spec(no_run_left_behind):
