@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pipeline.commands.train import _parser as train_parser
+from pipeline.commands.train import build_config
 from pipeline.evaluate.seeds import compare_spreads, spread
 from pipeline.runs import Run
 from pipeline.talk import claims, conclusion, framework_gap
-from pipeline.train import _parser as train_parser
-from pipeline.train import build_config
 from pipeline.training.config import TALK_PIPELINES, TrainConfig
 from tests.helpers.configs import tiny_settings
 

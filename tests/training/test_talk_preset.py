@@ -9,9 +9,9 @@ import json
 import pytest
 
 from pipeline.augment.spec import FIELDS, AugmentSpec
+from pipeline.commands.train import main as train_main
 from pipeline.runs import all_runs
 from pipeline.talk.processing_pair import WITH_PROCESSING, WITHOUT_PROCESSING, pair_configs
-from pipeline.train import main as train_main
 from pipeline.training.config import (
     APP,
     ORIGINS,
