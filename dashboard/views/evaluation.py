@@ -20,11 +20,8 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from dashboard.cache.datasets import source_fingerprint
 from dashboard.cache.scores import (
@@ -34,7 +31,8 @@ from dashboard.cache.scores import (
     scored_split,
 )
 from dashboard.cache.trained_models import updated
-from dashboard.charts.style import FRAMEWORK_COLOURS, SPLIT_DASH
+from dashboard.charts.evaluation import calibration_figure, confusion_figure, curve_figure
+from dashboard.charts.training_curves import Curves, training_curves
 from dashboard.context.deployment import local_paths_allowed, training_allowed
 from dashboard.context.source import active_source, is_local
 from dashboard.widgets import robustness
@@ -45,15 +43,12 @@ from dashboard.widgets.common import (
     stop_without_runs,
 )
 from dashboard.widgets.slide import Slide, presenting
-from pipeline.data import CLASS_NAMES, SPLITS, SourceError
+from pipeline.data import SPLITS, SourceError
 from pipeline.data.images import code_span
 from pipeline.evaluate.bootstrap import STATISTICS
 from pipeline.evaluate.formats import comparison_csv, to_csv, to_html, to_json
 from pipeline.evaluate.metrics import (
-    OperatingPoint,
-    operating_point,
     report_table,
-    threshold_metrics,
 )
 from pipeline.evaluate.report import evaluate
 from pipeline.export import ExportError, check_exportable, export_bytes
@@ -63,7 +58,6 @@ from pipeline.runs.choice import partner
 from pipeline.runs.provenance import provenance
 from pipeline.talk import notes
 
-MARKER_COLOURS = {"validation": "#2a9d8f", "chosen": "#e9c46a"}  # the two thresholds' points
 THRESHOLD_STEP = 0.001
 
 
@@ -158,167 +152,6 @@ def choose_threshold(scored) -> float:
 
 
 # ---- figures ----
-
-
-def confusion_figure(matrix: list[list[int]]) -> go.Figure:
-    counts = np.array(matrix)
-    share = counts / max(counts.sum(), 1) * 100
-    text = [[f"{counts[i, j]:,}<br>{share[i, j]:.1f}%" for j in (0, 1)] for i in (0, 1)]
-    figure = go.Figure(
-        go.Heatmap(
-            z=counts,
-            x=[f"predicted {n}" for n in CLASS_NAMES],
-            y=[f"true {n}" for n in CLASS_NAMES],
-            text=text,
-            texttemplate="%{text}",
-            textfont=dict(size=16),
-            colorscale="Blues",
-            showscale=False,
-        )
-    )
-    figure.update_yaxes(autorange="reversed")
-    figure.update_layout(height=300, margin=dict(t=10, b=10, l=10, r=10))
-    return figure
-
-
-def curve_figure(evaluation: Evaluation, scored, threshold: float) -> go.Figure:
-    """ROC and precision-recall side by side, with the validation and the slider's points."""
-    figure = make_subplots(
-        rows=1,
-        cols=2,
-        subplot_titles=(
-            f"ROC, AUC {_num(evaluation.metrics.auc)}",
-            f"Precision-recall, AP {_num(evaluation.metrics.average_precision)}",
-        ),
-    )
-    add_curves(figure, evaluation, FRAMEWORK_COLOURS[scored.framework])
-    for label, value, colour in (
-        ("validation threshold", scored.threshold, MARKER_COLOURS["validation"]),
-        ("slider", threshold, MARKER_COLOURS["chosen"]),
-    ):
-        point = operating_point(threshold_metrics(scored.labels, scored.probabilities, value))
-        add_point(figure, point, f"{label} {value:.3f}", colour)
-    figure.update_xaxes(
-        title_text="false positive rate (1 - specificity)", range=[0, 1], row=1, col=1
-    )
-    figure.update_yaxes(
-        title_text="true positive rate (sensitivity)", range=[0, 1.02], row=1, col=1
-    )
-    figure.update_xaxes(title_text="recall (sensitivity)", range=[0, 1], row=1, col=2)
-    figure.update_yaxes(title_text="precision", range=[0, 1.02], row=1, col=2)
-    figure.update_layout(
-        height=380, margin=dict(t=40, b=10, l=10, r=10), legend=dict(orientation="h", y=-0.25)
-    )
-    return figure
-
-
-def add_curves(figure: go.Figure, evaluation: Evaluation, colour: str) -> None:
-    """The ROC curve beside chance (the diagonal), and the PR curve beside the prevalence."""
-    roc, pr = evaluation.metrics.roc, evaluation.metrics.pr
-    figure.add_scatter(
-        x=roc["fpr"],
-        y=roc["tpr"],
-        name="ROC",
-        line=dict(color=colour),
-        customdata=roc["thresholds"],
-        hovertemplate="FPR %{x:.3f}<br>TPR %{y:.3f}<br>threshold %{customdata:.3f}",
-        row=1,
-        col=1,
-    )
-    figure.add_scatter(
-        x=[0, 1],
-        y=[0, 1],
-        mode="lines",
-        line=dict(color="#bbb", dash="dot"),
-        showlegend=False,
-        hoverinfo="skip",
-        row=1,
-        col=1,
-    )
-    figure.add_scatter(
-        x=pr["recall"],
-        y=pr["precision"],
-        name="PR",
-        line=dict(color=colour),
-        showlegend=False,
-        row=1,
-        col=2,
-    )
-    figure.add_hline(
-        y=evaluation.metrics.prevalence, line=dict(color="#bbb", dash="dot"), row=1, col=2
-    )
-
-
-def add_point(figure: go.Figure, point: OperatingPoint, name: str, colour: str) -> None:
-    """One threshold's operating point on both curves (named once, in the legend)."""
-    marker = dict(size=12, color=colour, line=dict(color="black", width=1))
-    figure.add_scatter(
-        x=[point.fpr], y=[point.tpr], mode="markers", name=name, marker=marker, row=1, col=1
-    )
-    figure.add_scatter(
-        x=[point.tpr],
-        y=[point.precision],
-        mode="markers",
-        showlegend=False,
-        marker=marker,
-        row=1,
-        col=2,
-    )
-
-
-def calibration_figure(evaluation: Evaluation) -> go.Figure:
-    calibration = evaluation.metrics.calibration
-    figure = make_subplots(specs=[[{"secondary_y": True}]])
-    figure.add_bar(
-        x=calibration.mean_predicted,
-        y=calibration.bin_counts,
-        name="images per bin",
-        marker_color="#ddd",
-        width=0.08,
-        secondary_y=True,
-    )
-    figure.add_scatter(
-        x=[0, 1], y=[0, 1], mode="lines", line=dict(color="#bbb", dash="dot"), name="perfect"
-    )
-    figure.add_scatter(
-        x=calibration.mean_predicted,
-        y=calibration.fraction_positive,
-        mode="lines+markers",
-        name="this run",
-        line=dict(color=FRAMEWORK_COLOURS.get(evaluation.framework, "#333")),
-    )
-    figure.update_xaxes(title_text="mean predicted probability of PNEUMONIA", range=[0, 1])
-    figure.update_yaxes(
-        title_text="observed share of PNEUMONIA", range=[0, 1.02], secondary_y=False
-    )
-    figure.update_yaxes(title_text="images", secondary_y=True, showgrid=False)
-    figure.update_layout(
-        height=340, margin=dict(t=10, b=10, l=10, r=10), legend=dict(orientation="h", y=1.12)
-    )
-    return figure
-
-
-def training_figure(epochs: list[dict], framework: str) -> go.Figure:
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
-    x = [row["epoch"] for row in epochs]
-    for column, metric in ((1, "loss"), (2, "accuracy")):
-        for part, dash in SPLIT_DASH.items():
-            figure.add_scatter(
-                x=x,
-                y=[row.get(f"{part}_{metric}") for row in epochs],
-                mode="lines+markers",
-                name=part,
-                legendgroup=part,
-                showlegend=column == 1,
-                line=dict(color=FRAMEWORK_COLOURS[framework], dash=dash),
-                row=1,
-                col=column,
-            )
-    figure.update_xaxes(title_text="epoch", dtick=1)
-    figure.update_layout(
-        height=320, margin=dict(t=40, b=10, l=10, r=10), legend=dict(orientation="h", y=1.2)
-    )
-    return figure
 
 
 # ---- sections ----
@@ -459,7 +292,9 @@ def show_training_curves(run_id: str, framework: str) -> None:
     if not epochs:
         st.caption("This run recorded no epochs.")
         return
-    st.plotly_chart(training_figure(epochs, framework), key="evaluation_training")
+    st.plotly_chart(
+        training_curves([Curves(framework, epochs)], height=320), key="evaluation_training"
+    )
     result = Run(run_id).result()
     if result and result.best_epoch:
         st.caption(

@@ -14,10 +14,10 @@ import shlex
 import time
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.cache.trained_models import model_of
+from dashboard.charts.differences import Differences, difference_figure
 from dashboard.context.deployment import training_allowed, training_off_notice
 from dashboard.context.source import active_source
 from dashboard.widgets import robustness
@@ -430,7 +430,19 @@ def show_comparison(comparison: PairResult) -> None:
             f"{row.difference:+.3f} vs without ({row.b:.3f})",
             help=f"95% interval of the difference: {row.low:+.3f} to {row.high:+.3f}",
         )
-    st.plotly_chart(difference_figure(comparison), key="talk_pair_differences")
+    series = [
+        Differences(
+            name,
+            THRESHOLD_COLOURS[threshold],
+            [(STATISTICS[q], row) for q, row in _rows_at(comparison, threshold)],
+        )
+        for threshold, name in (
+            ("validation", "each run's validation threshold"),
+            ("fixed", f"threshold {FIXED_THRESHOLD}"),
+        )
+    ]
+    x_title = "with processing - without (95% paired-bootstrap interval)"
+    st.plotly_chart(difference_figure(series, x_title), key="talk_pair_differences")
     st.dataframe(difference_frame(comparison), hide_index=True, width="stretch", height="content")
     for sentence in sentences[1:]:
         st.markdown(f"- {sentence}")
@@ -450,42 +462,6 @@ def _rows_at(comparison: PairResult, threshold: str) -> list[tuple[str, Comparis
     """(quantity, row) at one threshold; AUC, which no threshold changes, only once."""
     quantities = [q for q in STATISTICS if threshold == "validation" or q != "AUC"]
     return [(quantity, comparison.at(threshold).row(quantity)) for quantity in quantities]
-
-
-def difference_figure(comparison: PairResult) -> go.Figure:
-    """(with - without) per statistic with its 95% interval, at both thresholds: zero is 'no effect'."""
-    figure = go.Figure()
-    for threshold, name in (
-        ("validation", "each run's validation threshold"),
-        ("fixed", f"threshold {FIXED_THRESHOLD}"),
-    ):
-        usable = [
-            (STATISTICS[q], r) for q, r in _rows_at(comparison, threshold) if r.low is not None
-        ]
-        figure.add_scatter(
-            x=[r.difference for _, r in usable],
-            y=[label for label, _ in usable],
-            mode="markers",
-            name=name,
-            marker=dict(size=11, color=THRESHOLD_COLOURS[threshold]),
-            error_x=dict(
-                type="data",
-                symmetric=False,
-                array=[r.high - r.difference for _, r in usable],
-                arrayminus=[r.difference - r.low for _, r in usable],
-            ),
-            hovertemplate="%{y}: %{x:+.3f}<extra>" + name + "</extra>",
-        )
-    figure.add_vline(x=0, line=dict(color="#888", dash="dot"))
-    figure.update_layout(
-        height=300,
-        margin=dict(t=30, b=10, l=10, r=10),
-        scattermode="group",
-        xaxis_title="with processing - without (95% paired-bootstrap interval)",
-        legend=dict(orientation="h", y=1.15),
-    )
-    figure.update_yaxes(autorange="reversed")
-    return figure
 
 
 def difference_frame(comparison: PairResult) -> pd.DataFrame:

@@ -7,12 +7,10 @@ Streamlit process stays small while a training runs, and a reload loses nothing.
 """
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from dashboard.cache.datasets import source_fingerprint
-from dashboard.charts.style import FRAMEWORK_COLOURS, SPLIT_DASH
+from dashboard.charts.training_curves import Curves, training_curves
 from dashboard.context.deployment import training_allowed, training_off_notice
 from dashboard.context.source import active_source
 from dashboard.widgets.common import (
@@ -313,7 +311,15 @@ def draw_progress() -> bool:
     active = False
     for run in runs:
         active |= run_status(run)
-    st.plotly_chart(curves(runs), key="train_curves")
+    lines = [
+        Curves(
+            run.config().framework or "?",
+            run.progress().epochs,
+            f"{framework_name(run.config().framework)} {{split}} ({run.id[:6]})",
+        )
+        for run in runs
+    ]
+    st.plotly_chart(training_curves(lines), key="train_curves")
     return active
 
 
@@ -370,35 +376,6 @@ def trains_on(status: RunStatus) -> str:
     if not node:
         return ""
     return f" on {node.hostname}" + (" (Ray)" if status.executor == "ray" else "")
-
-
-def curves(runs: list[Run]) -> go.Figure:
-    """Loss and accuracy per epoch, train (dashed) and validation (solid), both frameworks."""
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"))
-    for run in runs:
-        epochs = run.progress().epochs
-        framework = run.config().framework or "?"
-        x = [row["epoch"] for row in epochs]
-        for column, metric in ((1, "loss"), (2, "accuracy")):
-            for split, dash in SPLIT_DASH.items():
-                figure.add_trace(
-                    go.Scatter(
-                        x=x,
-                        y=[row.get(f"{split}_{metric}") for row in epochs],
-                        mode="lines+markers",
-                        name=f"{FRAMEWORK_NAMES.get(framework, framework)} {split} ({run.id[:6]})",
-                        legendgroup=f"{run.id}-{split}",
-                        showlegend=column == 1,
-                        line={"color": FRAMEWORK_COLOURS.get(framework), "dash": dash},
-                    ),
-                    row=1,
-                    col=column,
-                )
-    figure.update_xaxes(title_text="epoch", dtick=1)
-    figure.update_layout(
-        height=360, margin={"t": 40, "b": 20}, legend={"orientation": "h", "y": -0.25}
-    )
-    return figure
 
 
 # ---- history ----
