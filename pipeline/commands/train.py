@@ -44,7 +44,13 @@ from pipeline.augment import AugmentSpec, SpecError
 from pipeline.data import DEFAULT_SOURCE, SourceError, canonical_source
 from pipeline.records import _to
 from pipeline.runs import Run, RunStatus, StoreError
-from pipeline.training.config import PRESETS, ConfigError, TrainConfig, setting_origins
+from pipeline.training.config import (
+    PRESETS,
+    ConfigError,
+    SettingOrigin,
+    TrainConfig,
+    setting_origins,
+)
 from pipeline.training.executors import EXECUTOR_VARIABLE, EXECUTORS
 from pipeline.training.queue import cancel, trigger, wait
 
@@ -144,11 +150,10 @@ def show_config(args: argparse.Namespace) -> int:
             f"{item.preset} preset, {item.framework}, seed {item.config.seed}: "
             f"config {item.config_hash}"
         )
-        width = max(len(row["setting"]) for row in item.settings)
+        width = max(len(row.setting) for row in item.settings)
         for row in item.settings:
             print(
-                f"  {row['setting']:{width}s}  {json.dumps(row['value']):>16s}  "
-                f"{row['origin']}: {row['note']}"
+                f"  {row.setting:{width}s}  {json.dumps(row.value):>16s}  {row.origin}: {row.note}"
             )
     return 0
 
@@ -162,7 +167,7 @@ class ResolvedConfig:
     framework: str
     config: TrainConfig
     config_hash: str
-    settings: list  # setting_origins' rows
+    settings: list[SettingOrigin]
 
     def to_dict(self) -> dict:
         return _to(self)
