@@ -9,7 +9,8 @@ need a framework for a moment (the augmentation studio's ImageDataGenerator and 
 previews) call it through here instead: the child imports what it needs, writes its result to
 files, and exits, giving its memory back. One such child runs at a time on the machine (a lock
 under the cache), so five visitors never hold five copies of the frameworks. The price is the
-import, about 15 s per call; pages cache results, so it is paid once per view.
+frameworks' import on every call (docs/architecture.md, "Torch first", gives its cost); pages
+cache results, so it is paid once per view.
 
 Arguments and results cross as JSON plus one ``.npz`` of arrays (loaded without pickle), never
 as pickles: only plain values, NumPy arrays, bytes and the record types in ``RECORDS`` pass, so

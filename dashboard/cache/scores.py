@@ -53,7 +53,7 @@ def evaluation_of(
     with_bootstrap: bool = True,
 ):
     """``pipeline.evaluate.report.evaluate`` of the scored split at ``threshold`` (None: the run's
-    own), with the cached intervals: scikit-learn's report costs about 0.3 s, paid once."""
+    own), with the cached intervals: scikit-learn's report is paid once per threshold."""
     from pipeline.evaluate.report import evaluate
 
     scored = scored_split(run_id, stamp, source, fingerprint, split)

@@ -214,7 +214,7 @@ def one_image(source: str, fingerprint: str, origin: str, size: int) -> np.ndarr
 
 
 @st.cache_data(
-    show_spinner="Augmenting (the first time loads Keras and PyTorch: about 15 s)...",
+    show_spinner="Augmenting (the first time loads Keras and PyTorch, which takes a while)...",
     max_entries=32,
 )
 def render(args: tuple) -> Rendered:

@@ -93,7 +93,7 @@ def show_table_sources() -> None:
             "Which GPUs are visible here?", key="insights_gpu", icon=":material/memory:"
         )
     ):
-        with st.spinner("Loading torch, then TensorFlow (~10 s the first time)..."):
+        with st.spinner("Loading torch, then TensorFlow (a while, the first time only)..."):
             accelerators()
         st.rerun()
     with right.expander("Where each cell comes from"):
@@ -139,7 +139,7 @@ def show_demo() -> None:
     epochs, seed = st.session_state[DEMO_KEY]
     first_time = not loaded()["keras"]
     message = (
-        "Importing Keras (the first time only, ~10 s), then training..."
+        "Importing Keras (a while, the first time only), then training..."
         if first_time
         else "Training..."
     )

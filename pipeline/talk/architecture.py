@@ -7,7 +7,8 @@ The slide lists 5 Conv2D, 4 BatchNormalization, 5 MaxPooling2D and 2 Dropout lay
 ``build`` constructs ``models.torch_cnn.PneumoniaCNN`` and then ``models.keras_cnn.build_keras_cnn``
 (torch before TensorFlow: the other order crashes, docs/architecture.md) and describes every
 layer of each through the models' own ``layer_summary``: kind, output shape, weights. Building
-both costs the frameworks' import (about 13 s and 1.6 GB), so the result is kept on disk per
+both costs the frameworks' import (docs/architecture.md, "Torch first", gives its time and
+memory), so the result is kept on disk per
 model code version and input size: a page pays it once per machine, and ``cached`` reads it
 without importing anything.
 """

@@ -4,7 +4,8 @@ The table is declarative: one ``Framework`` per column, each cell a short text, 
 framework names the documentation pages its cells come from. It holds no figure that cannot
 be checked there (no star counts, no benchmark speeds). What can be checked on this machine -
 the installed versions and whether a GPU is visible - is computed by ``this_machine`` instead,
-and only when asked: the GPU check loads torch and TensorFlow (~10 s).
+and only when asked: the GPU check loads torch and TensorFlow (docs/architecture.md,
+"Torch first", gives what that costs).
 """
 
 from __future__ import annotations

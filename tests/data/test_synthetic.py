@@ -183,7 +183,7 @@ def test_a_tiny_cnn_learns_it(first_scan, fresh_cache, monkeypatch):
     scan, _, _ = first_scan
     source = SyntheticSource("synthetic")
     # One thread: convolutions this small gain nothing from two, and on a busy 2-core machine
-    # two threads waiting on each other made an epoch 15x slower (0.8 s vs 15 s here).
+    # two threads waiting on each other made an epoch 15x slower here.
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

@@ -51,7 +51,7 @@ def test_a_request_for_a_module_outside_the_pipeline_fails_in_the_child(scratch)
         isolated.call("os", "getcwd")
 
 
-@pytest.mark.slow  # the child imports both frameworks (about 15 s)
+@pytest.mark.slow  # the child imports both frameworks
 def test_a_preview_made_in_a_child_equals_the_one_made_here(scratch):
     image = (np.arange(64 * 64) % 251).astype(np.uint8).reshape(64, 64)
     args = (AugmentSpec.preset("talk"), image, 2, 0, None, True, 8)

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.app  # AppTest or a framework CLI: not in make test-fas
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = str(ROOT / "dashboard" / "Home.py")
-TIMEOUT_S = 180  # the Insights demo imports Keras (~10 s alone, more on a busy machine)
+TIMEOUT_S = 180  # the Insights demo imports Keras, slow on a busy machine
 
 
 @pytest.fixture(autouse=True)
