@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.data import SPLITS, load_split, open_source
+from pipeline.data.identity import dataset_identity
 from pipeline.runs import Run
 from pipeline.threshold import ThresholdChoice
 
@@ -92,6 +93,23 @@ def score_run(run_id: str, source: str | None = None, split: str = "test", loade
     )
 
 
+def _changed_since(run: Run, source: str, fingerprint: str) -> str | None:
+    """How ``source`` differs from what ``run`` trained on, or None. By content where the run
+    recorded its training images' identity: file times (the stat fingerprint) differ on every
+    copy of a folder, so a run shipped or moved to another machine would always look stale."""
+    data = run.data()
+    if data.identity:
+        now = dataset_identity(source).fingerprint
+        return (
+            None
+            if now == data.identity
+            else f"content identity {data.identity[:8]} then, {now[:8]} now"
+        )
+    if data.fingerprint and data.fingerprint != fingerprint:
+        return f"data fingerprint {data.fingerprint[:8]} then, {fingerprint[:8]} now"
+    return None
+
+
 def leakage_warnings(run: Run, source: str, split: str, fingerprint: str) -> list[str]:
     """Why a score on ``split`` of ``source`` may not be a fair test of ``run``, if it may not.
 
@@ -110,11 +128,11 @@ def leakage_warnings(run: Run, source: str, split: str, fingerprint: str) -> lis
             "The run chose its best epoch and its threshold on this split: its figures here are "
             "optimistic. Use the test split."
         )
-    trained_fingerprint = run.data().fingerprint
-    if trained_fingerprint and trained_fingerprint != fingerprint:
+    changed = _changed_since(run, source, fingerprint)
+    if changed:
         warnings.append(
-            f"The source changed since this run trained on it (data fingerprint {trained_fingerprint[:8]} "
-            f"then, {fingerprint[:8]} now): its {split} split may hold images the run trained or chose "
-            "its threshold on. Train the run again on the current data for a fair test."
+            f"The source changed since this run trained on it ({changed}): its {split} split "
+            "may hold images the run trained or chose its threshold on. Train the run again on "
+            "the current data for a fair test."
         )
     return warnings

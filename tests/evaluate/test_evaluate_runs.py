@@ -272,14 +272,22 @@ def test_scores_that_may_flatter_a_run_carry_a_warning(damaged_run):
         in score_run(damaged_run.id, split="val").warnings[0]
     )
     data = json.loads((damaged_run.path / "data.json").read_text())
-    write_json(
-        damaged_run.path / "data.json", {**data, "fingerprint": "0" * 32}
-    )  # the source changed since
+    assert data["identity"], "a run records its training images' content identity"
+    # the same images with other file times (a copy on another machine): no warning
+    write_json(damaged_run.path / "data.json", {**data, "fingerprint": "0" * 32})
+    assert score_run(damaged_run.id, split="test").warnings == []
+    # other images (the source changed since): a warning
+    write_json(damaged_run.path / "data.json", {**data, "identity": "0" * 16})
     scored = score_run(damaged_run.id, split="test")
     assert any("source changed since this run trained" in w for w in scored.warnings)
     assert evaluate(scored, with_bootstrap=False).warnings == scored.warnings
     result = evaluate_cli("--run", damaged_run.id, "--json", "--no-bootstrap")
     assert "warning: The source changed" in result.stderr
+    # a run from before identities: its stat fingerprint is all there is to compare
+    old = {k: v for k, v in data.items() if k != "identity"}
+    write_json(damaged_run.path / "data.json", {**old, "fingerprint": "0" * 32})
+    assert any("data fingerprint 00000000" in w for w in score_run(damaged_run.id).warnings)
+    write_json(damaged_run.path / "data.json", data)  # as trained, for the tests after this one
 
 
 def test_unfinished_and_unknown_runs_give_a_message(damaged_run):
