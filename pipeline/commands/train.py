@@ -42,7 +42,7 @@ from pipeline import cli
 from pipeline.augment import PRESETS as AUGMENT_PRESETS
 from pipeline.augment import AugmentSpec, SpecError
 from pipeline.data import DEFAULT_SOURCE, SourceError, canonical_source
-from pipeline.records import _to
+from pipeline.records import Record
 from pipeline.runs import Run, RunStatus, StoreError
 from pipeline.training.config import (
     PRESETS,
@@ -159,7 +159,7 @@ def show_config(args: argparse.Namespace) -> int:
 
 
 @dataclass(frozen=True)
-class ResolvedConfig:
+class ResolvedConfig(Record):
     """One resolved config with every setting's value and origin (``setting_origins``);
     ``to_dict`` is what ``--show-config --json`` prints for it."""
 
@@ -168,9 +168,6 @@ class ResolvedConfig:
     config: TrainConfig
     config_hash: str
     settings: list[SettingOrigin]
-
-    def to_dict(self) -> dict:
-        return _to(self)
 
 
 def resolved_config(config: TrainConfig, preset: str) -> ResolvedConfig:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.frameworks import FRAMEWORK_NAMES, FRAMEWORKS
-from pipeline.records import EvaluationSummary, RunResult, _to
+from pipeline.records import EvaluationSummary, Record, RunResult
 from pipeline.runs import ACTIVE, Run, all_runs, read_json
 from pipeline.runs.choice import runs_to_show, settings_key
 from pipeline.settings import atomic_write_bytes, cache_root
@@ -82,26 +82,20 @@ def active_run(framework: str, source: str) -> Run | None:
 
 
 @dataclass(frozen=True)
-class UnderWay:
+class UnderWay(Record):
     """A queued or running run, as it stood when asked."""
 
     run_id: str
     status: str
 
-    def to_dict(self) -> dict:
-        return _to(self)
-
 
 @dataclass(frozen=True)
-class MissingRun:
+class MissingRun(Record):
     """A framework without a finished run: the command that trains one, and any run under way."""
 
     framework: str
     command: str
     under_way: UnderWay | None
-
-    def to_dict(self) -> dict:
-        return _to(self)
 
 
 def missing_runs(source: str, runs: dict[str, Run | None]) -> list[MissingRun]:
@@ -666,7 +660,7 @@ def _with_spread(row: FrameworkRow, framework: str) -> str:
 
 
 @dataclass(frozen=True)
-class TableReport:
+class TableReport(Record):
     """What the page's first section and ``python -m pipeline.talk table`` show: the runs
     compared, or the frameworks still missing one; the rows and what they say in words."""
 
@@ -676,9 +670,6 @@ class TableReport:
     rows: list[FrameworkRow] = field(default_factory=list)
     sentences: list[str] = field(default_factory=list)
     differing_settings: dict[str, list] = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return _to(self)
 
 
 def table_report(
